@@ -1,0 +1,32 @@
+package io.portico.ir;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Holds the backends of one route rule, between which traffic is split by weight.
+ *
+ * @param name deterministic name of the rule, e.g. {@code httproute/default/web/rule/0}
+ * @param backends the rule's backendRefs in order; may be empty
+ * @param totalWeight the sum of the weights; 0 means the rule has nowhere to send traffic and
+ *     answers 500 (Gateway API: a rule with no backendRefs, or only weight-0 ones)
+ */
+public record BackendGroup(String name, List<WeightedBackend> backends, int totalWeight) {
+
+  public BackendGroup {
+    Objects.requireNonNull(name, "name");
+    backends = List.copyOf(backends);
+    int sum = 0;
+    for (WeightedBackend backend : backends) {
+      sum += backend.weight();
+    }
+    if (sum != totalWeight) {
+      throw new IllegalArgumentException("totalWeight: " + totalWeight + " (expected: " + sum + ")");
+    }
+  }
+
+  public static BackendGroup of(String name, List<WeightedBackend> backends) {
+    return new BackendGroup(name, backends,
+        backends.stream().mapToInt(WeightedBackend::weight).sum());
+  }
+}

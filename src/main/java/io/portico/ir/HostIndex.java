@@ -1,0 +1,100 @@
+package io.portico.ir;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Finds the most specific entry for a request host: an exact name first, then the wildcard with
+ * the longest suffix, then the catch-all {@code *}. Built once per table; lookups do not allocate
+ * for lower-case hosts.
+ *
+ * @param <T> the value kept per host name pattern
+ */
+public final class HostIndex<T> {
+
+  private final Map<String, T> exact;
+  /** Wildcard suffixes such as ".example.com", longest first. */
+  private final String[] wildcardSuffixes;
+  private final List<T> wildcardValues;
+  private final T catchAll;
+
+  private HostIndex(Map<String, T> exact, String[] wildcardSuffixes, List<T> wildcardValues,
+      T catchAll) {
+    this.exact = exact;
+    this.wildcardSuffixes = wildcardSuffixes;
+    this.wildcardValues = wildcardValues;
+    this.catchAll = catchAll;
+  }
+
+  /**
+   * Builds an index over {@code values}, keyed by the host name pattern {@code hostname} returns
+   * ({@code null} or {@code "*"} for the catch-all). The first value wins for a repeated pattern.
+   */
+  public static <T> HostIndex<T> build(List<T> values, Function<T, String> hostname) {
+    Map<String, T> exact = new HashMap<>();
+    Map<String, T> wildcards = new HashMap<>();
+    T catchAll = null;
+    for (T value : values) {
+      String pattern = hostname.apply(value);
+      if (pattern == null || pattern.equals("*")) {
+        if (catchAll == null) {
+          catchAll = value;
+        }
+      } else if (pattern.startsWith("*.")) {
+        wildcards.putIfAbsent(pattern.substring(1).toLowerCase(java.util.Locale.ROOT), value);
+      } else {
+        exact.putIfAbsent(pattern.toLowerCase(java.util.Locale.ROOT), value);
+      }
+    }
+    List<String> suffixes = new ArrayList<>(wildcards.keySet());
+    suffixes.sort(Comparator.comparingInt(String::length).reversed()
+        .thenComparing(Comparator.naturalOrder()));
+    List<T> wildcardValues = new ArrayList<>();
+    for (String suffix : suffixes) {
+      wildcardValues.add(wildcards.get(suffix));
+    }
+    return new HostIndex<>(Map.copyOf(exact), suffixes.toArray(String[]::new),
+        List.copyOf(wildcardValues), catchAll);
+  }
+
+  /**
+   * Returns the entry for {@code host} (a host name without port, any case), or null when no
+   * pattern covers it. A wildcard never matches the bare suffix: {@code *.example.com} does not
+   * match {@code example.com}.
+   */
+  public T find(String host) {
+    String name = normalize(host);
+    T value = exact.get(name);
+    if (value != null) {
+      return value;
+    }
+    for (int i = 0; i < wildcardSuffixes.length; i++) {
+      String suffix = wildcardSuffixes[i];
+      if (name.length() > suffix.length() && name.endsWith(suffix)) {
+        return wildcardValues.get(i);
+      }
+    }
+    return catchAll;
+  }
+
+  private static String normalize(String host) {
+    int end = host.length();
+    if (end > 0 && host.charAt(end - 1) == '.') {
+      end--;
+    }
+    boolean lower = true;
+    for (int i = 0; i < end; i++) {
+      char c = host.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        lower = false;
+        break;
+      }
+    }
+    String name = end == host.length() ? host : host.substring(0, end);
+    return lower ? name : name.toLowerCase(java.util.Locale.ROOT);
+  }
+}

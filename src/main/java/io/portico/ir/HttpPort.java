@@ -1,0 +1,45 @@
+package io.portico.ir;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything served on one listener port of the Gateways: the port is bound once, and each
+ * request is handed to the listener whose hostname covers its Host most specifically.
+ *
+ * @param port the Gateway listener port as written in the Gateway (the proxy may bind it at an
+ *     offset, see the command line's {@code --port-offset})
+ * @param listeners the listeners sharing the port, at most one per hostname
+ */
+public record HttpPort(int port, List<Listener> listeners,
+    @JsonIgnore HostIndex<Listener> hostIndex) {
+
+  public HttpPort(int port, List<Listener> listeners) {
+    this(port, List.copyOf(listeners), HostIndex.build(List.copyOf(listeners), Listener::hostname));
+  }
+
+  public HttpPort {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port: " + port + " (expected: 1-65535)");
+    }
+    listeners = List.copyOf(listeners);
+    Objects.requireNonNull(hostIndex, "hostIndex");
+  }
+
+  /** Returns the listener for a request host name, or null when no listener covers it. */
+  public Listener findListener(String host) {
+    return hostIndex.find(host);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof HttpPort other && other.port == port && other.listeners.equals(listeners);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(port, listeners);
+  }
+}

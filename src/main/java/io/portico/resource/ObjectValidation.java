@@ -1,0 +1,88 @@
+package io.portico.resource;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Checks the rules the API server would enforce on the objects Portico reads. */
+final class ObjectValidation {
+
+  private static final String LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+  private static final Pattern DNS_1123_LABEL = Pattern.compile(LABEL);
+  private static final Pattern DNS_1123_SUBDOMAIN = Pattern.compile(LABEL + "(\\." + LABEL + ")*");
+
+  private ObjectValidation() {}
+
+  /** Returns why {@code name} is not a valid object name, or null if it is. */
+  static String nameProblem(String name) {
+    if (name.length() > 253 || !DNS_1123_SUBDOMAIN.matcher(name).matches()) {
+      return "metadata.name \"" + name + "\" is not a DNS-1123 subdomain (lower case letters,"
+          + " digits, '-' and '.', starting and ending with a letter or digit, at most 253"
+          + " characters)";
+    }
+    return null;
+  }
+
+  /** Returns why {@code namespace} is not a valid namespace name, or null if it is. */
+  static String namespaceProblem(String namespace) {
+    if (namespace.length() > 63 || !DNS_1123_LABEL.matcher(namespace).matches()) {
+      return "metadata.namespace \"" + namespace + "\" is not a DNS-1123 label (lower case"
+          + " letters, digits and '-', starting and ending with a letter or digit, at most 63"
+          + " characters)";
+    }
+    return null;
+  }
+
+  /** Returns what is wrong with the object's content; empty when nothing is. */
+  static List<String> problems(HasMetadata object) {
+    if (object instanceof Gateway gateway) {
+      return gatewayProblems(gateway);
+    }
+    return List.of();
+  }
+
+  private static List<String> gatewayProblems(Gateway gateway) {
+    List<String> problems = new ArrayList<>();
+    if (gateway.getSpec() == null || isBlank(gateway.getSpec().getGatewayClassName())) {
+      problems.add("spec.gatewayClassName is required");
+    }
+    List<Listener> listeners = gateway.getSpec() == null ? null : gateway.getSpec().getListeners();
+    if (listeners == null || listeners.isEmpty()) {
+      problems.add("spec.listeners must have at least one listener");
+      return problems;
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < listeners.size(); i++) {
+      Listener listener = listeners.get(i);
+      String at = "spec.listeners[" + i + "]";
+      if (listener == null) {
+        problems.add(at + " is empty");
+        continue;
+      }
+      if (isBlank(listener.getName())) {
+        problems.add(at + ".name is required");
+      } else if (!names.add(listener.getName())) {
+        problems.add(at + ".name \"" + listener.getName() + "\" is used by another listener");
+      }
+      if (listener.getPort() == null) {
+        problems.add(at + ".port is required");
+      } else if (listener.getPort() < 1 || listener.getPort() > 65535) {
+        problems.add(at + ".port must be between 1 and 65535, not " + listener.getPort());
+      }
+      if (isBlank(listener.getProtocol())) {
+        problems.add(at + ".protocol is required");
+      }
+    }
+    return problems;
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+}

@@ -1,0 +1,126 @@
+package io.portico.resource;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Holds one consistent view of every Kubernetes object Portico reads, as fabric8 model objects.
+ *
+ * <p>Both providers (a directory of YAML, a cluster) produce the same snapshot for the same
+ * objects. The lists are immutable; the objects in them must not be mutated once the snapshot
+ * is built, because translators on other threads read them.
+ *
+ * @param gatewayClasses gateway.networking.k8s.io/v1 GatewayClass
+ * @param gateways gateway.networking.k8s.io/v1 Gateway
+ * @param httpRoutes gateway.networking.k8s.io/v1 HTTPRoute
+ * @param referenceGrants ReferenceGrant, read as v1 whatever version it was written in
+ * @param services core/v1 Service
+ * @param endpointSlices discovery.k8s.io/v1 EndpointSlice
+ * @param secrets core/v1 Secret
+ * @param namespaces core/v1 Namespace (namespaces that objects use but that are not listed exist
+ *     implicitly, with only the {@code kubernetes.io/metadata.name} label)
+ * @param backends Envoy Gateway's gateway.envoyproxy.io/v1alpha1 Backend (plain host:port upstreams)
+ */
+public record ResourceSnapshot(
+    List<GatewayClass> gatewayClasses,
+    List<Gateway> gateways,
+    List<HTTPRoute> httpRoutes,
+    List<ReferenceGrant> referenceGrants,
+    List<Service> services,
+    List<EndpointSlice> endpointSlices,
+    List<Secret> secrets,
+    List<Namespace> namespaces,
+    List<GenericKubernetesResource> backends) {
+
+  /** The apiVersion of Envoy Gateway's Backend kind. */
+  public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
+
+  public static final ResourceSnapshot EMPTY = of(List.of());
+
+  public ResourceSnapshot {
+    gatewayClasses = List.copyOf(gatewayClasses);
+    gateways = List.copyOf(gateways);
+    httpRoutes = List.copyOf(httpRoutes);
+    referenceGrants = List.copyOf(referenceGrants);
+    services = List.copyOf(services);
+    endpointSlices = List.copyOf(endpointSlices);
+    secrets = List.copyOf(secrets);
+    namespaces = List.copyOf(namespaces);
+    backends = List.copyOf(backends);
+  }
+
+  /**
+   * Returns a snapshot holding the given objects, sorted into their kinds. Objects of kinds
+   * Portico does not read are left out.
+   */
+  public static ResourceSnapshot of(List<? extends HasMetadata> objects) {
+    Objects.requireNonNull(objects, "objects");
+    List<GatewayClass> gatewayClasses = new ArrayList<>();
+    List<Gateway> gateways = new ArrayList<>();
+    List<HTTPRoute> httpRoutes = new ArrayList<>();
+    List<ReferenceGrant> referenceGrants = new ArrayList<>();
+    List<Service> services = new ArrayList<>();
+    List<EndpointSlice> endpointSlices = new ArrayList<>();
+    List<Secret> secrets = new ArrayList<>();
+    List<Namespace> namespaces = new ArrayList<>();
+    List<GenericKubernetesResource> backends = new ArrayList<>();
+    for (HasMetadata object : objects) {
+      if (object instanceof GatewayClass o) {
+        gatewayClasses.add(o);
+      } else if (object instanceof Gateway o) {
+        gateways.add(o);
+      } else if (object instanceof HTTPRoute o) {
+        httpRoutes.add(o);
+      } else if (object instanceof ReferenceGrant o) {
+        referenceGrants.add(o);
+      } else if (object instanceof Service o) {
+        services.add(o);
+      } else if (object instanceof EndpointSlice o) {
+        endpointSlices.add(o);
+      } else if (object instanceof Secret o) {
+        secrets.add(o);
+      } else if (object instanceof Namespace o) {
+        namespaces.add(o);
+      } else if (object instanceof GenericKubernetesResource o && isEnvoyBackend(o)) {
+        backends.add(o);
+      }
+    }
+    return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
+        endpointSlices, secrets, namespaces, backends);
+  }
+
+  /** Returns every object of the snapshot, in kind order. */
+  public List<HasMetadata> all() {
+    List<HasMetadata> all = new ArrayList<>();
+    all.addAll(gatewayClasses);
+    all.addAll(gateways);
+    all.addAll(httpRoutes);
+    all.addAll(referenceGrants);
+    all.addAll(services);
+    all.addAll(endpointSlices);
+    all.addAll(secrets);
+    all.addAll(namespaces);
+    all.addAll(backends);
+    return all;
+  }
+
+  /** Returns whether the object is Envoy Gateway's {@code Backend} kind. */
+  public static boolean isEnvoyBackend(HasMetadata object) {
+    String apiVersion = object.getApiVersion();
+    return "Backend".equals(object.getKind())
+        && apiVersion != null
+        && apiVersion.startsWith(ENVOY_GATEWAY_GROUP + "/");
+  }
+}

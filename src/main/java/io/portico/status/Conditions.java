@@ -1,0 +1,59 @@
+package io.portico.status;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+
+/**
+ * Builds Gateway API status conditions. Types and reasons are the spec's own names
+ * (gateway.networking.k8s.io/v1 {@code *ConditionType} and {@code *ConditionReason}).
+ */
+public final class Conditions {
+
+  // Condition types.
+  public static final String ACCEPTED = "Accepted";
+  public static final String PROGRAMMED = "Programmed";
+  public static final String RESOLVED_REFS = "ResolvedRefs";
+  public static final String CONFLICTED = "Conflicted";
+  public static final String PARTIALLY_INVALID = "PartiallyInvalid";
+
+  // Reasons shared by several types.
+  public static final String REASON_ACCEPTED = "Accepted";
+  public static final String REASON_PROGRAMMED = "Programmed";
+  public static final String REASON_RESOLVED_REFS = "ResolvedRefs";
+  public static final String REASON_INVALID = "Invalid";
+
+  // Gateway reasons.
+  public static final String REASON_LISTENERS_NOT_VALID = "ListenersNotValid";
+
+  // Listener reasons.
+  public static final String REASON_PORT_UNAVAILABLE = "PortUnavailable";
+  public static final String REASON_UNSUPPORTED_PROTOCOL = "UnsupportedProtocol";
+  public static final String REASON_HOSTNAME_CONFLICT = "HostnameConflict";
+  public static final String REASON_PROTOCOL_CONFLICT = "ProtocolConflict";
+  public static final String REASON_NO_CONFLICTS = "NoConflicts";
+  public static final String REASON_INVALID_ROUTE_KINDS = "InvalidRouteKinds";
+
+  // Route reasons.
+  public static final String REASON_NOT_ALLOWED_BY_LISTENERS = "NotAllowedByListeners";
+  public static final String REASON_NO_MATCHING_LISTENER_HOSTNAME = "NoMatchingListenerHostname";
+  public static final String REASON_NO_MATCHING_PARENT = "NoMatchingParent";
+  public static final String REASON_UNSUPPORTED_VALUE = "UnsupportedValue";
+  public static final String REASON_REF_NOT_PERMITTED = "RefNotPermitted";
+  public static final String REASON_INVALID_KIND = "InvalidKind";
+  public static final String REASON_BACKEND_NOT_FOUND = "BackendNotFound";
+
+  private Conditions() {
+  }
+
+  /** Returns a condition with the given values and no transition time (the writer sets it). */
+  public static Condition of(String type, boolean status, String reason, String message,
+      Long observedGeneration) {
+    return new ConditionBuilder()
+        .withType(type)
+        .withStatus(status ? "True" : "False")
+        .withReason(reason)
+        .withMessage(message)
+        .withObservedGeneration(observedGeneration)
+        .build();
+  }
+}

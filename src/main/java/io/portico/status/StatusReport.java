@@ -1,0 +1,46 @@
+package io.portico.status;
+
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.portico.resource.ObjectKey;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Holds the status the translator computed for every object Portico owns, in the Gateway API's
+ * own status types, ready to be written back to Kubernetes (by the leader) or shown by the admin
+ * API and the log (standalone mode). Conditions carry {@code observedGeneration} but no
+ * {@code lastTransitionTime}: the writer stamps it, keeping the old one when nothing changed.
+ *
+ * @param gatewayClasses status per GatewayClass whose controllerName is Portico's
+ * @param gateways status per Gateway of those classes
+ * @param httpRoutes status per HTTPRoute with at least one parentRef to those Gateways; only the
+ *     parents entries for Portico's Gateways are present
+ */
+public record StatusReport(
+    SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
+    SortedMap<ObjectKey, GatewayStatus> gateways,
+    SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes) {
+
+  public static final StatusReport EMPTY =
+      new StatusReport(new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+
+  public StatusReport {
+    gatewayClasses = Collections.unmodifiableSortedMap(new TreeMap<>(gatewayClasses));
+    gateways = Collections.unmodifiableSortedMap(new TreeMap<>(gateways));
+    httpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(httpRoutes));
+  }
+
+  /** Returns the status of every object, keyed by object. */
+  public Map<ObjectKey, Object> all() {
+    Map<ObjectKey, Object> all = new TreeMap<>();
+    all.putAll(gatewayClasses);
+    all.putAll(gateways);
+    all.putAll(httpRoutes);
+    return all;
+  }
+}

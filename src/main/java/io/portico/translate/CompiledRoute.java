@@ -1,0 +1,28 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.portico.ir.BackendGroup;
+import io.portico.ir.RouteMatch;
+
+import java.util.List;
+
+/**
+ * An HTTPRoute's rules compiled once, independently of the listeners it attaches to.
+ *
+ * @param route the HTTPRoute
+ * @param rules its valid rules
+ * @param invalidRules one message per rule that was dropped (bad regex, unsupported filter ...)
+ * @param unresolvedReason the ResolvedRefs reason of the first backendRef that failed, or null
+ * @param unresolvedRefs one message per backendRef that failed
+ */
+record CompiledRoute(HTTPRoute route, List<Rule> rules, List<String> invalidRules,
+    String unresolvedReason, List<String> unresolvedRefs) {
+
+  /** One valid rule: its matches (OR-ed) and its backends. */
+  record Rule(int index, List<RouteMatch> matches, BackendGroup backends) {
+  }
+
+  boolean allRulesInvalid() {
+    return rules.isEmpty() && !invalidRules.isEmpty();
+  }
+}

@@ -1,0 +1,114 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewaySpecAddress;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusAddress;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusAddressBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatusBuilder;
+import io.portico.status.Conditions;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Writes the status of a Gateway and its listeners once routes have been attached. */
+final class GatewayStatusPhase {
+
+  private GatewayStatusPhase() {
+  }
+
+  static GatewayStatus build(GatewayState state, String defaultAddress) {
+    Gateway gateway = state.gateway();
+    long generation = SnapshotIndex.generation(gateway);
+    List<ListenerStatus> listeners = new ArrayList<>();
+    int serving = 0;
+    for (ListenerState listener : state.listeners()) {
+      listeners.add(listenerStatus(listener, generation));
+      if (listener.serving()) {
+        serving++;
+      }
+    }
+    List<Condition> conditions = new ArrayList<>();
+    int total = state.listeners().size();
+    if (serving == total) {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+          "Gateway is accepted", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
+          Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
+              + " listeners are not valid; see status.listeners for each", generation));
+    }
+    if (serving > 0) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
+          "Gateway is programmed", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
+          "no listener of the Gateway can be served", generation));
+    }
+    return new GatewayStatusBuilder()
+        .withAddresses(addresses(gateway, defaultAddress))
+        .withConditions(conditions)
+        .withListeners(listeners)
+        .build();
+  }
+
+  private static List<GatewayStatusAddress> addresses(Gateway gateway, String defaultAddress) {
+    List<GatewayStatusAddress> addresses = new ArrayList<>();
+    List<GatewaySpecAddress> requested = gateway.getSpec().getAddresses();
+    if (requested != null) {
+      for (GatewaySpecAddress address : requested) {
+        if (address.getValue() != null && !address.getValue().isEmpty()) {
+          addresses.add(new GatewayStatusAddressBuilder()
+              .withType(address.getType() == null ? "IPAddress" : address.getType())
+              .withValue(address.getValue()).build());
+        }
+      }
+    }
+    if (addresses.isEmpty()) {
+      addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress")
+          .withValue(defaultAddress).build());
+    }
+    return addresses;
+  }
+
+  private static ListenerStatus listenerStatus(ListenerState listener, long generation) {
+    List<Condition> conditions = new ArrayList<>();
+    if (listener.accepted) {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+          "Listener is accepted", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false, listener.acceptedReason,
+          listener.acceptedMessage, generation));
+    }
+    if (listener.conflictReason == null) {
+      conditions.add(Conditions.of(Conditions.CONFLICTED, false, Conditions.REASON_NO_CONFLICTS,
+          "Listener does not conflict with another listener", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.CONFLICTED, true, listener.conflictReason,
+          listener.conflictMessage, generation));
+    }
+    if (listener.unresolvedReason == null) {
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "All references are resolved", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, listener.unresolvedReason,
+          listener.unresolvedMessage, generation));
+    }
+    if (listener.serving()) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
+          "Listener is programmed", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
+          "Listener is invalid, see the other conditions", generation));
+    }
+    return new ListenerStatusBuilder()
+        .withName(listener.name())
+        .withSupportedKinds(listener.supportedKinds)
+        .withAttachedRoutes(listener.attachedRoutes)
+        .withConditions(conditions)
+        .build();
+  }
+}

@@ -1,0 +1,150 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKindBuilder;
+import io.portico.status.Conditions;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Validates the listeners of every Gateway Portico serves: protocol, hostname, route kinds,
+ * distinctness inside a Gateway, and ports shared between Gateways.
+ */
+final class ListenerPhase {
+
+  /** Route kinds an HTTP listener takes. */
+  private static final List<String> HTTP_ROUTE_KINDS = List.of("HTTPRoute");
+  private static final Set<String> SUPPORTED_PROTOCOLS = Set.of("HTTP");
+
+  private ListenerPhase() {
+  }
+
+  /**
+   * Returns the listener states of {@code gateways}, which must be sorted oldest first: when two
+   * Gateways use one port, the older keeps it.
+   */
+  static List<GatewayState> process(List<Gateway> gateways) {
+    Map<Integer, Gateway> portOwners = new HashMap<>();
+    List<GatewayState> states = new ArrayList<>();
+    for (Gateway gateway : gateways) {
+      List<ListenerState> listeners = new ArrayList<>();
+      List<Listener> specs = gateway.getSpec() == null || gateway.getSpec().getListeners() == null
+          ? List.of() : gateway.getSpec().getListeners();
+      for (Listener spec : specs) {
+        ListenerState listener = new ListenerState(gateway, spec);
+        validate(listener);
+        listeners.add(listener);
+      }
+      markConflicts(listeners);
+      claimPorts(gateway, listeners, portOwners);
+      states.add(new GatewayState(gateway, List.copyOf(listeners)));
+    }
+    return states;
+  }
+
+  private static void validate(ListenerState listener) {
+    String protocol = listener.spec.getProtocol();
+    if (!SUPPORTED_PROTOCOLS.contains(protocol)) {
+      listener.reject(Conditions.REASON_UNSUPPORTED_PROTOCOL, listener.describe()
+          + ": protocol " + protocol + " is not supported (supported: HTTP)");
+      return;
+    }
+    String hostname = listener.hostname();
+    if (hostname != null && !Hostnames.isValid(hostname)) {
+      listener.reject(Conditions.REASON_UNSUPPORTED_VALUE, listener.describe()
+          + ": hostname '" + hostname + "' is not a valid DNS name or wildcard");
+      return;
+    }
+    listener.supportedKinds = supportedKinds(listener);
+  }
+
+  /** Resolves allowedRoutes.kinds against what an HTTP listener takes (ResolvedRefs). */
+  private static List<RouteGroupKind> supportedKinds(ListenerState listener) {
+    List<RouteGroupKind> requested = listener.spec.getAllowedRoutes() == null
+        ? null : listener.spec.getAllowedRoutes().getKinds();
+    List<RouteGroupKind> supported = new ArrayList<>();
+    if (requested == null || requested.isEmpty()) {
+      for (String kind : HTTP_ROUTE_KINDS) {
+        supported.add(kind(kind));
+      }
+      return supported;
+    }
+    List<String> invalid = new ArrayList<>();
+    for (RouteGroupKind kind : requested) {
+      String group = kind.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : kind.getGroup();
+      if (group.equals(ReferenceGrants.GATEWAY_GROUP) && HTTP_ROUTE_KINDS.contains(kind.getKind())) {
+        if (supported.stream().noneMatch(k -> k.getKind().equals(kind.getKind()))) {
+          supported.add(kind(kind.getKind()));
+        }
+      } else {
+        invalid.add((group.isEmpty() ? "" : group + "/") + kind.getKind());
+      }
+    }
+    if (!invalid.isEmpty()) {
+      listener.unresolvedReason = Conditions.REASON_INVALID_ROUTE_KINDS;
+      listener.unresolvedMessage = listener.describe() + ": allowedRoutes.kinds " + invalid
+          + " cannot be served on a " + listener.spec.getProtocol() + " listener (supported: "
+          + String.join(", ", HTTP_ROUTE_KINDS) + ")";
+    }
+    return supported;
+  }
+
+  private static RouteGroupKind kind(String kind) {
+    return new RouteGroupKindBuilder().withGroup(ReferenceGrants.GATEWAY_GROUP).withKind(kind).build();
+  }
+
+  /**
+   * Gateway API: listeners on one port must differ in hostname and agree on protocol, otherwise
+   * they are all Conflicted.
+   */
+  private static void markConflicts(List<ListenerState> listeners) {
+    for (ListenerState listener : listeners) {
+      for (ListenerState other : listeners) {
+        if (other == listener || other.port() != listener.port()) {
+          continue;
+        }
+        if (!Objects.equals(other.spec.getProtocol(), listener.spec.getProtocol())) {
+          listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
+          listener.conflictMessage = listener.describe() + ": port " + listener.port()
+              + " is also used with protocol " + other.spec.getProtocol() + " by listener '"
+              + other.name() + "'";
+          break;
+        }
+        if (Objects.equals(other.hostname(), listener.hostname())) {
+          listener.conflictReason = Conditions.REASON_HOSTNAME_CONFLICT;
+          listener.conflictMessage = listener.describe() + ": listener '" + other.name()
+              + "' uses the same port " + listener.port() + " and hostname "
+              + (listener.hostname() == null ? "(any)" : listener.hostname());
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * One process serves every Gateway: a port belongs to the oldest Gateway that listens on it,
+   * and other Gateways' listeners on that port are reported instead of silently merged.
+   */
+  private static void claimPorts(Gateway gateway, List<ListenerState> listeners,
+      Map<Integer, Gateway> owners) {
+    for (ListenerState listener : listeners) {
+      if (!listener.serving()) {
+        continue;
+      }
+      Gateway owner = owners.putIfAbsent(listener.port(), gateway);
+      if (owner != null && owner != gateway) {
+        listener.reject(Conditions.REASON_PORT_UNAVAILABLE, listener.describe() + ": port "
+            + listener.port() + " is already served for Gateway "
+            + owner.getMetadata().getNamespace() + "/" + owner.getMetadata().getName()
+            + "; Gateways served by one Portico need distinct ports");
+      }
+    }
+  }
+}

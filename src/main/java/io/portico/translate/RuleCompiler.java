@@ -1,0 +1,193 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPPathMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPQueryParamMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.portico.ir.BackendGroup;
+import io.portico.ir.HeaderMatch;
+import io.portico.ir.PathMatch;
+import io.portico.ir.QueryParamMatch;
+import io.portico.ir.RouteMatch;
+import io.portico.ir.WeightedBackend;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Compiles the rules of one HTTPRoute: matches into {@link RouteMatch}es (regexes compiled
+ * once), backendRefs into a {@link BackendGroup}. A rule that cannot be served is dropped with a
+ * message naming it; the others stay.
+ */
+final class RuleCompiler {
+
+  private RuleCompiler() {
+  }
+
+  /** Thrown inside this class for a rule that cannot be served; never escapes it. */
+  private static final class InvalidRule extends Exception {
+    InvalidRule(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  static CompiledRoute compile(SnapshotIndex index, HTTPRoute route) {
+    List<HTTPRouteRule> specs = route.getSpec() == null || route.getSpec().getRules() == null
+        ? List.of() : route.getSpec().getRules();
+    List<CompiledRoute.Rule> rules = new ArrayList<>();
+    List<String> invalid = new ArrayList<>();
+    String unresolvedReason = null;
+    List<String> unresolved = new ArrayList<>();
+    String base = "httproute/" + route.getMetadata().getNamespace() + "/"
+        + route.getMetadata().getName() + "/rule/";
+    for (int i = 0; i < specs.size(); i++) {
+      HTTPRouteRule spec = specs.get(i);
+      try {
+        rejectUnsupported(i, spec);
+        List<RouteMatch> matches = matches(i, spec);
+        List<WeightedBackend> backends = new ArrayList<>();
+        List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
+        for (int r = 0; r < refs.size(); r++) {
+          BackendRefResolver.Resolution resolution =
+              BackendRefResolver.resolve(index, route, i, r, refs.get(r));
+          backends.add(resolution.backend());
+          if (resolution.failureReason() != null) {
+            unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
+            unresolved.add(resolution.failureMessage());
+          }
+        }
+        rules.add(new CompiledRoute.Rule(i, matches, BackendGroup.of(base + i, backends)));
+      } catch (InvalidRule e) {
+        invalid.add(e.getMessage());
+      }
+    }
+    return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
+        List.copyOf(unresolved));
+  }
+
+  private static void rejectUnsupported(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {
+    if (spec.getFilters() != null && !spec.getFilters().isEmpty()) {
+      throw new InvalidRule("rule " + ruleIndex + ": filter type "
+          + spec.getFilters().get(0).getType() + " is not supported yet");
+    }
+    if (spec.getBackendRefs() != null) {
+      for (int r = 0; r < spec.getBackendRefs().size(); r++) {
+        List<HTTPRouteFilter> filters = spec.getBackendRefs().get(r).getFilters();
+        if (filters != null && !filters.isEmpty()) {
+          throw new InvalidRule("rule " + ruleIndex + " backendRefs[" + r + "]: filter type "
+              + filters.get(0).getType() + " is not supported yet");
+        }
+      }
+    }
+  }
+
+  private static List<RouteMatch> matches(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {
+    if (spec.getMatches() == null || spec.getMatches().isEmpty()) {
+      return List.of(RouteMatch.ANY);
+    }
+    List<RouteMatch> matches = new ArrayList<>();
+    for (int m = 0; m < spec.getMatches().size(); m++) {
+      matches.add(match("rule " + ruleIndex + " matches[" + m + "]", spec.getMatches().get(m)));
+    }
+    return matches;
+  }
+
+  private static RouteMatch match(String where, HTTPRouteMatch spec) throws InvalidRule {
+    PathMatch path = path(where, spec.getPath());
+    String method = spec.getMethod() == null || spec.getMethod().isEmpty()
+        ? null : spec.getMethod().toUpperCase(Locale.ROOT);
+    List<HeaderMatch> headers = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    if (spec.getHeaders() != null) {
+      for (HTTPHeaderMatch header : spec.getHeaders()) {
+        // Gateway API: of several matches on one header name, only the first counts.
+        if (header.getName() == null || !seen.add(header.getName().toLowerCase(Locale.ROOT))) {
+          continue;
+        }
+        headers.add(header(where, header));
+      }
+    }
+    List<QueryParamMatch> queryParams = new ArrayList<>();
+    seen.clear();
+    if (spec.getQueryParams() != null) {
+      for (HTTPQueryParamMatch param : spec.getQueryParams()) {
+        if (param.getName() == null || !seen.add(param.getName())) {
+          continue;
+        }
+        queryParams.add(queryParam(where, param));
+      }
+    }
+    return new RouteMatch(path, method, headers, queryParams);
+  }
+
+  private static PathMatch path(String where, HTTPPathMatch spec) throws InvalidRule {
+    if (spec == null) {
+      return PathMatch.ANY;
+    }
+    String type = spec.getType() == null ? "PathPrefix" : spec.getType();
+    String value = spec.getValue() == null ? "/" : spec.getValue();
+    switch (type) {
+      case "Exact":
+      case "PathPrefix":
+        if (!value.startsWith("/")) {
+          throw new InvalidRule(where + ": path '" + value + "' must start with '/'");
+        }
+        return type.equals("Exact") ? PathMatch.exact(value) : PathMatch.prefix(value);
+      case "RegularExpression":
+        try {
+          return PathMatch.regularExpression(value);
+        } catch (PatternSyntaxException e) {
+          throw new InvalidRule(where + ": path regular expression '" + value + "' is invalid: "
+              + e.getDescription());
+        }
+      default:
+        throw new InvalidRule(where + ": path match type " + type + " is not supported");
+    }
+  }
+
+  private static HeaderMatch header(String where, HTTPHeaderMatch spec) throws InvalidRule {
+    String type = spec.getType() == null ? "Exact" : spec.getType();
+    String value = spec.getValue() == null ? "" : spec.getValue();
+    try {
+      switch (type) {
+        case "Exact":
+          return HeaderMatch.exact(spec.getName(), value);
+        case "RegularExpression":
+          return HeaderMatch.regularExpression(spec.getName(), value);
+        default:
+          throw new InvalidRule(where + ": header match type " + type + " is not supported");
+      }
+    } catch (PatternSyntaxException e) {
+      throw new InvalidRule(where + ": header " + spec.getName() + " regular expression '"
+          + value + "' is invalid: " + e.getDescription());
+    }
+  }
+
+  private static QueryParamMatch queryParam(String where, HTTPQueryParamMatch spec)
+      throws InvalidRule {
+    String type = spec.getType() == null ? "Exact" : spec.getType();
+    String value = spec.getValue() == null ? "" : spec.getValue();
+    try {
+      switch (type) {
+        case "Exact":
+          return QueryParamMatch.exact(spec.getName(), value);
+        case "RegularExpression":
+          return QueryParamMatch.regularExpression(spec.getName(), value);
+        default:
+          throw new InvalidRule(where + ": query parameter match type " + type
+              + " is not supported");
+      }
+    } catch (PatternSyntaxException e) {
+      throw new InvalidRule(where + ": query parameter " + spec.getName()
+          + " regular expression '" + value + "' is invalid: " + e.getDescription());
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
+import io.portico.resource.ResourceSnapshot;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Looks objects of a snapshot up by namespace and name; built once per translation. */
+final class SnapshotIndex {
+
+  /**
+   * Orders objects the way the Gateway API breaks ties between them: oldest creationTimestamp
+   * first, then alphabetically by "{namespace}/{name}".
+   */
+  static final Comparator<HasMetadata> OLDEST_FIRST = Comparator
+      .comparing((HasMetadata o) -> creation(o))
+      .thenComparing(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName());
+
+  private final ResourceSnapshot snapshot;
+  private final Map<String, Service> services = new HashMap<>();
+  private final Map<String, GenericKubernetesResource> backends = new HashMap<>();
+  private final Map<String, Gateway> gateways = new HashMap<>();
+  private final Map<String, Namespace> namespaces = new HashMap<>();
+  private final Map<String, List<ReferenceGrant>> grantsByNamespace = new HashMap<>();
+
+  SnapshotIndex(ResourceSnapshot snapshot) {
+    this.snapshot = snapshot;
+    snapshot.services().forEach(s -> services.put(key(s), s));
+    snapshot.backends().forEach(b -> backends.put(key(b), b));
+    snapshot.gateways().forEach(g -> gateways.put(key(g), g));
+    snapshot.namespaces().forEach(n -> namespaces.put(n.getMetadata().getName(), n));
+    snapshot.referenceGrants().forEach(g -> grantsByNamespace
+        .computeIfAbsent(g.getMetadata().getNamespace(), k -> new ArrayList<>()).add(g));
+  }
+
+  ResourceSnapshot snapshot() {
+    return snapshot;
+  }
+
+  Service service(String namespace, String name) {
+    return services.get(namespace + "/" + name);
+  }
+
+  GenericKubernetesResource backend(String namespace, String name) {
+    return backends.get(namespace + "/" + name);
+  }
+
+  Gateway gateway(String namespace, String name) {
+    return gateways.get(namespace + "/" + name);
+  }
+
+  /**
+   * Returns the labels of a namespace. A namespace the snapshot does not list (standalone
+   * configurations often leave them out) has only the label Kubernetes always sets.
+   */
+  Map<String, String> namespaceLabels(String name) {
+    Namespace namespace = namespaces.get(name);
+    Map<String, String> labels = new HashMap<>();
+    if (namespace != null && namespace.getMetadata().getLabels() != null) {
+      labels.putAll(namespace.getMetadata().getLabels());
+    }
+    labels.put("kubernetes.io/metadata.name", name);
+    return labels;
+  }
+
+  List<ReferenceGrant> referenceGrants(String namespace) {
+    return grantsByNamespace.getOrDefault(namespace, List.of());
+  }
+
+  static String key(HasMetadata object) {
+    return object.getMetadata().getNamespace() + "/" + object.getMetadata().getName();
+  }
+
+  static long generation(HasMetadata object) {
+    Long generation = object.getMetadata().getGeneration();
+    return generation == null ? 1L : generation;
+  }
+
+  private static OffsetDateTime creation(HasMetadata object) {
+    String timestamp = object.getMetadata().getCreationTimestamp();
+    if (timestamp == null) {
+      return OffsetDateTime.MAX;
+    }
+    try {
+      return OffsetDateTime.parse(timestamp);
+    } catch (DateTimeParseException e) {
+      return OffsetDateTime.MAX;
+    }
+  }
+}

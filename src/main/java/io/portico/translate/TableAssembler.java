@@ -1,0 +1,84 @@
+package io.portico.translate;
+
+import io.portico.ir.HttpPort;
+import io.portico.ir.Listener;
+import io.portico.ir.Route;
+import io.portico.ir.RoutingTable;
+import io.portico.ir.VirtualHost;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Builds the {@link RoutingTable} from the listeners that serve and the route entries attached
+ * to them: listeners grouped per port, virtual hosts per intersected hostname, routes sorted by
+ * {@link RoutePrecedence}.
+ */
+final class TableAssembler {
+
+  private TableAssembler() {
+  }
+
+  static RoutingTable assemble(List<GatewayState> gateways) {
+    Map<Integer, List<Listener>> byPort = new TreeMap<>();
+    for (GatewayState gateway : gateways) {
+      for (ListenerState listener : gateway.listeners()) {
+        if (!listener.serving()) {
+          continue;
+        }
+        byPort.computeIfAbsent(listener.port(), p -> new ArrayList<>()).add(listener(listener));
+      }
+    }
+    List<HttpPort> ports = new ArrayList<>();
+    byPort.forEach((port, listeners) -> ports.add(new HttpPort(port, listeners)));
+    return new RoutingTable(ports);
+  }
+
+  private static Listener listener(ListenerState listener) {
+    Set<String> patterns = new TreeSet<>();
+    for (RouteEntry entry : listener.routes) {
+      patterns.addAll(entry.hostnames());
+    }
+    List<VirtualHost> virtualHosts = new ArrayList<>();
+    for (String pattern : patterns) {
+      virtualHosts.add(virtualHost(pattern, listener.routes));
+    }
+    virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
+        .thenComparing(VirtualHost::hostname));
+    String hostname = listener.hostname() == null ? null : listener.hostname().toLowerCase();
+    return new Listener(listener.irName, listener.source, hostname, virtualHosts);
+  }
+
+  /**
+   * A virtual host holds every entry one of whose hostnames covers its pattern: a request for
+   * {@code a.example.com} tries routes written for {@code a.example.com} first, then those for
+   * {@code *.example.com}, then those for any host.
+   */
+  private static VirtualHost virtualHost(String pattern, List<RouteEntry> entries) {
+    List<RoutePrecedence.Candidate> candidates = new ArrayList<>();
+    for (RouteEntry entry : entries) {
+      String best = null;
+      for (String hostname : entry.hostnames()) {
+        if (Hostnames.covers(hostname, pattern)
+            && (best == null || Hostnames.specificity(hostname) > Hostnames.specificity(best))) {
+          best = hostname;
+        }
+      }
+      if (best != null) {
+        candidates.add(new RoutePrecedence.Candidate(entry, best));
+      }
+    }
+    candidates.sort(RoutePrecedence.ORDER);
+    List<Route> routes = new ArrayList<>();
+    for (RoutePrecedence.Candidate candidate : candidates) {
+      RouteEntry entry = candidate.entry();
+      routes.add(new Route(entry.name(), entry.source(), entry.match(), entry.backends()));
+    }
+    return new VirtualHost(pattern, routes);
+  }
+}

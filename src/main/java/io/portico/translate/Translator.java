@@ -1,0 +1,84 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.portico.ir.RoutingTable;
+import io.portico.resource.ObjectKey;
+import io.portico.resource.ResourceSnapshot;
+import io.portico.status.Conditions;
+import io.portico.status.StatusReport;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Translates a {@link ResourceSnapshot} into the {@link RoutingTable} the proxies serve and the
+ * {@link StatusReport} of every object Portico owns. A pure function: no I/O, no Vert.x, no
+ * mutation of its input. User mistakes become status conditions; an exception from here is a
+ * bug in Portico.
+ *
+ * <p>The phases run in a fixed order because each needs the previous one's result:
+ * GatewayClasses decide which Gateways are ours, listeners must be validated before routes can
+ * attach, and listener status needs the attached-route counts.
+ */
+public final class Translator {
+
+  private final TranslatorOptions options;
+
+  public Translator(TranslatorOptions options) {
+    this.options = Objects.requireNonNull(options, "options");
+  }
+
+  public Translation translate(ResourceSnapshot snapshot) {
+    Objects.requireNonNull(snapshot, "snapshot");
+    SnapshotIndex index = new SnapshotIndex(snapshot);
+
+    Map<ObjectKey, GatewayClassStatus> classStatus = new TreeMap<>();
+    Set<String> ourClasses = new HashSet<>();
+    for (GatewayClass gatewayClass : snapshot.gatewayClasses()) {
+      if (gatewayClass.getSpec() == null
+          || !options.controllerName().equals(gatewayClass.getSpec().getControllerName())) {
+        continue;
+      }
+      ourClasses.add(gatewayClass.getMetadata().getName());
+      classStatus.put(ObjectKey.of(gatewayClass), new GatewayClassStatusBuilder()
+          .withConditions(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+              "GatewayClass is accepted by " + options.controllerName(),
+              SnapshotIndex.generation(gatewayClass)))
+          .build());
+    }
+
+    List<Gateway> gateways = new ArrayList<>();
+    for (Gateway gateway : snapshot.gateways()) {
+      if (gateway.getSpec() != null && ourClasses.contains(gateway.getSpec().getGatewayClassName())) {
+        gateways.add(gateway);
+      }
+    }
+    gateways.sort(SnapshotIndex.OLDEST_FIRST);
+    List<GatewayState> gatewayStates = ListenerPhase.process(gateways);
+
+    List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
+    routes.sort(SnapshotIndex.OLDEST_FIRST);
+    Map<ObjectKey, HTTPRouteStatus> routeStatus =
+        new HttpRoutePhase(index, gatewayStates, options.controllerName()).process(routes);
+
+    Map<ObjectKey, GatewayStatus> gatewayStatus = new TreeMap<>();
+    for (GatewayState state : gatewayStates) {
+      gatewayStatus.put(ObjectKey.of(state.gateway()),
+          GatewayStatusPhase.build(state, options.gatewayAddress()));
+    }
+    RoutingTable table = TableAssembler.assemble(gatewayStates);
+    return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
+        new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus)));
+  }
+}

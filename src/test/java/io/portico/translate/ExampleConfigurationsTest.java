@@ -1,0 +1,74 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.portico.resource.ObjectKey;
+import io.portico.resource.ResourceSnapshot;
+import io.portico.resource.YamlResourceReader;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The shipped examples translate the way the README says they do. */
+class ExampleConfigurationsTest {
+
+  private static final ObjectKey WEB_ROUTE = new ObjectKey("HTTPRoute", "default", "web-route");
+
+  @Test
+  void seedManifestsAsWrittenLeaveWebRouteUnattachedWithAFix() throws IOException {
+    Translation translation = translateDirectory(Path.of("examples", "seed"));
+
+    Condition accepted = condition(translation.status().httpRoutes().get(WEB_ROUTE), "Accepted");
+    assertThat(accepted.getStatus()).isEqualTo("False");
+    assertThat(accepted.getReason()).isEqualTo("NotAllowedByListeners");
+    assertThat(accepted.getMessage())
+        .contains("listener 'http' of Gateway gateway-system/public-gateway")
+        .contains("allowedRoutes.namespaces.from: All");
+    assertThat(translation.table().httpPort(80).listeners().get(0).virtualHosts()).isEmpty();
+    assertThat(translation.status().gateways()
+        .get(new ObjectKey("Gateway", "gateway-system", "public-gateway"))
+        .getListeners().get(0).getAttachedRoutes()).isZero();
+  }
+
+  @Test
+  void quickstartAttachesWebRouteWithItsWeightedSplit() throws IOException {
+    Translation translation = translateDirectory(Path.of("examples", "quickstart"));
+
+    HTTPRouteStatus status = translation.status().httpRoutes().get(WEB_ROUTE);
+    assertThat(condition(status, "Accepted").getStatus()).isEqualTo("True");
+    assertThat(condition(status, "ResolvedRefs").getStatus()).isEqualTo("True");
+    var routes = translation.table().httpPort(80).listeners().get(0)
+        .findVirtualHost("app.example.com").routes();
+    assertThat(routes).extracting(r -> r.match().path().value()).containsExactly("/app", "/");
+    assertThat(routes.get(0).backends().backends())
+        .extracting(b -> b.key().name() + "=" + b.weight())
+        .containsExactly("app-v1=80", "app-v2=20");
+  }
+
+  static Translation translateDirectory(Path directory) throws IOException {
+    List<HasMetadata> objects = new ArrayList<>();
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        var result = new YamlResourceReader().read(file.toString(), Files.readString(file));
+        assertThat(result.problems()).as("problems in %s", file).isEmpty();
+        result.objects().forEach(o -> objects.add(o.object()));
+      }
+    }
+    return new Translator(TranslatorOptions.DEFAULTS).translate(ResourceSnapshot.of(objects));
+  }
+
+  private static Condition condition(HTTPRouteStatus status, String type) {
+    assertThat(status).isNotNull();
+    assertThat(status.getParents()).hasSize(1);
+    return status.getParents().get(0).getConditions().stream()
+        .filter(c -> c.getType().equals(type)).findFirst().orElseThrow();
+  }
+}
