@@ -1,0 +1,159 @@
+package io.portico.provider;
+
+import io.portico.resource.ConfigProblem;
+import io.portico.resource.YamlResourceReader;
+import io.portico.resource.YamlResourceReader.ReadResult;
+
+import java.io.IOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * Reads every configuration file under a directory, in path order.
+ *
+ * <p>Files are {@code *.yaml}, {@code *.yml} and {@code *.json}. Names starting with '.' are
+ * skipped and symbolic links followed, so that a ConfigMap volume (whose files are links through
+ * the hidden {@code ..data} directory) is read once, through its visible names.
+ */
+final class DirectoryScan {
+
+  /**
+   * One file and what was read from it.
+   *
+   * @param path the file, under the scanned directory
+   * @param result what the reader made of it (a failed result if it could not be read)
+   */
+  record FileRead(Path path, ReadResult result) {}
+
+  /**
+   * Everything read from the directory.
+   *
+   * @param files the configuration files, in path order
+   * @param failedDirectories subdirectories that could not be listed (their files are unknown)
+   * @param problems problems with the directory tree itself
+   */
+  record Scan(List<FileRead> files, List<Path> failedDirectories, List<ConfigProblem> problems) {}
+
+  private DirectoryScan() {}
+
+  /** Fails with a message naming the path unless {@code root} is a readable directory. */
+  static void checkDirectory(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      throw new IOException("configuration directory " + root + " does not exist");
+    }
+    if (!Files.isDirectory(root)) {
+      throw new IOException("configuration directory " + root + " is not a directory");
+    }
+    if (!Files.isReadable(root)) {
+      throw new IOException("configuration directory " + root + " is not readable");
+    }
+  }
+
+  /**
+   * Reads the directory, calling {@code onDirectory} for each directory before its files are read
+   * (so that a watch on it sees any change made after that).
+   *
+   * @throws IOException if {@code root} itself cannot be read
+   */
+  static Scan read(Path root, YamlResourceReader reader, Consumer<Path> onDirectory)
+      throws IOException {
+    checkDirectory(root);
+    List<Path> files = new ArrayList<>();
+    List<Path> failedDirectories = new ArrayList<>();
+    List<ConfigProblem> problems = new ArrayList<>();
+    Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            if (!dir.equals(root) && isHidden(dir)) {
+              return FileVisitResult.SKIP_SUBTREE;
+            }
+            onDirectory.accept(dir);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            if (!isHidden(file) && isConfigFile(file) && !attrs.isDirectory()) {
+              files.add(file);
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+            if (file.equals(root)) {
+              throw e;
+            }
+            if (isHidden(file)) {
+              return FileVisitResult.CONTINUE;
+            }
+            if (e instanceof FileSystemLoopException) {
+              problems.add(ConfigProblem.warning(file.toString(), 0,
+                  "skipped: symbolic link loop"));
+            } else if (isConfigFile(file)) {
+              files.add(file);
+            } else {
+              failedDirectories.add(file);
+              problems.add(ConfigProblem.error(file.toString(), 0,
+                  "cannot read: " + describe(e)));
+            }
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    files.sort(null);
+    List<FileRead> reads = new ArrayList<>(files.size());
+    for (Path file : files) {
+      reads.add(new FileRead(file, readFile(file, reader)));
+    }
+    return new Scan(reads, failedDirectories, problems);
+  }
+
+  private static ReadResult readFile(Path file, YamlResourceReader reader) {
+    String content;
+    try {
+      content = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return ReadResult.failed(ConfigProblem.error(file.toString(), 0,
+          "cannot read: " + describe(e)));
+    }
+    return reader.read(file.toString(), content);
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof MalformedInputException) {
+      return "not UTF-8 text";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "no such file (deleted while being read, or a broken symbolic link)";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.toString();
+  }
+
+  private static boolean isHidden(Path path) {
+    Path name = path.getFileName();
+    return name != null && name.toString().startsWith(".");
+  }
+
+  private static boolean isConfigFile(Path path) {
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    return name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json");
+  }
+}

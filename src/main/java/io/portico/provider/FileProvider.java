@@ -1,0 +1,222 @@
+package io.portico.provider;
+
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.resource.ConfigProblem;
+import io.portico.resource.ResourceSnapshot;
+import io.portico.resource.YamlResourceReader;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Serves the Kubernetes objects in a directory of YAML files (standalone mode), delivering a new
+ * {@link ResourceSnapshot} whenever the files change.
+ *
+ * <p>The directory is read recursively ({@code *.yaml}, {@code *.yml}, {@code *.json}; names
+ * starting with '.' skipped, symbolic links followed, so a mounted ConfigMap works). Changes are
+ * watched on a daemon thread, coalesced, and the whole directory re-read; a snapshot is delivered,
+ * on the Vert.x context that called {@link #start()}, only if it differs from the last one.
+ *
+ * <p>Bad input loses nothing: a file that fails to parse keeps serving the objects of its last
+ * good read, an object that is rejected keeps its last good version, and of two definitions of
+ * the same object the first (by path, then position) wins. Every problem is logged once per
+ * reload and available from {@link #problems()}. Objects get Kubernetes-like metadata
+ * (generation, creationTimestamp, uid, resourceVersion) that stays stable across reloads.
+ */
+public final class FileProvider implements Provider, AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FileProvider.class);
+
+  /**
+   * Tunes how changes are coalesced.
+   *
+   * @param holdOff how long to wait after the last change before re-reading
+   * @param ceiling how long at most to wait after the first change, however many follow
+   */
+  public record Options(Duration holdOff, Duration ceiling) {
+
+    /** A 50 ms hold-off and a 500 ms ceiling. */
+    public static final Options DEFAULTS =
+        new Options(Duration.ofMillis(50), Duration.ofMillis(500));
+
+    public Options {
+      Objects.requireNonNull(holdOff, "holdOff");
+      Objects.requireNonNull(ceiling, "ceiling");
+      if (holdOff.isNegative() || ceiling.compareTo(holdOff) < 0) {
+        throw new IllegalArgumentException(
+            "need 0 <= holdOff <= ceiling, got " + holdOff + " and " + ceiling);
+      }
+    }
+  }
+
+  private final Vertx vertx;
+  private final Path directory;
+  private final Options options;
+  private final Consumer<ResourceSnapshot> onSnapshot;
+  private final YamlResourceReader reader;
+  private final SnapshotAssembler assembler;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final Object lock = new Object();
+  private volatile boolean stopped;
+  private volatile List<ConfigProblem> problems = List.of();
+  private volatile Context context;
+  private volatile DirectoryWatcher watcher;
+  private ResourceSnapshot delivered;
+
+  /** Creates a provider for {@code directory} with the default {@link Options}. */
+  public FileProvider(Vertx vertx, Path directory, Consumer<ResourceSnapshot> onSnapshot) {
+    this(vertx, directory, Options.DEFAULTS, onSnapshot);
+  }
+
+  /** Creates a provider for {@code directory}; nothing is read before {@link #start()}. */
+  public FileProvider(Vertx vertx, Path directory, Options options,
+      Consumer<ResourceSnapshot> onSnapshot) {
+    this.vertx = Objects.requireNonNull(vertx, "vertx");
+    this.directory = Objects.requireNonNull(directory, "directory");
+    this.options = Objects.requireNonNull(options, "options");
+    this.onSnapshot = Objects.requireNonNull(onSnapshot, "onSnapshot");
+    KubernetesSerialization serialization = new KubernetesSerialization();
+    this.reader = new YamlResourceReader(serialization);
+    this.assembler =
+        new SnapshotAssembler(new MetadataStamper(serialization, Clock.systemUTC()));
+  }
+
+  /** Returns the directory this provider reads. */
+  public Path directory() {
+    return directory;
+  }
+
+  /**
+   * Reads the directory, delivers the first snapshot, then watches for changes. Fails, naming the
+   * path, if the directory does not exist or cannot be read.
+   */
+  @Override
+  public Future<Void> start() {
+    if (!started.compareAndSet(false, true)) {
+      return Future.failedFuture(new IllegalStateException("FileProvider already started"));
+    }
+    Context ctx = vertx.getOrCreateContext();
+    context = ctx;
+    Promise<Void> promise = Promise.promise();
+    ctx.executeBlocking(this::firstRead, false).onComplete(result -> {
+      if (result.failed()) {
+        closeWatcher();
+        promise.fail(result.cause());
+      } else if (stopped) {
+        closeWatcher();
+        promise.fail(new IllegalStateException("FileProvider stopped while starting"));
+      } else {
+        try {
+          onSnapshot.accept(result.result());
+        } catch (RuntimeException e) {
+          closeWatcher();
+          promise.fail(e);
+          return;
+        }
+        watcher.start();
+        promise.complete();
+      }
+    });
+    return promise.future();
+  }
+
+  private ResourceSnapshot firstRead() throws IOException {
+    DirectoryScan.checkDirectory(directory);
+    // Watch before reading, so that a change made during the read is seen.
+    watcher = new DirectoryWatcher(directory, options.holdOff(), options.ceiling(),
+        this::reloadAndDeliver);
+    synchronized (lock) {
+      ResourceSnapshot snapshot = reload();
+      if (snapshot == null) {
+        throw new IOException(problems.get(0).message());
+      }
+      delivered = snapshot;
+      return snapshot;
+    }
+  }
+
+  /** Runs on the watcher thread. */
+  private void reloadAndDeliver() {
+    ResourceSnapshot snapshot;
+    synchronized (lock) {
+      if (stopped) {
+        return;
+      }
+      snapshot = reload();
+      if (snapshot == null || snapshot.equals(delivered)) {
+        return;
+      }
+      delivered = snapshot;
+    }
+    context.runOnContext(v -> {
+      if (!stopped) {
+        onSnapshot.accept(snapshot);
+      }
+    });
+  }
+
+  /** Reads everything; returns null, keeping all as it was, if the directory cannot be read. */
+  private ResourceSnapshot reload() {
+    ResourceSnapshot snapshot;
+    List<ConfigProblem> found;
+    try {
+      DirectoryScan.Scan scan = DirectoryScan.read(directory, reader, watcher::register);
+      SnapshotAssembler.Assembly assembly = assembler.assemble(scan);
+      snapshot = ResourceSnapshot.of(assembly.objects());
+      found = List.copyOf(assembly.problems());
+    } catch (IOException | RuntimeException e) {
+      snapshot = null;
+      String why = e instanceof IOException ? e.getMessage() : e.toString();
+      found = List.of(ConfigProblem.error(directory.toString(), 0,
+          why + "; the last snapshot is still served"));
+    }
+    problems = found;
+    for (ConfigProblem problem : found) {
+      if (problem.isError()) {
+        LOG.error("{}", problem);
+      } else {
+        LOG.warn("{}", problem);
+      }
+    }
+    return snapshot;
+  }
+
+  /** Returns the problems found by the last reload; thread-safe. */
+  @Override
+  public List<ConfigProblem> problems() {
+    return problems;
+  }
+
+  /** Stops watching; no snapshot is delivered after this. */
+  @Override
+  public Future<Void> stop() {
+    stopped = true;
+    closeWatcher();
+    return Future.succeededFuture();
+  }
+
+  /** Same as {@link #stop()}. */
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private void closeWatcher() {
+    DirectoryWatcher w = watcher;
+    if (w != null) {
+      w.close();
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.portico.provider;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.resource.ObjectKey;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.time.Clock;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Gives objects read from files the metadata the API server would: generation, creationTimestamp,
+ * uid and resourceVersion, kept stable across reloads while an object exists.
+ *
+ * <p>Status conditions carry observedGeneration and route precedence uses creationTimestamp, so
+ * these must only change when Kubernetes would change them. The objects it returns are copies
+ * that it never changes afterwards. Not thread-safe.
+ */
+final class MetadataStamper {
+
+  /** What is remembered of an object between reloads. */
+  private record Tracked(JsonNode written, JsonNode content, HasMetadata stamped) {}
+
+  private final KubernetesSerialization serialization;
+  private final Clock clock;
+  private Map<ObjectKey, Tracked> tracked = new HashMap<>();
+  private long resourceVersion;
+
+  MetadataStamper(KubernetesSerialization serialization, Clock clock) {
+    this.serialization = serialization;
+    this.clock = clock;
+  }
+
+  /**
+   * Returns stamped copies of {@code objects} (as written, with unique keys) and forgets objects
+   * not among them, so that one that comes back is new again.
+   */
+  List<HasMetadata> stamp(Map<ObjectKey, HasMetadata> objects) {
+    Map<ObjectKey, Tracked> next = new HashMap<>();
+    List<HasMetadata> stamped = new ArrayList<>(objects.size());
+    for (Map.Entry<ObjectKey, HasMetadata> entry : objects.entrySet()) {
+      Tracked current = stamp(entry.getValue(), tracked.get(entry.getKey()));
+      next.put(entry.getKey(), current);
+      stamped.add(current.stamped());
+    }
+    tracked = next;
+    return stamped;
+  }
+
+  private Tracked stamp(HasMetadata object, Tracked previous) {
+    JsonNode written = serialization.convertValue(object, JsonNode.class);
+    if (previous != null && previous.written().equals(written)) {
+      return previous;
+    }
+    JsonNode content = content(written);
+    HasMetadata copy = serialization.clone(object);
+    ObjectMeta meta = copy.getMetadata();
+    if (previous == null) {
+      meta.setGeneration(1L);
+      if (meta.getUid() == null) {
+        meta.setUid(UUID.randomUUID().toString());
+      }
+      if (meta.getCreationTimestamp() == null) {
+        meta.setCreationTimestamp(DateTimeFormatter.ISO_INSTANT.format(
+            clock.instant().truncatedTo(ChronoUnit.SECONDS)));
+      }
+    } else {
+      ObjectMeta before = previous.stamped().getMetadata();
+      long generation = before.getGeneration();
+      meta.setGeneration(previous.content().equals(content) ? generation : generation + 1);
+      if (meta.getUid() == null) {
+        meta.setUid(before.getUid());
+      }
+      if (meta.getCreationTimestamp() == null) {
+        meta.setCreationTimestamp(before.getCreationTimestamp());
+      }
+    }
+    meta.setResourceVersion(Long.toString(++resourceVersion));
+    return new Tracked(written, content, copy);
+  }
+
+  /** Returns what the generation follows: everything but metadata and status. */
+  private static JsonNode content(JsonNode written) {
+    if (written instanceof ObjectNode object) {
+      ObjectNode content = object.deepCopy();
+      content.remove("metadata");
+      content.remove("status");
+      return content;
+    }
+    return written;
+  }
+}
