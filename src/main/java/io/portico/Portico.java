@@ -1,0 +1,95 @@
+package io.portico;
+
+import io.portico.admin.AdminServer;
+import io.portico.bus.LocalCodec;
+import io.portico.controller.ConfigVerticle;
+import io.portico.controller.GatewayState;
+import io.portico.provider.FileProvider;
+import io.portico.proxy.ProxyVerticle;
+import io.portico.translate.Translator;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+
+import java.util.Objects;
+
+/**
+ * One running gateway: the configuration verticle, one proxy verticle per event loop, and the
+ * admin API, in one Vert.x instance. Start order matters: the configuration verticle delivers
+ * its first table before the proxies start, so they never serve a half-loaded configuration.
+ */
+public final class Portico {
+
+  private final Vertx vertx;
+  private final ConfigVerticle config;
+  private final HttpServer admin;
+
+  private Portico(Vertx vertx, ConfigVerticle config, HttpServer admin) {
+    this.vertx = vertx;
+    this.config = config;
+    this.admin = admin;
+  }
+
+  /** Starts a gateway; the future completes once every listener port is served. */
+  public static Future<Portico> start(PorticoOptions options) {
+    Objects.requireNonNull(options, "options");
+    VertxOptions vertxOptions = new VertxOptions()
+        .setEventLoopPoolSize(options.eventLoops())
+        .setPreferNativeTransport(true);
+    if (options.metrics()) {
+      vertxOptions.setMetricsOptions(new MicrometerMetricsOptions()
+          .setEnabled(true)
+          .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    }
+    Vertx vertx = Vertx.vertx(vertxOptions);
+    LocalCodec.registerAll(vertx);
+    ConfigVerticle config = new ConfigVerticle(new Translator(options.translator()),
+        onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot));
+    Holder holder = new Holder();
+    Future<Void> started = vertx.deployVerticle(config)
+        .compose(id -> vertx.deployVerticle(() -> new ProxyVerticle(options.proxy()),
+            new DeploymentOptions().setInstances(options.eventLoops())))
+        .compose(id -> {
+          if (options.adminHost() == null) {
+            return Future.succeededFuture();
+          }
+          AdminServer server = new AdminServer(config::state, () -> holder.ready);
+          return server.listen(vertx, options.adminHost(), options.adminPort())
+              .onSuccess(s -> holder.admin = s).mapEmpty();
+        })
+        .mapEmpty();
+    return started
+        .map(v -> {
+          holder.ready = true;
+          return new Portico(vertx, config, holder.admin);
+        })
+        .recover(failure -> vertx.close().transform(v -> Future.failedFuture(failure)));
+  }
+
+  /** Carries results between the steps of {@link #start}. */
+  private static final class Holder {
+    volatile boolean ready;
+    HttpServer admin;
+  }
+
+  public GatewayState state() {
+    return config.state();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Returns the admin API's port, or -1 when it is off. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.actualPort();
+  }
+
+  public Future<Void> close() {
+    return vertx.close();
+  }
+}

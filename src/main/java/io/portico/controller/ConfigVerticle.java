@@ -1,0 +1,127 @@
+package io.portico.controller;
+
+import io.portico.bus.Addresses;
+import io.portico.bus.ProxyState;
+import io.portico.bus.Versioned;
+import io.portico.ir.EndpointsIndex;
+import io.portico.ir.RoutingTable;
+import io.portico.provider.Provider;
+import io.portico.resource.ResourceSnapshot;
+import io.portico.translate.EndpointsBuilder;
+import io.portico.translate.Translation;
+import io.portico.translate.Translator;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Turns snapshots from a {@link Provider} into published routing tables and endpoints. Runs the
+ * translator off the event loop, publishes a table only when it differs from the last one (so
+ * an unchanged reload costs the proxies nothing), and publishes endpoints on their own address.
+ */
+public final class ConfigVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigVerticle.class);
+
+  private final Translator translator;
+  private final Function<Consumer<ResourceSnapshot>, Provider> providerFactory;
+  private Provider provider;
+  private volatile GatewayState state = GatewayState.INITIAL;
+  private Set<String> loggedProblems = Set.of();
+  /** Completed by the first publication: start() waits for it, so proxies never start empty. */
+  private final Promise<Void> firstPublication = Promise.promise();
+
+  /**
+   * @param providerFactory creates the provider, given the callback it must deliver snapshots to
+   */
+  public ConfigVerticle(Translator translator,
+      Function<Consumer<ResourceSnapshot>, Provider> providerFactory) {
+    this.translator = Objects.requireNonNull(translator, "translator");
+    this.providerFactory = Objects.requireNonNull(providerFactory, "providerFactory");
+  }
+
+  /** Returns what was last published; safe from any thread. */
+  public GatewayState state() {
+    return state;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.eventBus().localConsumer(Addresses.CURRENT_STATE, message -> {
+      GatewayState current = state;
+      message.reply(new ProxyState(current.table(), current.endpoints()));
+    });
+    provider = providerFactory.apply(this::onSnapshot);
+    return provider.start().compose(v -> firstPublication.future());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return provider == null ? Future.succeededFuture() : provider.stop();
+  }
+
+  private void onSnapshot(ResourceSnapshot snapshot) {
+    // Translation is pure CPU work whose cost grows with the configuration: keep it off the
+    // event loop; ordered, so snapshots are applied in the order they arrived.
+    vertx.executeBlocking(() -> new Result(translator.translate(snapshot),
+            EndpointsBuilder.build(snapshot)), true)
+        .onSuccess(this::publish)
+        .onFailure(e -> {
+          LOG.error("translation failed (a bug in Portico); still serving version {}",
+              state.table().version(), e);
+          firstPublication.tryFail(e);
+        });
+  }
+
+  private record Result(Translation translation, EndpointsIndex endpoints) {
+  }
+
+  private void publish(Result result) {
+    GatewayState current = state;
+    Versioned<RoutingTable> table = current.table();
+    Versioned<EndpointsIndex> endpoints = current.endpoints();
+    RoutingTable newTable = result.translation().table();
+    List<String> invalid = newTable.validate();
+    if (!invalid.isEmpty()) {
+      LOG.error("translator produced an invalid table (a bug in Portico), keeping version {}: {}",
+          table.version(), invalid);
+    } else if (table.version() == 0 || !newTable.equals(table.value())) {
+      table = new Versioned<>(table.version() + 1, newTable);
+    }
+    if (endpoints.version() == 0 || !result.endpoints().equals(endpoints.value())) {
+      endpoints = new Versioned<>(endpoints.version() + 1, result.endpoints());
+    }
+    state = new GatewayState(table, endpoints, result.translation().status(),
+        provider == null ? List.of() : provider.problems());
+    // Endpoints first: a new table may refer to backends only the new endpoints know.
+    if (endpoints != current.endpoints()) {
+      vertx.eventBus().publish(Addresses.ENDPOINTS, endpoints);
+    }
+    if (table != current.table()) {
+      vertx.eventBus().publish(Addresses.ROUTING_TABLE, table);
+      LOG.info("routing table version {}: {} listener port(s)", table.version(),
+          table.value().httpPorts().size());
+    }
+    logStatusProblems(result.translation());
+    firstPublication.tryComplete();
+  }
+
+  private void logStatusProblems(Translation translation) {
+    Set<String> problems = new HashSet<>(StatusLog.problems(translation.status()));
+    for (String problem : problems) {
+      if (!loggedProblems.contains(problem)) {
+        LOG.warn("{}", problem);
+      }
+    }
+    loggedProblems = problems;
+  }
+}

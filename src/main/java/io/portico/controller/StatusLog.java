@@ -1,0 +1,59 @@
+package io.portico.controller;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.portico.resource.ObjectKey;
+import io.portico.status.Conditions;
+import io.portico.status.StatusReport;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a {@link StatusReport} into the lines an operator needs in the log: one per condition
+ * that reports a problem (a False Accepted, Programmed or ResolvedRefs, a True Conflicted or
+ * PartiallyInvalid), naming the object and the condition's message.
+ */
+final class StatusLog {
+
+  private StatusLog() {
+  }
+
+  static List<String> problems(StatusReport report) {
+    List<String> lines = new ArrayList<>();
+    for (Map.Entry<ObjectKey, GatewayStatus> entry : report.gateways().entrySet()) {
+      add(lines, entry.getKey().toString(), entry.getValue().getConditions());
+      if (entry.getValue().getListeners() != null) {
+        for (ListenerStatus listener : entry.getValue().getListeners()) {
+          add(lines, entry.getKey() + " listener " + listener.getName(), listener.getConditions());
+        }
+      }
+    }
+    for (Map.Entry<ObjectKey, HTTPRouteStatus> entry : report.httpRoutes().entrySet()) {
+      for (RouteParentStatus parent : entry.getValue().getParents()) {
+        add(lines, entry.getKey() + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
+            + parent.getParentRef().getName() + ")", parent.getConditions());
+      }
+    }
+    return lines;
+  }
+
+  private static void add(List<String> lines, String object, List<Condition> conditions) {
+    if (conditions == null) {
+      return;
+    }
+    for (Condition condition : conditions) {
+      boolean isTrue = "True".equals(condition.getStatus());
+      boolean badWhenTrue = condition.getType().equals(Conditions.CONFLICTED)
+          || condition.getType().equals(Conditions.PARTIALLY_INVALID);
+      if (isTrue == badWhenTrue) {
+        lines.add(object + ": " + condition.getType() + "=" + condition.getStatus() + " "
+            + condition.getReason() + ": " + condition.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.portico.proxy;
+
+import io.portico.ir.Endpoint;
+import io.portico.proxy.lb.RoundRobin;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams one request to an endpoint and its response back, both ways with back-pressure.
+ *
+ * <p>The Host header is preserved, hop-by-hop headers are dropped in both directions, and
+ * X-Forwarded-For / -Host are appended and X-Forwarded-Proto set. A request that never reached
+ * its endpoint (connection refused or timed out) is tried once more on another endpoint; a
+ * body-less idempotent request whose pooled connection was found closed is retried once, since
+ * the endpoint cannot have acted on it.
+ */
+final class Forwarder {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Forwarder.class);
+  private static final String X_FORWARDED_FOR = "x-forwarded-for";
+  private static final String X_FORWARDED_HOST = "x-forwarded-host";
+  private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
+
+  private final HttpClient client;
+  private final ProxyOptions options;
+
+  Forwarder(HttpClient client, ProxyOptions options) {
+    this.client = client;
+    this.options = options;
+  }
+
+  /**
+   * Forwards {@code request} (paused by the caller) to {@code endpoint}; {@code endpoints}
+   * supplies another endpoint for a retry.
+   */
+  void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
+      RoundRobin endpoints) {
+    boolean hasBody = hasBody(request);
+    attempt(request, path, authority, endpoint, endpoints, hasBody, true);
+  }
+
+  private void attempt(HttpServerRequest request, String path, HostAndPort authority,
+      Endpoint endpoint, RoundRobin endpoints, boolean hasBody, boolean mayRetry) {
+    RequestOptions requestOptions = new RequestOptions()
+        .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
+        .setMethod(request.method())
+        .setURI(uri(request, path))
+        .setConnectTimeout(options.connectTimeoutMillis())
+        .setIdleTimeout(options.upstreamIdleTimeoutMillis());
+    client.request(requestOptions).onComplete(ar -> {
+      if (ar.failed()) {
+        UpstreamFailure failure = UpstreamFailure.of(ar.cause());
+        Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
+        if (other != null) {
+          attempt(request, path, authority, other, endpoints, hasBody, false);
+        } else {
+          fail(request, failure, endpoint, ar.cause());
+        }
+        return;
+      }
+      HttpClientRequest upstream = ar.result();
+      prepareHeaders(request, upstream, authority);
+      Future<HttpClientResponse> response;
+      if (hasBody) {
+        String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
+        if (length == null) {
+          upstream.setChunked(true);
+        } else {
+          upstream.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+        }
+        response = upstream.send(request);
+      } else {
+        response = upstream.send();
+        request.resume();
+      }
+      request.response().closeHandler(v -> upstream.reset());
+      response.onComplete(res -> {
+        if (res.succeeded()) {
+          relay(request, res.result(), endpoint);
+          return;
+        }
+        UpstreamFailure failure = UpstreamFailure.of(res.cause());
+        boolean safeRetry = mayRetry && !hasBody && failure == UpstreamFailure.RESET
+            && isIdempotent(request.method()) && !request.response().headWritten();
+        if (safeRetry) {
+          attempt(request, path, authority, endpoint, endpoints, false, false);
+        } else {
+          fail(request, failure, endpoint, res.cause());
+        }
+      });
+    });
+  }
+
+  private static void prepareHeaders(HttpServerRequest request, HttpClientRequest upstream,
+      HostAndPort authority) {
+    MultiMap headers = upstream.headers();
+    HopByHopHeaders.copy(request.headers(), headers, "host");
+    // Portico answered any 100-continue itself; the upstream gets the body straight away.
+    headers.remove(HttpHeaders.EXPECT);
+    upstream.authority(authority);
+    String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    if (client != null) {
+      append(headers, X_FORWARDED_FOR, client);
+    }
+    append(headers, X_FORWARDED_HOST, authority.toString());
+    headers.set(X_FORWARDED_PROTO, request.isSSL() ? "https" : "http");
+  }
+
+  private static void append(MultiMap headers, String name, String value) {
+    String existing = headers.get(name);
+    headers.set(name, existing == null ? value : existing + ", " + value);
+  }
+
+  private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint) {
+    HttpServerResponse response = request.response();
+    if (response.closed()) {
+      upstream.request().reset();
+      return;
+    }
+    response.setStatusCode(upstream.statusCode());
+    if (request.version() != HttpVersion.HTTP_2 && upstream.statusMessage() != null) {
+      response.setStatusMessage(upstream.statusMessage());
+    }
+    HopByHopHeaders.copy(upstream.headers(), response.headers(), null);
+    if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_2
+        && mayHaveBody(request.method(), upstream.statusCode())) {
+      response.setChunked(true);
+    }
+    upstream.exceptionHandler(e -> {
+      LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
+      response.reset();
+    });
+    response.send(upstream).onFailure(e -> {
+      if (!response.closed()) {
+        response.reset();
+      }
+    });
+  }
+
+  private static void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,
+      Throwable cause) {
+    LOG.debug("upstream {} for {} {}: {} ({})", endpoint, request.method(), request.uri(),
+        failure.label(), cause.toString());
+    ProxyHandler.respondFailure(request, failure, failure.label() + " (" + endpoint + ")");
+  }
+
+  private static String uri(HttpServerRequest request, String path) {
+    String query = request.query();
+    return query == null ? path : path + "?" + query;
+  }
+
+  /** HTTP/1.x messages have a body when they say so; HTTP/2 ones unless the stream has ended. */
+  private static boolean hasBody(HttpServerRequest request) {
+    if (request.version() == HttpVersion.HTTP_2) {
+      return !request.isEnded();
+    }
+    MultiMap headers = request.headers();
+    String length = headers.get(HttpHeaders.CONTENT_LENGTH);
+    return length != null && !length.equals("0") || headers.contains(HttpHeaders.TRANSFER_ENCODING);
+  }
+
+  private static boolean mayHaveBody(HttpMethod method, int status) {
+    return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
+  }
+
+  private static boolean isIdempotent(HttpMethod method) {
+    return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
+        || method == HttpMethod.PUT || method == HttpMethod.DELETE || method == HttpMethod.TRACE;
+  }
+}

@@ -1,0 +1,105 @@
+package io.portico.proxy;
+
+import io.portico.ir.BackendGroup;
+import io.portico.ir.Endpoint;
+import io.portico.ir.EndpointsIndex;
+import io.portico.ir.HttpPort;
+import io.portico.ir.Route;
+import io.portico.ir.RoutingTable;
+import io.portico.ir.WeightedBackend;
+import io.portico.proxy.lb.LoadBalancerState;
+import io.portico.proxy.lb.RoundRobin;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.HostAndPort;
+
+/**
+ * Handles one request on one listener port: selects the route, picks a backend by weight and an
+ * endpoint by round robin, and hands the request to the {@link Forwarder}, or answers the
+ * Gateway API's error status (404 no route, 500 invalid backend, 503 no ready endpoint).
+ * Confined to its verticle's event loop.
+ */
+final class ProxyHandler {
+
+  private final Forwarder forwarder;
+  private final LoadBalancerState loadBalancer = new LoadBalancerState();
+  private RoutingTable table = RoutingTable.EMPTY;
+  private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
+
+  ProxyHandler(Forwarder forwarder) {
+    this.forwarder = forwarder;
+  }
+
+  /** Swaps the table; requests already past route selection finish on the old one. */
+  void useTable(RoutingTable table) {
+    this.table = table;
+    loadBalancer.resetGroups();
+  }
+
+  void useEndpoints(EndpointsIndex endpoints) {
+    this.endpoints = endpoints;
+    loadBalancer.useEndpoints(endpoints);
+  }
+
+  RoutingTable table() {
+    return table;
+  }
+
+  void handle(HttpServerRequest request, int listenerPort) {
+    request.pause();
+    HostAndPort authority = request.authority();
+    if (authority == null || authority.host().isEmpty()) {
+      respondFailure(request, UpstreamFailure.BAD_REQUEST, "missing Host header");
+      return;
+    }
+    HttpPort port = table.httpPort(listenerPort);
+    String path = PathNormalizer.normalize(request.path());
+    if (port == null || !path.startsWith("/")) {
+      respondFailure(request, UpstreamFailure.NO_ROUTE, "no route");
+      return;
+    }
+    Route route = RouteSelector.select(port, request, authority.host(), path);
+    if (route == null) {
+      respondFailure(request, UpstreamFailure.NO_ROUTE, "no route");
+      return;
+    }
+    BackendGroup group = route.backends();
+    WeightedBackend backend = loadBalancer.group(group).next();
+    if (backend == null) {
+      // Gateway API: a rule with no (or only weight-0) backendRefs answers 500.
+      respondFailure(request, UpstreamFailure.INVALID_BACKEND, "no backend for " + group.name());
+      return;
+    }
+    if (!backend.available()) {
+      respondFailure(request, UpstreamFailure.INVALID_BACKEND, "invalid backend " + backend.name());
+      return;
+    }
+    RoundRobin picker = loadBalancer.endpoints(backend.key());
+    Endpoint endpoint = picker.next();
+    if (endpoint == null) {
+      respondFailure(request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
+      return;
+    }
+    forwarder.forward(request, path, authority, endpoint, picker);
+  }
+
+  /**
+   * Answers a request Portico could not forward with the failure's status and a one-line body
+   * naming what failed; the label is also sent as {@code x-portico-failure} for debugging.
+   */
+  static void respondFailure(HttpServerRequest request, UpstreamFailure failure, String detail) {
+    HttpServerResponse response = request.response();
+    if (response.headWritten() || response.closed()) {
+      if (!response.closed()) {
+        response.reset();
+      }
+      return;
+    }
+    request.resume();
+    response.setStatusCode(failure.status())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .putHeader("x-portico-failure", failure.label())
+        .end(detail + "\n");
+  }
+}

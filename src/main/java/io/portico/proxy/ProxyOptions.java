@@ -1,0 +1,50 @@
+package io.portico.proxy;
+
+import java.util.Objects;
+
+/**
+ * Settings of the proxy verticles.
+ *
+ * @param bindHost the address every listener port is bound on, e.g. {@code 0.0.0.0}
+ * @param portOffset added to Gateway listener ports below 1024 when binding them, so an
+ *     unprivileged process can serve port 80 as 8080; 0 binds ports as written
+ * @param connectTimeoutMillis how long to wait for an upstream connection
+ * @param upstreamIdleTimeoutMillis how long an upstream may stay silent (before its response
+ *     head, or between body chunks) before the request fails with 504
+ * @param maxConnectionsPerEndpoint HTTP/1.1 connection pool size per endpoint and event loop
+ */
+public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMillis,
+    int upstreamIdleTimeoutMillis, int maxConnectionsPerEndpoint) {
+
+  public static final ProxyOptions DEFAULTS = new ProxyOptions("0.0.0.0", 8000, 5_000, 15_000, 256);
+
+  public ProxyOptions {
+    Objects.requireNonNull(bindHost, "bindHost");
+    if (portOffset < 0 || portOffset > 64_000) {
+      throw new IllegalArgumentException("portOffset: " + portOffset + " (expected: 0-64000)");
+    }
+    if (connectTimeoutMillis <= 0 || upstreamIdleTimeoutMillis <= 0 || maxConnectionsPerEndpoint <= 0) {
+      throw new IllegalArgumentException("timeouts and pool size must be > 0");
+    }
+  }
+
+  /** Returns the port a Gateway listener port is bound on. */
+  public int bindPort(int listenerPort) {
+    return listenerPort < 1024 ? listenerPort + portOffset : listenerPort;
+  }
+
+  public ProxyOptions withBindHost(String host) {
+    return new ProxyOptions(host, portOffset, connectTimeoutMillis, upstreamIdleTimeoutMillis,
+        maxConnectionsPerEndpoint);
+  }
+
+  public ProxyOptions withPortOffset(int offset) {
+    return new ProxyOptions(bindHost, offset, connectTimeoutMillis, upstreamIdleTimeoutMillis,
+        maxConnectionsPerEndpoint);
+  }
+
+  public ProxyOptions withUpstreamIdleTimeoutMillis(int millis) {
+    return new ProxyOptions(bindHost, portOffset, connectTimeoutMillis, millis,
+        maxConnectionsPerEndpoint);
+  }
+}

@@ -1,0 +1,141 @@
+package io.portico.proxy;
+
+import io.portico.bus.Addresses;
+import io.portico.bus.ProxyState;
+import io.portico.bus.Versioned;
+import io.portico.ir.EndpointsIndex;
+import io.portico.ir.HttpPort;
+import io.portico.ir.RoutingTable;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves the Gateway listener ports on one event loop. Deploy one instance per event loop: each
+ * owns its servers (Vert.x shares a port between instances) and its own upstream client, so a
+ * request and its upstream connection stay on one loop.
+ *
+ * <p>Tables and endpoints arrive over the event bus by reference; a newer version is swapped in
+ * with one field assignment, an older or invalid one is ignored.
+ */
+public final class ProxyVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
+
+  private final ProxyOptions options;
+  private final Map<Integer, HttpServer> servers = new HashMap<>();
+  private ProxyHandler handler;
+  private Versioned<RoutingTable> table;
+  private Versioned<EndpointsIndex> endpoints;
+
+  public ProxyVerticle(ProxyOptions options) {
+    this.options = Objects.requireNonNull(options, "options");
+  }
+
+  @Override
+  public Future<?> start() {
+    var client = vertx.httpClientBuilder()
+        .with(new HttpClientOptions()
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(30)
+            .setConnectTimeout(options.connectTimeoutMillis())
+            .setTcpNoDelay(true)
+            .setDecompressionSupported(false))
+        .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
+        .build();
+    handler = new ProxyHandler(new Forwarder(client, options));
+    vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
+        message -> applyTable(message.body()));
+    vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
+        message -> applyEndpoints(message.body()));
+    return vertx.eventBus().<ProxyState>request(Addresses.CURRENT_STATE, null)
+        .compose(reply -> {
+          ProxyState state = reply.body();
+          if (state.endpoints() != null) {
+            applyEndpoints(state.endpoints());
+          }
+          return state.table() == null ? Future.succeededFuture() : applyTable(state.table());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> closing = new ArrayList<>();
+    servers.values().forEach(server -> closing.add(server.shutdown(5, TimeUnit.SECONDS)));
+    return Future.join(closing);
+  }
+
+  private void applyEndpoints(Versioned<EndpointsIndex> update) {
+    if (update.newerThan(endpoints)) {
+      endpoints = update;
+      handler.useEndpoints(update.value());
+    }
+  }
+
+  private Future<Void> applyTable(Versioned<RoutingTable> update) {
+    if (!update.newerThan(table)) {
+      return Future.succeededFuture();
+    }
+    List<String> problems = update.value().validate();
+    if (!problems.isEmpty()) {
+      LOG.error("routing table version {} refused, keeping version {}: {}", update.version(),
+          table == null ? 0 : table.version(), problems);
+      return Future.succeededFuture();
+    }
+    table = update;
+    handler.useTable(update.value());
+    return reconcileServers(update.value());
+  }
+
+  /** Binds the ports the table needs and releases the ones it no longer has. */
+  private Future<Void> reconcileServers(RoutingTable current) {
+    Set<Integer> wanted = new HashSet<>();
+    List<Future<?>> pending = new ArrayList<>();
+    for (HttpPort port : current.httpPorts()) {
+      wanted.add(port.port());
+      if (!servers.containsKey(port.port())) {
+        pending.add(bind(port.port()));
+      }
+    }
+    for (Integer port : new ArrayList<>(servers.keySet())) {
+      if (!wanted.contains(port)) {
+        HttpServer server = servers.remove(port);
+        server.shutdown(30, TimeUnit.SECONDS);
+        LOG.info("stopped serving listener port {}", port);
+      }
+    }
+    return Future.join(pending).mapEmpty();
+  }
+
+  private Future<HttpServer> bind(int listenerPort) {
+    int bindPort = options.bindPort(listenerPort);
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+        .setTcpNoDelay(true)
+        .setCompressionSupported(false)
+        .setHandle100ContinueAutomatically(true));
+    server.requestHandler(request -> handler.handle(request, listenerPort));
+    servers.put(listenerPort, server);
+    return server.listen(bindPort, options.bindHost())
+        .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", listenerPort,
+            options.bindHost(), s.actualPort()))
+        .onFailure(e -> {
+          servers.remove(listenerPort, server);
+          LOG.error("cannot serve listener port {} on {}:{}: {}", listenerPort,
+              options.bindHost(), bindPort, e.getMessage());
+        });
+  }
+}

@@ -1,0 +1,85 @@
+package io.portico.proxy;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.VertxException;
+import io.vertx.core.http.HttpClosedException;
+
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Names every way a request can fail to get an upstream answer, with the status Portico answers
+ * and the label used in access logs and metrics.
+ */
+public enum UpstreamFailure {
+  /** No route matched the request (Gateway API: 404). */
+  NO_ROUTE(404, "no_route"),
+  /** The matched rule's backendRef is invalid (Gateway API: 500 for its share of traffic). */
+  INVALID_BACKEND(500, "invalid_backend"),
+  /** The backend exists but has no ready endpoint. */
+  NO_ENDPOINTS(503, "no_endpoints"),
+  /** The endpoint refused the connection. */
+  CONNECT_REFUSED(502, "connect_refused"),
+  /** The endpoint did not accept the connection in time. */
+  CONNECT_TIMEOUT(502, "connect_timeout"),
+  /** The endpoint's host name did not resolve. */
+  UNKNOWN_HOST(502, "unknown_host"),
+  /** The endpoint did not answer within the upstream timeout. */
+  RESPONSE_TIMEOUT(504, "response_timeout"),
+  /** The upstream connection closed or reset before the response was complete. */
+  RESET(502, "upstream_reset"),
+  /** The client went away before the response was complete; nothing can be answered. */
+  CLIENT_GONE(499, "client_gone"),
+  /** The request could not be parsed or lacks a Host. */
+  BAD_REQUEST(400, "bad_request");
+
+  private final int status;
+  private final String label;
+
+  UpstreamFailure(int status, String label) {
+    this.status = status;
+    this.label = label;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String label() {
+    return label;
+  }
+
+  /** Classifies an exception of the upstream HTTP client. */
+  public static UpstreamFailure of(Throwable failure) {
+    if (failure instanceof ConnectTimeoutException) {
+      return CONNECT_TIMEOUT;
+    }
+    if (failure instanceof ConnectException) {
+      return CONNECT_REFUSED;
+    }
+    if (failure instanceof UnknownHostException) {
+      return UNKNOWN_HOST;
+    }
+    if (failure instanceof TimeoutException
+        || failure instanceof VertxException && String.valueOf(failure.getMessage()).contains("timeout")) {
+      return RESPONSE_TIMEOUT;
+    }
+    if (failure instanceof HttpClosedException) {
+      return RESET;
+    }
+    Throwable cause = failure.getCause();
+    if (cause != null && cause != failure) {
+      UpstreamFailure fromCause = of(cause);
+      if (fromCause != RESET) {
+        return fromCause;
+      }
+    }
+    return RESET;
+  }
+
+  /** Whether the request never reached the endpoint, so trying another endpoint is always safe. */
+  public boolean beforeConnect() {
+    return this == CONNECT_REFUSED || this == CONNECT_TIMEOUT || this == UNKNOWN_HOST;
+  }
+}

@@ -1,0 +1,53 @@
+package io.portico.proxy.lb;
+
+import io.portico.ir.BackendGroup;
+import io.portico.ir.BackendKey;
+import io.portico.ir.Endpoint;
+import io.portico.ir.EndpointsIndex;
+
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Holds the selectors of one proxy verticle: a weighted picker per rule and a round robin per
+ * backend port. Selectors are keyed by the immutable objects they were built over, so swapping
+ * the table or the endpoints simply starts fresh ones. Confined to one event loop.
+ */
+public final class LoadBalancerState {
+
+  private final Map<BackendGroup, WeightedRoundRobin> groups = new IdentityHashMap<>();
+  private final Map<BackendKey, RoundRobin> endpoints = new HashMap<>();
+  private EndpointsIndex index = EndpointsIndex.EMPTY;
+
+  /** Forgets the rule pickers; call when the routing table changes. */
+  public void resetGroups() {
+    groups.clear();
+  }
+
+  /** Uses a new endpoints index; call when endpoints change. */
+  public void useEndpoints(EndpointsIndex index) {
+    this.index = index;
+    endpoints.clear();
+  }
+
+  public WeightedRoundRobin group(BackendGroup group) {
+    WeightedRoundRobin picker = groups.get(group);
+    if (picker == null) {
+      picker = new WeightedRoundRobin(group);
+      groups.put(group, picker);
+    }
+    return picker;
+  }
+
+  public RoundRobin endpoints(BackendKey key) {
+    RoundRobin picker = endpoints.get(key);
+    if (picker == null) {
+      List<Endpoint> list = index.get(key);
+      picker = new RoundRobin(list);
+      endpoints.put(key, picker);
+    }
+    return picker;
+  }
+}

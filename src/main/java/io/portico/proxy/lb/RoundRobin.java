@@ -1,0 +1,37 @@
+package io.portico.proxy.lb;
+
+import io.portico.ir.Endpoint;
+
+import java.util.List;
+
+/** Cycles through the ready endpoints of one backend. Confined to one event loop. */
+public final class RoundRobin {
+
+  private final List<Endpoint> endpoints;
+  private int next;
+
+  public RoundRobin(List<Endpoint> endpoints) {
+    this.endpoints = endpoints;
+  }
+
+  /** Returns the next endpoint, or null when there is none. */
+  public Endpoint next() {
+    int size = endpoints.size();
+    if (size == 0) {
+      return null;
+    }
+    if (next >= size) {
+      next = 0;
+    }
+    return endpoints.get(next++);
+  }
+
+  /** Returns the endpoint after {@code tried}, or null when {@code tried} is the only one. */
+  public Endpoint nextExcept(Endpoint tried) {
+    if (endpoints.size() < 2) {
+      return null;
+    }
+    Endpoint candidate = next();
+    return candidate.equals(tried) ? next() : candidate;
+  }
+}

@@ -1,0 +1,341 @@
+package io.portico.proxy;
+
+import io.portico.testing.EchoFleet;
+import io.portico.testing.HttpProbe;
+import io.portico.testing.HttpProbe.Response;
+import io.portico.testing.TestGateway;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The gateway over real sockets: a real Portico serving a config directory, echo backends on
+ * loopback, a real HTTP client.
+ */
+class ProxyEndToEndTest {
+
+  @TempDir
+  Path directory;
+
+  private final EchoFleet fleet = new EchoFleet();
+  private final HttpProbe probe = new HttpProbe();
+  private TestGateway gateway;
+  private int port;
+
+  @BeforeEach
+  void choosePort() {
+    port = TestGateway.freePort();
+  }
+
+  @AfterEach
+  void stop() {
+    if (gateway != null) {
+      gateway.close();
+    }
+    probe.close();
+    fleet.close();
+  }
+
+  static String gatewayYaml(int port) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico}
+        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: infra}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - name: http
+            protocol: HTTP
+            port: %d
+            allowedRoutes: {namespaces: {from: All}}
+        """.formatted(port);
+  }
+
+  static String route(String name, String hostname, String rules) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: %s, namespace: default}
+        spec:
+          parentRefs: [{name: gw, namespace: infra}]
+          hostnames: [%s]
+          rules:
+        %s
+        """.formatted(name, hostname, rules.indent(2));
+  }
+
+  private void serve(String routes) {
+    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
+        "backends.yaml", fleet.yaml(), "routes.yaml", routes);
+  }
+
+  @Test
+  void routesByHostPathHeaderQueryAndMethod() {
+    fleet.service("default", "exact", 1).service("default", "header", 1)
+        .service("default", "query", 1).service("default", "post", 1)
+        .service("default", "fallback", 1).service("default", "other", 1);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: Exact, value: /exact}}]
+          backendRefs: [{name: exact, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /api}, headers: [{name: X-Version, value: "2"}]}]
+          backendRefs: [{name: header, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /api}, queryParams: [{name: debug, value: "1"}]}]
+          backendRefs: [{name: query, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /api}, method: POST}]
+          backendRefs: [{name: post, port: 80}]
+        - backendRefs: [{name: fallback, port: 80}]
+        """) + "---\n" + route("other", "other.example.com", """
+        - backendRefs: [{name: other, port: 80}]
+        """));
+
+    assertThat(probe.get(port, "app.example.com", "/exact").pod()).isEqualTo("exact-pod-0");
+    assertThat(probe.get(port, "app.example.com", "/exact/more").pod()).isEqualTo("fallback-pod-0");
+    MultiMap version = MultiMap.caseInsensitiveMultiMap().add("x-version", "2");
+    assertThat(probe.send(HttpMethod.GET, port, "app.example.com", "/api/x", version, null).pod())
+        .isEqualTo("header-pod-0");
+    assertThat(probe.get(port, "app.example.com", "/api/x?debug=1").pod()).isEqualTo("query-pod-0");
+    assertThat(probe.send(HttpMethod.POST, port, "app.example.com", "/api", MultiMap.caseInsensitiveMultiMap(),
+        Buffer.buffer("x")).pod()).isEqualTo("post-pod-0");
+    assertThat(probe.get(port, "app.example.com", "/apix").pod()).isEqualTo("fallback-pod-0");
+    assertThat(probe.get(port, "APP.example.com:" + port, "/").pod()).isEqualTo("fallback-pod-0");
+    assertThat(probe.get(port, "other.example.com", "/api/x?debug=1").pod()).isEqualTo("other-pod-0");
+  }
+
+  @Test
+  void unknownHostAndUnmatchedPathGet404() {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: PathPrefix, value: /only}}]
+          backendRefs: [{name: web, port: 80}]
+        """));
+
+    Response unknownHost = probe.get(port, "nobody.example.com", "/only");
+    assertThat(unknownHost.status()).isEqualTo(404);
+    assertThat(unknownHost.headers().get("x-portico-failure")).isEqualTo("no_route");
+    assertThat(probe.get(port, "app.example.com", "/elsewhere").status()).isEqualTo(404);
+    assertThat(probe.get(port, "app.example.com", "/only/../elsewhere").status()).isEqualTo(404);
+  }
+
+  @Test
+  void invalidBackendRefAnswers500ForItsShareOfTraffic() {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs:
+          - {name: web, port: 80, weight: 3}
+          - {name: does-not-exist, port: 80, weight: 1}
+        """));
+
+    Map<Integer, Integer> statuses = new HashMap<>();
+    for (int i = 0; i < 400; i++) {
+      statuses.merge(probe.get(port, "app.example.com", "/").status(), 1, Integer::sum);
+    }
+
+    assertThat(statuses.keySet()).containsExactlyInAnyOrder(200, 500);
+    assertThat(statuses.get(500)).isBetween(80, 120);
+  }
+
+  @Test
+  void ruleWithoutBackendsAnswers500AndBackendWithoutReadyEndpointsAnswers503() {
+    fleet.serviceAt("default", "not-ready", TestGateway.freePort(), false);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: PathPrefix, value: /empty}}]
+        - matches: [{path: {type: PathPrefix, value: /not-ready}}]
+          backendRefs: [{name: not-ready, port: 80}]
+        """));
+
+    assertThat(probe.get(port, "app.example.com", "/empty").status()).isEqualTo(500);
+    Response notReady = probe.get(port, "app.example.com", "/not-ready");
+    assertThat(notReady.status()).isEqualTo(503);
+    assertThat(notReady.headers().get("x-portico-failure")).isEqualTo("no_endpoints");
+  }
+
+  @Test
+  void refusedConnectionAnswers502() {
+    fleet.serviceAt("default", "gone", TestGateway.freePort(), true);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: gone, port: 80}]
+        """));
+
+    Response response = probe.get(port, "app.example.com", "/");
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.headers().get("x-portico-failure")).isEqualTo("connect_refused");
+  }
+
+  @Test
+  void silentUpstreamAnswers504AfterTheUpstreamTimeout() {
+    fleet.service("default", "slow", 1);
+    gateway = TestGateway.start(directory,
+        ProxyOptions.DEFAULTS.withUpstreamIdleTimeoutMillis(300),
+        "gateway.yaml", gatewayYaml(port), "backends.yaml", fleet.yaml(),
+        "routes.yaml", route("app", "app.example.com", """
+            - backendRefs: [{name: slow, port: 80}]
+            """));
+
+    assertThat(probe.get(port, "app.example.com", "/?delay=5s").status()).isEqualTo(504);
+    assertThat(probe.get(port, "app.example.com", "/?delay=10ms").status()).isEqualTo(200);
+  }
+
+  @Test
+  void weightedSplitFollowsBackendWeightsWithinFivePoints() {
+    fleet.service("default", "v1", 1).service("default", "v2", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs:
+          - {name: v1, port: 80, weight: 80}
+          - {name: v2, port: 80, weight: 20}
+        """));
+
+    Map<String, Integer> pods = new HashMap<>();
+    for (int i = 0; i < 1000; i++) {
+      pods.merge(probe.get(port, "app.example.com", "/").pod(), 1, Integer::sum);
+    }
+
+    assertThat(pods.get("v1-pod-0")).isBetween(750, 850);
+    assertThat(pods.get("v2-pod-0")).isBetween(150, 250);
+  }
+
+  @Test
+  void requestsRoundRobinAcrossReadyEndpoints() {
+    fleet.service("default", "web", 3);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+
+    Map<String, Integer> pods = new HashMap<>();
+    for (int i = 0; i < 300; i++) {
+      pods.merge(probe.get(port, "app.example.com", "/").pod(), 1, Integer::sum);
+    }
+
+    assertThat(pods).containsOnlyKeys("web-pod-0", "web-pod-1", "web-pod-2");
+    assertThat(pods.values()).allSatisfy(count -> assertThat(count).isBetween(80, 120));
+  }
+
+  @Test
+  void keepAliveConnectionCarriesThousandsOfCompleteResponses() throws IOException {
+    fleet.service("default", "v1", 1).service("default", "v2", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs:
+          - {name: v1, port: 80, weight: 1}
+          - {name: v2, port: 80, weight: 1}
+        """));
+
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
+      for (int i = 0; i < 2000; i++) {
+        out.write(("GET /n/" + i + " HTTP/1.1\r\nHost: app.example.com\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        String status = readLine(in);
+        int contentLength = -1;
+        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+          if (line.regionMatches(true, 0, "content-length:", 0, 15)) {
+            contentLength = Integer.parseInt(line.substring(15).trim());
+          }
+        }
+        String body = new String(in.readNBytes(contentLength), StandardCharsets.UTF_8);
+        assertThat(status).as("response %d", i).isEqualTo("HTTP/1.1 200 OK");
+        assertThat(body).as("response %d", i).contains("\"path\":\"/n/" + i + "\"");
+      }
+    }
+  }
+
+  private static String readLine(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    for (int c = in.read(); c != '\n'; c = in.read()) {
+      if (c < 0) {
+        throw new EOFException("connection closed after: " + line);
+      }
+      if (c != '\r') {
+        line.append((char) c);
+      }
+    }
+    return line.toString();
+  }
+
+  @Test
+  void hopByHopHeadersAreDroppedAndForwardedHeadersAdded() throws IOException {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("GET /h HTTP/1.1\r\n"
+          + "Host: app.example.com\r\n"
+          + "Connection: keep-alive, X-Drop-Me\r\n"
+          + "X-Drop-Me: secret\r\n"
+          + "Keep-Alive: timeout=5\r\n"
+          + "Proxy-Authorization: Basic Zm9vOmJhcg==\r\n"
+          + "X-Forwarded-For: 203.0.113.7\r\n"
+          + "X-Kept: yes\r\n"
+          + "X-Echo-Set-Header: Keep-Alive:timeout=9,Proxy-Authenticate:Basic,X-Answer:42\r\n"
+          + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      BufferedInputStream in = new BufferedInputStream(socket.getInputStream());
+      assertThat(readLine(in)).isEqualTo("HTTP/1.1 200 OK");
+      MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+      for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
+        int colon = line.indexOf(':');
+        headers.add(line.substring(0, colon), line.substring(colon + 1).trim());
+      }
+      Response response = new Response(200, headers, new String(
+          in.readNBytes(Integer.parseInt(headers.get("content-length"))), StandardCharsets.UTF_8), "HTTP_1_1");
+
+      assertThat(response.json().getString("host")).isEqualTo("app.example.com");
+      assertThat(response.echoedHeader("X-Drop-Me")).isNull();
+      assertThat(response.echoedHeader("Keep-Alive")).isNull();
+      assertThat(response.echoedHeader("Proxy-Authorization")).isNull();
+      assertThat(response.echoedHeader("Connection")).isNull();
+      assertThat(response.echoedHeader("X-Kept")).isEqualTo("yes");
+      assertThat(response.echoedHeader("X-Forwarded-For")).isEqualTo("203.0.113.7, 127.0.0.1");
+      assertThat(response.echoedHeader("X-Forwarded-Proto")).isEqualTo("http");
+      assertThat(response.echoedHeader("X-Forwarded-Host")).isEqualTo("app.example.com");
+      assertThat(headers.get("X-Answer")).isEqualTo("42");
+      assertThat(headers.contains("Keep-Alive")).isFalse();
+      assertThat(headers.contains("Proxy-Authenticate")).isFalse();
+    }
+  }
+
+  @Test
+  void http2ClientsAreServedAndRequestBodiesStreamThrough() {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+
+    Response h2 = probe.sendHttp2(HttpMethod.GET, port, "app.example.com", "/h2");
+    assertThat(h2.status()).isEqualTo(200);
+    assertThat(h2.version()).isEqualTo("HTTP_2");
+    assertThat(h2.json().getString("host")).isEqualTo("app.example.com");
+    assertThat(h2.json().getString("path")).isEqualTo("/h2");
+
+    Buffer body = Buffer.buffer(new byte[3 * 1024 * 1024]);
+    Response upload = probe.send(HttpMethod.PUT, port, "app.example.com", "/upload",
+        MultiMap.caseInsensitiveMultiMap(), body);
+    assertThat(upload.status()).isEqualTo(200);
+    assertThat(upload.echoedHeader("Content-Length")).isEqualTo(String.valueOf(3 * 1024 * 1024));
+  }
+}

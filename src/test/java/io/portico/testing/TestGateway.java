@@ -1,0 +1,127 @@
+package io.portico.testing;
+
+import io.portico.Portico;
+import io.portico.PorticoOptions;
+import io.portico.proxy.ProxyOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real Portico process for tests: serves a temporary config directory on 127.0.0.1 with
+ * listener ports bound as written (offset 0), two event loops, no admin API.
+ */
+public final class TestGateway implements AutoCloseable {
+
+  private final Path directory;
+  private final Portico portico;
+
+  private TestGateway(Path directory, Portico portico) {
+    this.directory = directory;
+    this.portico = portico;
+  }
+
+  /** Writes {@code files} (name, YAML, name, YAML ...) into a new directory and serves it. */
+  public static TestGateway start(Path directory, ProxyOptions proxy, String... files) {
+    for (int i = 0; i < files.length; i += 2) {
+      write(directory, files[i], files[i + 1]);
+    }
+    PorticoOptions options = PorticoOptions.forDirectory(directory)
+        .withProxy(proxy.withBindHost("127.0.0.1").withPortOffset(0))
+        .withAdmin(null, 0)
+        .withEventLoops(2)
+        .withMetrics(false);
+    return new TestGateway(directory, await(Portico.start(options).toCompletionStage()
+        .toCompletableFuture()));
+  }
+
+  public static TestGateway start(Path directory, String... files) {
+    return start(directory, ProxyOptions.DEFAULTS, files);
+  }
+
+  public Portico portico() {
+    return portico;
+  }
+
+  public long tableVersion() {
+    return portico.state().table().version();
+  }
+
+  /**
+   * Replaces a config file the way editors and ConfigMap mounts do (write aside, then rename),
+   * so the provider never sees half a file.
+   */
+  public void replaceFile(String name, String yaml) {
+    Path temp = directory.resolve("." + name + ".tmp");
+    try {
+      Files.writeString(temp, yaml);
+      Files.move(temp, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Overwrites a config file in place (what a careless editor does). */
+  public void overwriteFile(String name, String content) {
+    write(directory, name, content);
+  }
+
+  /** Waits until a routing table newer than {@code version} has been published. */
+  public long awaitTableAfter(long version) {
+    awaitCondition("routing table version > " + version, () -> tableVersion() > version);
+    return tableVersion();
+  }
+
+  /** Waits (polling the published state, up to 10 s) until {@code condition} holds. */
+  public static void awaitCondition(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    await(portico.close().toCompletionStage().toCompletableFuture());
+  }
+
+  /** Returns a TCP port that was free a moment ago. */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+    try {
+      return future.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("operation failed: " + e, e);
+    }
+  }
+
+  private static void write(Path directory, String name, String content) {
+    try {
+      Files.writeString(directory.resolve(name), content);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
