@@ -4,6 +4,7 @@ import io.portico.admin.AdminServer;
 import io.portico.bus.LocalCodec;
 import io.portico.controller.ConfigVerticle;
 import io.portico.controller.GatewayState;
+import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.translate.Translator;
@@ -15,6 +16,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -57,7 +59,7 @@ public final class Portico {
           if (options.adminHost() == null) {
             return Future.succeededFuture();
           }
-          AdminServer server = new AdminServer(config::state, () -> holder.ready);
+          AdminServer server = new AdminServer(config::state, config::problems, () -> holder.ready);
           return server.listen(vertx, options.adminHost(), options.adminPort())
               .onSuccess(s -> holder.admin = s).mapEmpty();
         })
@@ -78,6 +80,11 @@ public final class Portico {
 
   public GatewayState state() {
     return config.state();
+  }
+
+  /** Returns the problems of the last configuration read (file and line of each). */
+  public List<ConfigProblem> problems() {
+    return config.problems();
   }
 
   public Vertx vertx() {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.portico.controller.GatewayState;
+import io.portico.resource.ConfigProblem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -13,6 +14,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -27,10 +29,13 @@ public final class AdminServer {
   private static final KubernetesSerialization YAML = new KubernetesSerialization();
 
   private final Supplier<GatewayState> state;
+  private final Supplier<List<ConfigProblem>> problems;
   private final BooleanSupplier ready;
 
-  public AdminServer(Supplier<GatewayState> state, BooleanSupplier ready) {
+  public AdminServer(Supplier<GatewayState> state, Supplier<List<ConfigProblem>> problems,
+      BooleanSupplier ready) {
     this.state = Objects.requireNonNull(state, "state");
+    this.problems = Objects.requireNonNull(problems, "problems");
     this.ready = Objects.requireNonNull(ready, "ready");
   }
 
@@ -67,7 +72,7 @@ public final class AdminServer {
         yaml(request, state.get().status().all());
         break;
       case "/config/problems":
-        yaml(request, state.get().problems());
+        yaml(request, problems.get().stream().map(ConfigProblem::toString).toList());
         break;
       case "/":
         text(request, 200, "Portico admin: /healthz /readyz /metrics /config/routes "

@@ -6,6 +6,7 @@ import io.portico.bus.Versioned;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.RoutingTable;
 import io.portico.provider.Provider;
+import io.portico.resource.ConfigProblem;
 import io.portico.resource.ResourceSnapshot;
 import io.portico.translate.EndpointsBuilder;
 import io.portico.translate.Translation;
@@ -54,6 +55,15 @@ public final class ConfigVerticle extends VerticleBase {
     return state;
   }
 
+  /**
+   * Returns the problems of the provider's last read. Read live: a broken file that leaves the
+   * served objects unchanged produces no new snapshot, but must still be reported.
+   */
+  public List<ConfigProblem> problems() {
+    Provider current = provider;
+    return current == null ? List.of() : current.problems();
+  }
+
   @Override
   public Future<?> start() {
     vertx.eventBus().localConsumer(Addresses.CURRENT_STATE, message -> {
@@ -100,8 +110,7 @@ public final class ConfigVerticle extends VerticleBase {
     if (endpoints.version() == 0 || !result.endpoints().equals(endpoints.value())) {
       endpoints = new Versioned<>(endpoints.version() + 1, result.endpoints());
     }
-    state = new GatewayState(table, endpoints, result.translation().status(),
-        provider == null ? List.of() : provider.problems());
+    state = new GatewayState(table, endpoints, result.translation().status());
     // Endpoints first: a new table may refer to backends only the new endpoints know.
     if (endpoints != current.endpoints()) {
       vertx.eventBus().publish(Addresses.ENDPOINTS, endpoints);

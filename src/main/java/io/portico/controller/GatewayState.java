@@ -3,10 +3,8 @@ package io.portico.controller;
 import io.portico.bus.Versioned;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.RoutingTable;
-import io.portico.resource.ConfigProblem;
 import io.portico.status.StatusReport;
 
-import java.util.List;
 
 /**
  * What the configuration side last published, readable from any thread (admin API, tests).
@@ -14,15 +12,10 @@ import java.util.List;
  * @param table the routing table and its version
  * @param endpoints the endpoints and their version
  * @param status the status of the last translation
- * @param problems problems of the last configuration read (file mode)
  */
 public record GatewayState(Versioned<RoutingTable> table, Versioned<EndpointsIndex> endpoints,
-    StatusReport status, List<ConfigProblem> problems) {
+    StatusReport status) {
 
   public static final GatewayState INITIAL = new GatewayState(new Versioned<>(0, RoutingTable.EMPTY),
-      new Versioned<>(0, EndpointsIndex.EMPTY), StatusReport.EMPTY, List.of());
-
-  public GatewayState {
-    problems = List.copyOf(problems);
-  }
+      new Versioned<>(0, EndpointsIndex.EMPTY), StatusReport.EMPTY);
 }
