@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * A real HTTP client for end-to-end tests (the JDK's): sends one request and waits for the
- * whole answer. The Host header is set freely because the surefire configuration allows it
+ * whole answer. Not Vert.x's client: chained from the JUnit thread, its {@code body()} can be
+ * attached after the response has already arrived and then waits forever. The Host header is set freely because the surefire configuration allows it
  * ({@code jdk.httpclient.allowRestrictedHeaders=host}).
  */
 public final class HttpProbe implements AutoCloseable {

@@ -1,0 +1,149 @@
+package io.portico.cli;
+
+import io.portico.Portico;
+import io.portico.PorticoOptions;
+import io.portico.proxy.ProxyOptions;
+import io.portico.translate.TranslatorOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/** The {@code run} and {@code quickstart} commands: start a gateway and keep it running. */
+final class GatewayCommand {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayCommand.class);
+
+  private static final Set<String> OPTIONS = Set.of("--config", "--bind", "--port-offset",
+      "--admin", "--event-loops", "--controller-name", "--upstream-timeout");
+  private static final Set<String> FLAGS = Set.of("--kubernetes", "--no-metrics");
+
+  private static final String HELP = """
+      Usage: java -jar portico.jar %s [options]
+
+        --config DIR            directory of Kubernetes YAML to serve (GatewayClass, Gateway,
+                                HTTPRoute, Service + EndpointSlice, ReferenceGrant, Namespace,
+                                gateway.envoyproxy.io Backend); reloaded when a file changes%s
+        --kubernetes            watch the Kubernetes API server instead of a directory
+        --bind ADDRESS          address to serve listener ports on (default 0.0.0.0)
+        --port-offset N         listener ports below 1024 are served on port+N (default 8000:
+                                80 -> 8080, 443 -> 8443); 0 serves them as written
+        --admin HOST:PORT|off   admin API: /healthz /readyz /metrics /config/* (default
+                                127.0.0.1:9901)
+        --event-loops N         proxy event loops (default: number of CPUs)
+        --controller-name NAME  GatewayClass controllerName to serve (default
+                                gateway.envoyproxy.io/gatewayclass-controller)
+        --upstream-timeout DUR  how long an upstream may stay silent before 504, e.g. 15s
+                                (default 15s)
+        --no-metrics            do not collect Prometheus metrics
+      """;
+
+  private GatewayCommand() {
+  }
+
+  static int run(String[] args, boolean quickstart) throws Arguments.UsageException {
+    String command = quickstart ? "quickstart" : "run";
+    if (Main.wantsHelp(args)) {
+      System.out.printf(HELP, command, quickstart
+          ? "\n                                (default: examples/quickstart, or the bundled copy)" : "");
+      return Main.EXIT_OK;
+    }
+    Arguments arguments = Arguments.parse(command, args, 1, OPTIONS, FLAGS);
+    if (arguments.has("--kubernetes")) {
+      System.err.println("portico " + command + ": Kubernetes mode (--kubernetes) is not part of "
+          + "this build yet; serve a directory with --config DIR");
+      return Main.EXIT_USAGE;
+    }
+    Path config;
+    if (quickstart) {
+      config = QuickstartConfig.directory(arguments.get("--config", null));
+    } else {
+      if (!arguments.has("--config")) {
+        throw new Arguments.UsageException(command + ": --config DIR is required (or --kubernetes)");
+      }
+      config = Path.of(arguments.get("--config", null));
+    }
+    if (!Files.isDirectory(config)) {
+      System.err.println("portico " + command + ": config directory " + config.toAbsolutePath()
+          + " does not exist or is not a directory");
+      return Main.EXIT_USAGE;
+    }
+    PorticoOptions options = options(command, arguments, config);
+    try {
+      Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // Exiting anyway.
+        }
+      }, "portico-shutdown"));
+      if (quickstart) {
+        int backends = QuickstartBackends.start(portico.vertx(), config);
+        LOG.info("quickstart: {} echo backends started; try: curl -H 'Host: app.example.com' "
+            + "http://localhost:{}/", backends, options.proxy().bindPort(80));
+      }
+      LOG.info("Portico is serving {} (admin: {})", config.toAbsolutePath(),
+          options.adminHost() == null ? "off" : options.adminHost() + ":" + portico.adminPort());
+      return Main.EXIT_OK;
+    } catch (ExecutionException e) {
+      System.err.println("portico " + command + ": could not start: " + e.getCause().getMessage());
+      return Main.EXIT_FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Main.EXIT_FAILED;
+    }
+  }
+
+  private static PorticoOptions options(String command, Arguments arguments, Path config)
+      throws Arguments.UsageException {
+    ProxyOptions proxy = ProxyOptions.DEFAULTS
+        .withBindHost(arguments.get("--bind", ProxyOptions.DEFAULTS.bindHost()))
+        .withPortOffset(arguments.getInt(command, "--port-offset", ProxyOptions.DEFAULTS.portOffset(),
+            0, 64_000));
+    if (arguments.has("--upstream-timeout")) {
+      String value = arguments.get("--upstream-timeout", null);
+      long millis;
+      try {
+        millis = io.portico.echo.GoDuration.parse(value).toMillis();
+      } catch (IllegalArgumentException e) {
+        throw new Arguments.UsageException(command + ": --upstream-timeout " + value
+            + " (expected: a duration such as 500ms, 15s, 2m)");
+      }
+      if (millis <= 0 || millis > Integer.MAX_VALUE) {
+        throw new Arguments.UsageException(command + ": --upstream-timeout must be positive");
+      }
+      proxy = proxy.withUpstreamIdleTimeoutMillis((int) millis);
+    }
+    String bind = proxy.bindHost();
+    String reported = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+    PorticoOptions options = PorticoOptions.forDirectory(config)
+        .withProxy(proxy)
+        .withTranslator(new TranslatorOptions(
+            arguments.get("--controller-name", TranslatorOptions.DEFAULT_CONTROLLER_NAME), reported))
+        .withEventLoops(arguments.getInt(command, "--event-loops",
+            Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024))
+        .withMetrics(!arguments.has("--no-metrics"));
+    String admin = arguments.get("--admin", "127.0.0.1:9901");
+    if (admin.equals("off")) {
+      return options.withAdmin(null, 0);
+    }
+    int colon = admin.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new Arguments.UsageException(command + ": --admin " + admin
+          + " (expected: HOST:PORT or off)");
+    }
+    String host = admin.substring(0, colon);
+    int port;
+    try {
+      port = Integer.parseInt(admin.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new Arguments.UsageException(command + ": --admin " + admin + " (expected: HOST:PORT or off)");
+    }
+    return options.withAdmin(host, port);
+  }
+}

@@ -1,0 +1,86 @@
+package io.portico.echo;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Runs an HTTP echo backend that behaves like the Gateway API conformance echo server
+ * (echo-basic) in HTTP mode, for demos, benchmarks and tests.
+ *
+ * <p>It answers HTTP/1.0, HTTP/1.1 and h2c (prior knowledge and {@code Upgrade: h2c}) on one
+ * port:
+ * <ul>
+ *   <li>{@code /health}: 200 {@code OK};
+ *   <li>{@code /status/NNN}: an empty response with status NNN (100-599, else 400);
+ *   <li>any other path: 200 with a JSON description of the request ({@code path}, {@code host},
+ *       {@code method}, {@code proto}, {@code headers}, {@code httpPort}, {@code namespace},
+ *       {@code ingress}, {@code service}, {@code pod}), after {@code ?delay=<Go duration>} if
+ *       given, with the response headers requested by {@code X-Echo-Set-Header}.
+ * </ul>
+ * Runs of {@code /} in the path are collapsed before choosing among these. Nothing is logged per
+ * request; {@link #requestCount()} and {@link #receivedUris()} tell what arrived.
+ */
+public final class EchoServer {
+
+  /** How many request URIs {@link #receivedUris()} keeps. */
+  public static final int RECENT_URI_CAPACITY = 1000;
+
+  private final HttpServer server;
+  private final RecentUris received;
+
+  private EchoServer(HttpServer server, RecentUris received) {
+    this.server = server;
+    this.received = received;
+  }
+
+  /**
+   * Starts an echo server on {@code options.host()}:{@code options.port()}; the future fails if
+   * the port cannot be bound.
+   */
+  public static Future<EchoServer> start(Vertx vertx, EchoOptions options) {
+    Objects.requireNonNull(vertx, "vertx");
+    Objects.requireNonNull(options, "options");
+    RecentUris received = new RecentUris(RECENT_URI_CAPACITY);
+    HttpServer server = vertx.createHttpServer(serverOptions(options));
+    EchoHandler handler = new EchoHandler(vertx, options, server::actualPort, received);
+    return server.requestHandler(handler)
+        .listen(options.port(), options.host())
+        .map(listening -> new EchoServer(listening, received));
+  }
+
+  /** The place to add TLS (key/cert, ALPN h2, optional client CA) once EchoOptions carries it. */
+  private static HttpServerOptions serverOptions(EchoOptions options) {
+    return new HttpServerOptions()
+        .setHttp2ClearTextEnabled(true)
+        // The handler drains the body before answering, so it needs the 100 Continue to come.
+        .setHandle100ContinueAutomatically(true);
+  }
+
+  /** Returns the port the server is bound to, the chosen one when started with port 0. */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Returns how many requests have arrived so far, on any path. */
+  public long requestCount() {
+    return received.count();
+  }
+
+  /**
+   * Returns the raw request URIs (path and query as received) of the last
+   * {@value #RECENT_URI_CAPACITY} requests, oldest first, as a copy.
+   */
+  public List<String> receivedUris() {
+    return received.snapshot();
+  }
+
+  /** Stops listening and closes open connections. */
+  public Future<Void> close() {
+    return server.close();
+  }
+}
