@@ -67,12 +67,12 @@ final class GatewayCommand {
       }
       config = Path.of(arguments.get("--config", null));
     }
+    PorticoOptions options = options(command, arguments, config);
     if (!Files.isDirectory(config)) {
       System.err.println("portico " + command + ": config directory " + config.toAbsolutePath()
           + " does not exist or is not a directory");
       return Main.EXIT_USAGE;
     }
-    PorticoOptions options = options(command, arguments, config);
     try {
       Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -338,4 +338,23 @@ class ProxyEndToEndTest {
     assertThat(upload.status()).isEqualTo(200);
     assertThat(upload.echoedHeader("Content-Length")).isEqualTo(String.valueOf(3 * 1024 * 1024));
   }
+
+  @Test
+  void envoyGatewayBackendKindServesPlainHostPortUpstreams() {
+    fleet.service("default", "unused", 1);
+    int echoPort = fleet.servers().get(0).port();
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: plain}]
+        """) + """
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: Backend
+        metadata: {name: plain, namespace: default}
+        spec:
+          endpoints:
+          - ip: {address: 127.0.0.1, port: %d}
+        """.formatted(echoPort));
+
+    assertThat(probe.get(port, "app.example.com", "/b").pod()).isEqualTo("unused-pod-0");
+  }
 }
