@@ -13,6 +13,7 @@
 #   CONNECTIONS=50    wrk connections (-c), one wrk thread (-t1)
 #   ONLY=both         both | portico | nginx
 #   JAVA_OPTS="-Xms256m -Xmx256m"   JVM flags for Portico
+#   PORTICO_ARGS=""   extra flags for `portico run`, e.g. --no-metrics
 #   PROXY_CPU=0 LOAD_CPU=1          CPU for the proxy under test / for wrk + backend nginx
 #   KEEP_TMP=1        keep the temp dir (configs, logs) instead of deleting it
 #
@@ -44,6 +45,7 @@ WARMUP="${WARMUP%s}"
 CONNECTIONS="${CONNECTIONS:-50}"
 ONLY="${ONLY:-both}"
 JAVA_OPTS="${JAVA_OPTS:--Xms256m -Xmx256m}"
+PORTICO_ARGS="${PORTICO_ARGS:-}"
 PROXY_CPU="${PROXY_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 KEEP_TMP="${KEEP_TMP:-0}"
@@ -535,7 +537,7 @@ if [[ "$ONLY" != nginx ]]; then
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of flags
   taskset -c "$PROXY_CPU" java $JAVA_OPTS -jar "$JAR" run --config "$TMP/portico/config" \
     --bind 127.0.0.1 --port-offset 0 --admin "127.0.0.1:$PORTICO_ADMIN_PORT" --event-loops 1 \
-    >"$TMP/portico/portico.log" 2>&1 &
+    $PORTICO_ARGS >"$TMP/portico/portico.log" 2>&1 &
   PORTICO_PID=$!
   PIDS+=("$PORTICO_PID")
   if ! wait_http "http://127.0.0.1:$PORTICO_ADMIN_PORT/readyz" "" 60 "$PORTICO_PID"; then
@@ -571,7 +573,7 @@ P_RPS=() P_P99=() N_RPS=() N_P99=()
   echo "# Portico vs nginx, $(date -u '+%Y-%m-%dT%H:%M:%SZ'), $(uname -srm), $NCPU CPUs"
   echo "# proxy on CPU $PROXY_CPU; wrk + backend nginx on CPU $LOAD_CPU; wrk -t1 -c$CONNECTIONS -d${DURATION}s;"
   echo "# GET http://127.0.0.1:PORT$REQ_PATH Host: $HOST_HEADER -> 2 backends (round robin); reps=$REPS"
-  echo "# $("$NGINX" -v 2>&1); $(java -version 2>&1 | head -n 1); JAVA_OPTS=$JAVA_OPTS"
+  echo "# $("$NGINX" -v 2>&1); $(java -version 2>&1 | head -n 1); JAVA_OPTS=$JAVA_OPTS; PORTICO_ARGS=$PORTICO_ARGS"
 } | tee "$OUT"
 printf '%-4s %-8s %12s %10s %8s %8s\n' run proxy requests/s p99_ms non2xx errors | tee -a "$OUT"
 for ((r = 1; r <= REPS; r++)); do

@@ -36,10 +36,12 @@ final class Forwarder {
 
   private final HttpClient client;
   private final ProxyOptions options;
+  private final ProxyMetrics metrics;
 
-  Forwarder(HttpClient client, ProxyOptions options) {
+  Forwarder(HttpClient client, ProxyOptions options, ProxyMetrics metrics) {
     this.client = client;
     this.options = options;
+    this.metrics = metrics;
   }
 
   /**
@@ -130,6 +132,7 @@ final class Forwarder {
       upstream.request().reset();
       return;
     }
+    metrics.forwarded(upstream.statusCode());
     response.setStatusCode(upstream.statusCode());
     if (request.version() != HttpVersion.HTTP_2 && upstream.statusMessage() != null) {
       response.setStatusMessage(upstream.statusMessage());
@@ -150,11 +153,11 @@ final class Forwarder {
     });
   }
 
-  private static void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,
+  private void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,
       Throwable cause) {
     LOG.debug("upstream {} for {} {}: {} ({})", endpoint, request.method(), request.uri(),
         failure.label(), cause.toString());
-    ProxyHandler.respondFailure(request, failure, failure.label() + " (" + endpoint + ")");
+    ProxyHandler.respondFailure(metrics, request, failure, failure.label() + " (" + endpoint + ")");
   }
 
   private static String uri(HttpServerRequest request, String path) {

@@ -3,9 +3,7 @@ package io.portico.proxy;
 import io.vertx.core.MultiMap;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Copies headers between the client and upstream sides without the hop-by-hop headers of
@@ -13,17 +11,13 @@ import java.util.Set;
  */
 final class HopByHopHeaders {
 
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive",
-      "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-      "transfer-encoding", "upgrade");
-
   private HopByHopHeaders() {
   }
 
   /** Copies {@code from} into {@code to}, leaving out hop-by-hop headers and {@code skip}. */
   static void copy(MultiMap from, MultiMap to, String skip) {
     // Connection may be sent on several lines, which together form one list.
-    List<String> connection = from.getAll("connection");
+    List<String> connection = from.contains("connection") ? from.getAll("connection") : List.of();
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
       if (isHopByHop(name) || name.equalsIgnoreCase(skip)
@@ -34,8 +28,26 @@ final class HopByHopHeaders {
     }
   }
 
+  /** Case-insensitive, without allocating: this runs for every header of every message. */
   static boolean isHopByHop(String name) {
-    return HOP_BY_HOP.contains(isLowerCase(name) ? name : name.toLowerCase(Locale.ROOT));
+    switch (name.length()) {
+      case 2:
+        return name.equalsIgnoreCase("te");
+      case 7:
+        return name.equalsIgnoreCase("upgrade") || name.equalsIgnoreCase("trailer");
+      case 10:
+        return name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+      case 16:
+        return name.equalsIgnoreCase("proxy-connection");
+      case 17:
+        return name.equalsIgnoreCase("transfer-encoding");
+      case 18:
+        return name.equalsIgnoreCase("proxy-authenticate");
+      case 19:
+        return name.equalsIgnoreCase("proxy-authorization");
+      default:
+        return false;
+    }
   }
 
   /** Whether one of the Connection header values lists {@code name} as a token. */
@@ -65,13 +77,4 @@ final class HopByHopHeaders {
     return false;
   }
 
-  private static boolean isLowerCase(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= 'A' && c <= 'Z') {
-        return false;
-      }
-    }
-    return true;
-  }
 }

@@ -23,12 +23,14 @@ import io.vertx.core.net.HostAndPort;
 final class ProxyHandler {
 
   private final Forwarder forwarder;
+  private final ProxyMetrics metrics;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
-  ProxyHandler(Forwarder forwarder) {
+  ProxyHandler(Forwarder forwarder, ProxyMetrics metrics) {
     this.forwarder = forwarder;
+    this.metrics = metrics;
   }
 
   /** Swaps the table; requests already past route selection finish on the old one. */
@@ -50,35 +52,35 @@ final class ProxyHandler {
     request.pause();
     HostAndPort authority = request.authority();
     if (authority == null || authority.host().isEmpty()) {
-      respondFailure(request, UpstreamFailure.BAD_REQUEST, "missing Host header");
+      respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "missing Host header");
       return;
     }
     HttpPort port = table.httpPort(listenerPort);
     String path = PathNormalizer.normalize(request.path());
     if (port == null || !path.startsWith("/")) {
-      respondFailure(request, UpstreamFailure.NO_ROUTE, "no route");
+      respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
     Route route = RouteSelector.select(port, request, authority.host(), path);
     if (route == null) {
-      respondFailure(request, UpstreamFailure.NO_ROUTE, "no route");
+      respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
     BackendGroup group = route.backends();
     WeightedBackend backend = loadBalancer.group(group).next();
     if (backend == null) {
       // Gateway API: a rule with no (or only weight-0) backendRefs answers 500.
-      respondFailure(request, UpstreamFailure.INVALID_BACKEND, "no backend for " + group.name());
+      respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND, "no backend for " + group.name());
       return;
     }
     if (!backend.available()) {
-      respondFailure(request, UpstreamFailure.INVALID_BACKEND, "invalid backend " + backend.name());
+      respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND, "invalid backend " + backend.name());
       return;
     }
     RoundRobin picker = loadBalancer.endpoints(backend.key());
     Endpoint endpoint = picker.next();
     if (endpoint == null) {
-      respondFailure(request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
+      respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
       return;
     }
     forwarder.forward(request, path, authority, endpoint, picker);
@@ -88,7 +90,9 @@ final class ProxyHandler {
    * Answers a request Portico could not forward with the failure's status and a one-line body
    * naming what failed; the label is also sent as {@code x-portico-failure} for debugging.
    */
-  static void respondFailure(HttpServerRequest request, UpstreamFailure failure, String detail) {
+  static void respondFailure(ProxyMetrics metrics, HttpServerRequest request,
+      UpstreamFailure failure, String detail) {
+    metrics.failed(failure);
     HttpServerResponse response = request.response();
     if (response.headWritten() || response.closed()) {
       if (!response.closed()) {

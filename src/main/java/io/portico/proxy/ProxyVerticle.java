@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,8 @@ public final class ProxyVerticle extends VerticleBase {
             .setDecompressionSupported(false))
         .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
         .build();
-    handler = new ProxyHandler(new Forwarder(client, options));
+    ProxyMetrics metrics = ProxyMetrics.create(BackendRegistries.getDefaultNow());
+    handler = new ProxyHandler(new Forwarder(client, options, metrics), metrics);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
         message -> applyTable(message.body()));
     vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
