@@ -82,7 +82,7 @@ public final class ConfigVerticle extends VerticleBase {
   private void onSnapshot(ResourceSnapshot snapshot) {
     // Translation is pure CPU work whose cost grows with the configuration: keep it off the
     // event loop; ordered, so snapshots are applied in the order they arrived.
-    vertx.executeBlocking(() -> new Result(translator.translate(snapshot),
+    vertx.executeBlocking(() -> new Result(snapshot, translator.translate(snapshot),
             EndpointsBuilder.build(snapshot)), true)
         .onSuccess(this::publish)
         .onFailure(e -> {
@@ -92,7 +92,8 @@ public final class ConfigVerticle extends VerticleBase {
         });
   }
 
-  private record Result(Translation translation, EndpointsIndex endpoints) {
+  private record Result(ResourceSnapshot snapshot, Translation translation,
+      EndpointsIndex endpoints) {
   }
 
   private void publish(Result result) {
@@ -110,7 +111,7 @@ public final class ConfigVerticle extends VerticleBase {
     if (endpoints.version() == 0 || !result.endpoints().equals(endpoints.value())) {
       endpoints = new Versioned<>(endpoints.version() + 1, result.endpoints());
     }
-    state = new GatewayState(table, endpoints, result.translation().status());
+    state = new GatewayState(table, endpoints, result.translation().status(), result.snapshot());
     // Endpoints first: a new table may refer to backends only the new endpoints know.
     if (endpoints != current.endpoints()) {
       vertx.eventBus().publish(Addresses.ENDPOINTS, endpoints);

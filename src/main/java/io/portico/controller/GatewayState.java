@@ -3,6 +3,7 @@ package io.portico.controller;
 import io.portico.bus.Versioned;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.RoutingTable;
+import io.portico.resource.ResourceSnapshot;
 import io.portico.status.StatusReport;
 
 
@@ -12,10 +13,12 @@ import io.portico.status.StatusReport;
  * @param table the routing table and its version
  * @param endpoints the endpoints and their version
  * @param status the status of the last translation
+ * @param snapshot the objects that translation read (with the generations its conditions
+ *     observed)
  */
 public record GatewayState(Versioned<RoutingTable> table, Versioned<EndpointsIndex> endpoints,
-    StatusReport status) {
+    StatusReport status, ResourceSnapshot snapshot) {
 
   public static final GatewayState INITIAL = new GatewayState(new Versioned<>(0, RoutingTable.EMPTY),
-      new Versioned<>(0, EndpointsIndex.EMPTY), StatusReport.EMPTY);
+      new Versioned<>(0, EndpointsIndex.EMPTY), StatusReport.EMPTY, ResourceSnapshot.EMPTY);
 }
