@@ -48,14 +48,18 @@ final class ProxyHandler {
     return table;
   }
 
-  void handle(HttpServerRequest request, int listenerPort) {
+  /**
+   * @param address the HttpPort address the request arrived on (empty: the shared bind address)
+   * @param listenerPort the Gateway listener port (not the bound port)
+   */
+  void handle(HttpServerRequest request, String address, int listenerPort) {
     request.pause();
     HostAndPort authority = request.authority();
     if (authority == null || authority.host().isEmpty()) {
       respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "missing Host header");
       return;
     }
-    HttpPort port = table.httpPort(listenerPort);
+    HttpPort port = table.httpPort(address, listenerPort);
     String path = PathNormalizer.normalize(request.path());
     if (port == null || !path.startsWith("/")) {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");

@@ -38,7 +38,7 @@ public final class ProxyVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
 
   private final ProxyOptions options;
-  private final Map<Integer, HttpServer> servers = new HashMap<>();
+  private final Map<ListenAddress, HttpServer> servers = new HashMap<>();
   private ProxyHandler handler;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
@@ -103,41 +103,50 @@ public final class ProxyVerticle extends VerticleBase {
     return reconcileServers(update.value());
   }
 
+  /** Where one HttpPort is served: its address (empty for the shared one) and listener port. */
+  private record ListenAddress(String address, int port) {
+  }
+
   /** Binds the ports the table needs and releases the ones it no longer has. */
   private Future<Void> reconcileServers(RoutingTable current) {
-    Set<Integer> wanted = new HashSet<>();
+    Set<ListenAddress> wanted = new HashSet<>();
     List<Future<?>> pending = new ArrayList<>();
     for (HttpPort port : current.httpPorts()) {
-      wanted.add(port.port());
-      if (!servers.containsKey(port.port())) {
-        pending.add(bind(port.port()));
+      ListenAddress key = new ListenAddress(port.address(), port.port());
+      wanted.add(key);
+      if (!servers.containsKey(key)) {
+        pending.add(bind(key));
       }
     }
-    for (Integer port : new ArrayList<>(servers.keySet())) {
-      if (!wanted.contains(port)) {
-        HttpServer server = servers.remove(port);
+    for (ListenAddress key : new ArrayList<>(servers.keySet())) {
+      if (!wanted.contains(key)) {
+        HttpServer server = servers.remove(key);
         server.shutdown(30, TimeUnit.SECONDS);
-        LOG.info("stopped serving listener port {}", port);
+        LOG.info("stopped serving listener port {} {}", key.port(), key.address());
       }
     }
     return Future.join(pending).mapEmpty();
   }
 
-  private Future<HttpServer> bind(int listenerPort) {
-    int bindPort = options.bindPort(listenerPort);
+  private Future<HttpServer> bind(ListenAddress key) {
+    int bindPort = options.bindPort(key.port());
+    String host = key.address().isEmpty() ? options.bindHost() : key.address();
     HttpServer server = vertx.createHttpServer(new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
         .setHandle100ContinueAutomatically(true));
-    server.requestHandler(request -> handler.handle(request, listenerPort));
-    servers.put(listenerPort, server);
-    return server.listen(bindPort, options.bindHost())
-        .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", listenerPort,
-            options.bindHost(), s.actualPort()))
+    server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
+    servers.put(key, server);
+    Future<HttpServer> listening = server.listen(bindPort, host)
+        .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,
+            s.actualPort()))
         .onFailure(e -> {
-          servers.remove(listenerPort, server);
-          LOG.error("cannot serve listener port {} on {}:{}: {}", listenerPort,
-              options.bindHost(), bindPort, e.getMessage());
+          servers.remove(key, server);
+          LOG.error("cannot serve listener port {} on {}:{}: {}", key.port(), host, bindPort,
+              e.getMessage());
         });
+    // A Gateway's own address that cannot be bound disables that Gateway only; the shared
+    // address failing (port in use) stops start-up with the error, which is what a user needs.
+    return key.address().isEmpty() ? listening : listening.otherwiseEmpty();
   }
 }

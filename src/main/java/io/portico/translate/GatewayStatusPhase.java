@@ -20,7 +20,8 @@ final class GatewayStatusPhase {
   private GatewayStatusPhase() {
   }
 
-  static GatewayStatus build(GatewayState state, String defaultAddress) {
+  /** @param sharedAddress the address reported for Gateways on the shared bind address */
+  static GatewayStatus build(GatewayState state, String sharedAddress) {
     Gateway gateway = state.gateway();
     long generation = SnapshotIndex.generation(gateway);
     List<ListenerStatus> listeners = new ArrayList<>();
@@ -49,13 +50,13 @@ final class GatewayStatusPhase {
           "no listener of the Gateway can be served", generation));
     }
     return new GatewayStatusBuilder()
-        .withAddresses(addresses(gateway, defaultAddress))
+        .withAddresses(addresses(gateway, state.address().isEmpty() ? sharedAddress : state.address()))
         .withConditions(conditions)
         .withListeners(listeners)
         .build();
   }
 
-  private static List<GatewayStatusAddress> addresses(Gateway gateway, String defaultAddress) {
+  private static List<GatewayStatusAddress> addresses(Gateway gateway, String servedAddress) {
     List<GatewayStatusAddress> addresses = new ArrayList<>();
     List<GatewaySpecAddress> requested = gateway.getSpec().getAddresses();
     if (requested != null) {
@@ -69,7 +70,7 @@ final class GatewayStatusPhase {
     }
     if (addresses.isEmpty()) {
       addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress")
-          .withValue(defaultAddress).build());
+          .withValue(servedAddress).build());
     }
     return addresses;
   }

@@ -30,8 +30,8 @@ final class ListenerPhase {
    * Returns the listener states of {@code gateways}, which must be sorted oldest first: when two
    * Gateways use one port, the older keeps it.
    */
-  static List<GatewayState> process(List<Gateway> gateways) {
-    Map<Integer, Gateway> portOwners = new HashMap<>();
+  static List<GatewayState> process(List<Gateway> gateways, Map<Gateway, String> addresses) {
+    Map<String, Gateway> portOwners = new HashMap<>();
     List<GatewayState> states = new ArrayList<>();
     for (Gateway gateway : gateways) {
       List<ListenerState> listeners = new ArrayList<>();
@@ -43,8 +43,9 @@ final class ListenerPhase {
         listeners.add(listener);
       }
       markConflicts(listeners);
-      claimPorts(gateway, listeners, portOwners);
-      states.add(new GatewayState(gateway, List.copyOf(listeners)));
+      String address = addresses.getOrDefault(gateway, "");
+      claimPorts(gateway, address, listeners, portOwners);
+      states.add(new GatewayState(gateway, address, List.copyOf(listeners)));
     }
     return states;
   }
@@ -129,21 +130,23 @@ final class ListenerPhase {
   }
 
   /**
-   * One process serves every Gateway: a port belongs to the oldest Gateway that listens on it,
-   * and other Gateways' listeners on that port are reported instead of silently merged.
+   * One process serves every Gateway: an address and port belong to the oldest Gateway that
+   * listens on them, and other Gateways' listeners there are reported instead of silently
+   * merged.
    */
-  private static void claimPorts(Gateway gateway, List<ListenerState> listeners,
-      Map<Integer, Gateway> owners) {
+  private static void claimPorts(Gateway gateway, String address, List<ListenerState> listeners,
+      Map<String, Gateway> owners) {
     for (ListenerState listener : listeners) {
       if (!listener.serving()) {
         continue;
       }
-      Gateway owner = owners.putIfAbsent(listener.port(), gateway);
+      Gateway owner = owners.putIfAbsent(address + "|" + listener.port(), gateway);
       if (owner != null && owner != gateway) {
         listener.reject(Conditions.REASON_PORT_UNAVAILABLE, listener.describe() + ": port "
-            + listener.port() + " is already served for Gateway "
-            + owner.getMetadata().getNamespace() + "/" + owner.getMetadata().getName()
-            + "; Gateways served by one Portico need distinct ports");
+            + listener.port() + (address.isEmpty() ? "" : " on " + address)
+            + " is already served for Gateway " + owner.getMetadata().getNamespace() + "/"
+            + owner.getMetadata().getName() + "; give the Gateways distinct ports or addresses"
+            + " (spec.addresses, or run with --gateway-address-pool)");
       }
     }
   }

@@ -357,4 +357,55 @@ class ProxyEndToEndTest {
 
     assertThat(probe.get(port, "app.example.com", "/b").pod()).isEqualTo("unused-pod-0");
   }
+
+  @Test
+  void gatewaysWithTheirOwnAddressesShareOnePort() {
+    fleet.service("default", "first", 1).service("default", "second", 1);
+    String gateways = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico}
+        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: first, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners: [{name: http, protocol: HTTP, port: %1$d}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: second, namespace: default}
+        spec:
+          gatewayClassName: portico
+          addresses: [{type: IPAddress, value: 127.0.31.9}]
+          listeners: [{name: http, protocol: HTTP, port: %1$d}]
+        """.formatted(port);
+    String routes = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: first, namespace: default}
+        spec:
+          parentRefs: [{name: first}]
+          rules: [{backendRefs: [{name: first, port: 80}]}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: second, namespace: default}
+        spec:
+          parentRefs: [{name: second}]
+          rules: [{backendRefs: [{name: second, port: 80}]}]
+        """;
+    gateway = TestGateway.start(directory, options -> options.withTranslator(
+            options.translator().withAddressPool("127.0.30.0/24")),
+        "gateway.yaml", gateways, "backends.yaml", fleet.yaml(), "routes.yaml", routes);
+
+    var status = gateway.portico().state().status().gateways();
+    String first = status.get(new io.portico.resource.ObjectKey("Gateway", "default", "first"))
+        .getAddresses().get(0).getValue();
+    assertThat(first).startsWith("127.0.30.");
+    assertThat(probe.getAt(first, port, "any.example.com", "/").pod()).isEqualTo("first-pod-0");
+    assertThat(probe.getAt("127.0.31.9", port, "any.example.com", "/").pod()).isEqualTo("second-pod-0");
+  }
 }
