@@ -36,6 +36,12 @@ public record HttpPort(String address, int port, List<Listener> listeners,
     Objects.requireNonNull(hostIndex, "hostIndex");
   }
 
+  /** Returns whether the port terminates TLS (its listeners are HTTPS). */
+  @JsonIgnore
+  public boolean tls() {
+    return !listeners.isEmpty() && listeners.get(0).tls() != null;
+  }
+
   /** Returns the listener for a request host name, or null when no listener covers it. */
   public Listener findListener(String host) {
     return hostIndex.find(host);

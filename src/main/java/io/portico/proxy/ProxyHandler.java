@@ -9,6 +9,7 @@ import io.portico.ir.RoutingTable;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
+import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -65,6 +66,11 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
+    if (request.isSSL() && isMisdirected(port, request, authority.host())) {
+      respondFailure(metrics, request, UpstreamFailure.MISDIRECTED,
+          "the TLS server name does not match the Host header");
+      return;
+    }
     Route route = RouteSelector.select(port, request, authority.host(), path);
     if (route == null) {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
@@ -88,6 +94,19 @@ final class ProxyHandler {
       return;
     }
     forwarder.forward(request, path, authority, endpoint, picker);
+  }
+
+  /**
+   * A request is misdirected when its Host belongs to another listener than the one its TLS
+   * server name chose, whose certificate (and client validation) it was not meant to pass
+   * (RFC 9110 section 15.5.20; Gateway API GatewayHTTPSListenerDetectMisdirectedRequests).
+   */
+  private static boolean isMisdirected(HttpPort port, HttpServerRequest request, String host) {
+    String serverName = SniKeyManager.requestedServerName(request.sslSession());
+    if (serverName == null || serverName.equalsIgnoreCase(host)) {
+      return false;
+    }
+    return port.findListener(serverName) != port.findListener(host);
   }
 
   /**

@@ -12,6 +12,8 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,8 @@ public final class ProxyVerticle extends VerticleBase {
 
   private final ProxyOptions options;
   private final Map<ListenAddress, HttpServer> servers = new HashMap<>();
+  /** The certificate picker of every bound HTTPS port. */
+  private final Map<ListenAddress, SniKeyManager> keyManagers = new HashMap<>();
   private ProxyHandler handler;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
@@ -114,13 +118,24 @@ public final class ProxyVerticle extends VerticleBase {
     for (HttpPort port : current.httpPorts()) {
       ListenAddress key = new ListenAddress(port.address(), port.port());
       wanted.add(key);
-      if (!servers.containsKey(key)) {
-        pending.add(bind(key));
+      SniKeyManager keyManager = keyManagers.get(key);
+      HttpServer existing = servers.get(key);
+      if (existing == null) {
+        pending.add(bind(key, port));
+      } else if ((keyManager != null) != port.tls()) {
+        // The port switched between HTTP and HTTPS: its server must be bound anew.
+        servers.remove(key);
+        keyManagers.remove(key);
+        pending.add(existing.close().recover(e -> Future.succeededFuture())
+            .compose(v -> bind(key, port)));
+      } else if (keyManager != null) {
+        keyManager.use(port);
       }
     }
     for (ListenAddress key : new ArrayList<>(servers.keySet())) {
       if (!wanted.contains(key)) {
         HttpServer server = servers.remove(key);
+        keyManagers.remove(key);
         server.shutdown(30, TimeUnit.SECONDS);
         LOG.info("stopped serving listener port {} {}", key.port(), key.address());
       }
@@ -128,13 +143,23 @@ public final class ProxyVerticle extends VerticleBase {
     return Future.join(pending).mapEmpty();
   }
 
-  private Future<HttpServer> bind(ListenAddress key) {
+  private Future<HttpServer> bind(ListenAddress key, HttpPort port) {
     int bindPort = options.bindPort(key.port());
     String host = key.address().isEmpty() ? options.bindHost() : key.address();
-    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+    HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
-        .setHandle100ContinueAutomatically(true));
+        .setHandle100ContinueAutomatically(true);
+    if (port.tls()) {
+      // Listeners on one port share a protocol (the translator reports ProtocolConflict
+      // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
+      SniKeyManager keyManager = new SniKeyManager();
+      keyManager.use(port);
+      keyManagers.put(key, keyManager);
+      serverOptions.setSsl(true).setUseAlpn(true)
+          .setKeyCertOptions(KeyCertOptions.wrap(keyManager));
+    }
+    HttpServer server = vertx.createHttpServer(serverOptions);
     server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
     servers.put(key, server);
     Future<HttpServer> listening = server.listen(bindPort, host)
@@ -142,6 +167,7 @@ public final class ProxyVerticle extends VerticleBase {
             s.actualPort()))
         .onFailure(e -> {
           servers.remove(key, server);
+          keyManagers.remove(key);
           LOG.error("cannot serve listener port {} on {}:{}: {}", key.port(), host, bindPort,
               e.getMessage());
         });

@@ -21,7 +21,7 @@ final class ListenerPhase {
 
   /** Route kinds an HTTP listener takes. */
   private static final List<String> HTTP_ROUTE_KINDS = List.of("HTTPRoute");
-  private static final Set<String> SUPPORTED_PROTOCOLS = Set.of("HTTP");
+  private static final Set<String> SUPPORTED_PROTOCOLS = Set.of("HTTP", "HTTPS");
 
   private ListenerPhase() {
   }
@@ -30,7 +30,8 @@ final class ListenerPhase {
    * Returns the listener states of {@code gateways}, which must be sorted oldest first: when two
    * Gateways use one port, the older keeps it.
    */
-  static List<GatewayState> process(List<Gateway> gateways, Map<Gateway, String> addresses) {
+  static List<GatewayState> process(SnapshotIndex index, List<Gateway> gateways,
+      Map<Gateway, String> addresses) {
     Map<String, Gateway> portOwners = new HashMap<>();
     List<GatewayState> states = new ArrayList<>();
     for (Gateway gateway : gateways) {
@@ -40,6 +41,9 @@ final class ListenerPhase {
       for (Listener spec : specs) {
         ListenerState listener = new ListenerState(gateway, spec);
         validate(listener);
+        if (listener.accepted && "HTTPS".equals(spec.getProtocol())) {
+          CertificateRefs.resolve(index, listener);
+        }
         listeners.add(listener);
       }
       markConflicts(listeners);
@@ -54,7 +58,7 @@ final class ListenerPhase {
     String protocol = listener.spec.getProtocol();
     if (!SUPPORTED_PROTOCOLS.contains(protocol)) {
       listener.reject(Conditions.REASON_UNSUPPORTED_PROTOCOL, listener.describe()
-          + ": protocol " + protocol + " is not supported (supported: HTTP)");
+          + ": protocol " + protocol + " is not supported (supported: HTTP, HTTPS)");
       return;
     }
     String hostname = listener.hostname();
