@@ -113,6 +113,12 @@ final class Forwarder {
     // Portico answered any 100-continue itself; the upstream gets the body straight away.
     headers.remove(HttpHeaders.EXPECT);
     upstream.authority(authority);
+    addForwardedHeaders(request, headers, authority);
+  }
+
+  /** Appends X-Forwarded-For and -Host, and sets X-Forwarded-Proto. */
+  static void addForwardedHeaders(HttpServerRequest request, MultiMap headers,
+      HostAndPort authority) {
     String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
     if (client != null) {
       append(headers, X_FORWARDED_FOR, client);

@@ -24,13 +24,15 @@ import io.vertx.core.net.HostAndPort;
 final class ProxyHandler {
 
   private final Forwarder forwarder;
+  private final UpgradeForwarder upgradeForwarder;
   private final ProxyMetrics metrics;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
-  ProxyHandler(Forwarder forwarder, ProxyMetrics metrics) {
+  ProxyHandler(Forwarder forwarder, UpgradeForwarder upgradeForwarder, ProxyMetrics metrics) {
     this.forwarder = forwarder;
+    this.upgradeForwarder = upgradeForwarder;
     this.metrics = metrics;
   }
 
@@ -91,6 +93,12 @@ final class ProxyHandler {
     Endpoint endpoint = picker.next();
     if (endpoint == null) {
       respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
+      return;
+    }
+    if (UpgradeForwarder.isUpgrade(request)) {
+      String query = request.query();
+      upgradeForwarder.forward(request, query == null ? path : path + "?" + query, authority,
+          endpoint);
       return;
     }
     forwarder.forward(request, path, authority, endpoint, picker);

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.NetClientOptions;
 import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
@@ -63,7 +64,10 @@ public final class ProxyVerticle extends VerticleBase {
         .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
         .build();
     ProxyMetrics metrics = ProxyMetrics.create(BackendRegistries.getDefaultNow());
-    handler = new ProxyHandler(new Forwarder(client, options, metrics), metrics);
+    handler = new ProxyHandler(new Forwarder(client, options, metrics),
+        new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
+            .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
+        metrics);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
         message -> applyTable(message.body()));
     vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
