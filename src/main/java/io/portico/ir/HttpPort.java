@@ -42,6 +42,15 @@ public record HttpPort(String address, int port, List<Listener> listeners,
     return !listeners.isEmpty() && listeners.get(0).tls() != null;
   }
 
+  /**
+   * Returns how the port validates client certificates, or null. Listeners on one port belong
+   * to one Gateway and share the port's validation.
+   */
+  @JsonIgnore
+  public ClientValidation clientValidation() {
+    return listeners.isEmpty() ? null : listeners.get(0).clientValidation();
+  }
+
   /** Returns the listener for a request host name, or null when no listener covers it. */
   public Listener findListener(String host) {
     return hostIndex.find(host);

@@ -14,19 +14,22 @@ import java.util.Objects;
  * @param source the Gateway and listener section it came from
  * @param hostname the listener's hostname (exact or {@code *.} wildcard), or null for any host
  * @param tls the certificate of an HTTPS listener (TLS terminated here); null for HTTP
+ * @param clientValidation how clients' certificates are validated on this HTTPS listener's
+ *     port; null when they are not asked for
  * @param virtualHosts one per distinct intersected host name pattern
  */
 public record Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
-    List<VirtualHost> virtualHosts, @JsonIgnore HostIndex<VirtualHost> hostIndex) {
+    ClientValidation clientValidation, List<VirtualHost> virtualHosts,
+    @JsonIgnore HostIndex<VirtualHost> hostIndex) {
 
   public Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
-      List<VirtualHost> virtualHosts) {
-    this(name, source, hostname, tls, List.copyOf(virtualHosts),
+      ClientValidation clientValidation, List<VirtualHost> virtualHosts) {
+    this(name, source, hostname, tls, clientValidation, List.copyOf(virtualHosts),
         HostIndex.build(List.copyOf(virtualHosts), VirtualHost::hostname));
   }
 
   public Listener(String name, SourceRef source, String hostname, List<VirtualHost> virtualHosts) {
-    this(name, source, hostname, null, virtualHosts);
+    this(name, source, hostname, null, null, virtualHosts);
   }
 
   public Listener {
@@ -46,11 +49,12 @@ public record Listener(String name, SourceRef source, String hostname, TlsCertif
   public boolean equals(Object o) {
     return o instanceof Listener other && other.name.equals(name) && other.source.equals(source)
         && Objects.equals(other.hostname, hostname) && Objects.equals(other.tls, tls)
+        && Objects.equals(other.clientValidation, clientValidation)
         && other.virtualHosts.equals(virtualHosts);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, source, hostname, tls, virtualHosts);
+    return Objects.hash(name, source, hostname, tls, clientValidation, virtualHosts);
   }
 }

@@ -14,7 +14,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetClientOptions;
+import io.portico.ir.ClientValidation;
+import io.portico.proxy.tls.ClientTrustManager;
 import io.portico.proxy.tls.SniKeyManager;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +46,8 @@ public final class ProxyVerticle extends VerticleBase {
 
   private final ProxyOptions options;
   private final Map<ListenAddress, HttpServer> servers = new HashMap<>();
-  /** The certificate picker of every bound HTTPS port. */
-  private final Map<ListenAddress, SniKeyManager> keyManagers = new HashMap<>();
+  /** The TLS state of every bound HTTPS port. */
+  private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
@@ -115,6 +119,28 @@ public final class ProxyVerticle extends VerticleBase {
   private record ListenAddress(String address, int port) {
   }
 
+  /**
+   * What an HTTPS server was bound with. Certificates and CAs change in place; whether client
+   * certificates are asked for is a server option, so changing that means binding anew.
+   */
+  private record PortTls(SniKeyManager keyManager, ClientTrustManager trustManager) {
+
+    ClientAuth clientAuth() {
+      if (trustManager == null) {
+        return ClientAuth.NONE;
+      }
+      return trustManager.insecureFallback() ? ClientAuth.REQUEST : ClientAuth.REQUIRED;
+    }
+  }
+
+  private static ClientAuth clientAuth(HttpPort port) {
+    ClientValidation validation = port.clientValidation();
+    if (!port.tls() || validation == null) {
+      return ClientAuth.NONE;
+    }
+    return validation.allowInsecureFallback() ? ClientAuth.REQUEST : ClientAuth.REQUIRED;
+  }
+
   /** Binds the ports the table needs and releases the ones it no longer has. */
   private Future<Void> reconcileServers(RoutingTable current) {
     Set<ListenAddress> wanted = new HashSet<>();
@@ -122,24 +148,27 @@ public final class ProxyVerticle extends VerticleBase {
     for (HttpPort port : current.httpPorts()) {
       ListenAddress key = new ListenAddress(port.address(), port.port());
       wanted.add(key);
-      SniKeyManager keyManager = keyManagers.get(key);
+      PortTls tls = tlsPorts.get(key);
       HttpServer existing = servers.get(key);
       if (existing == null) {
         pending.add(bind(key, port));
-      } else if ((keyManager != null) != port.tls()) {
-        // The port switched between HTTP and HTTPS: its server must be bound anew.
+      } else if ((tls != null) != port.tls() || tls != null && tls.clientAuth() != clientAuth(port)) {
+        // HTTP <-> HTTPS, or client certificates asked for or not: a server option, bind anew.
         servers.remove(key);
-        keyManagers.remove(key);
+        tlsPorts.remove(key);
         pending.add(existing.close().recover(e -> Future.succeededFuture())
             .compose(v -> bind(key, port)));
-      } else if (keyManager != null) {
-        keyManager.use(port);
+      } else if (tls != null) {
+        tls.keyManager().use(port);
+        if (tls.trustManager() != null) {
+          tls.trustManager().use(port.clientValidation());
+        }
       }
     }
     for (ListenAddress key : new ArrayList<>(servers.keySet())) {
       if (!wanted.contains(key)) {
         HttpServer server = servers.remove(key);
-        keyManagers.remove(key);
+        tlsPorts.remove(key);
         server.shutdown(30, TimeUnit.SECONDS);
         LOG.info("stopped serving listener port {} {}", key.port(), key.address());
       }
@@ -159,9 +188,16 @@ public final class ProxyVerticle extends VerticleBase {
       // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
       SniKeyManager keyManager = new SniKeyManager();
       keyManager.use(port);
-      keyManagers.put(key, keyManager);
+      ClientValidation validation = port.clientValidation();
+      ClientTrustManager trustManager = validation == null ? null : new ClientTrustManager(validation);
+      PortTls tls = new PortTls(keyManager, trustManager);
+      tlsPorts.put(key, tls);
       serverOptions.setSsl(true).setUseAlpn(true)
-          .setKeyCertOptions(KeyCertOptions.wrap(keyManager));
+          .setKeyCertOptions(KeyCertOptions.wrap(keyManager))
+          .setClientAuth(tls.clientAuth());
+      if (trustManager != null) {
+        serverOptions.setTrustOptions(TrustOptions.wrap(trustManager));
+      }
     }
     HttpServer server = vertx.createHttpServer(serverOptions);
     server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
@@ -171,7 +207,7 @@ public final class ProxyVerticle extends VerticleBase {
             s.actualPort()))
         .onFailure(e -> {
           servers.remove(key, server);
-          keyManagers.remove(key);
+          tlsPorts.remove(key);
           LOG.error("cannot serve listener port {} on {}:{}: {}", key.port(), host, bindPort,
               e.getMessage());
         });

@@ -70,7 +70,8 @@ public record PemCertificate(List<X509Certificate> chain, PrivateKey key) {
     return names;
   }
 
-  static List<X509Certificate> certificates(String pem) {
+  /** Parses every CERTIFICATE block of {@code pem}; throws IllegalArgumentException when none. */
+  public static List<X509Certificate> certificates(String pem) {
     if (pem == null || pem.isBlank()) {
       throw new IllegalArgumentException("tls.crt is missing or empty");
     }

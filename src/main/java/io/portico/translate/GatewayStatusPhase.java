@@ -34,13 +34,25 @@ final class GatewayStatusPhase {
     }
     List<Condition> conditions = new ArrayList<>();
     int total = state.listeners().size();
-    if (serving == total) {
-      conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
-          "Gateway is accepted", generation));
+    ListenerState frontendFailure = state.listeners().stream()
+        .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
+    if (frontendFailure != null) {
+      // Gateway API: client certificate validation without a usable CA is a Gateway-level fault.
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false,
+          FrontendValidation.REASON_NO_VALID_CA, frontendFailure.unresolvedMessage, generation));
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false,
+          frontendFailure.unresolvedReason, frontendFailure.unresolvedMessage, generation));
     } else {
-      conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
-          Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
-              + " listeners are not valid; see status.listeners for each", generation));
+      if (serving == total) {
+        conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+            "Gateway is accepted", generation));
+      } else {
+        conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
+            Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
+                + " listeners are not valid; see status.listeners for each", generation));
+      }
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "All references are resolved", generation));
     }
     if (serving > 0) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,

@@ -43,6 +43,7 @@ final class ListenerPhase {
         validate(listener);
         if (listener.accepted && "HTTPS".equals(spec.getProtocol())) {
           CertificateRefs.resolve(index, listener);
+          applyFrontendValidation(index, listener);
         }
         listeners.add(listener);
       }
@@ -68,6 +69,23 @@ final class ListenerPhase {
       return;
     }
     listener.supportedKinds = supportedKinds(listener);
+  }
+
+  /**
+   * An HTTPS listener whose port must validate client certificates but has no usable CA is not
+   * served: better refuse traffic than let unauthenticated clients through.
+   */
+  private static void applyFrontendValidation(SnapshotIndex index, ListenerState listener) {
+    FrontendValidation.Result result =
+        FrontendValidation.forPort(index, listener.gateway, listener.port());
+    if (result.failed()) {
+      listener.frontendValidationFailed = true;
+      listener.invalidCertificate(result.failureReason(), result.failureMessage());
+      listener.reject(FrontendValidation.REASON_NO_VALID_CA, listener.describe()
+          + ": no valid CA certificate to validate clients with (" + result.failureMessage() + ")");
+    } else {
+      listener.clientValidation = result.validation();
+    }
   }
 
   /** Resolves allowedRoutes.kinds against what an HTTP listener takes (ResolvedRefs). */

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
 import io.portico.ir.SourceRef;
+import io.portico.ir.ClientValidation;
 import io.portico.ir.TlsCertificate;
 
 import java.util.ArrayList;
@@ -33,6 +34,10 @@ final class ListenerState {
 
   /** The certificate of an HTTPS listener, once resolved. */
   TlsCertificate tls;
+  /** The client certificate validation of an HTTPS listener's port, or null. */
+  ClientValidation clientValidation;
+  /** Set when the port's client certificate validation has no usable CA. */
+  boolean frontendValidationFailed;
   /** Set when an HTTPS listener's certificate cannot be used: it is then not served. */
   boolean certificateInvalid;
 

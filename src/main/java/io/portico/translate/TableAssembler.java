@@ -53,7 +53,8 @@ final class TableAssembler {
     virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
         .thenComparing(VirtualHost::hostname));
     String hostname = listener.hostname() == null ? null : listener.hostname().toLowerCase();
-    return new Listener(listener.irName, listener.source, hostname, listener.tls, virtualHosts);
+    return new Listener(listener.irName, listener.source, hostname, listener.tls,
+        listener.clientValidation, virtualHosts);
   }
 
   /**

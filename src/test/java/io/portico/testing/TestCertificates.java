@@ -15,6 +15,7 @@ import java.io.StringWriter;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -28,7 +29,18 @@ public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
   /** A generated certificate: PEM text of the certificate and of its PKCS#1 key. */
-  public record Pem(String certificate, String key, X509Certificate x509) {
+  public record Pem(String certificate, String key, X509Certificate x509, PrivateKey privateKey) {
+
+    /** Returns a ConfigMap with this certificate as {@code ca.crt}. */
+    public String caConfigMapYaml(String namespace, String name) {
+      return """
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: %s, namespace: %s}
+          data:
+            ca.crt: |
+          %s""".formatted(name, namespace, certificate.indent(4));
+    }
 
     /** Returns a {@code kubernetes.io/tls} Secret holding this certificate. */
     public String secretYaml(String namespace, String name) {
@@ -51,24 +63,43 @@ public final class TestCertificates {
 
   /** Returns a self-signed server certificate for {@code dnsNames} (the first is the CN). */
   public static Pem selfSigned(String... dnsNames) {
+    return issue(null, false, dnsNames[0], dnsNames);
+  }
+
+  /** Returns a self-signed CA certificate. */
+  public static Pem certificateAuthority(String commonName) {
+    return issue(null, true, commonName);
+  }
+
+  /** Returns a client certificate signed by {@code ca}. */
+  public static Pem clientCertificate(Pem ca, String commonName) {
+    return issue(ca, false, commonName);
+  }
+
+  private static Pem issue(Pem issuer, boolean ca, String commonName, String... dnsNames) {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
       generator.initialize(2048);
       KeyPair keys = generator.generateKeyPair();
-      X500Name subject = new X500Name("CN=" + dnsNames[0] + ",O=Portico tests");
+      X500Name subject = new X500Name("CN=" + commonName + ",O=Portico tests");
+      X500Name issuerName = issuer == null ? subject
+          : X500Name.getInstance(issuer.x509().getSubjectX500Principal().getEncoded());
       Instant now = Instant.now();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject,
+      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName,
           BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(now.minus(1, ChronoUnit.DAYS)),
           Date.from(now.plus(30, ChronoUnit.DAYS)), subject, keys.getPublic());
-      GeneralName[] names = new GeneralName[dnsNames.length];
-      for (int i = 0; i < dnsNames.length; i++) {
-        names[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+      if (dnsNames.length > 0) {
+        GeneralName[] names = new GeneralName[dnsNames.length];
+        for (int i = 0; i < dnsNames.length; i++) {
+          names[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+        }
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
       }
-      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
+      PrivateKey signer = issuer == null ? keys.getPrivate() : issuer.privateKey();
       X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
-          builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
-      return new Pem(pem(certificate), pem(keys.getPrivate()), certificate);
+          builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(signer)));
+      return new Pem(pem(certificate), pem(keys.getPrivate()), certificate, keys.getPrivate());
     } catch (Exception e) {
       throw new IllegalStateException("cannot generate a test certificate", e);
     }
