@@ -38,12 +38,7 @@ class ClientCertificateEndToEndTest {
 
   private void serve(String validation) {
     fleet.service("default", "web", 1);
-    String gatewayYaml = """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
+    String gatewayYaml = ProxyEndToEndTest.GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: gw, namespace: default}

@@ -53,13 +53,17 @@ class ProxyEndToEndTest {
     fleet.close();
   }
 
+  /** The GatewayClass every end-to-end configuration starts with, and its document separator. */
+  static final String GATEWAY_CLASS = """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: portico}
+      spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+      ---
+      """;
+
   static String gatewayYaml(int port) {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
+    return GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: gw, namespace: infra}
@@ -361,12 +365,7 @@ class ProxyEndToEndTest {
   @Test
   void gatewaysWithTheirOwnAddressesShareOnePort() {
     fleet.service("default", "first", 1).service("default", "second", 1);
-    String gateways = """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
+    String gateways = GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: first, namespace: default}

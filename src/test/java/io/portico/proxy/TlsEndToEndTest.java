@@ -4,23 +4,13 @@ import io.portico.testing.EchoFleet;
 import io.portico.testing.TestCertificates;
 import io.portico.testing.TestCertificates.Pem;
 import io.portico.testing.TestGateway;
+import io.portico.testing.TlsProbe;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.util.List;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,12 +33,7 @@ class TlsEndToEndTest {
   }
 
   private String gatewayYaml() {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
+    return ProxyEndToEndTest.GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: gw, namespace: infra}
@@ -77,41 +62,9 @@ class TlsEndToEndTest {
         """.formatted(port);
   }
 
-  /** One HTTPS request on a fresh connection; returns the status line, body and peer cert. */
-  private record Exchange(String statusLine, String body, X509Certificate peer, String protocol) {
-  }
-
-  private Exchange get(String serverName, String host, X509Certificate... trusted) throws Exception {
-    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-    trust.load(null, null);
-    for (int i = 0; i < trusted.length; i++) {
-      trust.setCertificateEntry("c" + i, trusted[i]);
-    }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
-    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
-      socket.setSoTimeout(10_000);
-      SSLParameters parameters = socket.getSSLParameters();
-      parameters.setServerNames(List.of(new SNIHostName(serverName)));
-      socket.setSSLParameters(parameters);
-      socket.startHandshake();
-      OutputStream out = socket.getOutputStream();
-      out.write(("GET /tls HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
-          StandardCharsets.UTF_8));
-      String status = in.readLine();
-      StringBuilder rest = new StringBuilder();
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        rest.append(line).append('\n');
-      }
-      return new Exchange(status, rest.toString(),
-          (X509Certificate) socket.getSession().getPeerCertificates()[0],
-          socket.getSession().getProtocol());
-    }
+  private TlsProbe.Exchange get(String serverName, String host, X509Certificate... trusted)
+      throws Exception {
+    return TlsProbe.get(port, serverName, host, "/tls", null, trusted);
   }
 
   @Test
@@ -124,12 +77,12 @@ class TlsEndToEndTest {
             + wildcard.secretYaml("infra", "cert-wildcard"),
         "backends.yaml", fleet.yaml());
 
-    Exchange exact = get("a.example.com", "a.example.com", a.x509(), wildcard.x509());
+    TlsProbe.Exchange exact = get("a.example.com", "a.example.com", a.x509(), wildcard.x509());
     assertThat(exact.peer()).isEqualTo(a.x509());
     assertThat(exact.statusLine()).isEqualTo("HTTP/1.1 200 OK");
     assertThat(exact.body()).contains("\"pod\":\"web-pod-0\"").contains("\"X-Forwarded-Proto\":[\"https\"]");
 
-    Exchange other = get("b.example.com", "b.example.com", a.x509(), wildcard.x509());
+    TlsProbe.Exchange other = get("b.example.com", "b.example.com", a.x509(), wildcard.x509());
     assertThat(other.peer()).isEqualTo(wildcard.x509());
     assertThat(other.statusLine()).isEqualTo("HTTP/1.1 200 OK");
   }
@@ -186,7 +139,7 @@ class TlsEndToEndTest {
     assertThat(resolvedRefs.getReason()).isEqualTo("InvalidCertificateRef");
     assertThat(resolvedRefs.getMessage()).contains("Secret infra/cert-a not found");
     // The other listener still serves, also a.example.com's clients (its wildcard covers them).
-    Exchange exchange = get("a.example.com", "a.example.com", wildcard.x509());
+    TlsProbe.Exchange exchange = get("a.example.com", "a.example.com", wildcard.x509());
     assertThat(exchange.peer()).isEqualTo(wildcard.x509());
     assertThat(exchange.statusLine()).isEqualTo("HTTP/1.1 200 OK");
   }
