@@ -35,11 +35,17 @@ final class Forwarder {
   private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
 
   private final HttpClient client;
+  private final HttpClient h2cClient;
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
 
-  Forwarder(HttpClient client, ProxyOptions options, ProxyMetrics metrics) {
+  /**
+   * @param client the HTTP/1.1 upstream client
+   * @param h2cClient the client for backends that speak cleartext HTTP/2 (prior knowledge)
+   */
+  Forwarder(HttpClient client, HttpClient h2cClient, ProxyOptions options, ProxyMetrics metrics) {
     this.client = client;
+    this.h2cClient = h2cClient;
     this.options = options;
     this.metrics = metrics;
   }
@@ -49,13 +55,14 @@ final class Forwarder {
    * supplies another endpoint for a retry.
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints) {
+      RoundRobin endpoints, boolean h2c) {
     boolean hasBody = hasBody(request);
-    attempt(request, path, authority, endpoint, endpoints, hasBody, true);
+    attempt(h2c ? h2cClient : client, request, path, authority, endpoint, endpoints, hasBody, true);
   }
 
-  private void attempt(HttpServerRequest request, String path, HostAndPort authority,
-      Endpoint endpoint, RoundRobin endpoints, boolean hasBody, boolean mayRetry) {
+  private void attempt(HttpClient client, HttpServerRequest request, String path,
+      HostAndPort authority, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
+      boolean mayRetry) {
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
@@ -67,7 +74,7 @@ final class Forwarder {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
         if (other != null) {
-          attempt(request, path, authority, other, endpoints, hasBody, false);
+          attempt(client, request, path, authority, other, endpoints, hasBody, false);
         } else {
           fail(request, failure, endpoint, ar.cause());
         }
@@ -79,7 +86,7 @@ final class Forwarder {
       if (hasBody) {
         String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
         if (length == null) {
-          upstream.setChunked(true);
+          upstream.setChunked(upstream.version() != HttpVersion.HTTP_2);
         } else {
           upstream.putHeader(HttpHeaders.CONTENT_LENGTH, length);
         }
@@ -98,7 +105,7 @@ final class Forwarder {
         boolean safeRetry = mayRetry && !hasBody && failure == UpstreamFailure.RESET
             && isIdempotent(request.method()) && !request.response().headWritten();
         if (safeRetry) {
-          attempt(request, path, authority, endpoint, endpoints, false, false);
+          attempt(client, request, path, authority, endpoint, endpoints, false, false);
         } else {
           fail(request, failure, endpoint, res.cause());
         }
@@ -112,6 +119,11 @@ final class Forwarder {
     HopByHopHeaders.copy(request.headers(), headers, "host");
     // Portico answered any 100-continue itself; the upstream gets the body straight away.
     headers.remove(HttpHeaders.EXPECT);
+    // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 8.2.2).
+    String te = request.headers().get("te");
+    if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+      headers.set("te", "trailers");
+    }
     upstream.authority(authority);
     addForwardedHeaders(request, headers, authority);
   }
@@ -152,11 +164,31 @@ final class Forwarder {
       LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
       response.reset();
     });
-    response.send(upstream).onFailure(e -> {
-      if (!response.closed()) {
-        response.reset();
+    // Piped by hand rather than with send(): trailers (gRPC status, chunked trailers) must be
+    // copied after the body and before the end.
+    upstream.handler(chunk -> {
+      response.write(chunk);
+      if (response.writeQueueFull()) {
+        upstream.pause();
+        response.drainHandler(v -> upstream.resume());
       }
     });
+    upstream.endHandler(v -> {
+      if (!upstream.trailers().isEmpty()) {
+        if (request.version() != HttpVersion.HTTP_2 && !response.isChunked()) {
+          // HTTP/1.1 carries trailers only in a chunked body.
+          if (!response.headWritten()) {
+            response.headers().remove(HttpHeaders.CONTENT_LENGTH);
+            response.setChunked(true);
+          }
+        }
+        if (response.isChunked() || request.version() == HttpVersion.HTTP_2) {
+          HopByHopHeaders.copy(upstream.trailers(), response.trailers(), null);
+        }
+      }
+      response.end();
+    });
+    response.closeHandler(v -> upstream.request().reset());
   }
 
   private void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,

@@ -101,7 +101,7 @@ final class ProxyHandler {
           endpoint);
       return;
     }
-    forwarder.forward(request, path, authority, endpoint, picker);
+    forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()));
   }
 
   /**

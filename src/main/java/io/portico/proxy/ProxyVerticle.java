@@ -11,6 +11,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetClientOptions;
@@ -68,7 +69,17 @@ public final class ProxyVerticle extends VerticleBase {
         .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
         .build();
     ProxyMetrics metrics = ProxyMetrics.create(BackendRegistries.getDefaultNow());
-    handler = new ProxyHandler(new Forwarder(client, options, metrics),
+    var h2cClient = vertx.httpClientBuilder()
+        .with(new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false)
+            .setKeepAlive(true)
+            .setConnectTimeout(options.connectTimeoutMillis())
+            .setTcpNoDelay(true)
+            .setDecompressionSupported(false))
+        .with(new PoolOptions().setHttp2MaxSize(2))
+        .build();
+    handler = new ProxyHandler(new Forwarder(client, h2cClient, options, metrics),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
         metrics);

@@ -407,4 +407,62 @@ class ProxyEndToEndTest {
     assertThat(probe.getAt(first, port, "any.example.com", "/").pod()).isEqualTo("first-pod-0");
     assertThat(probe.getAt("127.0.31.9", port, "any.example.com", "/").pod()).isEqualTo("second-pod-0");
   }
+
+  @Test
+  void h2cAppProtocolSendsRequestsUpstreamAsHttp2() {
+    fleet.service("default", "plain", 1);
+    int echoPort = fleet.servers().get(0).port();
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: PathPrefix, value: /h2c}}]
+          backendRefs: [{name: grpcish, port: 8081}]
+        - backendRefs: [{name: plain, port: 80}]
+        """) + """
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: grpcish, namespace: default}
+        spec:
+          ports: [{name: h2c, port: 8081, targetPort: 3001, appProtocol: kubernetes.io/h2c}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: grpcish-1, namespace: default, labels: {kubernetes.io/service-name: grpcish}}
+        addressType: IPv4
+        ports: [{name: h2c, port: %d}]
+        endpoints: [{addresses: [127.0.0.1]}]
+        """.formatted(echoPort));
+
+    assertThat(probe.get(port, "app.example.com", "/h2c").json().getString("proto"))
+        .isEqualTo("HTTP/2.0");
+    assertThat(probe.get(port, "app.example.com", "/plain").json().getString("proto"))
+        .isEqualTo("HTTP/1.1");
+  }
+
+  @Test
+  void responseTrailersAreRelayed() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      var backend = vertx.createHttpServer().requestHandler(request -> request.response()
+              .setChunked(true).write("part").onSuccess(v -> {
+                request.response().trailers().add("X-Checksum", "abc123");
+                request.response().end("-end");
+              }))
+          .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get();
+      fleet.serviceAt("default", "trailing", backend.actualPort(), true);
+      serve(route("app", "app.example.com", """
+          - backendRefs: [{name: trailing, port: 80}]
+          """));
+
+      try (Socket socket = new Socket("127.0.0.1", port)) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: app.example.com\r\n"
+            + "TE: trailers\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(raw).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked")
+            .contains("part").contains("-end").containsIgnoringCase("x-checksum: abc123");
+      }
+    } finally {
+      vertx.close();
+    }
+  }
 }
