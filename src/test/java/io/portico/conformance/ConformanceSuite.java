@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shared setup of a conformance run: the echo backends, the served directory with the base
- * manifests, and one Portico serving it for every case.
+ * The shared setup of a conformance run: the echo backends, the served directory with the
+ * generated certificates and the base manifests, and one Portico serving it for every case.
  */
 final class ConformanceSuite implements AutoCloseable {
 
@@ -38,6 +38,8 @@ final class ConformanceSuite implements AutoCloseable {
     ManifestStore store = new ManifestStore(CONTROLLER_NAME);
     try {
       store.writeBase("00-gatewayclass.yaml", List.of(gatewayClass()));
+      store.writeBase("05-certificates.yaml", Certificates.generate(
+          Yaml.list(Yaml.readMap(data.infrastructure()).get("generatedSecrets"))));
       store.writeBase("10-" + ConformanceData.BASE_MANIFEST,
           Yaml.readDocuments(data.manifest(ConformanceData.BASE_MANIFEST)));
       store.writeBase("20-endpointslices.yaml",
