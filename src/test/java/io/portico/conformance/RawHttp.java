@@ -13,12 +13,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * Sends one HTTP/1.1 request on a new connection and reads the whole response. Raw sockets,
  * because conformance requests need what general clients refuse or hide: a Host header that
- * differs from the address, the path and query sent byte for byte, no connection reuse and
- * redirects returned as they are.
+ * differs from the address (and from the TLS server name), the path and query sent byte for
+ * byte, no connection reuse and redirects returned as they are.
  */
 final class RawHttp {
 
@@ -50,12 +54,22 @@ final class RawHttp {
   private RawHttp() {
   }
 
-  static Response exchange(InetSocketAddress address, Request request, Duration timeout)
+  /**
+   * TLS settings of a request.
+   *
+   * @param context trusts what the step says to trust
+   * @param sni the server name sent, or null for none
+   */
+  record Tls(SSLContext context, String sni) {}
+
+  /** Sends a request, over TLS when {@code tls} is not null. */
+  static Response exchange(InetSocketAddress address, Request request, Duration timeout, Tls tls)
       throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (Socket socket = new Socket()) {
-      socket.connect(address, (int) timeout.toMillis());
-      socket.setSoTimeout(remainingMillis(deadline));
+    try (Socket plain = new Socket()) {
+      plain.connect(address, (int) timeout.toMillis());
+      plain.setSoTimeout(remainingMillis(deadline));
+      Socket socket = tls == null ? plain : handshake(plain, address, tls);
       byte[] body = request.body() == null ? new byte[0]
           : request.body().getBytes(StandardCharsets.UTF_8);
       StringBuilder head = new StringBuilder();
@@ -74,6 +88,26 @@ final class RawHttp {
       out.flush();
       return read(new DeadlineInput(socket, deadline), request.method());
     }
+  }
+
+  private static Socket handshake(Socket plain, InetSocketAddress address, Tls tls)
+      throws IOException {
+    SSLSocket socket = (SSLSocket) tls.context().getSocketFactory().createSocket(plain,
+        address.getHostString(), address.getPort(), true);
+    SSLParameters parameters = socket.getSSLParameters();
+    if (tls.sni() != null) {
+      try {
+        parameters.setServerNames(List.of(new SNIHostName(tls.sni())));
+      } catch (IllegalArgumentException e) {
+        parameters.setServerNames(List.of()); // not a host name (e.g. an IP): send no SNI
+      }
+    }
+    // No host name check: the JDK refuses wildcards for public suffixes (*.org) that Go's
+    // client accepts; the chain is still verified against what the step trusts.
+    parameters.setEndpointIdentificationAlgorithm(null);
+    socket.setSSLParameters(parameters);
+    socket.startHandshake();
+    return socket;
   }
 
   private static Response read(DeadlineInput in, String method) throws IOException {

@@ -35,10 +35,16 @@ final class ResponseSteps {
     String[] gateway = CaseContext.ref(step.get("gateway"));
     Map<String, Object> request = Yaml.map(step.get("request"));
     String protocol = Objects.toString(request.get("protocol"), "HTTP");
-    if (!protocol.equals("HTTP")) {
+    if (!protocol.equals("HTTP") && !protocol.equals("HTTPS")) {
       throw new StepFailure("request protocol " + protocol + " is not supported by the runner"
-          + " yet (only HTTP/1.1 cleartext)");
+          + " yet (only HTTP/1.1, cleartext or TLS)");
     }
+    if (request.get("clientCert") != null) {
+      throw new StepFailure("client certificates are not supported by the runner yet");
+    }
+    RawHttp.Tls tls = protocol.equals("HTTPS") ? new RawHttp.Tls(
+        TrustMaterial.trusting(context.store(), Yaml.string(request.get("trust"))),
+        Yaml.string(request.get("sni"))) : null;
     int port = step.get("port") instanceof Number n ? n.intValue() : 80;
     String requestId = UUID.randomUUID().toString();
     long start = System.nanoTime();
@@ -47,7 +53,7 @@ final class ResponseSteps {
     String lastMiss = "no attempt";
     while (true) {
       String uuid = UUID.randomUUID().toString();
-      String miss = attempt(step, request, gateway, port, path -> path
+      String miss = attempt(step, request, gateway, port, tls, path -> path
           .replace("{uuid}", uuid).replace("{requestId}", requestId));
       if (miss == null) {
         if (++matches == CONSECUTIVE_MATCHES) {
@@ -75,7 +81,7 @@ final class ResponseSteps {
 
   /** Sends one request; returns null when the response matches, else what was seen. */
   private String attempt(Map<String, Object> step, Map<String, Object> request, String[] gateway,
-      int port, java.util.function.UnaryOperator<String> placeholders) {
+      int port, RawHttp.Tls tls, java.util.function.UnaryOperator<String> placeholders) {
     String address = GatewayAddresses.address(context.view().state(), gateway[0], gateway[1]);
     if (address == null) {
       return "Gateway " + gateway[0] + "/" + gateway[1] + " has no status address";
@@ -83,7 +89,7 @@ final class ResponseSteps {
     String path = placeholders.apply(Yaml.string(request.get("path")));
     String method = Objects.toString(request.get("method"), "GET");
     String host = request.get("host") != null ? Yaml.string(request.get("host"))
-        : GatewayAddresses.defaultHost(address, port, "http");
+        : GatewayAddresses.defaultHost(address, port, tls == null ? "http" : "https");
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     Yaml.map(request.get("headers")).forEach((name, value) ->
         headers.add(Map.entry(name, Yaml.string(value))));
@@ -95,7 +101,7 @@ final class ResponseSteps {
     RawHttp.Response response;
     try {
       response = RawHttp.exchange(target, new RawHttp.Request(method, path, host, headers,
-          Yaml.string(request.get("body"))), ATTEMPT_TIMEOUT);
+          Yaml.string(request.get("body"))), ATTEMPT_TIMEOUT, tls);
     } catch (IOException | RuntimeException e) {
       return "request to " + target + " failed: " + e;
     }
@@ -121,7 +127,8 @@ final class ResponseSteps {
     }
     if (status >= 300 && status < 400) {
       return step.containsKey("redirect")
-          ? redirectMismatch(Yaml.map(step.get("redirect")), path, response) : null;
+          ? redirectMismatch(Yaml.map(step.get("redirect")), path, response,
+              "HTTPS".equals(request.get("protocol")) ? "https" : "http") : null;
     }
     if (status != 200 && status != 204) {
       return null;
@@ -136,8 +143,17 @@ final class ResponseSteps {
     } catch (RuntimeException e) {
       echo = new JsonObject();
     }
-    Map<String, Object> expectedRequest = step.containsKey("expectedRequest")
-        ? Yaml.map(step.get("expectedRequest")) : request;
+    Map<String, Object> expectedRequest = new java.util.HashMap<>();
+    if (step.containsKey("expectedRequest")) {
+      expectedRequest.putAll(Yaml.map(step.get("expectedRequest")));
+    } else {
+      // Only these fields of the request describe what the backend sees (sni is the client's).
+      for (String field : List.of("host", "method", "path", "headers")) {
+        if (request.get(field) != null) {
+          expectedRequest.put(field, request.get(field));
+        }
+      }
+    }
     String echoMismatch = echoMismatch(expectedRequest, step.containsKey("expectedRequest"),
         path, method, echo, placeholders);
     if (echoMismatch != null) {
@@ -243,7 +259,7 @@ final class ResponseSteps {
   }
 
   private static String redirectMismatch(Map<String, Object> redirect, String requestPath,
-      RawHttp.Response response) {
+      RawHttp.Response response, String requestScheme) {
     String location = response.joined("Location");
     if (location == null) {
       return "no Location header";
@@ -254,7 +270,7 @@ final class ResponseSteps {
     } catch (IllegalArgumentException e) {
       return "Location " + location + " is not a URI";
     }
-    String scheme = Objects.toString(redirect.get("scheme"), "http");
+    String scheme = Objects.toString(redirect.get("scheme"), requestScheme);
     if (!scheme.equals(uri.getScheme())) {
       return "Location " + location + ": scheme " + uri.getScheme() + ", expected " + scheme;
     }
