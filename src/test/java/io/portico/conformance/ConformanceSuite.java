@@ -16,6 +16,11 @@ import java.util.concurrent.TimeUnit;
 final class ConformanceSuite implements AutoCloseable {
 
   static final String CONTROLLER_NAME = TranslatorOptions.DEFAULT_CONTROLLER_NAME;
+  /**
+   * Every Gateway gets its own loopback address from this block, because several Gateways use
+   * port 80; it stays clear of the pods (127.0.1.x, 127.0.2.x) and the static address 127.0.3.1.
+   */
+  static final String GATEWAY_ADDRESS_POOL = "127.0.10.0/24";
 
   private final Infrastructure infrastructure;
   private final ManifestStore store;
@@ -45,9 +50,9 @@ final class ConformanceSuite implements AutoCloseable {
       store.writeBase("20-endpointslices.yaml",
           infrastructure.endpointSlicesOf(ConformanceData.BASE_MANIFEST));
       PorticoOptions options = PorticoOptions.forDirectory(store.directory())
-          // Every Gateway reports the one address the proxy binds. Cases whose Gateways share
-          // a port need one address per Gateway; requests follow status.addresses[0] either way.
-          .withTranslator(new TranslatorOptions(CONTROLLER_NAME, "127.0.0.1"))
+          // Requests go to each Gateway's status.addresses[0], its own address from the pool.
+          .withTranslator(new TranslatorOptions(CONTROLLER_NAME, "127.0.0.1")
+              .withAddressPool(GATEWAY_ADDRESS_POOL))
           .withProxy(ProxyOptions.DEFAULTS.withBindHost("127.0.0.1")
               .withPortOffset(GatewayAddresses.portOffset()))
           .withAdmin(null, 0)

@@ -27,7 +27,7 @@ final class ManifestStore implements AutoCloseable {
 
   /** Kinds Portico reads (ResourceSnapshot); the others are in the files but never seen. */
   static final Set<String> READ_KINDS = Set.of("GatewayClass", "Gateway", "HTTPRoute",
-      "ReferenceGrant", "Service", "EndpointSlice", "Secret", "Namespace");
+      "ReferenceGrant", "Service", "EndpointSlice", "Secret", "ConfigMap", "Namespace");
 
   private static final Set<String> CLUSTER_SCOPED = Set.of("GatewayClass", "Namespace");
   private static final String USABLE_ADDRESS = "127.0.3.1";
