@@ -1,6 +1,7 @@
 package io.portico.proxy;
 
 import io.portico.ir.Endpoint;
+import io.portico.ir.RouteTimeouts;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -55,26 +56,31 @@ final class Forwarder {
    * supplies another endpoint for a retry.
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c) {
+      RoundRobin endpoints, boolean h2c, RouteTimeouts timeouts) {
     boolean hasBody = hasBody(request);
-    attempt(h2c ? h2cClient : client, request, path, authority, endpoint, endpoints, hasBody, true);
+    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
+    long upstreamTimeout = timeouts.backendRequestMillis() > 0
+        ? timeouts.backendRequestMillis() : options.upstreamIdleTimeoutMillis();
+    attempt(h2c ? h2cClient : client, request, path, authority, endpoint, endpoints, hasBody,
+        upstreamTimeout, true);
   }
 
   private void attempt(HttpClient client, HttpServerRequest request, String path,
       HostAndPort authority, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
-      boolean mayRetry) {
+      long upstreamTimeout, boolean mayRetry) {
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
         .setURI(uri(request, path))
         .setConnectTimeout(options.connectTimeoutMillis())
-        .setIdleTimeout(options.upstreamIdleTimeoutMillis());
+        .setIdleTimeout(upstreamTimeout);
     client.request(requestOptions).onComplete(ar -> {
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
         if (other != null) {
-          attempt(client, request, path, authority, other, endpoints, hasBody, false);
+          attempt(client, request, path, authority, other, endpoints, hasBody, upstreamTimeout,
+              false);
         } else {
           fail(request, failure, endpoint, ar.cause());
         }
@@ -105,7 +111,8 @@ final class Forwarder {
         boolean safeRetry = mayRetry && !hasBody && failure == UpstreamFailure.RESET
             && isIdempotent(request.method()) && !request.response().headWritten();
         if (safeRetry) {
-          attempt(client, request, path, authority, endpoint, endpoints, false, false);
+          attempt(client, request, path, authority, endpoint, endpoints, false, upstreamTimeout,
+              false);
         } else {
           fail(request, failure, endpoint, res.cause());
         }
@@ -146,7 +153,8 @@ final class Forwarder {
 
   private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint) {
     HttpServerResponse response = request.response();
-    if (response.closed()) {
+    if (response.closed() || response.ended()) {
+      // The client left, or the rule's request timeout already answered 504.
       upstream.request().reset();
       return;
     }

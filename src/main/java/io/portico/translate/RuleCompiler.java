@@ -8,13 +8,17 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
 import io.portico.ir.QueryParamMatch;
 import io.portico.ir.RouteMatch;
+import io.portico.ir.RouteTimeouts;
+import io.portico.resource.GoDuration;
 import io.portico.ir.WeightedBackend;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -64,7 +68,8 @@ final class RuleCompiler {
             unresolved.add(resolution.failureMessage());
           }
         }
-        rules.add(new CompiledRoute.Rule(i, matches, BackendGroup.of(base + i, backends)));
+        rules.add(new CompiledRoute.Rule(i, matches,
+            BackendGroup.of(base + i, backends).withTimeouts(timeouts(i, spec))));
       } catch (InvalidRule e) {
         invalid.add(e.getMessage());
       }
@@ -86,6 +91,40 @@ final class RuleCompiler {
               + filters.get(0).getType() + " is not supported yet");
         }
       }
+    }
+  }
+
+  /**
+   * Reads {@code timeouts}; "0s" disables a limit. A backendRequest longer than the request
+   * limit can never take effect, which the Gateway API calls invalid.
+   */
+  private static RouteTimeouts timeouts(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {
+    HTTPRouteTimeouts timeouts = spec.getTimeouts();
+    if (timeouts == null) {
+      return RouteTimeouts.NONE;
+    }
+    long request = durationMillis(ruleIndex, "request", timeouts.getRequest());
+    long backendRequest = durationMillis(ruleIndex, "backendRequest", timeouts.getBackendRequest());
+    if (request > 0 && backendRequest > request) {
+      throw new InvalidRule("rule " + ruleIndex + ": timeouts.backendRequest "
+          + timeouts.getBackendRequest() + " is longer than timeouts.request " + timeouts.getRequest());
+    }
+    return new RouteTimeouts(request, backendRequest);
+  }
+
+  private static long durationMillis(int ruleIndex, String field, String value) throws InvalidRule {
+    if (value == null || value.isEmpty()) {
+      return 0;
+    }
+    try {
+      Duration duration = GoDuration.parse(value);
+      if (duration.isNegative()) {
+        throw new IllegalArgumentException("negative");
+      }
+      return duration.toMillis();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRule("rule " + ruleIndex + ": timeouts." + field + " '" + value
+          + "' is not a duration such as 500ms, 10s or 1m");
     }
   }
 
