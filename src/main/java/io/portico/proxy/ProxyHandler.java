@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
 /**
@@ -65,6 +66,11 @@ final class ProxyHandler {
     HostAndPort authority = request.authority();
     if (authority == null || authority.host().isEmpty()) {
       respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "missing Host header");
+      return;
+    }
+    // RFC 9112 3.2: two Host headers are a 400; proxies that pick one enable cache poisoning.
+    if (request.version() != HttpVersion.HTTP_2 && request.headers().getAll(HttpHeaders.HOST).size() > 1) {
+      respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "more than one Host header");
       return;
     }
     HttpPort port = table.httpPort(address, listenerPort);
