@@ -11,7 +11,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param port the port of the Location; null derives it as the spec says: the scheme's
  *     well-known port when {@code scheme} is set, otherwise the Gateway listener port
  * @param path how the path changes; null keeps the request path
- * @param statusCode 301, 302, 303, 307 or 308
+ * @param statusCode 301, 302, 303, 307 or 308 (the Gateway API's default is 302)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Redirect(String scheme, String hostname, Integer port, PathModifier path,

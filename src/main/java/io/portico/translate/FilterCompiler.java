@@ -190,7 +190,8 @@ final class FilterCompiler {
     if (port != null && (port < 1 || port > 65535)) {
       throw new InvalidRule(at + ": port " + port + " is not between 1 and 65535");
     }
-    int status = spec.getStatusCode() == null ? 301 : spec.getStatusCode();
+    // The CRD's default is 302 (conformance HTTPRouteRedirectHostAndStatus expects it).
+    int status = spec.getStatusCode() == null ? 302 : spec.getStatusCode();
     if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
       throw new InvalidRule(at + ": statusCode " + status
           + " is not supported (301, 302, 303, 307 or 308)");
