@@ -19,7 +19,8 @@ final class GatewayCommand {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayCommand.class);
 
   private static final Set<String> OPTIONS = Set.of("--config", "--bind", "--port-offset",
-      "--admin", "--event-loops", "--controller-name", "--upstream-timeout");
+      "--admin", "--event-loops", "--controller-name", "--upstream-timeout",
+      "--gateway-address-pool");
   private static final Set<String> FLAGS = Set.of("--kubernetes", "--no-metrics");
 
   private static final String HELP = """
@@ -39,6 +40,11 @@ final class GatewayCommand {
                                 gateway.envoyproxy.io/gatewayclass-controller)
         --upstream-timeout DUR  how long an upstream may stay silent before 504, e.g. 15s
                                 (default 15s)
+        --gateway-address-pool CIDR
+                                give every Gateway its own address from this IPv4 block
+                                (e.g. 127.0.10.0/24), so several Gateways can use one port;
+                                a Gateway's spec.addresses IPAddress wins (default: all
+                                Gateways share --bind)
         --no-metrics            do not collect Prometheus metrics
       """;
 
@@ -121,10 +127,17 @@ final class GatewayCommand {
     }
     String bind = proxy.bindHost();
     String reported = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+    TranslatorOptions translator;
+    try {
+      translator = new TranslatorOptions(
+          arguments.get("--controller-name", TranslatorOptions.DEFAULT_CONTROLLER_NAME), reported,
+          arguments.get("--gateway-address-pool", null));
+    } catch (IllegalArgumentException e) {
+      throw new Arguments.UsageException(command + ": --gateway-address-pool: " + e.getMessage());
+    }
     PorticoOptions options = PorticoOptions.forDirectory(config)
         .withProxy(proxy)
-        .withTranslator(new TranslatorOptions(
-            arguments.get("--controller-name", TranslatorOptions.DEFAULT_CONTROLLER_NAME), reported))
+        .withTranslator(translator)
         .withEventLoops(arguments.getInt(command, "--event-loops",
             Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 1024))
         .withMetrics(!arguments.has("--no-metrics"));

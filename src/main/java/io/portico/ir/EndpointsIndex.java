@@ -3,6 +3,7 @@ package io.portico.ir;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Maps every backend port to its ready endpoints. It is published apart from the
@@ -11,14 +12,27 @@ import java.util.Objects;
  *
  * @param endpoints ready endpoints per backend port, each list sorted (host, port) so that every
  *     replica sees the same order; a key with an empty list exists but has nothing ready
+ * @param h2cPorts the backend ports that speak HTTP/2 without TLS (Service port
+ *     {@code appProtocol: kubernetes.io/h2c}); requests to them go upstream as HTTP/2 with
+ *     prior knowledge, all others as HTTP/1.1
  */
-public record EndpointsIndex(Map<BackendKey, List<Endpoint>> endpoints) {
+public record EndpointsIndex(Map<BackendKey, List<Endpoint>> endpoints, Set<BackendKey> h2cPorts) {
 
-  public static final EndpointsIndex EMPTY = new EndpointsIndex(Map.of());
+  public static final EndpointsIndex EMPTY = new EndpointsIndex(Map.of(), Set.of());
 
   public EndpointsIndex {
     Objects.requireNonNull(endpoints, "endpoints");
     endpoints = Map.copyOf(endpoints);
+    h2cPorts = Set.copyOf(h2cPorts);
+  }
+
+  public EndpointsIndex(Map<BackendKey, List<Endpoint>> endpoints) {
+    this(endpoints, Set.of());
+  }
+
+  /** Returns whether requests to {@code key} go upstream as cleartext HTTP/2. */
+  public boolean h2c(BackendKey key) {
+    return h2cPorts.contains(key);
   }
 
   /** Returns the ready endpoints of {@code key}, empty when it has none or is unknown. */

@@ -13,14 +13,23 @@ import java.util.Objects;
  * @param name deterministic name, e.g. {@code gateway/gateway-system/public/listener/http}
  * @param source the Gateway and listener section it came from
  * @param hostname the listener's hostname (exact or {@code *.} wildcard), or null for any host
+ * @param tls the certificate of an HTTPS listener (TLS terminated here); null for HTTP
+ * @param clientValidation how clients' certificates are validated on this HTTPS listener's
+ *     port; null when they are not asked for
  * @param virtualHosts one per distinct intersected host name pattern
  */
-public record Listener(String name, SourceRef source, String hostname,
-    List<VirtualHost> virtualHosts, @JsonIgnore HostIndex<VirtualHost> hostIndex) {
+public record Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
+    ClientValidation clientValidation, List<VirtualHost> virtualHosts,
+    @JsonIgnore HostIndex<VirtualHost> hostIndex) {
+
+  public Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
+      ClientValidation clientValidation, List<VirtualHost> virtualHosts) {
+    this(name, source, hostname, tls, clientValidation, List.copyOf(virtualHosts),
+        HostIndex.build(List.copyOf(virtualHosts), VirtualHost::hostname));
+  }
 
   public Listener(String name, SourceRef source, String hostname, List<VirtualHost> virtualHosts) {
-    this(name, source, hostname, List.copyOf(virtualHosts),
-        HostIndex.build(List.copyOf(virtualHosts), VirtualHost::hostname));
+    this(name, source, hostname, null, null, virtualHosts);
   }
 
   public Listener {
@@ -39,11 +48,13 @@ public record Listener(String name, SourceRef source, String hostname,
   @Override
   public boolean equals(Object o) {
     return o instanceof Listener other && other.name.equals(name) && other.source.equals(source)
-        && Objects.equals(other.hostname, hostname) && other.virtualHosts.equals(virtualHosts);
+        && Objects.equals(other.hostname, hostname) && Objects.equals(other.tls, tls)
+        && Objects.equals(other.clientValidation, clientValidation)
+        && other.virtualHosts.equals(virtualHosts);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, source, hostname, virtualHosts);
+    return Objects.hash(name, source, hostname, tls, clientValidation, virtualHosts);
   }
 }

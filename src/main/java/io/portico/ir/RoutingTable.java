@@ -20,10 +20,15 @@ public record RoutingTable(List<HttpPort> httpPorts) {
     httpPorts = List.copyOf(httpPorts);
   }
 
-  /** Returns the entry for {@code port}, or null when no listener uses it. */
+  /** Returns the entry for {@code port} on the shared address, or null when no listener uses it. */
   public HttpPort httpPort(int port) {
+    return httpPort("", port);
+  }
+
+  /** Returns the entry for {@code port} on {@code address}, or null when no listener uses it. */
+  public HttpPort httpPort(String address, int port) {
     for (HttpPort httpPort : httpPorts) {
-      if (httpPort.port() == port) {
+      if (httpPort.port() == port && httpPort.address().equals(address)) {
         return httpPort;
       }
     }
@@ -36,10 +41,10 @@ public record RoutingTable(List<HttpPort> httpPorts) {
    */
   public List<String> validate() {
     List<String> problems = new ArrayList<>();
-    Set<Integer> ports = new HashSet<>();
+    Set<String> ports = new HashSet<>();
     for (HttpPort httpPort : httpPorts) {
-      if (!ports.add(httpPort.port())) {
-        problems.add("port " + httpPort.port() + " appears twice");
+      if (!ports.add(httpPort.address() + "|" + httpPort.port())) {
+        problems.add("port " + httpPort.port() + " on '" + httpPort.address() + "' appears twice");
       }
       Set<String> hostnames = new HashSet<>();
       for (Listener listener : httpPort.listeners()) {

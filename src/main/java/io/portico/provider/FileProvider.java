@@ -182,8 +182,14 @@ public final class FileProvider implements Provider, AutoCloseable {
       found = List.of(ConfigProblem.error(directory.toString(), 0,
           why + "; the last snapshot is still served"));
     }
+    List<ConfigProblem> previous = problems;
     problems = found;
     for (ConfigProblem problem : found) {
+      // Said once: a problem that persists across reloads (an unused kind in a shared file)
+      // would otherwise fill the log at every edit.
+      if (previous.contains(problem)) {
+        continue;
+      }
       if (problem.isError()) {
         LOG.error("{}", problem);
       } else {

@@ -41,11 +41,17 @@ final class Forwarder {
   private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
 
   private final HttpClient client;
+  private final HttpClient h2cClient;
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
 
-  Forwarder(HttpClient client, ProxyOptions options, ProxyMetrics metrics) {
+  /**
+   * @param client the HTTP/1.1 upstream client
+   * @param h2cClient the client for backends that speak cleartext HTTP/2 (prior knowledge)
+   */
+  Forwarder(HttpClient client, HttpClient h2cClient, ProxyOptions options, ProxyMetrics metrics) {
     this.client = client;
+    this.h2cClient = h2cClient;
     this.options = options;
     this.metrics = metrics;
   }
@@ -59,7 +65,7 @@ final class Forwarder {
    * @param backendFilters the filters of the picked backendRef
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, Route route, Filters backendFilters) {
+      RoundRobin endpoints, boolean h2c, Route route, Filters backendFilters) {
     boolean hasBody = hasBody(request);
     Filters ruleFilters = route.filters();
     String uri;
@@ -71,8 +77,8 @@ final class Forwarder {
       uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
-    attempt(request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoint,
-        endpoints, hasBody, true);
+    attempt(h2c ? h2cClient : client, request, uri, authority, upstreamAuthority, ruleFilters,
+        backendFilters, endpoint, endpoints, hasBody, true);
   }
 
   /**
@@ -83,9 +89,10 @@ final class Forwarder {
    * @param authority the client's authority, for X-Forwarded-Host
    * @param upstreamAuthority the authority sent upstream (rewritten, if a filter says so)
    */
-  private void attempt(HttpServerRequest request, String uri, HostAndPort authority,
-      HostAndPort upstreamAuthority, Filters ruleFilters, Filters backendFilters,
-      Endpoint endpoint, RoundRobin endpoints, boolean hasBody, boolean mayRetry) {
+  private void attempt(HttpClient client, HttpServerRequest request, String uri,
+      HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
+      Filters backendFilters, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
+      boolean mayRetry) {
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
@@ -97,8 +104,8 @@ final class Forwarder {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
         if (other != null) {
-          attempt(request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, other,
-              endpoints, hasBody, false);
+          attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
+              backendFilters, other, endpoints, hasBody, false);
         } else {
           fail(request, failure, endpoint, ar.cause());
         }
@@ -110,7 +117,7 @@ final class Forwarder {
       if (hasBody) {
         String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
         if (length == null) {
-          upstream.setChunked(true);
+          upstream.setChunked(upstream.version() != HttpVersion.HTTP_2);
         } else {
           upstream.putHeader(HttpHeaders.CONTENT_LENGTH, length);
         }
@@ -129,8 +136,8 @@ final class Forwarder {
         boolean safeRetry = mayRetry && !hasBody && failure == UpstreamFailure.RESET
             && isIdempotent(request.method()) && !request.response().headWritten();
         if (safeRetry) {
-          attempt(request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoint,
-              endpoints, false, false);
+          attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
+              backendFilters, endpoint, endpoints, false, false);
         } else {
           fail(request, failure, endpoint, res.cause());
         }
@@ -145,8 +152,19 @@ final class Forwarder {
     HopByHopHeaders.copy(request.headers(), headers, "host");
     // Portico answered any 100-continue itself; the upstream gets the body straight away.
     headers.remove(HttpHeaders.EXPECT);
+    // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 8.2.2).
+    String te = request.headers().get("te");
+    if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+      headers.set("te", "trailers");
+    }
     upstream.authority(upstreamAuthority);
     RequestFilters.modifyRequestHeaders(headers, ruleFilters, backendFilters);
+    addForwardedHeaders(request, headers, authority);
+  }
+
+  /** Appends X-Forwarded-For and -Host, and sets X-Forwarded-Proto. */
+  static void addForwardedHeaders(HttpServerRequest request, MultiMap headers,
+      HostAndPort authority) {
     String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
     if (client != null) {
       append(headers, X_FORWARDED_FOR, client);
@@ -182,11 +200,31 @@ final class Forwarder {
       LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
       response.reset();
     });
-    response.send(upstream).onFailure(e -> {
-      if (!response.closed()) {
-        response.reset();
+    // Piped by hand rather than with send(): trailers (gRPC status, chunked trailers) must be
+    // copied after the body and before the end.
+    upstream.handler(chunk -> {
+      response.write(chunk);
+      if (response.writeQueueFull()) {
+        upstream.pause();
+        response.drainHandler(v -> upstream.resume());
       }
     });
+    upstream.endHandler(v -> {
+      if (!upstream.trailers().isEmpty()) {
+        if (request.version() != HttpVersion.HTTP_2 && !response.isChunked()) {
+          // HTTP/1.1 carries trailers only in a chunked body.
+          if (!response.headWritten()) {
+            response.headers().remove(HttpHeaders.CONTENT_LENGTH);
+            response.setChunked(true);
+          }
+        }
+        if (response.isChunked() || request.version() == HttpVersion.HTTP_2) {
+          HopByHopHeaders.copy(upstream.trailers(), response.trailers(), null);
+        }
+      }
+      response.end();
+    });
+    response.closeHandler(v -> upstream.request().reset());
   }
 
   private void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,

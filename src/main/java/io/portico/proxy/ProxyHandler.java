@@ -10,6 +10,7 @@ import io.portico.ir.RoutingTable;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
+import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -25,13 +26,15 @@ import io.vertx.core.net.HostAndPort;
 final class ProxyHandler {
 
   private final Forwarder forwarder;
+  private final UpgradeForwarder upgradeForwarder;
   private final ProxyMetrics metrics;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
-  ProxyHandler(Forwarder forwarder, ProxyMetrics metrics) {
+  ProxyHandler(Forwarder forwarder, UpgradeForwarder upgradeForwarder, ProxyMetrics metrics) {
     this.forwarder = forwarder;
+    this.upgradeForwarder = upgradeForwarder;
     this.metrics = metrics;
   }
 
@@ -50,17 +53,26 @@ final class ProxyHandler {
     return table;
   }
 
-  void handle(HttpServerRequest request, int listenerPort) {
+  /**
+   * @param address the HttpPort address the request arrived on (empty: the shared bind address)
+   * @param listenerPort the Gateway listener port (not the bound port)
+   */
+  void handle(HttpServerRequest request, String address, int listenerPort) {
     request.pause();
     HostAndPort authority = request.authority();
     if (authority == null || authority.host().isEmpty()) {
       respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "missing Host header");
       return;
     }
-    HttpPort port = table.httpPort(listenerPort);
+    HttpPort port = table.httpPort(address, listenerPort);
     String path = PathNormalizer.normalize(request.path());
     if (port == null || !path.startsWith("/")) {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
+      return;
+    }
+    if (request.isSSL() && isMisdirected(port, request, authority.host())) {
+      respondFailure(metrics, request, UpstreamFailure.MISDIRECTED,
+          "the TLS server name does not match the Host header");
       return;
     }
     Route route = RouteSelector.select(port, request, authority.host(), path);
@@ -97,7 +109,25 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
       return;
     }
-    forwarder.forward(request, path, authority, endpoint, picker, route, backendFilters);
+    if (UpgradeForwarder.isUpgrade(request)) {
+      upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
+      return;
+    }
+    forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
+        route, backendFilters);
+  }
+
+  /**
+   * A request is misdirected when its Host belongs to another listener than the one its TLS
+   * server name chose, whose certificate (and client validation) it was not meant to pass
+   * (RFC 9110 section 15.5.20; Gateway API GatewayHTTPSListenerDetectMisdirectedRequests).
+   */
+  private static boolean isMisdirected(HttpPort port, HttpServerRequest request, String host) {
+    String serverName = SniKeyManager.requestedServerName(request.sslSession());
+    if (serverName == null || serverName.equalsIgnoreCase(host)) {
+      return false;
+    }
+    return port.findListener(serverName) != port.findListener(host);
   }
 
   /**

@@ -11,7 +11,15 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.NetClientOptions;
+import io.portico.ir.ClientValidation;
+import io.portico.proxy.tls.ClientTrustManager;
+import io.portico.proxy.tls.SniKeyManager;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +46,9 @@ public final class ProxyVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
 
   private final ProxyOptions options;
-  private final Map<Integer, HttpServer> servers = new HashMap<>();
+  private final Map<ListenAddress, HttpServer> servers = new HashMap<>();
+  /** The TLS state of every bound HTTPS port. */
+  private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
@@ -59,7 +69,20 @@ public final class ProxyVerticle extends VerticleBase {
         .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
         .build();
     ProxyMetrics metrics = ProxyMetrics.create(BackendRegistries.getDefaultNow());
-    handler = new ProxyHandler(new Forwarder(client, options, metrics), metrics);
+    var h2cClient = vertx.httpClientBuilder()
+        .with(new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false)
+            .setKeepAlive(true)
+            .setConnectTimeout(options.connectTimeoutMillis())
+            .setTcpNoDelay(true)
+            .setDecompressionSupported(false))
+        .with(new PoolOptions().setHttp2MaxSize(2))
+        .build();
+    handler = new ProxyHandler(new Forwarder(client, h2cClient, options, metrics),
+        new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
+            .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
+        metrics);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
         message -> applyTable(message.body()));
     vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
@@ -103,41 +126,104 @@ public final class ProxyVerticle extends VerticleBase {
     return reconcileServers(update.value());
   }
 
+  /** Where one HttpPort is served: its address (empty for the shared one) and listener port. */
+  private record ListenAddress(String address, int port) {
+  }
+
+  /**
+   * What an HTTPS server was bound with. Certificates and CAs change in place; whether client
+   * certificates are asked for is a server option, so changing that means binding anew.
+   */
+  private record PortTls(SniKeyManager keyManager, ClientTrustManager trustManager) {
+
+    ClientAuth clientAuth() {
+      if (trustManager == null) {
+        return ClientAuth.NONE;
+      }
+      return trustManager.insecureFallback() ? ClientAuth.REQUEST : ClientAuth.REQUIRED;
+    }
+  }
+
+  private static ClientAuth clientAuth(HttpPort port) {
+    ClientValidation validation = port.clientValidation();
+    if (!port.tls() || validation == null) {
+      return ClientAuth.NONE;
+    }
+    return validation.allowInsecureFallback() ? ClientAuth.REQUEST : ClientAuth.REQUIRED;
+  }
+
   /** Binds the ports the table needs and releases the ones it no longer has. */
   private Future<Void> reconcileServers(RoutingTable current) {
-    Set<Integer> wanted = new HashSet<>();
+    Set<ListenAddress> wanted = new HashSet<>();
     List<Future<?>> pending = new ArrayList<>();
     for (HttpPort port : current.httpPorts()) {
-      wanted.add(port.port());
-      if (!servers.containsKey(port.port())) {
-        pending.add(bind(port.port()));
+      ListenAddress key = new ListenAddress(port.address(), port.port());
+      wanted.add(key);
+      PortTls tls = tlsPorts.get(key);
+      HttpServer existing = servers.get(key);
+      if (existing == null) {
+        pending.add(bind(key, port));
+      } else if ((tls != null) != port.tls() || tls != null && tls.clientAuth() != clientAuth(port)) {
+        // HTTP <-> HTTPS, or client certificates asked for or not: a server option, bind anew.
+        servers.remove(key);
+        tlsPorts.remove(key);
+        pending.add(existing.close().recover(e -> Future.succeededFuture())
+            .compose(v -> bind(key, port)));
+      } else if (tls != null) {
+        tls.keyManager().use(port);
+        if (tls.trustManager() != null) {
+          tls.trustManager().use(port.clientValidation());
+        }
       }
     }
-    for (Integer port : new ArrayList<>(servers.keySet())) {
-      if (!wanted.contains(port)) {
-        HttpServer server = servers.remove(port);
+    for (ListenAddress key : new ArrayList<>(servers.keySet())) {
+      if (!wanted.contains(key)) {
+        HttpServer server = servers.remove(key);
+        tlsPorts.remove(key);
         server.shutdown(30, TimeUnit.SECONDS);
-        LOG.info("stopped serving listener port {}", port);
+        LOG.info("stopped serving listener port {} {}", key.port(), key.address());
       }
     }
     return Future.join(pending).mapEmpty();
   }
 
-  private Future<HttpServer> bind(int listenerPort) {
-    int bindPort = options.bindPort(listenerPort);
-    HttpServer server = vertx.createHttpServer(new HttpServerOptions()
+  private Future<HttpServer> bind(ListenAddress key, HttpPort port) {
+    int bindPort = options.bindPort(key.port());
+    String host = key.address().isEmpty() ? options.bindHost() : key.address();
+    HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
-        .setHandle100ContinueAutomatically(true));
-    server.requestHandler(request -> handler.handle(request, listenerPort));
-    servers.put(listenerPort, server);
-    return server.listen(bindPort, options.bindHost())
-        .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", listenerPort,
-            options.bindHost(), s.actualPort()))
+        .setHandle100ContinueAutomatically(true);
+    if (port.tls()) {
+      // Listeners on one port share a protocol (the translator reports ProtocolConflict
+      // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
+      SniKeyManager keyManager = new SniKeyManager();
+      keyManager.use(port);
+      ClientValidation validation = port.clientValidation();
+      ClientTrustManager trustManager = validation == null ? null : new ClientTrustManager(validation);
+      PortTls tls = new PortTls(keyManager, trustManager);
+      tlsPorts.put(key, tls);
+      serverOptions.setSsl(true).setUseAlpn(true)
+          .setKeyCertOptions(KeyCertOptions.wrap(keyManager))
+          .setClientAuth(tls.clientAuth());
+      if (trustManager != null) {
+        serverOptions.setTrustOptions(TrustOptions.wrap(trustManager));
+      }
+    }
+    HttpServer server = vertx.createHttpServer(serverOptions);
+    server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
+    servers.put(key, server);
+    Future<HttpServer> listening = server.listen(bindPort, host)
+        .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,
+            s.actualPort()))
         .onFailure(e -> {
-          servers.remove(listenerPort, server);
-          LOG.error("cannot serve listener port {} on {}:{}: {}", listenerPort,
-              options.bindHost(), bindPort, e.getMessage());
+          servers.remove(key, server);
+          tlsPorts.remove(key);
+          LOG.error("cannot serve listener port {} on {}:{}: {}", key.port(), host, bindPort,
+              e.getMessage());
         });
+    // A Gateway's own address that cannot be bound disables that Gateway only; the shared
+    // address failing (port in use) stops start-up with the error, which is what a user needs.
+    return key.address().isEmpty() ? listening : listening.otherwiseEmpty();
   }
 }

@@ -31,6 +31,8 @@ public enum UpstreamFailure {
   RESET(502, "upstream_reset"),
   /** The client went away before the response was complete; nothing can be answered. */
   CLIENT_GONE(499, "client_gone"),
+  /** The Host belongs to another listener than the TLS server name (421 Misdirected Request). */
+  MISDIRECTED(421, "misdirected"),
   /** The request could not be parsed or lacks a Host. */
   BAD_REQUEST(400, "bad_request");
 

@@ -1,5 +1,6 @@
 package io.portico.resource;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
@@ -29,6 +30,7 @@ import java.util.Objects;
  * @param services core/v1 Service
  * @param endpointSlices discovery.k8s.io/v1 EndpointSlice
  * @param secrets core/v1 Secret
+ * @param configMaps core/v1 ConfigMap (CA certificates for client certificate validation)
  * @param namespaces core/v1 Namespace (namespaces that objects use but that are not listed exist
  *     implicitly, with only the {@code kubernetes.io/metadata.name} label)
  * @param backends Envoy Gateway's gateway.envoyproxy.io/v1alpha1 Backend (plain host:port upstreams)
@@ -41,6 +43,7 @@ public record ResourceSnapshot(
     List<Service> services,
     List<EndpointSlice> endpointSlices,
     List<Secret> secrets,
+    List<ConfigMap> configMaps,
     List<Namespace> namespaces,
     List<GenericKubernetesResource> backends) {
 
@@ -57,6 +60,7 @@ public record ResourceSnapshot(
     services = List.copyOf(services);
     endpointSlices = List.copyOf(endpointSlices);
     secrets = List.copyOf(secrets);
+    configMaps = List.copyOf(configMaps);
     namespaces = List.copyOf(namespaces);
     backends = List.copyOf(backends);
   }
@@ -74,6 +78,7 @@ public record ResourceSnapshot(
     List<Service> services = new ArrayList<>();
     List<EndpointSlice> endpointSlices = new ArrayList<>();
     List<Secret> secrets = new ArrayList<>();
+    List<ConfigMap> configMaps = new ArrayList<>();
     List<Namespace> namespaces = new ArrayList<>();
     List<GenericKubernetesResource> backends = new ArrayList<>();
     for (HasMetadata object : objects) {
@@ -91,6 +96,8 @@ public record ResourceSnapshot(
         endpointSlices.add(o);
       } else if (object instanceof Secret o) {
         secrets.add(o);
+      } else if (object instanceof ConfigMap o) {
+        configMaps.add(o);
       } else if (object instanceof Namespace o) {
         namespaces.add(o);
       } else if (object instanceof GenericKubernetesResource o && isEnvoyBackend(o)) {
@@ -98,7 +105,7 @@ public record ResourceSnapshot(
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
-        endpointSlices, secrets, namespaces, backends);
+        endpointSlices, secrets, configMaps, namespaces, backends);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -111,6 +118,7 @@ public record ResourceSnapshot(
     all.addAll(services);
     all.addAll(endpointSlices);
     all.addAll(secrets);
+    all.addAll(configMaps);
     all.addAll(namespaces);
     all.addAll(backends);
     return all;

@@ -32,6 +32,7 @@ public final class Conditions {
   public static final String REASON_PROTOCOL_CONFLICT = "ProtocolConflict";
   public static final String REASON_NO_CONFLICTS = "NoConflicts";
   public static final String REASON_INVALID_ROUTE_KINDS = "InvalidRouteKinds";
+  public static final String REASON_INVALID_CERTIFICATE_REF = "InvalidCertificateRef";
 
   // Route reasons.
   public static final String REASON_NOT_ALLOWED_BY_LISTENERS = "NotAllowedByListeners";

@@ -14,6 +14,7 @@ import io.portico.resource.ResourceSnapshot;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,13 @@ public final class EndpointsBuilder {
 
   /** The label an EndpointSlice carries to name its Service. */
   static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+  /**
+   * Service port appProtocols that mean cleartext HTTP/2: the Gateway API's
+   * {@code kubernetes.io/h2c} (GEP-1911), and what Envoy Gateway also reads as HTTP/2.
+   */
+  private static final Set<String> H2C_APP_PROTOCOLS =
+      Set.of("kubernetes.io/h2c", "h2c", "http2", "grpc");
 
   private static final Comparator<Endpoint> ORDER =
       Comparator.comparing(Endpoint::host).thenComparingInt(Endpoint::port);
@@ -46,6 +54,7 @@ public final class EndpointsBuilder {
       }
     }
     Map<BackendKey, List<Endpoint>> endpoints = new HashMap<>();
+    Set<BackendKey> h2c = new HashSet<>();
     for (Service service : snapshot.services()) {
       if (service.getSpec() == null || service.getSpec().getPorts() == null) {
         continue;
@@ -56,15 +65,19 @@ public final class EndpointsBuilder {
         if (servicePort.getPort() == null) {
           continue;
         }
-        endpoints.put(BackendKey.service(service.getMetadata().getNamespace(),
-            service.getMetadata().getName(), servicePort.getPort()), ready(servicePort, slices));
+        BackendKey key = BackendKey.service(service.getMetadata().getNamespace(),
+            service.getMetadata().getName(), servicePort.getPort());
+        endpoints.put(key, ready(servicePort, slices));
+        if (H2C_APP_PROTOCOLS.contains(String.valueOf(servicePort.getAppProtocol()))) {
+          h2c.add(key);
+        }
       }
     }
     for (GenericKubernetesResource backend : snapshot.backends()) {
       endpoints.put(BackendKey.backend(backend.getMetadata().getNamespace(),
           backend.getMetadata().getName()), backendEndpoints(backend));
     }
-    return new EndpointsIndex(endpoints);
+    return new EndpointsIndex(endpoints, h2c);
   }
 
   /**

@@ -4,8 +4,12 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 
 import java.util.List;
 
-/** A Gateway of one of Portico's classes and the state of its listeners during a translation. */
-record GatewayState(Gateway gateway, List<ListenerState> listeners) {
+/**
+ * A Gateway of one of Portico's classes and the state of its listeners during a translation.
+ *
+ * @param address the address the Gateway is served on; empty for the proxy's shared bind address
+ */
+record GatewayState(Gateway gateway, String address, List<ListenerState> listeners) {
 
   ListenerState listener(String name) {
     for (ListenerState listener : listeners) {

@@ -20,7 +20,8 @@ final class GatewayStatusPhase {
   private GatewayStatusPhase() {
   }
 
-  static GatewayStatus build(GatewayState state, String defaultAddress) {
+  /** @param sharedAddress the address reported for Gateways on the shared bind address */
+  static GatewayStatus build(GatewayState state, String sharedAddress) {
     Gateway gateway = state.gateway();
     long generation = SnapshotIndex.generation(gateway);
     List<ListenerStatus> listeners = new ArrayList<>();
@@ -33,13 +34,25 @@ final class GatewayStatusPhase {
     }
     List<Condition> conditions = new ArrayList<>();
     int total = state.listeners().size();
-    if (serving == total) {
-      conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
-          "Gateway is accepted", generation));
+    ListenerState frontendFailure = state.listeners().stream()
+        .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
+    if (frontendFailure != null) {
+      // Gateway API: client certificate validation without a usable CA is a Gateway-level fault.
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false,
+          FrontendValidation.REASON_NO_VALID_CA, frontendFailure.unresolvedMessage, generation));
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false,
+          frontendFailure.unresolvedReason, frontendFailure.unresolvedMessage, generation));
     } else {
-      conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
-          Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
-              + " listeners are not valid; see status.listeners for each", generation));
+      if (serving == total) {
+        conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+            "Gateway is accepted", generation));
+      } else {
+        conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
+            Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
+                + " listeners are not valid; see status.listeners for each", generation));
+      }
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "All references are resolved", generation));
     }
     if (serving > 0) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
@@ -49,13 +62,13 @@ final class GatewayStatusPhase {
           "no listener of the Gateway can be served", generation));
     }
     return new GatewayStatusBuilder()
-        .withAddresses(addresses(gateway, defaultAddress))
+        .withAddresses(addresses(gateway, state.address().isEmpty() ? sharedAddress : state.address()))
         .withConditions(conditions)
         .withListeners(listeners)
         .build();
   }
 
-  private static List<GatewayStatusAddress> addresses(Gateway gateway, String defaultAddress) {
+  private static List<GatewayStatusAddress> addresses(Gateway gateway, String servedAddress) {
     List<GatewayStatusAddress> addresses = new ArrayList<>();
     List<GatewaySpecAddress> requested = gateway.getSpec().getAddresses();
     if (requested != null) {
@@ -69,7 +82,7 @@ final class GatewayStatusPhase {
     }
     if (addresses.isEmpty()) {
       addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress")
-          .withValue(defaultAddress).build());
+          .withValue(servedAddress).build());
     }
     return addresses;
   }

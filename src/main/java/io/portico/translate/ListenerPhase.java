@@ -21,7 +21,7 @@ final class ListenerPhase {
 
   /** Route kinds an HTTP listener takes. */
   private static final List<String> HTTP_ROUTE_KINDS = List.of("HTTPRoute");
-  private static final Set<String> SUPPORTED_PROTOCOLS = Set.of("HTTP");
+  private static final Set<String> SUPPORTED_PROTOCOLS = Set.of("HTTP", "HTTPS");
 
   private ListenerPhase() {
   }
@@ -30,8 +30,9 @@ final class ListenerPhase {
    * Returns the listener states of {@code gateways}, which must be sorted oldest first: when two
    * Gateways use one port, the older keeps it.
    */
-  static List<GatewayState> process(List<Gateway> gateways) {
-    Map<Integer, Gateway> portOwners = new HashMap<>();
+  static List<GatewayState> process(SnapshotIndex index, List<Gateway> gateways,
+      Map<Gateway, String> addresses) {
+    Map<String, Gateway> portOwners = new HashMap<>();
     List<GatewayState> states = new ArrayList<>();
     for (Gateway gateway : gateways) {
       List<ListenerState> listeners = new ArrayList<>();
@@ -40,11 +41,16 @@ final class ListenerPhase {
       for (Listener spec : specs) {
         ListenerState listener = new ListenerState(gateway, spec);
         validate(listener);
+        if (listener.accepted && "HTTPS".equals(spec.getProtocol())) {
+          CertificateRefs.resolve(index, listener);
+          applyFrontendValidation(index, listener);
+        }
         listeners.add(listener);
       }
       markConflicts(listeners);
-      claimPorts(gateway, listeners, portOwners);
-      states.add(new GatewayState(gateway, List.copyOf(listeners)));
+      String address = addresses.getOrDefault(gateway, "");
+      claimPorts(gateway, address, listeners, portOwners);
+      states.add(new GatewayState(gateway, address, List.copyOf(listeners)));
     }
     return states;
   }
@@ -53,7 +59,7 @@ final class ListenerPhase {
     String protocol = listener.spec.getProtocol();
     if (!SUPPORTED_PROTOCOLS.contains(protocol)) {
       listener.reject(Conditions.REASON_UNSUPPORTED_PROTOCOL, listener.describe()
-          + ": protocol " + protocol + " is not supported (supported: HTTP)");
+          + ": protocol " + protocol + " is not supported (supported: HTTP, HTTPS)");
       return;
     }
     String hostname = listener.hostname();
@@ -63,6 +69,23 @@ final class ListenerPhase {
       return;
     }
     listener.supportedKinds = supportedKinds(listener);
+  }
+
+  /**
+   * An HTTPS listener whose port must validate client certificates but has no usable CA is not
+   * served: better refuse traffic than let unauthenticated clients through.
+   */
+  private static void applyFrontendValidation(SnapshotIndex index, ListenerState listener) {
+    FrontendValidation.Result result =
+        FrontendValidation.forPort(index, listener.gateway, listener.port());
+    if (result.failed()) {
+      listener.frontendValidationFailed = true;
+      listener.invalidCertificate(result.failureReason(), result.failureMessage());
+      listener.reject(FrontendValidation.REASON_NO_VALID_CA, listener.describe()
+          + ": no valid CA certificate to validate clients with (" + result.failureMessage() + ")");
+    } else {
+      listener.clientValidation = result.validation();
+    }
   }
 
   /** Resolves allowedRoutes.kinds against what an HTTP listener takes (ResolvedRefs). */
@@ -129,21 +152,23 @@ final class ListenerPhase {
   }
 
   /**
-   * One process serves every Gateway: a port belongs to the oldest Gateway that listens on it,
-   * and other Gateways' listeners on that port are reported instead of silently merged.
+   * One process serves every Gateway: an address and port belong to the oldest Gateway that
+   * listens on them, and other Gateways' listeners there are reported instead of silently
+   * merged.
    */
-  private static void claimPorts(Gateway gateway, List<ListenerState> listeners,
-      Map<Integer, Gateway> owners) {
+  private static void claimPorts(Gateway gateway, String address, List<ListenerState> listeners,
+      Map<String, Gateway> owners) {
     for (ListenerState listener : listeners) {
       if (!listener.serving()) {
         continue;
       }
-      Gateway owner = owners.putIfAbsent(listener.port(), gateway);
+      Gateway owner = owners.putIfAbsent(address + "|" + listener.port(), gateway);
       if (owner != null && owner != gateway) {
         listener.reject(Conditions.REASON_PORT_UNAVAILABLE, listener.describe() + ": port "
-            + listener.port() + " is already served for Gateway "
-            + owner.getMetadata().getNamespace() + "/" + owner.getMetadata().getName()
-            + "; Gateways served by one Portico need distinct ports");
+            + listener.port() + (address.isEmpty() ? "" : " on " + address)
+            + " is already served for Gateway " + owner.getMetadata().getNamespace() + "/"
+            + owner.getMetadata().getName() + "; give the Gateways distinct ports or addresses"
+            + " (spec.addresses, or run with --gateway-address-pool)");
       }
     }
   }

@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
 import io.portico.ir.SourceRef;
+import io.portico.ir.ClientValidation;
+import io.portico.ir.TlsCertificate;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +31,15 @@ final class ListenerState {
 
   String unresolvedReason;
   String unresolvedMessage;
+
+  /** The certificate of an HTTPS listener, once resolved. */
+  TlsCertificate tls;
+  /** The client certificate validation of an HTTPS listener's port, or null. */
+  ClientValidation clientValidation;
+  /** Set when the port's client certificate validation has no usable CA. */
+  boolean frontendValidationFailed;
+  /** Set when an HTTPS listener's certificate cannot be used: it is then not served. */
+  boolean certificateInvalid;
 
   List<RouteGroupKind> supportedKinds = List.of();
   int attachedRoutes;
@@ -65,9 +76,19 @@ final class ListenerState {
     }
   }
 
-  /** Whether the proxy serves this listener: accepted, distinct, and taking some route kind. */
+  /** Records why the listener's certificate cannot be used (ResolvedRefs=False). */
+  void invalidCertificate(String reason, String message) {
+    certificateInvalid = true;
+    unresolvedReason = reason;
+    unresolvedMessage = message;
+  }
+
+  /**
+   * Whether the proxy serves this listener: accepted, distinct, taking some route kind, and
+   * with a usable certificate when it is HTTPS.
+   */
   boolean serving() {
-    return accepted && conflictReason == null && !supportedKinds.isEmpty();
+    return accepted && conflictReason == null && !supportedKinds.isEmpty() && !certificateInvalid;
   }
 
   boolean supportsKind(String kind) {

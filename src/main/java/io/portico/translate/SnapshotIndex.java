@@ -1,8 +1,10 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
@@ -31,6 +33,8 @@ final class SnapshotIndex {
   private final Map<String, Service> services = new HashMap<>();
   private final Map<String, GenericKubernetesResource> backends = new HashMap<>();
   private final Map<String, Gateway> gateways = new HashMap<>();
+  private final Map<String, Secret> secrets = new HashMap<>();
+  private final Map<String, ConfigMap> configMaps = new HashMap<>();
   private final Map<String, Namespace> namespaces = new HashMap<>();
   private final Map<String, List<ReferenceGrant>> grantsByNamespace = new HashMap<>();
 
@@ -39,6 +43,8 @@ final class SnapshotIndex {
     snapshot.services().forEach(s -> services.put(key(s), s));
     snapshot.backends().forEach(b -> backends.put(key(b), b));
     snapshot.gateways().forEach(g -> gateways.put(key(g), g));
+    snapshot.secrets().forEach(s -> secrets.put(key(s), s));
+    snapshot.configMaps().forEach(c -> configMaps.put(key(c), c));
     snapshot.namespaces().forEach(n -> namespaces.put(n.getMetadata().getName(), n));
     snapshot.referenceGrants().forEach(g -> grantsByNamespace
         .computeIfAbsent(g.getMetadata().getNamespace(), k -> new ArrayList<>()).add(g));
@@ -54,6 +60,14 @@ final class SnapshotIndex {
 
   GenericKubernetesResource backend(String namespace, String name) {
     return backends.get(namespace + "/" + name);
+  }
+
+  Secret secret(String namespace, String name) {
+    return secrets.get(namespace + "/" + name);
+  }
+
+  ConfigMap configMap(String namespace, String name) {
+    return configMaps.get(namespace + "/" + name);
   }
 
   Gateway gateway(String namespace, String name) {

@@ -25,17 +25,19 @@ final class TableAssembler {
   }
 
   static RoutingTable assemble(List<GatewayState> gateways) {
-    Map<Integer, List<Listener>> byPort = new TreeMap<>();
+    Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     for (GatewayState gateway : gateways) {
       for (ListenerState listener : gateway.listeners()) {
         if (!listener.serving()) {
           continue;
         }
-        byPort.computeIfAbsent(listener.port(), p -> new ArrayList<>()).add(listener(listener));
+        byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
+            .computeIfAbsent(listener.port(), p -> new ArrayList<>()).add(listener(listener));
       }
     }
     List<HttpPort> ports = new ArrayList<>();
-    byPort.forEach((port, listeners) -> ports.add(new HttpPort(port, listeners)));
+    byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) ->
+        ports.add(new HttpPort(address, port, listeners))));
     return new RoutingTable(ports);
   }
 
@@ -51,7 +53,8 @@ final class TableAssembler {
     virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
         .thenComparing(VirtualHost::hostname));
     String hostname = listener.hostname() == null ? null : listener.hostname().toLowerCase();
-    return new Listener(listener.irName, listener.source, hostname, virtualHosts);
+    return new Listener(listener.irName, listener.source, hostname, listener.tls,
+        listener.clientValidation, virtualHosts);
   }
 
   /**

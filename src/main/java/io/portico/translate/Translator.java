@@ -65,7 +65,9 @@ public final class Translator {
       }
     }
     gateways.sort(SnapshotIndex.OLDEST_FIRST);
-    List<GatewayState> gatewayStates = ListenerPhase.process(gateways);
+    Map<Gateway, String> addresses = options.addressPool() == null
+        ? Map.of() : AddressPool.parse(options.addressPool()).assign(gateways);
+    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses);
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
     routes.sort(SnapshotIndex.OLDEST_FIRST);

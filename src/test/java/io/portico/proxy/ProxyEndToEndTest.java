@@ -53,13 +53,17 @@ class ProxyEndToEndTest {
     fleet.close();
   }
 
+  /** The GatewayClass every end-to-end configuration starts with, and its document separator. */
+  static final String GATEWAY_CLASS = """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: portico}
+      spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+      ---
+      """;
+
   static String gatewayYaml(int port) {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
+    return GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: gw, namespace: infra}
@@ -356,5 +360,109 @@ class ProxyEndToEndTest {
         """.formatted(echoPort));
 
     assertThat(probe.get(port, "app.example.com", "/b").pod()).isEqualTo("unused-pod-0");
+  }
+
+  @Test
+  void gatewaysWithTheirOwnAddressesShareOnePort() {
+    fleet.service("default", "first", 1).service("default", "second", 1);
+    String gateways = GATEWAY_CLASS + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: first, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners: [{name: http, protocol: HTTP, port: %1$d}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: second, namespace: default}
+        spec:
+          gatewayClassName: portico
+          addresses: [{type: IPAddress, value: 127.0.31.9}]
+          listeners: [{name: http, protocol: HTTP, port: %1$d}]
+        """.formatted(port);
+    String routes = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: first, namespace: default}
+        spec:
+          parentRefs: [{name: first}]
+          rules: [{backendRefs: [{name: first, port: 80}]}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: second, namespace: default}
+        spec:
+          parentRefs: [{name: second}]
+          rules: [{backendRefs: [{name: second, port: 80}]}]
+        """;
+    gateway = TestGateway.start(directory, options -> options.withTranslator(
+            options.translator().withAddressPool("127.0.30.0/24")),
+        "gateway.yaml", gateways, "backends.yaml", fleet.yaml(), "routes.yaml", routes);
+
+    var status = gateway.portico().state().status().gateways();
+    String first = status.get(new io.portico.resource.ObjectKey("Gateway", "default", "first"))
+        .getAddresses().get(0).getValue();
+    assertThat(first).startsWith("127.0.30.");
+    assertThat(probe.getAt(first, port, "any.example.com", "/").pod()).isEqualTo("first-pod-0");
+    assertThat(probe.getAt("127.0.31.9", port, "any.example.com", "/").pod()).isEqualTo("second-pod-0");
+  }
+
+  @Test
+  void h2cAppProtocolSendsRequestsUpstreamAsHttp2() {
+    fleet.service("default", "plain", 1);
+    int echoPort = fleet.servers().get(0).port();
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: PathPrefix, value: /h2c}}]
+          backendRefs: [{name: grpcish, port: 8081}]
+        - backendRefs: [{name: plain, port: 80}]
+        """) + """
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: grpcish, namespace: default}
+        spec:
+          ports: [{name: h2c, port: 8081, targetPort: 3001, appProtocol: kubernetes.io/h2c}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: grpcish-1, namespace: default, labels: {kubernetes.io/service-name: grpcish}}
+        addressType: IPv4
+        ports: [{name: h2c, port: %d}]
+        endpoints: [{addresses: [127.0.0.1]}]
+        """.formatted(echoPort));
+
+    assertThat(probe.get(port, "app.example.com", "/h2c").json().getString("proto"))
+        .isEqualTo("HTTP/2.0");
+    assertThat(probe.get(port, "app.example.com", "/plain").json().getString("proto"))
+        .isEqualTo("HTTP/1.1");
+  }
+
+  @Test
+  void responseTrailersAreRelayed() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      var backend = vertx.createHttpServer().requestHandler(request -> request.response()
+              .setChunked(true).write("part").onSuccess(v -> {
+                request.response().trailers().add("X-Checksum", "abc123");
+                request.response().end("-end");
+              }))
+          .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get();
+      fleet.serviceAt("default", "trailing", backend.actualPort(), true);
+      serve(route("app", "app.example.com", """
+          - backendRefs: [{name: trailing, port: 80}]
+          """));
+
+      try (Socket socket = new Socket("127.0.0.1", port)) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: app.example.com\r\n"
+            + "TE: trailers\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(raw).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked")
+            .contains("part").contains("-end").containsIgnoringCase("x-checksum: abc123");
+      }
+    } finally {
+      vertx.close();
+    }
   }
 }

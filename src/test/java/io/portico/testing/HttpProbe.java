@@ -54,6 +54,12 @@ public final class HttpProbe implements AutoCloseable {
     return send(HttpMethod.GET, port, host, uri, MultiMap.caseInsensitiveMultiMap(), null);
   }
 
+  /** GET from a gateway listening on {@code address} (a loopback address other than 127.0.0.1). */
+  public Response getAt(String address, int port, String host, String uri) {
+    return send(http1, HttpMethod.GET, address, port, host, uri, MultiMap.caseInsensitiveMultiMap(),
+        null);
+  }
+
   public Response send(HttpMethod method, int port, String host, String uri, MultiMap headers,
       Buffer body) {
     return send(http1, method, port, host, uri, headers, body);
@@ -66,7 +72,12 @@ public final class HttpProbe implements AutoCloseable {
 
   private static Response send(HttpClient client, HttpMethod method, int port, String host,
       String uri, MultiMap headers, Buffer body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + uri))
+    return send(client, method, "127.0.0.1", port, host, uri, headers, body);
+  }
+
+  private static Response send(HttpClient client, HttpMethod method, String address, int port,
+      String host, String uri, MultiMap headers, Buffer body) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + address + ":" + port + uri))
         .timeout(Duration.ofSeconds(20))
         .header("Host", host)
         .method(method.name(), body == null ? HttpRequest.BodyPublishers.noBody()

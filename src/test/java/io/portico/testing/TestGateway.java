@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A real Portico process for tests: serves a temporary config directory on 127.0.0.1 with
@@ -29,14 +30,21 @@ public final class TestGateway implements AutoCloseable {
 
   /** Writes {@code files} (name, YAML, name, YAML ...) into a new directory and serves it. */
   public static TestGateway start(Path directory, ProxyOptions proxy, String... files) {
+    return start(directory, options -> options.withProxy(
+        proxy.withBindHost("127.0.0.1").withPortOffset(0)), files);
+  }
+
+  /** Like {@link #start(Path, String...)}, with the options adjusted by {@code customize}. */
+  public static TestGateway start(Path directory, UnaryOperator<PorticoOptions> customize,
+      String... files) {
     for (int i = 0; i < files.length; i += 2) {
       write(directory, files[i], files[i + 1]);
     }
-    PorticoOptions options = PorticoOptions.forDirectory(directory)
-        .withProxy(proxy.withBindHost("127.0.0.1").withPortOffset(0))
+    PorticoOptions options = customize.apply(PorticoOptions.forDirectory(directory)
+        .withProxy(ProxyOptions.DEFAULTS.withBindHost("127.0.0.1").withPortOffset(0))
         .withAdmin(null, 0)
         .withEventLoops(2)
-        .withMetrics(false);
+        .withMetrics(false));
     return new TestGateway(directory, await(Portico.start(options).toCompletionStage()
         .toCompletableFuture()));
   }

@@ -62,8 +62,17 @@ class TranslatorGoldenTest {
     return ResourceSnapshot.of(objects);
   }
 
+  /**
+   * Translates a case file; a first line {@code # address-pool: CIDR} runs the translator with
+   * that Gateway address pool.
+   */
   static Translation translate(Path file) throws IOException {
-    return new Translator(TranslatorOptions.DEFAULTS).translate(snapshot(file));
+    TranslatorOptions options = TranslatorOptions.DEFAULTS;
+    String first = Files.readAllLines(file).get(0);
+    if (first.startsWith("# address-pool: ")) {
+      options = options.withAddressPool(first.substring("# address-pool: ".length()).trim());
+    }
+    return new Translator(options).translate(snapshot(file));
   }
 
   static String render(Translation translation) {

@@ -1,0 +1,34 @@
+package io.portico.conformance;
+
+import io.portico.resource.ObjectKey;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What the steps of one case share: the suite's services and the values earlier steps recorded
+ * for later ones.
+ *
+ * @param view Portico's objects and status
+ * @param store the configuration directory
+ * @param controllerName the GatewayClass controllerName Portico serves
+ * @param generationsBeforePatch metadata.generation of each patched object, read just before
+ *     its latest patch (for {@code expectGenerationChanged})
+ */
+record CaseContext(ClusterView view, ManifestStore store, String controllerName,
+    Map<ObjectKey, Long> generationsBeforePatch) {
+
+  CaseContext(ClusterView view, ManifestStore store, String controllerName) {
+    this(view, store, controllerName, new HashMap<>());
+  }
+
+  /** Splits {@code namespace/name}. */
+  static String[] ref(Object value) {
+    String text = String.valueOf(value);
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      throw new IllegalArgumentException("expected namespace/name: " + text);
+    }
+    return new String[] {text.substring(0, slash), text.substring(slash + 1)};
+  }
+}

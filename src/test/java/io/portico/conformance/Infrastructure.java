@@ -1,0 +1,163 @@
+package io.portico.conformance;
+
+import io.portico.echo.EchoOptions;
+import io.portico.echo.EchoServer;
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The backends of {@code infrastructure.yaml}: one echo server per HTTP-mode pod, bound to the
+ * pod's own loopback address and container ports, and the EndpointSlices a cluster would
+ * generate for the Services that select those pods.
+ */
+final class Infrastructure implements AutoCloseable {
+
+  /** A pod of a Deployment, with the labels of its template. */
+  record Pod(String namespace, String name, String address, Map<String, Object> labels) {}
+
+  private final Vertx vertx = Vertx.vertx();
+  private final List<Pod> pods = new ArrayList<>();
+  private final List<EchoServer> servers = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+  private final Map<String, List<Map<String, Object>>> slicesBySource = new LinkedHashMap<>();
+
+  private Infrastructure() {
+  }
+
+  /** Starts the echo pods and prepares the EndpointSlices of {@code infrastructure.yaml}. */
+  static Infrastructure start(Path infrastructureYaml) {
+    Infrastructure infrastructure = new Infrastructure();
+    try {
+      Map<String, Object> yaml = Yaml.readMap(infrastructureYaml);
+      for (Object item : Yaml.list(yaml.get("deployments"))) {
+        infrastructure.startDeployment(Yaml.map(item));
+      }
+      for (Object item : Yaml.list(yaml.get("services"))) {
+        infrastructure.addEndpointSlice(Yaml.map(item));
+      }
+      return infrastructure;
+    } catch (RuntimeException e) {
+      infrastructure.close();
+      throw e;
+    }
+  }
+
+  private void startDeployment(Map<String, Object> deployment) {
+    String namespace = Yaml.string(deployment.get("namespace"));
+    String name = Yaml.string(deployment.get("name"));
+    String mode = Yaml.string(deployment.get("mode"));
+    Map<String, Object> labels = Yaml.map(deployment.get("labels"));
+    boolean http = "http".equals(mode);
+    if (!http) {
+      notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP echo"
+          + " backends exist so far");
+    }
+    for (Object podItem : Yaml.list(deployment.get("pods"))) {
+      Map<String, Object> pod = Yaml.map(podItem);
+      Pod p = new Pod(namespace, Yaml.string(pod.get("name")), Yaml.string(pod.get("address")),
+          labels);
+      pods.add(p);
+      if (!http) {
+        continue;
+      }
+      for (Object listenItem : Yaml.list(deployment.get("listen"))) {
+        Map<String, Object> listen = Yaml.map(listenItem);
+        int port = ((Number) listen.get("port")).intValue();
+        if (listen.containsKey("serverCert")) {
+          notes.add(p.name() + " port " + port + " (HTTPS) not started: the echo has no TLS yet");
+          continue;
+        }
+        servers.add(await(EchoServer.start(vertx,
+            new EchoOptions(p.address(), port, p.name(), namespace))
+            .toCompletionStage().toCompletableFuture()));
+      }
+    }
+  }
+
+  /**
+   * Adds the slice the EndpointSlice controller would write for a Service with a selector: the
+   * Service ports by name with their target port numbers, and every matching pod, ready.
+   */
+  private void addEndpointSlice(Map<String, Object> service) {
+    if (service.get("selector") == null) {
+      return;
+    }
+    String namespace = Yaml.string(service.get("namespace"));
+    String name = Yaml.string(service.get("name"));
+    Map<String, Object> selector = Yaml.map(service.get("selector"));
+    List<Object> ports = new ArrayList<>();
+    for (Object item : Yaml.list(service.get("ports"))) {
+      Map<String, Object> port = Yaml.map(item);
+      if (!(port.get("targetPort") instanceof Number target)) {
+        notes.add(namespace + "/" + name + ": named targetPort " + port.get("targetPort")
+            + " left out of its EndpointSlice");
+        continue;
+      }
+      Map<String, Object> slicePort = new LinkedHashMap<>();
+      slicePort.put("name", port.getOrDefault("name", ""));
+      slicePort.put("port", target.intValue());
+      slicePort.put("protocol", port.getOrDefault("protocol", "TCP"));
+      if (port.get("appProtocol") != null) {
+        slicePort.put("appProtocol", port.get("appProtocol"));
+      }
+      ports.add(slicePort);
+    }
+    List<Object> endpoints = new ArrayList<>();
+    for (Pod pod : pods) {
+      if (pod.namespace().equals(namespace)
+          && pod.labels().entrySet().containsAll(selector.entrySet())) {
+        endpoints.add(Map.of(
+            "addresses", List.of(pod.address()),
+            "conditions", Map.of("ready", true),
+            "targetRef", Map.of("kind", "Pod", "name", pod.name(), "namespace", namespace)));
+      }
+    }
+    Map<String, Object> slice = new LinkedHashMap<>();
+    slice.put("apiVersion", "discovery.k8s.io/v1");
+    slice.put("kind", "EndpointSlice");
+    slice.put("metadata", Map.of(
+        "name", name + "-standalone",
+        "namespace", namespace,
+        "labels", Map.of("kubernetes.io/service-name", name,
+            "endpointslice.kubernetes.io/managed-by", "portico-conformance")));
+    slice.put("addressType", "IPv4");
+    slice.put("ports", ports);
+    slice.put("endpoints", endpoints);
+    slicesBySource.computeIfAbsent(Yaml.string(service.get("source")), k -> new ArrayList<>())
+        .add(slice);
+  }
+
+  /** Returns the generated EndpointSlices of the Services a manifest file creates. */
+  List<Map<String, Object>> endpointSlicesOf(String manifestFile) {
+    return slicesBySource.getOrDefault(manifestFile, List.of()).stream().map(Yaml::deepCopy)
+        .toList();
+  }
+
+  /** Returns what was left out (non-HTTP pods, HTTPS ports), for the log. */
+  List<String> notes() {
+    return notes;
+  }
+
+  int serverCount() {
+    return servers.size();
+  }
+
+  @Override
+  public void close() {
+    await(vertx.close().toCompletionStage().toCompletableFuture());
+  }
+
+  private static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+    try {
+      return future.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("echo backend: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,348 @@
+package io.portico.conformance;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Runs {@code expectResponse}: one HTTP exchange through a Gateway, repeated until it matches
+ * three times in a row (the upstream consistency rule), checking status, redirect, response
+ * headers and what the echo backend saw.
+ */
+final class ResponseSteps {
+
+  private static final Duration MAX_TIME_TO_CONSISTENCY = Duration.ofSeconds(30);
+  private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration PAUSE_AFTER_MISS = Duration.ofMillis(100);
+  private static final int CONSECUTIVE_MATCHES = 3;
+
+  private final CaseContext context;
+
+  ResponseSteps(CaseContext context) {
+    this.context = context;
+  }
+
+  void expectResponse(Map<String, Object> step) {
+    String[] gateway = CaseContext.ref(step.get("gateway"));
+    Map<String, Object> request = Yaml.map(step.get("request"));
+    String protocol = Objects.toString(request.get("protocol"), "HTTP");
+    if (!protocol.equals("HTTP") && !protocol.equals("HTTPS")) {
+      throw new StepFailure("request protocol " + protocol + " is not supported by the runner"
+          + " yet (only HTTP/1.1, cleartext or TLS)");
+    }
+    if (request.get("clientCert") != null) {
+      throw new StepFailure("client certificates are not supported by the runner yet");
+    }
+    RawHttp.Tls tls = protocol.equals("HTTPS") ? new RawHttp.Tls(
+        TrustMaterial.trusting(context.store(), Yaml.string(request.get("trust"))),
+        Yaml.string(request.get("sni"))) : null;
+    int port = step.get("port") instanceof Number n ? n.intValue() : 80;
+    String requestId = UUID.randomUUID().toString();
+    long start = System.nanoTime();
+    long deadline = start + MAX_TIME_TO_CONSISTENCY.toNanos();
+    int matches = 0;
+    String lastMiss = "no attempt";
+    while (true) {
+      String uuid = UUID.randomUUID().toString();
+      String miss = attempt(step, request, gateway, port, tls, path -> path
+          .replace("{uuid}", uuid).replace("{requestId}", requestId));
+      if (miss == null) {
+        if (++matches == CONSECUTIVE_MATCHES) {
+          return;
+        }
+        continue;
+      }
+      matches = 0;
+      lastMiss = miss;
+      long now = System.nanoTime();
+      boolean settled = now - start >= Poll.SETTLED.toNanos()
+          && context.view().unchangedFor(Poll.SETTLED)
+          && !Boolean.getBoolean("portico.conformance.fullTimeouts");
+      if (now >= deadline || settled) {
+        throw new StepFailure(describeRequest(request, gateway, port) + ": expected "
+            + describeExpectation(step) + "; no " + CONSECUTIVE_MATCHES + " consecutive matches "
+            + (settled ? "after " + Duration.ofNanos(now - start).toSeconds() + " s (Portico's"
+                + " state unchanged for " + Poll.SETTLED.toSeconds() + " s)"
+                : "within " + MAX_TIME_TO_CONSISTENCY.toSeconds() + " s")
+            + "; last seen: " + lastMiss);
+      }
+      Poll.pause(PAUSE_AFTER_MISS);
+    }
+  }
+
+  /** Sends one request; returns null when the response matches, else what was seen. */
+  private String attempt(Map<String, Object> step, Map<String, Object> request, String[] gateway,
+      int port, RawHttp.Tls tls, java.util.function.UnaryOperator<String> placeholders) {
+    String address = GatewayAddresses.address(context.view().state(), gateway[0], gateway[1]);
+    if (address == null) {
+      return "Gateway " + gateway[0] + "/" + gateway[1] + " has no status address";
+    }
+    String path = placeholders.apply(Yaml.string(request.get("path")));
+    String method = Objects.toString(request.get("method"), "GET");
+    String host = request.get("host") != null ? Yaml.string(request.get("host"))
+        : GatewayAddresses.defaultHost(address, port, tls == null ? "http" : "https");
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    Yaml.map(request.get("headers")).forEach((name, value) ->
+        headers.add(Map.entry(name, Yaml.string(value))));
+    List<String> setHeaders = new ArrayList<>();
+    Yaml.map(step.get("backendSetResponseHeaders")).forEach((name, value) ->
+        setHeaders.add(name + ":" + value));
+    headers.add(Map.entry("X-Echo-Set-Header", String.join(",", setHeaders)));
+    InetSocketAddress target = GatewayAddresses.connectTo(address, port);
+    RawHttp.Response response;
+    try {
+      response = RawHttp.exchange(target, new RawHttp.Request(method, path, host, headers,
+          Yaml.string(request.get("body"))), ATTEMPT_TIMEOUT, tls);
+    } catch (IOException | RuntimeException e) {
+      return "request to " + target + " failed: " + e;
+    }
+    String mismatch = mismatch(step, request, path, method, response, placeholders);
+    return mismatch == null ? null : mismatch + " (" + describeResponse(response) + ")";
+  }
+
+  private static String mismatch(Map<String, Object> step, Map<String, Object> request,
+      String path, String method, RawHttp.Response response,
+      java.util.function.UnaryOperator<String> placeholders) {
+    Map<String, Object> expected = Yaml.map(step.get("response"));
+    List<Integer> codes = new ArrayList<>();
+    for (Object code : Yaml.list(expected.get("statusCodes"))) {
+      codes.add(((Number) code).intValue());
+    }
+    if (codes.isEmpty()) {
+      codes.add(200);
+    }
+    int status = response.status();
+    boolean timeout = status == 408 || status == 504;
+    if (!codes.contains(status) && !(timeout && (codes.contains(408) || codes.contains(504)))) {
+      return "status " + status + ", expected one of " + codes;
+    }
+    if (status >= 300 && status < 400) {
+      return step.containsKey("redirect")
+          ? redirectMismatch(Yaml.map(step.get("redirect")), path, response,
+              "HTTPS".equals(request.get("protocol")) ? "https" : "http") : null;
+    }
+    if (status != 200 && status != 204) {
+      return null;
+    }
+    String headerMismatch = responseHeadersMismatch(expected, response);
+    if (headerMismatch != null) {
+      return headerMismatch;
+    }
+    JsonObject echo;
+    try {
+      echo = new JsonObject(response.body());
+    } catch (RuntimeException e) {
+      echo = new JsonObject();
+    }
+    Map<String, Object> expectedRequest = new java.util.HashMap<>();
+    if (step.containsKey("expectedRequest")) {
+      expectedRequest.putAll(Yaml.map(step.get("expectedRequest")));
+    } else {
+      // Only these fields of the request describe what the backend sees (sni is the client's).
+      for (String field : List.of("host", "method", "path", "headers")) {
+        if (request.get(field) != null) {
+          expectedRequest.put(field, request.get(field));
+        }
+      }
+    }
+    String echoMismatch = echoMismatch(expectedRequest, step.containsKey("expectedRequest"),
+        path, method, echo, placeholders);
+    if (echoMismatch != null) {
+      return echoMismatch;
+    }
+    String pod = echo.getString("pod", "");
+    if (step.get("backend") != null && !pod.startsWith(Yaml.string(step.get("backend")))) {
+      return "served by pod '" + pod + "', expected a pod of " + step.get("backend");
+    }
+    if (step.containsKey("namespace")
+        && !Objects.toString(step.get("namespace"), "").equals(echo.getString("namespace", ""))) {
+      return "echoed namespace '" + echo.getString("namespace", "") + "', expected '"
+          + Objects.toString(step.get("namespace"), "") + "'";
+    }
+    return null;
+  }
+
+  /** Compares what the echo backend saw; the request itself is the default expectation. */
+  private static String echoMismatch(Map<String, Object> expected, boolean explicit,
+      String requestPath, String requestMethod, JsonObject echo,
+      java.util.function.UnaryOperator<String> placeholders) {
+    String host = Yaml.string(expected.get("host"));
+    if (host != null && !host.equals(echo.getString("host"))) {
+      return "backend saw host '" + echo.getString("host") + "', expected '" + host + "'";
+    }
+    String method = explicit ? Objects.toString(expected.get("method"), "GET") : requestMethod;
+    if (!method.equals(echo.getString("method"))) {
+      return "backend saw method " + echo.getString("method") + ", expected " + method;
+    }
+    String path = explicit && expected.containsKey("path")
+        ? placeholders.apply(Objects.toString(expected.get("path"), "")) : requestPath;
+    if (!path.equals(echo.getString("path", ""))) {
+      return "backend saw path '" + echo.getString("path", "") + "', expected '" + path + "'";
+    }
+    JsonObject headers = echo.getJsonObject("headers", new JsonObject());
+    for (Map.Entry<String, Object> header : Yaml.map(expected.get("headers")).entrySet()) {
+      String actual = echoedHeader(headers, header.getKey());
+      if (!Objects.equals(actual, Yaml.string(header.getValue()))) {
+        return "backend saw header " + header.getKey() + ": " + actual + ", expected "
+            + header.getValue();
+      }
+    }
+    for (String name : Yaml.strings(expected.get("absentHeaders"))) {
+      if (echoedHeader(headers, name) != null) {
+        return "backend saw header " + name + ": " + echoedHeader(headers, name)
+            + ", expected it absent";
+      }
+    }
+    if (expected.get("httpPort") != null
+        && !Yaml.string(expected.get("httpPort")).equals(echo.getString("httpPort"))) {
+      return "backend saw httpPort " + echo.getString("httpPort") + ", expected "
+          + expected.get("httpPort");
+    }
+    if (expected.get("sni") != null || expected.get("clientCert") != null) {
+      return "expectedRequest sni/clientCert need TLS backends, which the runner does not have";
+    }
+    return null;
+  }
+
+  private static String echoedHeader(JsonObject headers, String name) {
+    for (String key : headers.fieldNames()) {
+      if (key.equalsIgnoreCase(name)) {
+        JsonArray values = headers.getJsonArray(key);
+        List<String> list = new ArrayList<>();
+        values.forEach(v -> list.add(String.valueOf(v)));
+        return String.join(",", list);
+      }
+    }
+    return null;
+  }
+
+  private static String responseHeadersMismatch(Map<String, Object> expected,
+      RawHttp.Response response) {
+    boolean ignoreWhitespace = Boolean.TRUE.equals(expected.get("ignoreWhitespace"));
+    for (Map.Entry<String, Object> header : Yaml.map(expected.get("headers")).entrySet()) {
+      String actual = response.joined(header.getKey());
+      String want = Yaml.string(header.getValue());
+      if (actual == null || !normalize(actual, ignoreWhitespace)
+          .equals(normalize(want, ignoreWhitespace))) {
+        return "response header " + header.getKey() + ": " + actual + ", expected " + want;
+      }
+    }
+    for (Map.Entry<String, Object> header : Yaml.map(expected.get("validHeaderValues"))
+        .entrySet()) {
+      String actual = response.joined(header.getKey());
+      boolean valid = actual != null && Yaml.strings(header.getValue()).stream()
+          .anyMatch(v -> normalize(v, ignoreWhitespace).equals(normalize(actual, ignoreWhitespace)));
+      if (!valid) {
+        return "response header " + header.getKey() + ": " + actual + ", expected one of "
+            + header.getValue();
+      }
+    }
+    for (String name : Yaml.strings(expected.get("absentHeaders"))) {
+      if (response.joined(name) != null) {
+        return "response header " + name + ": " + response.joined(name) + ", expected absent";
+      }
+    }
+    return null;
+  }
+
+  private static String normalize(String value, boolean ignoreWhitespace) {
+    return ignoreWhitespace ? value.replace(" ", "") : value;
+  }
+
+  private static String redirectMismatch(Map<String, Object> redirect, String requestPath,
+      RawHttp.Response response, String requestScheme) {
+    String location = response.joined("Location");
+    if (location == null) {
+      return "no Location header";
+    }
+    URI uri;
+    try {
+      uri = URI.create(location);
+    } catch (IllegalArgumentException e) {
+      return "Location " + location + " is not a URI";
+    }
+    String scheme = Objects.toString(redirect.get("scheme"), requestScheme);
+    if (!scheme.equals(uri.getScheme())) {
+      return "Location " + location + ": scheme " + uri.getScheme() + ", expected " + scheme;
+    }
+    if (redirect.get("host") != null && !Yaml.string(redirect.get("host")).equals(uri.getHost())) {
+      return "Location " + location + ": host " + uri.getHost() + ", expected "
+          + redirect.get("host");
+    }
+    if (redirect.get("port") != null) {
+      if (uri.getPort() != ((Number) redirect.get("port")).intValue()) {
+        return "Location " + location + ": port " + uri.getPort() + ", expected "
+            + redirect.get("port");
+      }
+    } else {
+      int defaultPort = "https".equals(scheme) ? 443 : 80;
+      if (uri.getPort() != -1 && uri.getPort() != defaultPort) {
+        return "Location " + location + ": port " + uri.getPort() + ", expected none or "
+            + defaultPort;
+      }
+    }
+    String path = Objects.toString(redirect.get("path"), requestPath);
+    String actualPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/"
+        : uri.getRawPath();
+    if (redirect.get("path") == null) {
+      // The default is the request's path; the query is not part of a Location's path.
+      int query = path.indexOf('?');
+      path = query < 0 ? path : path.substring(0, query);
+    }
+    if (!path.equals(actualPath)) {
+      return "Location " + location + ": path " + actualPath + ", expected " + path;
+    }
+    return null;
+  }
+
+  private static String describeRequest(Map<String, Object> request, String[] gateway, int port) {
+    return Objects.toString(request.get("method"), "GET") + " "
+        + Objects.toString(request.get("host"), "(address)") + request.get("path")
+        + (request.get("headers") == null ? "" : " headers " + request.get("headers"))
+        + " via Gateway " + gateway[0] + "/" + gateway[1] + ":" + port;
+  }
+
+  private static String describeExpectation(Map<String, Object> step) {
+    Map<String, Object> response = Yaml.map(step.get("response"));
+    StringBuilder text = new StringBuilder("status "
+        + (response.get("statusCodes") == null ? "[200]" : response.get("statusCodes")));
+    if (step.get("backend") != null) {
+      text.append(", backend ").append(step.get("backend"));
+    }
+    if (step.containsKey("namespace")) {
+      text.append(", namespace '").append(Objects.toString(step.get("namespace"), ""))
+          .append('\'');
+    }
+    if (step.containsKey("redirect")) {
+      text.append(", redirect ").append(step.get("redirect"));
+    }
+    if (step.containsKey("expectedRequest")) {
+      text.append(", backend request ").append(step.get("expectedRequest"));
+    }
+    return text.toString();
+  }
+
+  private static String describeResponse(RawHttp.Response response) {
+    String pod;
+    try {
+      pod = new JsonObject(response.body()).getString("pod");
+    } catch (RuntimeException e) {
+      pod = null;
+    }
+    List<String> headers = new ArrayList<>();
+    for (Map.Entry<String, String> header : response.headers()) {
+      headers.add(header.getKey() + ": " + header.getValue());
+    }
+    return "status " + response.status() + ", pod " + pod + ", headers " + headers;
+  }
+}
+
