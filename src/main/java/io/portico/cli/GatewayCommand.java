@@ -115,7 +115,7 @@ final class GatewayCommand {
       String value = arguments.get("--upstream-timeout", null);
       long millis;
       try {
-        millis = io.portico.echo.GoDuration.parse(value).toMillis();
+        millis = io.portico.resource.GoDuration.parse(value).toMillis();
       } catch (IllegalArgumentException e) {
         throw new Arguments.UsageException(command + ": --upstream-timeout " + value
             + " (expected: a duration such as 500ms, 15s, 2m)");

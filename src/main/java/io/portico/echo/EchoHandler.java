@@ -1,5 +1,6 @@
 package io.portico.echo;
 
+import io.portico.resource.GoDuration;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;

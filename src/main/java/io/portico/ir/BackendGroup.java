@@ -1,5 +1,7 @@
 package io.portico.ir;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -10,11 +12,32 @@ import java.util.Objects;
  * @param backends the rule's backendRefs in order; may be empty
  * @param totalWeight the sum of the weights; 0 means the rule has nowhere to send traffic and
  *     answers 500 (Gateway API: a rule with no backendRefs, or only weight-0 ones)
+ * @param timeouts the rule's time limits
  */
-public record BackendGroup(String name, List<WeightedBackend> backends, int totalWeight) {
+public record BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoTimeouts.class)
+    RouteTimeouts timeouts) {
+
+  /** Leaves rules without time limits out of printed tables. */
+  static final class NoTimeouts {
+    @Override
+    public boolean equals(Object other) {
+      return other == null || RouteTimeouts.NONE.equals(other);
+    }
+
+    @Override
+    public int hashCode() {
+      return 0;
+    }
+  }
+
+  public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight) {
+    this(name, backends, totalWeight, RouteTimeouts.NONE);
+  }
 
   public BackendGroup {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(timeouts, "timeouts");
     backends = List.copyOf(backends);
     int sum = 0;
     for (WeightedBackend backend : backends) {
@@ -28,5 +51,10 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
   public static BackendGroup of(String name, List<WeightedBackend> backends) {
     return new BackendGroup(name, backends,
         backends.stream().mapToInt(WeightedBackend::weight).sum());
+  }
+
+  /** Returns this group with {@code timeouts}. */
+  public BackendGroup withTimeouts(RouteTimeouts timeouts) {
+    return new BackendGroup(name, backends, totalWeight, timeouts);
   }
 }

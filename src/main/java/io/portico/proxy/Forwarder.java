@@ -3,6 +3,7 @@ package io.portico.proxy;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
+import io.portico.ir.RouteTimeouts;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -65,8 +66,12 @@ final class Forwarder {
    * @param backendFilters the filters of the picked backendRef
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c, Route route, Filters backendFilters) {
+      RoundRobin endpoints, boolean h2c, RouteTimeouts timeouts, Route route,
+      Filters backendFilters) {
     boolean hasBody = hasBody(request);
+    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
+    long upstreamTimeout = timeouts.backendRequestMillis() > 0
+        ? timeouts.backendRequestMillis() : options.upstreamIdleTimeoutMillis();
     Filters ruleFilters = route.filters();
     String uri;
     HostAndPort upstreamAuthority;
@@ -78,7 +83,7 @@ final class Forwarder {
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
     attempt(h2c ? h2cClient : client, request, uri, authority, upstreamAuthority, ruleFilters,
-        backendFilters, endpoint, endpoints, hasBody, true);
+        backendFilters, endpoint, endpoints, hasBody, upstreamTimeout, true);
   }
 
   /**
@@ -92,20 +97,20 @@ final class Forwarder {
   private void attempt(HttpClient client, HttpServerRequest request, String uri,
       HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
       Filters backendFilters, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
-      boolean mayRetry) {
+      long upstreamTimeout, boolean mayRetry) {
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
         .setURI(uri)
         .setConnectTimeout(options.connectTimeoutMillis())
-        .setIdleTimeout(options.upstreamIdleTimeoutMillis());
+        .setIdleTimeout(upstreamTimeout);
     client.request(requestOptions).onComplete(ar -> {
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
         if (other != null) {
           attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
-              backendFilters, other, endpoints, hasBody, false);
+              backendFilters, other, endpoints, hasBody, upstreamTimeout, false);
         } else {
           fail(request, failure, endpoint, ar.cause());
         }
@@ -137,7 +142,7 @@ final class Forwarder {
             && isIdempotent(request.method()) && !request.response().headWritten();
         if (safeRetry) {
           attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
-              backendFilters, endpoint, endpoints, false, false);
+              backendFilters, endpoint, endpoints, false, upstreamTimeout, false);
         } else {
           fail(request, failure, endpoint, res.cause());
         }
@@ -181,7 +186,8 @@ final class Forwarder {
   private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint,
       Filters ruleFilters, Filters backendFilters) {
     HttpServerResponse response = request.response();
-    if (response.closed()) {
+    if (response.closed() || response.ended()) {
+      // The client left, or the rule's request timeout already answered 504.
       upstream.request().reset();
       return;
     }

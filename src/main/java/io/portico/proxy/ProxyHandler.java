@@ -6,11 +6,13 @@ import io.portico.ir.EndpointsIndex;
 import io.portico.ir.Filters;
 import io.portico.ir.HttpPort;
 import io.portico.ir.Route;
+import io.portico.ir.RouteTimeouts;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.tls.SniKeyManager;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -25,6 +27,7 @@ import io.vertx.core.net.HostAndPort;
  */
 final class ProxyHandler {
 
+  private final Vertx vertx;
   private final Forwarder forwarder;
   private final UpgradeForwarder upgradeForwarder;
   private final ProxyMetrics metrics;
@@ -32,7 +35,9 @@ final class ProxyHandler {
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
-  ProxyHandler(Forwarder forwarder, UpgradeForwarder upgradeForwarder, ProxyMetrics metrics) {
+  ProxyHandler(Vertx vertx, Forwarder forwarder, UpgradeForwarder upgradeForwarder,
+      ProxyMetrics metrics) {
+    this.vertx = vertx;
     this.forwarder = forwarder;
     this.upgradeForwarder = upgradeForwarder;
     this.metrics = metrics;
@@ -113,8 +118,28 @@ final class ProxyHandler {
       upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
       return;
     }
+    limitRequestTime(request, group.timeouts());
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
-        route, backendFilters);
+        group.timeouts(), route, backendFilters);
+  }
+
+  /**
+   * Gateway API {@code timeouts.request}: past it the client gets 504 if nothing was sent yet,
+   * a reset otherwise; a late upstream answer is then dropped (see Forwarder.relay).
+   */
+  private void limitRequestTime(HttpServerRequest request, RouteTimeouts timeouts) {
+    if (timeouts.requestMillis() <= 0) {
+      return;
+    }
+    HttpServerResponse response = request.response();
+    long timer = vertx.setTimer(timeouts.requestMillis(), id -> {
+      if (!response.ended() && !response.closed()) {
+        respondFailure(metrics, request, UpstreamFailure.REQUEST_TIMEOUT,
+            "request timeout " + timeouts.requestMillis() + " ms");
+      }
+    });
+    response.endHandler(v -> vertx.cancelTimer(timer));
+    response.closeHandler(v -> vertx.cancelTimer(timer));
   }
 
   /**
@@ -138,6 +163,9 @@ final class ProxyHandler {
       UpstreamFailure failure, String detail) {
     metrics.failed(failure);
     HttpServerResponse response = request.response();
+    if (response.ended()) {
+      return;
+    }
     if (response.headWritten() || response.closed()) {
       if (!response.closed()) {
         response.reset();

@@ -27,6 +27,8 @@ public enum UpstreamFailure {
   UNKNOWN_HOST(502, "unknown_host"),
   /** The endpoint did not answer within the upstream timeout. */
   RESPONSE_TIMEOUT(504, "response_timeout"),
+  /** The rule's request timeout (Gateway API timeouts.request) passed before the response. */
+  REQUEST_TIMEOUT(504, "request_timeout"),
   /** The upstream connection closed or reset before the response was complete. */
   RESET(502, "upstream_reset"),
   /** The client went away before the response was complete; nothing can be answered. */

@@ -7,14 +7,18 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPQueryParamMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
 import io.portico.ir.QueryParamMatch;
 import io.portico.ir.RouteMatch;
+import io.portico.ir.RouteTimeouts;
+import io.portico.resource.GoDuration;
 import io.portico.ir.WeightedBackend;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -57,6 +61,7 @@ final class RuleCompiler {
       try {
         List<RouteMatch> matches = matches(i, spec);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec);
+        RouteTimeouts timeouts = timeouts(i, spec);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
@@ -74,13 +79,48 @@ final class RuleCompiler {
             unresolved.add(resolution.failureMessage());
           }
         }
-        rules.add(new CompiledRoute.Rule(i, matches, BackendGroup.of(base + i, backends), filters));
+        rules.add(new CompiledRoute.Rule(i, matches,
+            BackendGroup.of(base + i, backends).withTimeouts(timeouts), filters));
       } catch (InvalidRule e) {
         invalid.add(e.getMessage());
       }
     }
     return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
         List.copyOf(unresolved));
+  }
+
+  /**
+   * Reads {@code timeouts}; "0s" disables a limit. A backendRequest longer than the request
+   * limit can never take effect, which the Gateway API calls invalid.
+   */
+  private static RouteTimeouts timeouts(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {
+    HTTPRouteTimeouts timeouts = spec.getTimeouts();
+    if (timeouts == null) {
+      return RouteTimeouts.NONE;
+    }
+    long request = durationMillis(ruleIndex, "request", timeouts.getRequest());
+    long backendRequest = durationMillis(ruleIndex, "backendRequest", timeouts.getBackendRequest());
+    if (request > 0 && backendRequest > request) {
+      throw new InvalidRule("rule " + ruleIndex + ": timeouts.backendRequest "
+          + timeouts.getBackendRequest() + " is longer than timeouts.request " + timeouts.getRequest());
+    }
+    return new RouteTimeouts(request, backendRequest);
+  }
+
+  private static long durationMillis(int ruleIndex, String field, String value) throws InvalidRule {
+    if (value == null || value.isEmpty()) {
+      return 0;
+    }
+    try {
+      Duration duration = GoDuration.parse(value);
+      if (duration.isNegative()) {
+        throw new IllegalArgumentException("negative");
+      }
+      return duration.toMillis();
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRule("rule " + ruleIndex + ": timeouts." + field + " '" + value
+          + "' is not a duration such as 500ms, 10s or 1m");
+    }
   }
 
   private static List<RouteMatch> matches(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {

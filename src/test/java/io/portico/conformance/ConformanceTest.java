@@ -25,7 +25,9 @@ class ConformanceTest {
 
   /** The features Portico claims; a case runs only if it needs none other. */
   static final Set<String> SUPPORTED_FEATURES = Set.of("Gateway", "HTTPRoute", "ReferenceGrant",
-      "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching");
+      "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
+      "GatewayPort8080", "GatewayHTTPListenerIsolation",
+      "HTTPRouteHTTPSListenerDetectMisdirectedRequests");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

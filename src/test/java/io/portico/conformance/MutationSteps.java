@@ -1,6 +1,6 @@
 package io.portico.conformance;
 
-import io.portico.echo.GoDuration;
+import io.portico.resource.GoDuration;
 import io.portico.resource.ObjectKey;
 
 import java.util.ArrayList;

@@ -465,4 +465,29 @@ class ProxyEndToEndTest {
       vertx.close();
     }
   }
+
+  @Test
+  void ruleTimeoutsAnswer504() {
+    fleet.service("default", "slow", 1);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: PathPrefix, value: /request}}]
+          timeouts: {request: 300ms}
+          backendRefs: [{name: slow, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /backend}}]
+          timeouts: {request: 5s, backendRequest: 300ms}
+          backendRefs: [{name: slow, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /unlimited}}]
+          timeouts: {request: 0s}
+          backendRefs: [{name: slow, port: 80}]
+        """));
+
+    Response request = probe.get(port, "app.example.com", "/request?delay=3s");
+    assertThat(request.status()).isEqualTo(504);
+    assertThat(request.headers().get("x-portico-failure")).isEqualTo("request_timeout");
+    assertThat(probe.get(port, "app.example.com", "/request?delay=10ms").status()).isEqualTo(200);
+    Response backend = probe.get(port, "app.example.com", "/backend?delay=3s");
+    assertThat(backend.status()).isEqualTo(504);
+    assertThat(backend.headers().get("x-portico-failure")).isEqualTo("response_timeout");
+    assertThat(probe.get(port, "app.example.com", "/unlimited?delay=500ms").status()).isEqualTo(200);
+  }
 }

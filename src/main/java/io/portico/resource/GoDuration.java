@@ -1,4 +1,4 @@
-package io.portico.echo;
+package io.portico.resource;
 
 import java.time.Duration;
 import java.util.Objects;

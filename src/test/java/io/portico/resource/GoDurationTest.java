@@ -1,4 +1,4 @@
-package io.portico.echo;
+package io.portico.resource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
