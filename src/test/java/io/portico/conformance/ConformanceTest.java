@@ -27,7 +27,11 @@ class ConformanceTest {
   static final Set<String> SUPPORTED_FEATURES = Set.of("Gateway", "HTTPRoute", "ReferenceGrant",
       "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
       "GatewayPort8080", "GatewayHTTPListenerIsolation",
-      "HTTPRouteHTTPSListenerDetectMisdirectedRequests");
+      "HTTPRouteHTTPSListenerDetectMisdirectedRequests",
+      "HTTPRouteResponseHeaderModification", "HTTPRouteBackendRequestHeaderModification",
+      "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect",
+      "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
+      "HTTPRouteBackendURLRewrite");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 
