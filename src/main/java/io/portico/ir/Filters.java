@@ -3,6 +3,8 @@ package io.portico.ir;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import java.util.List;
+
 /**
  * The Gateway API filters of one route rule, or of one backendRef, compiled once. Every field
  * is null when the filter is absent; {@link #NONE} stands for no filter at all, so the proxy
@@ -14,13 +16,20 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *     forwarded
  * @param urlRewrite {@code URLRewrite}: the host and/or path sent upstream change; never set
  *     together with {@code redirect}
+ * @param mirrors {@code RequestMirror}: backends that get a copy of each request; null when
+ *     there is none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Filters(HeaderModifier requestHeaders, HeaderModifier responseHeaders,
-    Redirect redirect, UrlRewrite urlRewrite) {
+    Redirect redirect, UrlRewrite urlRewrite, List<Mirror> mirrors) {
 
   /** No filter. */
-  public static final Filters NONE = new Filters(null, null, null, null);
+  public static final Filters NONE = new Filters(null, null, null, null, null);
+
+  public Filters(HeaderModifier requestHeaders, HeaderModifier responseHeaders,
+      Redirect redirect, UrlRewrite urlRewrite) {
+    this(requestHeaders, responseHeaders, redirect, urlRewrite, null);
+  }
 
   public Filters {
     if (redirect != null && urlRewrite != null) {
@@ -28,12 +37,13 @@ public record Filters(HeaderModifier requestHeaders, HeaderModifier responseHead
     }
     requestHeaders = requestHeaders == null || requestHeaders.isEmpty() ? null : requestHeaders;
     responseHeaders = responseHeaders == null || responseHeaders.isEmpty() ? null : responseHeaders;
+    mirrors = mirrors == null || mirrors.isEmpty() ? null : List.copyOf(mirrors);
   }
 
   /** Returns the filters, or {@link #NONE} when there are none. */
   public static Filters of(HeaderModifier requestHeaders, HeaderModifier responseHeaders,
-      Redirect redirect, UrlRewrite urlRewrite) {
-    Filters filters = new Filters(requestHeaders, responseHeaders, redirect, urlRewrite);
+      Redirect redirect, UrlRewrite urlRewrite, List<Mirror> mirrors) {
+    Filters filters = new Filters(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors);
     return filters.isEmpty() ? NONE : filters;
   }
 
@@ -41,7 +51,7 @@ public record Filters(HeaderModifier requestHeaders, HeaderModifier responseHead
   @JsonIgnore
   public boolean isEmpty() {
     return requestHeaders == null && responseHeaders == null && redirect == null
-        && urlRewrite == null;
+        && urlRewrite == null && mirrors == null;
   }
 
   /**

@@ -246,7 +246,7 @@ final class Forwarder {
   }
 
   /** HTTP/1.x messages have a body when they say so; HTTP/2 ones unless the stream has ended. */
-  private static boolean hasBody(HttpServerRequest request) {
+  static boolean hasBody(HttpServerRequest request) {
     if (request.version() == HttpVersion.HTTP_2) {
       return !request.isEnded();
     }

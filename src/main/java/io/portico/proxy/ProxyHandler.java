@@ -31,15 +31,17 @@ final class ProxyHandler {
   private final Vertx vertx;
   private final Forwarder forwarder;
   private final UpgradeForwarder upgradeForwarder;
+  private final RequestMirrors mirrors;
   private final ProxyMetrics metrics;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
   ProxyHandler(Vertx vertx, Forwarder forwarder, UpgradeForwarder upgradeForwarder,
-      ProxyMetrics metrics) {
+      RequestMirrors mirrors, ProxyMetrics metrics) {
     this.vertx = vertx;
     this.forwarder = forwarder;
+    this.mirrors = mirrors;
     this.upgradeForwarder = upgradeForwarder;
     this.metrics = metrics;
   }
@@ -124,6 +126,7 @@ final class ProxyHandler {
       upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
       return;
     }
+    mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints);
     limitRequestTime(request, group.timeouts());
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
         group.timeouts(), route, backendFilters);

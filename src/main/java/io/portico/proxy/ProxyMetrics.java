@@ -17,6 +17,7 @@ final class ProxyMetrics {
 
   private final Counter forwarded;
   private final Counter redirected;
+  private final Counter mirrored;
   private final Counter[] failures;
   private final Counter[] responseClasses;
 
@@ -24,6 +25,7 @@ final class ProxyMetrics {
     if (registry == null) {
       forwarded = null;
       redirected = null;
+      mirrored = null;
       failures = null;
       responseClasses = null;
       return;
@@ -32,6 +34,8 @@ final class ProxyMetrics {
         .description("Requests by what the proxy did with them").register(registry);
     redirected = Counter.builder("portico.requests").tag("outcome", "redirected")
         .register(registry);
+    mirrored = Counter.builder("portico.mirrored.requests")
+        .description("Copies sent by RequestMirror filters").register(registry);
     UpstreamFailure[] values = UpstreamFailure.values();
     failures = new Counter[values.length];
     for (UpstreamFailure failure : values) {
@@ -59,6 +63,12 @@ final class ProxyMetrics {
     int statusClass = upstreamStatus / 100 - 1;
     if (statusClass >= 0 && statusClass < 5) {
       responseClasses[statusClass].increment();
+    }
+  }
+
+  void mirrored() {
+    if (mirrored != null) {
+      mirrored.increment();
     }
   }
 

@@ -82,7 +82,7 @@ public final class ProxyVerticle extends VerticleBase {
     handler = new ProxyHandler(vertx, new Forwarder(client, h2cClient, options, metrics),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
-        metrics);
+        new RequestMirrors(client, h2cClient, options, metrics), metrics);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
         message -> applyTable(message.body()));
     vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPURLRewriteFilter;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderModifier;
+import io.portico.ir.Mirror;
 import io.portico.ir.PathModifier;
 import io.portico.ir.Redirect;
 import io.portico.ir.UrlRewrite;
@@ -51,8 +52,8 @@ final class FilterCompiler {
    * @param rule the rule the filters belong to (its matches decide whether ReplacePrefixMatch
    *     may be used)
    */
-  static Filters compile(String where, List<HTTPRouteFilter> specs, HTTPRouteRule rule)
-      throws InvalidRule {
+  static Filters compile(String where, List<HTTPRouteFilter> specs, HTTPRouteRule rule,
+      MirrorResolver mirrorResolver) throws InvalidRule {
     if (specs == null || specs.isEmpty()) {
       return Filters.NONE;
     }
@@ -60,6 +61,7 @@ final class FilterCompiler {
     HeaderModifier responseHeaders = null;
     Redirect redirect = null;
     UrlRewrite urlRewrite = null;
+    List<Mirror> mirrors = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < specs.size(); i++) {
       HTTPRouteFilter spec = specs.get(i);
@@ -68,7 +70,8 @@ final class FilterCompiler {
       if (type == null) {
         throw new InvalidRule(where + " filters[" + i + "]: type is required");
       }
-      if (!seen.add(type)) {
+      // Several mirrors are allowed (GEP-3171); other filter types once per list.
+      if (!type.equals("RequestMirror") && !seen.add(type)) {
         throw new InvalidRule(at + ": a filter type may be used once per list");
       }
       switch (type) {
@@ -87,6 +90,8 @@ final class FilterCompiler {
           urlRewrite = urlRewrite(at, spec.getUrlRewrite(), rule);
           break;
         case "RequestMirror":
+          mirrors.add(mirrorResolver.resolve(at, mirrors.size(), spec.getRequestMirror()));
+          break;
         case "CORS":
         case "ExternalAuth":
         case "ExtensionRef":
@@ -95,14 +100,14 @@ final class FilterCompiler {
         default:
           throw new InvalidRule(where + " filters[" + i + "]: filter type " + type
               + " is not supported (supported: RequestHeaderModifier, ResponseHeaderModifier, "
-              + "RequestRedirect, URLRewrite)");
+              + "RequestRedirect, URLRewrite, RequestMirror)");
       }
     }
     if (redirect != null && urlRewrite != null) {
       throw new InvalidRule(where + ": filters RequestRedirect and URLRewrite cannot be combined "
           + "(a redirected request is never forwarded, so there is nothing to rewrite)");
     }
-    return Filters.of(requestHeaders, responseHeaders, redirect, urlRewrite);
+    return Filters.of(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors);
   }
 
   private static HeaderModifier headers(String at, HTTPHeaderFilter spec, String field,

@@ -60,13 +60,14 @@ final class RuleCompiler {
       HTTPRouteRule spec = specs.get(i);
       try {
         List<RouteMatch> matches = matches(i, spec);
-        Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec);
+        MirrorResolver mirrors = new MirrorResolver(index, route, i);
+        Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
           backendFilters.add(FilterCompiler.compile("rule " + i + " backendRefs[" + r + "]",
-              refs.get(r).getFilters(), spec));
+              refs.get(r).getFilters(), spec, mirrors));
         }
         // Only now that the whole rule is known to be valid may its references count in status.
         List<WeightedBackend> backends = new ArrayList<>();
@@ -78,6 +79,10 @@ final class RuleCompiler {
             unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
             unresolved.add(resolution.failureMessage());
           }
+        }
+        for (BackendRefResolver.Resolution failure : mirrors.failures()) {
+          unresolvedReason = unresolvedReason == null ? failure.failureReason() : unresolvedReason;
+          unresolved.add(failure.failureMessage());
         }
         rules.add(new CompiledRoute.Rule(i, matches,
             BackendGroup.of(base + i, backends).withTimeouts(timeouts), filters));

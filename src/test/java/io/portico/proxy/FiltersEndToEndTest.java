@@ -674,8 +674,8 @@ class FiltersEndToEndTest {
     serve("""
         - matches: [{path: {type: PathPrefix, value: /mirror}}]
           filters:
-          - type: RequestMirror
-            requestMirror: {backendRef: {name: infra-backend-v1, port: 80}}
+          - type: ExtensionRef
+            extensionRef: {group: example.com, kind: Thing, name: t}
           backendRefs: [{name: infra-backend-v1, port: 80}]
         - matches: [{path: {type: PathPrefix, value: /ok}}]
           filters:
@@ -686,5 +686,37 @@ class FiltersEndToEndTest {
 
     assertThat(get("/mirror").status()).isEqualTo(404);
     assertThat(echoed(get("/ok"), "X-Ok")).isEqualTo("yes");
+  }
+
+  @Test
+  void requestMirrorSendsACopyAndTheClientGetsTheRealAnswer() {
+    fleet.service("default", "real", 1).service("default", "shadow", 1).service("default", "half", 1);
+    serve("""
+        - filters:
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: shadow, port: 80}}
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: half, port: 80}, percent: 50}
+          - type: RequestMirror
+            requestMirror: {backendRef: {name: missing, port: 80}}
+          backendRefs: [{name: real, port: 80}]
+        """);
+
+    for (int i = 0; i < 200; i++) {
+      assertThat(get("/mirrored/" + i).pod()).isEqualTo("real-pod-0");
+    }
+
+    var shadow = fleet.servers().get(1);
+    TestGateway.awaitCondition("200 copies at the shadow", () -> shadow.requestCount() == 200);
+    assertThat(shadow.receivedUris()).contains("/mirrored/0", "/mirrored/199");
+    long half = fleet.servers().get(2).requestCount();
+    assertThat(half).isBetween(60L, 140L);
+    var parents = gateway.portico().state().status().httpRoutes().values().iterator().next()
+        .getParents();
+    assertThat(parents.get(0).getConditions()).anySatisfy(c -> {
+      assertThat(c.getType()).isEqualTo("ResolvedRefs");
+      assertThat(c.getStatus()).isEqualTo("False");
+      assertThat(c.getMessage()).contains("requestMirror[2].backendRef").contains("missing");
+    });
   }
 }

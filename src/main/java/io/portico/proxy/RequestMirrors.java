@@ -1,0 +1,86 @@
+package io.portico.proxy;
+
+import io.portico.ir.Endpoint;
+import io.portico.ir.EndpointsIndex;
+import io.portico.ir.Filters;
+import io.portico.ir.Mirror;
+import io.portico.ir.Route;
+import io.portico.proxy.lb.LoadBalancerState;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Sends copies of a request to the backends of its RequestMirror filters (rule, then picked
+ * backendRef) and ignores their answers: a mirror never delays or fails the real request.
+ *
+ * <p>Only requests without a body are mirrored: copying a streamed body would mean buffering
+ * it or holding the real upload to the mirror's pace.
+ */
+final class RequestMirrors {
+
+  private final HttpClient client;
+  private final HttpClient h2cClient;
+  private final ProxyOptions options;
+  private final ProxyMetrics metrics;
+
+  RequestMirrors(HttpClient client, HttpClient h2cClient, ProxyOptions options,
+      ProxyMetrics metrics) {
+    this.client = client;
+    this.h2cClient = h2cClient;
+    this.options = options;
+    this.metrics = metrics;
+  }
+
+  /** Mirrors {@code request} as it is sent upstream ({@code uri}, {@code authority}). */
+  void send(HttpServerRequest request, Route route, Filters backendFilters, String path,
+      HostAndPort authority, LoadBalancerState loadBalancer, EndpointsIndex endpoints) {
+    List<Mirror> ruleMirrors = route.filters().mirrors();
+    List<Mirror> backendMirrors = backendFilters.mirrors();
+    if (ruleMirrors == null && backendMirrors == null || Forwarder.hasBody(request)) {
+      return;
+    }
+    String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
+    HostAndPort upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
+    if (ruleMirrors != null) {
+      ruleMirrors.forEach(m -> mirror(request, m, uri, upstreamAuthority, route, backendFilters,
+          loadBalancer, endpoints));
+    }
+    if (backendMirrors != null) {
+      backendMirrors.forEach(m -> mirror(request, m, uri, upstreamAuthority, route, backendFilters,
+          loadBalancer, endpoints));
+    }
+  }
+
+  private void mirror(HttpServerRequest request, Mirror mirror, String uri, HostAndPort authority,
+      Route route, Filters backendFilters, LoadBalancerState loadBalancer,
+      EndpointsIndex endpoints) {
+    if (mirror.key() == null
+        || mirror.percent() < 100 && ThreadLocalRandom.current().nextDouble(100) >= mirror.percent()) {
+      return;
+    }
+    Endpoint endpoint = loadBalancer.endpoints(mirror.key()).next();
+    if (endpoint == null) {
+      return;
+    }
+    RequestOptions requestOptions = new RequestOptions()
+        .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
+        .setMethod(request.method())
+        .setURI(uri)
+        .setConnectTimeout(options.connectTimeoutMillis())
+        .setIdleTimeout(options.upstreamIdleTimeoutMillis());
+    HttpClient chosen = endpoints.h2c(mirror.key()) ? h2cClient : client;
+    chosen.request(requestOptions).onSuccess(copy -> {
+      HopByHopHeaders.copy(request.headers(), copy.headers(), "host");
+      RequestFilters.modifyRequestHeaders(copy.headers(), route.filters(), backendFilters);
+      copy.authority(authority);
+      Forwarder.addForwardedHeaders(request, copy.headers(), authority);
+      copy.send().onSuccess(response -> response.end()).onComplete(ar -> metrics.mirrored());
+    });
+  }
+}
