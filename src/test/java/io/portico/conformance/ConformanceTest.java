@@ -27,7 +27,8 @@ class ConformanceTest {
   static final Set<String> SUPPORTED_FEATURES = Set.of("Gateway", "HTTPRoute", "ReferenceGrant",
       "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
       "GatewayPort8080", "GatewayHTTPListenerIsolation",
-      "HTTPRouteHTTPSListenerDetectMisdirectedRequests");
+      "HTTPRouteHTTPSListenerDetectMisdirectedRequests",
+      "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

@@ -144,6 +144,11 @@ final class Infrastructure implements AutoCloseable {
     return notes;
   }
 
+  /** The Vert.x the echo servers run on, also used by the runner's own clients. */
+  Vertx vertx() {
+    return vertx;
+  }
+
   int serverCount() {
     return servers.size();
   }
