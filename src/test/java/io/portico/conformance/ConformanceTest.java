@@ -28,7 +28,8 @@ class ConformanceTest {
       "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
       "GatewayPort8080", "GatewayHTTPListenerIsolation",
       "HTTPRouteHTTPSListenerDetectMisdirectedRequests",
-      "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C");
+      "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
+      "HTTPRouteBackendProtocolWebSocket");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 
