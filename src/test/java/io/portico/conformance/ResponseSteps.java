@@ -180,9 +180,10 @@ final class ResponseSteps {
         clientTls != null && clientTls.certificateRequested().get());
   }
 
-  private static String mismatch(Map<String, Object> step, Map<String, Object> request,
+  private String mismatch(Map<String, Object> step, Map<String, Object> request,
       String path, String method, RawHttp.Response response,
       java.util.function.UnaryOperator<String> placeholders) {
+    java.util.function.UnaryOperator<String> clientCertPem = this::resolvePem;
     Map<String, Object> expected = Yaml.map(step.get("response"));
     List<Integer> codes = new ArrayList<>();
     for (Object code : Yaml.list(expected.get("statusCodes"))) {
@@ -226,7 +227,7 @@ final class ResponseSteps {
       }
     }
     String echoMismatch = echoMismatch(expectedRequest, step.containsKey("expectedRequest"),
-        path, method, echo, placeholders);
+        path, method, echo, placeholders, clientCertPem);
     if (echoMismatch != null) {
       return echoMismatch;
     }
@@ -245,7 +246,8 @@ final class ResponseSteps {
   /** Compares what the echo backend saw; the request itself is the default expectation. */
   private static String echoMismatch(Map<String, Object> expected, boolean explicit,
       String requestPath, String requestMethod, JsonObject echo,
-      java.util.function.UnaryOperator<String> placeholders) {
+      java.util.function.UnaryOperator<String> placeholders,
+      java.util.function.UnaryOperator<String> clientCertPem) {
     String host = Yaml.string(expected.get("host"));
     if (host != null && !host.equals(echo.getString("host"))) {
       return "backend saw host '" + echo.getString("host") + "', expected '" + host + "'";
@@ -278,10 +280,62 @@ final class ResponseSteps {
       return "backend saw httpPort " + echo.getString("httpPort") + ", expected "
           + expected.get("httpPort");
     }
-    if (expected.get("sni") != null || expected.get("clientCert") != null) {
-      return "expectedRequest sni/clientCert need TLS backends, which the runner does not have";
+    JsonObject tls = echo.getJsonObject("tls");
+    if (expected.get("sni") != null) {
+      String serverName = tls == null ? null : tls.getString("serverName");
+      if (!Yaml.string(expected.get("sni")).equals(serverName)) {
+        return "backend saw TLS server name " + (tls == null ? "(no TLS)" : "'" + serverName
+            + "'") + ", expected '" + expected.get("sni") + "'";
+      }
+    }
+    if (expected.get("clientCert") != null) {
+      String want = clientCertPem.apply(Yaml.string(expected.get("clientCert")));
+      boolean seen = false;
+      if (tls != null) {
+        for (Object peer : tls.getJsonArray("peerCertificates", new JsonArray())) {
+          seen |= samePem(want, String.valueOf(peer));
+        }
+      }
+      if (!seen) {
+        return "backend's TLS peer certificates do not include the expected client certificate"
+            + (tls == null ? " (no TLS)" : " (" + tls.getJsonArray("peerCertificates",
+                new JsonArray()).size() + " seen)");
+      }
     }
     return null;
+  }
+
+  private static final java.util.regex.Pattern PEM_OF_SECRET =
+      java.util.regex.Pattern.compile("\\$\\{PEM of Secret (\\S+) tls\\.crt\\}");
+
+  /** Resolves {@code ${PEM of Secret ns/name tls.crt}} to that served certificate. */
+  private String resolvePem(String value) {
+    java.util.regex.Matcher matcher = PEM_OF_SECRET.matcher(value.trim());
+    if (!matcher.matches()) {
+      return value;
+    }
+    String[] ref = CaseContext.ref(matcher.group(1));
+    Map<String, Object> secret = context.store().find("Secret", ref[0], ref[1]);
+    if (secret == null) {
+      throw new StepFailure("expectedRequest.clientCert: no Secret " + matcher.group(1));
+    }
+    return new String(java.util.Base64.getDecoder().decode(
+        Yaml.string(Yaml.map(secret.get("data")).get("tls.crt"))),
+        java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  /** Whether two PEM texts hold the same first certificate (formatting aside). */
+  private static boolean samePem(String a, String b) {
+    try {
+      java.security.cert.CertificateFactory factory =
+          java.security.cert.CertificateFactory.getInstance("X.509");
+      return factory.generateCertificate(new java.io.ByteArrayInputStream(a.getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII))).equals(factory.generateCertificate(
+              new java.io.ByteArrayInputStream(b.getBytes(
+                  java.nio.charset.StandardCharsets.US_ASCII))));
+    } catch (java.security.cert.CertificateException e) {
+      return a.trim().equals(b.trim());
+    }
   }
 
   private static String echoedHeader(JsonObject headers, String name) {
