@@ -16,10 +16,14 @@ import java.util.Objects;
  * @param key the backend port to send to; null when the reference is invalid
  * @param failureStatus HTTP status answered when {@code key} is null, otherwise 0
  * @param failureReason why the reference is unavailable, for logs and the admin API; empty when valid
+ * @param filters the backendRef's own filters, applied only to requests sent to this backend
+ *     (after the rule's); {@link Filters#NONE} when it has none
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record WeightedBackend(String name, int weight, BackendKey key,
-    @JsonInclude(JsonInclude.Include.NON_DEFAULT) int failureStatus, String failureReason) {
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) int failureStatus, String failureReason,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = Filters.OmitWhenEmpty.class)
+    Filters filters) {
 
   public WeightedBackend {
     Objects.requireNonNull(name, "name");
@@ -31,16 +35,23 @@ public record WeightedBackend(String name, int weight, BackendKey key,
           "failureStatus: " + failureStatus + " (expected: an HTTP error status for an unavailable backend)");
     }
     failureReason = failureReason == null ? "" : failureReason;
+    filters = filters == null ? Filters.NONE : filters;
   }
 
   /** Returns a backend that forwards to {@code key}. */
   public static WeightedBackend of(String name, int weight, BackendKey key) {
-    return new WeightedBackend(name, weight, Objects.requireNonNull(key, "key"), 0, "");
+    return new WeightedBackend(name, weight, Objects.requireNonNull(key, "key"), 0, "",
+        Filters.NONE);
   }
 
   /** Returns a backend that answers {@code status} for its share of traffic. */
   public static WeightedBackend unavailable(String name, int weight, int status, String reason) {
-    return new WeightedBackend(name, weight, null, status, reason);
+    return new WeightedBackend(name, weight, null, status, reason, Filters.NONE);
+  }
+
+  /** Returns this backend with its backendRef's filters. */
+  public WeightedBackend withFilters(Filters filters) {
+    return new WeightedBackend(name, weight, key, failureStatus, failureReason, filters);
   }
 
   public boolean available() {

@@ -1,6 +1,8 @@
 package io.portico.proxy;
 
 import io.portico.ir.Endpoint;
+import io.portico.ir.Filters;
+import io.portico.ir.Route;
 import io.portico.ir.RouteTimeouts;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
@@ -23,10 +25,14 @@ import org.slf4j.LoggerFactory;
  * Streams one request to an endpoint and its response back, both ways with back-pressure.
  *
  * <p>The Host header is preserved, hop-by-hop headers are dropped in both directions, and
- * X-Forwarded-For / -Host are appended and X-Forwarded-Proto set. A request that never reached
- * its endpoint (connection refused or timed out) is tried once more on another endpoint; a
- * body-less idempotent request whose pooled connection was found closed is retried once, since
- * the endpoint cannot have acted on it.
+ * X-Forwarded-For / -Host are appended and X-Forwarded-Proto set. The route's filters (see
+ * {@link RequestFilters}) may rewrite the URI and Host sent upstream (X-Forwarded-Host keeps the
+ * client's) and change request headers after the hop-by-hop ones are dropped and before the
+ * X-Forwarded ones are added, and response headers before they are relayed.
+ *
+ * <p>A request that never reached its endpoint (connection refused or timed out) is tried once
+ * more on another endpoint; a body-less idempotent request whose pooled connection was found
+ * closed is retried once, since the endpoint cannot have acted on it.
  */
 final class Forwarder {
 
@@ -54,24 +60,48 @@ final class Forwarder {
   /**
    * Forwards {@code request} (paused by the caller) to {@code endpoint}; {@code endpoints}
    * supplies another endpoint for a retry.
+   *
+   * @param path the normalized request path
+   * @param route the selected route, whose rule filters apply
+   * @param backendFilters the filters of the picked backendRef
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c, RouteTimeouts timeouts) {
+      RoundRobin endpoints, boolean h2c, RouteTimeouts timeouts, Route route,
+      Filters backendFilters) {
     boolean hasBody = hasBody(request);
     // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
     long upstreamTimeout = timeouts.backendRequestMillis() > 0
         ? timeouts.backendRequestMillis() : options.upstreamIdleTimeoutMillis();
-    attempt(h2c ? h2cClient : client, request, path, authority, endpoint, endpoints, hasBody,
-        upstreamTimeout, true);
+    Filters ruleFilters = route.filters();
+    String uri;
+    HostAndPort upstreamAuthority;
+    if (ruleFilters.urlRewrite() == null && backendFilters.urlRewrite() == null) {
+      uri = uri(request, path);
+      upstreamAuthority = authority;
+    } else {
+      uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
+      upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
+    }
+    attempt(h2c ? h2cClient : client, request, uri, authority, upstreamAuthority, ruleFilters,
+        backendFilters, endpoint, endpoints, hasBody, upstreamTimeout, true);
   }
 
-  private void attempt(HttpClient client, HttpServerRequest request, String path,
-      HostAndPort authority, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
+  /**
+   * Sends one attempt. Everything is passed as parameters rather than in a per-request object,
+   * so that forwarding allocates nothing beyond what Vert.x needs.
+   *
+   * @param uri the URI sent upstream (rewritten, if a filter says so)
+   * @param authority the client's authority, for X-Forwarded-Host
+   * @param upstreamAuthority the authority sent upstream (rewritten, if a filter says so)
+   */
+  private void attempt(HttpClient client, HttpServerRequest request, String uri,
+      HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
+      Filters backendFilters, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
       long upstreamTimeout, boolean mayRetry) {
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
-        .setURI(uri(request, path))
+        .setURI(uri)
         .setConnectTimeout(options.connectTimeoutMillis())
         .setIdleTimeout(upstreamTimeout);
     client.request(requestOptions).onComplete(ar -> {
@@ -79,15 +109,15 @@ final class Forwarder {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
         if (other != null) {
-          attempt(client, request, path, authority, other, endpoints, hasBody, upstreamTimeout,
-              false);
+          attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
+              backendFilters, other, endpoints, hasBody, upstreamTimeout, false);
         } else {
           fail(request, failure, endpoint, ar.cause());
         }
         return;
       }
       HttpClientRequest upstream = ar.result();
-      prepareHeaders(request, upstream, authority);
+      prepareHeaders(request, upstream, authority, upstreamAuthority, ruleFilters, backendFilters);
       Future<HttpClientResponse> response;
       if (hasBody) {
         String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
@@ -104,15 +134,15 @@ final class Forwarder {
       request.response().closeHandler(v -> upstream.reset());
       response.onComplete(res -> {
         if (res.succeeded()) {
-          relay(request, res.result(), endpoint);
+          relay(request, res.result(), endpoint, ruleFilters, backendFilters);
           return;
         }
         UpstreamFailure failure = UpstreamFailure.of(res.cause());
         boolean safeRetry = mayRetry && !hasBody && failure == UpstreamFailure.RESET
             && isIdempotent(request.method()) && !request.response().headWritten();
         if (safeRetry) {
-          attempt(client, request, path, authority, endpoint, endpoints, false, upstreamTimeout,
-              false);
+          attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
+              backendFilters, endpoint, endpoints, false, upstreamTimeout, false);
         } else {
           fail(request, failure, endpoint, res.cause());
         }
@@ -121,7 +151,8 @@ final class Forwarder {
   }
 
   private static void prepareHeaders(HttpServerRequest request, HttpClientRequest upstream,
-      HostAndPort authority) {
+      HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
+      Filters backendFilters) {
     MultiMap headers = upstream.headers();
     HopByHopHeaders.copy(request.headers(), headers, "host");
     // Portico answered any 100-continue itself; the upstream gets the body straight away.
@@ -131,7 +162,8 @@ final class Forwarder {
     if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
       headers.set("te", "trailers");
     }
-    upstream.authority(authority);
+    upstream.authority(upstreamAuthority);
+    RequestFilters.modifyRequestHeaders(headers, ruleFilters, backendFilters);
     addForwardedHeaders(request, headers, authority);
   }
 
@@ -151,7 +183,8 @@ final class Forwarder {
     headers.set(name, existing == null ? value : existing + ", " + value);
   }
 
-  private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint) {
+  private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint,
+      Filters ruleFilters, Filters backendFilters) {
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
@@ -164,6 +197,7 @@ final class Forwarder {
       response.setStatusMessage(upstream.statusMessage());
     }
     HopByHopHeaders.copy(upstream.headers(), response.headers(), null);
+    RequestFilters.modifyResponseHeaders(response.headers(), ruleFilters, backendFilters);
     if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_2
         && mayHaveBody(request.method(), upstream.statusCode())) {
       response.setChunked(true);

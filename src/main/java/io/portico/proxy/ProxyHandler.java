@@ -3,6 +3,7 @@ package io.portico.proxy;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
+import io.portico.ir.Filters;
 import io.portico.ir.HttpPort;
 import io.portico.ir.Route;
 import io.portico.ir.RouteTimeouts;
@@ -15,13 +16,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
 /**
  * Handles one request on one listener port: selects the route, picks a backend by weight and an
  * endpoint by round robin, and hands the request to the {@link Forwarder}, or answers the
- * Gateway API's error status (404 no route, 500 invalid backend, 503 no ready endpoint).
- * Confined to its verticle's event loop.
+ * Gateway API's error status (404 no route, 500 invalid backend, 503 no ready endpoint), or the
+ * redirect of a RequestRedirect filter (see {@link RequestFilters}). Confined to its verticle's
+ * event loop.
  */
 final class ProxyHandler {
 
@@ -67,6 +70,11 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "missing Host header");
       return;
     }
+    // RFC 9112 3.2: two Host headers are a 400; proxies that pick one enable cache poisoning.
+    if (request.version() != HttpVersion.HTTP_2 && request.headers().getAll(HttpHeaders.HOST).size() > 1) {
+      respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "more than one Host header");
+      return;
+    }
     HttpPort port = table.httpPort(address, listenerPort);
     String path = PathNormalizer.normalize(request.path());
     if (port == null || !path.startsWith("/")) {
@@ -83,6 +91,12 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
+    if (route.filters().redirect() != null) {
+      // A redirect answers by itself; the rule's backendRefs are not used.
+      RequestFilters.redirect(request, route, Filters.NONE, route.filters().redirect(), path,
+          authority, listenerPort, metrics);
+      return;
+    }
     BackendGroup group = route.backends();
     WeightedBackend backend = loadBalancer.group(group).next();
     if (backend == null) {
@@ -94,6 +108,12 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND, "invalid backend " + backend.name());
       return;
     }
+    Filters backendFilters = backend.filters();
+    if (backendFilters.redirect() != null) {
+      RequestFilters.redirect(request, route, backendFilters, backendFilters.redirect(), path,
+          authority, listenerPort, metrics);
+      return;
+    }
     RoundRobin picker = loadBalancer.endpoints(backend.key());
     Endpoint endpoint = picker.next();
     if (endpoint == null) {
@@ -101,14 +121,12 @@ final class ProxyHandler {
       return;
     }
     if (UpgradeForwarder.isUpgrade(request)) {
-      String query = request.query();
-      upgradeForwarder.forward(request, query == null ? path : path + "?" + query, authority,
-          endpoint);
+      upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
       return;
     }
     limitRequestTime(request, group.timeouts());
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
-        group.timeouts());
+        group.timeouts(), route, backendFilters);
   }
 
   /**

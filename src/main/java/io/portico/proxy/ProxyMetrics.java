@@ -8,26 +8,30 @@ import io.micrometer.core.instrument.MeterRegistry;
  * per-request HTTP metrics looked meters up by tags on every request and cost about a tenth of
  * the proxy's throughput in bench/, so they are off and these take their place.
  *
- * <p>{@code portico_requests_total{outcome}}: {@code forwarded} or an {@link UpstreamFailure}
- * label; {@code portico_upstream_responses_total{class}}: 1xx to 5xx of forwarded responses.
+ * <p>{@code portico_requests_total{outcome}}: {@code forwarded}, {@code redirected} (answered
+ * by a RequestRedirect filter) or an {@link UpstreamFailure} label; {@code portico_upstream_responses_total{class}}: 1xx to 5xx of forwarded responses.
  */
 final class ProxyMetrics {
 
   static final ProxyMetrics NONE = new ProxyMetrics(null);
 
   private final Counter forwarded;
+  private final Counter redirected;
   private final Counter[] failures;
   private final Counter[] responseClasses;
 
   private ProxyMetrics(MeterRegistry registry) {
     if (registry == null) {
       forwarded = null;
+      redirected = null;
       failures = null;
       responseClasses = null;
       return;
     }
     forwarded = Counter.builder("portico.requests").tag("outcome", "forwarded")
         .description("Requests by what the proxy did with them").register(registry);
+    redirected = Counter.builder("portico.requests").tag("outcome", "redirected")
+        .register(registry);
     UpstreamFailure[] values = UpstreamFailure.values();
     failures = new Counter[values.length];
     for (UpstreamFailure failure : values) {
@@ -55,6 +59,12 @@ final class ProxyMetrics {
     int statusClass = upstreamStatus / 100 - 1;
     if (statusClass >= 0 && statusClass < 5) {
       responseClasses[statusClass].increment();
+    }
+  }
+
+  void redirected() {
+    if (redirected != null) {
+      redirected.increment();
     }
   }
 

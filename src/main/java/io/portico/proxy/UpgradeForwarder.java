@@ -1,6 +1,8 @@
 package io.portico.proxy;
 
 import io.portico.ir.Endpoint;
+import io.portico.ir.Filters;
+import io.portico.ir.Route;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -51,7 +53,18 @@ final class UpgradeForwarder {
     return false;
   }
 
-  void forward(HttpServerRequest request, String uri, HostAndPort authority, Endpoint endpoint) {
+  /**
+   * Forwards the upgrade handshake, with the route's filters applied as for any request: the
+   * rewritten URI and Host, the request header modifiers, and the response header modifiers on
+   * the endpoint's answer.
+   *
+   * @param path the normalized request path
+   */
+  void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
+      Route route, Filters backendFilters) {
+    String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
+    HostAndPort upstreamAuthority =
+        RequestFilters.upstreamAuthority(authority, route, backendFilters);
     client.connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
       if (ar.failed()) {
         ProxyHandler.respondFailure(metrics, request, UpstreamFailure.of(ar.cause()),
@@ -60,19 +73,22 @@ final class UpgradeForwarder {
       }
       NetSocket upstream = ar.result();
       upstream.pause();
-      upstream.write(handshake(request, uri, authority));
-      awaitHead(request, upstream, Buffer.buffer());
+      upstream.write(handshake(request, uri, authority, upstreamAuthority, route.filters(),
+          backendFilters));
+      awaitHead(request, upstream, Buffer.buffer(), route.filters(), backendFilters);
       upstream.resume();
     });
   }
 
-  private static Buffer handshake(HttpServerRequest request, String uri, HostAndPort authority) {
+  private static Buffer handshake(HttpServerRequest request, String uri, HostAndPort authority,
+      HostAndPort upstreamAuthority, Filters ruleFilters, Filters backendFilters) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     HopByHopHeaders.copy(request.headers(), headers, "host");
+    RequestFilters.modifyRequestHeaders(headers, ruleFilters, backendFilters);
     Forwarder.addForwardedHeaders(request, headers, authority);
     StringBuilder head = new StringBuilder(256)
         .append(request.method().name()).append(' ').append(uri).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(authority).append("\r\n")
+        .append("Host: ").append(upstreamAuthority).append("\r\n")
         .append("Connection: Upgrade\r\n")
         .append("Upgrade: ").append(request.headers().get(HttpHeaders.UPGRADE)).append("\r\n");
     for (Map.Entry<String, String> header : headers) {
@@ -82,7 +98,8 @@ final class UpgradeForwarder {
   }
 
   /** Reads the endpoint's response head, then switches to the tunnel or relays the refusal. */
-  private void awaitHead(HttpServerRequest request, NetSocket upstream, Buffer received) {
+  private void awaitHead(HttpServerRequest request, NetSocket upstream, Buffer received,
+      Filters ruleFilters, Filters backendFilters) {
     upstream.exceptionHandler(e -> fail(request, upstream, UpstreamFailure.RESET));
     upstream.closeHandler(v -> fail(request, upstream, UpstreamFailure.RESET));
     upstream.handler(chunk -> {
@@ -108,6 +125,7 @@ final class UpgradeForwarder {
           }
         }
       }
+      RequestFilters.modifyResponseHeaders(response.headers(), ruleFilters, backendFilters);
       Buffer rest = received.getBuffer(end + 4, received.length());
       if (status == 101) {
         tunnel(request, upstream, lines, rest);

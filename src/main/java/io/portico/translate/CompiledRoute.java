@@ -2,6 +2,7 @@ package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.portico.ir.BackendGroup;
+import io.portico.ir.Filters;
 import io.portico.ir.RouteMatch;
 
 import java.util.List;
@@ -18,8 +19,8 @@ import java.util.List;
 record CompiledRoute(HTTPRoute route, List<Rule> rules, List<String> invalidRules,
     String unresolvedReason, List<String> unresolvedRefs) {
 
-  /** One valid rule: its matches (OR-ed) and its backends. */
-  record Rule(int index, List<RouteMatch> matches, BackendGroup backends) {
+  /** One valid rule: its matches (OR-ed), its backends and its rule-level filters. */
+  record Rule(int index, List<RouteMatch> matches, BackendGroup backends, Filters filters) {
   }
 
   boolean allRulesInvalid() {

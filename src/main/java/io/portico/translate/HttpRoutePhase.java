@@ -230,7 +230,8 @@ final class HttpRoutePhase {
       for (int m = 0; m < rule.matches().size(); m++) {
         RouteMatch match = rule.matches().get(m);
         listener.routes.add(new RouteEntry(route, rule.index(), m,
-            base + "/rule/" + rule.index() + "/match/" + m, source, match, rule.backends(), hostnames));
+            base + "/rule/" + rule.index() + "/match/" + m, source, match, rule.backends(), hostnames,
+            rule.filters()));
       }
     }
   }

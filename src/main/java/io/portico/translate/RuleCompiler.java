@@ -5,11 +5,11 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPPathMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPQueryParamMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
+import io.portico.ir.Filters;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
 import io.portico.ir.QueryParamMatch;
@@ -28,16 +28,20 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Compiles the rules of one HTTPRoute: matches into {@link RouteMatch}es (regexes compiled
- * once), backendRefs into a {@link BackendGroup}. A rule that cannot be served is dropped with a
- * message naming it; the others stay.
+ * once), filters into {@link Filters} (see {@link FilterCompiler}), backendRefs into a
+ * {@link BackendGroup}. A rule that cannot be served is dropped with a message naming it; the
+ * others stay.
  */
 final class RuleCompiler {
 
   private RuleCompiler() {
   }
 
-  /** Thrown inside this class for a rule that cannot be served; never escapes it. */
-  private static final class InvalidRule extends Exception {
+  /**
+   * Thrown inside this class (and {@link FilterCompiler}) for a rule that cannot be served;
+   * never escapes {@link #compile}.
+   */
+  static final class InvalidRule extends Exception {
     InvalidRule(String message) {
       super(message, null, false, false);
     }
@@ -55,43 +59,34 @@ final class RuleCompiler {
     for (int i = 0; i < specs.size(); i++) {
       HTTPRouteRule spec = specs.get(i);
       try {
-        rejectUnsupported(i, spec);
         List<RouteMatch> matches = matches(i, spec);
-        List<WeightedBackend> backends = new ArrayList<>();
+        Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec);
+        RouteTimeouts timeouts = timeouts(i, spec);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
+        List<Filters> backendFilters = new ArrayList<>();
+        for (int r = 0; r < refs.size(); r++) {
+          backendFilters.add(FilterCompiler.compile("rule " + i + " backendRefs[" + r + "]",
+              refs.get(r).getFilters(), spec));
+        }
+        // Only now that the whole rule is known to be valid may its references count in status.
+        List<WeightedBackend> backends = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
           BackendRefResolver.Resolution resolution =
               BackendRefResolver.resolve(index, route, i, r, refs.get(r));
-          backends.add(resolution.backend());
+          backends.add(resolution.backend().withFilters(backendFilters.get(r)));
           if (resolution.failureReason() != null) {
             unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
             unresolved.add(resolution.failureMessage());
           }
         }
         rules.add(new CompiledRoute.Rule(i, matches,
-            BackendGroup.of(base + i, backends).withTimeouts(timeouts(i, spec))));
+            BackendGroup.of(base + i, backends).withTimeouts(timeouts), filters));
       } catch (InvalidRule e) {
         invalid.add(e.getMessage());
       }
     }
     return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
         List.copyOf(unresolved));
-  }
-
-  private static void rejectUnsupported(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {
-    if (spec.getFilters() != null && !spec.getFilters().isEmpty()) {
-      throw new InvalidRule("rule " + ruleIndex + ": filter type "
-          + spec.getFilters().get(0).getType() + " is not supported yet");
-    }
-    if (spec.getBackendRefs() != null) {
-      for (int r = 0; r < spec.getBackendRefs().size(); r++) {
-        List<HTTPRouteFilter> filters = spec.getBackendRefs().get(r).getFilters();
-        if (filters != null && !filters.isEmpty()) {
-          throw new InvalidRule("rule " + ruleIndex + " backendRefs[" + r + "]: filter type "
-              + filters.get(0).getType() + " is not supported yet");
-        }
-      }
-    }
   }
 
   /**

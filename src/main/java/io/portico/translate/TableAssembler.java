@@ -80,7 +80,8 @@ final class TableAssembler {
     List<Route> routes = new ArrayList<>();
     for (RoutePrecedence.Candidate candidate : candidates) {
       RouteEntry entry = candidate.entry();
-      routes.add(new Route(entry.name(), entry.source(), entry.match(), entry.backends()));
+      routes.add(new Route(entry.name(), entry.source(), entry.match(), entry.backends(),
+          entry.filters()));
     }
     return new VirtualHost(pattern, routes);
   }

@@ -28,6 +28,10 @@ class ConformanceTest {
       "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
       "GatewayPort8080", "GatewayHTTPListenerIsolation",
       "HTTPRouteHTTPSListenerDetectMisdirectedRequests",
+      "HTTPRouteResponseHeaderModification", "HTTPRouteBackendRequestHeaderModification",
+      "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect",
+      "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
+      "HTTPRouteBackendURLRewrite",
       "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
       "HTTPRouteBackendProtocolWebSocket");
 

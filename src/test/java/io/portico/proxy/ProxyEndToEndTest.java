@@ -490,4 +490,31 @@ class ProxyEndToEndTest {
     assertThat(backend.headers().get("x-portico-failure")).isEqualTo("response_timeout");
     assertThat(probe.get(port, "app.example.com", "/unlimited?delay=500ms").status()).isEqualTo(200);
   }
+
+  @Test
+  void hostileRequestsAreRefusedWith4xx() throws IOException {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+
+    assertThat(rawStatusLine("POST /x HTTP/1.1\r\nHost: app.example.com\r\nContent-Length: 5\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")).isEqualTo("HTTP/1.1 400 Bad Request");
+    assertThat(rawStatusLine("GET / HTTP/1.1\r\nHost: app.example.com\r\nHost: evil.example\r\n\r\n"))
+        .isEqualTo("HTTP/1.1 400 Bad Request");
+    assertThat(rawStatusLine("GET / HTTP/1.1\r\nHost: app.example.com\r\nX-Big: " + "a".repeat(20_000)
+        + "\r\n\r\n")).isEqualTo("HTTP/1.1 431 Request Header Fields Too Large");
+    assertThat(rawStatusLine("GET / HTTP/1.0\r\n\r\n")).startsWith("HTTP/1.0 400");
+    assertThat(rawStatusLine("not http at all\r\n\r\n")).contains(" 400 ");
+    // The gateway still serves after all that.
+    assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+  }
+
+  private String rawStatusLine(String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      return readLine(new BufferedInputStream(socket.getInputStream()));
+    }
+  }
 }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteBuilder;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.BackendKey;
+import io.portico.ir.Filters;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
 import io.portico.ir.QueryParamMatch;
@@ -48,7 +49,7 @@ class RoutePrecedenceTest {
     return new RouteEntry(route, rule, match,
         "httproute/" + ns + "/" + name + "/rule/" + rule + "/match/" + match,
         new SourceRef("HTTPRoute", ns, name, "rule/" + rule), routeMatch, BACKENDS,
-        List.of("*"));
+        List.of("*"), Filters.NONE);
   }
 
   private static Candidate candidate(RouteMatch match) {
