@@ -1,5 +1,6 @@
 package io.portico.echo;
 
+import io.netty.channel.ChannelOption;
 import io.portico.resource.GoDuration;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -8,19 +9,28 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.HostAndPort;
 
+import java.security.cert.Certificate;
+import java.security.cert.CertificateEncodingException;
 import java.time.Duration;
+import java.util.Base64;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
 
 /**
  * Answers requests like the Gateway API conformance echo server (echo-basic) in HTTP mode:
- * {@code /health}, {@code /status/NNN}, and a JSON description of every other request.
+ * {@code /health}, {@code /status/NNN}, {@code /retry/...}, a WebSocket echo on {@code /ws},
+ * and a JSON description of every other request.
  */
 final class EchoHandler implements Handler<HttpServerRequest> {
 
@@ -35,6 +45,8 @@ final class EchoHandler implements Handler<HttpServerRequest> {
       HttpHeaders.createOptimized("X-Echo-Set-Header");
   private static final String HEALTH = "/health";
   private static final String STATUS_PREFIX = "/status/";
+  private static final String RETRY_PREFIX = "/retry/";
+  private static final String WEBSOCKET = "/ws";
   private static final String EMPTY = "";
 
   private final Vertx vertx;
@@ -42,10 +54,14 @@ final class EchoHandler implements Handler<HttpServerRequest> {
   private final String namespace;
   private final IntSupplier actualPort;
   private final RecentUris received;
+  private final boolean h2cOnly;
+  /** Attempts seen per {@code /retry} uuid. */
+  private final Map<String, Integer> retryAttempts = new ConcurrentHashMap<>();
   private volatile String httpPort;
 
   EchoHandler(Vertx vertx, EchoOptions options, IntSupplier actualPort, RecentUris received) {
     this.vertx = vertx;
+    this.h2cOnly = options.h2cOnly();
     this.pod = options.pod();
     this.namespace = options.namespace();
     this.actualPort = actualPort;
@@ -55,6 +71,18 @@ final class EchoHandler implements Handler<HttpServerRequest> {
   @Override
   public void handle(HttpServerRequest request) {
     received.add(request.uri());
+    if (h2cOnly && request.version() != HttpVersion.HTTP_2) {
+      // Like echo-basic's h2c port: an HTTP/1.x request that is not an h2c upgrade (those
+      // arrive here as HTTP/2) is refused.
+      request.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN)
+          .putHeader(CONTENT_TYPE_OPTIONS, NOSNIFF).end("Expected h2c request\n");
+      return;
+    }
+    if (request.canUpgradeToWebSocket() && WEBSOCKET.equals(normalizedPath(request))) {
+      // Upgraded before the body is drained: the upgrade request has none and must not end.
+      request.toWebSocket().onSuccess(EchoHandler::echoMessages);
+      return;
+    }
     if (request.isEnded()) {
       // end() throws once the request has been read in full.
       route(request);
@@ -64,19 +92,86 @@ final class EchoHandler implements Handler<HttpServerRequest> {
     }
   }
 
-  private void route(HttpServerRequest request) {
+  private static String normalizedPath(HttpServerRequest request) {
     String path = request.path();
     if (path == null) {
-      path = EMPTY;
-    } else if (path.contains("//")) {
-      path = collapseSlashes(path);
+      return EMPTY;
     }
+    return path.contains("//") ? collapseSlashes(path) : path;
+  }
+
+  private void route(HttpServerRequest request) {
+    String path = normalizedPath(request);
     if (path.equals(HEALTH)) {
       request.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end("OK");
     } else if (path.startsWith(STATUS_PREFIX)) {
       status(request, path);
+    } else if (path.startsWith(RETRY_PREFIX)) {
+      retry(request);
     } else {
       delayThenEcho(request);
+    }
+  }
+
+  /** Sends every text and binary message back unchanged. */
+  private static void echoMessages(ServerWebSocket socket) {
+    socket.textMessageHandler(text -> socket.writeTextMessage(text));
+    socket.binaryMessageHandler(data -> socket.writeBinaryMessage(data));
+  }
+
+  /**
+   * {@code /retry/...?uuid=U&succeedAfter=N[&responseCode=C][&delayRetry=D]}: the first N
+   * attempts for U fail after D, with status C or else with a TCP reset; later ones echo.
+   */
+  private void retry(HttpServerRequest request) {
+    String uuid = request.getParam("uuid");
+    String succeedAfter = request.getParam("succeedAfter");
+    int required;
+    Integer code;
+    Duration delay;
+    try {
+      if (uuid == null || uuid.isEmpty() || succeedAfter == null) {
+        throw new IllegalArgumentException("uuid and succeedAfter are required");
+      }
+      required = Integer.parseInt(succeedAfter);
+      String responseCode = request.getParam("responseCode");
+      code = responseCode == null || responseCode.isEmpty() ? null
+          : Integer.valueOf(responseCode);
+      if (code != null && (code < 200 || code > 599)) {
+        throw new IllegalArgumentException("responseCode " + code + " out of range");
+      }
+      String delayRetry = request.getParam("delayRetry");
+      delay = delayRetry == null || delayRetry.isEmpty() ? null : GoDuration.parse(delayRetry);
+    } catch (IllegalArgumentException e) {
+      error(request.response(), 400, e.getMessage());
+      return;
+    }
+    if (retryAttempts.merge(uuid, 1, Integer::sum) > required) {
+      echo(request);
+      return;
+    }
+    Runnable failAttempt = () -> {
+      if (code != null) {
+        request.response().setStatusCode(code).end();
+      } else {
+        reset(request);
+      }
+    };
+    if (delay == null || delay.isZero() || delay.isNegative()) {
+      failAttempt.run();
+    } else {
+      vertx.setTimer(Math.max(1, delay.toMillis()), id -> failAttempt.run());
+    }
+  }
+
+  /** Fails the attempt without a response: a TCP reset (SO_LINGER 0), or a stream reset. */
+  private static void reset(HttpServerRequest request) {
+    if (request.version() != HttpVersion.HTTP_2
+        && request.connection() instanceof ConnectionBase connection) {
+      connection.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+      connection.channel().close();
+    } else {
+      request.response().reset();
     }
   }
 
@@ -184,6 +279,9 @@ final class EchoHandler implements Handler<HttpServerRequest> {
         .put("ingress", EMPTY)
         .put("service", EMPTY)
         .put("pod", pod);
+    if (request.isSSL()) {
+      body.put("tls", tls(request));
+    }
     HttpServerResponse response = request.response();
     if (in.contains(ECHO_SET_HEADER)) {
       setEchoHeaders(in.getAll(ECHO_SET_HEADER), response.headers());
@@ -191,6 +289,34 @@ final class EchoHandler implements Handler<HttpServerRequest> {
     response.putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
         .putHeader(CONTENT_TYPE_OPTIONS, NOSNIFF)
         .end(body.toBuffer());
+  }
+
+  /** The TLS facts echo-basic reports (Go's tls.ConnectionState), as far as Java has them. */
+  private static JsonObject tls(HttpServerRequest request) {
+    JsonObject tls = new JsonObject();
+    SSLSession session = request.sslSession();
+    JsonArray peers = new JsonArray();
+    try {
+      for (Certificate certificate : request.connection().peerCertificates()) {
+        peers.add(pem(certificate));
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      // no client certificate
+    } catch (CertificateEncodingException e) {
+      peers.add(EMPTY);
+    }
+    String serverName = request.connection().indicatedServerName();
+    return tls.put("version", session == null ? EMPTY : session.getProtocol())
+        .put("peerCertificates", peers)
+        .put("serverName", serverName == null ? EMPTY : serverName)
+        .put("negotiatedProtocol", request.version() == HttpVersion.HTTP_2 ? "h2" : "http/1.1")
+        .put("cipherSuite", session == null ? EMPTY : session.getCipherSuite());
+  }
+
+  private static String pem(Certificate certificate) throws CertificateEncodingException {
+    return "-----BEGIN CERTIFICATE-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
+        + "\n-----END CERTIFICATE-----\n";
   }
 
   private static void error(HttpServerResponse response, int status, String message) {

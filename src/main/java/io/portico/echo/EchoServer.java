@@ -3,7 +3,11 @@ package io.portico.echo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 
 import java.util.List;
 import java.util.Objects;
@@ -13,14 +17,19 @@ import java.util.Objects;
  * (echo-basic) in HTTP mode, for demos, benchmarks and tests.
  *
  * <p>It answers HTTP/1.0, HTTP/1.1 and h2c (prior knowledge and {@code Upgrade: h2c}) on one
- * port:
+ * port ({@linkplain EchoOptions#h2cOnly() only h2c} if asked; HTTPS with h2 via ALPN when given
+ * {@linkplain EchoOptions#tls() TLS material}):
  * <ul>
  *   <li>{@code /health}: 200 {@code OK};
  *   <li>{@code /status/NNN}: an empty response with status NNN (100-599, else 400);
  *   <li>any other path: 200 with a JSON description of the request ({@code path}, {@code host},
  *       {@code method}, {@code proto}, {@code headers}, {@code httpPort}, {@code namespace},
  *       {@code ingress}, {@code service}, {@code pod}), after {@code ?delay=<Go duration>} if
- *       given, with the response headers requested by {@code X-Echo-Set-Header}.
+ *       given, with the response headers requested by {@code X-Echo-Set-Header}, and a
+ *       {@code tls} object on TLS connections;
+ *   <li>{@code /ws}: a WebSocket echo (every text or binary message sent back unchanged);
+ *   <li>{@code /retry/...?uuid=U&succeedAfter=N[&responseCode=C][&delayRetry=D]}: the first N-1
+ *       attempts for U fail (after D), with status C or else with a TCP reset; later ones echo.
  * </ul>
  * Runs of {@code /} in the path are collapsed before choosing among these. Nothing is logged per
  * request; {@link #requestCount()} and {@link #receivedUris()} tell what arrived.
@@ -53,12 +62,25 @@ public final class EchoServer {
         .map(listening -> new EchoServer(listening, received));
   }
 
-  /** The place to add TLS (key/cert, ALPN h2, optional client CA) once EchoOptions carries it. */
   private static HttpServerOptions serverOptions(EchoOptions options) {
-    return new HttpServerOptions()
+    HttpServerOptions server = new HttpServerOptions()
         .setHttp2ClearTextEnabled(true)
         // The handler drains the body before answering, so it needs the 100 Continue to come.
         .setHandle100ContinueAutomatically(true);
+    EchoTls tls = options.tls();
+    if (tls != null) {
+      server.setSsl(true)
+          .setSni(true) // to report the server name the client sent
+          .setUseAlpn(true)
+          .setKeyCertOptions(new PemKeyCertOptions()
+              .addCertValue(Buffer.buffer(tls.certificatePem()))
+              .addKeyValue(Buffer.buffer(tls.keyPem())));
+      if (tls.clientCaPem() != null) {
+        server.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(tls.clientCaPem())))
+            .setClientAuth(ClientAuth.REQUEST);
+      }
+    }
+    return server;
   }
 
   /** Returns the port the server is bound to, the chosen one when started with port 0. */

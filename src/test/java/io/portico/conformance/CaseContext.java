@@ -1,6 +1,7 @@
 package io.portico.conformance;
 
 import io.portico.resource.ObjectKey;
+import io.vertx.core.Vertx;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -12,14 +13,15 @@ import java.util.Map;
  * @param view Portico's objects and status
  * @param store the configuration directory
  * @param controllerName the GatewayClass controllerName Portico serves
+ * @param vertx the runner's Vert.x, for clients the JDK lacks (h2c, WebSocket)
  * @param generationsBeforePatch metadata.generation of each patched object, read just before
  *     its latest patch (for {@code expectGenerationChanged})
  */
-record CaseContext(ClusterView view, ManifestStore store, String controllerName,
+record CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx,
     Map<ObjectKey, Long> generationsBeforePatch) {
 
-  CaseContext(ClusterView view, ManifestStore store, String controllerName) {
-    this(view, store, controllerName, new HashMap<>());
+  CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx) {
+    this(view, store, controllerName, vertx, new HashMap<>());
   }
 
   /** Splits {@code namespace/name}. */

@@ -28,7 +28,8 @@ final class CaseRunner {
   void run(CaseFile caseFile) {
     try {
       load(caseFile);
-      CaseContext context = new CaseContext(view, store, controllerName);
+      CaseContext context = new CaseContext(view, store, controllerName,
+          infrastructure.vertx());
       for (CaseFile.Step step : caseFile.steps()) {
         try {
           runStep(context, step);
@@ -73,6 +74,8 @@ final class CaseRunner {
       case "expectGatewayAddress" -> new StatusSteps(context).expectGatewayAddress(body);
       case "expectGenerationChanged" -> new StatusSteps(context).expectGenerationChanged(body);
       case "expectResponse" -> new ResponseSteps(context).expectResponse(body);
+      case "expectRequestError" -> new ResponseSteps(context).expectRequestError(body);
+      case "expectWebSocket" -> new WebSocketSteps(context).expectWebSocket(body);
       case "patch" -> new MutationSteps(context).patch(body);
       case "apply" -> new MutationSteps(context).apply(body);
       case "delete" -> new MutationSteps(context).delete(body);

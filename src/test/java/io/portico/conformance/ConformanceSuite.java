@@ -38,13 +38,14 @@ final class ConformanceSuite implements AutoCloseable {
   }
 
   static ConformanceSuite start(ConformanceData data) {
-    Infrastructure infrastructure = Infrastructure.start(data.infrastructure());
+    List<Map<String, Object>> certificates = Certificates.generate(
+        Yaml.list(Yaml.readMap(data.infrastructure()).get("generatedSecrets")));
+    Infrastructure infrastructure = Infrastructure.start(data.infrastructure(), certificates);
     infrastructure.notes().forEach(note -> System.out.println("conformance: " + note));
     ManifestStore store = new ManifestStore(CONTROLLER_NAME);
     try {
       store.writeBase("00-gatewayclass.yaml", List.of(gatewayClass()));
-      store.writeBase("05-certificates.yaml", Certificates.generate(
-          Yaml.list(Yaml.readMap(data.infrastructure()).get("generatedSecrets"))));
+      store.writeBase("05-certificates.yaml", certificates);
       store.writeBase("10-" + ConformanceData.BASE_MANIFEST,
           Yaml.readDocuments(data.manifest(ConformanceData.BASE_MANIFEST)));
       store.writeBase("20-endpointslices.yaml",
@@ -77,7 +78,8 @@ final class ConformanceSuite implements AutoCloseable {
   private void awaitBaseReady() {
     view.awaitObjects(store.readableKeys());
     try {
-      new StatusSteps(new CaseContext(view, store, CONTROLLER_NAME)).expectNamespacesReady(
+      new StatusSteps(new CaseContext(view, store, CONTROLLER_NAME,
+          infrastructure.vertx())).expectNamespacesReady(
           Map.of("namespaces", List.of("gateway-conformance-infra",
               "gateway-conformance-app-backend", "gateway-conformance-web-backend")));
     } catch (StepFailure e) {

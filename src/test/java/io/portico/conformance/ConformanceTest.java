@@ -31,7 +31,9 @@ class ConformanceTest {
       "HTTPRouteResponseHeaderModification", "HTTPRouteBackendRequestHeaderModification",
       "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect",
       "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
-      "HTTPRouteBackendURLRewrite");
+      "HTTPRouteBackendURLRewrite",
+      "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
+      "HTTPRouteBackendProtocolWebSocket");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

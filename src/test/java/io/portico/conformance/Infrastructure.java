@@ -2,13 +2,17 @@ package io.portico.conformance;
 
 import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoServer;
+import io.portico.echo.EchoTls;
 import io.vertx.core.Vertx;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,13 +30,19 @@ final class Infrastructure implements AutoCloseable {
   private final List<EchoServer> servers = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   private final Map<String, List<Map<String, Object>>> slicesBySource = new LinkedHashMap<>();
+  private final List<Map<String, Object>> certificates = new ArrayList<>();
 
   private Infrastructure() {
   }
 
-  /** Starts the echo pods and prepares the EndpointSlices of {@code infrastructure.yaml}. */
-  static Infrastructure start(Path infrastructureYaml) {
+  /**
+   * Starts the echo pods and prepares the EndpointSlices of {@code infrastructure.yaml}; HTTPS
+   * ports take their certificates from {@code certificates} (the generated Secrets and CA
+   * ConfigMaps).
+   */
+  static Infrastructure start(Path infrastructureYaml, List<Map<String, Object>> certificates) {
     Infrastructure infrastructure = new Infrastructure();
+    infrastructure.certificates.addAll(certificates);
     try {
       Map<String, Object> yaml = Yaml.readMap(infrastructureYaml);
       for (Object item : Yaml.list(yaml.get("deployments"))) {
@@ -69,15 +79,46 @@ final class Infrastructure implements AutoCloseable {
       for (Object listenItem : Yaml.list(deployment.get("listen"))) {
         Map<String, Object> listen = Yaml.map(listenItem);
         int port = ((Number) listen.get("port")).intValue();
+        EchoOptions options = new EchoOptions(p.address(), port, p.name(), namespace);
         if (listen.containsKey("serverCert")) {
-          notes.add(p.name() + " port " + port + " (HTTPS) not started: the echo has no TLS yet");
-          continue;
+          options = options.withTls(tls(listen));
+        } else if (Objects.toString(listen.get("protocol"), "").startsWith("h2c")) {
+          options = options.withH2cOnly(true);
         }
-        servers.add(await(EchoServer.start(vertx,
-            new EchoOptions(p.address(), port, p.name(), namespace))
+        servers.add(await(EchoServer.start(vertx, options)
             .toCompletionStage().toCompletableFuture()));
       }
     }
+  }
+
+  /** The TLS material of an HTTPS port: {@code serverCert: Secret ns/name}, {@code clientCA}. */
+  private EchoTls tls(Map<String, Object> listen) {
+    String[] secretRef = CaseContext.ref(Yaml.string(listen.get("serverCert"))
+        .substring("Secret ".length()));
+    Map<String, Object> data = Yaml.map(find("Secret", secretRef).get("data"));
+    String clientCa = null;
+    if (listen.get("clientCA") != null) {
+      String[] caRef = CaseContext.ref(Yaml.string(listen.get("clientCA"))
+          .substring("ConfigMap ".length()));
+      clientCa = Yaml.string(Yaml.map(find("ConfigMap", caRef).get("data")).get("ca.crt"));
+    }
+    Base64.Decoder base64 = Base64.getDecoder();
+    return new EchoTls(
+        new String(base64.decode(Yaml.string(data.get("tls.crt"))), StandardCharsets.US_ASCII),
+        new String(base64.decode(Yaml.string(data.get("tls.key"))), StandardCharsets.US_ASCII),
+        clientCa);
+  }
+
+  private Map<String, Object> find(String kind, String[] ref) {
+    for (Map<String, Object> object : certificates) {
+      Map<String, Object> metadata = Yaml.map(object.get("metadata"));
+      if (kind.equals(object.get("kind")) && ref[0].equals(metadata.get("namespace"))
+          && ref[1].equals(metadata.get("name"))) {
+        return object;
+      }
+    }
+    throw new IllegalStateException("echo TLS: no generated " + kind + " " + ref[0] + "/"
+        + ref[1]);
   }
 
   /**
@@ -139,9 +180,14 @@ final class Infrastructure implements AutoCloseable {
         .toList();
   }
 
-  /** Returns what was left out (non-HTTP pods, HTTPS ports), for the log. */
+  /** Returns what was left out (non-HTTP pods), for the log. */
   List<String> notes() {
     return notes;
+  }
+
+  /** The Vert.x the echo servers run on, also used by the runner's own clients. */
+  Vertx vertx() {
+    return vertx;
   }
 
   int serverCount() {

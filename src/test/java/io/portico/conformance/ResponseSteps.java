@@ -34,27 +34,81 @@ final class ResponseSteps {
   void expectResponse(Map<String, Object> step) {
     String[] gateway = CaseContext.ref(step.get("gateway"));
     Map<String, Object> request = Yaml.map(step.get("request"));
-    String protocol = Objects.toString(request.get("protocol"), "HTTP");
-    if (!protocol.equals("HTTP") && !protocol.equals("HTTPS")) {
-      throw new StepFailure("request protocol " + protocol + " is not supported by the runner"
-          + " yet (only HTTP/1.1, cleartext or TLS)");
-    }
-    if (request.get("clientCert") != null) {
-      throw new StepFailure("client certificates are not supported by the runner yet");
-    }
-    RawHttp.Tls tls = protocol.equals("HTTPS") ? new RawHttp.Tls(
-        TrustMaterial.trusting(context.store(), Yaml.string(request.get("trust"))),
-        Yaml.string(request.get("sni"))) : null;
+    String protocol = protocol(request);
     int port = step.get("port") instanceof Number n ? n.intValue() : 80;
     String requestId = UUID.randomUUID().toString();
+    awaitConsistently(describeRequest(request, gateway, port) + ": expected "
+        + describeExpectation(step), () -> {
+          String uuid = UUID.randomUUID().toString();
+          java.util.function.UnaryOperator<String> placeholders = path -> path
+              .replace("{uuid}", uuid).replace("{requestId}", requestId);
+          Exchange exchange = send(step, request, protocol, gateway, port, placeholders);
+          if (exchange.error() != null) {
+            return exchange.error();
+          }
+          String certMiss = clientCertMiss(step, exchange);
+          if (certMiss != null) {
+            return certMiss;
+          }
+          String mismatch = mismatch(step, request, exchange.path(),
+              Objects.toString(request.get("method"), "GET"), exchange.response(), placeholders);
+          return mismatch == null ? null
+              : mismatch + " (" + describeResponse(exchange.response()) + ")";
+        });
+  }
+
+  /**
+   * Runs {@code expectRequestError}: the request must end in a transport or TLS error three
+   * times in a row; any completed HTTP response counts as "not yet".
+   */
+  void expectRequestError(Map<String, Object> step) {
+    String[] gateway = CaseContext.ref(step.get("gateway"));
+    Map<String, Object> request = Yaml.map(step.get("request"));
+    String protocol = protocol(request);
+    int port = step.get("port") instanceof Number n ? n.intValue() : 80;
+    awaitConsistently(describeRequest(request, gateway, port)
+        + ": expected a transport/TLS error", () -> {
+          Exchange exchange = send(step, request, protocol, gateway, port, path -> path);
+          if (exchange.error() == null) {
+            return "got a response (" + describeResponse(exchange.response()) + ")";
+          }
+          if (exchange.error().contains("has no status address")) {
+            return exchange.error();
+          }
+          return clientCertMiss(step, exchange);
+        });
+  }
+
+  private static String protocol(Map<String, Object> request) {
+    String protocol = Objects.toString(request.get("protocol"), "HTTP");
+    if (!List.of("HTTP", "HTTPS", "H2C_PRIOR_KNOWLEDGE").contains(protocol)) {
+      throw new StepFailure("request protocol " + protocol + " is not supported by the runner"
+          + " yet (only HTTP/1.1 cleartext or TLS, and h2c with prior knowledge)");
+    }
+    return protocol;
+  }
+
+  private static String clientCertMiss(Map<String, Object> step, Exchange exchange) {
+    if (Boolean.TRUE.equals(step.get("expectClientCertRequested"))
+        && !exchange.clientCertRequested()) {
+      return "the gateway did not ask for a client certificate during the TLS handshake"
+          + (exchange.error() != null ? " (" + exchange.error() + ")" : "");
+    }
+    return null;
+  }
+
+  /**
+   * Repeats {@code attempt} (null = it matched) until it matches {@value #CONSECUTIVE_MATCHES}
+   * times in a row, pausing after each miss; fails after MaxTimeToConsistency, or earlier once
+   * Portico's state has settled.
+   */
+  private void awaitConsistently(String what, java.util.function.Supplier<String> attempt) {
     long start = System.nanoTime();
     long deadline = start + MAX_TIME_TO_CONSISTENCY.toNanos();
     int matches = 0;
     String lastMiss = "no attempt";
     while (true) {
-      String uuid = UUID.randomUUID().toString();
-      String miss = attempt(step, request, gateway, port, tls, path -> path
-          .replace("{uuid}", uuid).replace("{requestId}", requestId));
+      String miss = attempt.get();
       if (miss == null) {
         if (++matches == CONSECUTIVE_MATCHES) {
           return;
@@ -68,8 +122,7 @@ final class ResponseSteps {
           && context.view().unchangedFor(Poll.SETTLED)
           && !Boolean.getBoolean("portico.conformance.fullTimeouts");
       if (now >= deadline || settled) {
-        throw new StepFailure(describeRequest(request, gateway, port) + ": expected "
-            + describeExpectation(step) + "; no " + CONSECUTIVE_MATCHES + " consecutive matches "
+        throw new StepFailure(what + "; no " + CONSECUTIVE_MATCHES + " consecutive matches "
             + (settled ? "after " + Duration.ofNanos(now - start).toSeconds() + " s (Portico's"
                 + " state unchanged for " + Poll.SETTLED.toSeconds() + " s)"
                 : "within " + MAX_TIME_TO_CONSISTENCY.toSeconds() + " s")
@@ -79,17 +132,30 @@ final class ResponseSteps {
     }
   }
 
-  /** Sends one request; returns null when the response matches, else what was seen. */
-  private String attempt(Map<String, Object> step, Map<String, Object> request, String[] gateway,
-      int port, RawHttp.Tls tls, java.util.function.UnaryOperator<String> placeholders) {
+  /**
+   * One attempt: the response, or what went wrong sending it; the path actually sent; whether
+   * the server asked for a client certificate.
+   */
+  private record Exchange(RawHttp.Response response, String error, String path,
+      boolean clientCertRequested) {}
+
+  /** Sends one request on a new connection (and, for TLS, a new session). */
+  private Exchange send(Map<String, Object> step, Map<String, Object> request, String protocol,
+      String[] gateway, int port, java.util.function.UnaryOperator<String> placeholders) {
     String address = GatewayAddresses.address(context.view().state(), gateway[0], gateway[1]);
     if (address == null) {
-      return "Gateway " + gateway[0] + "/" + gateway[1] + " has no status address";
+      return new Exchange(null, "Gateway " + gateway[0] + "/" + gateway[1]
+          + " has no status address", null, false);
     }
+    boolean https = protocol.equals("HTTPS");
+    TrustMaterial.ClientTls clientTls = https ? TrustMaterial.client(context.store(),
+        Yaml.string(request.get("trust")), Yaml.string(request.get("clientCert"))) : null;
+    RawHttp.Tls tls = https ? new RawHttp.Tls(clientTls.context(),
+        Yaml.string(request.get("sni"))) : null;
     String path = placeholders.apply(Yaml.string(request.get("path")));
     String method = Objects.toString(request.get("method"), "GET");
     String host = request.get("host") != null ? Yaml.string(request.get("host"))
-        : GatewayAddresses.defaultHost(address, port, tls == null ? "http" : "https");
+        : GatewayAddresses.defaultHost(address, port, https ? "https" : "http");
     List<Map.Entry<String, String>> headers = new ArrayList<>();
     Yaml.map(request.get("headers")).forEach((name, value) ->
         headers.add(Map.entry(name, Yaml.string(value))));
@@ -98,20 +164,26 @@ final class ResponseSteps {
         setHeaders.add(name + ":" + value));
     headers.add(Map.entry("X-Echo-Set-Header", String.join(",", setHeaders)));
     InetSocketAddress target = GatewayAddresses.connectTo(address, port);
+    RawHttp.Request raw = new RawHttp.Request(method, path, host, headers,
+        Yaml.string(request.get("body")));
     RawHttp.Response response;
+    String error = null;
     try {
-      response = RawHttp.exchange(target, new RawHttp.Request(method, path, host, headers,
-          Yaml.string(request.get("body"))), ATTEMPT_TIMEOUT, tls);
+      response = protocol.equals("H2C_PRIOR_KNOWLEDGE")
+          ? H2cHttp.exchange(context.vertx(), target, raw, ATTEMPT_TIMEOUT)
+          : RawHttp.exchange(target, raw, ATTEMPT_TIMEOUT, tls);
     } catch (IOException | RuntimeException e) {
-      return "request to " + target + " failed: " + e;
+      response = null;
+      error = "request to " + target + " failed: " + e;
     }
-    String mismatch = mismatch(step, request, path, method, response, placeholders);
-    return mismatch == null ? null : mismatch + " (" + describeResponse(response) + ")";
+    return new Exchange(response, error, path,
+        clientTls != null && clientTls.certificateRequested().get());
   }
 
-  private static String mismatch(Map<String, Object> step, Map<String, Object> request,
+  private String mismatch(Map<String, Object> step, Map<String, Object> request,
       String path, String method, RawHttp.Response response,
       java.util.function.UnaryOperator<String> placeholders) {
+    java.util.function.UnaryOperator<String> clientCertPem = this::resolvePem;
     Map<String, Object> expected = Yaml.map(step.get("response"));
     List<Integer> codes = new ArrayList<>();
     for (Object code : Yaml.list(expected.get("statusCodes"))) {
@@ -155,7 +227,7 @@ final class ResponseSteps {
       }
     }
     String echoMismatch = echoMismatch(expectedRequest, step.containsKey("expectedRequest"),
-        path, method, echo, placeholders);
+        path, method, echo, placeholders, clientCertPem);
     if (echoMismatch != null) {
       return echoMismatch;
     }
@@ -174,7 +246,8 @@ final class ResponseSteps {
   /** Compares what the echo backend saw; the request itself is the default expectation. */
   private static String echoMismatch(Map<String, Object> expected, boolean explicit,
       String requestPath, String requestMethod, JsonObject echo,
-      java.util.function.UnaryOperator<String> placeholders) {
+      java.util.function.UnaryOperator<String> placeholders,
+      java.util.function.UnaryOperator<String> clientCertPem) {
     String host = Yaml.string(expected.get("host"));
     if (host != null && !host.equals(echo.getString("host"))) {
       return "backend saw host '" + echo.getString("host") + "', expected '" + host + "'";
@@ -207,10 +280,62 @@ final class ResponseSteps {
       return "backend saw httpPort " + echo.getString("httpPort") + ", expected "
           + expected.get("httpPort");
     }
-    if (expected.get("sni") != null || expected.get("clientCert") != null) {
-      return "expectedRequest sni/clientCert need TLS backends, which the runner does not have";
+    JsonObject tls = echo.getJsonObject("tls");
+    if (expected.get("sni") != null) {
+      String serverName = tls == null ? null : tls.getString("serverName");
+      if (!Yaml.string(expected.get("sni")).equals(serverName)) {
+        return "backend saw TLS server name " + (tls == null ? "(no TLS)" : "'" + serverName
+            + "'") + ", expected '" + expected.get("sni") + "'";
+      }
+    }
+    if (expected.get("clientCert") != null) {
+      String want = clientCertPem.apply(Yaml.string(expected.get("clientCert")));
+      boolean seen = false;
+      if (tls != null) {
+        for (Object peer : tls.getJsonArray("peerCertificates", new JsonArray())) {
+          seen |= samePem(want, String.valueOf(peer));
+        }
+      }
+      if (!seen) {
+        return "backend's TLS peer certificates do not include the expected client certificate"
+            + (tls == null ? " (no TLS)" : " (" + tls.getJsonArray("peerCertificates",
+                new JsonArray()).size() + " seen)");
+      }
     }
     return null;
+  }
+
+  private static final java.util.regex.Pattern PEM_OF_SECRET =
+      java.util.regex.Pattern.compile("\\$\\{PEM of Secret (\\S+) tls\\.crt\\}");
+
+  /** Resolves {@code ${PEM of Secret ns/name tls.crt}} to that served certificate. */
+  private String resolvePem(String value) {
+    java.util.regex.Matcher matcher = PEM_OF_SECRET.matcher(value.trim());
+    if (!matcher.matches()) {
+      return value;
+    }
+    String[] ref = CaseContext.ref(matcher.group(1));
+    Map<String, Object> secret = context.store().find("Secret", ref[0], ref[1]);
+    if (secret == null) {
+      throw new StepFailure("expectedRequest.clientCert: no Secret " + matcher.group(1));
+    }
+    return new String(java.util.Base64.getDecoder().decode(
+        Yaml.string(Yaml.map(secret.get("data")).get("tls.crt"))),
+        java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  /** Whether two PEM texts hold the same first certificate (formatting aside). */
+  private static boolean samePem(String a, String b) {
+    try {
+      java.security.cert.CertificateFactory factory =
+          java.security.cert.CertificateFactory.getInstance("X.509");
+      return factory.generateCertificate(new java.io.ByteArrayInputStream(a.getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII))).equals(factory.generateCertificate(
+              new java.io.ByteArrayInputStream(b.getBytes(
+                  java.nio.charset.StandardCharsets.US_ASCII))));
+    } catch (java.security.cert.CertificateException e) {
+      return a.trim().equals(b.trim());
+    }
   }
 
   private static String echoedHeader(JsonObject headers, String name) {

@@ -1,6 +1,7 @@
 package io.portico.echo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -13,10 +14,17 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -197,6 +205,117 @@ class EchoServerTest {
 
     assertThat(echo.requestCount()).isEqualTo(2);
     assertThat(echo.receivedUris()).containsExactly("/first?a=1", "/health");
+  }
+
+  @Test
+  void h2cOnlyPortRefusesPlainHttp11ButAnswersHttp2() throws Exception {
+    EchoServer h2cOnly = await(EchoServer.start(vertx, new EchoOptions("127.0.0.1", 0,
+        "echo-pod-1", "gateway-conformance-infra").withH2cOnly(true)));
+    try {
+      HttpClient h2 = vertx.createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      HttpClient upgrading = vertx.createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(true));
+
+      Reply plain = send(http1, h2cOnly.port(), "/", MultiMap.caseInsensitiveMultiMap());
+      Reply prior = send(h2, h2cOnly.port(), "/", MultiMap.caseInsensitiveMultiMap());
+      Reply upgraded = send(upgrading, h2cOnly.port(), "/", MultiMap.caseInsensitiveMultiMap());
+
+      assertThat(plain.status).isEqualTo(400);
+      assertThat(plain.body.toString()).isEqualTo("Expected h2c request\n");
+      assertThat(prior.status).isEqualTo(200);
+      assertThat(prior.json().getString("proto")).isEqualTo("HTTP/2.0");
+      assertThat(upgraded.status).isEqualTo(200);
+    } finally {
+      await(h2cOnly.close());
+    }
+  }
+
+  @Test
+  void webSocketEchoesTextAndBinaryMessages() throws Exception {
+    WebSocketClient client = vertx.createWebSocketClient();
+    List<String> received = onContext(() -> client.connect(echo.port(), "127.0.0.1", "/ws")
+        .compose(socket -> {
+          Promise<List<String>> done = Promise.promise();
+          List<String> messages = new ArrayList<>();
+          socket.textMessageHandler(text -> {
+            messages.add("text:" + text);
+            socket.writeBinaryMessage(Buffer.buffer(new byte[] {1, 2, 3}));
+          });
+          socket.binaryMessageHandler(data -> {
+            messages.add("binary:" + Arrays.toString(data.getBytes()));
+            done.tryComplete(messages);
+          });
+          socket.writeTextMessage("Websocket Support!");
+          return done.future();
+        }));
+
+    assertThat(received).containsExactly("text:Websocket Support!", "binary:[1, 2, 3]");
+  }
+
+  @Test
+  void retryFailsTheFirstAttemptsOfAUuidWithTheGivenStatus() throws Exception {
+    String uri = "/retry/x?uuid=u1&succeedAfter=2&responseCode=503";
+    MultiMap none = MultiMap.caseInsensitiveMultiMap();
+
+    assertThat(send(http1, echo.port(), uri, none).status).isEqualTo(503);
+    assertThat(send(http1, echo.port(), uri, none).status).isEqualTo(503);
+    Reply third = send(http1, echo.port(), uri, none);
+    assertThat(third.status).isEqualTo(200);
+    assertThat(third.json().getString("path")).isEqualTo(uri);
+    assertThat(send(http1, echo.port(), "/retry/x?uuid=u2&succeedAfter=0", none).status)
+        .isEqualTo(200);
+    assertThat(send(http1, echo.port(), "/retry/x?succeedAfter=1", none).status).isEqualTo(400);
+  }
+
+  @Test
+  void retryWithoutResponseCodeResetsTheConnection() throws Exception {
+    String uri = "/retry/x?uuid=u3&succeedAfter=1";
+
+    assertThatThrownBy(() -> send(http1, echo.port(), uri, MultiMap.caseInsensitiveMultiMap()))
+        .isNotNull();
+    assertThat(send(http1, echo.port(), uri, MultiMap.caseInsensitiveMultiMap()).status)
+        .isEqualTo(200);
+  }
+
+  @Test
+  void httpsReportsTlsAndAnswersH2ViaAlpn() throws Exception {
+    SelfSignedCertificate certificate = SelfSignedCertificate.create("echo.example");
+    EchoServer https = await(EchoServer.start(vertx, new EchoOptions("127.0.0.1", 0,
+        "echo-pod-1", "gateway-conformance-infra").withTls(new EchoTls(
+            Files.readString(Path.of(certificate.certificatePath())),
+            Files.readString(Path.of(certificate.privateKeyPath())), null))));
+    try {
+      HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setSsl(true)
+          .setTrustAll(true).setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2));
+      Reply reply = onContext(() -> h2.request(new RequestOptions()
+              .setServer(SocketAddress.inetSocketAddress(https.port(), "127.0.0.1"))
+              .setHost("echo.example").setPort(443).setURI("/tls"))
+          .compose(request -> request.send())
+          .compose(EchoServerTest::reply));
+
+      assertThat(reply.status).isEqualTo(200);
+      JsonObject tls = reply.json().getJsonObject("tls");
+      assertThat(reply.json().getString("proto")).isEqualTo("HTTP/2.0");
+      assertThat(tls.getString("version")).startsWith("TLSv1.");
+      assertThat(tls.getString("negotiatedProtocol")).isEqualTo("h2");
+      assertThat(tls.getString("serverName")).isEqualTo("echo.example");
+      assertThat(tls.getJsonArray("peerCertificates")).isEmpty();
+    } finally {
+      await(https.close());
+      certificate.delete();
+    }
+  }
+
+  private Reply send(HttpClient client, int port, String uri, MultiMap headers)
+      throws Exception {
+    return onContext(() -> client.request(options(HttpMethod.GET, uri)
+            .setServer(SocketAddress.inetSocketAddress(port, "127.0.0.1")))
+        .compose(request -> {
+          request.headers().addAll(headers);
+          return request.send();
+        })
+        .compose(EchoServerTest::reply));
   }
 
   private RequestOptions options(HttpMethod method, String uri) {
