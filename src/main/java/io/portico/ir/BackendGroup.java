@@ -13,10 +13,26 @@ import java.util.Objects;
  * @param totalWeight the sum of the weights; 0 means the rule has nowhere to send traffic and
  *     answers 500 (Gateway API: a rule with no backendRefs, or only weight-0 ones)
  * @param timeouts the rule's time limits
+ * @param retry how the rule retries failed backend requests
  */
 public record BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoTimeouts.class)
-    RouteTimeouts timeouts) {
+    RouteTimeouts timeouts,
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoRetry.class)
+    RouteRetry retry) {
+
+  /** Leaves rules without retries out of printed tables. */
+  static final class NoRetry {
+    @Override
+    public boolean equals(Object other) {
+      return other == null || RouteRetry.NONE.equals(other);
+    }
+
+    @Override
+    public int hashCode() {
+      return 0;
+    }
+  }
 
   /** Leaves rules without time limits out of printed tables. */
   static final class NoTimeouts {
@@ -32,12 +48,13 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
   }
 
   public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight) {
-    this(name, backends, totalWeight, RouteTimeouts.NONE);
+    this(name, backends, totalWeight, RouteTimeouts.NONE, RouteRetry.NONE);
   }
 
   public BackendGroup {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(retry, "retry");
     backends = List.copyOf(backends);
     int sum = 0;
     for (WeightedBackend backend : backends) {
@@ -55,6 +72,11 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
 
   /** Returns this group with {@code timeouts}. */
   public BackendGroup withTimeouts(RouteTimeouts timeouts) {
-    return new BackendGroup(name, backends, totalWeight, timeouts);
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry);
+  }
+
+  /** Returns this group with {@code retry}. */
+  public BackendGroup withRetry(RouteRetry retry) {
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry);
   }
 }

@@ -3,9 +3,12 @@ package io.portico.proxy;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
+import io.portico.ir.BackendGroup;
+import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -41,6 +44,7 @@ final class Forwarder {
   private static final String X_FORWARDED_HOST = "x-forwarded-host";
   private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
 
+  private final Vertx vertx;
   private final HttpClient client;
   private final HttpClient h2cClient;
   private final ProxyOptions options;
@@ -50,7 +54,9 @@ final class Forwarder {
    * @param client the HTTP/1.1 upstream client
    * @param h2cClient the client for backends that speak cleartext HTTP/2 (prior knowledge)
    */
-  Forwarder(HttpClient client, HttpClient h2cClient, ProxyOptions options, ProxyMetrics metrics) {
+  Forwarder(Vertx vertx, HttpClient client, HttpClient h2cClient, ProxyOptions options,
+      ProxyMetrics metrics) {
+    this.vertx = vertx;
     this.client = client;
     this.h2cClient = h2cClient;
     this.options = options;
@@ -66,9 +72,9 @@ final class Forwarder {
    * @param backendFilters the filters of the picked backendRef
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c, RouteTimeouts timeouts, Route route,
+      RoundRobin endpoints, boolean h2c, BackendGroup group, Route route,
       Filters backendFilters) {
-    boolean hasBody = hasBody(request);
+    RouteTimeouts timeouts = group.timeouts();
     // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
     long upstreamTimeout = timeouts.backendRequestMillis() > 0
         ? timeouts.backendRequestMillis() : options.upstreamIdleTimeoutMillis();
@@ -82,44 +88,89 @@ final class Forwarder {
       uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
-    attempt(h2c ? h2cClient : client, request, uri, authority, upstreamAuthority, ruleFilters,
-        backendFilters, endpoint, endpoints, hasBody, upstreamTimeout, true);
+    attempt(new Exchange(h2c ? h2cClient : client, request, uri, authority, upstreamAuthority,
+        ruleFilters, backendFilters, endpoints, hasBody(request), upstreamTimeout, group.retry()),
+        endpoint);
   }
 
-  /**
-   * Sends one attempt. Everything is passed as parameters rather than in a per-request object,
-   * so that forwarding allocates nothing beyond what Vert.x needs.
-   *
-   * @param uri the URI sent upstream (rewritten, if a filter says so)
-   * @param authority the client's authority, for X-Forwarded-Host
-   * @param upstreamAuthority the authority sent upstream (rewritten, if a filter says so)
-   */
-  private void attempt(HttpClient client, HttpServerRequest request, String uri,
-      HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
-      Filters backendFilters, Endpoint endpoint, RoundRobin endpoints, boolean hasBody,
-      long upstreamTimeout, boolean mayRetry) {
+  /** One request on its way upstream, across its attempts. Confined to the event loop. */
+  private static final class Exchange {
+    final HttpClient client;
+    final HttpServerRequest request;
+    /** The URI sent upstream (rewritten, if a filter says so). */
+    final String uri;
+    /** The client's authority, for X-Forwarded-Host. */
+    final HostAndPort authority;
+    /** The authority sent upstream (rewritten, if a filter says so). */
+    final HostAndPort upstreamAuthority;
+    final Filters ruleFilters;
+    final Filters backendFilters;
+    final RoundRobin endpoints;
+    final boolean hasBody;
+    final long upstreamTimeout;
+    final RouteRetry retry;
+    /** Retries the rule's retry policy still allows. */
+    int retriesLeft;
+    /** Whether the one free retry (another endpoint after a refused connection, or a stale
+     * pooled connection) was used. */
+    boolean freeRetryUsed;
+
+    Exchange(HttpClient client, HttpServerRequest request, String uri, HostAndPort authority,
+        HostAndPort upstreamAuthority, Filters ruleFilters, Filters backendFilters,
+        RoundRobin endpoints, boolean hasBody, long upstreamTimeout, RouteRetry retry) {
+      this.client = client;
+      this.request = request;
+      this.uri = uri;
+      this.authority = authority;
+      this.upstreamAuthority = upstreamAuthority;
+      this.ruleFilters = ruleFilters;
+      this.backendFilters = backendFilters;
+      this.endpoints = endpoints;
+      this.hasBody = hasBody;
+      this.upstreamTimeout = upstreamTimeout;
+      this.retry = retry;
+      // A streamed body cannot be sent twice.
+      this.retriesLeft = hasBody ? 0 : retry.attempts();
+    }
+
+    /** Whether the rule's policy allows one more try; uses it up when it does. */
+    boolean takeRetry() {
+      if (retriesLeft <= 0 || request.response().headWritten() || request.response().ended()) {
+        return false;
+      }
+      retriesLeft--;
+      return true;
+    }
+  }
+
+  private void attempt(Exchange exchange, Endpoint endpoint) {
+    HttpServerRequest request = exchange.request;
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
-        .setURI(uri)
+        .setURI(exchange.uri)
         .setConnectTimeout(options.connectTimeoutMillis())
-        .setIdleTimeout(upstreamTimeout);
-    client.request(requestOptions).onComplete(ar -> {
+        .setIdleTimeout(exchange.upstreamTimeout);
+    exchange.client.request(requestOptions).onComplete(ar -> {
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
-        Endpoint other = mayRetry && failure.beforeConnect() ? endpoints.nextExcept(endpoint) : null;
+        Endpoint other = !exchange.freeRetryUsed && failure.beforeConnect()
+            ? exchange.endpoints.nextExcept(endpoint) : null;
         if (other != null) {
-          attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
-              backendFilters, other, endpoints, hasBody, upstreamTimeout, false);
+          exchange.freeRetryUsed = true;
+          attempt(exchange, other);
+        } else if (exchange.takeRetry()) {
+          retryLater(exchange);
         } else {
           fail(request, failure, endpoint, ar.cause());
         }
         return;
       }
       HttpClientRequest upstream = ar.result();
-      prepareHeaders(request, upstream, authority, upstreamAuthority, ruleFilters, backendFilters);
+      prepareHeaders(request, upstream, exchange.authority, exchange.upstreamAuthority,
+          exchange.ruleFilters, exchange.backendFilters);
       Future<HttpClientResponse> response;
-      if (hasBody) {
+      if (exchange.hasBody) {
         String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
         if (length == null) {
           upstream.setChunked(upstream.version() != HttpVersion.HTTP_2);
@@ -134,20 +185,47 @@ final class Forwarder {
       request.response().closeHandler(v -> upstream.reset());
       response.onComplete(res -> {
         if (res.succeeded()) {
-          relay(request, res.result(), endpoint, ruleFilters, backendFilters);
+          HttpClientResponse answer = res.result();
+          if (exchange.retry.codes().contains(answer.statusCode()) && exchange.takeRetry()) {
+            // Drain the refused answer so its connection can be reused, then try again.
+            answer.end();
+            retryLater(exchange);
+            return;
+          }
+          relay(request, answer, endpoint, exchange.ruleFilters, exchange.backendFilters);
           return;
         }
         UpstreamFailure failure = UpstreamFailure.of(res.cause());
-        boolean safeRetry = mayRetry && !hasBody && failure == UpstreamFailure.RESET
-            && isIdempotent(request.method()) && !request.response().headWritten();
-        if (safeRetry) {
-          attempt(client, request, uri, authority, upstreamAuthority, ruleFilters,
-              backendFilters, endpoint, endpoints, false, upstreamTimeout, false);
+        // A pooled connection the endpoint had closed: it cannot have seen the request.
+        boolean staleConnection = !exchange.freeRetryUsed && !exchange.hasBody
+            && failure == UpstreamFailure.RESET && isIdempotent(request.method())
+            && !request.response().headWritten();
+        if (staleConnection) {
+          exchange.freeRetryUsed = true;
+          attempt(exchange, endpoint);
+        } else if (failure != UpstreamFailure.CLIENT_GONE && exchange.takeRetry()) {
+          retryLater(exchange);
         } else {
           fail(request, failure, endpoint, res.cause());
         }
       });
     });
+  }
+
+  /** Retries on the next endpoint after the rule's backoff. */
+  private void retryLater(Exchange exchange) {
+    metrics.retried();
+    Endpoint next = exchange.endpoints.next();
+    if (next == null) {
+      fail(exchange.request, UpstreamFailure.NO_ENDPOINTS, null,
+          new IllegalStateException("no endpoint left"));
+      return;
+    }
+    if (exchange.retry.backoffMillis() <= 0) {
+      attempt(exchange, next);
+    } else {
+      vertx.setTimer(exchange.retry.backoffMillis(), id -> attempt(exchange, next));
+    }
   }
 
   private static void prepareHeaders(HttpServerRequest request, HttpClientRequest upstream,

@@ -129,7 +129,7 @@ final class ProxyHandler {
     mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints);
     limitRequestTime(request, group.timeouts());
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
-        group.timeouts(), route, backendFilters);
+        group, route, backendFilters);
   }
 
   /**

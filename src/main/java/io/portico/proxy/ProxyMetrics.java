@@ -18,6 +18,7 @@ final class ProxyMetrics {
   private final Counter forwarded;
   private final Counter redirected;
   private final Counter mirrored;
+  private final Counter retried;
   private final Counter[] failures;
   private final Counter[] responseClasses;
 
@@ -26,6 +27,7 @@ final class ProxyMetrics {
       forwarded = null;
       redirected = null;
       mirrored = null;
+      retried = null;
       failures = null;
       responseClasses = null;
       return;
@@ -34,6 +36,8 @@ final class ProxyMetrics {
         .description("Requests by what the proxy did with them").register(registry);
     redirected = Counter.builder("portico.requests").tag("outcome", "redirected")
         .register(registry);
+    retried = Counter.builder("portico.retries")
+        .description("Backend requests retried by a route's retry policy").register(registry);
     mirrored = Counter.builder("portico.mirrored.requests")
         .description("Copies sent by RequestMirror filters").register(registry);
     UpstreamFailure[] values = UpstreamFailure.values();
@@ -63,6 +67,12 @@ final class ProxyMetrics {
     int statusClass = upstreamStatus / 100 - 1;
     if (statusClass >= 0 && statusClass < 5) {
       responseClasses[statusClass].increment();
+    }
+  }
+
+  void retried() {
+    if (retried != null) {
+      retried.increment();
     }
   }
 

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPQueryParamMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRetry;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Filters;
@@ -14,6 +15,7 @@ import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
 import io.portico.ir.QueryParamMatch;
 import io.portico.ir.RouteMatch;
+import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
 import io.portico.resource.GoDuration;
 import io.portico.ir.WeightedBackend;
@@ -85,7 +87,8 @@ final class RuleCompiler {
           unresolved.add(failure.failureMessage());
         }
         rules.add(new CompiledRoute.Rule(i, matches,
-            BackendGroup.of(base + i, backends).withTimeouts(timeouts), filters));
+            BackendGroup.of(base + i, backends).withTimeouts(timeouts).withRetry(retry(i, spec)),
+            filters));
       } catch (InvalidRule e) {
         invalid.add(e.getMessage());
       }
@@ -103,13 +106,41 @@ final class RuleCompiler {
     if (timeouts == null) {
       return RouteTimeouts.NONE;
     }
-    long request = durationMillis(ruleIndex, "request", timeouts.getRequest());
-    long backendRequest = durationMillis(ruleIndex, "backendRequest", timeouts.getBackendRequest());
+    long request = durationMillis(ruleIndex, "timeouts.request", timeouts.getRequest());
+    long backendRequest =
+        durationMillis(ruleIndex, "timeouts.backendRequest", timeouts.getBackendRequest());
     if (request > 0 && backendRequest > request) {
       throw new InvalidRule("rule " + ruleIndex + ": timeouts.backendRequest "
           + timeouts.getBackendRequest() + " is longer than timeouts.request " + timeouts.getRequest());
     }
     return new RouteTimeouts(request, backendRequest);
+  }
+
+  /**
+   * Reads {@code retry}. Without codes only connection failures are retried; without attempts a
+   * request is retried once.
+   */
+  private static RouteRetry retry(int ruleIndex, HTTPRouteRule spec) throws InvalidRule {
+    HTTPRouteRetry retry = spec.getRetry();
+    if (retry == null) {
+      return RouteRetry.NONE;
+    }
+    Set<Integer> codes = new HashSet<>();
+    if (retry.getCodes() != null) {
+      for (Integer code : retry.getCodes()) {
+        if (code == null || code < 400 || code > 599) {
+          throw new InvalidRule("rule " + ruleIndex + ": retry.codes " + code
+              + " (expected: 400-599)");
+        }
+        codes.add(code);
+      }
+    }
+    int attempts = retry.getAttempts() == null ? 1 : retry.getAttempts();
+    if (attempts < 0) {
+      throw new InvalidRule("rule " + ruleIndex + ": retry.attempts " + attempts + " (expected: >= 0)");
+    }
+    return new RouteRetry(codes, attempts,
+        durationMillis(ruleIndex, "retry.backoff", retry.getBackoff()));
   }
 
   private static long durationMillis(int ruleIndex, String field, String value) throws InvalidRule {
@@ -123,7 +154,7 @@ final class RuleCompiler {
       }
       return duration.toMillis();
     } catch (IllegalArgumentException e) {
-      throw new InvalidRule("rule " + ruleIndex + ": timeouts." + field + " '" + value
+      throw new InvalidRule("rule " + ruleIndex + ": " + field + " '" + value
           + "' is not a duration such as 500ms, 10s or 1m");
     }
   }

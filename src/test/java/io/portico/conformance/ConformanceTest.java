@@ -33,6 +33,7 @@ class ConformanceTest {
       "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
       "HTTPRouteBackendURLRewrite",
       "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
+      "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
       "HTTPRouteBackendProtocolWebSocket");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");

@@ -517,4 +517,32 @@ class ProxyEndToEndTest {
       return readLine(new BufferedInputStream(socket.getInputStream()));
     }
   }
+
+  @Test
+  void retryPolicyRetriesListedCodesAndResetsButNotBodies() {
+    fleet.service("default", "flaky", 1);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: PathPrefix, value: /retry}}]
+          retry: {codes: [503], attempts: 2, backoff: 10ms}
+          backendRefs: [{name: flaky, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /retry}, headers: [{name: X-Once, value: "yes"}]}]
+          backendRefs: [{name: flaky, port: 80}]
+        """));
+
+    assertThat(probe.get(port, "app.example.com",
+        "/retry/a?uuid=code-1&succeedAfter=2&responseCode=503").status()).isEqualTo(200);
+    assertThat(probe.get(port, "app.example.com",
+        "/retry/a?uuid=reset-1&succeedAfter=2").status()).isEqualTo(200);
+    assertThat(probe.get(port, "app.example.com",
+        "/retry/a?uuid=code-2&succeedAfter=3&responseCode=503").status())
+        .as("more failures than attempts").isEqualTo(503);
+    assertThat(probe.send(HttpMethod.GET, port, "app.example.com",
+        "/retry/a?uuid=code-3&succeedAfter=1&responseCode=503",
+        MultiMap.caseInsensitiveMultiMap().add("X-Once", "yes"), null).status())
+        .as("no retry policy").isEqualTo(503);
+    Response upload = probe.send(HttpMethod.POST, port, "app.example.com",
+        "/retry/a?uuid=body-1&succeedAfter=1&responseCode=503", MultiMap.caseInsensitiveMultiMap(),
+        Buffer.buffer("payload"));
+    assertThat(upload.status()).as("a request with a body is not replayed").isEqualTo(503);
+  }
 }
