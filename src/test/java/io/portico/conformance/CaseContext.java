@@ -16,12 +16,18 @@ import java.util.Map;
  * @param vertx the runner's Vert.x, for clients the JDK lacks (h2c, WebSocket)
  * @param generationsBeforePatch metadata.generation of each patched object, read just before
  *     its latest patch (for {@code expectGenerationChanged})
+ * @param infrastructure the echo pods (mirror steps read what they received)
+ * @param requestIds the {@code {requestId}} of the latest response step, for the following
+ *     {@code expectMirror} (key "requestId")
  */
 record CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx,
-    Map<ObjectKey, Long> generationsBeforePatch) {
+    Map<ObjectKey, Long> generationsBeforePatch, Infrastructure infrastructure,
+    Map<String, String> requestIds) {
 
-  CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx) {
-    this(view, store, controllerName, vertx, new HashMap<>());
+  CaseContext(ClusterView view, ManifestStore store, String controllerName,
+      Infrastructure infrastructure) {
+    this(view, store, controllerName, infrastructure.vertx(), new HashMap<>(), infrastructure,
+        new HashMap<>());
   }
 
   /** Splits {@code namespace/name}. */

@@ -28,8 +28,7 @@ final class CaseRunner {
   void run(CaseFile caseFile) {
     try {
       load(caseFile);
-      CaseContext context = new CaseContext(view, store, controllerName,
-          infrastructure.vertx());
+      CaseContext context = new CaseContext(view, store, controllerName, infrastructure);
       for (CaseFile.Step step : caseFile.steps()) {
         try {
           runStep(context, step);
@@ -76,6 +75,8 @@ final class CaseRunner {
       case "expectResponse" -> new ResponseSteps(context).expectResponse(body);
       case "expectRequestError" -> new ResponseSteps(context).expectRequestError(body);
       case "expectWebSocket" -> new WebSocketSteps(context).expectWebSocket(body);
+      case "expectMirror" -> new MirrorSteps(context).expectMirror(body);
+      case "expectMirrorPercentage" -> new MirrorSteps(context).expectMirrorPercentage(body);
       case "patch" -> new MutationSteps(context).patch(body);
       case "apply" -> new MutationSteps(context).apply(body);
       case "delete" -> new MutationSteps(context).delete(body);

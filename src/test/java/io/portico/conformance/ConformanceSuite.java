@@ -78,8 +78,8 @@ final class ConformanceSuite implements AutoCloseable {
   private void awaitBaseReady() {
     view.awaitObjects(store.readableKeys());
     try {
-      new StatusSteps(new CaseContext(view, store, CONTROLLER_NAME,
-          infrastructure.vertx())).expectNamespacesReady(
+      new StatusSteps(new CaseContext(view, store, CONTROLLER_NAME, infrastructure))
+          .expectNamespacesReady(
           Map.of("namespaces", List.of("gateway-conformance-infra",
               "gateway-conformance-app-backend", "gateway-conformance-web-backend")));
     } catch (StepFailure e) {

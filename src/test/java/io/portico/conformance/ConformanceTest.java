@@ -34,6 +34,8 @@ class ConformanceTest {
       "HTTPRouteBackendURLRewrite",
       "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
       "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
+      "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
+      "HTTPRouteRequestPercentageMirror",
       "HTTPRouteBackendProtocolWebSocket");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");

@@ -28,6 +28,10 @@ final class Infrastructure implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final List<Pod> pods = new ArrayList<>();
   private final List<EchoServer> servers = new ArrayList<>();
+  /** The echo servers of each pod, by namespace/pod name. */
+  private final Map<String, List<EchoServer>> serversByPod = new LinkedHashMap<>();
+  /** The selector of each Service, by namespace/name. */
+  private final Map<String, Map<String, Object>> selectors = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
   private final Map<String, List<Map<String, Object>>> slicesBySource = new LinkedHashMap<>();
   private final List<Map<String, Object>> certificates = new ArrayList<>();
@@ -85,8 +89,10 @@ final class Infrastructure implements AutoCloseable {
         } else if (Objects.toString(listen.get("protocol"), "").startsWith("h2c")) {
           options = options.withH2cOnly(true);
         }
-        servers.add(await(EchoServer.start(vertx, options)
-            .toCompletionStage().toCompletableFuture()));
+        EchoServer server = await(EchoServer.start(vertx, options)
+            .toCompletionStage().toCompletableFuture());
+        servers.add(server);
+        serversByPod.computeIfAbsent(namespace + "/" + p.name(), k -> new ArrayList<>()).add(server);
       }
     }
   }
@@ -132,6 +138,8 @@ final class Infrastructure implements AutoCloseable {
     String namespace = Yaml.string(service.get("namespace"));
     String name = Yaml.string(service.get("name"));
     Map<String, Object> selector = Yaml.map(service.get("selector"));
+    selectors.put(Yaml.string(service.get("namespace")) + "/" + Yaml.string(service.get("name")),
+        selector);
     List<Object> ports = new ArrayList<>();
     for (Object item : Yaml.list(service.get("ports"))) {
       Map<String, Object> port = Yaml.map(item);
@@ -188,6 +196,26 @@ final class Infrastructure implements AutoCloseable {
   /** The Vert.x the echo servers run on, also used by the runner's own clients. */
   Vertx vertx() {
     return vertx;
+  }
+
+  /**
+   * Returns the request URIs the pods of a Service received (on any port), the runner's
+   * stand-in for reading the echo pods' logs.
+   */
+  List<String> receivedUris(String namespace, String service) {
+    Map<String, Object> selector = selectors.get(namespace + "/" + service);
+    List<String> uris = new ArrayList<>();
+    if (selector == null) {
+      return uris;
+    }
+    for (Pod pod : pods) {
+      if (pod.namespace().equals(namespace)
+          && pod.labels().entrySet().containsAll(selector.entrySet())) {
+        serversByPod.getOrDefault(namespace + "/" + pod.name(), List.of())
+            .forEach(server -> uris.addAll(server.receivedUris()));
+      }
+    }
+    return uris;
   }
 
   int serverCount() {

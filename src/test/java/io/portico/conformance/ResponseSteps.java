@@ -37,6 +37,7 @@ final class ResponseSteps {
     String protocol = protocol(request);
     int port = step.get("port") instanceof Number n ? n.intValue() : 80;
     String requestId = UUID.randomUUID().toString();
+    context.requestIds().put("requestId", requestId);
     awaitConsistently(describeRequest(request, gateway, port) + ": expected "
         + describeExpectation(step), () -> {
           String uuid = UUID.randomUUID().toString();
