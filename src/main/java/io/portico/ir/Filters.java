@@ -18,17 +18,18 @@ import java.util.List;
  *     together with {@code redirect}
  * @param mirrors {@code RequestMirror}: backends that get a copy of each request; null when
  *     there is none
+ * @param cors {@code CORS}: preflights answered here, CORS headers on allowed responses
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Filters(HeaderModifier requestHeaders, HeaderModifier responseHeaders,
-    Redirect redirect, UrlRewrite urlRewrite, List<Mirror> mirrors) {
+    Redirect redirect, UrlRewrite urlRewrite, List<Mirror> mirrors, Cors cors) {
 
   /** No filter. */
-  public static final Filters NONE = new Filters(null, null, null, null, null);
+  public static final Filters NONE = new Filters(null, null, null, null, null, null);
 
   public Filters(HeaderModifier requestHeaders, HeaderModifier responseHeaders,
       Redirect redirect, UrlRewrite urlRewrite) {
-    this(requestHeaders, responseHeaders, redirect, urlRewrite, null);
+    this(requestHeaders, responseHeaders, redirect, urlRewrite, null, null);
   }
 
   public Filters {
@@ -42,8 +43,9 @@ public record Filters(HeaderModifier requestHeaders, HeaderModifier responseHead
 
   /** Returns the filters, or {@link #NONE} when there are none. */
   public static Filters of(HeaderModifier requestHeaders, HeaderModifier responseHeaders,
-      Redirect redirect, UrlRewrite urlRewrite, List<Mirror> mirrors) {
-    Filters filters = new Filters(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors);
+      Redirect redirect, UrlRewrite urlRewrite, List<Mirror> mirrors, Cors cors) {
+    Filters filters = new Filters(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors,
+        cors);
     return filters.isEmpty() ? NONE : filters;
   }
 
@@ -51,7 +53,7 @@ public record Filters(HeaderModifier requestHeaders, HeaderModifier responseHead
   @JsonIgnore
   public boolean isEmpty() {
     return requestHeaders == null && responseHeaders == null && redirect == null
-        && urlRewrite == null && mirrors == null;
+        && urlRewrite == null && mirrors == null && cors == null;
   }
 
   /**

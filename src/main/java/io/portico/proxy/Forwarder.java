@@ -276,6 +276,9 @@ final class Forwarder {
     }
     HopByHopHeaders.copy(upstream.headers(), response.headers(), null);
     RequestFilters.modifyResponseHeaders(response.headers(), ruleFilters, backendFilters);
+    if (ruleFilters.cors() != null) {
+      CorsPolicy.addResponseHeaders(request, response.headers(), ruleFilters.cors());
+    }
     if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_2
         && mayHaveBody(request.method(), upstream.statusCode())) {
       response.setChunked(true);

@@ -93,6 +93,9 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
+    if (route.filters().cors() != null && CorsPolicy.answerPreflight(request, route.filters().cors())) {
+      return;
+    }
     if (route.filters().redirect() != null) {
       // A redirect answers by itself; the rule's backendRefs are not used.
       RequestFilters.redirect(request, route, Filters.NONE, route.filters().redirect(), path,

@@ -1,5 +1,6 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPCORSFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeader;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPPathModifier;
@@ -8,6 +9,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPURLRewriteFilter;
+import io.portico.ir.Cors;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderModifier;
 import io.portico.ir.Mirror;
@@ -62,6 +64,7 @@ final class FilterCompiler {
     Redirect redirect = null;
     UrlRewrite urlRewrite = null;
     List<Mirror> mirrors = new ArrayList<>();
+    Cors cors = null;
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < specs.size(); i++) {
       HTTPRouteFilter spec = specs.get(i);
@@ -93,6 +96,8 @@ final class FilterCompiler {
           mirrors.add(mirrorResolver.resolve(at, mirrors.size(), spec.getRequestMirror()));
           break;
         case "CORS":
+          cors = cors(at, spec.getCors());
+          break;
         case "ExternalAuth":
         case "ExtensionRef":
           throw new InvalidRule(where + " filters[" + i + "]: filter type " + type
@@ -100,14 +105,37 @@ final class FilterCompiler {
         default:
           throw new InvalidRule(where + " filters[" + i + "]: filter type " + type
               + " is not supported (supported: RequestHeaderModifier, ResponseHeaderModifier, "
-              + "RequestRedirect, URLRewrite, RequestMirror)");
+              + "RequestRedirect, URLRewrite, RequestMirror, CORS)");
       }
     }
     if (redirect != null && urlRewrite != null) {
       throw new InvalidRule(where + ": filters RequestRedirect and URLRewrite cannot be combined "
           + "(a redirected request is never forwarded, so there is nothing to rewrite)");
     }
-    return Filters.of(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors);
+    return Filters.of(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors, cors);
+  }
+
+  private static Cors cors(String at, HTTPCORSFilter spec) throws InvalidRule {
+    if (spec == null) {
+      throw new InvalidRule(at + ": cors is required");
+    }
+    List<String> origins = spec.getAllowOrigins() == null ? List.of() : spec.getAllowOrigins();
+    for (String origin : origins) {
+      if (!origin.equals("*") && !origin.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://(\\*\\.)?[^*/]+$")) {
+        throw new InvalidRule(at + ": allowOrigins '" + origin
+            + "' is not '*' or scheme://host[:port] (a leading '*.' label allowed)");
+      }
+    }
+    int maxAge = spec.getMaxAge() == null ? 5 : spec.getMaxAge();
+    if (maxAge < 0) {
+      throw new InvalidRule(at + ": maxAge " + maxAge + " (expected: >= 0)");
+    }
+    return new Cors(origins, list(spec.getAllowMethods()), list(spec.getAllowHeaders()),
+        list(spec.getExposeHeaders()), Boolean.TRUE.equals(spec.getAllowCredentials()), maxAge);
+  }
+
+  private static List<String> list(List<String> values) {
+    return values == null ? List.of() : values;
   }
 
   private static HeaderModifier headers(String at, HTTPHeaderFilter spec, String field,

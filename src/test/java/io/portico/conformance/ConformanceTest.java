@@ -37,7 +37,7 @@ class ConformanceTest {
       "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
       "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
       "HTTPRouteRequestPercentageMirror",
-      "HTTPRouteBackendProtocolWebSocket");
+      "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

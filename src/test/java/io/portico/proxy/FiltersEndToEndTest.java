@@ -719,4 +719,40 @@ class FiltersEndToEndTest {
       assertThat(c.getMessage()).contains("requestMirror[2].backendRef").contains("missing");
     });
   }
+
+  @Test
+  void corsPreflightIsAnsweredHereAndAllowedOriginsGetHeaders() {
+    fleet.service("default", "web", 1);
+    serve("""
+        - filters:
+          - type: CORS
+            cors:
+              allowOrigins: ["https://app.example.org", "https://*.partner.example"]
+              allowMethods: [GET, PUT]
+              allowHeaders: [x-token]
+              exposeHeaders: [x-trace]
+              allowCredentials: true
+              maxAge: 600
+          backendRefs: [{name: web, port: 80}]
+        """);
+
+    Response preflight = probe.send(HttpMethod.OPTIONS, port, HOST, "/api", headers(
+        "Origin", "https://a.b.partner.example", "Access-Control-Request-Method", "PUT"), null);
+    assertThat(preflight.status()).isEqualTo(204);
+    assertThat(preflight.headers().get("access-control-allow-origin"))
+        .isEqualTo("https://a.b.partner.example");
+    assertThat(preflight.headers().get("access-control-allow-methods")).isEqualTo("GET, PUT");
+    assertThat(preflight.headers().get("access-control-allow-credentials")).isEqualTo("true");
+    assertThat(preflight.headers().get("access-control-max-age")).isEqualTo("600");
+    assertThat(fleet.servers().get(0).requestCount()).as("preflight not forwarded").isZero();
+
+    Response allowed = get("/api", "Origin", "https://app.example.org");
+    assertThat(allowed.status()).isEqualTo(200);
+    assertThat(allowed.headers().get("access-control-allow-origin")).isEqualTo("https://app.example.org");
+    assertThat(allowed.headers().get("access-control-expose-headers")).isEqualTo("x-trace");
+
+    Response stranger = get("/api", "Origin", "https://evil.example");
+    assertThat(stranger.status()).isEqualTo(200);
+    assertThat(stranger.headers().contains("access-control-allow-origin")).isFalse();
+  }
 }
