@@ -27,7 +27,7 @@ class ConformanceTest {
   static final Set<String> SUPPORTED_FEATURES = Set.of("Gateway", "HTTPRoute", "ReferenceGrant",
       "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
       "GatewayPort8080", "GatewayHTTPListenerIsolation",
-      "HTTPRouteNamedRouteRule",
+      "HTTPRouteNamedRouteRule", "HTTPRouteParentRefPort",
       "GatewayAddressEmpty",
       "HTTPRouteResponseHeaderModification", "HTTPRouteBackendRequestHeaderModification",
       "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect",
