@@ -67,18 +67,35 @@ final class AddressPool {
    * {@code spec.addresses}, otherwise a slot of this pool.
    */
   Map<Gateway, String> assign(List<Gateway> gateways) {
+    Map<Gateway, GatewayAddressCheck> checks = new HashMap<>();
+    for (Gateway gateway : gateways) {
+      String requested = requestedAddress(gateway);
+      checks.put(gateway, new GatewayAddressCheck(null,
+          requested == null ? List.of() : List.of(requested), List.of()));
+    }
+    return assign(gateways, checks);
+  }
+
+  /**
+   * Like {@link #assign(List)}, serving each Gateway on its first usable requested address;
+   * a Gateway that asked only for addresses this host cannot use gets none.
+   */
+  Map<Gateway, String> assign(List<Gateway> gateways, Map<Gateway, GatewayAddressCheck> checks) {
     Map<Gateway, String> assigned = new HashMap<>();
     Set<Integer> taken = new HashSet<>();
     for (Gateway gateway : gateways) {
-      String requested = requestedAddress(gateway);
-      if (requested != null) {
-        assigned.put(gateway, requested);
+      GatewayAddressCheck check = checks.get(gateway);
+      if (!check.usable().isEmpty()) {
+        assigned.put(gateway, check.usable().get(0));
+      } else if (!check.unusable().isEmpty() || check.unsupported() != null) {
+        assigned.put(gateway, "");
       }
     }
     for (Gateway gateway : gateways) {
       if (assigned.containsKey(gateway)) {
         continue;
       }
+      // Not requested: a slot of the pool.
       String key = gateway.getMetadata().getNamespace() + "/" + gateway.getMetadata().getName();
       // Skip the block's first and last address (network and broadcast in a real subnet).
       int usable = size - 2;

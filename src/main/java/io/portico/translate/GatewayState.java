@@ -8,8 +8,19 @@ import java.util.List;
  * A Gateway of one of Portico's classes and the state of its listeners during a translation.
  *
  * @param address the address the Gateway is served on; empty for the proxy's shared bind address
+ * @param addresses what its spec.addresses allow
  */
-record GatewayState(Gateway gateway, String address, List<ListenerState> listeners) {
+record GatewayState(Gateway gateway, String address, GatewayAddressCheck addresses,
+    List<ListenerState> listeners) {
+
+  /**
+   * Whether the proxy serves the Gateway at all: not when it asks for an address type Portico
+   * does not understand, or only for addresses this host does not have.
+   */
+  boolean served() {
+    return addresses.unsupported() == null
+        && (addresses.unusable().isEmpty() || !addresses.usable().isEmpty());
+  }
 
   ListenerState listener(String name) {
     for (ListenerState listener : listeners) {

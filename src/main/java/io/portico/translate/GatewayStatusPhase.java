@@ -34,9 +34,15 @@ final class GatewayStatusPhase {
     }
     List<Condition> conditions = new ArrayList<>();
     int total = state.listeners().size();
+    GatewayAddressCheck addressCheck = state.addresses();
     ListenerState frontendFailure = state.listeners().stream()
         .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
-    if (frontendFailure != null) {
+    if (addressCheck.unsupported() != null) {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false,
+          GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "All references are resolved", generation));
+    } else if (frontendFailure != null) {
       // Gateway API: client certificate validation without a usable CA is a Gateway-level fault.
       conditions.add(Conditions.of(Conditions.ACCEPTED, false,
           FrontendValidation.REASON_NO_VALID_CA, frontendFailure.unresolvedMessage, generation));
@@ -54,7 +60,14 @@ final class GatewayStatusPhase {
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
           "All references are resolved", generation));
     }
-    if (serving > 0) {
+    if (addressCheck.unsupported() != null) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
+          GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
+    } else if (!addressCheck.unusable().isEmpty()) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
+          GatewayAddressCheck.REASON_ADDRESS_NOT_USABLE, "this host cannot serve on "
+              + String.join(", ", addressCheck.unusable()) + " (spec.addresses)", generation));
+    } else if (serving > 0) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
           "Gateway is programmed", generation));
     } else {
@@ -62,24 +75,20 @@ final class GatewayStatusPhase {
           "no listener of the Gateway can be served", generation));
     }
     return new GatewayStatusBuilder()
-        .withAddresses(addresses(gateway, state.address().isEmpty() ? sharedAddress : state.address()))
+        .withAddresses(addresses(state, sharedAddress))
         .withConditions(conditions)
         .withListeners(listeners)
         .build();
   }
 
-  private static List<GatewayStatusAddress> addresses(Gateway gateway, String servedAddress) {
+  /** Reports the requested addresses Portico can serve on, else the one it serves on. */
+  private static List<GatewayStatusAddress> addresses(GatewayState state, String sharedAddress) {
     List<GatewayStatusAddress> addresses = new ArrayList<>();
-    List<GatewaySpecAddress> requested = gateway.getSpec().getAddresses();
-    if (requested != null) {
-      for (GatewaySpecAddress address : requested) {
-        if (address.getValue() != null && !address.getValue().isEmpty()) {
-          addresses.add(new GatewayStatusAddressBuilder()
-              .withType(address.getType() == null ? "IPAddress" : address.getType())
-              .withValue(address.getValue()).build());
-        }
-      }
+    for (String usable : state.addresses().usable()) {
+      addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress").withValue(usable)
+          .build());
     }
+    String servedAddress = state.address().isEmpty() ? sharedAddress : state.address();
     if (addresses.isEmpty()) {
       addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress")
           .withValue(servedAddress).build());

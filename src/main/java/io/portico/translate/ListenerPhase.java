@@ -31,7 +31,7 @@ final class ListenerPhase {
    * Gateways use one port, the older keeps it.
    */
   static List<GatewayState> process(SnapshotIndex index, List<Gateway> gateways,
-      Map<Gateway, String> addresses) {
+      Map<Gateway, String> addresses, Map<Gateway, GatewayAddressCheck> checks) {
     Map<String, Gateway> portOwners = new HashMap<>();
     List<GatewayState> states = new ArrayList<>();
     for (Gateway gateway : gateways) {
@@ -49,8 +49,12 @@ final class ListenerPhase {
       }
       markConflicts(listeners);
       String address = addresses.getOrDefault(gateway, "");
-      claimPorts(gateway, address, listeners, portOwners);
-      states.add(new GatewayState(gateway, address, List.copyOf(listeners)));
+      GatewayState state = new GatewayState(gateway, address, checks.get(gateway),
+          List.copyOf(listeners));
+      if (state.served()) {
+        claimPorts(gateway, address, listeners, portOwners);
+      }
+      states.add(state);
     }
     return states;
   }

@@ -27,6 +27,9 @@ final class TableAssembler {
   static RoutingTable assemble(List<GatewayState> gateways) {
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     for (GatewayState gateway : gateways) {
+      if (!gateway.served()) {
+        continue;
+      }
       for (ListenerState listener : gateway.listeners()) {
         if (!listener.serving()) {
           continue;

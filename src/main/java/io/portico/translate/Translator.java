@@ -14,6 +14,7 @@ import io.portico.status.Conditions;
 import io.portico.status.StatusReport;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -65,9 +66,13 @@ public final class Translator {
       }
     }
     gateways.sort(SnapshotIndex.OLDEST_FIRST);
+    Map<Gateway, GatewayAddressCheck> checks = new HashMap<>();
+    for (Gateway gateway : gateways) {
+      checks.put(gateway, GatewayAddressCheck.of(gateway, options.addressUsable()));
+    }
     Map<Gateway, String> addresses = options.addressPool() == null
-        ? Map.of() : AddressPool.parse(options.addressPool()).assign(gateways);
-    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses);
+        ? Map.of() : AddressPool.parse(options.addressPool()).assign(gateways, checks);
+    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses, checks);
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
     routes.sort(SnapshotIndex.OLDEST_FIRST);

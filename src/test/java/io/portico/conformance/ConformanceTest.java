@@ -28,7 +28,7 @@ class ConformanceTest {
       "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
       "GatewayPort8080", "GatewayHTTPListenerIsolation",
       "HTTPRouteNamedRouteRule", "HTTPRouteParentRefPort",
-      "GatewayAddressEmpty",
+      "GatewayAddressEmpty", "GatewayStaticAddresses",
       "HTTPRouteResponseHeaderModification", "HTTPRouteBackendRequestHeaderModification",
       "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect",
       "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",

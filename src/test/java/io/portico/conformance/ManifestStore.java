@@ -33,6 +33,12 @@ final class ManifestStore implements AutoCloseable {
   private static final String USABLE_ADDRESS = "127.0.3.1";
   private static final String UNUSABLE_ADDRESS = "198.51.100.1";
 
+  /** Replaces the README's address placeholders (${USABLE_ADDRESS} ...) in a step's value. */
+  static String substituteAddresses(String value) {
+    return value == null ? null : value.replace("${UNUSABLE_ADDRESS}", UNUSABLE_ADDRESS)
+        .replace("${USABLE_ADDRESS_TYPE}", "IPAddress").replace("${USABLE_ADDRESS}", USABLE_ADDRESS);
+  }
+
   private final Path directory;
   private final String controllerName;
   /** File name to its objects, in file order; what is on disk. */

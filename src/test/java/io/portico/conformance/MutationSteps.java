@@ -109,7 +109,8 @@ final class MutationSteps {
   private static boolean matches(Object item, Object fields) {
     Map<String, Object> map = Yaml.map(item);
     return Yaml.map(fields).entrySet().stream()
-        .allMatch(e -> Objects.equals(Yaml.string(map.get(e.getKey())), Yaml.string(e.getValue())));
+        .allMatch(e -> Objects.equals(Yaml.string(map.get(e.getKey())),
+            ManifestStore.substituteAddresses(Yaml.string(e.getValue()))));
   }
 
   /**

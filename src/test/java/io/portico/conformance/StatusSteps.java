@@ -404,14 +404,16 @@ final class StatusSteps {
     }
     for (Object item : Yaml.list(expected.get("contains"))) {
       Map<String, Object> address = Yaml.map(item);
-      boolean present = actual.stream().anyMatch(a -> Objects.equals(a.getValue(),
-          Yaml.string(address.get("value"))) && (address.get("type") == null
-          || Objects.equals(a.getType(), Yaml.string(address.get("type")))));
+      String value = ManifestStore.substituteAddresses(Yaml.string(address.get("value")));
+      String type = ManifestStore.substituteAddresses(Yaml.string(address.get("type")));
+      boolean present = actual.stream().anyMatch(a -> Objects.equals(a.getValue(), value)
+          && (type == null || Objects.equals(a.getType(), type)));
       if (!present) {
         return seen + " (missing " + address + ")";
       }
     }
-    for (String value : Yaml.strings(expected.get("notContains"))) {
+    for (String raw : Yaml.strings(expected.get("notContains"))) {
+      String value = ManifestStore.substituteAddresses(raw);
       if (actual.stream().anyMatch(a -> value.equals(a.getValue()))) {
         return seen + " (must not contain " + value + ")";
       }
