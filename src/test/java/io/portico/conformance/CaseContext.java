@@ -16,12 +16,14 @@ import java.util.Map;
  * @param vertx the runner's Vert.x, for clients the JDK lacks (h2c, WebSocket)
  * @param generationsBeforePatch metadata.generation of each patched object, read just before
  *     its latest patch (for {@code expectGenerationChanged})
+ * @param patchedOriginals the values patches replaced, by the last segment of their field path
+ *     (for {@code ${original field}} in a later patch)
  */
 record CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx,
-    Map<ObjectKey, Long> generationsBeforePatch) {
+    Map<ObjectKey, Long> generationsBeforePatch, Map<String, Object> patchedOriginals) {
 
   CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx) {
-    this(view, store, controllerName, vertx, new HashMap<>());
+    this(view, store, controllerName, vertx, new HashMap<>(), new HashMap<>());
   }
 
   /** Splits {@code namespace/name}. */

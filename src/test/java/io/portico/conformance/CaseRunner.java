@@ -75,6 +75,7 @@ final class CaseRunner {
       case "expectGenerationChanged" -> new StatusSteps(context).expectGenerationChanged(body);
       case "expectResponse" -> new ResponseSteps(context).expectResponse(body);
       case "expectRequestError" -> new ResponseSteps(context).expectRequestError(body);
+      case "expectHttpFailure" -> new ResponseSteps(context).expectHttpFailure(body);
       case "expectWebSocket" -> new WebSocketSteps(context).expectWebSocket(body);
       case "patch" -> new MutationSteps(context).patch(body);
       case "apply" -> new MutationSteps(context).apply(body);

@@ -33,6 +33,7 @@ class ConformanceTest {
       "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
       "HTTPRouteBackendURLRewrite",
       "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
+      "BackendTLSPolicy", "BackendTLSPolicySANValidation",
       "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
       "HTTPRouteBackendProtocolWebSocket");
 
