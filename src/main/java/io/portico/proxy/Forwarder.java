@@ -6,6 +6,7 @@ import io.portico.ir.Route;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
+import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -47,18 +48,21 @@ final class Forwarder {
   private final Vertx vertx;
   private final HttpClient client;
   private final HttpClient h2cClient;
+  private final UpstreamTlsClients tlsClients;
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
 
   /**
    * @param client the HTTP/1.1 upstream client
    * @param h2cClient the client for backends that speak cleartext HTTP/2 (prior knowledge)
+   * @param tlsClients the clients for backends a BackendTLSPolicy targets
    */
-  Forwarder(Vertx vertx, HttpClient client, HttpClient h2cClient, ProxyOptions options,
-      ProxyMetrics metrics) {
+  Forwarder(Vertx vertx, HttpClient client, HttpClient h2cClient, UpstreamTlsClients tlsClients,
+      ProxyOptions options, ProxyMetrics metrics) {
     this.vertx = vertx;
     this.client = client;
     this.h2cClient = h2cClient;
+    this.tlsClients = tlsClients;
     this.options = options;
     this.metrics = metrics;
   }
@@ -70,9 +74,10 @@ final class Forwarder {
    * @param path the normalized request path
    * @param route the selected route, whose rule filters apply
    * @param backendFilters the filters of the picked backendRef
+   * @param tls the backend's usable BackendTLSPolicy setting, or null for cleartext
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c, BackendGroup group, Route route,
+      RoundRobin endpoints, boolean h2c, UpstreamTls tls, BackendGroup group, Route route,
       Filters backendFilters) {
     RouteTimeouts timeouts = group.timeouts();
     // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
@@ -88,14 +93,22 @@ final class Forwarder {
       uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
-    attempt(new Exchange(h2c ? h2cClient : client, request, uri, authority, upstreamAuthority,
-        ruleFilters, backendFilters, endpoints, hasBody(request), upstreamTimeout, group.retry()),
-        endpoint);
+    HttpClient upstreamClient = tls != null ? tlsClients.client(tls) : h2c ? h2cClient : client;
+    attempt(new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request, uri,
+        authority, upstreamAuthority, ruleFilters, backendFilters, endpoints, hasBody(request),
+        upstreamTimeout, group.retry()), endpoint);
+  }
+
+  /** Shuts down the TLS clients of settings no longer in use. */
+  void retainTls(java.util.Collection<UpstreamTls> current) {
+    tlsClients.retain(current);
   }
 
   /** One request on its way upstream, across its attempts. Confined to the event loop. */
   private static final class Exchange {
     final HttpClient client;
+    /** The TLS server name (BackendTLSPolicy hostname), or null for cleartext. */
+    final String serverName;
     final HttpServerRequest request;
     /** The URI sent upstream (rewritten, if a filter says so). */
     final String uri;
@@ -115,10 +128,12 @@ final class Forwarder {
      * pooled connection) was used. */
     boolean freeRetryUsed;
 
-    Exchange(HttpClient client, HttpServerRequest request, String uri, HostAndPort authority,
+    Exchange(HttpClient client, String serverName, HttpServerRequest request, String uri,
+        HostAndPort authority,
         HostAndPort upstreamAuthority, Filters ruleFilters, Filters backendFilters,
         RoundRobin endpoints, boolean hasBody, long upstreamTimeout, RouteRetry retry) {
       this.client = client;
+      this.serverName = serverName;
       this.request = request;
       this.uri = uri;
       this.authority = authority;
@@ -151,6 +166,10 @@ final class Forwarder {
         .setURI(exchange.uri)
         .setConnectTimeout(options.connectTimeoutMillis())
         .setIdleTimeout(exchange.upstreamTimeout);
+    if (exchange.serverName != null) {
+      // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
+      requestOptions.setHost(exchange.serverName).setPort(endpoint.port());
+    }
     exchange.client.request(requestOptions).onComplete(ar -> {
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());

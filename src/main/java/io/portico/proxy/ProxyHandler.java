@@ -3,6 +3,7 @@ package io.portico.proxy;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
+import io.portico.ir.UpstreamTls;
 import io.portico.ir.Filters;
 import io.portico.ir.HttpPort;
 import io.portico.ir.Route;
@@ -55,6 +56,7 @@ final class ProxyHandler {
   void useEndpoints(EndpointsIndex endpoints) {
     this.endpoints = endpoints;
     loadBalancer.useEndpoints(endpoints);
+    forwarder.retainTls(endpoints.upstreamTls().values());
   }
 
   RoutingTable table() {
@@ -125,6 +127,17 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
       return;
     }
+    UpstreamTls tls = endpoints.tls(backend.key());
+    if (tls != null && !tls.usable()) {
+      respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND_TLS,
+          "BackendTLSPolicy for " + backend.key() + " cannot be used: " + tls.invalid());
+      return;
+    }
+    if (tls != null && UpgradeForwarder.isUpgrade(request)) {
+      respondFailure(metrics, request, UpstreamFailure.UPSTREAM_TLS,
+          "upgrades to a backend with a BackendTLSPolicy are not supported yet");
+      return;
+    }
     if (UpgradeForwarder.isUpgrade(request)) {
       upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
       return;
@@ -132,7 +145,7 @@ final class ProxyHandler {
     mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints);
     limitRequestTime(request, group.timeouts());
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
-        group, route, backendFilters);
+        tls, group, route, backendFilters);
   }
 
   /**

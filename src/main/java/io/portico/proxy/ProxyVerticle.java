@@ -79,7 +79,8 @@ public final class ProxyVerticle extends VerticleBase {
             .setDecompressionSupported(false))
         .with(new PoolOptions().setHttp2MaxSize(2))
         .build();
-    handler = new ProxyHandler(vertx, new Forwarder(vertx, client, h2cClient, options, metrics),
+    handler = new ProxyHandler(vertx, new Forwarder(vertx, client, h2cClient,
+        new UpstreamTlsClients(vertx, options), options, metrics),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
         new RequestMirrors(client, h2cClient, options, metrics), metrics);

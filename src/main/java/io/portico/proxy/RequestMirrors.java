@@ -60,7 +60,8 @@ final class RequestMirrors {
   private void mirror(HttpServerRequest request, Mirror mirror, String uri, HostAndPort authority,
       Route route, Filters backendFilters, LoadBalancerState loadBalancer,
       EndpointsIndex endpoints) {
-    if (mirror.key() == null
+    // A mirror to a backend with a BackendTLSPolicy is not sent (yet): never in cleartext.
+    if (mirror.key() == null || endpoints.tls(mirror.key()) != null
         || mirror.percent() < 100 && ThreadLocalRandom.current().nextDouble(100) >= mirror.percent()) {
       return;
     }

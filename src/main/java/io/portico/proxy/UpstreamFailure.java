@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpClosedException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 
 /**
  * Names every way a request can fail to get an upstream answer, with the status Portico answers
@@ -21,6 +22,12 @@ public enum UpstreamFailure {
   NO_ENDPOINTS(503, "no_endpoints"),
   /** The endpoint refused the connection. */
   CONNECT_REFUSED(502, "connect_refused"),
+  /** The TLS handshake with the endpoint failed (BackendTLSPolicy: certificate not trusted, or
+   * without the name the policy asks for). */
+  UPSTREAM_TLS(502, "upstream_tls"),
+  /** The BackendTLSPolicy of the backend cannot be used (no valid CA certificate ...); the
+   * request is not sent unverified. */
+  INVALID_BACKEND_TLS(500, "invalid_backend_tls_policy"),
   /** The endpoint did not accept the connection in time. */
   CONNECT_TIMEOUT(502, "connect_timeout"),
   /** The endpoint's host name did not resolve. */
@@ -68,6 +75,9 @@ public enum UpstreamFailure {
     if (failure instanceof TimeoutException
         || failure instanceof VertxException && String.valueOf(failure.getMessage()).contains("timeout")) {
       return RESPONSE_TIMEOUT;
+    }
+    if (failure instanceof SSLException) {
+      return UPSTREAM_TLS;
     }
     if (failure instanceof HttpClosedException) {
       return RESET;

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -30,10 +31,13 @@ import java.util.Objects;
  * @param services core/v1 Service
  * @param endpointSlices discovery.k8s.io/v1 EndpointSlice
  * @param secrets core/v1 Secret
- * @param configMaps core/v1 ConfigMap (CA certificates for client certificate validation)
+ * @param configMaps core/v1 ConfigMap (CA certificates for client certificate validation and
+ *     for BackendTLSPolicy)
  * @param namespaces core/v1 Namespace (namespaces that objects use but that are not listed exist
  *     implicitly, with only the {@code kubernetes.io/metadata.name} label)
  * @param backends Envoy Gateway's gateway.envoyproxy.io/v1alpha1 Backend (plain host:port upstreams)
+ * @param backendTLSPolicies gateway.networking.k8s.io/v1 BackendTLSPolicy (TLS from Portico to
+ *     the Services they target)
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -45,7 +49,8 @@ public record ResourceSnapshot(
     List<Secret> secrets,
     List<ConfigMap> configMaps,
     List<Namespace> namespaces,
-    List<GenericKubernetesResource> backends) {
+    List<GenericKubernetesResource> backends,
+    List<BackendTLSPolicy> backendTLSPolicies) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -63,6 +68,7 @@ public record ResourceSnapshot(
     configMaps = List.copyOf(configMaps);
     namespaces = List.copyOf(namespaces);
     backends = List.copyOf(backends);
+    backendTLSPolicies = List.copyOf(backendTLSPolicies);
   }
 
   /**
@@ -81,6 +87,7 @@ public record ResourceSnapshot(
     List<ConfigMap> configMaps = new ArrayList<>();
     List<Namespace> namespaces = new ArrayList<>();
     List<GenericKubernetesResource> backends = new ArrayList<>();
+    List<BackendTLSPolicy> backendTLSPolicies = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -102,10 +109,12 @@ public record ResourceSnapshot(
         namespaces.add(o);
       } else if (object instanceof GenericKubernetesResource o && isEnvoyBackend(o)) {
         backends.add(o);
+      } else if (object instanceof BackendTLSPolicy o) {
+        backendTLSPolicies.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
-        endpointSlices, secrets, configMaps, namespaces, backends);
+        endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -121,6 +130,7 @@ public record ResourceSnapshot(
     all.addAll(configMaps);
     all.addAll(namespaces);
     all.addAll(backends);
+    all.addAll(backendTLSPolicies);
     return all;
   }
 

@@ -3,6 +3,7 @@ package io.portico.status;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.portico.resource.ObjectKey;
 
 import java.util.Collections;
@@ -20,19 +21,23 @@ import java.util.TreeMap;
  * @param gateways status per Gateway of those classes
  * @param httpRoutes status per HTTPRoute with at least one parentRef to those Gateways; only the
  *     parents entries for Portico's Gateways are present
+ * @param backendTLSPolicies status per BackendTLSPolicy: one ancestors entry per Portico
+ *     Gateway whose routes use a Service the policy targets
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
     SortedMap<ObjectKey, GatewayStatus> gateways,
-    SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes) {
+    SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
+    SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies) {
 
   public static final StatusReport EMPTY =
-      new StatusReport(new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+      new StatusReport(new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
 
   public StatusReport {
     gatewayClasses = Collections.unmodifiableSortedMap(new TreeMap<>(gatewayClasses));
     gateways = Collections.unmodifiableSortedMap(new TreeMap<>(gateways));
     httpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(httpRoutes));
+    backendTLSPolicies = Collections.unmodifiableSortedMap(new TreeMap<>(backendTLSPolicies));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -41,6 +46,7 @@ public record StatusReport(
     all.putAll(gatewayClasses);
     all.putAll(gateways);
     all.putAll(httpRoutes);
+    all.putAll(backendTLSPolicies);
     return all;
   }
 }

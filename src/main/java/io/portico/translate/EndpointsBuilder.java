@@ -77,7 +77,7 @@ public final class EndpointsBuilder {
       endpoints.put(BackendKey.backend(backend.getMetadata().getNamespace(),
           backend.getMetadata().getName()), backendEndpoints(backend));
     }
-    return new EndpointsIndex(endpoints, h2c);
+    return new EndpointsIndex(endpoints, h2c, BackendTlsPhase.resolve(snapshot).upstreamTls());
   }
 
   /**

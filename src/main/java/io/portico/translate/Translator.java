@@ -6,7 +6,12 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.portico.ir.RoutingTable;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
@@ -21,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Translates a {@link ResourceSnapshot} into the {@link RoutingTable} the proxies serve and the
@@ -85,7 +91,53 @@ public final class Translator {
           GatewayStatusPhase.build(state, options.gatewayAddress()));
     }
     RoutingTable table = TableAssembler.assemble(gatewayStates);
+    Map<ObjectKey, PolicyStatus> policyStatus = BackendTlsPhase.status(snapshot,
+        BackendTlsPhase.resolve(snapshot), gatewaysByService(routes, routeStatus),
+        options.controllerName());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
-        new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus)));
+        new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus)));
+  }
+
+  /**
+   * Returns, per Service ("namespace/name"), the Gateways that accepted a route referring to it:
+   * the ancestors a BackendTLSPolicy on that Service reports status for.
+   */
+  private static Map<String, Set<ObjectKey>> gatewaysByService(List<HTTPRoute> routes,
+      Map<ObjectKey, HTTPRouteStatus> routeStatus) {
+    Map<String, Set<ObjectKey>> result = new HashMap<>();
+    for (HTTPRoute route : routes) {
+      HTTPRouteStatus status = routeStatus.get(ObjectKey.of(route));
+      String namespace = route.getMetadata().getNamespace();
+      if (status == null || status.getParents() == null || route.getSpec() == null
+          || route.getSpec().getRules() == null) {
+        continue;
+      }
+      Set<ObjectKey> gateways = new TreeSet<>();
+      for (RouteParentStatus parent : status.getParents()) {
+        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
+            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+        ParentReference ref = parent.getParentRef();
+        if (accepted && ref != null) {
+          gateways.add(new ObjectKey("Gateway",
+              ref.getNamespace() == null ? namespace : ref.getNamespace(), ref.getName()));
+        }
+      }
+      for (HTTPRouteRule rule : route.getSpec().getRules()) {
+        if (rule.getBackendRefs() == null) {
+          continue;
+        }
+        for (HTTPBackendRef ref : rule.getBackendRefs()) {
+          boolean service = (ref.getGroup() == null || ref.getGroup().isEmpty())
+              && (ref.getKind() == null || "Service".equals(ref.getKind()));
+          if (service && ref.getName() != null) {
+            String refNamespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
+                ? namespace : ref.getNamespace();
+            result.computeIfAbsent(refNamespace + "/" + ref.getName(), k -> new TreeSet<>())
+                .addAll(gateways);
+          }
+        }
+      }
+    }
+    return result;
   }
 }

@@ -19,15 +19,17 @@ import java.util.Map;
  * @param infrastructure the echo pods (mirror steps read what they received)
  * @param requestIds the {@code {requestId}} of the latest response step, for the following
  *     {@code expectMirror} (key "requestId")
+ * @param patchedOriginals the values patches replaced, by the last segment of their field path
+ *     (for {@code ${original field}} in a later patch)
  */
 record CaseContext(ClusterView view, ManifestStore store, String controllerName, Vertx vertx,
     Map<ObjectKey, Long> generationsBeforePatch, Infrastructure infrastructure,
-    Map<String, String> requestIds) {
+    Map<String, String> requestIds, Map<String, Object> patchedOriginals) {
 
   CaseContext(ClusterView view, ManifestStore store, String controllerName,
       Infrastructure infrastructure) {
     this(view, store, controllerName, infrastructure.vertx(), new HashMap<>(), infrastructure,
-        new HashMap<>());
+        new HashMap<>(), new HashMap<>());
   }
 
   /** Splits {@code namespace/name}. */

@@ -74,6 +74,7 @@ final class CaseRunner {
       case "expectGenerationChanged" -> new StatusSteps(context).expectGenerationChanged(body);
       case "expectResponse" -> new ResponseSteps(context).expectResponse(body);
       case "expectRequestError" -> new ResponseSteps(context).expectRequestError(body);
+      case "expectHttpFailure" -> new ResponseSteps(context).expectHttpFailure(body);
       case "expectWebSocket" -> new WebSocketSteps(context).expectWebSocket(body);
       case "expectMirror" -> new MirrorSteps(context).expectMirror(body);
       case "expectMirrorPercentage" -> new MirrorSteps(context).expectMirrorPercentage(body);

@@ -75,6 +75,12 @@ final class ClusterView {
     return state.status().httpRoutes().get(new ObjectKey("HTTPRoute", namespace, name));
   }
 
+  static io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus backendTlsPolicyStatus(
+      GatewayState state, String namespace, String name) {
+    return state.status().backendTLSPolicies()
+        .get(new ObjectKey("BackendTLSPolicy", namespace, name));
+  }
+
   static GatewayClassStatus gatewayClassStatus(GatewayState state, String name) {
     return state.status().gatewayClasses().get(new ObjectKey("GatewayClass", "", name));
   }

@@ -34,6 +34,7 @@ class ConformanceTest {
       "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
       "HTTPRouteBackendURLRewrite",
       "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
+      "BackendTLSPolicy", "BackendTLSPolicySANValidation",
       "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
       "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
       "HTTPRouteRequestPercentageMirror",

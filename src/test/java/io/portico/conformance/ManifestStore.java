@@ -27,7 +27,8 @@ final class ManifestStore implements AutoCloseable {
 
   /** Kinds Portico reads (ResourceSnapshot); the others are in the files but never seen. */
   static final Set<String> READ_KINDS = Set.of("GatewayClass", "Gateway", "HTTPRoute",
-      "ReferenceGrant", "Service", "EndpointSlice", "Secret", "ConfigMap", "Namespace");
+      "ReferenceGrant", "Service", "EndpointSlice", "Secret", "ConfigMap", "Namespace",
+      "BackendTLSPolicy");
 
   private static final Set<String> CLUSTER_SCOPED = Set.of("GatewayClass", "Namespace");
   private static final String USABLE_ADDRESS = "127.0.3.1";

@@ -22,6 +22,10 @@ final class MutationSteps {
       "Namespace", "Pod");
 
   private final CaseContext context;
+  private static final java.util.regex.Pattern CONFIG_MAP_DATA = java.util.regex.Pattern.compile(
+      "\\$\\{data\\[\"([^\"]+)\"\\] of ConfigMap ([^/]+)/([^}]+)}");
+  private static final java.util.regex.Pattern ORIGINAL =
+      java.util.regex.Pattern.compile("\\$\\{original (\\S+)}");
 
   MutationSteps(CaseContext context) {
     this.context = context;
@@ -39,7 +43,21 @@ final class MutationSteps {
     var state = context.view().state();
     context.generationsBeforePatch().put(key, ClusterView.generation(state, key));
     String resourceVersion = ClusterView.resourceVersion(state, key);
-    context.store().update(kind, namespace, name, edit(step));
+    Map<String, Object> resolved = new LinkedHashMap<>(step);
+    if (step.get("set") != null) {
+      Map<String, Object> set = new LinkedHashMap<>();
+      Yaml.map(step.get("set")).forEach((path, value) -> {
+        List<Object> tokens = FieldPath.parse(path);
+        Object last = tokens.get(tokens.size() - 1);
+        Object resolvedValue = resolve(value);
+        if (resolvedValue == value && last instanceof String field) {
+          context.patchedOriginals().put(field, Yaml.deepCopy(valueAt(before, tokens)));
+        }
+        set.put(path, resolvedValue);
+      });
+      resolved.put("set", set);
+    }
+    context.store().update(kind, namespace, name, edit(resolved));
     if (ManifestStore.READ_KINDS.contains(kind)
         && !Objects.equals(before, context.store().find(kind, namespace, name))) {
       context.view().awaitSnapshot("patched " + key, s ->
@@ -48,7 +66,8 @@ final class MutationSteps {
   }
 
   void apply(Map<String, Object> step) {
-    Map<String, Object> object = new LinkedHashMap<>(Yaml.deepCopy(step));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> object = new LinkedHashMap<>((Map<String, Object>) resolve(Yaml.deepCopy(step)));
     object.remove("note");
     String kind = Yaml.string(object.remove("kind"));
     String namespace = Yaml.string(object.remove("namespace"));
@@ -88,6 +107,69 @@ final class MutationSteps {
 
   void sleep(Map<String, Object> step) {
     Poll.pause(GoDuration.parse(Yaml.string(step.get("duration"))));
+  }
+
+  /**
+   * Resolves the case files' references: {@code ${data["key"] of ConfigMap ns/name}} (a served
+   * ConfigMap's value) and {@code ${original field}} (what an earlier patch replaced). Returns
+   * {@code value} itself when it holds none.
+   */
+  private Object resolve(Object value) {
+    if (value instanceof String text) {
+      java.util.regex.Matcher data = CONFIG_MAP_DATA.matcher(text);
+      if (data.matches()) {
+        Map<String, Object> configMap = context.store().find("ConfigMap", data.group(2),
+            data.group(3));
+        if (configMap == null) {
+          throw new StepFailure("no ConfigMap " + data.group(2) + "/" + data.group(3));
+        }
+        return Yaml.map(configMap.get("data")).get(data.group(1));
+      }
+      java.util.regex.Matcher original = ORIGINAL.matcher(text);
+      if (original.matches()) {
+        if (!context.patchedOriginals().containsKey(original.group(1))) {
+          throw new StepFailure("no earlier patch replaced " + original.group(1));
+        }
+        return Yaml.deepCopy(context.patchedOriginals().get(original.group(1)));
+      }
+      return value;
+    }
+    if (value instanceof Map<?, ?> map) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      boolean changed = false;
+      for (Map.Entry<?, ?> entry : map.entrySet()) {
+        Object resolved = resolve(entry.getValue());
+        changed |= resolved != entry.getValue();
+        out.put(String.valueOf(entry.getKey()), resolved);
+      }
+      return changed ? out : value;
+    }
+    if (value instanceof List<?> list) {
+      List<Object> out = new ArrayList<>();
+      boolean changed = false;
+      for (Object item : list) {
+        Object resolved = resolve(item);
+        changed |= resolved != item;
+        out.add(resolved);
+      }
+      return changed ? out : value;
+    }
+    return value;
+  }
+
+  /** Returns the value at {@code tokens} in {@code root}, or null when absent. */
+  private static Object valueAt(Object root, List<Object> tokens) {
+    Object current = root;
+    for (Object token : tokens) {
+      if (token instanceof Integer index && current instanceof List<?> list && index < list.size()) {
+        current = list.get(index);
+      } else if (token instanceof String key && current instanceof Map<?, ?> map) {
+        current = map.get(key);
+      } else {
+        return null;
+      }
+    }
+    return current;
   }
 
   /** Returns the edit a patch step describes (README: set, appendTo, keepOnly, removeWhere). */

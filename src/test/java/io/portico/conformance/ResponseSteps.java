@@ -80,6 +80,31 @@ final class ResponseSteps {
         });
   }
 
+  /**
+   * Runs {@code expectHttpFailure} (upstream MakeRequestAndExpectFailure): three responses in a
+   * row that are neither 200 nor a timeout (408/504 and transport errors count as "not yet");
+   * any 200 fails the case at once.
+   */
+  void expectHttpFailure(Map<String, Object> step) {
+    String[] gateway = CaseContext.ref(step.get("gateway"));
+    Map<String, Object> request = Yaml.map(step.get("request"));
+    String protocol = protocol(request);
+    int port = step.get("port") instanceof Number n ? n.intValue() : 80;
+    awaitConsistently(describeRequest(request, gateway, port) + ": expected a failure response",
+        () -> {
+          Exchange exchange = send(step, request, protocol, gateway, port, path -> path);
+          if (exchange.error() != null) {
+            return exchange.error();
+          }
+          int status = exchange.response().status();
+          if (status == 200) {
+            throw new StepFailure(describeRequest(request, gateway, port)
+                + ": expected a failure, got 200 (" + describeResponse(exchange.response()) + ")");
+          }
+          return status == 408 || status == 504 ? "got " + status : null;
+        });
+  }
+
   private static String protocol(Map<String, Object> request) {
     String protocol = Objects.toString(request.get("protocol"), "HTTP");
     if (!List.of("HTTP", "HTTPS", "H2C_PRIOR_KNOWLEDGE").contains(protocol)) {

@@ -120,7 +120,17 @@ final class StatusSteps {
               .anyMatch(p -> refersTo(p.getParentRef(), gwNamespace, gwName)
                   && ConditionCheck.allMet(conditions, p.getConditions())) ? null : "no such entry"));
     } else if (step.containsKey("ancestorRef")) {
-      throw new StepFailure(what + ": Portico reports no status for kind " + kind);
+      Map<String, Object> ancestorRef = Yaml.map(step.get("ancestorRef"));
+      String gwNamespace = Yaml.string(ancestorRef.get("namespace"));
+      String gwName = Yaml.string(ancestorRef.get("name"));
+      Poll.until(what + " has an ancestor entry for Gateway " + gwNamespace + "/" + gwName
+              + " with " + conditions, ROUTE_LIMIT, Poll.INTERVAL, context.view(),
+          () -> policyAncestors(kind, namespace, name, ancestors -> ancestors.stream()
+              .anyMatch(a -> refersTo(a.getAncestorRef(), gwNamespace, gwName)
+                  && ConditionCheck.allMet(conditions, a.getConditions())) ? null
+              : "no such entry; ancestors " + ancestors.stream()
+                  .map(a -> describeRef(a.getAncestorRef()) + " "
+                      + ConditionCheck.describe(a.getConditions())).toList()));
     } else if (step.containsKey("listener")) {
       String listener = Yaml.string(step.get("listener"));
       gatewayPoll(what + " listener " + listener + " has " + conditions, LISTENERS_LIMIT,
@@ -304,10 +314,39 @@ final class StatusSteps {
     return seen == null ? null : seen + "; parents " + describeParents(parents);
   }
 
+  /**
+   * Applies {@code check} to a policy's ancestors once every ancestor's conditions carry the
+   * policy's current generation.
+   */
+  private String policyAncestors(String kind, String namespace, String name,
+      Function<List<io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus>, String> check) {
+    if (!"BackendTLSPolicy".equals(kind)) {
+      throw new StepFailure("Portico reports no ancestor status for kind " + kind);
+    }
+    GatewayState state = context.view().state();
+    Long generation = ClusterView.generation(state, new ObjectKey(kind, namespace, name));
+    if (generation == null) {
+      return "Portico has not read " + kind + " " + namespace + "/" + name;
+    }
+    var status = ClusterView.backendTlsPolicyStatus(state, namespace, name);
+    var ancestors = status == null ? List.<io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus>of()
+        : nullToEmpty(status.getAncestors());
+    for (var ancestor : ancestors) {
+      String stale = ConditionCheck.stale(ancestor.getConditions(), generation);
+      if (stale != null) {
+        return "ancestor " + describeRef(ancestor.getAncestorRef()) + ": " + stale;
+      }
+    }
+    return check.apply(ancestors);
+  }
+
   private String staleConditions(GatewayState state, String kind, String namespace, String name) {
     Long generation = ClusterView.generation(state, ManifestStore.key(kind, namespace, name));
     if ("HTTPRoute".equals(kind)) {
       return routeParents(kind, new String[] {namespace, name}, parents -> null);
+    }
+    if ("BackendTLSPolicy".equals(kind)) {
+      return policyAncestors(kind, namespace, name, ancestors -> null);
     }
     List<Condition> conditions = topLevelConditions(state, kind, namespace, name);
     if (conditions == null) {

@@ -71,6 +71,11 @@ public final class TestCertificates {
     return issue(null, true, commonName);
   }
 
+  /** Returns a server certificate for {@code dnsNames} (the first is the CN) signed by {@code ca}. */
+  public static Pem serverCertificate(Pem ca, String... dnsNames) {
+    return issue(ca, false, dnsNames[0], dnsNames);
+  }
+
   /** Returns a client certificate signed by {@code ca}. */
   public static Pem clientCertificate(Pem ca, String commonName) {
     return issue(ca, false, commonName);

@@ -2,6 +2,8 @@ package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.ir.BackendKey;
+import io.portico.ir.UpstreamTls;
 import io.portico.resource.ResourceSnapshot;
 import io.portico.resource.YamlResourceReader;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -72,8 +75,13 @@ class TranslatorGoldenTest {
     if (first.startsWith("# address-pool: ")) {
       options = options.withAddressPool(first.substring("# address-pool: ".length()).trim());
     }
-    return new Translator(options).translate(snapshot(file));
+    ResourceSnapshot snapshot = snapshot(file);
+    upstreamTls = EndpointsBuilder.build(snapshot).upstreamTls();
+    return new Translator(options).translate(snapshot);
   }
+
+  /** The upstream TLS settings of the last translated case (not part of the routing table). */
+  private static Map<BackendKey, UpstreamTls> upstreamTls = Map.of();
 
   static String render(Translation translation) {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -81,6 +89,11 @@ class TranslatorGoldenTest {
     Map<String, Object> status = new LinkedHashMap<>();
     translation.status().all().forEach((key, value) -> status.put(key.toString(), value));
     out.put("status", status);
+    if (!upstreamTls.isEmpty()) {
+      Map<String, Object> tls = new TreeMap<>();
+      upstreamTls.forEach((key, value) -> tls.put(key.toString(), value));
+      out.put("upstreamTls", tls);
+    }
     return SERIALIZATION.asYaml(out);
   }
 }

@@ -1,0 +1,171 @@
+package io.portico.proxy;
+
+import io.portico.testing.HttpProbe;
+import io.portico.testing.HttpProbe.Response;
+import io.portico.testing.TestCertificates;
+import io.portico.testing.TestCertificates.Pem;
+import io.portico.testing.TestGateway;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * BackendTLSPolicy end to end: Portico speaks TLS to an HTTPS backend, sends the policy's
+ * hostname as SNI, and refuses a backend whose certificate is not signed by the policy's CA or
+ * does not carry its hostname.
+ */
+class BackendTlsEndToEndTest {
+
+  @TempDir
+  Path directory;
+
+  private final Vertx vertx = Vertx.vertx();
+  private final HttpProbe probe = new HttpProbe();
+  private final int port = TestGateway.freePort();
+  private final Pem ca = TestCertificates.certificateAuthority("backends");
+  private final Pem otherCa = TestCertificates.certificateAuthority("strangers");
+  private final Pem backendCert = TestCertificates.serverCertificate(ca, "backend.example.com");
+  private final List<String> serverNames = new CopyOnWriteArrayList<>();
+  private HttpServer backend;
+  private TestGateway gateway;
+
+  @BeforeEach
+  void startBackend() throws Exception {
+    backend = vertx.createHttpServer(new HttpServerOptions().setSsl(true).setSni(true)
+            .setKeyCertOptions(new PemKeyCertOptions()
+                .setCertValue(Buffer.buffer(backendCert.certificate()))
+                .setKeyValue(Buffer.buffer(backendCert.key()))))
+        .requestHandler(request -> {
+          serverNames.add(String.valueOf(request.connection().indicatedServerName()));
+          request.response().end("secure " + request.path());
+        })
+        .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (gateway != null) {
+      gateway.close();
+    }
+    probe.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private String service(String name) {
+    return """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: %1$s, namespace: default}
+        spec:
+          ports: [{name: https, port: 443, targetPort: 8443}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: %1$s-1, namespace: default, labels: {kubernetes.io/service-name: %1$s}}
+        addressType: IPv4
+        ports: [{name: https, port: %2$d}]
+        endpoints: [{addresses: [127.0.0.1]}]
+        ---
+        """.formatted(name, backend.actualPort());
+  }
+
+  private static String policy(String service, String caConfigMap, String hostname) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: BackendTLSPolicy
+        metadata: {name: %1$s, namespace: default}
+        spec:
+          targetRefs: [{group: "", kind: Service, name: %1$s}]
+          validation:
+            caCertificateRefs: [{group: "", kind: ConfigMap, name: %2$s}]
+            hostname: %3$s
+        ---
+        """.formatted(service, caConfigMap, hostname);
+  }
+
+  private void serve() {
+    String config = ProxyEndToEndTest.GATEWAY_CLASS + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners: [{name: http, protocol: HTTP, port: %d}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: web, namespace: default}
+        spec:
+          parentRefs: [{name: gw}]
+          rules:
+          - matches: [{path: {type: PathPrefix, value: /good}}]
+            backendRefs: [{name: good, port: 443}]
+          - matches: [{path: {type: PathPrefix, value: /wrong-ca}}]
+            backendRefs: [{name: wrong-ca, port: 443}]
+          - matches: [{path: {type: PathPrefix, value: /mismatch}}]
+            backendRefs: [{name: mismatch, port: 443}]
+          - matches: [{path: {type: PathPrefix, value: /no-ca}}]
+            backendRefs: [{name: no-ca, port: 443}]
+        ---
+        """.formatted(port);
+    String backends = service("good") + service("wrong-ca") + service("mismatch")
+        + service("no-ca")
+        + policy("good", "ca", "backend.example.com")
+        + policy("wrong-ca", "other-ca", "backend.example.com")
+        + policy("mismatch", "ca", "other.example.com")
+        + policy("no-ca", "missing", "backend.example.com")
+        + ca.caConfigMapYaml("default", "ca") + "---\n"
+        + otherCa.caConfigMapYaml("default", "other-ca");
+    gateway = TestGateway.start(directory, "gateway.yaml", config, "backends.yaml", backends);
+  }
+
+  @Test
+  void trustedBackendWithTheHostnameIsServedOverTlsWithSni() {
+    serve();
+    Response response = probe.get(port, "app.example.com", "/good");
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("secure /good");
+    assertThat(serverNames).containsOnly("backend.example.com");
+  }
+
+  @Test
+  void backendSignedByAnotherCaIsRefused() {
+    serve();
+    Response response = probe.get(port, "app.example.com", "/wrong-ca");
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.headers().get("x-portico-failure")).isEqualTo("upstream_tls");
+    assertThat(serverNames).isEmpty();
+  }
+
+  @Test
+  void backendWithoutThePolicyHostnameIsRefused() {
+    serve();
+    Response response = probe.get(port, "app.example.com", "/mismatch");
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.headers().get("x-portico-failure")).isEqualTo("upstream_tls");
+    assertThat(serverNames).isEmpty();
+  }
+
+  @Test
+  void policyWithoutAUsableCaFailsInsteadOfSendingUnverified() {
+    serve();
+    Response response = probe.get(port, "app.example.com", "/no-ca");
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.headers().get("x-portico-failure"))
+        .isEqualTo("invalid_backend_tls_policy");
+    assertThat(serverNames).isEmpty();
+  }
+}
