@@ -38,7 +38,8 @@ class ConformanceTest {
       "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
       "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
       "HTTPRouteRequestPercentageMirror",
-      "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS");
+      "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
+      "GatewayHTTPSListenerDetectMisdirectedRequests");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

@@ -107,9 +107,9 @@ final class ResponseSteps {
 
   private static String protocol(Map<String, Object> request) {
     String protocol = Objects.toString(request.get("protocol"), "HTTP");
-    if (!List.of("HTTP", "HTTPS", "H2C_PRIOR_KNOWLEDGE").contains(protocol)) {
+    if (!List.of("HTTP", "HTTPS", "H2", "H2C_PRIOR_KNOWLEDGE").contains(protocol)) {
       throw new StepFailure("request protocol " + protocol + " is not supported by the runner"
-          + " yet (only HTTP/1.1 cleartext or TLS, and h2c with prior knowledge)");
+          + " yet (only HTTP/1.1 cleartext or TLS, h2 over TLS and h2c with prior knowledge)");
     }
     return protocol;
   }
@@ -173,11 +173,17 @@ final class ResponseSteps {
       return new Exchange(null, "Gateway " + gateway[0] + "/" + gateway[1]
           + " has no status address", null, false);
     }
-    boolean https = protocol.equals("HTTPS");
-    TrustMaterial.ClientTls clientTls = https ? TrustMaterial.client(context.store(),
+    boolean h2 = protocol.equals("H2");
+    boolean https = protocol.equals("HTTPS") || h2;
+    if (h2 && request.get("clientCert") != null) {
+      throw new StepFailure("clientCert with protocol H2 is not supported by the runner yet");
+    }
+    TrustMaterial.ClientTls clientTls = https && !h2 ? TrustMaterial.client(context.store(),
         Yaml.string(request.get("trust")), Yaml.string(request.get("clientCert"))) : null;
-    RawHttp.Tls tls = https ? new RawHttp.Tls(clientTls.context(),
+    RawHttp.Tls tls = clientTls != null ? new RawHttp.Tls(clientTls.context(),
         Yaml.string(request.get("sni"))) : null;
+    H2Http.Tls h2Tls = h2 ? new H2Http.Tls(TrustMaterial.trustManager(context.store(),
+        Yaml.string(request.get("trust"))), Yaml.string(request.get("sni"))) : null;
     String path = placeholders.apply(Yaml.string(request.get("path")));
     String method = Objects.toString(request.get("method"), "GET");
     String host = request.get("host") != null ? Yaml.string(request.get("host"))
@@ -195,8 +201,8 @@ final class ResponseSteps {
     RawHttp.Response response;
     String error = null;
     try {
-      response = protocol.equals("H2C_PRIOR_KNOWLEDGE")
-          ? H2cHttp.exchange(context.vertx(), target, raw, ATTEMPT_TIMEOUT)
+      response = protocol.equals("H2C_PRIOR_KNOWLEDGE") || h2
+          ? H2Http.exchange(context.vertx(), target, raw, ATTEMPT_TIMEOUT, h2Tls)
           : RawHttp.exchange(target, raw, ATTEMPT_TIMEOUT, tls);
     } catch (IOException | RuntimeException e) {
       response = null;
@@ -226,7 +232,8 @@ final class ResponseSteps {
     if (status >= 300 && status < 400) {
       return step.containsKey("redirect")
           ? redirectMismatch(Yaml.map(step.get("redirect")), path, response,
-              "HTTPS".equals(request.get("protocol")) ? "https" : "http") : null;
+              List.of("HTTPS", "H2").contains(protocol(request)) ? "https" : "http")
+          : null;
     }
     if (status != 200 && status != 204) {
       return null;

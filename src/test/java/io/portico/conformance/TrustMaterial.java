@@ -43,6 +43,14 @@ final class TrustMaterial {
   }
 
   /**
+   * Returns the trust manager trusting {@code reference} ({@code namespace/name}), for clients
+   * that take one rather than a context.
+   */
+  static TrustManager trustManager(ManifestStore store, String reference) {
+    return trustManagers(store, reference)[0];
+  }
+
+  /**
    * The client side of one TLS handshake: a fresh context (so no session is resumed and the
    * server asks for a client certificate again) and whether the server asked for one.
    */
