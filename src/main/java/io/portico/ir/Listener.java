@@ -16,16 +16,27 @@ import java.util.Objects;
  * @param tls the certificate of an HTTPS listener (TLS terminated here); null for HTTP
  * @param clientValidation how clients' certificates are validated on this HTTPS listener's
  *     port; null when they are not asked for
+ * @param backendClientCertificate the certificate presented to backends reached with TLS
+ *     (BackendTLSPolicy) from this listener: its Gateway's
+ *     {@code spec.tls.backend.clientCertificateRef}; null for none. It is a property of the
+ *     Gateway, kept per listener because listeners of several Gateways may share one port
  * @param virtualHosts one per distinct intersected host name pattern
  */
 public record Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
-    ClientValidation clientValidation, List<VirtualHost> virtualHosts,
-    @JsonIgnore HostIndex<VirtualHost> hostIndex) {
+    ClientValidation clientValidation, TlsCertificate backendClientCertificate,
+    List<VirtualHost> virtualHosts, @JsonIgnore HostIndex<VirtualHost> hostIndex) {
+
+  public Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
+      ClientValidation clientValidation, TlsCertificate backendClientCertificate,
+      List<VirtualHost> virtualHosts) {
+    this(name, source, hostname, tls, clientValidation, backendClientCertificate,
+        List.copyOf(virtualHosts),
+        HostIndex.build(List.copyOf(virtualHosts), VirtualHost::hostname));
+  }
 
   public Listener(String name, SourceRef source, String hostname, TlsCertificate tls,
       ClientValidation clientValidation, List<VirtualHost> virtualHosts) {
-    this(name, source, hostname, tls, clientValidation, List.copyOf(virtualHosts),
-        HostIndex.build(List.copyOf(virtualHosts), VirtualHost::hostname));
+    this(name, source, hostname, tls, clientValidation, null, virtualHosts);
   }
 
   public Listener(String name, SourceRef source, String hostname, List<VirtualHost> virtualHosts) {
@@ -50,11 +61,13 @@ public record Listener(String name, SourceRef source, String hostname, TlsCertif
     return o instanceof Listener other && other.name.equals(name) && other.source.equals(source)
         && Objects.equals(other.hostname, hostname) && Objects.equals(other.tls, tls)
         && Objects.equals(other.clientValidation, clientValidation)
+        && Objects.equals(other.backendClientCertificate, backendClientCertificate)
         && other.virtualHosts.equals(virtualHosts);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, source, hostname, tls, clientValidation, virtualHosts);
+    return Objects.hash(name, source, hostname, tls, clientValidation, backendClientCertificate,
+        virtualHosts);
   }
 }

@@ -6,6 +6,7 @@ import io.portico.ir.Route;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
+import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
@@ -75,10 +76,12 @@ final class Forwarder {
    * @param route the selected route, whose rule filters apply
    * @param backendFilters the filters of the picked backendRef
    * @param tls the backend's usable BackendTLSPolicy setting, or null for cleartext
+   * @param clientCertificate the certificate to present when {@code tls} is set (the
+   *     Gateway's backend client certificate), or null for none
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c, UpstreamTls tls, BackendGroup group, Route route,
-      Filters backendFilters) {
+      RoundRobin endpoints, boolean h2c, UpstreamTls tls, TlsCertificate clientCertificate,
+      BackendGroup group, Route route, Filters backendFilters) {
     RouteTimeouts timeouts = group.timeouts();
     // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
     long upstreamTimeout = timeouts.backendRequestMillis() > 0
@@ -93,15 +96,16 @@ final class Forwarder {
       uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
-    HttpClient upstreamClient = tls != null ? tlsClients.client(tls) : h2c ? h2cClient : client;
+    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate) : h2c ? h2cClient : client;
     attempt(new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request, uri,
         authority, upstreamAuthority, ruleFilters, backendFilters, endpoints, hasBody(request),
         upstreamTimeout, group.retry()), endpoint);
   }
 
   /** Shuts down the TLS clients of settings no longer in use. */
-  void retainTls(java.util.Collection<UpstreamTls> current) {
-    tlsClients.retain(current);
+  void retainTls(java.util.Collection<UpstreamTls> current,
+      java.util.Collection<TlsCertificate> clientCertificates) {
+    tlsClients.retain(current, clientCertificates);
   }
 
   /** One request on its way upstream, across its attempts. Confined to the event loop. */

@@ -3,6 +3,8 @@ package io.portico.proxy;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
+import io.portico.ir.Listener;
+import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
 import io.portico.ir.Filters;
 import io.portico.ir.HttpPort;
@@ -51,12 +53,26 @@ final class ProxyHandler {
   void useTable(RoutingTable table) {
     this.table = table;
     loadBalancer.resetGroups();
+    retainTlsClients();
   }
 
   void useEndpoints(EndpointsIndex endpoints) {
     this.endpoints = endpoints;
     loadBalancer.useEndpoints(endpoints);
-    forwarder.retainTls(endpoints.upstreamTls().values());
+    retainTlsClients();
+  }
+
+  /** Shuts down the upstream TLS clients neither the table nor the endpoints still use. */
+  private void retainTlsClients() {
+    java.util.Set<TlsCertificate> certificates = new java.util.HashSet<>();
+    for (HttpPort port : table.httpPorts()) {
+      for (Listener listener : port.listeners()) {
+        if (listener.backendClientCertificate() != null) {
+          certificates.add(listener.backendClientCertificate());
+        }
+      }
+    }
+    forwarder.retainTls(endpoints.upstreamTls().values(), certificates);
   }
 
   RoutingTable table() {
@@ -144,8 +160,14 @@ final class ProxyHandler {
     }
     mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints);
     limitRequestTime(request, group.timeouts());
+    TlsCertificate clientCertificate = null;
+    if (tls != null) {
+      // The Gateway's backend client certificate; the listener is the one RouteSelector chose.
+      Listener listener = port.findListener(authority.host());
+      clientCertificate = listener == null ? null : listener.backendClientCertificate();
+    }
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
-        tls, group, route, backendFilters);
+        tls, clientCertificate, group, route, backendFilters);
   }
 
   /**

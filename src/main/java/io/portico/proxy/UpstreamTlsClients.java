@@ -1,11 +1,14 @@
 package io.portico.proxy;
 
+import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
+import io.portico.proxy.tls.UpstreamClientKeyManager;
 import io.portico.proxy.tls.UpstreamTrustManager;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.TrustOptions;
 
 import java.util.Collection;
@@ -16,29 +19,46 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTPS clients of one proxy verticle: one per distinct {@link UpstreamTls}, since the
- * trust manager (CA certificates and the names to check) is a client option. Clients no
- * endpoints index uses any more are shut down gracefully. Confined to the verticle's event loop.
+ * The HTTPS clients of one proxy verticle: one per distinct pair of {@link UpstreamTls} and
+ * client certificate, since both the trust manager (CA certificates and the names to check) and
+ * the key manager (the certificate presented) are client options, and pooled connections must
+ * never be shared between Gateways presenting different certificates. The UpstreamTls comes
+ * from the endpoints index (per backend port), the certificate from the routing table (per
+ * Gateway listener); clients that neither uses any more are shut down gracefully. Confined to
+ * the verticle's event loop.
  */
 final class UpstreamTlsClients {
 
+  /** @param clientCertificate the certificate presented to the backend, or null for none */
+  record Key(UpstreamTls tls, TlsCertificate clientCertificate) {
+  }
+
   private final Vertx vertx;
   private final ProxyOptions options;
-  private final Map<UpstreamTls, HttpClient> clients = new HashMap<>();
+  private final Map<Key, HttpClient> clients = new HashMap<>();
 
   UpstreamTlsClients(Vertx vertx, ProxyOptions options) {
     this.vertx = vertx;
     this.options = options;
   }
 
-  /** Returns the client for {@code tls}, creating it on first use. */
-  HttpClient client(UpstreamTls tls) {
-    return clients.computeIfAbsent(tls, this::create);
+  /**
+   * Returns the client for {@code tls} presenting {@code clientCertificate} (null: none),
+   * creating it on first use.
+   */
+  HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate) {
+    return clients.computeIfAbsent(new Key(tls, clientCertificate), this::create);
   }
 
-  private HttpClient create(UpstreamTls tls) {
+  private HttpClient create(Key key) {
+    UpstreamTls tls = key.tls();
+    HttpClientOptions clientOptions = new HttpClientOptions();
+    if (key.clientCertificate() != null) {
+      clientOptions.setKeyCertOptions(
+          KeyCertOptions.wrap(new UpstreamClientKeyManager(key.clientCertificate())));
+    }
     return vertx.httpClientBuilder()
-        .with(new HttpClientOptions()
+        .with(clientOptions
             .setSsl(true)
             .setForceSni(true)
             // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
@@ -53,11 +73,18 @@ final class UpstreamTlsClients {
         .build();
   }
 
-  /** Shuts down the clients whose setting is not in {@code current}. */
-  void retain(Collection<UpstreamTls> current) {
-    Set<UpstreamTls> wanted = new HashSet<>(current);
+  /**
+   * Shuts down the clients whose setting is not in {@code currentTls} or whose client
+   * certificate is not in {@code currentCertificates}.
+   */
+  void retain(Collection<UpstreamTls> currentTls,
+      Collection<TlsCertificate> currentCertificates) {
+    Set<UpstreamTls> wanted = new HashSet<>(currentTls);
+    Set<TlsCertificate> certificates = new HashSet<>(currentCertificates);
     clients.entrySet().removeIf(entry -> {
-      if (wanted.contains(entry.getKey())) {
+      Key key = entry.getKey();
+      if (wanted.contains(key.tls()) && (key.clientCertificate() == null
+          || certificates.contains(key.clientCertificate()))) {
         return false;
       }
       entry.getValue().shutdown(30, TimeUnit.SECONDS);

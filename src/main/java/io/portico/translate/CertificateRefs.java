@@ -74,7 +74,7 @@ final class CertificateRefs {
   }
 
   /** Reads a Secret value from {@code data} (base64) or {@code stringData} (plain). */
-  private static String value(Secret secret, String key) {
+  static String value(Secret secret, String key) {
     Map<String, String> data = secret.getData();
     if (data != null && data.get(key) != null) {
       try {

@@ -9,9 +9,10 @@ import java.util.List;
  *
  * @param address the address the Gateway is served on; empty for the proxy's shared bind address
  * @param addresses what its spec.addresses allow
+ * @param backendClient its spec.tls.backend.clientCertificateRef, resolved
  */
 record GatewayState(Gateway gateway, String address, GatewayAddressCheck addresses,
-    List<ListenerState> listeners) {
+    List<ListenerState> listeners, BackendClientCertificate.Result backendClient) {
 
   /**
    * Whether the proxy serves the Gateway at all: not when it asks for an address type Portico

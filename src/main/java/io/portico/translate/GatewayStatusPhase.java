@@ -57,8 +57,16 @@ final class GatewayStatusPhase {
             Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
                 + " listeners are not valid; see status.listeners for each", generation));
       }
-      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
-          "All references are resolved", generation));
+      BackendClientCertificate.Result backendClient = state.backendClient();
+      if (backendClient.invalid()) {
+        // The Gateway is still served; TLS connections to backends go without a client
+        // certificate, which a backend that requires one refuses (502).
+        conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, backendClient.reason(),
+            backendClient.message(), generation));
+      } else {
+        conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true,
+            Conditions.REASON_RESOLVED_REFS, "All references are resolved", generation));
+      }
     }
     if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,

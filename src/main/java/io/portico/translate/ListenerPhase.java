@@ -50,7 +50,7 @@ final class ListenerPhase {
       markConflicts(listeners);
       String address = addresses.getOrDefault(gateway, "");
       GatewayState state = new GatewayState(gateway, address, checks.get(gateway),
-          List.copyOf(listeners));
+          List.copyOf(listeners), BackendClientCertificate.resolve(index, gateway));
       if (state.served()) {
         claimPorts(gateway, address, listeners, portOwners);
       }

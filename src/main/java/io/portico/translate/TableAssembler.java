@@ -2,6 +2,7 @@ package io.portico.translate;
 
 import io.portico.ir.HttpPort;
 import io.portico.ir.Listener;
+import io.portico.ir.TlsCertificate;
 import io.portico.ir.Route;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.VirtualHost;
@@ -35,7 +36,8 @@ final class TableAssembler {
           continue;
         }
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
-            .computeIfAbsent(listener.port(), p -> new ArrayList<>()).add(listener(listener));
+            .computeIfAbsent(listener.port(), p -> new ArrayList<>())
+            .add(listener(listener, gateway.backendClient().certificate()));
       }
     }
     List<HttpPort> ports = new ArrayList<>();
@@ -44,7 +46,7 @@ final class TableAssembler {
     return new RoutingTable(ports);
   }
 
-  private static Listener listener(ListenerState listener) {
+  private static Listener listener(ListenerState listener, TlsCertificate backendClient) {
     Set<String> patterns = new TreeSet<>();
     for (RouteEntry entry : listener.routes) {
       patterns.addAll(entry.hostnames());
@@ -57,7 +59,7 @@ final class TableAssembler {
         .thenComparing(VirtualHost::hostname));
     String hostname = listener.hostname() == null ? null : listener.hostname().toLowerCase();
     return new Listener(listener.irName, listener.source, hostname, listener.tls,
-        listener.clientValidation, virtualHosts);
+        listener.clientValidation, backendClient, virtualHosts);
   }
 
   /**

@@ -34,7 +34,7 @@ class ConformanceTest {
       "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
       "HTTPRouteBackendURLRewrite",
       "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
-      "BackendTLSPolicy", "BackendTLSPolicySANValidation",
+      "BackendTLSPolicy", "BackendTLSPolicySANValidation", "GatewayBackendClientCertificate",
       "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
       "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
       "HTTPRouteRequestPercentageMirror",
