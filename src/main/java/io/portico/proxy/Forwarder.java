@@ -211,6 +211,7 @@ final class Forwarder {
           HttpClientResponse answer = res.result();
           if (exchange.retry.codes().contains(answer.statusCode()) && exchange.takeRetry()) {
             // Drain the refused answer so its connection can be reused, then try again.
+            answer.exceptionHandler(e -> { });
             answer.end();
             retryLater(exchange);
             return;
@@ -289,6 +290,7 @@ final class Forwarder {
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
+      upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
       upstream.request().reset();
       return;
     }

@@ -81,7 +81,10 @@ final class RequestMirrors {
       RequestFilters.modifyRequestHeaders(copy.headers(), route.filters(), backendFilters);
       copy.authority(authority);
       Forwarder.addForwardedHeaders(request, copy.headers(), authority);
-      copy.send().onSuccess(response -> response.end()).onComplete(ar -> metrics.mirrored());
+      copy.send().onSuccess(response -> {
+        response.exceptionHandler(e -> { }); // A mirror's failure is nobody's business.
+        response.end();
+      }).onComplete(ar -> metrics.mirrored());
     });
   }
 }
