@@ -38,6 +38,8 @@ import java.util.Objects;
  * @param backends Envoy Gateway's gateway.envoyproxy.io/v1alpha1 Backend (plain host:port upstreams)
  * @param backendTLSPolicies gateway.networking.k8s.io/v1 BackendTLSPolicy (TLS from Portico to
  *     the Services they target)
+ * @param backendTrafficPolicies Envoy Gateway's gateway.envoyproxy.io/v1alpha1
+ *     BackendTrafficPolicy (load balancing and session affinity of the routes they target)
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -50,7 +52,8 @@ public record ResourceSnapshot(
     List<ConfigMap> configMaps,
     List<Namespace> namespaces,
     List<GenericKubernetesResource> backends,
-    List<BackendTLSPolicy> backendTLSPolicies) {
+    List<BackendTLSPolicy> backendTLSPolicies,
+    List<GenericKubernetesResource> backendTrafficPolicies) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -69,6 +72,7 @@ public record ResourceSnapshot(
     namespaces = List.copyOf(namespaces);
     backends = List.copyOf(backends);
     backendTLSPolicies = List.copyOf(backendTLSPolicies);
+    backendTrafficPolicies = List.copyOf(backendTrafficPolicies);
   }
 
   /**
@@ -88,6 +92,7 @@ public record ResourceSnapshot(
     List<Namespace> namespaces = new ArrayList<>();
     List<GenericKubernetesResource> backends = new ArrayList<>();
     List<BackendTLSPolicy> backendTLSPolicies = new ArrayList<>();
+    List<GenericKubernetesResource> backendTrafficPolicies = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -109,12 +114,16 @@ public record ResourceSnapshot(
         namespaces.add(o);
       } else if (object instanceof GenericKubernetesResource o && isEnvoyBackend(o)) {
         backends.add(o);
+      } else if (object instanceof GenericKubernetesResource o
+          && isEnvoyKind(o, "BackendTrafficPolicy")) {
+        backendTrafficPolicies.add(o);
       } else if (object instanceof BackendTLSPolicy o) {
         backendTLSPolicies.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
-        endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies);
+        endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
+        backendTrafficPolicies);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -131,13 +140,19 @@ public record ResourceSnapshot(
     all.addAll(namespaces);
     all.addAll(backends);
     all.addAll(backendTLSPolicies);
+    all.addAll(backendTrafficPolicies);
     return all;
   }
 
   /** Returns whether the object is Envoy Gateway's {@code Backend} kind. */
   public static boolean isEnvoyBackend(HasMetadata object) {
+    return isEnvoyKind(object, "Backend");
+  }
+
+  /** Returns whether the object is Envoy Gateway's {@code kind}. */
+  public static boolean isEnvoyKind(HasMetadata object, String kind) {
     String apiVersion = object.getApiVersion();
-    return "Backend".equals(object.getKind())
+    return kind.equals(object.getKind())
         && apiVersion != null
         && apiVersion.startsWith(ENVOY_GATEWAY_GROUP + "/");
   }

@@ -23,21 +23,26 @@ import java.util.TreeMap;
  *     parents entries for Portico's Gateways are present
  * @param backendTLSPolicies status per BackendTLSPolicy: one ancestors entry per Portico
  *     Gateway whose routes use a Service the policy targets
+ * @param backendTrafficPolicies status per Envoy Gateway BackendTrafficPolicy: one ancestors
+ *     entry per Portico Gateway of the routes it targets
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
     SortedMap<ObjectKey, GatewayStatus> gateways,
     SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
-    SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies) {
+    SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
+    SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
 
-  public static final StatusReport EMPTY =
-      new StatusReport(new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+  public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
+      new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
 
   public StatusReport {
     gatewayClasses = Collections.unmodifiableSortedMap(new TreeMap<>(gatewayClasses));
     gateways = Collections.unmodifiableSortedMap(new TreeMap<>(gateways));
     httpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(httpRoutes));
     backendTLSPolicies = Collections.unmodifiableSortedMap(new TreeMap<>(backendTLSPolicies));
+    backendTrafficPolicies =
+        Collections.unmodifiableSortedMap(new TreeMap<>(backendTrafficPolicies));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -47,6 +52,7 @@ public record StatusReport(
     all.putAll(gateways);
     all.putAll(httpRoutes);
     all.putAll(backendTLSPolicies);
+    all.putAll(backendTrafficPolicies);
     return all;
   }
 }

@@ -1,6 +1,9 @@
 package io.portico.translate;
 
+import io.portico.ir.BackendGroup;
 import io.portico.ir.HttpPort;
+import io.portico.ir.LoadBalancing;
+import io.portico.resource.ObjectKey;
 import io.portico.ir.Listener;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.Route;
@@ -9,6 +12,8 @@ import io.portico.ir.VirtualHost;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.function.Function;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,7 +30,19 @@ final class TableAssembler {
   private TableAssembler() {
   }
 
-  static RoutingTable assemble(List<GatewayState> gateways) {
+  /**
+   * @param loadBalancing per HTTPRoute, the load balancing a BackendTrafficPolicy gives every
+   *     rule of it (routes not listed keep round robin)
+   */
+  static RoutingTable assemble(List<GatewayState> gateways,
+      Map<ObjectKey, LoadBalancing> policies) {
+    // One BackendGroup instance per rule, as before: the proxy keys its weighted pickers by it.
+    Map<BackendGroup, BackendGroup> withPolicy = new IdentityHashMap<>();
+    Function<RouteEntry, BackendGroup> loadBalancing = entry -> {
+      LoadBalancing policy = policies.get(ObjectKey.of(entry.route()));
+      return policy == null ? entry.backends()
+          : withPolicy.computeIfAbsent(entry.backends(), g -> g.withLoadBalancing(policy));
+    };
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     for (GatewayState gateway : gateways) {
       if (!gateway.served()) {
@@ -37,7 +54,7 @@ final class TableAssembler {
         }
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
             .computeIfAbsent(listener.port(), p -> new ArrayList<>())
-            .add(listener(listener, gateway.backendClient().certificate()));
+            .add(listener(listener, gateway.backendClient().certificate(), loadBalancing));
       }
     }
     List<HttpPort> ports = new ArrayList<>();
@@ -46,14 +63,15 @@ final class TableAssembler {
     return new RoutingTable(ports);
   }
 
-  private static Listener listener(ListenerState listener, TlsCertificate backendClient) {
+  private static Listener listener(ListenerState listener, TlsCertificate backendClient,
+      Function<RouteEntry, BackendGroup> loadBalancing) {
     Set<String> patterns = new TreeSet<>();
     for (RouteEntry entry : listener.routes) {
       patterns.addAll(entry.hostnames());
     }
     List<VirtualHost> virtualHosts = new ArrayList<>();
     for (String pattern : patterns) {
-      virtualHosts.add(virtualHost(pattern, listener.routes));
+      virtualHosts.add(virtualHost(pattern, listener.routes, loadBalancing));
     }
     virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
         .thenComparing(VirtualHost::hostname));
@@ -67,7 +85,8 @@ final class TableAssembler {
    * {@code a.example.com} tries routes written for {@code a.example.com} first, then those for
    * {@code *.example.com}, then those for any host.
    */
-  private static VirtualHost virtualHost(String pattern, List<RouteEntry> entries) {
+  private static VirtualHost virtualHost(String pattern, List<RouteEntry> entries,
+      Function<RouteEntry, BackendGroup> loadBalancing) {
     List<RoutePrecedence.Candidate> candidates = new ArrayList<>();
     for (RouteEntry entry : entries) {
       String best = null;
@@ -85,8 +104,8 @@ final class TableAssembler {
     List<Route> routes = new ArrayList<>();
     for (RoutePrecedence.Candidate candidate : candidates) {
       RouteEntry entry = candidate.entry();
-      routes.add(new Route(entry.name(), entry.source(), entry.match(), entry.backends(),
-          entry.filters()));
+      routes.add(new Route(entry.name(), entry.source(), entry.match(),
+          loadBalancing.apply(entry), entry.filters()));
     }
     return new VirtualHost(pattern, routes);
   }

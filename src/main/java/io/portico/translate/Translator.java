@@ -90,12 +90,51 @@ public final class Translator {
       gatewayStatus.put(ObjectKey.of(state.gateway()),
           GatewayStatusPhase.build(state, options.gatewayAddress()));
     }
-    RoutingTable table = TableAssembler.assemble(gatewayStates);
+    TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
+        sortedOldestFirst(snapshot.backendTrafficPolicies()), routes,
+        gatewaysByRoute(routes, routeStatus), options.controllerName());
+    RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.byRoute());
     Map<ObjectKey, PolicyStatus> policyStatus = BackendTlsPhase.status(snapshot,
         BackendTlsPhase.resolve(snapshot), gatewaysByService(routes, routeStatus),
         options.controllerName());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
-        new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus)));
+        new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
+        new TreeMap<>(traffic.status())));
+  }
+
+  private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sortedOldestFirst(
+      List<T> objects) {
+    List<T> sorted = new ArrayList<>(objects);
+    sorted.sort(SnapshotIndex.OLDEST_FIRST);
+    return sorted;
+  }
+
+  /** Returns, per HTTPRoute, the Gateways that accepted it. */
+  private static Map<ObjectKey, Set<ObjectKey>> gatewaysByRoute(List<HTTPRoute> routes,
+      Map<ObjectKey, HTTPRouteStatus> routeStatus) {
+    Map<ObjectKey, Set<ObjectKey>> result = new HashMap<>();
+    for (HTTPRoute route : routes) {
+      result.put(ObjectKey.of(route), acceptingGateways(route, routeStatus.get(ObjectKey.of(route))));
+    }
+    return result;
+  }
+
+  private static Set<ObjectKey> acceptingGateways(HTTPRoute route, HTTPRouteStatus status) {
+    Set<ObjectKey> gateways = new TreeSet<>();
+    if (status == null || status.getParents() == null) {
+      return gateways;
+    }
+    String namespace = route.getMetadata().getNamespace();
+    for (RouteParentStatus parent : status.getParents()) {
+      boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
+          .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+      ParentReference ref = parent.getParentRef();
+      if (accepted && ref != null) {
+        gateways.add(new ObjectKey("Gateway",
+            ref.getNamespace() == null ? namespace : ref.getNamespace(), ref.getName()));
+      }
+    }
+    return gateways;
   }
 
   /**
@@ -112,16 +151,7 @@ public final class Translator {
           || route.getSpec().getRules() == null) {
         continue;
       }
-      Set<ObjectKey> gateways = new TreeSet<>();
-      for (RouteParentStatus parent : status.getParents()) {
-        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
-            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
-        ParentReference ref = parent.getParentRef();
-        if (accepted && ref != null) {
-          gateways.add(new ObjectKey("Gateway",
-              ref.getNamespace() == null ? namespace : ref.getNamespace(), ref.getName()));
-        }
-      }
+      Set<ObjectKey> gateways = acceptingGateways(route, status);
       for (HTTPRouteRule rule : route.getSpec().getRules()) {
         if (rule.getBackendRefs() == null) {
           continue;
