@@ -81,10 +81,6 @@ final class ProxyHandler {
     forwarder.retainTls(endpoints.upstreamTls().values(), certificates);
   }
 
-  RoutingTable table() {
-    return table;
-  }
-
   /**
    * @param address the HttpPort address the request arrived on (empty: the shared bind address)
    * @param listenerPort the Gateway listener port (not the bound port)
@@ -162,12 +158,13 @@ final class ProxyHandler {
           "BackendTLSPolicy for " + backend.key() + " cannot be used: " + tls.invalid());
       return;
     }
-    if (tls != null && UpgradeForwarder.isUpgrade(request)) {
+    boolean upgrade = UpgradeForwarder.isUpgrade(request);
+    if (tls != null && upgrade) {
       respondFailure(metrics, request, UpstreamFailure.UPSTREAM_TLS,
           "upgrades to a backend with a BackendTLSPolicy are not supported yet");
       return;
     }
-    if (UpgradeForwarder.isUpgrade(request)) {
+    if (upgrade) {
       upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
       return;
     }

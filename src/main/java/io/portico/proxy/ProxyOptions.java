@@ -1,5 +1,7 @@
 package io.portico.proxy;
 
+import io.vertx.core.http.HttpClientOptions;
+
 import java.util.Objects;
 
 /**
@@ -26,6 +28,20 @@ public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMi
     if (connectTimeoutMillis <= 0 || upstreamIdleTimeoutMillis <= 0 || maxConnectionsPerEndpoint <= 0) {
       throw new IllegalArgumentException("timeouts and pool size must be > 0");
     }
+  }
+
+  /**
+   * Returns the settings every upstream client starts from (HTTP/1.1, h2c and TLS clients):
+   * pooled keep-alive connections, the connect timeout, no Nagle, bodies passed through as
+   * they are.
+   */
+  public HttpClientOptions upstreamClientOptions() {
+    return new HttpClientOptions()
+        .setKeepAlive(true)
+        .setKeepAliveTimeout(30)
+        .setConnectTimeout(connectTimeoutMillis)
+        .setTcpNoDelay(true)
+        .setDecompressionSupported(false);
   }
 
   /** Returns the port a Gateway listener port is bound on. */

@@ -8,7 +8,6 @@ import io.portico.ir.HttpPort;
 import io.portico.ir.RoutingTable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
@@ -60,23 +59,14 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var client = vertx.httpClientBuilder()
-        .with(new HttpClientOptions()
-            .setKeepAlive(true)
-            .setKeepAliveTimeout(30)
-            .setConnectTimeout(options.connectTimeoutMillis())
-            .setTcpNoDelay(true)
-            .setDecompressionSupported(false))
+        .with(options.upstreamClientOptions())
         .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
         .build();
     ProxyMetrics metrics = ProxyMetrics.create(BackendRegistries.getDefaultNow());
     var h2cClient = vertx.httpClientBuilder()
-        .with(new HttpClientOptions()
+        .with(options.upstreamClientOptions()
             .setProtocolVersion(HttpVersion.HTTP_2)
-            .setHttp2ClearTextUpgrade(false)
-            .setKeepAlive(true)
-            .setConnectTimeout(options.connectTimeoutMillis())
-            .setTcpNoDelay(true)
-            .setDecompressionSupported(false))
+            .setHttp2ClearTextUpgrade(false))
         .with(new PoolOptions().setHttp2MaxSize(2))
         .build();
     handler = new ProxyHandler(vertx, new Forwarder(vertx, client, h2cClient,

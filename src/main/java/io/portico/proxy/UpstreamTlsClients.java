@@ -52,7 +52,7 @@ final class UpstreamTlsClients {
 
   private HttpClient create(Key key) {
     UpstreamTls tls = key.tls();
-    HttpClientOptions clientOptions = new HttpClientOptions();
+    HttpClientOptions clientOptions = options.upstreamClientOptions();
     if (key.clientCertificate() != null) {
       clientOptions.setKeyCertOptions(
           KeyCertOptions.wrap(new UpstreamClientKeyManager(key.clientCertificate())));
@@ -63,12 +63,7 @@ final class UpstreamTlsClients {
             .setForceSni(true)
             // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
             .setVerifyHost(false)
-            .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(tls)))
-            .setKeepAlive(true)
-            .setKeepAliveTimeout(30)
-            .setConnectTimeout(options.connectTimeoutMillis())
-            .setTcpNoDelay(true)
-            .setDecompressionSupported(false))
+            .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(tls))))
         .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
         .build();
   }

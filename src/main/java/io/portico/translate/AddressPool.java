@@ -1,7 +1,6 @@
 package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewaySpecAddress;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -69,9 +68,7 @@ final class AddressPool {
   Map<Gateway, String> assign(List<Gateway> gateways) {
     Map<Gateway, GatewayAddressCheck> checks = new HashMap<>();
     for (Gateway gateway : gateways) {
-      String requested = requestedAddress(gateway);
-      checks.put(gateway, new GatewayAddressCheck(null,
-          requested == null ? List.of() : List.of(requested), List.of()));
+      checks.put(gateway, GatewayAddressCheck.of(gateway, address -> true));
     }
     return assign(gateways, checks);
   }
@@ -106,21 +103,6 @@ final class AddressPool {
       assigned.put(gateway, format(base + 1 + slot));
     }
     return assigned;
-  }
-
-  /** Returns the first IPAddress a Gateway asks for, or null. */
-  static String requestedAddress(Gateway gateway) {
-    List<GatewaySpecAddress> addresses = gateway.getSpec().getAddresses();
-    if (addresses == null) {
-      return null;
-    }
-    for (GatewaySpecAddress address : addresses) {
-      String type = address.getType() == null ? "IPAddress" : address.getType();
-      if (type.equals("IPAddress") && address.getValue() != null && !address.getValue().isEmpty()) {
-        return address.getValue();
-      }
-    }
-    return null;
   }
 
   private static String format(int address) {

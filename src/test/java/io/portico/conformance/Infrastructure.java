@@ -27,7 +27,6 @@ final class Infrastructure implements AutoCloseable {
 
   private final Vertx vertx = Vertx.vertx();
   private final List<Pod> pods = new ArrayList<>();
-  private final List<EchoServer> servers = new ArrayList<>();
   /** The echo servers of each pod, by namespace/pod name. */
   private final Map<String, List<EchoServer>> serversByPod = new LinkedHashMap<>();
   /** The selector of each Service, by namespace/name. */
@@ -91,7 +90,6 @@ final class Infrastructure implements AutoCloseable {
         }
         EchoServer server = await(EchoServer.start(vertx, options)
             .toCompletionStage().toCompletableFuture());
-        servers.add(server);
         serversByPod.computeIfAbsent(namespace + "/" + p.name(), k -> new ArrayList<>()).add(server);
       }
     }
@@ -216,10 +214,6 @@ final class Infrastructure implements AutoCloseable {
       }
     }
     return uris;
-  }
-
-  int serverCount() {
-    return servers.size();
   }
 
   @Override

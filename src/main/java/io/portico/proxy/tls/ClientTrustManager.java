@@ -1,17 +1,11 @@
 package io.portico.proxy.tls;
 
 import io.portico.ir.ClientValidation;
-import io.portico.tls.PemCertificate;
 
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.util.List;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -37,30 +31,10 @@ public final class ClientTrustManager extends X509ExtendedTrustManager {
     if (current != null && current.validation().equals(validation)) {
       return;
     }
-    state = new State(validation, delegate(validation.caCertificatesPem()));
+    state = new State(validation, PkixTrust.trustManager(validation.caCertificatesPem()));
   }
 
-  private static X509ExtendedTrustManager delegate(String pem) {
-    try {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      List<X509Certificate> certificates = PemCertificate.certificates(pem);
-      for (int i = 0; i < certificates.size(); i++) {
-        store.setCertificateEntry("ca-" + i, certificates.get(i));
-      }
-      TrustManagerFactory factory =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(store);
-      for (TrustManager manager : factory.getTrustManagers()) {
-        if (manager instanceof X509ExtendedTrustManager extended) {
-          return extended;
-        }
-      }
-      throw new IllegalStateException("no X509 trust manager available");
-    } catch (GeneralSecurityException | java.io.IOException e) {
-      throw new IllegalArgumentException("CA certificates unusable: " + e.getMessage(), e);
-    }
-  }
+
 
   @Override
   public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)

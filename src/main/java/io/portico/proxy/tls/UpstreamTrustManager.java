@@ -1,11 +1,8 @@
 package io.portico.proxy.tls;
 
 import io.portico.ir.UpstreamTls;
-import io.portico.tls.PemCertificate;
 
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
@@ -14,8 +11,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -37,33 +32,10 @@ public final class UpstreamTrustManager extends X509ExtendedTrustManager {
 
   public UpstreamTrustManager(UpstreamTls tls) {
     this.tls = tls;
-    this.delegate = pkix(tls.caPem());
+    this.delegate = PkixTrust.trustManager(tls.caPem());
   }
 
-  private static X509ExtendedTrustManager pkix(String pem) {
-    try {
-      KeyStore store = null;
-      if (pem != null) {
-        store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        List<X509Certificate> certificates = PemCertificate.certificates(pem);
-        for (int i = 0; i < certificates.size(); i++) {
-          store.setCertificateEntry("ca-" + i, certificates.get(i));
-        }
-      }
-      TrustManagerFactory factory =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(store); // null: the JDK's default trust store
-      for (TrustManager manager : factory.getTrustManagers()) {
-        if (manager instanceof X509ExtendedTrustManager extended) {
-          return extended;
-        }
-      }
-      throw new IllegalStateException("no X509 trust manager available");
-    } catch (GeneralSecurityException | java.io.IOException e) {
-      throw new IllegalArgumentException("CA certificates unusable: " + e.getMessage(), e);
-    }
-  }
+
 
   private void check(X509Certificate[] chain, String authType) throws CertificateException {
     // The two-argument form: chain validation only, no endpoint identification against the IP.
