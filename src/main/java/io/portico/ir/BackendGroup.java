@@ -14,22 +14,22 @@ import java.util.Objects;
  *     answers 500 (Gateway API: a rule with no backendRefs, or only weight-0 ones)
  * @param timeouts the rule's time limits
  * @param retry how the rule retries failed backend requests
- * @param loadBalancing how an endpoint is picked inside the chosen backend (round robin unless
- *     a BackendTrafficPolicy on the route says otherwise)
+ * @param traffic what the BackendTrafficPolicy attached to the rule sets (load balancing,
+ *     health checks, resilience); {@link TrafficPolicy#DEFAULT} when none is
  */
 public record BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoTimeouts.class)
     RouteTimeouts timeouts,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoRetry.class)
     RouteRetry retry,
-    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = RoundRobinDefault.class)
-    LoadBalancing loadBalancing) {
+    @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultTraffic.class)
+    TrafficPolicy traffic) {
 
-  /** Leaves rules with the default round robin out of printed tables. */
-  static final class RoundRobinDefault {
+  /** Leaves rules without a BackendTrafficPolicy out of printed tables. */
+  static final class DefaultTraffic {
     @Override
     public boolean equals(Object other) {
-      return other == null || LoadBalancing.ROUND_ROBIN.equals(other);
+      return other == null || TrafficPolicy.DEFAULT.equals(other);
     }
 
     @Override
@@ -65,20 +65,19 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
   }
 
   public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight) {
-    this(name, backends, totalWeight, RouteTimeouts.NONE, RouteRetry.NONE,
-        LoadBalancing.ROUND_ROBIN);
+    this(name, backends, totalWeight, RouteTimeouts.NONE, RouteRetry.NONE, TrafficPolicy.DEFAULT);
   }
 
   public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
       RouteTimeouts timeouts, RouteRetry retry) {
-    this(name, backends, totalWeight, timeouts, retry, LoadBalancing.ROUND_ROBIN);
+    this(name, backends, totalWeight, timeouts, retry, TrafficPolicy.DEFAULT);
   }
 
   public BackendGroup {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(timeouts, "timeouts");
     Objects.requireNonNull(retry, "retry");
-    Objects.requireNonNull(loadBalancing, "loadBalancing");
+    Objects.requireNonNull(traffic, "traffic");
     backends = List.copyOf(backends);
     int sum = 0;
     for (WeightedBackend backend : backends) {
@@ -96,16 +95,21 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
 
   /** Returns this group with {@code timeouts}. */
   public BackendGroup withTimeouts(RouteTimeouts timeouts) {
-    return new BackendGroup(name, backends, totalWeight, timeouts, retry, loadBalancing);
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic);
   }
 
   /** Returns this group with {@code retry}. */
   public BackendGroup withRetry(RouteRetry retry) {
-    return new BackendGroup(name, backends, totalWeight, timeouts, retry, loadBalancing);
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic);
   }
 
-  /** Returns this group with {@code loadBalancing}. */
-  public BackendGroup withLoadBalancing(LoadBalancing loadBalancing) {
-    return new BackendGroup(name, backends, totalWeight, timeouts, retry, loadBalancing);
+  /** Returns this group with {@code traffic}. */
+  public BackendGroup withTraffic(TrafficPolicy traffic) {
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic);
+  }
+
+  /** Returns how an endpoint is picked inside the chosen backend (shorthand). */
+  public LoadBalancing loadBalancing() {
+    return traffic.loadBalancing();
   }
 }

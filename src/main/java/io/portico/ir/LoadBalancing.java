@@ -18,10 +18,9 @@ import java.util.Objects;
  * @param name the cookie name ({@link Type#COOKIE}) or header name ({@link Type#HEADER}); null
  *     otherwise
  * @param ttlSeconds the cookie's Max-Age; 0 means a session cookie (no Max-Age)
- * @param policy the BackendTrafficPolicy it came from ("namespace/name"), null for the default
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record LoadBalancing(Type type, String name, long ttlSeconds, String policy) {
+public record LoadBalancing(Type type, String name, long ttlSeconds) {
 
   public enum Type {
     /** Cycles through the endpoints (the default). */
@@ -36,7 +35,7 @@ public record LoadBalancing(Type type, String name, long ttlSeconds, String poli
     HEADER
   }
 
-  public static final LoadBalancing ROUND_ROBIN = new LoadBalancing(Type.ROUND_ROBIN, null, 0, null);
+  public static final LoadBalancing ROUND_ROBIN = new LoadBalancing(Type.ROUND_ROBIN, null, 0);
 
   public LoadBalancing {
     Objects.requireNonNull(type, "type");

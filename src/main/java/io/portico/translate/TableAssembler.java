@@ -2,7 +2,7 @@ package io.portico.translate;
 
 import io.portico.ir.BackendGroup;
 import io.portico.ir.HttpPort;
-import io.portico.ir.LoadBalancing;
+import io.portico.ir.TrafficPolicy;
 import io.portico.resource.ObjectKey;
 import io.portico.ir.Listener;
 import io.portico.ir.TlsCertificate;
@@ -31,17 +31,17 @@ final class TableAssembler {
   }
 
   /**
-   * @param loadBalancing per HTTPRoute, the load balancing a BackendTrafficPolicy gives every
-   *     rule of it (routes not listed keep round robin)
+   * @param policies per HTTPRoute, what its BackendTrafficPolicy gives every rule of it
+   *     (routes not listed keep {@link TrafficPolicy#DEFAULT})
    */
   static RoutingTable assemble(List<GatewayState> gateways,
-      Map<ObjectKey, LoadBalancing> policies) {
+      Map<ObjectKey, TrafficPolicy> policies) {
     // One BackendGroup instance per rule, as before: the proxy keys its weighted pickers by it.
     Map<BackendGroup, BackendGroup> withPolicy = new IdentityHashMap<>();
     Function<RouteEntry, BackendGroup> loadBalancing = entry -> {
-      LoadBalancing policy = policies.get(ObjectKey.of(entry.route()));
+      TrafficPolicy policy = policies.get(ObjectKey.of(entry.route()));
       return policy == null ? entry.backends()
-          : withPolicy.computeIfAbsent(entry.backends(), g -> g.withLoadBalancing(policy));
+          : withPolicy.computeIfAbsent(entry.backends(), g -> g.withTraffic(policy));
     };
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     for (GatewayState gateway : gateways) {

@@ -7,12 +7,10 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatusBuilder;
-import io.portico.ir.LoadBalancing;
-import io.portico.resource.GoDuration;
+import io.portico.ir.TrafficPolicy;
 import io.portico.resource.ObjectKey;
 import io.portico.status.Conditions;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,17 +20,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Reads Envoy Gateway's BackendTrafficPolicy (first slice: load balancing and session affinity
- * on HTTPRoutes) in both shapes Portico accepts:
+ * Attaches Envoy Gateway BackendTrafficPolicies (their settings are read by
+ * {@link TrafficPolicySpec}) to routes and reports their status.
  *
- * <ul>
- *   <li>the seed's {@code sessionAffinity: {type: Cookie, cookie: {name, ttl}}} or
- *       {@code {type: SourceIP}};
- *   <li>Envoy Gateway's {@code loadBalancer: {type: RoundRobin | Random | ConsistentHash,
- *       consistentHash: {type: SourceIP | Cookie {name, ttl} | Header {name}}}}.
- * </ul>
- *
- * Targets: {@code targetRef} or {@code targetRefs} naming an HTTPRoute of the policy's
+ * <p>Targets: {@code targetRef} or {@code targetRefs} naming an HTTPRoute of the policy's
  * namespace. Of two valid policies on the same route the oldest wins (then by name); the other
  * gets {@code Accepted=False Conflicted}. Status: one ancestor per Gateway that accepted a
  * targeted route; a policy whose route does not exist names that route as its ancestor, with
@@ -45,20 +36,10 @@ final class TrafficPolicyPhase {
   private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
 
   /**
-   * @param byRoute the load balancing each targeted route's rules get
+   * @param byRoute what each targeted route's rules get
    * @param status the status of every BackendTrafficPolicy
    */
-  record Result(Map<ObjectKey, LoadBalancing> byRoute, Map<ObjectKey, PolicyStatus> status) {
-  }
-
-  /** A policy that cannot be used, with the field at fault. */
-  private static final class Invalid extends Exception {
-    final String reason;
-
-    Invalid(String reason, String message) {
-      super(message, null, false, false);
-      this.reason = reason;
-    }
+  record Result(Map<ObjectKey, TrafficPolicy> byRoute, Map<ObjectKey, PolicyStatus> status) {
   }
 
   private TrafficPolicyPhase() {
@@ -75,38 +56,34 @@ final class TrafficPolicyPhase {
     for (HTTPRoute route : routes) {
       routeByKey.put(ObjectKey.of(route), route);
     }
-    Map<ObjectKey, LoadBalancing> byRoute = new HashMap<>();
+    Map<ObjectKey, TrafficPolicy> byRoute = new HashMap<>();
     Map<ObjectKey, PolicyStatus> status = new TreeMap<>();
     for (GenericKubernetesResource policy : policies) {
       String namespace = policy.getMetadata().getNamespace();
-      String policyName = namespace + "/" + policy.getMetadata().getName();
-      Map<String, Object> spec = map(policy.getAdditionalProperties().get("spec"));
+      Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
       List<ObjectKey> targets = new ArrayList<>();
       String reason = null;
       String message = null;
-      LoadBalancing loadBalancing = null;
       try {
         targets = targets(spec, namespace);
-        loadBalancing = loadBalancing(spec, policyName);
+        TrafficPolicy settings = TrafficPolicySpec.parse(policy);
         for (ObjectKey target : targets) {
           if (!routeByKey.containsKey(target)) {
-            throw new Invalid(REASON_TARGET_NOT_FOUND,
+            throw new InvalidPolicy(REASON_TARGET_NOT_FOUND,
                 "HTTPRoute " + target.namespace() + "/" + target.name() + " not found");
           }
         }
         for (ObjectKey target : targets) {
-          if (loadBalancing != null && byRoute.containsKey(target)) {
-            throw new Invalid(REASON_CONFLICTED, "HTTPRoute " + target.namespace() + "/"
+          if (byRoute.containsKey(target)) {
+            throw new InvalidPolicy(REASON_CONFLICTED, "HTTPRoute " + target.namespace() + "/"
                 + target.name() + " already has a BackendTrafficPolicy ("
                 + byRoute.get(target).policy() + "); the oldest wins");
           }
         }
-        if (loadBalancing != null) {
-          for (ObjectKey target : targets) {
-            byRoute.put(target, loadBalancing);
-          }
+        for (ObjectKey target : targets) {
+          byRoute.put(target, settings);
         }
-      } catch (Invalid e) {
+      } catch (InvalidPolicy e) {
         reason = e.reason;
         message = e.getMessage();
       }
@@ -143,16 +120,16 @@ final class TrafficPolicyPhase {
   }
 
   private static List<ObjectKey> targets(Map<String, Object> spec, String namespace)
-      throws Invalid {
+      throws InvalidPolicy {
     List<Map<String, Object>> refs = new ArrayList<>();
     List<String> fields = new ArrayList<>();
     if (spec.get("targetRef") != null) {
-      refs.add(map(spec.get("targetRef")));
+      refs.add(PolicyFields.map(spec.get("targetRef")));
       fields.add("spec.targetRef");
     }
     if (spec.get("targetRefs") instanceof List<?> list) {
       for (int i = 0; i < list.size(); i++) {
-        refs.add(map(list.get(i)));
+        refs.add(PolicyFields.map(list.get(i)));
         fields.add("spec.targetRefs[" + i + "]");
       }
     }
@@ -165,9 +142,9 @@ final class TrafficPolicyPhase {
     List<ObjectKey> targets = new ArrayList<>();
     for (int i = 0; i < refs.size(); i++) {
       Map<String, Object> ref = refs.get(i);
-      String group = string(ref.get("group"));
-      String kind = string(ref.get("kind"));
-      String name = string(ref.get("name"));
+      String group = PolicyFields.string(ref.get("group"));
+      String kind = PolicyFields.string(ref.get("kind"));
+      String name = PolicyFields.string(ref.get("name"));
       if (!GATEWAY_GROUP.equals(group) || !"HTTPRoute".equals(kind)) {
         throw invalid(fields.get(i) + ": only group " + GATEWAY_GROUP
             + ", kind HTTPRoute is supported (got group " + group + ", kind " + kind + ")");
@@ -183,95 +160,7 @@ final class TrafficPolicyPhase {
     return targets;
   }
 
-  /** Returns the policy's load balancing, or null when it sets none. */
-  private static LoadBalancing loadBalancing(Map<String, Object> spec, String policy)
-      throws Invalid {
-    Object affinity = spec.get("sessionAffinity");
-    Object balancer = spec.get("loadBalancer");
-    if (affinity != null && balancer != null) {
-      throw invalid("set only one of spec.sessionAffinity and spec.loadBalancer");
-    }
-    if (affinity != null) {
-      Map<String, Object> a = map(affinity);
-      String type = string(a.get("type"));
-      if ("Cookie".equals(type)) {
-        return cookie(map(a.get("cookie")), "spec.sessionAffinity.cookie", policy);
-      }
-      if ("SourceIP".equals(type)) {
-        return new LoadBalancing(LoadBalancing.Type.SOURCE_IP, null, 0, policy);
-      }
-      throw invalid("spec.sessionAffinity.type: unknown type " + type + " (Cookie, SourceIP)");
-    }
-    if (balancer != null) {
-      Map<String, Object> b = map(balancer);
-      String type = string(b.get("type"));
-      if ("RoundRobin".equals(type)) {
-        return new LoadBalancing(LoadBalancing.Type.ROUND_ROBIN, null, 0, policy);
-      }
-      if ("Random".equals(type)) {
-        return new LoadBalancing(LoadBalancing.Type.RANDOM, null, 0, policy);
-      }
-      if (!"ConsistentHash".equals(type)) {
-        throw invalid("spec.loadBalancer.type: unknown or unsupported type " + type
-            + " (RoundRobin, Random, ConsistentHash)");
-      }
-      Map<String, Object> hash = map(b.get("consistentHash"));
-      String hashType = string(hash.get("type"));
-      if ("SourceIP".equals(hashType)) {
-        return new LoadBalancing(LoadBalancing.Type.SOURCE_IP, null, 0, policy);
-      }
-      if ("Cookie".equals(hashType)) {
-        return cookie(map(hash.get("cookie")), "spec.loadBalancer.consistentHash.cookie", policy);
-      }
-      if ("Header".equals(hashType)) {
-        String name = string(map(hash.get("header")).get("name"));
-        if (name == null || name.isEmpty()) {
-          throw invalid("spec.loadBalancer.consistentHash.header.name is required");
-        }
-        return new LoadBalancing(LoadBalancing.Type.HEADER, name.toLowerCase(), 0, policy);
-      }
-      throw invalid("spec.loadBalancer.consistentHash.type: unknown or unsupported type "
-          + hashType + " (SourceIP, Cookie, Header)");
-    }
-    return null;
-  }
-
-  private static LoadBalancing cookie(Map<String, Object> cookie, String field, String policy)
-      throws Invalid {
-    String name = string(cookie.get("name"));
-    if (name == null || name.isEmpty()) {
-      throw invalid(field + ".name is required");
-    }
-    if (!name.matches("[!#$%&'*+\\-.^_`|~0-9A-Za-z]+")) {
-      throw invalid(field + ".name: " + name + " is not a valid cookie name");
-    }
-    long ttl = 0;
-    String text = string(cookie.get("ttl"));
-    if (text != null) {
-      Duration duration;
-      try {
-        duration = GoDuration.parse(text);
-      } catch (IllegalArgumentException e) {
-        throw invalid(field + ".ttl: " + text + " is not a duration");
-      }
-      if (duration.isNegative()) {
-        throw invalid(field + ".ttl: " + text + " is negative");
-      }
-      ttl = duration.toSeconds();
-    }
-    return new LoadBalancing(LoadBalancing.Type.COOKIE, name, ttl, policy);
-  }
-
-  private static Invalid invalid(String message) {
-    return new Invalid(Conditions.REASON_INVALID, message);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object value) {
-    return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-  }
-
-  private static String string(Object value) {
-    return value == null ? null : value.toString();
+  private static InvalidPolicy invalid(String message) {
+    return InvalidPolicy.invalid(message);
   }
 }
