@@ -1,166 +1,598 @@
 package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.portico.ir.TrafficPolicy;
 import io.portico.resource.ObjectKey;
 import io.portico.status.Conditions;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
  * Attaches Envoy Gateway BackendTrafficPolicies (their settings are read by
- * {@link TrafficPolicySpec}) to routes and reports their status.
+ * {@link TrafficPolicySpec}) to Gateways, listeners, HTTPRoutes and named route rules, and
+ * reports their status the way Envoy Gateway does.
  *
- * <p>Targets: {@code targetRef} or {@code targetRefs} naming an HTTPRoute of the policy's
- * namespace. Of two valid policies on the same route the oldest wins (then by name); the other
- * gets {@code Accepted=False Conflicted}. Status: one ancestor per Gateway that accepted a
- * targeted route; a policy whose route does not exist names that route as its ancestor, with
- * {@code Accepted=False TargetNotFound}.
+ * <p>Targets: {@code targetRef}, {@code targetRefs} (Gateway, optionally with a listener as
+ * {@code sectionName}; HTTPRoute, optionally with a named rule as {@code sectionName}) and
+ * {@code targetSelectors} (Gateways or HTTPRoutes by labels), all in the policy's own namespace.
+ * One target (a Gateway, a listener, a route, a rule) holds one policy: the oldest (then by
+ * namespace/name) wins and a later one gets {@code Accepted=False Conflicted} on that target's
+ * ancestors. A rule then gets the policy of the most specific level that has one: route rule,
+ * route, listener, Gateway ({@link Attachments#effective}). A policy displaced that way for some
+ * routes stays accepted and also reports {@code Overridden=True} naming them.
+ *
+ * <p>Ancestors: the Gateway (with the listener as sectionName) for Gateway targets; for route
+ * targets every Portico Gateway that accepted the route, with the sectionName of the route's
+ * parentRef; the target itself when there is none (missing or unattached target).
  */
 final class TrafficPolicyPhase {
 
   static final String REASON_TARGET_NOT_FOUND = "TargetNotFound";
   static final String REASON_CONFLICTED = "Conflicted";
+  static final String OVERRIDDEN = "Overridden";
+  static final String REASON_OVERRIDDEN = "Overridden";
   private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
+  /** Route kinds a BackendTrafficPolicy may target that Portico does not serve (yet). */
+  private static final Set<String> UNSERVED_ROUTE_KINDS =
+      Set.of("GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute");
+
+  /** How specific a target is; declared from most to least specific. */
+  enum Level { RULE, ROUTE, LISTENER, GATEWAY }
 
   /**
-   * @param byRoute what each targeted route's rules get
-   * @param status the status of every BackendTrafficPolicy
+   * One resolved target.
+   *
+   * @param object the HTTPRoute (RULE, ROUTE) or the Gateway (LISTENER, GATEWAY)
+   * @param section the rule name (RULE) or the listener name (LISTENER), else null
+   * @param ruleIndex the index of the named rule (RULE), else -1
    */
-  record Result(Map<ObjectKey, TrafficPolicy> byRoute, Map<ObjectKey, PolicyStatus> status) {
+  record Target(Level level, ObjectKey object, String section, int ruleIndex) {
+
+    String claimKey() {
+      return claimKey(level, object, level == Level.RULE ? String.valueOf(ruleIndex) : section);
+    }
+
+    static String claimKey(Level level, ObjectKey object, String section) {
+      return level + "|" + object.namespace() + "/" + object.name() + "|"
+          + (section == null ? "" : section);
+    }
+
+    /** Envoy Gateway's wording of the target in a Conflicted message. */
+    String describe() {
+      return switch (level) {
+        case RULE -> "RouteRule " + object.name() + "/" + section;
+        case ROUTE -> "HTTPRoute " + object.name();
+        case LISTENER -> "Listener " + object.namespace() + "/" + object.name() + "/" + section;
+        case GATEWAY -> "Gateway " + object.name();
+      };
+    }
   }
 
-  private TrafficPolicyPhase() {
+  /** A policy's settings as attached to one target. */
+  record Attached(ObjectKey policy, TrafficPolicy settings) {
+  }
+
+  /** The winning policy of every target, and the lookup from a rule to its effective policy. */
+  static final class Attachments {
+
+    static final Attachments NONE = new Attachments(Map.of());
+
+    private final Map<String, Attached> claims;
+
+    Attachments(Map<String, Attached> claims) {
+      this.claims = claims;
+    }
+
+    /**
+     * Returns the policy one rule of {@code route} gets as attached to {@code listener} of
+     * {@code gateway}: the most specific of rule, route, listener, Gateway; null when none.
+     */
+    TrafficPolicy effective(ObjectKey gateway, String listener, ObjectKey route, int ruleIndex) {
+      Attached attached = claims.get(Target.claimKey(Level.RULE, route, String.valueOf(ruleIndex)));
+      if (attached == null) {
+        attached = claims.get(Target.claimKey(Level.ROUTE, route, null));
+      }
+      if (attached == null) {
+        attached = claims.get(Target.claimKey(Level.LISTENER, gateway, listener));
+      }
+      if (attached == null) {
+        attached = claims.get(Target.claimKey(Level.GATEWAY, gateway, null));
+      }
+      return attached == null ? null : attached.settings();
+    }
+  }
+
+  /**
+   * @param attachments what each target holds
+   * @param status the status of every BackendTrafficPolicy
+   */
+  record Result(Attachments attachments, Map<ObjectKey, PolicyStatus> status) {
+  }
+
+  /** An ancestor in a policy's status: a Gateway (maybe one listener) or the target itself. */
+  private record Ancestor(ObjectKey object, String section) {
+    static final Comparator<Ancestor> ORDER = Comparator.comparing(Ancestor::object)
+        .thenComparing(a -> a.section() == null ? "" : a.section());
+  }
+
+  /** One target of one policy: resolved (target != null) or refused (reason != null). */
+  private record Resolution(Target target, List<Ancestor> ancestors, String reason,
+      String message) {
+  }
+
+  private final Map<ObjectKey, HTTPRoute> routes = new HashMap<>();
+  private final Map<ObjectKey, GatewayState> ours = new HashMap<>();
+  private final Set<ObjectKey> allGateways = new TreeSet<>();
+  private final Map<ObjectKey, HTTPRouteStatus> routeStatus;
+  /** Per Gateway, per listener name, the routes attached there. */
+  private final Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
+  private final String controllerName;
+
+  private TrafficPolicyPhase(List<HTTPRoute> routes, Map<ObjectKey, HTTPRouteStatus> routeStatus,
+      List<GatewayState> gatewayStates, List<Gateway> allGateways, String controllerName) {
+    for (HTTPRoute route : routes) {
+      this.routes.put(key("HTTPRoute", route), route);
+    }
+    for (Gateway gateway : allGateways) {
+      this.allGateways.add(key("Gateway", gateway));
+    }
+    for (GatewayState state : gatewayStates) {
+      ObjectKey gateway = key("Gateway", state.gateway());
+      ours.put(gateway, state);
+      Map<String, Set<ObjectKey>> byListener = attached.computeIfAbsent(gateway, g -> new HashMap<>());
+      for (ListenerState listener : state.listeners()) {
+        Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
+        for (RouteEntry entry : listener.routes) {
+          keys.add(key("HTTPRoute", entry.route()));
+        }
+      }
+    }
+    this.routeStatus = routeStatus;
+    this.controllerName = controllerName;
   }
 
   /**
    * @param policies the BackendTrafficPolicies, oldest first
    * @param routes every HTTPRoute of the snapshot
-   * @param gatewaysByRoute the Gateways that accepted each route
+   * @param routeStatus the status of every HTTPRoute with a Portico parent
+   * @param gatewayStates Portico's Gateways, with the route entries attached to each listener
+   * @param allGateways every Gateway of the snapshot (to tell another controller's from a missing one)
    */
   static Result process(List<GenericKubernetesResource> policies, List<HTTPRoute> routes,
-      Map<ObjectKey, Set<ObjectKey>> gatewaysByRoute, String controllerName) {
-    Map<ObjectKey, HTTPRoute> routeByKey = new HashMap<>();
-    for (HTTPRoute route : routes) {
-      routeByKey.put(ObjectKey.of(route), route);
-    }
-    Map<ObjectKey, TrafficPolicy> byRoute = new HashMap<>();
-    Map<ObjectKey, PolicyStatus> status = new TreeMap<>();
-    for (GenericKubernetesResource policy : policies) {
-      String namespace = policy.getMetadata().getNamespace();
-      Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
-      List<ObjectKey> targets = new ArrayList<>();
-      String reason = null;
-      String message = null;
-      try {
-        targets = targets(spec, namespace);
-        TrafficPolicy settings = TrafficPolicySpec.parse(policy);
-        for (ObjectKey target : targets) {
-          if (!routeByKey.containsKey(target)) {
-            throw new InvalidPolicy(REASON_TARGET_NOT_FOUND,
-                "HTTPRoute " + target.namespace() + "/" + target.name() + " not found");
-          }
-        }
-        for (ObjectKey target : targets) {
-          if (byRoute.containsKey(target)) {
-            throw new InvalidPolicy(REASON_CONFLICTED, "HTTPRoute " + target.namespace() + "/"
-                + target.name() + " already has a BackendTrafficPolicy ("
-                + byRoute.get(target).policy() + "); the oldest wins");
-          }
-        }
-        for (ObjectKey target : targets) {
-          byRoute.put(target, settings);
-        }
-      } catch (InvalidPolicy e) {
-        reason = e.reason;
-        message = e.getMessage();
-      }
-      status.put(ObjectKey.of(policy), status(policy, targets, routeByKey, gatewaysByRoute,
-          reason, message, controllerName));
-    }
-    return new Result(byRoute, status);
+      Map<ObjectKey, HTTPRouteStatus> routeStatus, List<GatewayState> gatewayStates,
+      List<Gateway> allGateways, String controllerName) {
+    return new TrafficPolicyPhase(routes, routeStatus, gatewayStates, allGateways, controllerName)
+        .run(policies);
   }
 
-  private static PolicyStatus status(GenericKubernetesResource policy, List<ObjectKey> targets,
-      Map<ObjectKey, HTTPRoute> routes, Map<ObjectKey, Set<ObjectKey>> gatewaysByRoute,
-      String reason, String message, String controllerName) {
-    Set<ObjectKey> ancestors = new TreeSet<>();
-    for (ObjectKey target : targets) {
-      Set<ObjectKey> gateways = gatewaysByRoute.getOrDefault(target, Set.of());
-      // With no Gateway to report under, the route itself carries the verdict.
-      ancestors.addAll(routes.containsKey(target) && !gateways.isEmpty() ? gateways : Set.of(target));
+  private Result run(List<GenericKubernetesResource> policies) {
+    Map<String, Attached> claims = new HashMap<>();
+    Map<ObjectKey, List<Resolution>> resolved = new LinkedHashMap<>();
+    Map<ObjectKey, InvalidPolicy> invalid = new HashMap<>();
+    for (GenericKubernetesResource policy : policies) {
+      ObjectKey policyKey = ObjectKey.of(policy);
+      List<Resolution> resolutions = new ArrayList<>();
+      try {
+        resolutions.addAll(resolve(policy));
+      } catch (InvalidPolicy e) {
+        invalid.put(policyKey, e);
+      }
+      TrafficPolicy settings = null;
+      if (!invalid.containsKey(policyKey)) {
+        try {
+          settings = TrafficPolicySpec.parse(policy);
+        } catch (InvalidPolicy e) {
+          invalid.put(policyKey, e);
+        }
+      }
+      List<Resolution> outcome = new ArrayList<>();
+      for (Resolution resolution : resolutions) {
+        if (settings == null || resolution.target() == null) {
+          outcome.add(resolution);
+          continue;
+        }
+        String claimKey = resolution.target().claimKey();
+        Attached holder = claims.get(claimKey);
+        if (holder == null) {
+          claims.put(claimKey, new Attached(policyKey, settings));
+          outcome.add(resolution);
+        } else if (holder.policy().equals(policyKey)) {
+          outcome.add(resolution); // The same target named twice by one policy.
+        } else {
+          outcome.add(new Resolution(resolution.target(), resolution.ancestors(),
+              REASON_CONFLICTED, "Unable to target " + resolution.target().describe()
+                  + ", another BackendTrafficPolicy has already attached to it ("
+                  + holder.policy().namespace() + "/" + holder.policy().name()
+                  + "; the oldest wins, then by name)"));
+        }
+      }
+      resolved.put(policyKey, outcome);
+    }
+
+    Map<ObjectKey, PolicyStatus> status = new TreeMap<>();
+    for (GenericKubernetesResource policy : policies) {
+      ObjectKey policyKey = ObjectKey.of(policy);
+      status.put(policyKey, status(policy, resolved.get(policyKey), invalid.get(policyKey), claims));
+    }
+    return new Result(new Attachments(Map.copyOf(claims)), status);
+  }
+
+  private PolicyStatus status(GenericKubernetesResource policy, List<Resolution> resolutions,
+      InvalidPolicy invalid, Map<String, Attached> claims) {
+    ObjectKey policyKey = ObjectKey.of(policy);
+    // Per ancestor: the first refusal (if any), and what overrides the policy there.
+    Map<Ancestor, String[]> refusals = new TreeMap<>(Ancestor.ORDER);
+    Map<Ancestor, Overrides> overrides = new TreeMap<>(Ancestor.ORDER);
+    for (Resolution resolution : resolutions) {
+      for (Ancestor ancestor : resolution.ancestors()) {
+        String[] refusal = refusals.get(ancestor);
+        if (refusal == null) {
+          refusals.put(ancestor, resolution.reason() == null
+              ? new String[2] : new String[] {resolution.reason(), resolution.message()});
+        } else if (refusal[0] == null && resolution.reason() != null) {
+          refusal[0] = resolution.reason();
+          refusal[1] = resolution.message();
+        }
+        if (resolution.reason() == null && invalid == null) {
+          overrides.computeIfAbsent(ancestor, a -> new Overrides())
+              .add(resolution.target(), policyKey, claims, this);
+        }
+      }
     }
     long generation = SnapshotIndex.generation(policy);
-    boolean accepted = reason == null;
     List<PolicyAncestorStatus> entries = new ArrayList<>();
-    for (ObjectKey ancestor : ancestors) {
+    refusals.forEach((ancestor, refusal) -> {
+      String reason = invalid != null ? invalid.reason : refusal[0];
+      String message = invalid != null ? invalid.getMessage() : refusal[1];
+      boolean accepted = reason == null;
+      List<io.fabric8.kubernetes.api.model.Condition> conditions = new ArrayList<>();
+      conditions.add(Conditions.of(Conditions.ACCEPTED, accepted,
+          accepted ? Conditions.REASON_ACCEPTED : reason,
+          accepted ? "Policy has been accepted." : message, generation));
+      Overrides over = overrides.get(ancestor);
+      if (accepted && over != null && over.message() != null) {
+        conditions.add(Conditions.of(OVERRIDDEN, true, REASON_OVERRIDDEN, over.message(),
+            generation));
+      }
       entries.add(new PolicyAncestorStatusBuilder()
-          .withAncestorRef(new ParentReferenceBuilder().withGroup(GATEWAY_GROUP)
-              .withKind(ancestor.kind()).withNamespace(ancestor.namespace())
-              .withName(ancestor.name()).build())
+          .withAncestorRef(ancestorRef(ancestor))
           .withControllerName(controllerName)
-          .withConditions(Conditions.of(Conditions.ACCEPTED, accepted,
-              accepted ? Conditions.REASON_ACCEPTED : reason,
-              accepted ? "Policy has been accepted." : message, generation))
+          .withConditions(conditions)
           .build());
-    }
+    });
     return new PolicyStatusBuilder().withAncestors(entries).build();
   }
 
-  private static List<ObjectKey> targets(Map<String, Object> spec, String namespace)
-      throws InvalidPolicy {
-    List<Map<String, Object>> refs = new ArrayList<>();
-    List<String> fields = new ArrayList<>();
-    if (spec.get("targetRef") != null) {
-      refs.add(PolicyFields.map(spec.get("targetRef")));
-      fields.add("spec.targetRef");
+  /**
+   * What displaces one policy under one ancestor: listeners and routes for a Gateway or
+   * listener target, rules for a route target. Envoy Gateway's message wording.
+   */
+  private static final class Overrides {
+    final Set<String> listeners = new TreeSet<>();
+    final Set<String> routes = new TreeSet<>();
+    final Set<String> rules = new TreeSet<>();
+
+    void add(Target target, ObjectKey policy, Map<String, Attached> claims,
+        TrafficPolicyPhase phase) {
+      switch (target.level()) {
+        case GATEWAY -> {
+          Map<String, Set<ObjectKey>> byListener =
+              phase.attached.getOrDefault(target.object(), Map.of());
+          for (Map.Entry<String, Set<ObjectKey>> entry : byListener.entrySet()) {
+            if (other(claims.get(Target.claimKey(Level.LISTENER, target.object(), entry.getKey())),
+                policy)) {
+              listeners.add(entry.getKey());
+            }
+            addRoutes(entry.getValue(), policy, claims, phase);
+          }
+        }
+        case LISTENER -> addRoutes(phase.attached.getOrDefault(target.object(), Map.of())
+            .getOrDefault(target.section(), Set.of()), policy, claims, phase);
+        case ROUTE -> {
+          HTTPRoute route = phase.routes.get(target.object());
+          List<HTTPRouteRule> specRules = route.getSpec() == null || route.getSpec().getRules() == null
+              ? List.of() : route.getSpec().getRules();
+          for (int i = 0; i < specRules.size(); i++) {
+            if (other(claims.get(Target.claimKey(Level.RULE, target.object(), String.valueOf(i))),
+                policy)) {
+              rules.add(specRules.get(i).getName());
+            }
+          }
+        }
+        case RULE -> {
+          // Nothing is more specific than a rule.
+        }
+      }
     }
-    if (spec.get("targetRefs") instanceof List<?> list) {
-      for (int i = 0; i < list.size(); i++) {
-        refs.add(PolicyFields.map(list.get(i)));
-        fields.add("spec.targetRefs[" + i + "]");
+
+    private void addRoutes(Set<ObjectKey> keys, ObjectKey policy, Map<String, Attached> claims,
+        TrafficPolicyPhase phase) {
+      for (ObjectKey route : keys) {
+        boolean overridden = other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy);
+        HTTPRoute spec = phase.routes.get(route);
+        int rules = spec == null || spec.getSpec() == null || spec.getSpec().getRules() == null
+            ? 0 : spec.getSpec().getRules().size();
+        for (int i = 0; i < rules && !overridden; i++) {
+          overridden = other(claims.get(Target.claimKey(Level.RULE, route, String.valueOf(i))),
+              policy);
+        }
+        if (overridden) {
+          routes.add(route.namespace() + "/" + route.name());
+        }
+      }
+    }
+
+    private static boolean other(Attached holder, ObjectKey policy) {
+      return holder != null && !holder.policy().equals(policy);
+    }
+
+    String message() {
+      if (!rules.isEmpty()) {
+        return "This policy is being overridden by other backendTrafficPolicy for these route rules: "
+            + list(rules);
+      }
+      List<String> parts = new ArrayList<>();
+      if (!listeners.isEmpty()) {
+        parts.add("these listeners: " + list(listeners));
+      }
+      if (!routes.isEmpty()) {
+        parts.add("these routes: " + list(routes));
+      }
+      return parts.isEmpty() ? null
+          : "This policy is being overridden by other backendTrafficPolicies for "
+              + String.join(" and ", parts);
+    }
+
+    /** Go's %v of a string slice: [a b]. */
+    private static String list(Set<String> values) {
+      return "[" + String.join(" ", values) + "]";
+    }
+  }
+
+  private static ParentReference ancestorRef(Ancestor ancestor) {
+    return new ParentReferenceBuilder().withGroup(GATEWAY_GROUP)
+        .withKind(ancestor.object().kind()).withNamespace(ancestor.object().namespace())
+        .withName(ancestor.object().name()).withSectionName(ancestor.section()).build();
+  }
+
+  // ---- target resolution ----
+
+  /** Resolves every target of {@code policy}; throws when its target fields are malformed. */
+  private List<Resolution> resolve(GenericKubernetesResource policy) throws InvalidPolicy {
+    String namespace = policy.getMetadata().getNamespace();
+    Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
+    List<Resolution> result = new ArrayList<>();
+    boolean any = false;
+    if (spec.get("targetRef") != null) {
+      any = true;
+      result.add(resolveRef(PolicyFields.map(spec.get("targetRef")), "spec.targetRef", namespace));
+    }
+    if (spec.get("targetRefs") != null) {
+      List<?> refs = PolicyFields.list(spec.get("targetRefs"));
+      for (int i = 0; i < refs.size(); i++) {
+        any = true;
+        result.add(resolveRef(PolicyFields.map(refs.get(i)), "spec.targetRefs[" + i + "]",
+            namespace));
       }
     }
     if (spec.get("targetSelectors") != null) {
-      throw invalid("spec.targetSelectors is not supported yet; use targetRef or targetRefs");
-    }
-    if (refs.isEmpty()) {
-      throw invalid("spec.targetRef or spec.targetRefs is required");
-    }
-    List<ObjectKey> targets = new ArrayList<>();
-    for (int i = 0; i < refs.size(); i++) {
-      Map<String, Object> ref = refs.get(i);
-      String group = PolicyFields.string(ref.get("group"));
-      String kind = PolicyFields.string(ref.get("kind"));
-      String name = PolicyFields.string(ref.get("name"));
-      if (!GATEWAY_GROUP.equals(group) || !"HTTPRoute".equals(kind)) {
-        throw invalid(fields.get(i) + ": only group " + GATEWAY_GROUP
-            + ", kind HTTPRoute is supported (got group " + group + ", kind " + kind + ")");
+      List<?> selectors = PolicyFields.list(spec.get("targetSelectors"));
+      for (int i = 0; i < selectors.size(); i++) {
+        any = true;
+        result.addAll(resolveSelector(PolicyFields.map(selectors.get(i)),
+            "spec.targetSelectors[" + i + "]", namespace));
       }
-      if (name == null || name.isEmpty()) {
-        throw invalid(fields.get(i) + ".name is required");
-      }
-      if (ref.get("sectionName") != null) {
-        throw invalid(fields.get(i) + ".sectionName is not supported yet");
-      }
-      targets.add(new ObjectKey("HTTPRoute", namespace, name));
     }
-    return targets;
+    if (!any) {
+      throw InvalidPolicy.invalid("spec.targetRef, spec.targetRefs or spec.targetSelectors is required");
+    }
+    // One target named twice (e.g. by a ref and a selector) counts once.
+    Map<String, Resolution> unique = new LinkedHashMap<>();
+    for (Resolution resolution : result) {
+      String key = resolution.target() != null ? resolution.target().claimKey()
+          : "refused|" + resolution.ancestors() + "|" + resolution.message();
+      unique.putIfAbsent(key, resolution);
+    }
+    return new ArrayList<>(unique.values());
   }
 
-  private static InvalidPolicy invalid(String message) {
-    return InvalidPolicy.invalid(message);
+  private Resolution resolveRef(Map<String, Object> ref, String field, String namespace)
+      throws InvalidPolicy {
+    String group = PolicyFields.string(ref.get("group"));
+    String kind = PolicyFields.string(ref.get("kind"));
+    String name = PolicyFields.string(ref.get("name"));
+    String section = PolicyFields.string(ref.get("sectionName"));
+    String refNamespace = PolicyFields.string(ref.get("namespace"));
+    if (name == null || name.isEmpty()) {
+      throw InvalidPolicy.invalid(field + ".name is required");
+    }
+    if (kind == null || kind.isEmpty()) {
+      throw InvalidPolicy.invalid(field + ".kind is required");
+    }
+    if (group != null && !group.isEmpty() && !GATEWAY_GROUP.equals(group)) {
+      throw InvalidPolicy.invalid(field + ".group: must be " + GATEWAY_GROUP + " (got " + group + ")");
+    }
+    if (refNamespace != null && !refNamespace.isEmpty() && !refNamespace.equals(namespace)) {
+      return refused(new ObjectKey(kind, refNamespace, name), null, Conditions.REASON_INVALID,
+          field + ".namespace: a BackendTrafficPolicy targets only objects in its own namespace "
+              + namespace + ", not " + refNamespace);
+    }
+    ObjectKey object = new ObjectKey(kind, namespace, name);
+    switch (kind) {
+      case "Gateway":
+        return resolveGateway(object, section);
+      case "HTTPRoute":
+        return resolveRoute(object, section);
+      default:
+        if (UNSERVED_ROUTE_KINDS.contains(kind)) {
+          return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
+              + " targets are not supported: Portico serves only HTTPRoutes (and Gateways), so "
+              + "this policy does not apply to " + kind + " " + namespace + "/" + name);
+        }
+        throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
+            + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+    }
+  }
+
+  private Resolution resolveGateway(ObjectKey gateway, String listener) {
+    GatewayState state = ours.get(gateway);
+    if (state == null) {
+      if (allGateways.contains(gateway)) {
+        // Another controller's Gateway: not ours to report on (as Envoy Gateway does).
+        return new Resolution(null, List.of(), null, null);
+      }
+      return refused(gateway, listener, REASON_TARGET_NOT_FOUND,
+          "Gateway " + gateway.namespace() + "/" + gateway.name() + " not found");
+    }
+    if (listener != null && state.listener(listener) == null) {
+      return refused(gateway, listener, REASON_TARGET_NOT_FOUND, "No section name " + listener
+          + " found for Gateway " + gateway.namespace() + "/" + gateway.name());
+    }
+    return new Resolution(new Target(listener == null ? Level.GATEWAY : Level.LISTENER, gateway,
+        listener, -1), List.of(new Ancestor(gateway, listener)), null, null);
+  }
+
+  private Resolution resolveRoute(ObjectKey routeKey, String ruleName) {
+    HTTPRoute route = routes.get(routeKey);
+    if (route == null) {
+      return refused(routeKey, null, REASON_TARGET_NOT_FOUND,
+          "HTTPRoute " + routeKey.namespace() + "/" + routeKey.name() + " not found");
+    }
+    List<Ancestor> ancestors = routeAncestors(routeKey);
+    if (ruleName == null) {
+      return new Resolution(new Target(Level.ROUTE, routeKey, null, -1), ancestors, null, null);
+    }
+    List<HTTPRouteRule> rules = route.getSpec() == null || route.getSpec().getRules() == null
+        ? List.of() : route.getSpec().getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      if (ruleName.equals(rules.get(i).getName())) {
+        return new Resolution(new Target(Level.RULE, routeKey, ruleName, i), ancestors, null, null);
+      }
+    }
+    return new Resolution(null, ancestors, REASON_TARGET_NOT_FOUND, "No section name " + ruleName
+        + " found for HTTPRoute " + routeKey.namespace() + "/" + routeKey.name());
+  }
+
+  /** The Portico Gateways that accepted the route (with the parentRef's sectionName). */
+  private List<Ancestor> routeAncestors(ObjectKey routeKey) {
+    Set<Ancestor> ancestors = new TreeSet<>(Ancestor.ORDER);
+    HTTPRouteStatus status = routeStatus.get(routeKey);
+    if (status != null && status.getParents() != null) {
+      for (RouteParentStatus parent : status.getParents()) {
+        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
+            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+        ParentReference ref = parent.getParentRef();
+        if (accepted && ref != null) {
+          ancestors.add(new Ancestor(new ObjectKey("Gateway",
+              ref.getNamespace() == null ? routeKey.namespace() : ref.getNamespace(),
+              ref.getName()), ref.getSectionName()));
+        }
+      }
+    }
+    // With no Gateway to report under, the route itself carries the verdict.
+    return ancestors.isEmpty() ? List.of(new Ancestor(routeKey, null)) : List.copyOf(ancestors);
+  }
+
+  private List<Resolution> resolveSelector(Map<String, Object> selector, String field,
+      String namespace) throws InvalidPolicy {
+    String group = PolicyFields.string(selector.get("group"));
+    String kind = PolicyFields.string(selector.get("kind"));
+    if (group != null && !group.isEmpty() && !GATEWAY_GROUP.equals(group)) {
+      throw InvalidPolicy.invalid(field + ".group: must be " + GATEWAY_GROUP + " (got " + group + ")");
+    }
+    if (kind == null || kind.isEmpty()) {
+      throw InvalidPolicy.invalid(field + ".kind is required");
+    }
+    LabelSelector labels = labelSelector(selector, field);
+    List<Resolution> result = new ArrayList<>();
+    switch (kind) {
+      case "Gateway":
+        for (ObjectKey gateway : new TreeSet<>(ours.keySet())) {
+          if (matches(ours.get(gateway).gateway(), namespace, labels)) {
+            result.add(resolveGateway(gateway, null));
+          }
+        }
+        break;
+      case "HTTPRoute":
+        for (ObjectKey route : new TreeSet<>(routes.keySet())) {
+          if (matches(routes.get(route), namespace, labels)) {
+            result.add(resolveRoute(route, null));
+          }
+        }
+        break;
+      default:
+        if (!UNSERVED_ROUTE_KINDS.contains(kind)) {
+          throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
+              + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+        }
+        // Portico holds no such routes: the selector selects nothing.
+    }
+    return result;
+  }
+
+  private static LabelSelector labelSelector(Map<String, Object> selector, String field)
+      throws InvalidPolicy {
+    Map<String, String> matchLabels = new TreeMap<>();
+    PolicyFields.map(selector.get("matchLabels")).forEach((k, v) ->
+        matchLabels.put(k, PolicyFields.string(v)));
+    List<LabelSelectorRequirement> expressions = new ArrayList<>();
+    List<?> raw = PolicyFields.list(selector.get("matchExpressions"));
+    for (int i = 0; i < raw.size(); i++) {
+      Map<String, Object> expression = PolicyFields.map(raw.get(i));
+      String key = PolicyFields.string(expression.get("key"));
+      String operator = PolicyFields.string(expression.get("operator"));
+      if (key == null || key.isEmpty()) {
+        throw InvalidPolicy.invalid(field + ".matchExpressions[" + i + "].key is required");
+      }
+      if (!Set.of("In", "NotIn", "Exists", "DoesNotExist").contains(String.valueOf(operator))) {
+        throw InvalidPolicy.invalid(field + ".matchExpressions[" + i + "].operator: must be In, "
+            + "NotIn, Exists or DoesNotExist (got " + operator + ")");
+      }
+      List<String> values = new ArrayList<>();
+      for (Object value : PolicyFields.list(expression.get("values"))) {
+        values.add(PolicyFields.string(value));
+      }
+      expressions.add(new LabelSelectorRequirement(key, operator, values));
+    }
+    return new LabelSelector(expressions, matchLabels);
+  }
+
+  private static boolean matches(HasMetadata object, String namespace, LabelSelector selector) {
+    Map<String, String> labels = object.getMetadata().getLabels() == null
+        ? Map.of() : object.getMetadata().getLabels();
+    return Objects.equals(namespace, object.getMetadata().getNamespace())
+        && LabelSelectors.matches(selector, labels);
+  }
+
+  private static Resolution refused(ObjectKey object, String section, String reason,
+      String message) {
+    return new Resolution(null, List.of(new Ancestor(object, section)), reason, message);
+  }
+
+  private static ObjectKey key(String kind, HasMetadata object) {
+    return new ObjectKey(kind, object.getMetadata().getNamespace(), object.getMetadata().getName());
   }
 }
