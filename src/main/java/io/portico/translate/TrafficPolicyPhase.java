@@ -373,7 +373,9 @@ final class TrafficPolicyPhase {
   }
 
   private static ParentReference ancestorRef(Ancestor ancestor) {
-    return new ParentReferenceBuilder().withGroup(GATEWAY_GROUP)
+    String kind = ancestor.object().kind();
+    boolean gatewayApi = kind.equals("Gateway") || kind.endsWith("Route");
+    return new ParentReferenceBuilder().withGroup(gatewayApi ? GATEWAY_GROUP : "")
         .withKind(ancestor.object().kind()).withNamespace(ancestor.object().namespace())
         .withName(ancestor.object().name()).withSectionName(ancestor.section()).build();
   }
@@ -452,8 +454,8 @@ final class TrafficPolicyPhase {
               + " targets are not supported: Portico serves only HTTPRoutes (and Gateways), so "
               + "this policy does not apply to " + kind + " " + namespace + "/" + name);
         }
-        throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
-            + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+        return refused(object, null, Conditions.REASON_INVALID, field + ".kind: must be Gateway, "
+            + "HTTPRoute, GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
     }
   }
 
