@@ -31,18 +31,15 @@ final class TableAssembler {
   }
 
   /**
-   * @param policies per HTTPRoute, what its BackendTrafficPolicy gives every rule of it
-   *     (routes not listed keep {@link TrafficPolicy#DEFAULT})
+   * @param policies the BackendTrafficPolicy attachments: each rule, as attached to each
+   *     listener, gets the most specific one (rules with none keep {@link TrafficPolicy#DEFAULT})
    */
   static RoutingTable assemble(List<GatewayState> gateways,
-      Map<ObjectKey, TrafficPolicy> policies) {
-    // One BackendGroup instance per rule, as before: the proxy keys its weighted pickers by it.
-    Map<BackendGroup, BackendGroup> withPolicy = new IdentityHashMap<>();
-    Function<RouteEntry, BackendGroup> loadBalancing = entry -> {
-      TrafficPolicy policy = policies.get(ObjectKey.of(entry.route()));
-      return policy == null ? entry.backends()
-          : withPolicy.computeIfAbsent(entry.backends(), g -> g.withTraffic(policy));
-    };
+      TrafficPolicyPhase.Attachments policies) {
+    // One BackendGroup instance per (rule, effective policy): the proxy keys its per-rule pickers
+    // by identity, so a rule served with the same policy on several listeners shares one picker,
+    // and a rule that gets different policies on different Gateways/listeners gets one each.
+    Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy = new IdentityHashMap<>();
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     for (GatewayState gateway : gateways) {
       if (!gateway.served()) {
@@ -54,13 +51,30 @@ final class TableAssembler {
         }
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
             .computeIfAbsent(listener.port(), p -> new ArrayList<>())
-            .add(listener(listener, gateway.backendClient().certificate(), loadBalancing));
+            .add(listener(listener, gateway.backendClient().certificate(),
+                loadBalancing(gateway, listener, policies, withPolicy)));
       }
     }
     List<HttpPort> ports = new ArrayList<>();
     byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) ->
         ports.add(new HttpPort(address, port, listeners))));
     return new RoutingTable(ports);
+  }
+
+  private static Function<RouteEntry, BackendGroup> loadBalancing(GatewayState gateway,
+      ListenerState listener, TrafficPolicyPhase.Attachments policies,
+      Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy) {
+    ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
+        gateway.gateway().getMetadata().getName());
+    return entry -> {
+      ObjectKey route = new ObjectKey("HTTPRoute", entry.route().getMetadata().getNamespace(),
+          entry.route().getMetadata().getName());
+      TrafficPolicy policy = policies.effective(gatewayKey, listener.name(), route,
+          entry.ruleIndex());
+      return policy == null ? entry.backends()
+          : withPolicy.computeIfAbsent(entry.backends(), g -> new IdentityHashMap<>())
+              .computeIfAbsent(policy, p -> entry.backends().withTraffic(p));
+    };
   }
 
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,

@@ -91,9 +91,9 @@ public final class Translator {
           GatewayStatusPhase.build(state, options.gatewayAddress()));
     }
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
-        sortedOldestFirst(snapshot.backendTrafficPolicies()), routes,
-        gatewaysByRoute(routes, routeStatus), options.controllerName());
-    RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.byRoute());
+        sortedOldestFirst(snapshot.backendTrafficPolicies()), routes, routeStatus, gatewayStates,
+        snapshot.gateways(), options.controllerName());
+    RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments());
     Map<ObjectKey, PolicyStatus> policyStatus = BackendTlsPhase.status(snapshot,
         BackendTlsPhase.resolve(snapshot), gatewaysByService(routes, routeStatus),
         options.controllerName());
@@ -107,16 +107,6 @@ public final class Translator {
     List<T> sorted = new ArrayList<>(objects);
     sorted.sort(SnapshotIndex.OLDEST_FIRST);
     return sorted;
-  }
-
-  /** Returns, per HTTPRoute, the Gateways that accepted it. */
-  private static Map<ObjectKey, Set<ObjectKey>> gatewaysByRoute(List<HTTPRoute> routes,
-      Map<ObjectKey, HTTPRouteStatus> routeStatus) {
-    Map<ObjectKey, Set<ObjectKey>> result = new HashMap<>();
-    for (HTTPRoute route : routes) {
-      result.put(ObjectKey.of(route), acceptingGateways(route, routeStatus.get(ObjectKey.of(route))));
-    }
-    return result;
   }
 
   private static Set<ObjectKey> acceptingGateways(HTTPRoute route, HTTPRouteStatus status) {

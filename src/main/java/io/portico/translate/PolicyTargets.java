@@ -1,0 +1,352 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.portico.resource.ObjectKey;
+import io.portico.status.Conditions;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Resolves the targets of BackendTrafficPolicies ({@code targetRef}, {@code targetRefs},
+ * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes and named rules of the policy's
+ * namespace, each with the ancestors its status is reported under; and answers which routes are
+ * attached where (for the Overridden condition). No precedence here: see
+ * {@link TrafficPolicyPhase}.
+ */
+final class PolicyTargets {
+
+  static final String REASON_TARGET_NOT_FOUND = "TargetNotFound";
+  private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
+  /** Route kinds a BackendTrafficPolicy may target that Portico does not serve (yet). */
+  private static final Set<String> UNSERVED_ROUTE_KINDS =
+      Set.of("GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute");
+
+  /** How specific a target is; declared from most to least specific. */
+  enum Level { RULE, ROUTE, LISTENER, GATEWAY }
+
+  /**
+   * One resolved target.
+   *
+   * @param object the HTTPRoute (RULE, ROUTE) or the Gateway (LISTENER, GATEWAY)
+   * @param section the rule name (RULE) or the listener name (LISTENER), else null
+   * @param ruleIndex the index of the named rule (RULE), else -1
+   */
+  record Target(Level level, ObjectKey object, String section, int ruleIndex) {
+
+    String claimKey() {
+      return claimKey(level, object, level == Level.RULE ? String.valueOf(ruleIndex) : section);
+    }
+
+    static String claimKey(Level level, ObjectKey object, String section) {
+      return level + "|" + object.namespace() + "/" + object.name() + "|"
+          + (section == null ? "" : section);
+    }
+
+    /** Envoy Gateway's wording of the target in a Conflicted message. */
+    String describe() {
+      return switch (level) {
+        case RULE -> "RouteRule " + object.name() + "/" + section;
+        case ROUTE -> "HTTPRoute " + object.name();
+        case LISTENER -> "Listener " + object.namespace() + "/" + object.name() + "/" + section;
+        case GATEWAY -> "Gateway " + object.name();
+      };
+    }
+  }
+
+  /** An ancestor in a policy's status: a Gateway (maybe one listener) or the target itself. */
+  record Ancestor(ObjectKey object, String section) {
+    static final Comparator<Ancestor> ORDER = Comparator.comparing(Ancestor::object)
+        .thenComparing(a -> a.section() == null ? "" : a.section());
+  }
+
+  /** One target of one policy: resolved (target != null) or refused (reason != null). */
+  record Resolution(Target target, List<Ancestor> ancestors, String reason, String message) {
+  }
+
+  private final Map<ObjectKey, HTTPRoute> routes = new HashMap<>();
+  private final Map<ObjectKey, GatewayState> ours = new HashMap<>();
+  private final Set<ObjectKey> allGateways = new TreeSet<>();
+  private final Map<ObjectKey, HTTPRouteStatus> routeStatus;
+  /** Per Gateway, per listener name, the routes attached there. */
+  private final Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
+
+  PolicyTargets(List<HTTPRoute> routes, Map<ObjectKey, HTTPRouteStatus> routeStatus,
+      List<GatewayState> gatewayStates, List<Gateway> allGateways) {
+    for (HTTPRoute route : routes) {
+      this.routes.put(key("HTTPRoute", route), route);
+    }
+    for (Gateway gateway : allGateways) {
+      this.allGateways.add(key("Gateway", gateway));
+    }
+    for (GatewayState state : gatewayStates) {
+      ObjectKey gateway = key("Gateway", state.gateway());
+      ours.put(gateway, state);
+      Map<String, Set<ObjectKey>> byListener = new HashMap<>();
+      attached.put(gateway, byListener);
+      for (ListenerState listener : state.listeners()) {
+        Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
+        for (RouteEntry entry : listener.routes) {
+          keys.add(key("HTTPRoute", entry.route()));
+        }
+      }
+    }
+    this.routeStatus = routeStatus;
+  }
+
+  /** Returns the HTTPRoute of that key, or null. */
+  HTTPRoute route(ObjectKey key) {
+    return routes.get(key);
+  }
+
+  /** Returns, per listener name of a Portico Gateway, the routes attached there. */
+  Map<String, Set<ObjectKey>> routesOn(ObjectKey gateway) {
+    return attached.getOrDefault(gateway, Map.of());
+  }
+
+  /** Returns the status ancestorRef of {@code ancestor}. */
+  static ParentReference ancestorRef(Ancestor ancestor) {
+    String kind = ancestor.object().kind();
+    boolean gatewayApi = kind.equals("Gateway") || kind.endsWith("Route");
+    return new ParentReferenceBuilder().withGroup(gatewayApi ? GATEWAY_GROUP : "")
+        .withKind(ancestor.object().kind()).withNamespace(ancestor.object().namespace())
+        .withName(ancestor.object().name()).withSectionName(ancestor.section()).build();
+  }
+
+  /** Resolves every target of {@code policy}; throws when its target fields are malformed. */
+  List<Resolution> resolve(GenericKubernetesResource policy) throws InvalidPolicy {
+    String namespace = policy.getMetadata().getNamespace();
+    Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
+    List<Resolution> result = new ArrayList<>();
+    boolean any = false;
+    if (spec.get("targetRef") != null) {
+      any = true;
+      result.add(resolveRef(PolicyFields.map(spec.get("targetRef")), "spec.targetRef", namespace));
+    }
+    if (spec.get("targetRefs") != null) {
+      List<?> refs = PolicyFields.list(spec.get("targetRefs"));
+      for (int i = 0; i < refs.size(); i++) {
+        any = true;
+        result.add(resolveRef(PolicyFields.map(refs.get(i)), "spec.targetRefs[" + i + "]",
+            namespace));
+      }
+    }
+    if (spec.get("targetSelectors") != null) {
+      List<?> selectors = PolicyFields.list(spec.get("targetSelectors"));
+      for (int i = 0; i < selectors.size(); i++) {
+        any = true;
+        result.addAll(resolveSelector(PolicyFields.map(selectors.get(i)),
+            "spec.targetSelectors[" + i + "]", namespace));
+      }
+    }
+    if (!any) {
+      throw InvalidPolicy.invalid(
+          "spec.targetRef, spec.targetRefs or spec.targetSelectors is required");
+    }
+    // One target named twice (e.g. by a ref and a selector) counts once.
+    Map<String, Resolution> unique = new LinkedHashMap<>();
+    for (Resolution resolution : result) {
+      String key = resolution.target() != null ? resolution.target().claimKey()
+          : "refused|" + resolution.ancestors() + "|" + resolution.message();
+      unique.putIfAbsent(key, resolution);
+    }
+    return new ArrayList<>(unique.values());
+  }
+
+  private Resolution resolveRef(Map<String, Object> ref, String field, String namespace)
+      throws InvalidPolicy {
+    String group = PolicyFields.string(ref.get("group"));
+    String kind = PolicyFields.string(ref.get("kind"));
+    String name = PolicyFields.string(ref.get("name"));
+    String section = PolicyFields.string(ref.get("sectionName"));
+    String refNamespace = PolicyFields.string(ref.get("namespace"));
+    if (name == null || name.isEmpty()) {
+      throw InvalidPolicy.invalid(field + ".name is required");
+    }
+    if (kind == null || kind.isEmpty()) {
+      throw InvalidPolicy.invalid(field + ".kind is required");
+    }
+    if (group != null && !group.isEmpty() && !GATEWAY_GROUP.equals(group)) {
+      throw InvalidPolicy.invalid(
+          field + ".group: must be " + GATEWAY_GROUP + " (got " + group + ")");
+    }
+    if (refNamespace != null && !refNamespace.isEmpty() && !refNamespace.equals(namespace)) {
+      return refused(new ObjectKey(kind, refNamespace, name), null, Conditions.REASON_INVALID,
+          field + ".namespace: a BackendTrafficPolicy targets only objects in its own namespace "
+              + namespace + ", not " + refNamespace);
+    }
+    ObjectKey object = new ObjectKey(kind, namespace, name);
+    switch (kind) {
+      case "Gateway":
+        return resolveGateway(object, section);
+      case "HTTPRoute":
+        return resolveRoute(object, section);
+      default:
+        if (UNSERVED_ROUTE_KINDS.contains(kind)) {
+          return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
+              + " targets are not supported: Portico serves only HTTPRoutes (and Gateways), so "
+              + "this policy does not apply to " + kind + " " + namespace + "/" + name);
+        }
+        return refused(object, null, Conditions.REASON_INVALID, field + ".kind: must be Gateway, "
+            + "HTTPRoute, GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+    }
+  }
+
+  private Resolution resolveGateway(ObjectKey gateway, String listener) {
+    GatewayState state = ours.get(gateway);
+    if (state == null) {
+      if (allGateways.contains(gateway)) {
+        // Another controller's Gateway: not ours to report on (as Envoy Gateway does).
+        return new Resolution(null, List.of(), null, null);
+      }
+      return refused(gateway, listener, REASON_TARGET_NOT_FOUND,
+          "Gateway " + gateway.namespace() + "/" + gateway.name() + " not found");
+    }
+    if (listener != null && state.listener(listener) == null) {
+      return refused(gateway, listener, REASON_TARGET_NOT_FOUND, "No section name " + listener
+          + " found for Gateway " + gateway.namespace() + "/" + gateway.name());
+    }
+    return new Resolution(new Target(listener == null ? Level.GATEWAY : Level.LISTENER, gateway,
+        listener, -1), List.of(new Ancestor(gateway, listener)), null, null);
+  }
+
+  private Resolution resolveRoute(ObjectKey routeKey, String ruleName) {
+    HTTPRoute route = routes.get(routeKey);
+    if (route == null) {
+      return refused(routeKey, null, REASON_TARGET_NOT_FOUND,
+          "HTTPRoute " + routeKey.namespace() + "/" + routeKey.name() + " not found");
+    }
+    List<Ancestor> ancestors = routeAncestors(routeKey);
+    if (ruleName == null) {
+      return new Resolution(new Target(Level.ROUTE, routeKey, null, -1), ancestors, null, null);
+    }
+    List<HTTPRouteRule> rules = route.getSpec() == null || route.getSpec().getRules() == null
+        ? List.of() : route.getSpec().getRules();
+    for (int i = 0; i < rules.size(); i++) {
+      if (ruleName.equals(rules.get(i).getName())) {
+        return new Resolution(new Target(Level.RULE, routeKey, ruleName, i), ancestors, null, null);
+      }
+    }
+    return new Resolution(null, ancestors, REASON_TARGET_NOT_FOUND, "No section name " + ruleName
+        + " found for HTTPRoute " + routeKey.namespace() + "/" + routeKey.name());
+  }
+
+  /** The Portico Gateways that accepted the route (with the parentRef's sectionName). */
+  private List<Ancestor> routeAncestors(ObjectKey routeKey) {
+    Set<Ancestor> ancestors = new TreeSet<>(Ancestor.ORDER);
+    HTTPRouteStatus status = routeStatus.get(routeKey);
+    if (status != null && status.getParents() != null) {
+      for (RouteParentStatus parent : status.getParents()) {
+        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
+            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+        ParentReference ref = parent.getParentRef();
+        if (accepted && ref != null) {
+          ancestors.add(new Ancestor(new ObjectKey("Gateway",
+              ref.getNamespace() == null ? routeKey.namespace() : ref.getNamespace(),
+              ref.getName()), ref.getSectionName()));
+        }
+      }
+    }
+    // With no Gateway to report under, the route itself carries the verdict.
+    return ancestors.isEmpty() ? List.of(new Ancestor(routeKey, null)) : List.copyOf(ancestors);
+  }
+
+  private List<Resolution> resolveSelector(Map<String, Object> selector, String field,
+      String namespace) throws InvalidPolicy {
+    String group = PolicyFields.string(selector.get("group"));
+    String kind = PolicyFields.string(selector.get("kind"));
+    if (group != null && !group.isEmpty() && !GATEWAY_GROUP.equals(group)) {
+      throw InvalidPolicy.invalid(
+          field + ".group: must be " + GATEWAY_GROUP + " (got " + group + ")");
+    }
+    if (kind == null || kind.isEmpty()) {
+      throw InvalidPolicy.invalid(field + ".kind is required");
+    }
+    LabelSelector labels = labelSelector(selector, field);
+    List<Resolution> result = new ArrayList<>();
+    switch (kind) {
+      case "Gateway":
+        for (ObjectKey gateway : new TreeSet<>(ours.keySet())) {
+          if (matches(ours.get(gateway).gateway(), namespace, labels)) {
+            result.add(resolveGateway(gateway, null));
+          }
+        }
+        break;
+      case "HTTPRoute":
+        for (ObjectKey route : new TreeSet<>(routes.keySet())) {
+          if (matches(routes.get(route), namespace, labels)) {
+            result.add(resolveRoute(route, null));
+          }
+        }
+        break;
+      default:
+        if (!UNSERVED_ROUTE_KINDS.contains(kind)) {
+          throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
+              + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+        }
+        // Portico holds no such routes: the selector selects nothing.
+    }
+    return result;
+  }
+
+  private static LabelSelector labelSelector(Map<String, Object> selector, String field)
+      throws InvalidPolicy {
+    Map<String, String> matchLabels = new TreeMap<>();
+    PolicyFields.map(selector.get("matchLabels")).forEach((k, v) ->
+        matchLabels.put(k, PolicyFields.string(v)));
+    List<LabelSelectorRequirement> expressions = new ArrayList<>();
+    List<?> raw = PolicyFields.list(selector.get("matchExpressions"));
+    for (int i = 0; i < raw.size(); i++) {
+      Map<String, Object> expression = PolicyFields.map(raw.get(i));
+      String key = PolicyFields.string(expression.get("key"));
+      String operator = PolicyFields.string(expression.get("operator"));
+      if (key == null || key.isEmpty()) {
+        throw InvalidPolicy.invalid(field + ".matchExpressions[" + i + "].key is required");
+      }
+      if (!Set.of("In", "NotIn", "Exists", "DoesNotExist").contains(String.valueOf(operator))) {
+        throw InvalidPolicy.invalid(field + ".matchExpressions[" + i + "].operator: must be In, "
+            + "NotIn, Exists or DoesNotExist (got " + operator + ")");
+      }
+      List<String> values = new ArrayList<>();
+      for (Object value : PolicyFields.list(expression.get("values"))) {
+        values.add(PolicyFields.string(value));
+      }
+      expressions.add(new LabelSelectorRequirement(key, operator, values));
+    }
+    return new LabelSelector(expressions, matchLabels);
+  }
+
+  private static boolean matches(HasMetadata object, String namespace, LabelSelector selector) {
+    Map<String, String> labels = object.getMetadata().getLabels() == null
+        ? Map.of() : object.getMetadata().getLabels();
+    return Objects.equals(namespace, object.getMetadata().getNamespace())
+        && LabelSelectors.matches(selector, labels);
+  }
+
+  private static Resolution refused(ObjectKey object, String section, String reason,
+      String message) {
+    return new Resolution(null, List.of(new Ancestor(object, section)), reason, message);
+  }
+
+  private static ObjectKey key(String kind, HasMetadata object) {
+    return new ObjectKey(kind, object.getMetadata().getNamespace(), object.getMetadata().getName());
+  }
+}
