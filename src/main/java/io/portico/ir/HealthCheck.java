@@ -120,7 +120,7 @@ public record HealthCheck(@JsonInclude(JsonInclude.Include.NON_NULL) Active acti
    *     ({@code expectedResponse})
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record HttpProbe(String hostname, String path, String method,
+  public record HttpProbe(@JsonInclude(JsonInclude.Include.NON_EMPTY) String hostname, String path, String method,
       List<Integer> expectedStatuses, Payload expectedResponse) {
 
     public HttpProbe {
