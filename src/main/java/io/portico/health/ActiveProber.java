@@ -4,7 +4,6 @@ import io.portico.ir.Endpoint;
 import io.portico.ir.HealthCheck;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -25,12 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ActiveProber {
 
-  private final Vertx vertx;
   private final HttpClient http;
   private final NetClient tcp;
 
-  ActiveProber(Vertx vertx, HttpClient http, NetClient tcp) {
-    this.vertx = vertx;
+  ActiveProber(HttpClient http, NetClient tcp) {
     this.http = http;
     this.tcp = tcp;
   }

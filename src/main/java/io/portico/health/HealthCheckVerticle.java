@@ -41,7 +41,7 @@ public final class HealthCheckVerticle extends VerticleBase {
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false)
         .setMaxRedirects(0));
     NetClient tcp = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
-    prober = new ActiveProber(vertx, http, tcp);
+    prober = new ActiveProber(http, tcp);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE, message -> {
       if (message.body().newerThan(table)) {
         table = message.body();

@@ -59,7 +59,7 @@ public final class HealthRegistry implements Shareable {
   private Map<BackendKey, HealthCheck> plan = Map.of();
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
   private final Map<BackendKey, Map<Endpoint, EndpointHealth>> states = new HashMap<>();
-  private int ejectedCount;
+  private int unhealthyEndpoints;
 
   private final Counter ejections;
 
@@ -317,7 +317,7 @@ public final class HealthRegistry implements Shareable {
     }
     Map<Endpoint, Passive[]> passiveView = new HashMap<>();
     passive.forEach((endpoint, list) -> passiveView.put(endpoint, list.toArray(new Passive[0])));
-    ejectedCount = unhealthyTotal;
+    unhealthyEndpoints = unhealthyTotal;
     view = new View(Map.copyOf(keys), Map.copyOf(passiveView));
   }
 
@@ -338,7 +338,7 @@ public final class HealthRegistry implements Shareable {
   }
 
   private synchronized double unhealthyCount() {
-    return ejectedCount;
+    return unhealthyEndpoints;
   }
 
   /**
