@@ -25,10 +25,17 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ActiveProber {
 
   private final HttpClient http;
+  private final HttpClient h2c;
   private final NetClient tcp;
 
-  ActiveProber(HttpClient http, NetClient tcp) {
+  /**
+   * @param http an HTTP/1.1 client for HTTP probes
+   * @param h2c a cleartext HTTP/2 (prior knowledge) client for gRPC probes
+   * @param tcp a client for TCP probes
+   */
+  ActiveProber(HttpClient http, HttpClient h2c, NetClient tcp) {
     this.http = http;
+    this.h2c = h2c;
     this.tcp = tcp;
   }
 
@@ -36,7 +43,7 @@ final class ActiveProber {
     return switch (check.type()) {
       case HTTP -> http(endpoint, check);
       case TCP -> tcp(endpoint, check);
-      case GRPC -> Future.failedFuture("gRPC health checks are not supported");
+      case GRPC -> grpc(endpoint, check);
     };
   }
 
@@ -80,6 +87,106 @@ final class ActiveProber {
           }
           return Future.failedFuture(describe(e, check));
         });
+  }
+
+  /**
+   * Calls {@code grpc.health.v1.Health/Check} for the check's service; healthy when the answer
+   * has grpc-status 0 and status SERVING (1). Protobuf is written and read by hand: the request
+   * has one string field (1: service) and the answer one enum field (1: status).
+   */
+  private Future<String> grpc(Endpoint endpoint, HealthCheck.Active check) {
+    int timeout = (int) Math.min(Integer.MAX_VALUE, check.timeoutMillis());
+    byte[] service = check.grpcService().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Buffer message = Buffer.buffer();
+    if (service.length > 0) {
+      message.appendByte((byte) 0x0a);
+      writeVarint(message, service.length);
+      message.appendBytes(service);
+    }
+    Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(message.length())
+        .appendBuffer(message);
+    RequestOptions options = new RequestOptions()
+        .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
+        .setHost(endpoint.host())
+        .setPort(endpoint.port())
+        .setMethod(HttpMethod.POST)
+        .setURI("/grpc.health.v1.Health/Check")
+        .setConnectTimeout(timeout)
+        .setIdleTimeout(timeout)
+        .putHeader("content-type", "application/grpc")
+        .putHeader("te", "trailers");
+    AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    Future<String> result = h2c.request(options)
+        .compose(request -> {
+          sent.set(request);
+          return request.send(frame);
+        })
+        .compose(response -> response.body().compose(body -> {
+          String grpcStatus = response.getTrailer("grpc-status");
+          if (grpcStatus == null) {
+            grpcStatus = response.getHeader("grpc-status");
+          }
+          if (response.statusCode() != 200 || !"0".equals(grpcStatus)) {
+            return Future.failedFuture("gRPC health check answered HTTP "
+                + response.statusCode() + ", grpc-status " + grpcStatus);
+          }
+          int status = servingStatus(body);
+          return status == 1 ? Future.succeededFuture("gRPC health check: SERVING")
+              : Future.failedFuture("gRPC health check: status " + status + " (not SERVING)");
+        }));
+    return result.timeout(check.timeoutMillis(), TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          HttpClientRequest request = sent.get();
+          if (request != null) {
+            request.reset();
+          }
+          return Future.failedFuture(describe(e, check));
+        });
+  }
+
+  private static void writeVarint(Buffer buffer, int value) {
+    while ((value & ~0x7f) != 0) {
+      buffer.appendByte((byte) ((value & 0x7f) | 0x80));
+      value >>>= 7;
+    }
+    buffer.appendByte((byte) value);
+  }
+
+  /** Returns field 1 of the first HealthCheckResponse in a gRPC body, 0 (UNKNOWN) if absent. */
+  static int servingStatus(Buffer body) {
+    if (body.length() < 5) {
+      return 0;
+    }
+    int end = Math.min(body.length(), 5 + body.getInt(1));
+    int position = 5;
+    while (position < end) {
+      int tag = body.getUnsignedByte(position++);
+      int wireType = tag & 7;
+      long value = 0;
+      if (wireType == 0) {
+        int shift = 0;
+        int b;
+        do {
+          if (position >= end) {
+            return 0;
+          }
+          b = body.getUnsignedByte(position++);
+          value |= (long) (b & 0x7f) << shift;
+          shift += 7;
+        } while ((b & 0x80) != 0 && shift < 64);
+        if (tag >> 3 == 1) {
+          return (int) value;
+        }
+      } else if (wireType == 2) {
+        if (position >= end) {
+          return 0;
+        }
+        position += 1 + body.getUnsignedByte(position);
+      } else {
+        return 0;
+      }
+    }
+    return 0;
   }
 
   private Future<String> tcp(Endpoint endpoint, HealthCheck.Active check) {

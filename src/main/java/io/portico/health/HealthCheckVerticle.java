@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 
@@ -40,8 +41,10 @@ public final class HealthCheckVerticle extends VerticleBase {
     registry = HealthRegistry.of(vertx);
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false)
         .setMaxRedirects(0));
+    HttpClient h2c = vertx.createHttpClient(new HttpClientOptions()
+        .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     NetClient tcp = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
-    prober = new ActiveProber(http, tcp);
+    prober = new ActiveProber(http, h2c, tcp);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE, message -> {
       if (message.body().newerThan(table)) {
         table = message.body();

@@ -77,7 +77,7 @@ final class HealthCheckSpec {
     HealthCheck.Type type = switch (typeName) {
       case "HTTP" -> HealthCheck.Type.HTTP;
       case "TCP" -> HealthCheck.Type.TCP;
-      case "GRPC" -> throw invalid(field + ".type: GRPC is not supported yet (HTTP, TCP)");
+      case "GRPC" -> HealthCheck.Type.GRPC;
       default -> throw invalid(field + ".type: unknown type " + typeName + " (HTTP, TCP, GRPC)");
     };
     long timeout = millis(active, "timeout", field + ".timeout", 1000);

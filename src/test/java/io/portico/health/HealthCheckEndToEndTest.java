@@ -4,6 +4,10 @@ import io.portico.echo.EchoServer;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.HttpProbe;
 import io.portico.testing.TestGateway;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,6 +16,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -272,6 +278,43 @@ class HealthCheckEndToEndTest {
     Map<String, Integer> counts = spread(HOST, 20);
     System.out.println("health: panicThreshold 0, no healthy pod, 20 requests -> " + counts);
     assertThat(counts).containsOnlyKeys("status-503");
+  }
+
+  @Test
+  void grpcCheckFollowsTheServingStatus() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      // A gRPC health server (cleartext HTTP/2): SERVING (1) or NOT_SERVING (2) for service "web".
+      AtomicInteger serving = new AtomicInteger(1);
+      AtomicReference<String> askedFor = new AtomicReference<>();
+      HttpServer grpc = vertx.createHttpServer(new HttpServerOptions()
+              .setHttp2ClearTextEnabled(true))
+          .requestHandler(request -> request.body().onSuccess(body -> {
+            askedFor.set(request.path() + " " + body.getString(7, body.length()));
+            request.response().putHeader("content-type", "application/grpc")
+                .write(Buffer.buffer(new byte[] {0, 0, 0, 0, 2, 8, (byte) serving.get()}));
+            request.response().putTrailer("grpc-status", "0").end();
+          }));
+      int grpcPort = grpc.listen(0, "127.0.0.1").await().actualPort();
+      fleet.serviceAt("default", "web", grpcPort, true);
+      serve(route("app", HOST) + policy("app", """
+          active:
+            type: GRPC
+            interval: 100ms
+            timeout: 500ms
+            unhealthyThreshold: 1
+            grpc: {service: web}
+          """), "");
+      TestGateway.awaitCondition("SERVING", () -> askedFor.get() != null);
+      assertThat(askedFor.get()).isEqualTo("/grpc.health.v1.Health/Check web");
+      assertThat(state(grpcPort)).isEqualTo("Healthy");
+      serving.set(2);
+      TestGateway.awaitCondition("NOT_SERVING", () -> "Unhealthy".equals(state(grpcPort)));
+      serving.set(1);
+      TestGateway.awaitCondition("SERVING again", () -> "Healthy".equals(state(grpcPort)));
+    } finally {
+      vertx.close().await();
+    }
   }
 
   @Test
