@@ -112,9 +112,22 @@ public final class HealthRegistry implements Shareable {
     if (candidates.source == all) {
       return candidates.list;
     }
-    // The proxy already has endpoints the registry has not seen yet: filter on the fly.
-    return filter(all, candidates.unhealthy, candidates.panicThreshold);
+    // The proxy already has endpoints the registry has not seen yet: filter on the fly, and
+    // keep the result so that round robin (keyed by the list's identity) keeps cycling.
+    Filtered last = lastFiltered;
+    if (last != null && last.from == candidates && last.source == all) {
+      return last.list;
+    }
+    List<Endpoint> list = filter(all, candidates.unhealthy, candidates.panicThreshold);
+    lastFiltered = new Filtered(candidates, all, list);
+    return list;
   }
+
+  /** The last list filtered on the request path (a benign race: any loop may replace it). */
+  private record Filtered(Candidates from, List<Endpoint> source, List<Endpoint> list) {
+  }
+
+  private volatile Filtered lastFiltered;
 
   /**
    * Counts the outcome of one upstream attempt to {@code endpoint} for every passively checked

@@ -229,6 +229,26 @@ class HealthCheckEndToEndTest {
   }
 
   @Test
+  void aKilledPodIsEjectedByConnectFailuresWithoutFailingRequests() {
+    fleet.service("default", "web", 3);
+    serve(route("app", HOST) + policy("app", """
+        passive:
+          interval: 100ms
+          consecutive5XxErrors: 3
+          baseEjectionTime: 30s
+        """), "");
+    EchoServer killed = fleet.servers().get(1);
+    killed.close().toCompletionStage().toCompletableFuture().join();
+    // A refused connection is tried once more on another endpoint, so no request fails, and
+    // counts as a local-origin failure (a gateway error, errors unsplit) towards ejection.
+    Map<String, Integer> counts = spread(HOST, 200);
+    System.out.println("health: passive, web-pod-1 killed, 200 requests -> " + counts
+        + ", state " + state(killed.port()));
+    assertThat(counts).containsOnlyKeys("web-pod-0", "web-pod-2");
+    assertThat(state(killed.port())).isEqualTo("Ejected");
+  }
+
+  @Test
   void maxEjectionPercentCapsHowManyPodsAreEjected() {
     fleet.service("default", "web", 4);
     serve(route("app", HOST) + policy("app", """
