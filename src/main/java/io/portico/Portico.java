@@ -4,6 +4,7 @@ import io.portico.admin.AdminServer;
 import io.portico.bus.LocalCodec;
 import io.portico.controller.ConfigVerticle;
 import io.portico.controller.GatewayState;
+import io.portico.health.HealthCheckVerticle;
 import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
 import io.portico.proxy.ProxyVerticle;
@@ -58,6 +59,7 @@ public final class Portico {
         onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot));
     Holder holder = new Holder();
     Future<Void> started = vertx.deployVerticle(config)
+        .compose(id -> vertx.deployVerticle(new HealthCheckVerticle()))
         .compose(id -> vertx.deployVerticle(() -> new ProxyVerticle(options.proxy()),
             new DeploymentOptions().setInstances(options.eventLoops())))
         .compose(id -> {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.portico.controller.GatewayState;
+import io.portico.health.HealthRegistry;
 import io.portico.resource.ConfigProblem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,6 +32,7 @@ public final class AdminServer {
   private final Supplier<GatewayState> state;
   private final Supplier<List<ConfigProblem>> problems;
   private final BooleanSupplier ready;
+  private HealthRegistry health;
 
   public AdminServer(Supplier<GatewayState> state, Supplier<List<ConfigProblem>> problems,
       BooleanSupplier ready) {
@@ -40,6 +42,7 @@ public final class AdminServer {
   }
 
   public Future<HttpServer> listen(Vertx vertx, String host, int port) {
+    health = HealthRegistry.of(vertx);
     return vertx.createHttpServer().requestHandler(this::handle).listen(port, host);
   }
 
@@ -71,12 +74,15 @@ public final class AdminServer {
       case "/config/status":
         yaml(request, state.get().status().all());
         break;
+      case "/config/health":
+        yaml(request, health.describe());
+        break;
       case "/config/problems":
         yaml(request, problems.get().stream().map(ConfigProblem::toString).toList());
         break;
       case "/":
         text(request, 200, "Portico admin: /healthz /readyz /metrics /config/routes "
-            + "/config/endpoints /config/status /config/problems\n");
+            + "/config/endpoints /config/health /config/status /config/problems\n");
         break;
       default:
         text(request, 404, "not found: " + request.path() + "\n");

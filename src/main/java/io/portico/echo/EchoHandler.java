@@ -58,6 +58,10 @@ final class EchoHandler implements Handler<HttpServerRequest> {
   /** Attempts seen per {@code /retry} uuid. */
   private final Map<String, Integer> retryAttempts = new ConcurrentHashMap<>();
   private volatile String httpPort;
+  /** What {@code /health} answers (200 unless a test made the pod sick). */
+  volatile int healthStatus = 200;
+  /** When not 0, every request except {@code /health} is answered with this status. */
+  volatile int faultStatus;
 
   EchoHandler(Vertx vertx, EchoOptions options, IntSupplier actualPort, RecentUris received) {
     this.vertx = vertx;
@@ -103,7 +107,11 @@ final class EchoHandler implements Handler<HttpServerRequest> {
   private void route(HttpServerRequest request) {
     String path = normalizedPath(request);
     if (path.equals(HEALTH)) {
-      request.response().putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN).end("OK");
+      int health = healthStatus;
+      request.response().setStatusCode(health).putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN)
+          .end(health == 200 ? "OK" : "unhealthy");
+    } else if (faultStatus != 0) {
+      request.response().setStatusCode(faultStatus).end();
     } else if (path.startsWith(STATUS_PREFIX)) {
       status(request, path);
     } else if (path.startsWith(RETRY_PREFIX)) {

@@ -20,7 +20,7 @@ import java.util.Objects;
  * port ({@linkplain EchoOptions#h2cOnly() only h2c} if asked; HTTPS with h2 via ALPN when given
  * {@linkplain EchoOptions#tls() TLS material}):
  * <ul>
- *   <li>{@code /health}: 200 {@code OK};
+ *   <li>{@code /health}: 200 {@code OK} (or what {@link #setHealthStatus} says);
  *   <li>{@code /status/NNN}: an empty response with status NNN (100-599, else 400);
  *   <li>any other path: 200 with a JSON description of the request ({@code path}, {@code host},
  *       {@code method}, {@code proto}, {@code headers}, {@code httpPort}, {@code namespace},
@@ -41,10 +41,25 @@ public final class EchoServer {
 
   private final HttpServer server;
   private final RecentUris received;
+  private final EchoHandler handler;
 
-  private EchoServer(HttpServer server, RecentUris received) {
+  private EchoServer(HttpServer server, RecentUris received, EchoHandler handler) {
     this.server = server;
     this.received = received;
+    this.handler = handler;
+  }
+
+  /** Makes {@code /health} answer {@code status} (200 by default), to test health checks. */
+  public void setHealthStatus(int status) {
+    handler.healthStatus = status;
+  }
+
+  /**
+   * Makes every request but {@code /health} answer {@code status} with an empty body; 0 (the
+   * default) echoes again. For tests of passive health checking.
+   */
+  public void setFaultStatus(int status) {
+    handler.faultStatus = status;
   }
 
   /**
@@ -59,7 +74,7 @@ public final class EchoServer {
     EchoHandler handler = new EchoHandler(vertx, options, server::actualPort, received);
     return server.requestHandler(handler)
         .listen(options.port(), options.host())
-        .map(listening -> new EchoServer(listening, received));
+        .map(listening -> new EchoServer(listening, received, handler));
   }
 
   private static HttpServerOptions serverOptions(EchoOptions options) {

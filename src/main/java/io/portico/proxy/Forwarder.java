@@ -1,5 +1,7 @@
 package io.portico.proxy;
 
+import io.portico.health.HealthRegistry;
+import io.portico.health.Outcome;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
@@ -52,6 +54,8 @@ final class Forwarder {
   private final UpstreamTlsClients tlsClients;
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
+  /** Passive health checking: told the outcome of every attempt. */
+  private final HealthRegistry health;
 
   /**
    * @param client the HTTP/1.1 upstream client
@@ -66,6 +70,7 @@ final class Forwarder {
     this.tlsClients = tlsClients;
     this.options = options;
     this.metrics = metrics;
+    this.health = HealthRegistry.of(vertx);
   }
 
   /**
@@ -177,6 +182,7 @@ final class Forwarder {
     exchange.client.request(requestOptions).onComplete(ar -> {
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
+        reportFailure(endpoint, failure);
         Endpoint other = !exchange.freeRetryUsed && failure.beforeConnect()
             ? exchange.endpoints.nextExcept(endpoint) : null;
         if (other != null) {
@@ -209,6 +215,7 @@ final class Forwarder {
       response.onComplete(res -> {
         if (res.succeeded()) {
           HttpClientResponse answer = res.result();
+          health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
           if (exchange.retry.codes().contains(answer.statusCode()) && exchange.takeRetry()) {
             // Drain the refused answer so its connection can be reused, then try again.
             answer.exceptionHandler(e -> { });
@@ -220,6 +227,7 @@ final class Forwarder {
           return;
         }
         UpstreamFailure failure = UpstreamFailure.of(res.cause());
+        reportFailure(endpoint, failure);
         // A pooled connection the endpoint had closed: it cannot have seen the request.
         boolean staleConnection = !exchange.freeRetryUsed && !exchange.hasBody
             && failure == UpstreamFailure.RESET && isIdempotent(request.method())
@@ -234,6 +242,13 @@ final class Forwarder {
         }
       });
     });
+  }
+
+  /** Tells passive health checking about an attempt that got no answer. */
+  private void reportFailure(Endpoint endpoint, UpstreamFailure failure) {
+    if (failure != UpstreamFailure.CLIENT_GONE) {
+      health.report(endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
+    }
   }
 
   /** Retries on the next endpoint after the rule's backoff. */

@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.health.HealthRegistry;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
@@ -43,6 +44,7 @@ final class ProxyHandler {
   private final RequestMirrors mirrors;
   private final ProxyMetrics metrics;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
+  private final HealthRegistry health;
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
@@ -53,6 +55,7 @@ final class ProxyHandler {
     this.mirrors = mirrors;
     this.upgradeForwarder = upgradeForwarder;
     this.metrics = metrics;
+    this.health = HealthRegistry.of(vertx);
   }
 
   /** Swaps the table; requests already past route selection finish on the old one. */
@@ -145,9 +148,10 @@ final class ProxyHandler {
           authority, listenerPort, metrics);
       return;
     }
-    RoundRobin picker = loadBalancer.endpoints(backend.key());
-    Endpoint endpoint = chooseEndpoint(request, group.loadBalancing(),
-        endpoints.get(backend.key()), picker);
+    // Health hook: the choice (and any retry) sees the healthy endpoints, or all in panic.
+    List<Endpoint> candidates = health.candidates(backend.key(), endpoints.get(backend.key()));
+    RoundRobin picker = loadBalancer.endpoints(backend.key(), candidates);
+    Endpoint endpoint = chooseEndpoint(request, group.loadBalancing(), candidates, picker);
     if (endpoint == null) {
       respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
       return;

@@ -41,6 +41,19 @@ public final class LoadBalancerState {
     return picker;
   }
 
+  /**
+   * Returns the round robin of {@code key} over {@code candidates} (its endpoints as health
+   * checking filters them), starting a fresh one when the candidates changed.
+   */
+  public RoundRobin endpoints(BackendKey key, List<Endpoint> candidates) {
+    RoundRobin picker = endpoints.get(key);
+    if (picker == null || !picker.cycles(candidates)) {
+      picker = new RoundRobin(candidates);
+      endpoints.put(key, picker);
+    }
+    return picker;
+  }
+
   public RoundRobin endpoints(BackendKey key) {
     RoundRobin picker = endpoints.get(key);
     if (picker == null) {

@@ -14,6 +14,11 @@ public final class RoundRobin {
     this.endpoints = endpoints;
   }
 
+  /** Returns whether this cycles through exactly {@code list} (the same instance). */
+  public boolean cycles(List<Endpoint> list) {
+    return endpoints == list;
+  }
+
   /** Returns the next endpoint, or null when there is none. */
   public Endpoint next() {
     int size = endpoints.size();
