@@ -225,6 +225,8 @@ final class ProxyHandler {
       return;
     }
     request.resume();
+    // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
+    response.headers().remove(HttpHeaders.SET_COOKIE);
     response.setStatusCode(failure.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
         .putHeader("x-portico-failure", failure.label())

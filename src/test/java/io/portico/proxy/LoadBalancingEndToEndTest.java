@@ -559,4 +559,32 @@ class LoadBalancingEndToEndTest {
       assertThat(response.headers().getAll("set-cookie")).isEmpty();
     }
   }
+
+  @Test
+  void webSocketUpgradeAnswerCarriesTheAffinityCookie() throws Exception {
+    Map<String, Integer> pods = echoPods(3);
+    serve(port, web(pods), appRoute(""), policy("""
+        sessionAffinity:
+          type: Cookie
+          cookie: {name: lb, ttl: 60s}
+        """));
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: " + HOST + "\r\n"
+          + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      StringBuilder head = new StringBuilder();
+      java.io.InputStream in = socket.getInputStream();
+      while (head.indexOf("\r\n\r\n") < 0) {
+        int b = in.read();
+        if (b < 0) {
+          break;
+        }
+        head.append((char) b);
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 101")
+          .containsPattern("(?i)set-cookie: lb=[0-9a-f]{16}; Max-Age=60; Path=/; HttpOnly");
+    }
+  }
 }
