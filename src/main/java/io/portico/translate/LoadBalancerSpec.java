@@ -116,6 +116,8 @@ final class LoadBalancerSpec {
     if (hashType == null) {
       throw invalid(field + ".type is required");
     }
+    // Rendezvous hashing needs no table; the size is still checked as Envoy Gateway's CRD does.
+    PolicyFields.integer(hash, "tableSize", field + ".tableSize", 2, 5000011, 65537);
     // Envoy Gateway's CEL rules: each section only with its own type.
     for (String[] section : new String[][] {{"header", "Header"}, {"headers", "Headers"},
         {"cookie", "Cookie"}, {"queryParams", "QueryParams"}}) {
