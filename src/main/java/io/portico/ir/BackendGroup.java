@@ -16,6 +16,9 @@ import java.util.Objects;
  * @param retry how the rule retries failed backend requests
  * @param traffic what the BackendTrafficPolicy attached to the rule sets (load balancing,
  *     health checks, resilience); {@link TrafficPolicy#DEFAULT} when none is
+ * @param sessionPersistence the rule's Gateway API {@code sessionPersistence} (GEP-1619), or
+ *     null when it has none. A request carrying a valid session goes to its endpoint whatever
+ *     {@code traffic} says; {@code traffic}'s load balancing picks for new sessions
  */
 public record BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoTimeouts.class)
@@ -23,7 +26,8 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = NoRetry.class)
     RouteRetry retry,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultTraffic.class)
-    TrafficPolicy traffic) {
+    TrafficPolicy traffic,
+    @JsonInclude(JsonInclude.Include.NON_NULL) SessionPersistence sessionPersistence) {
 
   /** Leaves rules without a BackendTrafficPolicy out of printed tables. */
   static final class DefaultTraffic {
@@ -64,6 +68,11 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
     }
   }
 
+  public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
+      RouteTimeouts timeouts, RouteRetry retry, TrafficPolicy traffic) {
+    this(name, backends, totalWeight, timeouts, retry, traffic, null);
+  }
+
   public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight) {
     this(name, backends, totalWeight, RouteTimeouts.NONE, RouteRetry.NONE, TrafficPolicy.DEFAULT);
   }
@@ -95,17 +104,26 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
 
   /** Returns this group with {@code timeouts}. */
   public BackendGroup withTimeouts(RouteTimeouts timeouts) {
-    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic);
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic,
+        sessionPersistence);
   }
 
   /** Returns this group with {@code retry}. */
   public BackendGroup withRetry(RouteRetry retry) {
-    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic);
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic,
+        sessionPersistence);
   }
 
   /** Returns this group with {@code traffic}. */
   public BackendGroup withTraffic(TrafficPolicy traffic) {
-    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic);
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic,
+        sessionPersistence);
+  }
+
+  /** Returns this group with {@code sessionPersistence} (null for none). */
+  public BackendGroup withSessionPersistence(SessionPersistence sessionPersistence) {
+    return new BackendGroup(name, backends, totalWeight, timeouts, retry, traffic,
+        sessionPersistence);
   }
 
   /** Returns how an endpoint is picked inside the chosen backend (shorthand). */

@@ -10,6 +10,8 @@ import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
+import io.portico.proxy.lb.AffinityResponse;
+import io.portico.proxy.lb.InFlightRequests;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -102,9 +104,11 @@ final class Forwarder {
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
     HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate) : h2c ? h2cClient : client;
-    attempt(new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request, uri,
-        authority, upstreamAuthority, ruleFilters, backendFilters, endpoints, hasBody(request),
-        upstreamTimeout, group.retry()), endpoint);
+    Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request,
+        uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
+        hasBody(request), upstreamTimeout, group.retry());
+    exchange.group = group;
+    attempt(exchange, endpoint);
   }
 
   /** Shuts down the TLS clients of settings no longer in use. */
@@ -131,6 +135,8 @@ final class Forwarder {
     final boolean hasBody;
     final long upstreamTimeout;
     final RouteRetry retry;
+    /** The rule: its load balancing and session persistence see each attempt and answer. */
+    BackendGroup group;
     /** Retries the rule's retry policy still allows. */
     int retriesLeft;
     /** Whether the one free retry (another endpoint after a refused connection, or a stale
@@ -196,6 +202,7 @@ final class Forwarder {
         return;
       }
       HttpClientRequest upstream = ar.result();
+      InFlightRequests.track(exchange.group, endpoint, upstream);
       prepareHeaders(request, upstream, exchange.authority, exchange.upstreamAuthority,
           exchange.ruleFilters, exchange.backendFilters);
       Future<HttpClientResponse> response;
@@ -223,6 +230,8 @@ final class Forwarder {
             retryLater(exchange);
             return;
           }
+          // The affinity cookie or session names the endpoint that answers (maybe a retry's).
+          AffinityResponse.answered(request, exchange.group, endpoint);
           relay(request, answer, endpoint, exchange.ruleFilters, exchange.backendFilters);
           return;
         }

@@ -5,7 +5,6 @@ import io.portico.ir.BackendGroup;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.Listener;
-import io.portico.ir.LoadBalancing;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
 import io.portico.ir.Filters;
@@ -14,24 +13,23 @@ import io.portico.ir.Route;
 import io.portico.ir.RouteTimeouts;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.WeightedBackend;
-import io.portico.proxy.lb.EndpointAffinity;
+import io.portico.proxy.lb.EndpointChooser;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.Cookie;
-import io.vertx.core.net.SocketAddress;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
+import java.util.List;
+
 /**
  * Handles one request on one listener port: selects the route, picks a backend by weight (or by
- * its affinity cookie) and an endpoint by the rule's load balancing (round robin by default), and hands the request to the {@link Forwarder}, or answers the
+ * its session or affinity cookie) and an endpoint by the rule's load balancing (see
+ * {@link EndpointChooser}), and hands the request to the {@link Forwarder}, or answers the
  * Gateway API's error status (404 no route, 500 invalid backend, 503 no ready endpoint), or the
  * redirect of a RequestRedirect filter (see {@link RequestFilters}). Confined to its verticle's
  * event loop.
@@ -44,6 +42,7 @@ final class ProxyHandler {
   private final RequestMirrors mirrors;
   private final ProxyMetrics metrics;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
+  private final EndpointChooser chooser = new EndpointChooser(loadBalancer);
   private final HealthRegistry health;
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
@@ -126,10 +125,10 @@ final class ProxyHandler {
       return;
     }
     BackendGroup group = route.backends();
-    // A valid affinity cookie keeps its endpoint even when the rule splits traffic by weight;
-    // new sessions (no cookie, or its endpoint gone) follow the weights.
-    WeightedBackend backend = group.loadBalancing().type() == LoadBalancing.Type.COOKIE
-        ? cookieBackend(request, group) : null;
+    // A valid session or affinity cookie keeps its endpoint even when the rule splits traffic by
+    // weight; new sessions (none, or its endpoint gone) follow the weights.
+    WeightedBackend backend = chooser.pinnedBackend(request, group,
+        key -> health.candidates(key, endpoints.get(key)));
     if (backend == null) {
       backend = loadBalancer.group(group).next();
     }
@@ -151,7 +150,7 @@ final class ProxyHandler {
     // Health hook: the choice (and any retry) sees the healthy endpoints, or all in panic.
     List<Endpoint> candidates = health.candidates(backend.key(), endpoints.get(backend.key()));
     RoundRobin picker = loadBalancer.endpoints(backend.key(), candidates);
-    Endpoint endpoint = chooseEndpoint(request, group.loadBalancing(), candidates, picker);
+    Endpoint endpoint = chooser.choose(request, group, backend.key(), candidates);
     if (endpoint == null) {
       respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
       return;
@@ -182,67 +181,6 @@ final class ProxyHandler {
     }
     forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
         tls, clientCertificate, group, route, backendFilters);
-  }
-
-  /** Returns the backend of the rule whose endpoints include the one the cookie names, or null. */
-  private WeightedBackend cookieBackend(HttpServerRequest request, BackendGroup group) {
-    Cookie cookie = request.getCookie(group.loadBalancing().name());
-    if (cookie == null) {
-      return null;
-    }
-    for (WeightedBackend candidate : group.backends()) {
-      if (candidate.weight() > 0 && candidate.available()
-          && EndpointAffinity.byCookie(endpoints.get(candidate.key()), cookie.getValue()) != null) {
-        return candidate;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Picks the endpoint inside the backend the weights chose, as the rule's load balancing says.
-   * Cookie affinity sets its cookie only when the request had none or a stale one (its endpoint
-   * left): HttpOnly, Path=/, Max-Age from the ttl, Secure on HTTPS. A consistent-hash key that
-   * the request lacks (no such header) falls back to round robin.
-   */
-  private static Endpoint chooseEndpoint(HttpServerRequest request, LoadBalancing policy,
-      List<Endpoint> list, RoundRobin picker) {
-    switch (policy.type()) {
-      case RANDOM:
-        return list.isEmpty() ? null : list.get(ThreadLocalRandom.current().nextInt(list.size()));
-      case SOURCE_IP: {
-        SocketAddress remote = request.remoteAddress();
-        return remote == null || remote.host() == null ? picker.next()
-            : EndpointAffinity.byKey(list, remote.host());
-      }
-      case HEADER: {
-        String value = request.getHeader(policy.name());
-        return value == null ? picker.next() : EndpointAffinity.byKey(list, value);
-      }
-      case COOKIE: {
-        Cookie cookie = request.getCookie(policy.name());
-        Endpoint pinned = cookie == null ? null : EndpointAffinity.byCookie(list, cookie.getValue());
-        if (pinned != null) {
-          return pinned;
-        }
-        Endpoint chosen = picker.next();
-        if (chosen != null) {
-          StringBuilder header = new StringBuilder(policy.name()).append('=')
-              .append(EndpointAffinity.cookieValue(chosen));
-          if (policy.ttlSeconds() > 0) {
-            header.append("; Max-Age=").append(policy.ttlSeconds());
-          }
-          header.append("; Path=/; HttpOnly");
-          if (request.isSSL()) {
-            header.append("; Secure");
-          }
-          request.response().headers().add(HttpHeaders.SET_COOKIE, header.toString());
-        }
-        return chosen;
-      }
-      default:
-        return picker.next();
-    }
   }
 
   /**
@@ -295,6 +233,8 @@ final class ProxyHandler {
       return;
     }
     request.resume();
+    // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
+    response.headers().remove(HttpHeaders.SET_COOKIE);
     response.setStatusCode(failure.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
         .putHeader("x-portico-failure", failure.label())

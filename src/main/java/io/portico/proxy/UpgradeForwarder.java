@@ -3,6 +3,7 @@ package io.portico.proxy;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
+import io.portico.proxy.lb.AffinityResponse;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -73,6 +74,9 @@ final class UpgradeForwarder {
       }
       NetSocket upstream = ar.result();
       upstream.pause();
+      // The endpoint accepted the connection: the session names it (a failed handshake's 502
+      // drops the cookie again, see ProxyHandler.respondFailure).
+      AffinityResponse.answered(request, route.backends(), endpoint);
       upstream.write(handshake(request, uri, authority, upstreamAuthority, route.filters(),
           backendFilters));
       awaitHead(request, upstream, Buffer.buffer(), route.filters(), backendFilters);

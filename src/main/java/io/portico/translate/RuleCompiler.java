@@ -17,6 +17,7 @@ import io.portico.ir.QueryParamMatch;
 import io.portico.ir.RouteMatch;
 import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
+import io.portico.ir.SessionPersistence;
 import io.portico.resource.GoDuration;
 import io.portico.ir.WeightedBackend;
 
@@ -65,6 +66,7 @@ final class RuleCompiler {
         MirrorResolver mirrors = new MirrorResolver(index, route, i);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
+        SessionPersistence persistence = SessionPersistenceCompiler.compile(i, spec, base + i);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
@@ -87,7 +89,8 @@ final class RuleCompiler {
           unresolved.add(failure.failureMessage());
         }
         rules.add(new CompiledRoute.Rule(i, matches,
-            BackendGroup.of(base + i, backends).withTimeouts(timeouts).withRetry(retry(i, spec)),
+            BackendGroup.of(base + i, backends).withTimeouts(timeouts).withRetry(retry(i, spec))
+                .withSessionPersistence(persistence),
             filters));
       } catch (InvalidRule e) {
         invalid.add(e.getMessage());

@@ -25,7 +25,13 @@ public final class EndpointAffinity {
 
   /** Returns the cookie value naming {@code endpoint}: 16 hex digits. */
   public static String cookieValue(Endpoint endpoint) {
-    return String.format("%016x", hash(endpoint.toString()));
+    String hex = Long.toHexString(hash(endpoint.toString()));
+    return hex.length() == 16 ? hex : "0".repeat(16 - hex.length()) + hex;
+  }
+
+  /** Returns whether {@code value} (16 hex digits) names {@code endpoint}. */
+  public static boolean names(String value, Endpoint endpoint) {
+    return value != null && value.length() == 16 && value.equals(cookieValue(endpoint));
   }
 
   /** Returns the endpoint the cookie value names, or null when it is not (or no longer) there. */
@@ -33,8 +39,14 @@ public final class EndpointAffinity {
     if (value == null || value.length() != 16) {
       return null;
     }
+    long wanted;
+    try {
+      wanted = Long.parseUnsignedLong(value, 16);
+    } catch (NumberFormatException e) {
+      return null;
+    }
     for (Endpoint endpoint : endpoints) {
-      if (cookieValue(endpoint).equals(value)) {
+      if (hash(endpoint.toString()) == wanted) {
         return endpoint;
       }
     }

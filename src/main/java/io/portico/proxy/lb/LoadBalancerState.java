@@ -19,6 +19,7 @@ public final class LoadBalancerState {
 
   private final Map<BackendGroup, WeightedRoundRobin> groups = new IdentityHashMap<>();
   private final Map<BackendKey, RoundRobin> endpoints = new HashMap<>();
+  private final SlowStart slowStart = new SlowStart();
   private EndpointsIndex index = EndpointsIndex.EMPTY;
 
   /** Forgets the rule pickers; call when the routing table changes. */
@@ -30,6 +31,15 @@ public final class LoadBalancerState {
   public void useEndpoints(EndpointsIndex index) {
     this.index = index;
     endpoints.clear();
+    slowStart.observe(index, System.currentTimeMillis());
+    java.util.Set<Endpoint> all = new java.util.HashSet<>();
+    index.endpoints().values().forEach(all::addAll);
+    InFlightRequests.retain(all);
+  }
+
+  /** Returns when this verticle first saw each endpoint. */
+  SlowStart slowStart() {
+    return slowStart;
   }
 
   public WeightedRoundRobin group(BackendGroup group) {

@@ -1,0 +1,60 @@
+package io.portico.proxy.lb;
+
+import io.portico.ir.BackendGroup;
+import io.portico.ir.Endpoint;
+import io.portico.ir.LoadBalancing;
+import io.vertx.core.http.HttpClientRequest;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Counts the requests in flight to every endpoint, for least-request load balancing.
+ *
+ * <p>The counts are process-wide, shared by every proxy verticle, as Envoy's per-host
+ * {@code rq_active} is shared by its workers: a slow endpoint's backlog builds up on every
+ * event loop, and a per-loop count would see only its own slice of it (with N loops, 1/N of the
+ * signal, and none at all on a loop that happened not to send there recently). The price is one
+ * contended atomic increment and decrement per upstream request, only on rules that use
+ * LeastRequest. A request counts from the moment its upstream request exists until its
+ * response has been fully received (or it failed), per attempt: a retry on another endpoint
+ * counts there.
+ */
+public final class InFlightRequests {
+
+  private static final ConcurrentHashMap<Endpoint, AtomicInteger> COUNTS =
+      new ConcurrentHashMap<>();
+
+  private InFlightRequests() {
+  }
+
+  /** Returns how many requests are in flight to {@code endpoint}. */
+  public static int of(Endpoint endpoint) {
+    AtomicInteger count = COUNTS.get(endpoint);
+    return count == null ? 0 : count.get();
+  }
+
+  /**
+   * Counts {@code upstream}, sent to {@code endpoint}, until its response ends or fails; a
+   * no-op unless {@code group} balances by least request. The Forwarder's hook.
+   */
+  public static void track(BackendGroup group, Endpoint endpoint, HttpClientRequest upstream) {
+    if (group == null || group.loadBalancing().type() != LoadBalancing.Type.LEAST_REQUEST) {
+      return;
+    }
+    AtomicInteger count = COUNTS.computeIfAbsent(endpoint, e -> new AtomicInteger());
+    count.incrementAndGet();
+    upstream.response().onComplete(ar -> {
+      if (ar.failed()) {
+        count.decrementAndGet();
+      } else {
+        ar.result().end().onComplete(end -> count.decrementAndGet());
+      }
+    });
+  }
+
+  /** Forgets endpoints with nothing in flight that are no longer in use. */
+  static void retain(java.util.Set<Endpoint> current) {
+    COUNTS.entrySet().removeIf(e -> e.getValue().get() == 0 && !current.contains(e.getKey()));
+  }
+}
