@@ -1,11 +1,16 @@
 package io.portico.proxy;
 
+import io.portico.ir.BackendResilience;
+import io.portico.ir.BackendResilience.CircuitBreaker;
+import io.portico.ir.BackendResilience.ConnectionPool;
+import io.portico.ir.BackendResilience.Retry;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
+import io.portico.ir.RoutingTable;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.RoundRobin;
@@ -37,7 +42,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A request that never reached its endpoint (connection refused or timed out) is tried once
  * more on another endpoint; a body-less idempotent request whose pooled connection was found
- * closed is retried once, since the endpoint cannot have acted on it.
+ * closed is retried once, since the endpoint cannot have acted on it. Beyond these free tries,
+ * the rule's retry policy (HTTPRoute {@code retry}, else a BackendTrafficPolicy's) decides, see
+ * {@link RetryRules}; a BackendTrafficPolicy's circuit breaker bounds requests, waits for a
+ * connection and retries in flight per rule (see {@link CircuitBreakers}), and its connection
+ * pool settings pick the upstream client (see {@link UpstreamClients}).
  */
 final class Forwarder {
 
@@ -47,23 +56,24 @@ final class Forwarder {
   private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
 
   private final Vertx vertx;
-  private final HttpClient client;
-  private final HttpClient h2cClient;
+  private final UpstreamClients clients;
   private final UpstreamTlsClients tlsClients;
+  private final CircuitBreakers breakers;
+  /** The connection pools the current table uses, for the TLS clients' retain. */
+  private java.util.Set<ConnectionPool> pools = java.util.Set.of();
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
 
   /**
-   * @param client the HTTP/1.1 upstream client
-   * @param h2cClient the client for backends that speak cleartext HTTP/2 (prior knowledge)
+   * @param clients the cleartext clients (HTTP/1.1 and h2c), per connection pool setting
    * @param tlsClients the clients for backends a BackendTLSPolicy targets
    */
-  Forwarder(Vertx vertx, HttpClient client, HttpClient h2cClient, UpstreamTlsClients tlsClients,
+  Forwarder(Vertx vertx, UpstreamClients clients, UpstreamTlsClients tlsClients,
       ProxyOptions options, ProxyMetrics metrics) {
     this.vertx = vertx;
-    this.client = client;
-    this.h2cClient = h2cClient;
+    this.clients = clients;
     this.tlsClients = tlsClients;
+    this.breakers = CircuitBreakers.of(vertx);
     this.options = options;
     this.metrics = metrics;
   }
@@ -83,9 +93,29 @@ final class Forwarder {
       RoundRobin endpoints, boolean h2c, UpstreamTls tls, TlsCertificate clientCertificate,
       BackendGroup group, Route route, Filters backendFilters) {
     RouteTimeouts timeouts = group.timeouts();
-    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
-    long upstreamTimeout = timeouts.backendRequestMillis() > 0
-        ? timeouts.backendRequestMillis() : options.upstreamIdleTimeoutMillis();
+    BackendResilience resilience = group.traffic().resilience();
+    // The HTTPRoute rule's retry replaces the policy's as a whole (Envoy Gateway v1.3+).
+    RouteRetry routeRetry = group.retry() != RouteRetry.NONE ? group.retry() : null;
+    Retry policyRetry = routeRetry == null ? resilience.retry() : null;
+    // The rule's backendRequest limit, else the policy's per-try timeout, replaces the
+    // proxy-wide upstream idle timeout.
+    long upstreamTimeout = timeouts.backendRequestMillis() > 0 ? timeouts.backendRequestMillis()
+        : policyRetry != null && policyRetry.perTryTimeoutMillis() > 0
+        ? policyRetry.perTryTimeoutMillis() : options.upstreamIdleTimeoutMillis();
+    long connectTimeout = resilience.timeouts() != null
+        && resilience.timeouts().connectMillis() > 0
+        ? resilience.timeouts().connectMillis() : options.connectTimeoutMillis();
+    CircuitBreaker limits = resilience.circuitBreaker();
+    CircuitBreakers.Counters counters = null;
+    if (limits != null) {
+      counters = breakers.counters(group.name());
+      if (!counters.tryRequest(limits)) {
+        fail(request, UpstreamFailure.CIRCUIT_OPEN, endpoint,
+            new IllegalStateException("maxParallelRequests " + limits.maxParallelRequests()
+                + " of " + group.name() + " reached"));
+        return;
+      }
+    }
     Filters ruleFilters = route.filters();
     String uri;
     HostAndPort upstreamAuthority;
@@ -96,16 +126,37 @@ final class Forwarder {
       uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
-    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate) : h2c ? h2cClient : client;
+    ConnectionPool pool = resilience.connectionPool();
+    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate, pool)
+        : clients.client(pool, h2c);
     attempt(new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request, uri,
         authority, upstreamAuthority, ruleFilters, backendFilters, endpoints, hasBody(request),
-        upstreamTimeout, group.retry()), endpoint);
+        upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits, counters), endpoint);
   }
 
   /** Shuts down the TLS clients of settings no longer in use. */
   void retainTls(java.util.Collection<UpstreamTls> current,
       java.util.Collection<TlsCertificate> clientCertificates) {
-    tlsClients.retain(current, clientCertificates);
+    tlsClients.retain(current, clientCertificates, pools);
+  }
+
+  /** Shuts down the clients of connection pool settings {@code table} no longer uses. */
+  void retainPools(RoutingTable table) {
+    java.util.Set<ConnectionPool> current = new java.util.HashSet<>();
+    for (io.portico.ir.HttpPort port : table.httpPorts()) {
+      for (io.portico.ir.Listener listener : port.listeners()) {
+        for (io.portico.ir.VirtualHost host : listener.virtualHosts()) {
+          for (Route route : host.routes()) {
+            ConnectionPool pool = route.backends().traffic().resilience().connectionPool();
+            if (pool != null) {
+              current.add(pool);
+            }
+          }
+        }
+      }
+    }
+    pools = current;
+    clients.retain(current);
   }
 
   /** One request on its way upstream, across its attempts. Confined to the event loop. */
@@ -125,9 +176,22 @@ final class Forwarder {
     final RoundRobin endpoints;
     final boolean hasBody;
     final long upstreamTimeout;
-    final RouteRetry retry;
+    final long connectTimeout;
+    /** The HTTPRoute rule's retry, or null when it sets none. */
+    final RouteRetry routeRetry;
+    /** The BackendTrafficPolicy's retry, or null when the rule's applies or neither is set. */
+    final Retry policyRetry;
+    /** The circuit breaker limits and the rule's counters, or null for none. */
+    final CircuitBreaker limits;
+    final CircuitBreakers.Counters counters;
     /** Retries the rule's retry policy still allows. */
     int retriesLeft;
+    /** Retries taken so far (for the back-off). */
+    int retries;
+    /** Whether this request holds one of the rule's maxParallelRetries. */
+    boolean holdsRetry;
+    /** Whether the request's circuit breaker counts were released. */
+    boolean finished;
     /** Whether the one free retry (another endpoint after a refused connection, or a stale
      * pooled connection) was used. */
     boolean freeRetryUsed;
@@ -135,7 +199,9 @@ final class Forwarder {
     Exchange(HttpClient client, String serverName, HttpServerRequest request, String uri,
         HostAndPort authority,
         HostAndPort upstreamAuthority, Filters ruleFilters, Filters backendFilters,
-        RoundRobin endpoints, boolean hasBody, long upstreamTimeout, RouteRetry retry) {
+        RoundRobin endpoints, boolean hasBody, long upstreamTimeout, long connectTimeout,
+        RouteRetry routeRetry, Retry policyRetry, CircuitBreaker limits,
+        CircuitBreakers.Counters counters) {
       this.client = client;
       this.serverName = serverName;
       this.request = request;
@@ -147,18 +213,48 @@ final class Forwarder {
       this.endpoints = endpoints;
       this.hasBody = hasBody;
       this.upstreamTimeout = upstreamTimeout;
-      this.retry = retry;
+      this.connectTimeout = connectTimeout;
+      this.routeRetry = routeRetry;
+      this.policyRetry = policyRetry;
+      this.limits = limits;
+      this.counters = counters;
       // A streamed body cannot be sent twice.
-      this.retriesLeft = hasBody ? 0 : retry.attempts();
+      this.retriesLeft = hasBody ? 0 : routeRetry != null ? routeRetry.attempts()
+          : policyRetry != null ? policyRetry.numRetries() : 0;
     }
 
-    /** Whether the rule's policy allows one more try; uses it up when it does. */
+    /**
+     * Whether the retry policy (and the circuit breaker's maxParallelRetries) allows one more
+     * try; uses it up when it does.
+     */
     boolean takeRetry() {
-      if (retriesLeft <= 0 || request.response().headWritten() || request.response().ended()) {
+      HttpServerResponse response = request.response();
+      if (retriesLeft <= 0 || response.headWritten() || response.ended() || response.closed()) {
         return false;
       }
+      if (counters != null && !holdsRetry) {
+        if (!counters.tryRetry(limits)) {
+          return false;
+        }
+        holdsRetry = true;
+      }
       retriesLeft--;
+      retries++;
       return true;
+    }
+
+    /** Releases what the request holds of the circuit breaker; safe to call more than once. */
+    void finish() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      if (counters != null) {
+        counters.releaseRequest();
+        if (holdsRetry) {
+          counters.releaseRetry();
+        }
+      }
     }
   }
 
@@ -168,24 +264,33 @@ final class Forwarder {
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
         .setURI(exchange.uri)
-        .setConnectTimeout(options.connectTimeoutMillis())
+        .setConnectTimeout(exchange.connectTimeout)
         .setIdleTimeout(exchange.upstreamTimeout);
     if (exchange.serverName != null) {
       // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
       requestOptions.setHost(exchange.serverName).setPort(endpoint.port());
     }
+    if (exchange.counters != null && !exchange.counters.tryPending(exchange.limits)) {
+      fail(exchange, UpstreamFailure.CIRCUIT_OPEN, endpoint, new IllegalStateException(
+          "maxPendingRequests " + exchange.limits.maxPendingRequests() + " reached"));
+      return;
+    }
     exchange.client.request(requestOptions).onComplete(ar -> {
+      if (exchange.counters != null) {
+        exchange.counters.releasePending();
+      }
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         Endpoint other = !exchange.freeRetryUsed && failure.beforeConnect()
-            ? exchange.endpoints.nextExcept(endpoint) : null;
+            && !request.response().closed() ? exchange.endpoints.nextExcept(endpoint) : null;
         if (other != null) {
           exchange.freeRetryUsed = true;
           attempt(exchange, other);
-        } else if (exchange.takeRetry()) {
-          retryLater(exchange);
+        } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+            request.method(), failure, ar.cause()) && exchange.takeRetry()) {
+          retryLater(exchange, endpoint);
         } else {
-          fail(request, failure, endpoint, ar.cause());
+          fail(exchange, failure, endpoint, ar.cause());
         }
         return;
       }
@@ -209,46 +314,54 @@ final class Forwarder {
       response.onComplete(res -> {
         if (res.succeeded()) {
           HttpClientResponse answer = res.result();
-          if (exchange.retry.codes().contains(answer.statusCode()) && exchange.takeRetry()) {
+          if (RetryRules.retriesAnswer(exchange.routeRetry, exchange.policyRetry,
+              request.method(), answer) && exchange.takeRetry()) {
             // Drain the refused answer so its connection can be reused, then try again.
             answer.exceptionHandler(e -> { });
             answer.end();
-            retryLater(exchange);
+            retryLater(exchange, endpoint);
             return;
           }
-          relay(request, answer, endpoint, exchange.ruleFilters, exchange.backendFilters);
+          relay(exchange, answer, endpoint);
           return;
         }
         UpstreamFailure failure = UpstreamFailure.of(res.cause());
         // A pooled connection the endpoint had closed: it cannot have seen the request.
         boolean staleConnection = !exchange.freeRetryUsed && !exchange.hasBody
-            && failure == UpstreamFailure.RESET && isIdempotent(request.method())
-            && !request.response().headWritten();
+            && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
+            && !request.response().headWritten() && !request.response().closed();
         if (staleConnection) {
           exchange.freeRetryUsed = true;
           attempt(exchange, endpoint);
-        } else if (failure != UpstreamFailure.CLIENT_GONE && exchange.takeRetry()) {
-          retryLater(exchange);
+        } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+            request.method(), failure, res.cause()) && exchange.takeRetry()) {
+          retryLater(exchange, endpoint);
         } else {
-          fail(request, failure, endpoint, res.cause());
+          fail(exchange, failure, endpoint, res.cause());
         }
       });
     });
   }
 
-  /** Retries on the next endpoint after the rule's backoff. */
-  private void retryLater(Exchange exchange) {
+  /** Retries on another endpoint (when there is one) after the policy's backoff. */
+  private void retryLater(Exchange exchange, Endpoint tried) {
     metrics.retried();
-    Endpoint next = exchange.endpoints.next();
+    Endpoint next = exchange.endpoints.nextExcept(tried);
     if (next == null) {
-      fail(exchange.request, UpstreamFailure.NO_ENDPOINTS, null,
+      next = exchange.endpoints.next();
+    }
+    if (next == null) {
+      fail(exchange, UpstreamFailure.NO_ENDPOINTS, null,
           new IllegalStateException("no endpoint left"));
       return;
     }
-    if (exchange.retry.backoffMillis() <= 0) {
-      attempt(exchange, next);
+    long backoff = RetryRules.backoffMillis(exchange.routeRetry, exchange.policyRetry,
+        exchange.retries);
+    Endpoint chosen = next;
+    if (backoff <= 0) {
+      attempt(exchange, chosen);
     } else {
-      vertx.setTimer(exchange.retry.backoffMillis(), id -> attempt(exchange, next));
+      vertx.setTimer(backoff, id -> attempt(exchange, chosen));
     }
   }
 
@@ -285,13 +398,16 @@ final class Forwarder {
     headers.set(name, existing == null ? value : existing + ", " + value);
   }
 
-  private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint,
-      Filters ruleFilters, Filters backendFilters) {
+  private void relay(Exchange exchange, HttpClientResponse upstream, Endpoint endpoint) {
+    HttpServerRequest request = exchange.request;
+    Filters ruleFilters = exchange.ruleFilters;
+    Filters backendFilters = exchange.backendFilters;
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
       upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
       upstream.request().reset();
+      exchange.finish();
       return;
     }
     metrics.forwarded(upstream.statusCode());
@@ -310,6 +426,7 @@ final class Forwarder {
     }
     upstream.exceptionHandler(e -> {
       LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
+      exchange.finish();
       response.reset();
     });
     // Piped by hand rather than with send(): trailers (gRPC status, chunked trailers) must be
@@ -334,9 +451,19 @@ final class Forwarder {
           HopByHopHeaders.copy(upstream.trailers(), response.trailers(), null);
         }
       }
+      exchange.finish();
       response.end();
     });
-    response.closeHandler(v -> upstream.request().reset());
+    response.closeHandler(v -> {
+      exchange.finish();
+      upstream.request().reset();
+    });
+  }
+
+  private void fail(Exchange exchange, UpstreamFailure failure, Endpoint endpoint,
+      Throwable cause) {
+    exchange.finish();
+    fail(exchange.request, failure, endpoint, cause);
   }
 
   private void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,
@@ -365,8 +492,12 @@ final class Forwarder {
     return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
   }
 
-  private static boolean isIdempotent(HttpMethod method) {
-    return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
-        || method == HttpMethod.PUT || method == HttpMethod.DELETE || method == HttpMethod.TRACE;
+  /** The effective request timeout of {@code group}: the rule's, else the policy's; 0 for none. */
+  static long requestTimeoutMillis(BackendGroup group) {
+    if (group.timeouts().requestMillis() > 0) {
+      return group.timeouts().requestMillis();
+    }
+    BackendResilience.Timeouts timeouts = group.traffic().resilience().timeouts();
+    return timeouts == null ? 0 : timeouts.requestMillis();
   }
 }

@@ -36,6 +36,9 @@ public enum UpstreamFailure {
   RESPONSE_TIMEOUT(504, "response_timeout"),
   /** The rule's request timeout (Gateway API timeouts.request) passed before the response. */
   REQUEST_TIMEOUT(504, "request_timeout"),
+  /** A BackendTrafficPolicy circuit breaker limit (parallel or pending requests) was reached:
+   * answered at once without trying the upstream. */
+  CIRCUIT_OPEN(503, "overflow"),
   /** The upstream connection closed or reset before the response was complete. */
   RESET(502, "upstream_reset"),
   /** The client went away before the response was complete; nothing can be answered. */
