@@ -75,6 +75,11 @@ public enum UpstreamFailure {
     if (failure instanceof UnknownHostException) {
       return UNKNOWN_HOST;
     }
+    // RequestOptions.connectTimeout covers connecting and waiting for a pooled connection:
+    // either way the request never left Portico.
+    if (String.valueOf(failure.getMessage()).contains("when getting a connection")) {
+      return CONNECT_TIMEOUT;
+    }
     if (failure instanceof TimeoutException
         || failure instanceof VertxException && String.valueOf(failure.getMessage()).contains("timeout")) {
       return RESPONSE_TIMEOUT;
