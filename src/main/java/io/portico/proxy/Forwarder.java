@@ -6,6 +6,8 @@ import io.portico.ir.BackendResilience.ConnectionPool;
 import io.portico.ir.BackendResilience.Retry;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
+import io.portico.ir.HttpPort;
+import io.portico.ir.Listener;
 import io.portico.ir.Route;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.RouteRetry;
@@ -13,6 +15,7 @@ import io.portico.ir.RouteTimeouts;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
+import io.portico.ir.VirtualHost;
 import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,6 +33,9 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Streams one request to an endpoint and its response back, both ways with back-pressure.
@@ -60,7 +66,7 @@ final class Forwarder {
   private final UpstreamTlsClients tlsClients;
   private final CircuitBreakers breakers;
   /** The connection pools the current table uses, for the TLS clients' retain. */
-  private java.util.Set<ConnectionPool> pools = java.util.Set.of();
+  private Set<ConnectionPool> pools = Set.of();
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
 
@@ -94,7 +100,8 @@ final class Forwarder {
       BackendGroup group, Route route, Filters backendFilters) {
     RouteTimeouts timeouts = group.timeouts();
     BackendResilience resilience = group.traffic().resilience();
-    // The HTTPRoute rule's retry replaces the policy's as a whole (Envoy Gateway v1.3+).
+    // The HTTPRoute rule's retry replaces the policy's as a whole (Envoy Gateway v1.3+); the
+    // translator gives rules without one the NONE instance.
     RouteRetry routeRetry = group.retry() != RouteRetry.NONE ? group.retry() : null;
     Retry policyRetry = routeRetry == null ? resilience.retry() : null;
     // The rule's backendRequest limit, else the policy's per-try timeout, replaces the
@@ -142,10 +149,10 @@ final class Forwarder {
 
   /** Shuts down the clients of connection pool settings {@code table} no longer uses. */
   void retainPools(RoutingTable table) {
-    java.util.Set<ConnectionPool> current = new java.util.HashSet<>();
-    for (io.portico.ir.HttpPort port : table.httpPorts()) {
-      for (io.portico.ir.Listener listener : port.listeners()) {
-        for (io.portico.ir.VirtualHost host : listener.virtualHosts()) {
+    Set<ConnectionPool> current = new HashSet<>();
+    for (HttpPort port : table.httpPorts()) {
+      for (Listener listener : port.listeners()) {
+        for (VirtualHost host : listener.virtualHosts()) {
           for (Route route : host.routes()) {
             ConnectionPool pool = route.backends().traffic().resilience().connectionPool();
             if (pool != null) {
