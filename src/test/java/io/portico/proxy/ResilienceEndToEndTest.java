@@ -238,27 +238,12 @@ class ResilienceEndToEndTest {
   void circuitBreakerAnswers503BeyondMaxParallelRequests() throws Exception {
     fleet.service("default", "web", 2);
     serve("circuitBreaker: {maxParallelRequests: 2}\n");
-    ExecutorService clients = Executors.newFixedThreadPool(10);
-    try {
-      List<Future<HttpProbe.Response>> responses = new ArrayList<>();
-      for (int i = 0; i < 10; i++) {
-        responses.add(clients.submit(() -> send(HttpMethod.GET, "/?delay=1s")));
-      }
-      Map<String, Integer> outcomes = new TreeMap<>();
-      for (Future<HttpProbe.Response> response : responses) {
-        HttpProbe.Response r = response.get(20, TimeUnit.SECONDS);
-        String outcome = r.status() == 200 ? "200"
-            : r.status() + " " + r.headers().get("x-portico-failure");
-        outcomes.merge(outcome, 1, Integer::sum);
-      }
-      System.out.println("resilience: 10 concurrent 1 s requests, maxParallelRequests 2: "
-          + outcomes);
-      assertThat(outcomes.getOrDefault("200", 0)).isBetween(2, 4);
-      assertThat(outcomes.getOrDefault("503 overflow", 0)).isGreaterThanOrEqualTo(6);
-      assertThat(outcomes.keySet()).containsOnly("200", "503 overflow");
-    } finally {
-      clients.shutdownNow();
-    }
+    Map<String, Integer> outcomes = concurrently(10, 10, "/?delay=1s");
+    System.out.println("resilience: 10 concurrent 1 s requests, maxParallelRequests 2: "
+        + outcomes);
+    assertThat(outcomes.getOrDefault("200", 0)).isBetween(2, 4);
+    assertThat(outcomes.getOrDefault("503 overflow", 0)).isGreaterThanOrEqualTo(6);
+    assertThat(outcomes.keySet()).containsOnly("200", "503 overflow");
     // Once the slow requests ended, the counters are back: requests pass again.
     for (int i = 0; i < 5; i++) {
       assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
@@ -276,51 +261,120 @@ class ResilienceEndToEndTest {
     assertThat(attempts()).isEqualTo(1);
   }
 
-  @Test
-  void perEndpointMaxConnectionsBoundsThePool() throws Exception {
-    AtomicInteger active = new AtomicInteger();
-    AtomicInteger maxActive = new AtomicInteger();
-    Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
-    HttpServer slow = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-        50);
-    slow.setExecutor(Executors.newCachedThreadPool());
-    slow.createContext("/", exchange -> {
-      clientPorts.add(exchange.getRemoteAddress().getPort());
-      maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      active.decrementAndGet();
-      byte[] body = "ok".getBytes();
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
-    slow.start();
-    extras.add(() -> slow.stop(0));
-    serve(mixedService(slow.getAddress().getPort()), MIXED_RULE,
-        "circuitBreaker: {perEndpoint: {maxConnections: 2}}\n");
-    ExecutorService clients = Executors.newFixedThreadPool(8);
+  /** A loopback HTTP/1.1 server answering every request after 200 ms, counting connections. */
+  private static final class SlowServer implements AutoCloseable {
+    final AtomicInteger active = new AtomicInteger();
+    final AtomicInteger maxActive = new AtomicInteger();
+    final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+    final HttpServer server;
+    final ExecutorService executor = Executors.newCachedThreadPool();
+
+    SlowServer() throws IOException {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+      server.setExecutor(executor);
+      server.createContext("/", exchange -> {
+        clientPorts.add(exchange.getRemoteAddress().getPort());
+        maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        active.decrementAndGet();
+        byte[] body = "ok".getBytes();
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+      });
+      server.start();
+    }
+
+    int port() {
+      return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+      executor.shutdownNow();
+    }
+  }
+
+  /** Sends {@code count} GETs from {@code threads} threads; returns the outcomes counted. */
+  private Map<String, Integer> concurrently(int threads, int count, String uri) throws Exception {
+    ExecutorService clients = Executors.newFixedThreadPool(threads);
     try {
       List<Future<HttpProbe.Response>> responses = new ArrayList<>();
-      for (int i = 0; i < 16; i++) {
-        responses.add(clients.submit(() -> send(HttpMethod.GET, "/")));
+      for (int i = 0; i < count; i++) {
+        responses.add(clients.submit(() -> send(HttpMethod.GET, uri)));
       }
-      int ok = 0;
+      Map<String, Integer> outcomes = new TreeMap<>();
       for (Future<HttpProbe.Response> response : responses) {
-        ok += response.get(20, TimeUnit.SECONDS).status() == 200 ? 1 : 0;
+        HttpProbe.Response r = response.get(20, TimeUnit.SECONDS);
+        String outcome = r.status() == 200 ? "200"
+            : r.status() + " " + r.headers().get("x-portico-failure");
+        outcomes.merge(outcome, 1, Integer::sum);
       }
-      System.out.printf("resilience: 16 requests from 8 threads, perEndpoint.maxConnections 2: "
-          + "%d ok, %d connections at the pod, at most %d requests at once%n", ok,
-          clientPorts.size(), maxActive.get());
-      assertThat(ok).isEqualTo(16);
-      assertThat(clientPorts).hasSizeLessThanOrEqualTo(2);
-      assertThat(maxActive.get()).isLessThanOrEqualTo(2);
+      return outcomes;
     } finally {
       clients.shutdownNow();
     }
+  }
+
+  @Test
+  void perEndpointMaxConnectionsBoundsThePool() throws Exception {
+    SlowServer slow = new SlowServer();
+    extras.add(slow);
+    serve(mixedService(slow.port()), MIXED_RULE,
+        "circuitBreaker: {perEndpoint: {maxConnections: 2}}\n");
+    Map<String, Integer> outcomes = concurrently(8, 16, "/");
+    System.out.printf("resilience: 16 requests from 8 threads, perEndpoint.maxConnections 2: "
+        + "%s, %d connections at the pod, at most %d requests at once%n", outcomes,
+        slow.clientPorts.size(), slow.maxActive.get());
+    assertThat(outcomes).containsExactly(Map.entry("200", 16));
+    assertThat(slow.clientPorts).hasSizeLessThanOrEqualTo(2);
+    assertThat(slow.maxActive.get()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void maxPendingRequestsBoundsTheWaitForAConnection() throws Exception {
+    SlowServer slow = new SlowServer();
+    extras.add(slow);
+    serve(mixedService(slow.port()), MIXED_RULE, """
+        circuitBreaker:
+          maxPendingRequests: 1
+          perEndpoint: {maxConnections: 2}
+        """);
+    Map<String, Integer> outcomes = concurrently(8, 8, "/");
+    System.out.println("resilience: 8 concurrent requests, 2 connections, maxPendingRequests 1: "
+        + outcomes);
+    assertThat(outcomes.keySet()).containsOnly("200", "503 overflow");
+    assertThat(outcomes.get("200")).isBetween(2, 5);
+    assertThat(outcomes.get("503 overflow")).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void http2SettingsReachAnH2cBackend() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    extras.add(() -> vertx.close().toCompletionStage().toCompletableFuture().get(10,
+        TimeUnit.SECONDS));
+    io.vertx.core.http.HttpServer h2c = vertx.createHttpServer(
+            new io.vertx.core.http.HttpServerOptions().setHost("127.0.0.1"))
+        .requestHandler(request -> request.response().end(request.version() + " "
+            + request.connection().remoteSettings().getInitialWindowSize()));
+    int h2cPort = h2c.listen(0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+        .actualPort();
+    serve(mixedService(h2cPort).replace("ports: [{name: http, port: 80, targetPort: http}]",
+            "ports: [{name: http, port: 80, targetPort: http, appProtocol: kubernetes.io/h2c}]"),
+        MIXED_RULE, """
+        http2:
+          initialStreamWindowSize: 128Ki
+          initialConnectionWindowSize: 1Mi
+          maxConcurrentStreams: 10
+        """);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    System.out.println("resilience: h2c backend saw " + response.body());
+    assertThat(response.body()).isEqualTo("HTTP_2 131072");
   }
 
   @Test
