@@ -179,8 +179,8 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
    *     {@code circuitBreaker.perEndpoint.maxConnections} and {@code circuitBreaker.maxConnections}
    *     (Portico bounds every endpoint's pool by the rule-wide value rather than counting the
    *     rule's connections); requests beyond wait for a free one
-   * @param maxRequestsPerConnection {@code circuitBreaker.maxRequestsPerConnection}: parsed,
-   *     not enforced (the Vert.x pool cannot retire a connection by request count)
+   * @param maxRequestsPerConnection {@code circuitBreaker.maxRequestsPerConnection}: a
+   *     connection that carried this many requests is closed once they are answered
    * @param idleTimeoutMillis {@code timeout.http.connectionIdleTimeout}: a pooled connection
    *     without requests for this long is closed (rounded up to seconds)
    * @param maxConnectionDurationMillis {@code timeout.http.maxConnectionDuration}: a connection

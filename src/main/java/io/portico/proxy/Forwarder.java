@@ -136,9 +136,14 @@ final class Forwarder {
     ConnectionPool pool = resilience.connectionPool();
     HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate, pool)
         : clients.client(pool, h2c);
-    attempt(new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request, uri,
-        authority, upstreamAuthority, ruleFilters, backendFilters, endpoints, hasBody(request),
-        upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits, counters), endpoint);
+    Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(),
+        request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
+        hasBody(request), upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits,
+        counters);
+    if (pool != null) {
+      exchange.maxRequestsPerConnection = pool.maxRequestsPerConnection();
+    }
+    attempt(exchange, endpoint);
   }
 
   /** Shuts down the TLS clients of settings no longer in use. */
@@ -184,6 +189,8 @@ final class Forwarder {
     final boolean hasBody;
     final long upstreamTimeout;
     final long connectTimeout;
+    /** The pool's circuitBreaker.maxRequestsPerConnection, 0 for unlimited. */
+    int maxRequestsPerConnection;
     /** The HTTPRoute rule's retry, or null when it sets none. */
     final RouteRetry routeRetry;
     /** The BackendTrafficPolicy's retry, or null when the rule's applies or neither is set. */
@@ -302,6 +309,9 @@ final class Forwarder {
         return;
       }
       HttpClientRequest upstream = ar.result();
+      if (exchange.maxRequestsPerConnection > 0) {
+        clients.countRequest(upstream.connection(), exchange.maxRequestsPerConnection);
+      }
       prepareHeaders(request, upstream, exchange.authority, exchange.upstreamAuthority,
           exchange.ruleFilters, exchange.backendFilters);
       Future<HttpClientResponse> response;

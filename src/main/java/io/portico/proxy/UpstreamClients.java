@@ -4,6 +4,7 @@ import io.portico.ir.BackendResilience.ConnectionPool;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 
@@ -12,6 +13,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,6 +35,8 @@ final class UpstreamClients {
   private final int loops;
   private final Map<ConnectionPool, HttpClient> http1Clients = new HashMap<>();
   private final Map<ConnectionPool, HttpClient> h2cClients = new HashMap<>();
+  /** Requests sent so far on connections whose pool limits requests per connection. */
+  private final Map<HttpConnection, Integer> requestsPerConnection = new WeakHashMap<>();
 
   /**
    * @param http1 the default HTTP/1.1 client
@@ -101,6 +105,22 @@ final class UpstreamClients {
     }
     if (pool.http2MaxConcurrentStreams() > 0) {
       clientOptions.setHttp2MultiplexingLimit(pool.http2MaxConcurrentStreams());
+    }
+  }
+
+  /**
+   * Counts a request sent on {@code connection} of a pool with {@code maxRequestsPerConnection}
+   * ({@code circuitBreaker.maxRequestsPerConnection}); the one that reaches the limit shuts the
+   * connection down gracefully (it finishes its requests, the pool then opens a new one).
+   */
+  void countRequest(HttpConnection connection, int maxRequestsPerConnection) {
+    if (connection == null) {
+      return;
+    }
+    int sent = requestsPerConnection.merge(connection, 1, Integer::sum);
+    if (sent >= maxRequestsPerConnection) {
+      requestsPerConnection.remove(connection);
+      connection.shutdown(30, TimeUnit.SECONDS);
     }
   }
 

@@ -337,6 +337,21 @@ class ResilienceEndToEndTest {
   }
 
   @Test
+  void maxRequestsPerConnectionRetiresConnections() throws Exception {
+    SlowServer slow = new SlowServer();
+    extras.add(slow);
+    serve(mixedService(slow.port()), MIXED_RULE,
+        "circuitBreaker: {maxRequestsPerConnection: 2}\n");
+    for (int i = 0; i < 8; i++) {
+      assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
+    }
+    System.out.printf("resilience: 8 sequential requests, maxRequestsPerConnection 2: "
+        + "%d connections at the pod%n", slow.clientPorts.size());
+    // 8 requests, at most 2 per connection: at least 4 connections.
+    assertThat(slow.clientPorts.size()).isBetween(4, 8);
+  }
+
+  @Test
   void maxPendingRequestsBoundsTheWaitForAConnection() throws Exception {
     SlowServer slow = new SlowServer();
     extras.add(slow);
