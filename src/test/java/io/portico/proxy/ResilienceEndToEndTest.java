@@ -133,6 +133,12 @@ class ResilienceEndToEndTest {
         """);
     assertThat(send(HttpMethod.GET, "/status/503").status()).isEqualTo(503);
     long on503 = attempts();
+    Map<Integer, Long> perPod = new TreeMap<>();
+    for (int i = 0; i < fleet.servers().size(); i++) {
+      perPod.put(i, fleet.servers().get(i).requestCount());
+    }
+    System.out.println("resilience: attempts of one GET /status/503 per pod: " + perPod);
+    assertThat(perPod.values()).as("retries spread over the pods").allMatch(n -> n >= 1);
     assertThat(send(HttpMethod.GET, "/status/500").status()).isEqualTo(500);
     long on500 = attempts() - on503;
     assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
