@@ -370,7 +370,9 @@ class ResilienceEndToEndTest {
     System.out.println("resilience: 8 concurrent requests, 2 connections, maxPendingRequests 1: "
         + outcomes);
     assertThat(outcomes.keySet()).containsOnly("200", "503 overflow");
-    assertThat(outcomes.get("200")).isBetween(2, 5);
+    // A request waiting for a new connection to open is pending too: with 8 arriving at once,
+    // even the second connection's first request may overflow.
+    assertThat(outcomes.get("200")).isBetween(1, 5);
     assertThat(outcomes.get("503 overflow")).isGreaterThanOrEqualTo(3);
   }
 
