@@ -4,7 +4,10 @@ import java.util.Set;
 
 /**
  * How a rule retries failed backend requests (Gateway API {@code HTTPRouteRule.retry},
- * GEP-1731). Only requests without a body are retried: a streamed body cannot be sent twice.
+ * GEP-1731). Only requests without a body are retried: a streamed body cannot be sent twice;
+ * and non-idempotent methods (POST, PATCH ...) only after a connect failure, when the endpoint
+ * cannot have seen them. When set, it replaces a BackendTrafficPolicy's retry as a whole (Envoy
+ * Gateway v1.3+), see {@link BackendResilience.Retry}.
  *
  * @param codes response statuses that are retried (e.g. 500, 502, 503); connection failures
  *     (refused, reset, timed out) are always retried while attempts remain

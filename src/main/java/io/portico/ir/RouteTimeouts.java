@@ -1,7 +1,10 @@
 package io.portico.ir;
 
 /**
- * Time limits of one route rule (Gateway API {@code HTTPRouteRule.timeouts}, GEP-1742).
+ * Time limits of one route rule (Gateway API {@code HTTPRouteRule.timeouts}, GEP-1742). Each
+ * limit set here wins over its BackendTrafficPolicy counterpart ({@code request} over
+ * {@code timeout.http.requestTimeout}, {@code backendRequest} over
+ * {@code retry.perRetry.timeout}), see {@link BackendResilience}.
  *
  * @param requestMillis from the request's arrival to the end of the response; past it the
  *     client gets 504 (or, once the response has started, a reset); 0 for no limit

@@ -2,14 +2,22 @@ package io.portico.proxy;
 
 import io.portico.health.HealthRegistry;
 import io.portico.health.Outcome;
+import io.portico.ir.BackendResilience;
+import io.portico.ir.BackendResilience.CircuitBreaker;
+import io.portico.ir.BackendResilience.ConnectionPool;
+import io.portico.ir.BackendResilience.Retry;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
+import io.portico.ir.HttpPort;
+import io.portico.ir.Listener;
 import io.portico.ir.Route;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.RouteRetry;
 import io.portico.ir.RouteTimeouts;
+import io.portico.ir.RoutingTable;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
+import io.portico.ir.VirtualHost;
 import io.portico.proxy.lb.AffinityResponse;
 import io.portico.proxy.lb.InFlightRequests;
 import io.portico.proxy.lb.RoundRobin;
@@ -30,6 +38,9 @@ import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashSet;
+import java.util.Set;
+
 /**
  * Streams one request to an endpoint and its response back, both ways with back-pressure.
  *
@@ -41,7 +52,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A request that never reached its endpoint (connection refused or timed out) is tried once
  * more on another endpoint; a body-less idempotent request whose pooled connection was found
- * closed is retried once, since the endpoint cannot have acted on it.
+ * closed is retried once, since the endpoint cannot have acted on it. Beyond these free tries,
+ * the rule's retry policy (HTTPRoute {@code retry}, else a BackendTrafficPolicy's) decides, see
+ * {@link RetryRules}; a BackendTrafficPolicy's circuit breaker bounds requests, waits for a
+ * connection and retries in flight per rule (see {@link CircuitBreakers}), and its connection
+ * pool settings pick the upstream client (see {@link UpstreamClients}).
  */
 final class Forwarder {
 
@@ -51,25 +66,26 @@ final class Forwarder {
   private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
 
   private final Vertx vertx;
-  private final HttpClient client;
-  private final HttpClient h2cClient;
+  private final UpstreamClients clients;
   private final UpstreamTlsClients tlsClients;
+  private final CircuitBreakers breakers;
+  /** The connection pools the current table uses, for the TLS clients' retain. */
+  private Set<ConnectionPool> pools = Set.of();
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
   /** Passive health checking: told the outcome of every attempt. */
   private final HealthRegistry health;
 
   /**
-   * @param client the HTTP/1.1 upstream client
-   * @param h2cClient the client for backends that speak cleartext HTTP/2 (prior knowledge)
+   * @param clients the cleartext clients (HTTP/1.1 and h2c), per connection pool setting
    * @param tlsClients the clients for backends a BackendTLSPolicy targets
    */
-  Forwarder(Vertx vertx, HttpClient client, HttpClient h2cClient, UpstreamTlsClients tlsClients,
+  Forwarder(Vertx vertx, UpstreamClients clients, UpstreamTlsClients tlsClients,
       ProxyOptions options, ProxyMetrics metrics) {
     this.vertx = vertx;
-    this.client = client;
-    this.h2cClient = h2cClient;
+    this.clients = clients;
     this.tlsClients = tlsClients;
+    this.breakers = CircuitBreakers.of(vertx);
     this.options = options;
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
@@ -90,9 +106,30 @@ final class Forwarder {
       RoundRobin endpoints, boolean h2c, UpstreamTls tls, TlsCertificate clientCertificate,
       BackendGroup group, Route route, Filters backendFilters) {
     RouteTimeouts timeouts = group.timeouts();
-    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout.
-    long upstreamTimeout = timeouts.backendRequestMillis() > 0
-        ? timeouts.backendRequestMillis() : options.upstreamIdleTimeoutMillis();
+    BackendResilience resilience = group.traffic().resilience();
+    // The HTTPRoute rule's retry replaces the policy's as a whole (Envoy Gateway v1.3+); the
+    // translator gives rules without one the NONE instance.
+    RouteRetry routeRetry = group.retry() != RouteRetry.NONE ? group.retry() : null;
+    Retry policyRetry = routeRetry == null ? resilience.retry() : null;
+    // The rule's backendRequest limit, else the policy's per-try timeout, replaces the
+    // proxy-wide upstream idle timeout.
+    long upstreamTimeout = timeouts.backendRequestMillis() > 0 ? timeouts.backendRequestMillis()
+        : policyRetry != null && policyRetry.perTryTimeoutMillis() > 0
+        ? policyRetry.perTryTimeoutMillis() : options.upstreamIdleTimeoutMillis();
+    long connectTimeout = resilience.timeouts() != null
+        && resilience.timeouts().connectMillis() > 0
+        ? resilience.timeouts().connectMillis() : options.connectTimeoutMillis();
+    CircuitBreaker limits = resilience.circuitBreaker();
+    CircuitBreakers.Counters counters = null;
+    if (limits != null) {
+      counters = breakers.counters(group.name());
+      if (!counters.tryRequest(limits)) {
+        fail(request, UpstreamFailure.CIRCUIT_OPEN, endpoint,
+            new IllegalStateException("maxParallelRequests " + limits.maxParallelRequests()
+                + " of " + group.name() + " reached"));
+        return;
+      }
+    }
     Filters ruleFilters = route.filters();
     String uri;
     HostAndPort upstreamAuthority;
@@ -103,10 +140,16 @@ final class Forwarder {
       uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
-    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate) : h2c ? h2cClient : client;
-    Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(), request,
-        uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
-        hasBody(request), upstreamTimeout, group.retry());
+    ConnectionPool pool = resilience.connectionPool();
+    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate, pool)
+        : clients.client(pool, h2c);
+    Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(),
+        request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
+        hasBody(request), upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits,
+        counters);
+    if (pool != null) {
+      exchange.maxRequestsPerConnection = pool.maxRequestsPerConnection();
+    }
     exchange.group = group;
     attempt(exchange, endpoint);
   }
@@ -114,7 +157,26 @@ final class Forwarder {
   /** Shuts down the TLS clients of settings no longer in use. */
   void retainTls(java.util.Collection<UpstreamTls> current,
       java.util.Collection<TlsCertificate> clientCertificates) {
-    tlsClients.retain(current, clientCertificates);
+    tlsClients.retain(current, clientCertificates, pools);
+  }
+
+  /** Shuts down the clients of connection pool settings {@code table} no longer uses. */
+  void retainPools(RoutingTable table) {
+    Set<ConnectionPool> current = new HashSet<>();
+    for (HttpPort port : table.httpPorts()) {
+      for (Listener listener : port.listeners()) {
+        for (VirtualHost host : listener.virtualHosts()) {
+          for (Route route : host.routes()) {
+            ConnectionPool pool = route.backends().traffic().resilience().connectionPool();
+            if (pool != null) {
+              current.add(pool);
+            }
+          }
+        }
+      }
+    }
+    pools = current;
+    clients.retain(current);
   }
 
   /** One request on its way upstream, across its attempts. Confined to the event loop. */
@@ -134,11 +196,26 @@ final class Forwarder {
     final RoundRobin endpoints;
     final boolean hasBody;
     final long upstreamTimeout;
-    final RouteRetry retry;
     /** The rule: its load balancing and session persistence see each attempt and answer. */
     BackendGroup group;
+    final long connectTimeout;
+    /** The pool's circuitBreaker.maxRequestsPerConnection, 0 for unlimited. */
+    int maxRequestsPerConnection;
+    /** The HTTPRoute rule's retry, or null when it sets none. */
+    final RouteRetry routeRetry;
+    /** The BackendTrafficPolicy's retry, or null when the rule's applies or neither is set. */
+    final Retry policyRetry;
+    /** The circuit breaker limits and the rule's counters, or null for none. */
+    final CircuitBreaker limits;
+    final CircuitBreakers.Counters counters;
     /** Retries the rule's retry policy still allows. */
     int retriesLeft;
+    /** Retries taken so far (for the back-off). */
+    int retries;
+    /** Whether this request holds one of the rule's maxParallelRetries. */
+    boolean holdsRetry;
+    /** Whether the request's circuit breaker counts were released. */
+    boolean finished;
     /** Whether the one free retry (another endpoint after a refused connection, or a stale
      * pooled connection) was used. */
     boolean freeRetryUsed;
@@ -146,7 +223,9 @@ final class Forwarder {
     Exchange(HttpClient client, String serverName, HttpServerRequest request, String uri,
         HostAndPort authority,
         HostAndPort upstreamAuthority, Filters ruleFilters, Filters backendFilters,
-        RoundRobin endpoints, boolean hasBody, long upstreamTimeout, RouteRetry retry) {
+        RoundRobin endpoints, boolean hasBody, long upstreamTimeout, long connectTimeout,
+        RouteRetry routeRetry, Retry policyRetry, CircuitBreaker limits,
+        CircuitBreakers.Counters counters) {
       this.client = client;
       this.serverName = serverName;
       this.request = request;
@@ -158,18 +237,48 @@ final class Forwarder {
       this.endpoints = endpoints;
       this.hasBody = hasBody;
       this.upstreamTimeout = upstreamTimeout;
-      this.retry = retry;
+      this.connectTimeout = connectTimeout;
+      this.routeRetry = routeRetry;
+      this.policyRetry = policyRetry;
+      this.limits = limits;
+      this.counters = counters;
       // A streamed body cannot be sent twice.
-      this.retriesLeft = hasBody ? 0 : retry.attempts();
+      this.retriesLeft = hasBody ? 0 : routeRetry != null ? routeRetry.attempts()
+          : policyRetry != null ? policyRetry.numRetries() : 0;
     }
 
-    /** Whether the rule's policy allows one more try; uses it up when it does. */
+    /**
+     * Whether the retry policy (and the circuit breaker's maxParallelRetries) allows one more
+     * try; uses it up when it does.
+     */
     boolean takeRetry() {
-      if (retriesLeft <= 0 || request.response().headWritten() || request.response().ended()) {
+      HttpServerResponse response = request.response();
+      if (retriesLeft <= 0 || response.headWritten() || response.ended() || response.closed()) {
         return false;
       }
+      if (counters != null && !holdsRetry) {
+        if (!counters.tryRetry(limits)) {
+          return false;
+        }
+        holdsRetry = true;
+      }
       retriesLeft--;
+      retries++;
       return true;
+    }
+
+    /** Releases what the request holds of the circuit breaker; safe to call more than once. */
+    void finish() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      if (counters != null) {
+        counters.releaseRequest();
+        if (holdsRetry) {
+          counters.releaseRetry();
+        }
+      }
     }
   }
 
@@ -179,30 +288,42 @@ final class Forwarder {
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
         .setURI(exchange.uri)
-        .setConnectTimeout(options.connectTimeoutMillis())
+        .setConnectTimeout(exchange.connectTimeout)
         .setIdleTimeout(exchange.upstreamTimeout);
     if (exchange.serverName != null) {
       // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
       requestOptions.setHost(exchange.serverName).setPort(endpoint.port());
     }
+    if (exchange.counters != null && !exchange.counters.tryPending(exchange.limits)) {
+      fail(exchange, UpstreamFailure.CIRCUIT_OPEN, endpoint, new IllegalStateException(
+          "maxPendingRequests " + exchange.limits.maxPendingRequests() + " reached"));
+      return;
+    }
     exchange.client.request(requestOptions).onComplete(ar -> {
+      if (exchange.counters != null) {
+        exchange.counters.releasePending();
+      }
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         reportFailure(endpoint, failure);
         Endpoint other = !exchange.freeRetryUsed && failure.beforeConnect()
-            ? exchange.endpoints.nextExcept(endpoint) : null;
+            && !request.response().closed() ? exchange.endpoints.nextExcept(endpoint) : null;
         if (other != null) {
           exchange.freeRetryUsed = true;
           attempt(exchange, other);
-        } else if (exchange.takeRetry()) {
-          retryLater(exchange);
+        } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+            request.method(), failure, ar.cause()) && exchange.takeRetry()) {
+          retryLater(exchange, endpoint);
         } else {
-          fail(request, failure, endpoint, ar.cause());
+          fail(exchange, failure, endpoint, ar.cause());
         }
         return;
       }
       HttpClientRequest upstream = ar.result();
       InFlightRequests.track(exchange.group, endpoint, upstream);
+      if (exchange.maxRequestsPerConnection > 0) {
+        clients.countRequest(upstream.connection(), exchange.maxRequestsPerConnection);
+      }
       prepareHeaders(request, upstream, exchange.authority, exchange.upstreamAuthority,
           exchange.ruleFilters, exchange.backendFilters);
       Future<HttpClientResponse> response;
@@ -223,31 +344,33 @@ final class Forwarder {
         if (res.succeeded()) {
           HttpClientResponse answer = res.result();
           health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
-          if (exchange.retry.codes().contains(answer.statusCode()) && exchange.takeRetry()) {
+          if (RetryRules.retriesAnswer(exchange.routeRetry, exchange.policyRetry,
+              request.method(), answer) && exchange.takeRetry()) {
             // Drain the refused answer so its connection can be reused, then try again.
             answer.exceptionHandler(e -> { });
             answer.end();
-            retryLater(exchange);
+            retryLater(exchange, endpoint);
             return;
           }
           // The affinity cookie or session names the endpoint that answers (maybe a retry's).
           AffinityResponse.answered(request, exchange.group, endpoint);
-          relay(request, answer, endpoint, exchange.ruleFilters, exchange.backendFilters);
+          relay(exchange, answer, endpoint);
           return;
         }
         UpstreamFailure failure = UpstreamFailure.of(res.cause());
         reportFailure(endpoint, failure);
         // A pooled connection the endpoint had closed: it cannot have seen the request.
         boolean staleConnection = !exchange.freeRetryUsed && !exchange.hasBody
-            && failure == UpstreamFailure.RESET && isIdempotent(request.method())
-            && !request.response().headWritten();
+            && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
+            && !request.response().headWritten() && !request.response().closed();
         if (staleConnection) {
           exchange.freeRetryUsed = true;
           attempt(exchange, endpoint);
-        } else if (failure != UpstreamFailure.CLIENT_GONE && exchange.takeRetry()) {
-          retryLater(exchange);
+        } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+            request.method(), failure, res.cause()) && exchange.takeRetry()) {
+          retryLater(exchange, endpoint);
         } else {
-          fail(request, failure, endpoint, res.cause());
+          fail(exchange, failure, endpoint, res.cause());
         }
       });
     });
@@ -260,19 +383,25 @@ final class Forwarder {
     }
   }
 
-  /** Retries on the next endpoint after the rule's backoff. */
-  private void retryLater(Exchange exchange) {
+  /** Retries on another endpoint (when there is one) after the policy's backoff. */
+  private void retryLater(Exchange exchange, Endpoint tried) {
     metrics.retried();
-    Endpoint next = exchange.endpoints.next();
+    Endpoint next = exchange.endpoints.nextExcept(tried);
     if (next == null) {
-      fail(exchange.request, UpstreamFailure.NO_ENDPOINTS, null,
+      next = exchange.endpoints.next();
+    }
+    if (next == null) {
+      fail(exchange, UpstreamFailure.NO_ENDPOINTS, null,
           new IllegalStateException("no endpoint left"));
       return;
     }
-    if (exchange.retry.backoffMillis() <= 0) {
-      attempt(exchange, next);
+    long backoff = RetryRules.backoffMillis(exchange.routeRetry, exchange.policyRetry,
+        exchange.retries);
+    Endpoint chosen = next;
+    if (backoff <= 0) {
+      attempt(exchange, chosen);
     } else {
-      vertx.setTimer(exchange.retry.backoffMillis(), id -> attempt(exchange, next));
+      vertx.setTimer(backoff, id -> attempt(exchange, chosen));
     }
   }
 
@@ -309,13 +438,16 @@ final class Forwarder {
     headers.set(name, existing == null ? value : existing + ", " + value);
   }
 
-  private void relay(HttpServerRequest request, HttpClientResponse upstream, Endpoint endpoint,
-      Filters ruleFilters, Filters backendFilters) {
+  private void relay(Exchange exchange, HttpClientResponse upstream, Endpoint endpoint) {
+    HttpServerRequest request = exchange.request;
+    Filters ruleFilters = exchange.ruleFilters;
+    Filters backendFilters = exchange.backendFilters;
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
       upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
       upstream.request().reset();
+      exchange.finish();
       return;
     }
     metrics.forwarded(upstream.statusCode());
@@ -334,6 +466,7 @@ final class Forwarder {
     }
     upstream.exceptionHandler(e -> {
       LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
+      exchange.finish();
       response.reset();
     });
     // Piped by hand rather than with send(): trailers (gRPC status, chunked trailers) must be
@@ -358,9 +491,19 @@ final class Forwarder {
           HopByHopHeaders.copy(upstream.trailers(), response.trailers(), null);
         }
       }
+      exchange.finish();
       response.end();
     });
-    response.closeHandler(v -> upstream.request().reset());
+    response.closeHandler(v -> {
+      exchange.finish();
+      upstream.request().reset();
+    });
+  }
+
+  private void fail(Exchange exchange, UpstreamFailure failure, Endpoint endpoint,
+      Throwable cause) {
+    exchange.finish();
+    fail(exchange.request, failure, endpoint, cause);
   }
 
   private void fail(HttpServerRequest request, UpstreamFailure failure, Endpoint endpoint,
@@ -389,8 +532,12 @@ final class Forwarder {
     return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
   }
 
-  private static boolean isIdempotent(HttpMethod method) {
-    return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
-        || method == HttpMethod.PUT || method == HttpMethod.DELETE || method == HttpMethod.TRACE;
+  /** The effective request timeout of {@code group}: the rule's, else the policy's; 0 for none. */
+  static long requestTimeoutMillis(BackendGroup group) {
+    if (group.timeouts().requestMillis() > 0) {
+      return group.timeouts().requestMillis();
+    }
+    BackendResilience.Timeouts timeouts = group.traffic().resilience().timeouts();
+    return timeouts == null ? 0 : timeouts.requestMillis();
   }
 }

@@ -10,7 +10,6 @@ import io.portico.ir.UpstreamTls;
 import io.portico.ir.Filters;
 import io.portico.ir.HttpPort;
 import io.portico.ir.Route;
-import io.portico.ir.RouteTimeouts;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.lb.EndpointChooser;
@@ -61,6 +60,7 @@ final class ProxyHandler {
   void useTable(RoutingTable table) {
     this.table = table;
     loadBalancer.resetGroups();
+    forwarder.retainPools(table);
     retainTlsClients();
   }
 
@@ -172,7 +172,7 @@ final class ProxyHandler {
       return;
     }
     mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints);
-    limitRequestTime(request, group.timeouts());
+    limitRequestTime(request, Forwarder.requestTimeoutMillis(group));
     TlsCertificate clientCertificate = null;
     if (tls != null) {
       // The Gateway's backend client certificate; the listener is the one RouteSelector chose.
@@ -184,18 +184,19 @@ final class ProxyHandler {
   }
 
   /**
-   * Gateway API {@code timeouts.request}: past it the client gets 504 if nothing was sent yet,
+   * Gateway API {@code timeouts.request} (else the BackendTrafficPolicy's
+   * {@code timeout.http.requestTimeout}): past it the client gets 504 if nothing was sent yet,
    * a reset otherwise; a late upstream answer is then dropped (see Forwarder.relay).
    */
-  private void limitRequestTime(HttpServerRequest request, RouteTimeouts timeouts) {
-    if (timeouts.requestMillis() <= 0) {
+  private void limitRequestTime(HttpServerRequest request, long requestMillis) {
+    if (requestMillis <= 0) {
       return;
     }
     HttpServerResponse response = request.response();
-    long timer = vertx.setTimer(timeouts.requestMillis(), id -> {
+    long timer = vertx.setTimer(requestMillis, id -> {
       if (!response.ended() && !response.closed()) {
         respondFailure(metrics, request, UpstreamFailure.REQUEST_TIMEOUT,
-            "request timeout " + timeouts.requestMillis() + " ms");
+            "request timeout " + requestMillis + " ms");
       }
     });
     response.endHandler(v -> vertx.cancelTimer(timer));

@@ -69,8 +69,11 @@ public final class ProxyVerticle extends VerticleBase {
             .setHttp2ClearTextUpgrade(false))
         .with(new PoolOptions().setHttp2MaxSize(2))
         .build();
-    handler = new ProxyHandler(vertx, new Forwarder(vertx, client, h2cClient,
-        new UpstreamTlsClients(vertx, options), options, metrics),
+    // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
+    int loops = context.getInstanceCount();
+    handler = new ProxyHandler(vertx, new Forwarder(vertx,
+        new UpstreamClients(vertx, options, client, h2cClient, loops),
+        new UpstreamTlsClients(vertx, options, loops), options, metrics),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
         new RequestMirrors(client, h2cClient, options, metrics), metrics);

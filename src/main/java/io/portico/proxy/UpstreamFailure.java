@@ -36,6 +36,9 @@ public enum UpstreamFailure {
   RESPONSE_TIMEOUT(504, "response_timeout"),
   /** The rule's request timeout (Gateway API timeouts.request) passed before the response. */
   REQUEST_TIMEOUT(504, "request_timeout"),
+  /** A BackendTrafficPolicy circuit breaker limit (parallel or pending requests) was reached:
+   * answered at once without trying the upstream. */
+  CIRCUIT_OPEN(503, "overflow"),
   /** The upstream connection closed or reset before the response was complete. */
   RESET(502, "upstream_reset"),
   /** The client went away before the response was complete; nothing can be answered. */
@@ -71,6 +74,11 @@ public enum UpstreamFailure {
     }
     if (failure instanceof UnknownHostException) {
       return UNKNOWN_HOST;
+    }
+    // RequestOptions.connectTimeout covers connecting and waiting for a pooled connection:
+    // either way the request never left Portico.
+    if (String.valueOf(failure.getMessage()).contains("when getting a connection")) {
+      return CONNECT_TIMEOUT;
     }
     if (failure instanceof TimeoutException
         || failure instanceof VertxException && String.valueOf(failure.getMessage()).contains("timeout")) {

@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.ir.BackendResilience.ConnectionPool;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.tls.UpstreamClientKeyManager;
@@ -29,17 +30,30 @@ import java.util.concurrent.TimeUnit;
  */
 final class UpstreamTlsClients {
 
-  /** @param clientCertificate the certificate presented to the backend, or null for none */
-  record Key(UpstreamTls tls, TlsCertificate clientCertificate) {
+  /**
+   * @param clientCertificate the certificate presented to the backend, or null for none
+   * @param pool the BackendTrafficPolicy's connection pool settings, or null for the defaults
+   */
+  record Key(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool) {
   }
 
   private final Vertx vertx;
   private final ProxyOptions options;
   private final Map<Key, HttpClient> clients = new HashMap<>();
+  /** The pool settings the routing table uses (see {@link #retain}). */
+  private Set<ConnectionPool> pools = Set.of();
+
+  /** How many proxy verticles share a pool's limits (see {@link UpstreamClients}). */
+  private final int loops;
 
   UpstreamTlsClients(Vertx vertx, ProxyOptions options) {
+    this(vertx, options, 1);
+  }
+
+  UpstreamTlsClients(Vertx vertx, ProxyOptions options, int loops) {
     this.vertx = vertx;
     this.options = options;
+    this.loops = loops;
   }
 
   /**
@@ -47,7 +61,12 @@ final class UpstreamTlsClients {
    * creating it on first use.
    */
   HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate) {
-    return clients.computeIfAbsent(new Key(tls, clientCertificate), this::create);
+    return client(tls, clientCertificate, null);
+  }
+
+  /** Like {@link #client(UpstreamTls, TlsCertificate)}, pooling as {@code pool} says. */
+  HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool) {
+    return clients.computeIfAbsent(new Key(tls, clientCertificate, pool), this::create);
   }
 
   private HttpClient create(Key key) {
@@ -57,6 +76,8 @@ final class UpstreamTlsClients {
       clientOptions.setKeyCertOptions(
           KeyCertOptions.wrap(new UpstreamClientKeyManager(key.clientCertificate())));
     }
+    PoolOptions poolOptions = new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint());
+    UpstreamClients.configure(clientOptions, poolOptions, key.pool(), loops);
     return vertx.httpClientBuilder()
         .with(clientOptions
             .setSsl(true)
@@ -64,7 +85,7 @@ final class UpstreamTlsClients {
             // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
             .setVerifyHost(false)
             .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(tls))))
-        .with(new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint()))
+        .with(poolOptions)
         .build();
   }
 
@@ -74,12 +95,20 @@ final class UpstreamTlsClients {
    */
   void retain(Collection<UpstreamTls> currentTls,
       Collection<TlsCertificate> currentCertificates) {
+    retain(currentTls, currentCertificates, pools);
+  }
+
+  /** Also shuts down the clients whose pool settings are not in {@code currentPools}. */
+  void retain(Collection<UpstreamTls> currentTls,
+      Collection<TlsCertificate> currentCertificates, Collection<ConnectionPool> currentPools) {
+    pools = Set.copyOf(currentPools);
     Set<UpstreamTls> wanted = new HashSet<>(currentTls);
     Set<TlsCertificate> certificates = new HashSet<>(currentCertificates);
     clients.entrySet().removeIf(entry -> {
       Key key = entry.getKey();
       if (wanted.contains(key.tls()) && (key.clientCertificate() == null
-          || certificates.contains(key.clientCertificate()))) {
+          || certificates.contains(key.clientCertificate()))
+          && (key.pool() == null || pools.contains(key.pool()))) {
         return false;
       }
       entry.getValue().shutdown(30, TimeUnit.SECONDS);

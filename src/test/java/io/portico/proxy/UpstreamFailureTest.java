@@ -39,6 +39,10 @@ class UpstreamFailureTest {
         Arguments.of(new NoStackTraceTimeoutException(
                 "The timeout period of 30000ms has been exceeded while executing GET /"),
             UpstreamFailure.RESPONSE_TIMEOUT, 504),
+        // RequestOptions.connectTimeout while connecting or waiting for a pooled connection
+        Arguments.of(new NoStackTraceTimeoutException(
+                "The timeout of 200 ms has been exceeded when getting a connection to 127.0.0.1:80"),
+            UpstreamFailure.CONNECT_TIMEOUT, 502),
         Arguments.of(new HttpClosedException("Connection was closed"),
             UpstreamFailure.RESET, 502),
         Arguments.of(new StreamResetException(8),

@@ -1,0 +1,86 @@
+package io.portico.proxy;
+
+import io.portico.ir.BackendResilience.CircuitBreaker;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Counts, per route rule, what a BackendTrafficPolicy's {@code circuitBreaker} limits: requests
+ * in flight, requests waiting for a connection and retries in flight. One instance per Vert.x
+ * instance, shared by every proxy verticle (Envoy Gateway makes one cluster per rule, and its
+ * limits hold for the whole proxy), so the counters are atomics: no lock on the event loop.
+ *
+ * <p>Counters are keyed by the rule's name and outlive table changes: a request admitted under
+ * the old table is still counted until it ends, and the new table's limits apply to the same
+ * count.
+ */
+final class CircuitBreakers implements Shareable {
+
+  private static final String SHARED_NAME = "portico.circuit-breakers";
+  private static final String KEY = "breakers";
+
+  private final ConcurrentMap<String, Counters> rules = new ConcurrentHashMap<>();
+
+  /** Returns the instance of {@code vertx}, creating it on first use. */
+  static CircuitBreakers of(Vertx vertx) {
+    LocalMap<String, CircuitBreakers> shared = vertx.sharedData().getLocalMap(SHARED_NAME);
+    return shared.computeIfAbsent(KEY, key -> new CircuitBreakers());
+  }
+
+  /** Returns the counters of the rule named {@code rule}. */
+  Counters counters(String rule) {
+    Counters counters = rules.get(rule);
+    return counters != null ? counters : rules.computeIfAbsent(rule, name -> new Counters());
+  }
+
+  /** The in-flight counts of one rule. */
+  static final class Counters {
+    private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger retries = new AtomicInteger();
+
+    /** Admits a request unless {@code maxParallelRequests} are in flight. */
+    boolean tryRequest(CircuitBreaker limits) {
+      return tryAcquire(requests, limits.maxParallelRequests());
+    }
+
+    void releaseRequest() {
+      requests.decrementAndGet();
+    }
+
+    /** Admits a wait for a connection unless {@code maxPendingRequests} are waiting. */
+    boolean tryPending(CircuitBreaker limits) {
+      return tryAcquire(pending, limits.maxPendingRequests());
+    }
+
+    void releasePending() {
+      pending.decrementAndGet();
+    }
+
+    /** Admits a retry unless {@code maxParallelRetries} are in flight. */
+    boolean tryRetry(CircuitBreaker limits) {
+      return tryAcquire(retries, limits.maxParallelRetries());
+    }
+
+    void releaseRetry() {
+      retries.decrementAndGet();
+    }
+
+    int requests() {
+      return requests.get();
+    }
+
+    private static boolean tryAcquire(AtomicInteger counter, int limit) {
+      if (counter.incrementAndGet() > limit) {
+        counter.decrementAndGet();
+        return false;
+      }
+      return true;
+    }
+  }
+}

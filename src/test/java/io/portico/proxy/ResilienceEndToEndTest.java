@@ -1,0 +1,506 @@
+package io.portico.proxy;
+
+import com.sun.net.httpserver.HttpServer;
+import io.portico.echo.EchoServer;
+import io.portico.testing.EchoFleet;
+import io.portico.testing.HttpProbe;
+import io.portico.testing.TestGateway;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.portico.proxy.ProxyEndToEndTest.gatewayYaml;
+import static io.portico.proxy.ProxyEndToEndTest.route;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * BackendTrafficPolicy retries, timeouts, circuit breaker and connection pool against real echo
+ * pods (and, where a pod must misbehave in a way echo cannot, small loopback servers): attempts
+ * are counted at the pods, failures by the {@code x-portico-failure} label.
+ */
+class ResilienceEndToEndTest {
+
+  private static final String HOST = "app.example.com";
+
+  @TempDir
+  Path directory;
+
+  private final EchoFleet fleet = new EchoFleet();
+  private final HttpProbe probe = new HttpProbe();
+  private final int port = TestGateway.freePort();
+  private final List<AutoCloseable> extras = new ArrayList<>();
+  private TestGateway gateway;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (gateway != null) {
+      gateway.close();
+    }
+    for (AutoCloseable extra : extras) {
+      extra.close();
+    }
+    fleet.close();
+  }
+
+  private static String policy(String spec) {
+    return """
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: resilience, namespace: default}
+        spec:
+          targetRef: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}
+        %s""".formatted(spec.indent(2));
+  }
+
+  private void serve(String backends, String rules, String policySpec) {
+    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
+        "backends.yaml", backends, "routes.yaml", route("app", HOST, rules),
+        "policy.yaml", policy(policySpec));
+  }
+
+  private void serve(String policySpec) {
+    serve(fleet.yaml(), "- backendRefs: [{name: web, port: 80}]\n", policySpec);
+  }
+
+  private HttpProbe.Response send(HttpMethod method, String uri) {
+    return probe.send(method, port, HOST, uri, MultiMap.caseInsensitiveMultiMap(), null);
+  }
+
+  private long attempts() {
+    return fleet.servers().stream().mapToLong(EchoServer::requestCount).sum();
+  }
+
+  /** A Service "mixed" whose endpoints are the given loopback ports (one slice each). */
+  private static String mixedService(int... ports) {
+    StringBuilder yaml = new StringBuilder("""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: mixed, namespace: default}
+        spec:
+          ports: [{name: http, port: 80, targetPort: http}]
+        ---
+        """);
+    for (int i = 0; i < ports.length; i++) {
+      yaml.append("""
+          apiVersion: discovery.k8s.io/v1
+          kind: EndpointSlice
+          metadata:
+            name: mixed-%d
+            namespace: default
+            labels: {kubernetes.io/service-name: mixed}
+          addressType: IPv4
+          ports: [{name: http, port: %d}]
+          endpoints:
+          - addresses: [127.0.0.1]
+            conditions: {ready: true}
+            targetRef: {kind: Pod, name: mixed-pod-%d, namespace: default}
+          ---
+          """.formatted(i, ports[i], i));
+    }
+    return yaml.toString();
+  }
+
+  private static final String MIXED_RULE = "- backendRefs: [{name: mixed, port: 80}]\n";
+
+  @Test
+  void retriesConfiguredStatusWithBackoffUntilNumRetriesRunOut() {
+    fleet.service("default", "web", 3);
+    serve("""
+        retry:
+          numRetries: 3
+          retryOn: {httpStatusCodes: [503]}
+          perRetry: {backOff: {baseInterval: 20ms, maxInterval: 100ms}}
+        """);
+    assertThat(send(HttpMethod.GET, "/status/503").status()).isEqualTo(503);
+    long on503 = attempts();
+    Map<Integer, Long> perPod = new TreeMap<>();
+    for (int i = 0; i < fleet.servers().size(); i++) {
+      perPod.put(i, fleet.servers().get(i).requestCount());
+    }
+    System.out.println("resilience: attempts of one GET /status/503 per pod: " + perPod);
+    assertThat(perPod.values()).as("retries spread over the pods").allMatch(n -> n >= 1);
+    assertThat(send(HttpMethod.GET, "/status/500").status()).isEqualTo(500);
+    long on500 = attempts() - on503;
+    assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
+    long onSuccess = attempts() - on503 - on500;
+    System.out.printf("resilience: attempts for 503 %d, for 500 %d, for 200 %d%n", on503, on500,
+        onSuccess);
+    assertThat(on503).as("first try + numRetries").isEqualTo(4);
+    assertThat(on500).as("500 is not in httpStatusCodes").isEqualTo(1);
+    assertThat(onSuccess).isEqualTo(1);
+  }
+
+  @Test
+  void postIsNotRetriedAfterAnAnswerButIsAfterAConnectFailure() throws Exception {
+    fleet.service("default", "web", 1);
+    int echo = fleet.servers().get(0).port();
+    // Two closed ports before the pod: the free retry covers one, the policy the other.
+    serve(fleet.yaml() + mixedService(TestGateway.freePort(), TestGateway.freePort(), echo),
+        MIXED_RULE, """
+        retry:
+          numRetries: 2
+          retryOn: {triggers: [connect-failure, retriable-status-codes], httpStatusCodes: [503]}
+        """);
+    assertThat(send(HttpMethod.POST, "/status/503").status()).isEqualTo(503);
+    assertThat(attempts()).as("POST answered 503 is not re-sent").isEqualTo(1);
+    int ok = 0;
+    for (int i = 0; i < 30; i++) {
+      if (send(HttpMethod.POST, "/").status() == 200) {
+        ok++;
+      }
+    }
+    System.out.printf("resilience: POST over 2 refusing + 1 live endpoint: %d/30 ok%n", ok);
+    assertThat(ok).isEqualTo(30);
+    assertThat(attempts()).isEqualTo(31);
+  }
+
+  @Test
+  void perTryTimeoutMovesASilentAttemptToAnotherPod() throws Exception {
+    fleet.service("default", "web", 1);
+    Silent silent = new Silent(50);
+    extras.add(silent);
+    serve(fleet.yaml() + mixedService(silent.port(), fleet.servers().get(0).port()), MIXED_RULE, """
+        retry:
+          numRetries: 1
+          retryOn: {triggers: [reset]}
+          perRetry: {timeout: 300ms}
+        """);
+    int ok = 0;
+    for (int i = 0; i < 6; i++) {
+      HttpProbe.Response response = send(HttpMethod.GET, "/");
+      if (response.status() == 200 && "web-pod-0".equals(response.pod())) {
+        ok++;
+      }
+    }
+    System.out.printf("resilience: per-try timeout: %d/6 ok, silent pod got %d connections%n",
+        ok, silent.accepted.get());
+    assertThat(ok).isEqualTo(6);
+    assertThat(silent.accepted.get()).as("the silent pod was tried").isPositive();
+  }
+
+  @Test
+  void connectTimeoutAndRequestTimeoutFromThePolicy() throws Exception {
+    fleet.service("default", "web", 1);
+    Silent full = Silent.withFullBacklog();
+    extras.add(full);
+    serve(fleet.yaml() + mixedService(full.port()), MIXED_RULE
+        + "- matches: [{path: {type: PathPrefix, value: /slow}}]\n"
+        + "  backendRefs: [{name: web, port: 80}]\n", """
+        timeout:
+          tcp: {connectTimeout: 200ms}
+          http: {requestTimeout: 3s}
+        """);
+    // A 5 s proxy connect timeout would have run into the 3 s request timeout (504) instead.
+    HttpProbe.Response unreachable = send(HttpMethod.GET, "/");
+    System.out.println("resilience: blackhole endpoint: " + unreachable.status() + " " + unreachable.headers().get("x-portico-failure") + " " + unreachable.body());
+    assertThat(unreachable.status()).isEqualTo(502);
+    assertThat(unreachable.headers().get("x-portico-failure")).isEqualTo("connect_timeout");
+    HttpProbe.Response slow = send(HttpMethod.GET, "/slow?delay=5s");
+    assertThat(slow.status()).isEqualTo(504);
+    assertThat(slow.headers().get("x-portico-failure")).isEqualTo("request_timeout");
+    assertThat(send(HttpMethod.GET, "/slow?delay=100ms").status()).isEqualTo(200);
+  }
+
+  @Test
+  void routeRuleRetryAndTimeoutWinOverThePolicy() {
+    fleet.service("default", "web", 2);
+    serve(fleet.yaml(), """
+        - backendRefs: [{name: web, port: 80}]
+          retry: {codes: [500], attempts: 1}
+          timeouts: {request: 3s}
+        """, """
+        retry: {numRetries: 3, retryOn: {triggers: [5xx]}}
+        timeout: {http: {requestTimeout: 200ms}}
+        """);
+    assertThat(send(HttpMethod.GET, "/status/500").status()).isEqualTo(500);
+    assertThat(attempts()).as("the rule's 1 retry, not the policy's 3").isEqualTo(2);
+    assertThat(send(HttpMethod.GET, "/status/503").status()).isEqualTo(503);
+    assertThat(attempts()).as("503 is not in the rule's codes").isEqualTo(3);
+    assertThat(send(HttpMethod.GET, "/?delay=500ms").status())
+        .as("the rule's 3 s request timeout, not the policy's 200 ms").isEqualTo(200);
+  }
+
+  @Test
+  void circuitBreakerAnswers503BeyondMaxParallelRequests() throws Exception {
+    fleet.service("default", "web", 2);
+    serve("circuitBreaker: {maxParallelRequests: 2}\n");
+    Map<String, Integer> outcomes = concurrently(10, 10, "/?delay=1s");
+    System.out.println("resilience: 10 concurrent 1 s requests, maxParallelRequests 2: "
+        + outcomes);
+    assertThat(outcomes.getOrDefault("200", 0)).isBetween(2, 4);
+    assertThat(outcomes.getOrDefault("503 overflow", 0)).isGreaterThanOrEqualTo(6);
+    assertThat(outcomes.keySet()).containsOnly("200", "503 overflow");
+    // Once the slow requests ended, the counters are back: requests pass again.
+    for (int i = 0; i < 5; i++) {
+      assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void noRetryBeyondMaxParallelRetries() {
+    fleet.service("default", "web", 2);
+    serve("""
+        retry: {numRetries: 3, retryOn: {triggers: [5xx]}}
+        circuitBreaker: {maxParallelRetries: 0}
+        """);
+    assertThat(send(HttpMethod.GET, "/status/503").status()).isEqualTo(503);
+    assertThat(attempts()).isEqualTo(1);
+  }
+
+  /** A loopback HTTP/1.1 server answering every request after 200 ms, counting connections. */
+  private static final class SlowServer implements AutoCloseable {
+    final AtomicInteger active = new AtomicInteger();
+    final AtomicInteger maxActive = new AtomicInteger();
+    final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+    final HttpServer server;
+    final ExecutorService executor = Executors.newCachedThreadPool();
+
+    SlowServer() throws IOException {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+      server.setExecutor(executor);
+      server.createContext("/", exchange -> {
+        clientPorts.add(exchange.getRemoteAddress().getPort());
+        maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        active.decrementAndGet();
+        byte[] body = "ok".getBytes();
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+      });
+      server.start();
+    }
+
+    int port() {
+      return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+      executor.shutdownNow();
+    }
+  }
+
+  /** Sends {@code count} GETs from {@code threads} threads; returns the outcomes counted. */
+  private Map<String, Integer> concurrently(int threads, int count, String uri) throws Exception {
+    ExecutorService clients = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<HttpProbe.Response>> responses = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        responses.add(clients.submit(() -> send(HttpMethod.GET, uri)));
+      }
+      Map<String, Integer> outcomes = new TreeMap<>();
+      for (Future<HttpProbe.Response> response : responses) {
+        HttpProbe.Response r = response.get(20, TimeUnit.SECONDS);
+        String outcome = r.status() == 200 ? "200"
+            : r.status() + " " + r.headers().get("x-portico-failure");
+        outcomes.merge(outcome, 1, Integer::sum);
+      }
+      return outcomes;
+    } finally {
+      clients.shutdownNow();
+    }
+  }
+
+  @Test
+  void perEndpointMaxConnectionsBoundsThePool() throws Exception {
+    SlowServer slow = new SlowServer();
+    extras.add(slow);
+    serve(mixedService(slow.port()), MIXED_RULE,
+        "circuitBreaker: {perEndpoint: {maxConnections: 2}}\n");
+    Map<String, Integer> outcomes = concurrently(8, 16, "/");
+    System.out.printf("resilience: 16 requests from 8 threads, perEndpoint.maxConnections 2: "
+        + "%s, %d connections at the pod, at most %d requests at once%n", outcomes,
+        slow.clientPorts.size(), slow.maxActive.get());
+    assertThat(outcomes).containsExactly(Map.entry("200", 16));
+    assertThat(slow.clientPorts).hasSizeLessThanOrEqualTo(2);
+    assertThat(slow.maxActive.get()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void maxRequestsPerConnectionRetiresConnections() throws Exception {
+    SlowServer slow = new SlowServer();
+    extras.add(slow);
+    serve(mixedService(slow.port()), MIXED_RULE,
+        "circuitBreaker: {maxRequestsPerConnection: 2}\n");
+    for (int i = 0; i < 8; i++) {
+      assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
+    }
+    System.out.printf("resilience: 8 sequential requests, maxRequestsPerConnection 2: "
+        + "%d connections at the pod%n", slow.clientPorts.size());
+    // 8 requests, at most 2 per connection: at least 4 connections.
+    assertThat(slow.clientPorts.size()).isBetween(4, 8);
+  }
+
+  @Test
+  void maxPendingRequestsBoundsTheWaitForAConnection() throws Exception {
+    SlowServer slow = new SlowServer();
+    extras.add(slow);
+    serve(mixedService(slow.port()), MIXED_RULE, """
+        circuitBreaker:
+          maxPendingRequests: 1
+          perEndpoint: {maxConnections: 2}
+        """);
+    Map<String, Integer> outcomes = concurrently(8, 8, "/");
+    System.out.println("resilience: 8 concurrent requests, 2 connections, maxPendingRequests 1: "
+        + outcomes);
+    assertThat(outcomes.keySet()).containsOnly("200", "503 overflow");
+    // A request waiting for a new connection to open is pending too: with 8 arriving at once,
+    // even the second connection's first request may overflow.
+    assertThat(outcomes.get("200")).isBetween(1, 5);
+    assertThat(outcomes.get("503 overflow")).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void http2SettingsReachAnH2cBackend() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    extras.add(() -> vertx.close().toCompletionStage().toCompletableFuture().get(10,
+        TimeUnit.SECONDS));
+    io.vertx.core.http.HttpServer h2c = vertx.createHttpServer(
+            new io.vertx.core.http.HttpServerOptions().setHost("127.0.0.1"))
+        .requestHandler(request -> request.response().end(request.version() + " "
+            + request.connection().remoteSettings().getInitialWindowSize()));
+    int h2cPort = h2c.listen(0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)
+        .actualPort();
+    serve(mixedService(h2cPort).replace("ports: [{name: http, port: 80, targetPort: http}]",
+            "ports: [{name: http, port: 80, targetPort: http, appProtocol: kubernetes.io/h2c}]"),
+        MIXED_RULE, """
+        http2:
+          initialStreamWindowSize: 128Ki
+          initialConnectionWindowSize: 1Mi
+          maxConcurrentStreams: 10
+        """);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    System.out.println("resilience: h2c backend saw " + response.body());
+    assertThat(response.body()).isEqualTo("HTTP_2 131072");
+  }
+
+  @Test
+  void podKilledUnderLoadCostsNoRequestWithRetries() throws Exception {
+    fleet.service("default", "web", 3);
+    serve("""
+        retry:
+          numRetries: 3
+          retryOn: {triggers: [connect-failure, reset, gateway-error]}
+          perRetry: {backOff: {baseInterval: 10ms}}
+        """);
+    int threads = 4;
+    int perThread = 150;
+    AtomicInteger done = new AtomicInteger();
+    ExecutorService clients = Executors.newFixedThreadPool(threads);
+    Map<String, Integer> outcomes = new ConcurrentHashMap<>();
+    List<Future<?>> loops = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      loops.add(clients.submit(() -> {
+        for (int i = 0; i < perThread; i++) {
+          HttpProbe.Response r = send(HttpMethod.GET, "/?delay=5ms");
+          String outcome = r.status() == 200 ? r.pod()
+              : "failed " + r.status() + " " + r.headers().get("x-portico-failure");
+          outcomes.merge(outcome, 1, Integer::sum);
+          done.incrementAndGet();
+        }
+      }));
+    }
+    TestGateway.awaitCondition("a third of the requests", () -> done.get() >= threads * perThread / 3);
+    fleet.servers().get(0).close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int killedAt = done.get();
+    for (Future<?> loop : loops) {
+      loop.get(60, TimeUnit.SECONDS);
+    }
+    clients.shutdownNow();
+    System.out.println("resilience: " + threads * perThread + " GETs, web-pod-0 closed after "
+        + killedAt + ": " + new TreeMap<>(outcomes));
+    assertThat(outcomes.keySet()).noneMatch(outcome -> outcome.startsWith("failed"));
+    assertThat(outcomes.values().stream().mapToInt(Integer::intValue).sum())
+        .isEqualTo(threads * perThread);
+  }
+
+  /** A loopback server that accepts connections and never answers. */
+  private static final class Silent implements AutoCloseable {
+    final ServerSocket socket;
+    final AtomicInteger accepted = new AtomicInteger();
+    final List<Socket> held = new ArrayList<>();
+
+    Silent(int backlog) throws IOException {
+      socket = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            Socket s = socket.accept();
+            accepted.incrementAndGet();
+            synchronized (held) {
+              held.add(s);
+            }
+          }
+        } catch (IOException e) {
+          // closed
+        }
+      }, "silent-acceptor");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    private Silent(ServerSocket socket) {
+      this.socket = socket;
+    }
+
+    /**
+     * A server whose accept queue is full and never drained: the kernel drops further SYNs, so
+     * a connect attempt neither succeeds nor is refused (a blackhole on loopback).
+     */
+    static Silent withFullBacklog() throws IOException {
+      Silent silent = new Silent(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+      for (int i = 0; i < 4; i++) {
+        Socket filler = new Socket();
+        try {
+          filler.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.port()),
+              200);
+          silent.held.add(filler);
+        } catch (IOException e) {
+          filler.close();
+          break;
+        }
+      }
+      return silent;
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      synchronized (held) {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+    }
+  }
+}
