@@ -400,6 +400,10 @@ class ResilienceEndToEndTest {
     assertThat(response.body()).isEqualTo("HTTP_2 131072");
   }
 
+  /**
+   * Issue 4's acceptance scenario: with retries on, a pod killed under load costs no idempotent
+   * request, and passive health checking ejects it (retries then stop paying for it).
+   */
   @Test
   void podKilledUnderLoadCostsNoRequestWithRetries() throws Exception {
     fleet.service("default", "web", 3);
@@ -408,6 +412,9 @@ class ResilienceEndToEndTest {
           numRetries: 3
           retryOn: {triggers: [connect-failure, reset, gateway-error]}
           perRetry: {backOff: {baseInterval: 10ms}}
+        healthCheck:
+          passive: {consecutiveLocalOriginFailures: 3, baseEjectionTime: 60s,
+                    maxEjectionPercent: 50, interval: 1s}
         """);
     int threads = 4;
     int perThread = 150;
@@ -438,6 +445,22 @@ class ResilienceEndToEndTest {
     assertThat(outcomes.keySet()).noneMatch(outcome -> outcome.startsWith("failed"));
     assertThat(outcomes.values().stream().mapToInt(Integer::intValue).sum())
         .isEqualTo(threads * perThread);
+    assertThat(healthState("Service/default/web:80", "127.0.0.1:" + fleet.servers().get(0).port()))
+        .isEqualTo("Ejected");
+  }
+
+  /** Returns what passive/active health checking says of {@code endpoint}, null if unknown. */
+  @SuppressWarnings("unchecked")
+  private String healthState(String backend, String endpoint) {
+    Map<String, Object> port = (Map<String, Object>) io.portico.health.HealthRegistry
+        .of(gateway.portico().vertx()).describe().get(backend);
+    for (Map<String, Object> entry : port == null ? List.<Map<String, Object>>of()
+        : (List<Map<String, Object>>) port.get("endpoints")) {
+      if (endpoint.equals(entry.get("endpoint"))) {
+        return (String) entry.get("state");
+      }
+    }
+    return null;
   }
 
   /** A loopback server that accepts connections and never answers. */
