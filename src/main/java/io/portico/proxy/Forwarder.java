@@ -216,9 +216,14 @@ final class Forwarder {
     boolean holdsRetry;
     /** Whether the request's circuit breaker counts were released. */
     boolean finished;
-    /** Whether the one free retry (another endpoint after a refused connection, or a stale
-     * pooled connection) was used. */
-    boolean freeRetryUsed;
+    /** Whether the free retry on another endpoint after a refused connection was used. */
+    boolean connectRetryUsed;
+    /**
+     * Whether the free retry after a stale pooled connection was used. Kept apart from
+     * {@link #connectRetryUsed}: when a pod dies, its pooled connection resets and the retry on
+     * the same endpoint is refused; that refusal still gets its try on another endpoint.
+     */
+    boolean staleRetryUsed;
 
     Exchange(HttpClient client, String serverName, HttpServerRequest request, String uri,
         HostAndPort authority,
@@ -306,10 +311,10 @@ final class Forwarder {
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
         reportFailure(endpoint, failure);
-        Endpoint other = !exchange.freeRetryUsed && failure.beforeConnect()
+        Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
             && !request.response().closed() ? exchange.endpoints.nextExcept(endpoint) : null;
         if (other != null) {
-          exchange.freeRetryUsed = true;
+          exchange.connectRetryUsed = true;
           attempt(exchange, other);
         } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
             request.method(), failure, ar.cause()) && exchange.takeRetry()) {
@@ -360,11 +365,11 @@ final class Forwarder {
         UpstreamFailure failure = UpstreamFailure.of(res.cause());
         reportFailure(endpoint, failure);
         // A pooled connection the endpoint had closed: it cannot have seen the request.
-        boolean staleConnection = !exchange.freeRetryUsed && !exchange.hasBody
+        boolean staleConnection = !exchange.staleRetryUsed && !exchange.hasBody
             && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
             && !request.response().headWritten() && !request.response().closed();
         if (staleConnection) {
-          exchange.freeRetryUsed = true;
+          exchange.staleRetryUsed = true;
           attempt(exchange, endpoint);
         } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
             request.method(), failure, res.cause()) && exchange.takeRetry()) {
