@@ -53,6 +53,24 @@ class ExampleConfigurationsTest {
         .containsExactly("app-v1=80", "app-v2=20");
   }
 
+  @Test
+  void quickstartStickyRouteGetsTheSeedsCookieAffinity() throws IOException {
+    Translation translation = translateDirectory(Path.of("examples", "quickstart"));
+
+    var policy = translation.status().backendTrafficPolicies()
+        .get(new ObjectKey("BackendTrafficPolicy", "default", "sticky-sessions"));
+    assertThat(policy.getAncestors()).hasSize(1);
+    assertThat(policy.getAncestors().get(0).getConditions())
+        .anyMatch(c -> c.getType().equals("Accepted") && c.getStatus().equals("True"));
+    var group = translation.table().httpPort(80).listeners().get(0)
+        .findVirtualHost("sticky.example.com").routes().get(0).backends();
+    assertThat(group.loadBalancing().type()).isEqualTo(io.portico.ir.LoadBalancing.Type.COOKIE);
+    assertThat(group.loadBalancing().name()).isEqualTo("session_id");
+    assertThat(group.loadBalancing().ttlSeconds()).isEqualTo(3600);
+    assertThat(group.traffic().healthCheck()).isNotEqualTo(io.portico.ir.HealthCheck.NONE);
+    assertThat(group.traffic().resilience().retry().numRetries()).isEqualTo(2);
+  }
+
   static Translation translateDirectory(Path directory) throws IOException {
     List<HasMetadata> objects = new ArrayList<>();
     try (Stream<Path> files = Files.list(directory)) {

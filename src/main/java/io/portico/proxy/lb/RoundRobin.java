@@ -10,8 +10,16 @@ public final class RoundRobin {
   private final List<Endpoint> endpoints;
   private int next;
 
+  /**
+   * Starts at a random endpoint: every event loop has its own round robin, and a fresh one is
+   * made whenever the endpoints (or their health) change. Starting each at the first endpoint
+   * would send the first request of every loop, after every change, to the same pod (two
+   * curls in a row on two loops both landing on pod 0 look like no balancing at all).
+   */
   public RoundRobin(List<Endpoint> endpoints) {
     this.endpoints = endpoints;
+    this.next = endpoints.size() > 1 ? java.util.concurrent.ThreadLocalRandom.current()
+        .nextInt(endpoints.size()) : 0;
   }
 
   /** Returns whether this cycles through exactly {@code list} (the same instance). */

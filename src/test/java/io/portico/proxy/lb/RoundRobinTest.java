@@ -26,11 +26,23 @@ class RoundRobinTest {
   void cyclesThroughEndpointsInOrder(int count) {
     List<Endpoint> endpoints = endpoints(count);
     RoundRobin rr = new RoundRobin(endpoints);
-    for (int round = 0; round < 3; round++) {
-      for (Endpoint expected : endpoints) {
-        assertThat(rr.next()).isEqualTo(expected);
-      }
+    int start = endpoints.indexOf(rr.next());
+    assertThat(start).isNotNegative();
+    for (int i = 1; i < 3 * count; i++) {
+      assertThat(rr.next()).isEqualTo(endpoints.get((start + i) % count));
     }
+  }
+
+  @Test
+  void freshRoundRobinsStartAtEveryEndpoint() {
+    // Each event loop, and each endpoints change, makes a new one: they must not all start on
+    // the first pod. 200 instances over 3 endpoints: P(an endpoint never first) ~ 3 * (2/3)^200.
+    List<Endpoint> endpoints = endpoints(3);
+    java.util.Set<Endpoint> firsts = new java.util.HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      firsts.add(new RoundRobin(endpoints).next());
+    }
+    assertThat(firsts).containsExactlyInAnyOrderElementsOf(endpoints);
   }
 
   @Test
@@ -70,9 +82,9 @@ class RoundRobinTest {
     List<Endpoint> endpoints = endpoints(3);
     RoundRobin rr = new RoundRobin(endpoints);
     Endpoint first = rr.next();
-    assertThat(first).isEqualTo(endpoints.get(0));
-    assertThat(rr.nextExcept(first)).isEqualTo(endpoints.get(1));
-    assertThat(rr.next()).isEqualTo(endpoints.get(2));
-    assertThat(rr.next()).isEqualTo(endpoints.get(0));
+    int start = endpoints.indexOf(first);
+    assertThat(rr.nextExcept(first)).isEqualTo(endpoints.get((start + 1) % 3));
+    assertThat(rr.next()).isEqualTo(endpoints.get((start + 2) % 3));
+    assertThat(rr.next()).isEqualTo(first);
   }
 }
