@@ -1,5 +1,6 @@
 package io.portico.resource;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
@@ -7,6 +8,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -44,7 +46,58 @@ final class ObjectValidation {
     if (object instanceof Gateway gateway) {
       return gatewayProblems(gateway);
     }
+    if (object instanceof GenericKubernetesResource resource
+        && "BackendTrafficPolicy".equals(resource.getKind())) {
+      return backendTrafficPolicyProblems(resource);
+    }
     return List.of();
+  }
+
+  /** Sections of a BackendTrafficPolicy spec that Envoy Gateway's CRD types as objects. */
+  private static final List<String> POLICY_OBJECT_FIELDS = List.of("targetRef", "loadBalancer",
+      "sessionAffinity", "healthCheck", "retry", "timeout", "circuitBreaker", "http2",
+      "connection");
+
+  /**
+   * The shape Envoy Gateway's CRD schema enforces before anything reads a BackendTrafficPolicy:
+   * a policy whose targets cannot even be read would otherwise get no status ancestor, and its
+   * mistake would show nowhere. Field values are checked later, with the policy's status.
+   */
+  private static List<String> backendTrafficPolicyProblems(GenericKubernetesResource policy) {
+    List<String> problems = new ArrayList<>();
+    Object spec = policy.getAdditionalProperties().get("spec");
+    if (!(spec instanceof Map<?, ?> fields)) {
+      problems.add("spec must be an object");
+      return problems;
+    }
+    for (String field : POLICY_OBJECT_FIELDS) {
+      Object value = fields.get(field);
+      if (value != null && !(value instanceof Map)) {
+        problems.add("spec." + field + " must be an object");
+      }
+    }
+    for (String field : List.of("targetRefs", "targetSelectors")) {
+      Object value = fields.get(field);
+      if (value == null) {
+        continue;
+      }
+      if (!(value instanceof List<?> list)) {
+        problems.add("spec." + field + " must be a list");
+        continue;
+      }
+      for (int i = 0; i < list.size(); i++) {
+        if (!(list.get(i) instanceof Map)) {
+          problems.add("spec." + field + "[" + i + "] must be an object");
+        }
+      }
+    }
+    boolean hasTarget = fields.get("targetRef") != null
+        || fields.get("targetRefs") instanceof List<?> refs && !refs.isEmpty()
+        || fields.get("targetSelectors") instanceof List<?> selectors && !selectors.isEmpty();
+    if (!hasTarget && problems.isEmpty()) {
+      problems.add("one of spec.targetRef, spec.targetRefs or spec.targetSelectors is required");
+    }
+    return problems;
   }
 
   private static List<String> gatewayProblems(Gateway gateway) {

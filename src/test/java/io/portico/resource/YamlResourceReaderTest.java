@@ -283,6 +283,51 @@ class YamlResourceReaderTest {
   }
 
   @Test
+  void backendTrafficPolicyOfTheWrongShapeIsRejectedAndTheOthersKept() throws Exception {
+    ReadResult result = readFile("policies.yaml", """
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: string-target}
+        spec:
+          targetRef: "HTTPRoute/web"
+          loadBalancer: [1, 2]
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: no-spec}
+        spec: nope
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: no-target}
+        spec:
+          retry: {numRetries: 2}
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: refs-not-a-list}
+        spec:
+          targetRefs: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: web}
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: good}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web}]
+        """);
+
+    assertThat(result.objects()).singleElement()
+        .satisfies(o -> assertThat(o.object().getMetadata().getName()).isEqualTo("good"));
+    assertThat(result.problems()).extracting(ConfigProblem::message).containsExactly(
+        "BackendTrafficPolicy/default/string-target: spec.targetRef must be an object;"
+            + " spec.loadBalancer must be an object",
+        "BackendTrafficPolicy/default/no-spec: spec must be an object",
+        "BackendTrafficPolicy/default/no-target: one of spec.targetRef, spec.targetRefs or"
+            + " spec.targetSelectors is required",
+        "BackendTrafficPolicy/default/refs-not-a-list: spec.targetRefs must be a list");
+  }
+
+  @Test
   void gatewayWithoutClassOrListenersIsRejected() throws Exception {
     ReadResult result = readFile("gw.yaml", """
         apiVersion: gateway.networking.k8s.io/v1
