@@ -168,10 +168,12 @@ final class ProxyHandler {
       return;
     }
     if (upgrade) {
-      upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters);
+      upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters,
+          health);
       return;
     }
-    mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints);
+    mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints,
+        health);
     limitRequestTime(request, Forwarder.requestTimeoutMillis(group));
     TlsCertificate clientCertificate = null;
     if (tls != null) {

@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.health.HealthRegistry;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.Filters;
@@ -21,6 +22,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Only requests without a body are mirrored: copying a streamed body would mean buffering
  * it or holding the real upload to the mirror's pace.
+ *
+ * <p>A mirror's endpoint is chosen among the same health-filtered candidates as a real request
+ * to that backend ({@link HealthRegistry#candidates}: healthy endpoints, or all of them in
+ * panic), by the backend port's shared round robin.
  */
 final class RequestMirrors {
 
@@ -37,9 +42,14 @@ final class RequestMirrors {
     this.metrics = metrics;
   }
 
-  /** Mirrors {@code request} as it is sent upstream ({@code uri}, {@code authority}). */
+  /**
+   * Mirrors {@code request} as it is sent upstream ({@code uri}, {@code authority}).
+   *
+   * @param health filters each mirror backend's endpoints as for the real request
+   */
   void send(HttpServerRequest request, Route route, Filters backendFilters, String path,
-      HostAndPort authority, LoadBalancerState loadBalancer, EndpointsIndex endpoints) {
+      HostAndPort authority, LoadBalancerState loadBalancer, EndpointsIndex endpoints,
+      HealthRegistry health) {
     List<Mirror> ruleMirrors = route.filters().mirrors();
     List<Mirror> backendMirrors = backendFilters.mirrors();
     if (ruleMirrors == null && backendMirrors == null || Forwarder.hasBody(request)) {
@@ -49,23 +59,25 @@ final class RequestMirrors {
     HostAndPort upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     if (ruleMirrors != null) {
       ruleMirrors.forEach(m -> mirror(request, m, uri, upstreamAuthority, route, backendFilters,
-          loadBalancer, endpoints));
+          loadBalancer, endpoints, health));
     }
     if (backendMirrors != null) {
       backendMirrors.forEach(m -> mirror(request, m, uri, upstreamAuthority, route, backendFilters,
-          loadBalancer, endpoints));
+          loadBalancer, endpoints, health));
     }
   }
 
   private void mirror(HttpServerRequest request, Mirror mirror, String uri, HostAndPort authority,
       Route route, Filters backendFilters, LoadBalancerState loadBalancer,
-      EndpointsIndex endpoints) {
+      EndpointsIndex endpoints, HealthRegistry health) {
     // A mirror to a backend with a BackendTLSPolicy is not sent (yet): never in cleartext.
     if (mirror.key() == null || endpoints.tls(mirror.key()) != null
         || mirror.percent() < 100 && ThreadLocalRandom.current().nextDouble(100) >= mirror.percent()) {
       return;
     }
-    Endpoint endpoint = loadBalancer.endpoints(mirror.key()).next();
+    // The same candidates (and round robin) as a real request to that backend port.
+    List<Endpoint> candidates = health.candidates(mirror.key(), endpoints.get(mirror.key()));
+    Endpoint endpoint = loadBalancer.endpoints(mirror.key(), candidates).next();
     if (endpoint == null) {
       return;
     }

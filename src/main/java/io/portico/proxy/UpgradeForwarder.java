@@ -1,5 +1,7 @@
 package io.portico.proxy;
 
+import io.portico.health.HealthRegistry;
+import io.portico.health.Outcome;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
@@ -25,6 +27,15 @@ import java.util.Map;
  * <p>The handshake is written and its answer parsed here rather than through Vert.x's
  * HttpClient because, in Vert.x 5.0.7, writing to the NetSocket of an upgraded client response
  * fails (Http1xClientConnection.endRequest pops an empty queue).
+ *
+ * <p>Passive health checking counts every handshake like an HTTP attempt: a refused or timed-out
+ * connect, a reset or close before the answer's head, or an unparseable head is a local-origin
+ * failure; the endpoint's status otherwise (101 and refusals below 500 are successes, 5xx count
+ * as 5xx / gateway errors).
+ *
+ * <p>The affinity cookie or session names the endpoint once it has answered, 101 or not (as any
+ * relayed HTTP answer would); an error Portico answers itself (502 for a failed connect or
+ * handshake) carries none.
  */
 final class UpgradeForwarder {
 
@@ -62,24 +73,23 @@ final class UpgradeForwarder {
    * @param path the normalized request path
    */
   void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      Route route, Filters backendFilters) {
+      Route route, Filters backendFilters, HealthRegistry health) {
     String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
     HostAndPort upstreamAuthority =
         RequestFilters.upstreamAuthority(authority, route, backendFilters);
     client.connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
       if (ar.failed()) {
+        health.report(endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
         ProxyHandler.respondFailure(metrics, request, UpstreamFailure.of(ar.cause()),
             "upgrade to " + endpoint + " failed");
         return;
       }
       NetSocket upstream = ar.result();
       upstream.pause();
-      // The endpoint accepted the connection: the session names it (a failed handshake's 502
-      // drops the cookie again, see ProxyHandler.respondFailure).
-      AffinityResponse.answered(request, route.backends(), endpoint);
       upstream.write(handshake(request, uri, authority, upstreamAuthority, route.filters(),
           backendFilters));
-      awaitHead(request, upstream, Buffer.buffer(), route.filters(), backendFilters);
+      awaitHead(new Handshake(request, upstream, endpoint, route, backendFilters, health),
+          Buffer.buffer());
       upstream.resume();
     });
   }
@@ -101,25 +111,44 @@ final class UpgradeForwarder {
     return Buffer.buffer(head.append("\r\n").toString(), "ISO-8859-1");
   }
 
+  /** One handshake in progress: what the answer's handling needs. */
+  private record Handshake(HttpServerRequest request, NetSocket upstream, Endpoint endpoint,
+      Route route, Filters backendFilters, HealthRegistry health) {
+  }
+
   /** Reads the endpoint's response head, then switches to the tunnel or relays the refusal. */
-  private void awaitHead(HttpServerRequest request, NetSocket upstream, Buffer received,
-      Filters ruleFilters, Filters backendFilters) {
-    upstream.exceptionHandler(e -> fail(request, upstream, UpstreamFailure.RESET));
-    upstream.closeHandler(v -> fail(request, upstream, UpstreamFailure.RESET));
+  private void awaitHead(Handshake handshake, Buffer received) {
+    NetSocket upstream = handshake.upstream;
+    upstream.exceptionHandler(e -> fail(handshake, UpstreamFailure.RESET));
+    upstream.closeHandler(v -> fail(handshake, UpstreamFailure.RESET));
     upstream.handler(chunk -> {
       received.appendBuffer(chunk);
       int end = indexOfHeadEnd(received);
       if (end < 0) {
         if (received.length() > MAX_HEAD_BYTES) {
-          fail(request, upstream, UpstreamFailure.RESET);
+          fail(handshake, UpstreamFailure.RESET);
         }
         return;
       }
       upstream.handler(null);
       upstream.closeHandler(null);
+      // The handshake is decided: a later failure is the tunnel's (or the close below), not
+      // another outcome to count.
+      upstream.exceptionHandler(e -> { });
       String[] lines = received.getString(0, end, "ISO-8859-1").split("\r\n");
       int status = statusCode(lines[0]);
+      if (status < 100) {
+        // Not HTTP: a protocol error, answered by Portico (502) like a reset.
+        fail(handshake, UpstreamFailure.RESET);
+        return;
+      }
+      handshake.health.report(handshake.endpoint, Outcome.ofStatus(status));
+      HttpServerRequest request = handshake.request;
       HttpServerResponse response = request.response();
+      // The endpoint answered: the cookie or session names it, 101 or not, as on a relayed
+      // HTTP answer (added before the endpoint's own headers and the response filters, as
+      // Forwarder does, so a filter removing Set-Cookie removes it too).
+      AffinityResponse.answered(request, handshake.route.backends(), handshake.endpoint);
       for (int i = 1; i < lines.length; i++) {
         int colon = lines[i].indexOf(':');
         if (colon > 0) {
@@ -129,18 +158,18 @@ final class UpgradeForwarder {
           }
         }
       }
-      RequestFilters.modifyResponseHeaders(response.headers(), ruleFilters, backendFilters);
+      RequestFilters.modifyResponseHeaders(response.headers(), handshake.route.filters(),
+          handshake.backendFilters);
       Buffer rest = received.getBuffer(end + 4, received.length());
       if (status == 101) {
         tunnel(request, upstream, lines, rest);
       } else {
         // The endpoint refused to switch: its status reaches the client, the connection ends.
-        metrics.forwarded(status < 100 ? 502 : status);
+        metrics.forwarded(status);
         upstream.close();
         response.headers().remove(HttpHeaders.CONTENT_LENGTH).remove(HttpHeaders.TRANSFER_ENCODING);
         request.resume();
-        response.setStatusCode(status < 100 ? 502 : status).putHeader(HttpHeaders.CONNECTION, "close")
-            .end();
+        response.setStatusCode(status).putHeader(HttpHeaders.CONNECTION, "close").end();
       }
     });
   }
@@ -170,11 +199,15 @@ final class UpgradeForwarder {
     });
   }
 
-  private void fail(HttpServerRequest request, NetSocket upstream, UpstreamFailure failure) {
+  /** Ends a handshake that got no usable answer: a local-origin failure, Portico's 502. */
+  private void fail(Handshake handshake, UpstreamFailure failure) {
+    NetSocket upstream = handshake.upstream;
     upstream.handler(null);
     upstream.closeHandler(null);
+    upstream.exceptionHandler(e -> { }); // Counted once, here.
     upstream.close();
-    ProxyHandler.respondFailure(metrics, request, failure, "upgrade handshake failed");
+    handshake.health.report(handshake.endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
+    ProxyHandler.respondFailure(metrics, handshake.request, failure, "upgrade handshake failed");
   }
 
   private static int indexOfHeadEnd(Buffer buffer) {

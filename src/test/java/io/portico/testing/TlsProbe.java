@@ -18,8 +18,26 @@ import javax.net.ssl.TrustManagerFactory;
 /** One HTTPS request over a fresh real TLS connection, with a chosen SNI and client certificate. */
 public final class TlsProbe {
 
-  /** What came back: the status line, the rest of the response, the server's certificate. */
+  /**
+   * What came back: the status line, the rest of the response (header lines, a blank line, the
+   * body), the server's certificate.
+   */
   public record Exchange(String statusLine, String body, X509Certificate peer) {
+
+    /** Returns every value of response header {@code name} (case-insensitive), in order. */
+    public List<String> headers(String name) {
+      List<String> values = new java.util.ArrayList<>();
+      String prefix = name.toLowerCase(java.util.Locale.ROOT) + ":";
+      for (String line : body.split("\n")) {
+        if (line.isEmpty()) {
+          break;
+        }
+        if (line.toLowerCase(java.util.Locale.ROOT).startsWith(prefix)) {
+          values.add(line.substring(prefix.length()).trim());
+        }
+      }
+      return values;
+    }
   }
 
   private TlsProbe() {
