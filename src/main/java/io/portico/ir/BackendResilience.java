@@ -96,8 +96,11 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
    *     unavailable, cancelled, retriable-status-codes
    * @param statusCodes {@code retryOn.httpStatusCodes}, used by retriable-status-codes;
    *     default {503} when neither triggers nor codes are set
-   * @param perTryTimeoutMillis {@code perRetry.timeout}: how long one attempt may stay silent
-   *     (before its head, or between body chunks); 0 for the proxy's upstream idle timeout
+   * @param perTryTimeoutMillis {@code perRetry.timeout} (Envoy's {@code per_try_timeout}): how
+   *     long one attempt may take, from when it has its connection and the client's request has
+   *     fully arrived, until its response head; past it the attempt is reset and retried as a
+   *     reset (triggers reset, 5xx, gateway-error), else answered 504. A body slower than that
+   *     after a timely head is not cut. 0 for none (the proxy's upstream idle timeout only)
    * @param baseIntervalMillis {@code perRetry.backOff.baseInterval} (default 25): the n-th
    *     retry waits a random time below (2^n - 1) times it (full jitter, as Envoy)
    * @param maxIntervalMillis {@code perRetry.backOff.maxInterval}, the longest wait (default

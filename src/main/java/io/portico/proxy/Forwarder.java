@@ -111,11 +111,13 @@ final class Forwarder {
     // translator gives rules without one the NONE instance.
     RouteRetry routeRetry = group.retry() != RouteRetry.NONE ? group.retry() : null;
     Retry policyRetry = routeRetry == null ? resilience.retry() : null;
-    // The rule's backendRequest limit, else the policy's per-try timeout, replaces the
-    // proxy-wide upstream idle timeout.
+    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout (and wins
+    // over the policy's per-try timeout); the per-try timeout bounds each attempt until its
+    // response head, as Envoy's per_try_timeout.
     long upstreamTimeout = timeouts.backendRequestMillis() > 0 ? timeouts.backendRequestMillis()
-        : policyRetry != null && policyRetry.perTryTimeoutMillis() > 0
-        ? policyRetry.perTryTimeoutMillis() : options.upstreamIdleTimeoutMillis();
+        : options.upstreamIdleTimeoutMillis();
+    long perTryTimeout = timeouts.backendRequestMillis() <= 0 && policyRetry != null
+        ? policyRetry.perTryTimeoutMillis() : 0;
     long connectTimeout = resilience.timeouts() != null
         && resilience.timeouts().connectMillis() > 0
         ? resilience.timeouts().connectMillis() : options.connectTimeoutMillis();
@@ -151,6 +153,7 @@ final class Forwarder {
       exchange.maxRequestsPerConnection = pool.maxRequestsPerConnection();
     }
     exchange.group = group;
+    exchange.perTryTimeout = perTryTimeout;
     attempt(exchange, endpoint);
   }
 
@@ -208,6 +211,12 @@ final class Forwarder {
     /** The circuit breaker limits and the rule's counters, or null for none. */
     final CircuitBreaker limits;
     final CircuitBreakers.Counters counters;
+    /** The policy's {@code retry.perRetry.timeout} in ms, 0 for none. */
+    long perTryTimeout;
+    /** The current attempt's number; a callback of an earlier (abandoned) attempt is ignored. */
+    int attempt;
+    /** The per-try timer of the current attempt, or -1. */
+    long perTryTimer = -1;
     /** Retries the rule's retry policy still allows. */
     int retriesLeft;
     /** Retries taken so far (for the back-off). */
@@ -289,6 +298,7 @@ final class Forwarder {
 
   private void attempt(Exchange exchange, Endpoint endpoint) {
     HttpServerRequest request = exchange.request;
+    int attempt = ++exchange.attempt;
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
@@ -345,7 +355,24 @@ final class Forwarder {
         request.resume();
       }
       request.response().closeHandler(v -> upstream.reset());
+      if (exchange.perTryTimeout > 0) {
+        // Envoy starts the per-try timer once the attempt has its connection and the client's
+        // request has fully arrived.
+        if (exchange.hasBody && !request.isEnded()) {
+          request.end().onComplete(v -> startPerTryTimer(exchange, attempt, upstream, endpoint));
+        } else {
+          startPerTryTimer(exchange, attempt, upstream, endpoint);
+        }
+      }
       response.onComplete(res -> {
+        cancelPerTryTimer(exchange);
+        if (attempt != exchange.attempt) {
+          // The per-try timeout gave this attempt up (and reset it) already.
+          if (res.succeeded()) {
+            res.result().request().reset();
+          }
+          return;
+        }
         if (res.succeeded()) {
           HttpClientResponse answer = res.result();
           health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
@@ -379,6 +406,43 @@ final class Forwarder {
         }
       });
     });
+  }
+
+  /**
+   * Arms the per-try timeout of attempt number {@code attempt}: unless its response head has
+   * arrived by then, the attempt is reset and retried when the retry policy allows it (as a
+   * reset: triggers reset, 5xx and gateway-error, as Envoy), else answered 504.
+   */
+  private void startPerTryTimer(Exchange exchange, int attempt, HttpClientRequest upstream,
+      Endpoint endpoint) {
+    if (attempt != exchange.attempt || exchange.perTryTimer >= 0) {
+      return;
+    }
+    exchange.perTryTimer = vertx.setTimer(exchange.perTryTimeout, id -> {
+      exchange.perTryTimer = -1;
+      if (attempt != exchange.attempt) {
+        return;
+      }
+      exchange.attempt++; // Gives this attempt up: its callbacks now see a newer number.
+      java.util.concurrent.TimeoutException cause = new java.util.concurrent.TimeoutException(
+          "per-try timeout " + exchange.perTryTimeout + " ms passed before the response head");
+      upstream.reset(0x8, cause); // CANCEL on HTTP/2; HTTP/1.1 closes the connection
+      UpstreamFailure failure = UpstreamFailure.RESPONSE_TIMEOUT;
+      reportFailure(endpoint, failure);
+      if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+          exchange.request.method(), failure, cause) && exchange.takeRetry()) {
+        retryLater(exchange, endpoint);
+      } else {
+        fail(exchange, failure, endpoint, cause);
+      }
+    });
+  }
+
+  private void cancelPerTryTimer(Exchange exchange) {
+    if (exchange.perTryTimer >= 0) {
+      vertx.cancelTimer(exchange.perTryTimer);
+      exchange.perTryTimer = -1;
+    }
   }
 
   /** Tells passive health checking about an attempt that got no answer. */

@@ -199,6 +199,69 @@ class ResilienceEndToEndTest {
   }
 
   @Test
+  void perTryTimeoutRetriesAnAttemptWhoseHeadComesTooLate() throws Exception {
+    fleet.service("default", "web", 1);
+    Dawdler late = new Dawdler(2_000, 0);
+    extras.add(late);
+    serve(fleet.yaml() + mixedService(late.port(), fleet.servers().get(0).port()), MIXED_RULE, """
+        retry:
+          numRetries: 1
+          retryOn: {triggers: [gateway-error]}
+          perRetry: {timeout: 300ms, backOff: {baseInterval: 10ms}}
+        """);
+    int ok = 0;
+    for (int i = 0; i < 6; i++) {
+      HttpProbe.Response response = send(HttpMethod.GET, "/");
+      if (response.status() == 200 && "web-pod-0".equals(response.pod())) {
+        ok++;
+      }
+    }
+    long fast = fleet.servers().get(0).requestCount();
+    System.out.printf("resilience: per-try 300 ms vs a head after 2 s: %d/6 ok from the fast pod,"
+        + " attempts: late pod %d, fast pod %d%n", ok, late.requests.get(), fast);
+    assertThat(ok).isEqualTo(6);
+    assertThat(fast).as("each request answered by one attempt at the fast pod").isEqualTo(6);
+    // Each event loop's round robin starts some requests at the late pod, given up each time.
+    assertThat(late.requests.get()).as("the late pod was tried").isBetween(1, 6);
+  }
+
+  @Test
+  void perTryTimeoutWithoutAMatchingTriggerAnswers504() throws Exception {
+    Dawdler late = new Dawdler(2_000, 0);
+    extras.add(late);
+    serve(mixedService(late.port()), MIXED_RULE, """
+        retry:
+          numRetries: 2
+          retryOn: {triggers: [connect-failure]}
+          perRetry: {timeout: 300ms}
+        """);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    System.out.printf("resilience: per-try timeout, connect-failure only: %d %s, %d attempt(s)%n",
+        response.status(), response.headers().get("x-portico-failure"), late.requests.get());
+    assertThat(response.status()).isEqualTo(504);
+    assertThat(response.headers().get("x-portico-failure")).isEqualTo("response_timeout");
+    assertThat(late.requests.get()).isEqualTo(1);
+  }
+
+  @Test
+  void perTryTimeoutDoesNotCutASlowBodyAfterATimelyHead() throws Exception {
+    Dawdler dripping = new Dawdler(0, 1_000);
+    extras.add(dripping);
+    serve(mixedService(dripping.port()), MIXED_RULE, """
+        retry:
+          numRetries: 1
+          retryOn: {triggers: [reset, 5xx]}
+          perRetry: {timeout: 300ms}
+        """);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    System.out.printf("resilience: head at once, body gap 1 s, per-try 300 ms: %d '%s', %d "
+        + "attempt(s)%n", response.status(), response.body(), dripping.requests.get());
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("helloworld");
+    assertThat(dripping.requests.get()).isEqualTo(1);
+  }
+
+  @Test
   void connectTimeoutAndRequestTimeoutFromThePolicy() throws Exception {
     fleet.service("default", "web", 1);
     Silent full = Silent.withFullBacklog();
@@ -480,6 +543,78 @@ class ResilienceEndToEndTest {
       }
     }
     return null;
+  }
+
+  /**
+   * A loopback HTTP/1.1 server that answers every request "helloworld" with its head after
+   * {@code headDelayMillis}, and "world" {@code bodyGapMillis} after "hello"; counts requests.
+   */
+  private static final class Dawdler implements AutoCloseable {
+    final ServerSocket socket;
+    final AtomicInteger requests = new AtomicInteger();
+    final List<Socket> held = new ArrayList<>();
+
+    Dawdler(long headDelayMillis, long bodyGapMillis) throws IOException {
+      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            Socket s = socket.accept();
+            synchronized (held) {
+              held.add(s);
+            }
+            Thread connection = new Thread(() -> serve(s, headDelayMillis, bodyGapMillis));
+            connection.setDaemon(true);
+            connection.start();
+          }
+        } catch (IOException e) {
+          // closed
+        }
+      }, "dawdler-acceptor");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    private void serve(Socket s, long headDelayMillis, long bodyGapMillis) {
+      try (s) {
+        java.io.InputStream in = s.getInputStream();
+        java.io.OutputStream out = s.getOutputStream();
+        while (true) {
+          // Request heads only (GETs): read up to the blank line.
+          int matched = 0;
+          while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+              return;
+            }
+            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+          }
+          requests.incrementAndGet();
+          Thread.sleep(headDelayMillis);
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello".getBytes());
+          out.flush();
+          Thread.sleep(bodyGapMillis);
+          out.write("world".getBytes());
+          out.flush();
+        }
+      } catch (IOException | InterruptedException e) {
+        // reset by the proxy, or closed
+      }
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      synchronized (held) {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+    }
   }
 
   /** A loopback server that accepts connections and never answers. */
