@@ -157,17 +157,25 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
    * @param maxPendingRequests requests waiting for an upstream connection
    * @param maxParallelRequests requests in flight to the rule's endpoints
    * @param maxParallelRetries retries in flight (scheduled or sent)
+   * @param maxConnections {@code circuitBreaker.maxConnections}: connections open to all the
+   *     rule's endpoints together (cleartext HTTP/1.1 and h2c backends; not yet TLS ones). At
+   *     the limit a request waits for one of its endpoint's connections on its event loop to be
+   *     free (pending, so bounded by {@code maxPendingRequests}); as in Envoy, an endpoint with
+   *     no connection on that event loop still gets one, so the bound is this plus endpoints
+   *     times event loops
    */
   public record CircuitBreaker(int maxPendingRequests, int maxParallelRequests,
-      int maxParallelRetries) {
+      int maxParallelRetries, int maxConnections) {
 
     /** Envoy's default for every threshold. */
     public static final int DEFAULT_LIMIT = 1024;
 
     public CircuitBreaker {
-      if (maxPendingRequests < 0 || maxParallelRequests < 0 || maxParallelRetries < 0) {
+      if (maxPendingRequests < 0 || maxParallelRequests < 0 || maxParallelRetries < 0
+          || maxConnections < 1) {
         throw new IllegalArgumentException("circuitBreaker: " + maxPendingRequests + "/"
-            + maxParallelRequests + "/" + maxParallelRetries + " (expected: >= 0)");
+            + maxParallelRequests + "/" + maxParallelRetries + "/" + maxConnections
+            + " (expected: >= 0, maxConnections >= 1)");
       }
     }
   }
@@ -178,10 +186,9 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
    * pools share clients. Limits are for the whole process: each of the proxy's event loops gets
    * its share (rounded up). 0 for unset.
    *
-   * @param maxConnections connections per endpoint: the smaller of
-   *     {@code circuitBreaker.perEndpoint.maxConnections} and {@code circuitBreaker.maxConnections}
-   *     (Portico bounds every endpoint's pool by the rule-wide value rather than counting the
-   *     rule's connections); requests beyond wait for a free one
+   * @param maxConnections {@code circuitBreaker.perEndpoint.maxConnections}: connections per
+   *     endpoint; requests beyond wait for a free one (the rule-wide
+   *     {@code circuitBreaker.maxConnections} is {@link CircuitBreaker#maxConnections()})
    * @param maxRequestsPerConnection {@code circuitBreaker.maxRequestsPerConnection}: a
    *     connection that carried this many requests is closed once they are answered
    * @param idleTimeoutMillis {@code timeout.http.connectionIdleTimeout}: a pooled connection

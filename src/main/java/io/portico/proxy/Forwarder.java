@@ -69,6 +69,8 @@ final class Forwarder {
   private final UpstreamClients clients;
   private final UpstreamTlsClients tlsClients;
   private final CircuitBreakers breakers;
+  /** This verticle's part of circuitBreaker.maxConnections. */
+  private final RuleConnections ruleConnections;
   /** The connection pools the current table uses, for the TLS clients' retain. */
   private Set<ConnectionPool> pools = Set.of();
   private final ProxyOptions options;
@@ -86,6 +88,7 @@ final class Forwarder {
     this.clients = clients;
     this.tlsClients = tlsClients;
     this.breakers = CircuitBreakers.of(vertx);
+    this.ruleConnections = new RuleConnections(vertx);
     this.options = options;
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
@@ -143,8 +146,9 @@ final class Forwarder {
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
     ConnectionPool pool = resilience.connectionPool();
+    // A rule with a circuit breaker has cleartext clients of its own, to count its connections.
     HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate, pool)
-        : clients.client(pool, h2c);
+        : clients.client(pool, limits != null ? group.name() : null, h2c);
     Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(),
         request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
         hasBody(request), upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits,
@@ -154,6 +158,9 @@ final class Forwarder {
     }
     exchange.group = group;
     exchange.perTryTimeout = perTryTimeout;
+    if (limits != null && tls == null) {
+      exchange.streamsPerConnection = !h2c ? 1 : pool == null ? 0 : pool.http2MaxConcurrentStreams();
+    }
     attempt(exchange, endpoint);
   }
 
@@ -163,23 +170,37 @@ final class Forwarder {
     tlsClients.retain(current, clientCertificates, pools);
   }
 
-  /** Shuts down the clients of connection pool settings {@code table} no longer uses. */
+  /**
+   * Shuts down the clients of connection pool settings {@code table} no longer uses, and
+   * forgets the circuit breaker counts of rules no longer in it that have nothing in flight.
+   */
   void retainPools(RoutingTable table) {
     Set<ConnectionPool> current = new HashSet<>();
+    Set<UpstreamClients.Key> keys = new HashSet<>();
+    Set<String> rules = new HashSet<>();
     for (HttpPort port : table.httpPorts()) {
       for (Listener listener : port.listeners()) {
         for (VirtualHost host : listener.virtualHosts()) {
           for (Route route : host.routes()) {
-            ConnectionPool pool = route.backends().traffic().resilience().connectionPool();
+            BackendGroup group = route.backends();
+            rules.add(group.name());
+            BackendResilience resilience = group.traffic().resilience();
+            ConnectionPool pool = resilience.connectionPool();
             if (pool != null) {
               current.add(pool);
+            }
+            if (pool != null || resilience.circuitBreaker() != null) {
+              keys.add(new UpstreamClients.Key(pool,
+                  resilience.circuitBreaker() != null ? group.name() : null));
             }
           }
         }
       }
     }
     pools = current;
-    clients.retain(current);
+    clients.retain(keys);
+    ruleConnections.retain(rules);
+    breakers.retain(rules);
   }
 
   /** One request on its way upstream, across its attempts. Confined to the event loop. */
@@ -217,6 +238,12 @@ final class Forwarder {
     int attempt;
     /** The per-try timer of the current attempt, or -1. */
     long perTryTimer = -1;
+    /**
+     * Requests one connection carries at once when the rule's maxConnections is counted (1 for
+     * HTTP/1.1, the h2c stream limit, 0 for unknown); -1 when it is not (no circuit breaker, or
+     * a TLS backend, whose clients are shared by rules).
+     */
+    int streamsPerConnection = -1;
     /** Retries the rule's retry policy still allows. */
     int retriesLeft;
     /** Retries taken so far (for the back-off). */
@@ -314,9 +341,33 @@ final class Forwarder {
           "maxPendingRequests " + exchange.limits.maxPendingRequests() + " reached"));
       return;
     }
+    RuleConnections.Ticket ticket = exchange.streamsPerConnection < 0 ? null
+        : ruleConnections.ticket(exchange.group.name(), exchange.counters, exchange.limits,
+            endpoint, exchange.streamsPerConnection);
+    if (ticket == null) {
+      send(exchange, endpoint, attempt, requestOptions, null);
+      return;
+    }
+    ticket.enter(() -> send(exchange, endpoint, attempt, requestOptions, ticket));
+  }
+
+  /** Sends attempt number {@code attempt} (waiting for a connection, see RuleConnections). */
+  private void send(Exchange exchange, Endpoint endpoint, int attempt,
+      RequestOptions requestOptions, RuleConnections.Ticket ticket) {
+    HttpServerRequest request = exchange.request;
+    if (ticket != null && (request.response().ended() || request.response().closed())) {
+      // It waited for a connection while the client left or the request timed out.
+      exchange.counters.releasePending();
+      ticket.release();
+      exchange.finish();
+      return;
+    }
     exchange.client.request(requestOptions).onComplete(ar -> {
       if (exchange.counters != null) {
         exchange.counters.releasePending();
+      }
+      if (ticket != null) {
+        ticket.track(ar.succeeded() ? ar.result() : null);
       }
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());

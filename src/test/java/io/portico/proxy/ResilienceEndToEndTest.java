@@ -405,6 +405,54 @@ class ResilienceEndToEndTest {
     assertThat(slow.maxActive.get()).isLessThanOrEqualTo(2);
   }
 
+  /** Serves two SlowServer pods under {@code policySpec} with {@code loops} event loops. */
+  private void serveSlowPods(int loops, SlowServer a, SlowServer b, String policySpec) {
+    gateway = TestGateway.start(directory, options -> options.withEventLoops(loops),
+        "gateway.yaml", gatewayYaml(port), "backends.yaml", mixedService(a.port(), b.port()),
+        "routes.yaml", route("app", HOST, MIXED_RULE), "policy.yaml", policy(policySpec));
+  }
+
+  @Test
+  void maxConnectionsCountsTheRuleConnectionsOverAllEndpoints() throws Exception {
+    SlowServer a = new SlowServer();
+    SlowServer b = new SlowServer();
+    extras.add(a);
+    extras.add(b);
+    serveSlowPods(1, a, b, "circuitBreaker: {maxConnections: 2}\n");
+    Map<String, Integer> outcomes = concurrently(16, 16, "/");
+    System.out.printf("resilience: 16 concurrent 200 ms requests, 2 pods, 1 event loop, "
+        + "maxConnections 2: %s, connections at the pods %d + %d, at most %d + %d requests at "
+        + "once%n", outcomes, a.clientPorts.size(), b.clientPorts.size(), a.maxActive.get(),
+        b.maxActive.get());
+    // The first request to each pod opens a connection (the rule's 2); every other one waits
+    // for one of them (pending, well below maxPendingRequests' 1024) instead of opening more.
+    assertThat(outcomes).containsExactly(Map.entry("200", 16));
+    assertThat(a.clientPorts.size() + b.clientPorts.size()).isEqualTo(2);
+    assertThat(a.maxActive.get() + b.maxActive.get()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void maxConnectionsOverEventLoopsStillGivesEveryEndpointAConnection() throws Exception {
+    SlowServer a = new SlowServer();
+    SlowServer b = new SlowServer();
+    extras.add(a);
+    extras.add(b);
+    serveSlowPods(2, a, b, "circuitBreaker: {maxConnections: 2, maxPendingRequests: 4}\n");
+    Map<String, Integer> outcomes = concurrently(16, 16, "/");
+    int connections = a.clientPorts.size() + b.clientPorts.size();
+    System.out.printf("resilience: 16 concurrent 200 ms requests, 2 pods, 2 event loops, "
+        + "maxConnections 2, maxPendingRequests 4: %s, connections at the pods %d + %d%n",
+        outcomes, a.clientPorts.size(), b.clientPorts.size());
+    // As Envoy: at most maxConnections + endpoints x pools (one per pod and event loop).
+    assertThat(connections).isBetween(2, 2 + 2 * 2);
+    assertThat(outcomes.keySet()).contains("200").isSubsetOf("200", "503 overflow");
+    // At rest, no request is refused for want of a connection: each pod has one on each loop.
+    for (int i = 0; i < 6; i++) {
+      assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
+    }
+    assertThat(a.clientPorts.size() + b.clientPorts.size()).isLessThanOrEqualTo(2 + 2 * 2);
+  }
+
   @Test
   void maxRequestsPerConnectionRetiresConnections() throws Exception {
     SlowServer slow = new SlowServer();
