@@ -150,19 +150,19 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
 
   /**
    * Envoy Gateway {@code circuitBreaker}: limits counted per rule over every proxy event loop
-   * (Envoy Gateway makes one cluster per rule). Past a limit the request is answered 503 at
-   * once ({@code x-portico-failure: overflow}); a retry past {@code maxParallelRetries} is not
-   * attempted and the attempt's own answer is returned. Unset fields are 1024, as Envoy's.
+   * (Envoy Gateway makes one cluster per rule). Past a request limit the request is answered
+   * 503 at once ({@code x-portico-failure: overflow}); a retry past {@code maxParallelRetries}
+   * is not attempted and the attempt's own answer is returned; at {@code maxConnections} a
+   * request waits (pending). Unset fields are 1024, as Envoy's.
    *
    * @param maxPendingRequests requests waiting for an upstream connection
    * @param maxParallelRequests requests in flight to the rule's endpoints
    * @param maxParallelRetries retries in flight (scheduled or sent)
    * @param maxConnections {@code circuitBreaker.maxConnections}: connections open to all the
-   *     rule's endpoints together (cleartext HTTP/1.1 and h2c backends; not yet TLS ones). At
-   *     the limit a request waits for one of its endpoint's connections on its event loop to be
-   *     free (pending, so bounded by {@code maxPendingRequests}); as in Envoy, an endpoint with
-   *     no connection on that event loop still gets one, so the bound is this plus endpoints
-   *     times event loops
+   *     rule's endpoints together (HTTP/1.1, h2c and HTTPS backends). At the limit a request
+   *     waits for one of its endpoint's connections on its event loop to be free (pending, so
+   *     bounded by {@code maxPendingRequests}); as in Envoy, an endpoint with no connection on
+   *     that event loop still gets one, so the bound is this plus endpoints times event loops
    */
   public record CircuitBreaker(int maxPendingRequests, int maxParallelRequests,
       int maxParallelRetries, int maxConnections) {
@@ -183,8 +183,9 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
   /**
    * How connections to each endpoint of the rule are pooled: the policy's per-endpoint settings,
    * which need an upstream client of their own (pools are client options). Two rules with equal
-   * pools share clients. Limits are for the whole process: each of the proxy's event loops gets
-   * its share (rounded up). 0 for unset.
+   * pools share clients, unless they have a circuit breaker (whose connections are counted per
+   * rule). Limits are for the whole process: each of the proxy's event loops gets its share
+   * (rounded up). 0 for unset.
    *
    * @param maxConnections {@code circuitBreaker.perEndpoint.maxConnections}: connections per
    *     endpoint; requests beyond wait for a free one (the rule-wide

@@ -73,6 +73,8 @@ final class Forwarder {
   private final RuleConnections ruleConnections;
   /** The connection pools the current table uses, for the TLS clients' retain. */
   private Set<ConnectionPool> pools = Set.of();
+  /** The rules with a circuit breaker in the current table, for the TLS clients' retain. */
+  private Set<String> limitedRules = Set.of();
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
   /** Passive health checking: told the outcome of every attempt. */
@@ -146,9 +148,11 @@ final class Forwarder {
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
     ConnectionPool pool = resilience.connectionPool();
-    // A rule with a circuit breaker has cleartext clients of its own, to count its connections.
-    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate, pool)
-        : clients.client(pool, limits != null ? group.name() : null, h2c);
+    // A rule with a circuit breaker has clients of its own, to count its connections.
+    String owner = limits != null ? group.name() : null;
+    HttpClient upstreamClient = tls != null
+        ? tlsClients.client(tls, clientCertificate, pool, owner)
+        : clients.client(pool, owner, h2c);
     Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(),
         request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
         hasBody(request), upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits,
@@ -158,8 +162,10 @@ final class Forwarder {
     }
     exchange.group = group;
     exchange.perTryTimeout = perTryTimeout;
-    if (limits != null && tls == null) {
-      exchange.streamsPerConnection = !h2c ? 1 : pool == null ? 0 : pool.http2MaxConcurrentStreams();
+    if (limits != null) {
+      // Upstream TLS is HTTP/1.1 (no ALPN); h2c multiplexes.
+      exchange.streamsPerConnection = tls != null || !h2c ? 1
+          : pool == null ? 0 : pool.http2MaxConcurrentStreams();
     }
     attempt(exchange, endpoint);
   }
@@ -167,7 +173,7 @@ final class Forwarder {
   /** Shuts down the TLS clients of settings no longer in use. */
   void retainTls(java.util.Collection<UpstreamTls> current,
       java.util.Collection<TlsCertificate> clientCertificates) {
-    tlsClients.retain(current, clientCertificates, pools);
+    tlsClients.retain(current, clientCertificates, pools, limitedRules);
   }
 
   /**
@@ -178,6 +184,7 @@ final class Forwarder {
     Set<ConnectionPool> current = new HashSet<>();
     Set<UpstreamClients.Key> keys = new HashSet<>();
     Set<String> rules = new HashSet<>();
+    Set<String> limited = new HashSet<>();
     for (HttpPort port : table.httpPorts()) {
       for (Listener listener : port.listeners()) {
         for (VirtualHost host : listener.virtualHosts()) {
@@ -189,6 +196,9 @@ final class Forwarder {
             if (pool != null) {
               current.add(pool);
             }
+            if (resilience.circuitBreaker() != null) {
+              limited.add(group.name());
+            }
             if (pool != null || resilience.circuitBreaker() != null) {
               keys.add(new UpstreamClients.Key(pool,
                   resilience.circuitBreaker() != null ? group.name() : null));
@@ -198,6 +208,7 @@ final class Forwarder {
       }
     }
     pools = current;
+    limitedRules = limited;
     clients.retain(keys);
     ruleConnections.retain(rules);
     breakers.retain(rules);
@@ -240,8 +251,7 @@ final class Forwarder {
     long perTryTimer = -1;
     /**
      * Requests one connection carries at once when the rule's maxConnections is counted (1 for
-     * HTTP/1.1, the h2c stream limit, 0 for unknown); -1 when it is not (no circuit breaker, or
-     * a TLS backend, whose clients are shared by rules).
+     * HTTP/1.1, the h2c stream limit, 0 for unknown); -1 when it is not (no circuit breaker).
      */
     int streamsPerConnection = -1;
     /** Retries the rule's retry policy still allows. */

@@ -72,10 +72,16 @@ final class RuleConnections {
         streamsPerConnection <= 0 ? UNBOUNDED_STREAMS : streamsPerConnection);
   }
 
-  /** Forgets rules not in {@code current} with no connection and nothing in use or waiting. */
+  /**
+   * Forgets rules not in {@code current} with no connection and nothing in use or waiting, and
+   * the unused endpoints of the others (endpoints come and go without a table change; their
+   * entries are dropped at the next one).
+   */
   void retain(Set<String> current) {
-    rules.entrySet().removeIf(entry -> !current.contains(entry.getKey())
-        && entry.getValue().unused());
+    rules.entrySet().removeIf(entry -> {
+      entry.getValue().endpoints.values().removeIf(EndpointConnections::unused);
+      return !current.contains(entry.getKey()) && entry.getValue().endpoints.isEmpty();
+    });
   }
 
   /** The connections of one rule on this loop. */
@@ -83,14 +89,6 @@ final class RuleConnections {
     final Map<HttpConnection, EndpointConnections> known = new HashMap<>();
     final Map<Endpoint, EndpointConnections> endpoints = new HashMap<>();
 
-    boolean unused() {
-      for (EndpointConnections connections : endpoints.values()) {
-        if (connections.open > 0 || connections.inUse > 0 || !connections.waiting.isEmpty()) {
-          return false;
-        }
-      }
-      return true;
-    }
   }
 
   /** One rule's connections to one endpoint on this loop. */
@@ -100,6 +98,10 @@ final class RuleConnections {
     /** Attempts sent to the pool and not finished (including those still getting a connection). */
     int inUse;
     final ArrayDeque<Ticket> waiting = new ArrayDeque<>();
+
+    boolean unused() {
+      return open == 0 && inUse == 0 && waiting.isEmpty();
+    }
   }
 
   /** One attempt's use of a connection: {@link #enter}, {@link #connected}, {@link #release}. */
