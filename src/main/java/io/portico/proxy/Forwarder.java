@@ -55,8 +55,10 @@ import java.util.Set;
  * closed is retried once, since the endpoint cannot have acted on it. Beyond these free tries,
  * the rule's retry policy (HTTPRoute {@code retry}, else a BackendTrafficPolicy's) decides, see
  * {@link RetryRules}; a BackendTrafficPolicy's circuit breaker bounds requests, waits for a
- * connection and retries in flight per rule (see {@link CircuitBreakers}), and its connection
- * pool settings pick the upstream client (see {@link UpstreamClients}).
+ * connection and retries in flight per rule (see {@link CircuitBreakers}) and the rule's
+ * connections (see {@link RuleConnections}), its {@code retry.perRetry.timeout} bounds each
+ * attempt until its response head, and its connection pool settings pick the upstream client
+ * (see {@link UpstreamClients}).
  */
 final class Forwarder {
 

@@ -241,6 +241,13 @@ class ResilienceEndToEndTest {
     assertThat(response.status()).isEqualTo(504);
     assertThat(response.headers().get("x-portico-failure")).isEqualTo("response_timeout");
     assertThat(late.requests.get()).isEqualTo(1);
+    // A request with a body: its timer starts once the body has arrived.
+    HttpProbe.Response post = probe.send(HttpMethod.POST, port, HOST, "/",
+        MultiMap.caseInsensitiveMultiMap(), io.vertx.core.buffer.Buffer.buffer("payload"));
+    System.out.printf("resilience: per-try timeout, POST with a body: %d %s%n", post.status(),
+        post.headers().get("x-portico-failure"));
+    assertThat(post.status()).isEqualTo(504);
+    assertThat(post.headers().get("x-portico-failure")).isEqualTo("response_timeout");
   }
 
   @Test
