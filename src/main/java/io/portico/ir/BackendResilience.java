@@ -96,8 +96,11 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
    *     unavailable, cancelled, retriable-status-codes
    * @param statusCodes {@code retryOn.httpStatusCodes}, used by retriable-status-codes;
    *     default {503} when neither triggers nor codes are set
-   * @param perTryTimeoutMillis {@code perRetry.timeout}: how long one attempt may stay silent
-   *     (before its head, or between body chunks); 0 for the proxy's upstream idle timeout
+   * @param perTryTimeoutMillis {@code perRetry.timeout} (Envoy's {@code per_try_timeout}): how
+   *     long one attempt may take, from when it has its connection and the client's request has
+   *     fully arrived, until its response head; past it the attempt is reset and retried as a
+   *     reset (triggers reset, 5xx, gateway-error), else answered 504. A body slower than that
+   *     after a timely head is not cut. 0 for none (the proxy's upstream idle timeout only)
    * @param baseIntervalMillis {@code perRetry.backOff.baseInterval} (default 25): the n-th
    *     retry waits a random time below (2^n - 1) times it (full jitter, as Envoy)
    * @param maxIntervalMillis {@code perRetry.backOff.maxInterval}, the longest wait (default
@@ -147,24 +150,32 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
 
   /**
    * Envoy Gateway {@code circuitBreaker}: limits counted per rule over every proxy event loop
-   * (Envoy Gateway makes one cluster per rule). Past a limit the request is answered 503 at
-   * once ({@code x-portico-failure: overflow}); a retry past {@code maxParallelRetries} is not
-   * attempted and the attempt's own answer is returned. Unset fields are 1024, as Envoy's.
+   * (Envoy Gateway makes one cluster per rule). Past a request limit the request is answered
+   * 503 at once ({@code x-portico-failure: overflow}); a retry past {@code maxParallelRetries}
+   * is not attempted and the attempt's own answer is returned; at {@code maxConnections} a
+   * request waits (pending). Unset fields are 1024, as Envoy's.
    *
    * @param maxPendingRequests requests waiting for an upstream connection
    * @param maxParallelRequests requests in flight to the rule's endpoints
    * @param maxParallelRetries retries in flight (scheduled or sent)
+   * @param maxConnections {@code circuitBreaker.maxConnections}: connections open to all the
+   *     rule's endpoints together (HTTP/1.1, h2c and HTTPS backends). At the limit a request
+   *     waits for one of its endpoint's connections on its event loop to be free (pending, so
+   *     bounded by {@code maxPendingRequests}); as in Envoy, an endpoint with no connection on
+   *     that event loop still gets one, so the bound is this plus endpoints times event loops
    */
   public record CircuitBreaker(int maxPendingRequests, int maxParallelRequests,
-      int maxParallelRetries) {
+      int maxParallelRetries, int maxConnections) {
 
     /** Envoy's default for every threshold. */
     public static final int DEFAULT_LIMIT = 1024;
 
     public CircuitBreaker {
-      if (maxPendingRequests < 0 || maxParallelRequests < 0 || maxParallelRetries < 0) {
+      if (maxPendingRequests < 0 || maxParallelRequests < 0 || maxParallelRetries < 0
+          || maxConnections < 1) {
         throw new IllegalArgumentException("circuitBreaker: " + maxPendingRequests + "/"
-            + maxParallelRequests + "/" + maxParallelRetries + " (expected: >= 0)");
+            + maxParallelRequests + "/" + maxParallelRetries + "/" + maxConnections
+            + " (expected: >= 0, maxConnections >= 1)");
       }
     }
   }
@@ -172,13 +183,13 @@ public record BackendResilience(Retry retry, Timeouts timeouts, CircuitBreaker c
   /**
    * How connections to each endpoint of the rule are pooled: the policy's per-endpoint settings,
    * which need an upstream client of their own (pools are client options). Two rules with equal
-   * pools share clients. Limits are for the whole process: each of the proxy's event loops gets
-   * its share (rounded up). 0 for unset.
+   * pools share clients, unless they have a circuit breaker (whose connections are counted per
+   * rule). Limits are for the whole process: each of the proxy's event loops gets its share
+   * (rounded up). 0 for unset.
    *
-   * @param maxConnections connections per endpoint: the smaller of
-   *     {@code circuitBreaker.perEndpoint.maxConnections} and {@code circuitBreaker.maxConnections}
-   *     (Portico bounds every endpoint's pool by the rule-wide value rather than counting the
-   *     rule's connections); requests beyond wait for a free one
+   * @param maxConnections {@code circuitBreaker.perEndpoint.maxConnections}: connections per
+   *     endpoint; requests beyond wait for a free one (the rule-wide
+   *     {@code circuitBreaker.maxConnections} is {@link CircuitBreaker#maxConnections()})
    * @param maxRequestsPerConnection {@code circuitBreaker.maxRequestsPerConnection}: a
    *     connection that carried this many requests is closed once they are answered
    * @param idleTimeoutMillis {@code timeout.http.connectionIdleTimeout}: a pooled connection

@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,7 +18,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Counters are keyed by the rule's name and outlive table changes: a request admitted under
  * the old table is still counted until it ends, and the new table's limits apply to the same
- * count.
+ * count. Rules that left the table are forgotten once nothing of theirs is in flight (see
+ * {@link #retain}).
+ *
+ * <p>{@code maxConnections} counts the rule's upstream connections over all its endpoints and
+ * event loops, as Envoy counts a cluster's; {@link RuleConnections} decides per event loop
+ * whether a request may open one.
  */
 final class CircuitBreakers implements Shareable {
 
@@ -32,6 +38,22 @@ final class CircuitBreakers implements Shareable {
     return shared.computeIfAbsent(KEY, key -> new CircuitBreakers());
   }
 
+  /**
+   * Forgets the counters of rules not in {@code current} that have nothing in flight (no
+   * request, wait, retry or connection), so churn of routes does not grow the map; called on
+   * every table change. A rule still counting keeps its counters until a later change finds
+   * them idle. A request of an old table that asks for a pruned rule's counters gets fresh ones.
+   */
+  void retain(Set<String> current) {
+    rules.entrySet().removeIf(entry -> !current.contains(entry.getKey())
+        && entry.getValue().idle());
+  }
+
+  /** How many rules have counters (for tests). */
+  int size() {
+    return rules.size();
+  }
+
   /** Returns the counters of the rule named {@code rule}. */
   Counters counters(String rule) {
     Counters counters = rules.get(rule);
@@ -43,6 +65,8 @@ final class CircuitBreakers implements Shareable {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger retries = new AtomicInteger();
+    /** Connections open or being opened to the rule's endpoints, over every event loop. */
+    private final AtomicInteger connections = new AtomicInteger();
 
     /** Admits a request unless {@code maxParallelRequests} are in flight. */
     boolean tryRequest(CircuitBreaker limits) {
@@ -71,8 +95,32 @@ final class CircuitBreakers implements Shareable {
       retries.decrementAndGet();
     }
 
+    /** Reserves a new connection unless {@code maxConnections} are open or being opened. */
+    boolean tryConnection(CircuitBreaker limits) {
+      return tryAcquire(connections, limits.maxConnections());
+    }
+
+    /** Counts a connection opened without a reservation (past the limit, so it is not lost). */
+    void addConnection() {
+      connections.incrementAndGet();
+    }
+
+    void releaseConnection() {
+      connections.decrementAndGet();
+    }
+
     int requests() {
       return requests.get();
+    }
+
+    int connections() {
+      return connections.get();
+    }
+
+    /** Whether nothing is counted. */
+    boolean idle() {
+      return requests.get() == 0 && pending.get() == 0 && retries.get() == 0
+          && connections.get() == 0;
     }
 
     private static boolean tryAcquire(AtomicInteger counter, int limit) {

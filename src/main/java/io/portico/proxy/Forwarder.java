@@ -55,8 +55,10 @@ import java.util.Set;
  * closed is retried once, since the endpoint cannot have acted on it. Beyond these free tries,
  * the rule's retry policy (HTTPRoute {@code retry}, else a BackendTrafficPolicy's) decides, see
  * {@link RetryRules}; a BackendTrafficPolicy's circuit breaker bounds requests, waits for a
- * connection and retries in flight per rule (see {@link CircuitBreakers}), and its connection
- * pool settings pick the upstream client (see {@link UpstreamClients}).
+ * connection and retries in flight per rule (see {@link CircuitBreakers}) and the rule's
+ * connections (see {@link RuleConnections}), its {@code retry.perRetry.timeout} bounds each
+ * attempt until its response head, and its connection pool settings pick the upstream client
+ * (see {@link UpstreamClients}).
  */
 final class Forwarder {
 
@@ -69,8 +71,12 @@ final class Forwarder {
   private final UpstreamClients clients;
   private final UpstreamTlsClients tlsClients;
   private final CircuitBreakers breakers;
+  /** This verticle's part of circuitBreaker.maxConnections. */
+  private final RuleConnections ruleConnections;
   /** The connection pools the current table uses, for the TLS clients' retain. */
   private Set<ConnectionPool> pools = Set.of();
+  /** The rules with a circuit breaker in the current table, for the TLS clients' retain. */
+  private Set<String> limitedRules = Set.of();
   private final ProxyOptions options;
   private final ProxyMetrics metrics;
   /** Passive health checking: told the outcome of every attempt. */
@@ -86,6 +92,7 @@ final class Forwarder {
     this.clients = clients;
     this.tlsClients = tlsClients;
     this.breakers = CircuitBreakers.of(vertx);
+    this.ruleConnections = new RuleConnections(vertx);
     this.options = options;
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
@@ -111,11 +118,13 @@ final class Forwarder {
     // translator gives rules without one the NONE instance.
     RouteRetry routeRetry = group.retry() != RouteRetry.NONE ? group.retry() : null;
     Retry policyRetry = routeRetry == null ? resilience.retry() : null;
-    // The rule's backendRequest limit, else the policy's per-try timeout, replaces the
-    // proxy-wide upstream idle timeout.
+    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout (and wins
+    // over the policy's per-try timeout); the per-try timeout bounds each attempt until its
+    // response head, as Envoy's per_try_timeout.
     long upstreamTimeout = timeouts.backendRequestMillis() > 0 ? timeouts.backendRequestMillis()
-        : policyRetry != null && policyRetry.perTryTimeoutMillis() > 0
-        ? policyRetry.perTryTimeoutMillis() : options.upstreamIdleTimeoutMillis();
+        : options.upstreamIdleTimeoutMillis();
+    long perTryTimeout = timeouts.backendRequestMillis() <= 0 && policyRetry != null
+        ? policyRetry.perTryTimeoutMillis() : 0;
     long connectTimeout = resilience.timeouts() != null
         && resilience.timeouts().connectMillis() > 0
         ? resilience.timeouts().connectMillis() : options.connectTimeoutMillis();
@@ -141,8 +150,11 @@ final class Forwarder {
       upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     }
     ConnectionPool pool = resilience.connectionPool();
-    HttpClient upstreamClient = tls != null ? tlsClients.client(tls, clientCertificate, pool)
-        : clients.client(pool, h2c);
+    // A rule with a circuit breaker has clients of its own, to count its connections.
+    String owner = limits != null ? group.name() : null;
+    HttpClient upstreamClient = tls != null
+        ? tlsClients.client(tls, clientCertificate, pool, owner)
+        : clients.client(pool, owner, h2c);
     Exchange exchange = new Exchange(upstreamClient, tls == null ? null : tls.hostname(),
         request, uri, authority, upstreamAuthority, ruleFilters, backendFilters, endpoints,
         hasBody(request), upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits,
@@ -151,32 +163,57 @@ final class Forwarder {
       exchange.maxRequestsPerConnection = pool.maxRequestsPerConnection();
     }
     exchange.group = group;
+    exchange.perTryTimeout = perTryTimeout;
+    if (limits != null) {
+      // Upstream TLS is HTTP/1.1 (no ALPN); h2c multiplexes.
+      exchange.streamsPerConnection = tls != null || !h2c ? 1
+          : pool == null ? 0 : pool.http2MaxConcurrentStreams();
+    }
     attempt(exchange, endpoint);
   }
 
   /** Shuts down the TLS clients of settings no longer in use. */
   void retainTls(java.util.Collection<UpstreamTls> current,
       java.util.Collection<TlsCertificate> clientCertificates) {
-    tlsClients.retain(current, clientCertificates, pools);
+    tlsClients.retain(current, clientCertificates, pools, limitedRules);
   }
 
-  /** Shuts down the clients of connection pool settings {@code table} no longer uses. */
+  /**
+   * Shuts down the clients of connection pool settings {@code table} no longer uses, and
+   * forgets the circuit breaker counts of rules no longer in it that have nothing in flight.
+   */
   void retainPools(RoutingTable table) {
     Set<ConnectionPool> current = new HashSet<>();
+    Set<UpstreamClients.Key> keys = new HashSet<>();
+    Set<String> rules = new HashSet<>();
+    Set<String> limited = new HashSet<>();
     for (HttpPort port : table.httpPorts()) {
       for (Listener listener : port.listeners()) {
         for (VirtualHost host : listener.virtualHosts()) {
           for (Route route : host.routes()) {
-            ConnectionPool pool = route.backends().traffic().resilience().connectionPool();
+            BackendGroup group = route.backends();
+            rules.add(group.name());
+            BackendResilience resilience = group.traffic().resilience();
+            ConnectionPool pool = resilience.connectionPool();
             if (pool != null) {
               current.add(pool);
+            }
+            if (resilience.circuitBreaker() != null) {
+              limited.add(group.name());
+            }
+            if (pool != null || resilience.circuitBreaker() != null) {
+              keys.add(new UpstreamClients.Key(pool,
+                  resilience.circuitBreaker() != null ? group.name() : null));
             }
           }
         }
       }
     }
     pools = current;
-    clients.retain(current);
+    limitedRules = limited;
+    clients.retain(keys);
+    ruleConnections.retain(rules);
+    breakers.retain(rules);
   }
 
   /** One request on its way upstream, across its attempts. Confined to the event loop. */
@@ -208,6 +245,17 @@ final class Forwarder {
     /** The circuit breaker limits and the rule's counters, or null for none. */
     final CircuitBreaker limits;
     final CircuitBreakers.Counters counters;
+    /** The policy's {@code retry.perRetry.timeout} in ms, 0 for none. */
+    long perTryTimeout;
+    /** The current attempt's number; a callback of an earlier (abandoned) attempt is ignored. */
+    int attempt;
+    /** The per-try timer of the current attempt, or -1. */
+    long perTryTimer = -1;
+    /**
+     * Requests one connection carries at once when the rule's maxConnections is counted (1 for
+     * HTTP/1.1, the h2c stream limit, 0 for unknown); -1 when it is not (no circuit breaker).
+     */
+    int streamsPerConnection = -1;
     /** Retries the rule's retry policy still allows. */
     int retriesLeft;
     /** Retries taken so far (for the back-off). */
@@ -289,6 +337,7 @@ final class Forwarder {
 
   private void attempt(Exchange exchange, Endpoint endpoint) {
     HttpServerRequest request = exchange.request;
+    int attempt = ++exchange.attempt;
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
@@ -304,9 +353,33 @@ final class Forwarder {
           "maxPendingRequests " + exchange.limits.maxPendingRequests() + " reached"));
       return;
     }
+    RuleConnections.Ticket ticket = exchange.streamsPerConnection < 0 ? null
+        : ruleConnections.ticket(exchange.group.name(), exchange.counters, exchange.limits,
+            endpoint, exchange.streamsPerConnection);
+    if (ticket == null) {
+      send(exchange, endpoint, attempt, requestOptions, null);
+      return;
+    }
+    ticket.enter(() -> send(exchange, endpoint, attempt, requestOptions, ticket));
+  }
+
+  /** Sends attempt number {@code attempt} (waiting for a connection, see RuleConnections). */
+  private void send(Exchange exchange, Endpoint endpoint, int attempt,
+      RequestOptions requestOptions, RuleConnections.Ticket ticket) {
+    HttpServerRequest request = exchange.request;
+    if (ticket != null && (request.response().ended() || request.response().closed())) {
+      // It waited for a connection while the client left or the request timed out.
+      exchange.counters.releasePending();
+      ticket.release();
+      exchange.finish();
+      return;
+    }
     exchange.client.request(requestOptions).onComplete(ar -> {
       if (exchange.counters != null) {
         exchange.counters.releasePending();
+      }
+      if (ticket != null) {
+        ticket.track(ar.succeeded() ? ar.result() : null);
       }
       if (ar.failed()) {
         UpstreamFailure failure = UpstreamFailure.of(ar.cause());
@@ -345,7 +418,24 @@ final class Forwarder {
         request.resume();
       }
       request.response().closeHandler(v -> upstream.reset());
+      if (exchange.perTryTimeout > 0) {
+        // Envoy starts the per-try timer once the attempt has its connection and the client's
+        // request has fully arrived.
+        if (exchange.hasBody && !request.isEnded()) {
+          request.end().onComplete(v -> startPerTryTimer(exchange, attempt, upstream, endpoint));
+        } else {
+          startPerTryTimer(exchange, attempt, upstream, endpoint);
+        }
+      }
       response.onComplete(res -> {
+        cancelPerTryTimer(exchange);
+        if (attempt != exchange.attempt) {
+          // The per-try timeout gave this attempt up (and reset it) already.
+          if (res.succeeded()) {
+            res.result().request().reset();
+          }
+          return;
+        }
         if (res.succeeded()) {
           HttpClientResponse answer = res.result();
           health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
@@ -379,6 +469,43 @@ final class Forwarder {
         }
       });
     });
+  }
+
+  /**
+   * Arms the per-try timeout of attempt number {@code attempt}: unless its response head has
+   * arrived by then, the attempt is reset and retried when the retry policy allows it (as a
+   * reset: triggers reset, 5xx and gateway-error, as Envoy), else answered 504.
+   */
+  private void startPerTryTimer(Exchange exchange, int attempt, HttpClientRequest upstream,
+      Endpoint endpoint) {
+    if (attempt != exchange.attempt || exchange.perTryTimer >= 0) {
+      return;
+    }
+    exchange.perTryTimer = vertx.setTimer(exchange.perTryTimeout, id -> {
+      exchange.perTryTimer = -1;
+      if (attempt != exchange.attempt) {
+        return;
+      }
+      exchange.attempt++; // Gives this attempt up: its callbacks now see a newer number.
+      java.util.concurrent.TimeoutException cause = new java.util.concurrent.TimeoutException(
+          "per-try timeout " + exchange.perTryTimeout + " ms passed before the response head");
+      upstream.reset(0x8, cause); // CANCEL on HTTP/2; HTTP/1.1 closes the connection
+      UpstreamFailure failure = UpstreamFailure.RESPONSE_TIMEOUT;
+      reportFailure(endpoint, failure);
+      if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+          exchange.request.method(), failure, cause) && exchange.takeRetry()) {
+        retryLater(exchange, endpoint);
+      } else {
+        fail(exchange, failure, endpoint, cause);
+      }
+    });
+  }
+
+  private void cancelPerTryTimer(Exchange exchange) {
+    if (exchange.perTryTimer >= 0) {
+      vertx.cancelTimer(exchange.perTryTimer);
+      exchange.perTryTimer = -1;
+    }
   }
 
   /** Tells passive health checking about an attempt that got no answer. */

@@ -25,16 +25,30 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Pool limits hold for the whole process: each of the {@code loops} verticles gets its share,
  * rounded up (2 connections per endpoint over 2 event loops: 1 each).
+ *
+ * <p>A rule with a circuit breaker gets clients of its own (never shared with another rule, even
+ * with equal pool settings), so that its connections are its own and {@link RuleConnections}
+ * can count them against {@code circuitBreaker.maxConnections}.
  */
 final class UpstreamClients {
+
+  /**
+   * Which client a rule uses.
+   *
+   * @param pool the pool settings, or null for the defaults
+   * @param rule the rule owning the client (one with a circuit breaker), or null for a client
+   *     shared by every rule with these pool settings
+   */
+  record Key(ConnectionPool pool, String rule) {
+  }
 
   private final Vertx vertx;
   private final ProxyOptions options;
   private final HttpClient http1;
   private final HttpClient h2c;
   private final int loops;
-  private final Map<ConnectionPool, HttpClient> http1Clients = new HashMap<>();
-  private final Map<ConnectionPool, HttpClient> h2cClients = new HashMap<>();
+  private final Map<Key, HttpClient> http1Clients = new HashMap<>();
+  private final Map<Key, HttpClient> h2cClients = new HashMap<>();
   /** Requests sent so far on connections whose pool limits requests per connection. */
   private final Map<HttpConnection, Integer> requestsPerConnection = new WeakHashMap<>();
 
@@ -54,14 +68,23 @@ final class UpstreamClients {
 
   /** Returns the client for {@code pool} (null: the defaults), creating it on first use. */
   HttpClient client(ConnectionPool pool, boolean h2cBackend) {
-    if (pool == null) {
+    return client(pool, null, h2cBackend);
+  }
+
+  /**
+   * Returns the client for {@code pool} (null: the default settings) owned by {@code rule}
+   * (null: shared), creating it on first use.
+   */
+  HttpClient client(ConnectionPool pool, String rule, boolean h2cBackend) {
+    if (pool == null && rule == null) {
       return h2cBackend ? h2c : http1;
     }
-    Map<ConnectionPool, HttpClient> clients = h2cBackend ? h2cClients : http1Clients;
-    HttpClient client = clients.get(pool);
+    Map<Key, HttpClient> clients = h2cBackend ? h2cClients : http1Clients;
+    Key key = new Key(pool, rule);
+    HttpClient client = clients.get(key);
     if (client == null) {
       client = create(pool, h2cBackend);
-      clients.put(pool, client);
+      clients.put(key, client);
     }
     return client;
   }
@@ -124,10 +147,10 @@ final class UpstreamClients {
     }
   }
 
-  /** Shuts down the clients of pools not in {@code current}. */
-  void retain(Collection<ConnectionPool> current) {
-    Set<ConnectionPool> wanted = new HashSet<>(current);
-    for (Map<ConnectionPool, HttpClient> clients : java.util.List.of(http1Clients, h2cClients)) {
+  /** Shuts down the clients not in {@code current}. */
+  void retain(Collection<Key> current) {
+    Set<Key> wanted = new HashSet<>(current);
+    for (Map<Key, HttpClient> clients : java.util.List.of(http1Clients, h2cClients)) {
       clients.entrySet().removeIf(entry -> {
         if (wanted.contains(entry.getKey())) {
           return false;

@@ -33,8 +33,11 @@ final class UpstreamTlsClients {
   /**
    * @param clientCertificate the certificate presented to the backend, or null for none
    * @param pool the BackendTrafficPolicy's connection pool settings, or null for the defaults
+   * @param rule the rule owning the client (one with a circuit breaker, whose connections
+   *     {@link RuleConnections} counts), or null for a client shared by rules
    */
-  record Key(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool) {
+  record Key(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
+      String rule) {
   }
 
   private final Vertx vertx;
@@ -42,6 +45,8 @@ final class UpstreamTlsClients {
   private final Map<Key, HttpClient> clients = new HashMap<>();
   /** The pool settings the routing table uses (see {@link #retain}). */
   private Set<ConnectionPool> pools = Set.of();
+  /** The rules with a circuit breaker the routing table has (see {@link #retain}). */
+  private Set<String> rules = Set.of();
 
   /** How many proxy verticles share a pool's limits (see {@link UpstreamClients}). */
   private final int loops;
@@ -66,7 +71,13 @@ final class UpstreamTlsClients {
 
   /** Like {@link #client(UpstreamTls, TlsCertificate)}, pooling as {@code pool} says. */
   HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool) {
-    return clients.computeIfAbsent(new Key(tls, clientCertificate, pool), this::create);
+    return client(tls, clientCertificate, pool, null);
+  }
+
+  /** Like {@link #client(UpstreamTls, TlsCertificate, ConnectionPool)}, owned by {@code rule}. */
+  HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
+      String rule) {
+    return clients.computeIfAbsent(new Key(tls, clientCertificate, pool, rule), this::create);
   }
 
   private HttpClient create(Key key) {
@@ -95,20 +106,26 @@ final class UpstreamTlsClients {
    */
   void retain(Collection<UpstreamTls> currentTls,
       Collection<TlsCertificate> currentCertificates) {
-    retain(currentTls, currentCertificates, pools);
+    retain(currentTls, currentCertificates, pools, rules);
   }
 
-  /** Also shuts down the clients whose pool settings are not in {@code currentPools}. */
+  /**
+   * Also shuts down the clients whose pool settings are not in {@code currentPools}, and those
+   * owned by a rule not in {@code currentRules}.
+   */
   void retain(Collection<UpstreamTls> currentTls,
-      Collection<TlsCertificate> currentCertificates, Collection<ConnectionPool> currentPools) {
+      Collection<TlsCertificate> currentCertificates, Collection<ConnectionPool> currentPools,
+      Collection<String> currentRules) {
     pools = Set.copyOf(currentPools);
+    rules = Set.copyOf(currentRules);
     Set<UpstreamTls> wanted = new HashSet<>(currentTls);
     Set<TlsCertificate> certificates = new HashSet<>(currentCertificates);
     clients.entrySet().removeIf(entry -> {
       Key key = entry.getKey();
       if (wanted.contains(key.tls()) && (key.clientCertificate() == null
           || certificates.contains(key.clientCertificate()))
-          && (key.pool() == null || pools.contains(key.pool()))) {
+          && (key.pool() == null || pools.contains(key.pool()))
+          && (key.rule() == null || rules.contains(key.rule()))) {
         return false;
       }
       entry.getValue().shutdown(30, TimeUnit.SECONDS);

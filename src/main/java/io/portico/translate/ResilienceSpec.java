@@ -59,8 +59,11 @@ final class ResilienceSpec {
         : section(timeout, "http", "spec.timeout.http");
     Map<String, Object> breaker = section(spec, "circuitBreaker", "spec.circuitBreaker");
     Map<String, Object> http2 = section(spec, "http2", "spec.http2");
-    return new BackendResilience(retry(section(spec, "retry", "spec.retry")),
-        timeouts(tcp, http), circuitBreaker(breaker), connectionPool(http, breaker, http2));
+    Retry retry = retry(section(spec, "retry", "spec.retry"));
+    Timeouts timeouts = timeouts(tcp, http);
+    // Before circuitBreaker(): it refuses a maxConnections of 0 with the field's message.
+    ConnectionPool pool = connectionPool(http, breaker, http2);
+    return new BackendResilience(retry, timeouts, circuitBreaker(breaker), pool);
   }
 
   private static Retry retry(Map<String, Object> retry) throws InvalidPolicy {
@@ -141,13 +144,15 @@ final class ResilienceSpec {
   private static CircuitBreaker circuitBreaker(Map<String, Object> breaker) throws InvalidPolicy {
     if (breaker == null || !(breaker.containsKey("maxPendingRequests")
         || breaker.containsKey("maxParallelRequests")
-        || breaker.containsKey("maxParallelRetries"))) {
+        || breaker.containsKey("maxParallelRetries") || breaker.containsKey("maxConnections"))) {
       return null;
     }
     return new CircuitBreaker(
         limit(breaker, "maxPendingRequests", "spec.circuitBreaker.maxPendingRequests"),
         limit(breaker, "maxParallelRequests", "spec.circuitBreaker.maxParallelRequests"),
-        limit(breaker, "maxParallelRetries", "spec.circuitBreaker.maxParallelRetries"));
+        limit(breaker, "maxParallelRetries", "spec.circuitBreaker.maxParallelRetries"),
+        // 0 is refused by connectionPool(), which reads the field first.
+        limit(breaker, "maxConnections", "spec.circuitBreaker.maxConnections"));
   }
 
   private static ConnectionPool connectionPool(Map<String, Object> http,
@@ -167,7 +172,8 @@ final class ResilienceSpec {
             ? "" : ".perEndpoint") + ".maxConnections: 0 would refuse every request"
             + " (expected: >= 1)");
       }
-      maxConnections = rule == 0 ? endpoint : endpoint == 0 ? rule : Math.min(rule, endpoint);
+      // The rule-wide maxConnections is counted by the circuit breaker, not the pools.
+      maxConnections = endpoint;
       perConnection = PolicyFields.integer(breaker, "maxRequestsPerConnection",
           "spec.circuitBreaker.maxRequestsPerConnection", 0, MAX_LIMIT, 0);
     }

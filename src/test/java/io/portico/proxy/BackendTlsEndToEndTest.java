@@ -39,6 +39,9 @@ class BackendTlsEndToEndTest {
   private final Pem otherCa = TestCertificates.certificateAuthority("strangers");
   private final Pem backendCert = TestCertificates.serverCertificate(ca, "backend.example.com");
   private final List<String> serverNames = new CopyOnWriteArrayList<>();
+  /** The client ports of the connections the backend's requests came on. */
+  private final java.util.Set<Integer> clientPorts =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private HttpServer backend;
   private TestGateway gateway;
 
@@ -50,6 +53,11 @@ class BackendTlsEndToEndTest {
                 .setKeyValue(Buffer.buffer(backendCert.key()))))
         .requestHandler(request -> {
           serverNames.add(String.valueOf(request.connection().indicatedServerName()));
+          clientPorts.add(request.connection().remoteAddress().port());
+          if (request.path().startsWith("/good/slow")) {
+            vertx.setTimer(200, t -> request.response().end("secure " + request.path()));
+            return;
+          }
           request.response().end("secure " + request.path());
         })
         .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -97,6 +105,11 @@ class BackendTlsEndToEndTest {
   }
 
   private void serve() {
+    serve(2, "");
+  }
+
+  /** Serves the routes with {@code loops} event loops and {@code extra} config appended. */
+  private void serve(int loops, String extra) {
     String config = ProxyEndToEndTest.GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
@@ -129,7 +142,41 @@ class BackendTlsEndToEndTest {
         + policy("no-ca", "missing", "backend.example.com")
         + ca.caConfigMapYaml("default", "ca") + "---\n"
         + otherCa.caConfigMapYaml("default", "other-ca");
-    gateway = TestGateway.start(directory, "gateway.yaml", config, "backends.yaml", backends);
+    gateway = TestGateway.start(directory, options -> options.withEventLoops(loops),
+        "gateway.yaml", config + extra, "backends.yaml", backends);
+  }
+
+  @Test
+  void maxConnectionsCountsTheConnectionsToHttpsBackends() throws Exception {
+    serve(1, """
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: one-connection, namespace: default}
+        spec:
+          targetRef: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: web}
+          circuitBreaker: {maxConnections: 1}
+        """);
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newFixedThreadPool(6);
+    try {
+      List<java.util.concurrent.Future<Response>> responses = new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        responses.add(clients.submit(() -> probe.get(port, "app.example.com", "/good/slow")));
+      }
+      int ok = 0;
+      for (java.util.concurrent.Future<Response> response : responses) {
+        if (response.get(20, TimeUnit.SECONDS).status() == 200) {
+          ok++;
+        }
+      }
+      System.out.printf("backend tls: 6 concurrent 200 ms requests, maxConnections 1, 1 event "
+          + "loop: %d ok over %d connection(s)%n", ok, clientPorts.size());
+      assertThat(ok).isEqualTo(6);
+      assertThat(clientPorts).hasSize(1);
+    } finally {
+      clients.shutdownNow();
+    }
   }
 
   @Test

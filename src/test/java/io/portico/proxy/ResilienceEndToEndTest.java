@@ -199,6 +199,76 @@ class ResilienceEndToEndTest {
   }
 
   @Test
+  void perTryTimeoutRetriesAnAttemptWhoseHeadComesTooLate() throws Exception {
+    fleet.service("default", "web", 1);
+    Dawdler late = new Dawdler(2_000, 0);
+    extras.add(late);
+    serve(fleet.yaml() + mixedService(late.port(), fleet.servers().get(0).port()), MIXED_RULE, """
+        retry:
+          numRetries: 1
+          retryOn: {triggers: [gateway-error]}
+          perRetry: {timeout: 300ms, backOff: {baseInterval: 10ms}}
+        """);
+    int ok = 0;
+    for (int i = 0; i < 6; i++) {
+      HttpProbe.Response response = send(HttpMethod.GET, "/");
+      if (response.status() == 200 && "web-pod-0".equals(response.pod())) {
+        ok++;
+      }
+    }
+    long fast = fleet.servers().get(0).requestCount();
+    System.out.printf("resilience: per-try 300 ms vs a head after 2 s: %d/6 ok from the fast pod,"
+        + " attempts: late pod %d, fast pod %d%n", ok, late.requests.get(), fast);
+    assertThat(ok).isEqualTo(6);
+    assertThat(fast).as("each request answered by one attempt at the fast pod").isEqualTo(6);
+    // Each event loop's round robin starts some requests at the late pod, given up each time.
+    assertThat(late.requests.get()).as("the late pod was tried").isBetween(1, 6);
+  }
+
+  @Test
+  void perTryTimeoutWithoutAMatchingTriggerAnswers504() throws Exception {
+    Dawdler late = new Dawdler(2_000, 0);
+    extras.add(late);
+    serve(mixedService(late.port()), MIXED_RULE, """
+        retry:
+          numRetries: 2
+          retryOn: {triggers: [connect-failure]}
+          perRetry: {timeout: 300ms}
+        """);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    System.out.printf("resilience: per-try timeout, connect-failure only: %d %s, %d attempt(s)%n",
+        response.status(), response.headers().get("x-portico-failure"), late.requests.get());
+    assertThat(response.status()).isEqualTo(504);
+    assertThat(response.headers().get("x-portico-failure")).isEqualTo("response_timeout");
+    assertThat(late.requests.get()).isEqualTo(1);
+    // A request with a body: its timer starts once the body has arrived.
+    HttpProbe.Response post = probe.send(HttpMethod.POST, port, HOST, "/",
+        MultiMap.caseInsensitiveMultiMap(), io.vertx.core.buffer.Buffer.buffer("payload"));
+    System.out.printf("resilience: per-try timeout, POST with a body: %d %s%n", post.status(),
+        post.headers().get("x-portico-failure"));
+    assertThat(post.status()).isEqualTo(504);
+    assertThat(post.headers().get("x-portico-failure")).isEqualTo("response_timeout");
+  }
+
+  @Test
+  void perTryTimeoutDoesNotCutASlowBodyAfterATimelyHead() throws Exception {
+    Dawdler dripping = new Dawdler(0, 1_000);
+    extras.add(dripping);
+    serve(mixedService(dripping.port()), MIXED_RULE, """
+        retry:
+          numRetries: 1
+          retryOn: {triggers: [reset, 5xx]}
+          perRetry: {timeout: 300ms}
+        """);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    System.out.printf("resilience: head at once, body gap 1 s, per-try 300 ms: %d '%s', %d "
+        + "attempt(s)%n", response.status(), response.body(), dripping.requests.get());
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("helloworld");
+    assertThat(dripping.requests.get()).isEqualTo(1);
+  }
+
+  @Test
   void connectTimeoutAndRequestTimeoutFromThePolicy() throws Exception {
     fleet.service("default", "web", 1);
     Silent full = Silent.withFullBacklog();
@@ -342,6 +412,54 @@ class ResilienceEndToEndTest {
     assertThat(slow.maxActive.get()).isLessThanOrEqualTo(2);
   }
 
+  /** Serves two SlowServer pods under {@code policySpec} with {@code loops} event loops. */
+  private void serveSlowPods(int loops, SlowServer a, SlowServer b, String policySpec) {
+    gateway = TestGateway.start(directory, options -> options.withEventLoops(loops),
+        "gateway.yaml", gatewayYaml(port), "backends.yaml", mixedService(a.port(), b.port()),
+        "routes.yaml", route("app", HOST, MIXED_RULE), "policy.yaml", policy(policySpec));
+  }
+
+  @Test
+  void maxConnectionsCountsTheRuleConnectionsOverAllEndpoints() throws Exception {
+    SlowServer a = new SlowServer();
+    SlowServer b = new SlowServer();
+    extras.add(a);
+    extras.add(b);
+    serveSlowPods(1, a, b, "circuitBreaker: {maxConnections: 2}\n");
+    Map<String, Integer> outcomes = concurrently(16, 16, "/");
+    System.out.printf("resilience: 16 concurrent 200 ms requests, 2 pods, 1 event loop, "
+        + "maxConnections 2: %s, connections at the pods %d + %d, at most %d + %d requests at "
+        + "once%n", outcomes, a.clientPorts.size(), b.clientPorts.size(), a.maxActive.get(),
+        b.maxActive.get());
+    // The first request to each pod opens a connection (the rule's 2); every other one waits
+    // for one of them (pending, well below maxPendingRequests' 1024) instead of opening more.
+    assertThat(outcomes).containsExactly(Map.entry("200", 16));
+    assertThat(a.clientPorts.size() + b.clientPorts.size()).isEqualTo(2);
+    assertThat(a.maxActive.get() + b.maxActive.get()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void maxConnectionsOverEventLoopsStillGivesEveryEndpointAConnection() throws Exception {
+    SlowServer a = new SlowServer();
+    SlowServer b = new SlowServer();
+    extras.add(a);
+    extras.add(b);
+    serveSlowPods(2, a, b, "circuitBreaker: {maxConnections: 2, maxPendingRequests: 4}\n");
+    Map<String, Integer> outcomes = concurrently(16, 16, "/");
+    int connections = a.clientPorts.size() + b.clientPorts.size();
+    System.out.printf("resilience: 16 concurrent 200 ms requests, 2 pods, 2 event loops, "
+        + "maxConnections 2, maxPendingRequests 4: %s, connections at the pods %d + %d%n",
+        outcomes, a.clientPorts.size(), b.clientPorts.size());
+    // As Envoy: at most maxConnections + endpoints x pools (one per pod and event loop).
+    assertThat(connections).isBetween(2, 2 + 2 * 2);
+    assertThat(outcomes.keySet()).contains("200").isSubsetOf("200", "503 overflow");
+    // At rest, no request is refused for want of a connection: each pod has one on each loop.
+    for (int i = 0; i < 6; i++) {
+      assertThat(send(HttpMethod.GET, "/").status()).isEqualTo(200);
+    }
+    assertThat(a.clientPorts.size() + b.clientPorts.size()).isLessThanOrEqualTo(2 + 2 * 2);
+  }
+
   @Test
   void maxRequestsPerConnectionRetiresConnections() throws Exception {
     SlowServer slow = new SlowServer();
@@ -480,6 +598,78 @@ class ResilienceEndToEndTest {
       }
     }
     return null;
+  }
+
+  /**
+   * A loopback HTTP/1.1 server that answers every request "helloworld" with its head after
+   * {@code headDelayMillis}, and "world" {@code bodyGapMillis} after "hello"; counts requests.
+   */
+  private static final class Dawdler implements AutoCloseable {
+    final ServerSocket socket;
+    final AtomicInteger requests = new AtomicInteger();
+    final List<Socket> held = new ArrayList<>();
+
+    Dawdler(long headDelayMillis, long bodyGapMillis) throws IOException {
+      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            Socket s = socket.accept();
+            synchronized (held) {
+              held.add(s);
+            }
+            Thread connection = new Thread(() -> serve(s, headDelayMillis, bodyGapMillis));
+            connection.setDaemon(true);
+            connection.start();
+          }
+        } catch (IOException e) {
+          // closed
+        }
+      }, "dawdler-acceptor");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    private void serve(Socket s, long headDelayMillis, long bodyGapMillis) {
+      try (s) {
+        java.io.InputStream in = s.getInputStream();
+        java.io.OutputStream out = s.getOutputStream();
+        while (true) {
+          // Request heads only (GETs): read up to the blank line.
+          int matched = 0;
+          while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+              return;
+            }
+            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+          }
+          requests.incrementAndGet();
+          Thread.sleep(headDelayMillis);
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello".getBytes());
+          out.flush();
+          Thread.sleep(bodyGapMillis);
+          out.write("world".getBytes());
+          out.flush();
+        }
+      } catch (IOException | InterruptedException e) {
+        // reset by the proxy, or closed
+      }
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      synchronized (held) {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+    }
   }
 
   /** A loopback server that accepts connections and never answers. */
