@@ -82,7 +82,8 @@ final class RetryRules {
       return true;
     }
     if (failure.beforeConnect()) {
-      return policy.on(Trigger.CONNECT_FAILURE);
+      // Envoy's "reset" covers every stream reset reason, a failed connection included.
+      return policy.on(Trigger.CONNECT_FAILURE) || policy.on(Trigger.RESET);
     }
     return policy.on(Trigger.RESET) || refused && policy.on(Trigger.REFUSED_STREAM);
   }

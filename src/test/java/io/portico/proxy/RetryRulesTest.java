@@ -55,4 +55,13 @@ class RetryRulesTest {
     assertThat(RetryRules.retriesFailure(null, retry, HttpMethod.GET,
         UpstreamFailure.CLIENT_GONE, new RuntimeException())).isFalse();
   }
+
+  @Test
+  void resetAloneAlsoRetriesAFailedConnectionAsEnvoysDoes() {
+    assertThat(RetryRules.retriesFailure(null, policy(Trigger.RESET), HttpMethod.GET,
+        UpstreamFailure.CONNECT_REFUSED, new ConnectException("refused"))).isTrue();
+    assertThat(RetryRules.retriesFailure(null, policy(Trigger.RETRIABLE_STATUS_CODES),
+        HttpMethod.GET, UpstreamFailure.CONNECT_REFUSED, new ConnectException("refused")))
+        .isFalse();
+  }
 }
