@@ -18,6 +18,7 @@ import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.AffinityResponse;
 import io.portico.proxy.lb.InFlightRequests;
 import io.portico.proxy.lb.RoundRobin;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -174,6 +175,10 @@ final class Forwarder {
     retention.retainPools(table);
   }
 
+  /**
+   * Starts the next attempt on {@code endpoint}, once the circuit breaker's maxPendingRequests
+   * admits it and, when the rule's connections are counted, a connection may be used.
+   */
   private void attempt(UpstreamExchange exchange, Endpoint endpoint) {
     HttpServerRequest request = exchange.request;
     int attempt = ++exchange.attempt;
@@ -221,19 +226,7 @@ final class Forwarder {
         ticket.track(ar.succeeded() ? ar.result() : null);
       }
       if (ar.failed()) {
-        UpstreamFailure failure = UpstreamFailure.of(ar.cause());
-        reportFailure(endpoint, failure);
-        Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
-            && !request.response().closed() ? exchange.endpoints.nextExcept(endpoint) : null;
-        if (other != null) {
-          exchange.connectRetryUsed = true;
-          attempt(exchange, other);
-        } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
-            request.method(), failure, ar.cause()) && exchange.takeRetry()) {
-          retryLater(exchange, endpoint);
-        } else {
-          fail(exchange, failure, endpoint, ar.cause());
-        }
+        requestFailed(exchange, endpoint, ar.cause());
         return;
       }
       HttpClientRequest upstream = ar.result();
@@ -261,48 +254,71 @@ final class Forwarder {
           startPerTryTimer(exchange, attempt, upstream, endpoint);
         }
       }
-      response.onComplete(res -> {
-        cancelPerTryTimer(exchange);
-        if (attempt != exchange.attempt) {
-          // The per-try timeout gave this attempt up (and reset it) already.
-          if (res.succeeded()) {
-            res.result().request().reset();
-          }
-          return;
-        }
-        if (res.succeeded()) {
-          HttpClientResponse answer = res.result();
-          health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
-          if (RetryRules.retriesAnswer(exchange.routeRetry, exchange.policyRetry,
-              request.method(), answer) && exchange.takeRetry()) {
-            // Drain the refused answer so its connection can be reused, then try again.
-            answer.exceptionHandler(e -> { });
-            answer.end();
-            retryLater(exchange, endpoint);
-            return;
-          }
-          // The affinity cookie or session names the endpoint that answers (maybe a retry's).
-          AffinityResponse.answered(request, exchange.group, endpoint);
-          relay.relay(exchange, answer, endpoint);
-          return;
-        }
-        UpstreamFailure failure = UpstreamFailure.of(res.cause());
-        reportFailure(endpoint, failure);
-        // A pooled connection the endpoint had closed: it cannot have seen the request.
-        boolean staleConnection = !exchange.staleRetryUsed && !exchange.hasBody
-            && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
-            && !request.response().headWritten() && !request.response().closed();
-        if (staleConnection) {
-          exchange.staleRetryUsed = true;
-          attempt(exchange, endpoint);
-        } else if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
-            request.method(), failure, res.cause()) && exchange.takeRetry()) {
-          retryLater(exchange, endpoint);
-        } else {
-          fail(exchange, failure, endpoint, res.cause());
-        }
-      });
+      response.onComplete(res -> responded(exchange, endpoint, attempt, res));
     });
+  }
+
+  /**
+   * Handles an attempt on {@code endpoint} that got no request stream: a request that never
+   * reached the endpoint gets its free try on another one, else the retry policy decides.
+   */
+  private void requestFailed(UpstreamExchange exchange, Endpoint endpoint, Throwable cause) {
+    HttpServerRequest request = exchange.request;
+    UpstreamFailure failure = UpstreamFailure.of(cause);
+    reportFailure(endpoint, failure);
+    Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
+        && !request.response().closed() ? exchange.endpoints.nextExcept(endpoint) : null;
+    if (other != null) {
+      exchange.connectRetryUsed = true;
+      attempt(exchange, other);
+    } else {
+      retryOrFail(exchange, endpoint, failure, cause);
+    }
+  }
+
+  /**
+   * Handles the response head (or failure) of attempt number {@code attempt}: relays it, or
+   * tries again when a free retry or the retry policy says so.
+   */
+  private void responded(UpstreamExchange exchange, Endpoint endpoint, int attempt,
+      AsyncResult<HttpClientResponse> res) {
+    HttpServerRequest request = exchange.request;
+    cancelPerTryTimer(exchange);
+    if (attempt != exchange.attempt) {
+      // The per-try timeout gave this attempt up (and reset it) already.
+      if (res.succeeded()) {
+        res.result().request().reset();
+      }
+      return;
+    }
+    if (res.succeeded()) {
+      HttpClientResponse answer = res.result();
+      health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
+      if (RetryRules.retriesAnswer(exchange.routeRetry, exchange.policyRetry,
+          request.method(), answer) && exchange.takeRetry()) {
+        // Drain the refused answer so its connection can be reused, then try again.
+        answer.exceptionHandler(e -> { });
+        answer.end();
+        retryLater(exchange, endpoint);
+        return;
+      }
+      // The affinity cookie or session names the endpoint that answers (maybe a retry's).
+      AffinityResponse.answered(request, exchange.group, endpoint);
+      relay.relay(exchange, answer, endpoint);
+      return;
+    }
+    UpstreamFailure failure = UpstreamFailure.of(res.cause());
+    reportFailure(endpoint, failure);
+    // A pooled connection the endpoint had closed: it cannot have seen the request.
+    boolean staleConnection = !exchange.staleRetryUsed && !exchange.hasBody
+        && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
+        && !request.response().headWritten() && !request.response().closed();
+    if (staleConnection) {
+      exchange.staleRetryUsed = true;
+      attempt(exchange, endpoint);
+    } else {
+      retryOrFail(exchange, endpoint, failure, res.cause());
+    }
   }
 
   /**
@@ -326,12 +342,7 @@ final class Forwarder {
       upstream.reset(0x8, cause); // CANCEL on HTTP/2; HTTP/1.1 closes the connection
       UpstreamFailure failure = UpstreamFailure.RESPONSE_TIMEOUT;
       reportFailure(endpoint, failure);
-      if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
-          exchange.request.method(), failure, cause) && exchange.takeRetry()) {
-        retryLater(exchange, endpoint);
-      } else {
-        fail(exchange, failure, endpoint, cause);
-      }
+      retryOrFail(exchange, endpoint, failure, cause);
     });
   }
 
@@ -346,6 +357,20 @@ final class Forwarder {
   private void reportFailure(Endpoint endpoint, UpstreamFailure failure) {
     if (failure != UpstreamFailure.CLIENT_GONE) {
       health.report(endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
+    }
+  }
+
+  /**
+   * Retries an attempt on {@code endpoint} that got no answer when the retry policy allows it,
+   * else answers the client for {@code failure}.
+   */
+  private void retryOrFail(UpstreamExchange exchange, Endpoint endpoint, UpstreamFailure failure,
+      Throwable cause) {
+    if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+        exchange.request.method(), failure, cause) && exchange.takeRetry()) {
+      retryLater(exchange, endpoint);
+    } else {
+      fail(exchange, failure, endpoint, cause);
     }
   }
 
