@@ -188,7 +188,7 @@ final class ProxyHandler {
   /**
    * Gateway API {@code timeouts.request} (else the BackendTrafficPolicy's
    * {@code timeout.http.requestTimeout}): past it the client gets 504 if nothing was sent yet,
-   * a reset otherwise; a late upstream answer is then dropped (see Forwarder.relay).
+   * a reset otherwise; a late upstream answer is then dropped (see ResponseRelay).
    */
   private void limitRequestTime(HttpServerRequest request, long requestMillis) {
     if (requestMillis <= 0) {

@@ -52,7 +52,7 @@ final class RequestMirrors {
       HealthRegistry health) {
     List<Mirror> ruleMirrors = route.filters().mirrors();
     List<Mirror> backendMirrors = backendFilters.mirrors();
-    if (ruleMirrors == null && backendMirrors == null || Forwarder.hasBody(request)) {
+    if (ruleMirrors == null && backendMirrors == null || UpstreamHeaders.hasBody(request)) {
       return;
     }
     String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
@@ -92,7 +92,7 @@ final class RequestMirrors {
       HopByHopHeaders.copy(request.headers(), copy.headers(), "host");
       RequestFilters.modifyRequestHeaders(copy.headers(), route.filters(), backendFilters);
       copy.authority(authority);
-      Forwarder.addForwardedHeaders(request, copy.headers(), authority);
+      UpstreamHeaders.addForwarded(request, copy.headers(), authority);
       copy.send().onSuccess(response -> {
         response.exceptionHandler(e -> { }); // A mirror's failure is nobody's business.
         response.end();

@@ -99,7 +99,7 @@ final class UpgradeForwarder {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     HopByHopHeaders.copy(request.headers(), headers, "host");
     RequestFilters.modifyRequestHeaders(headers, ruleFilters, backendFilters);
-    Forwarder.addForwardedHeaders(request, headers, authority);
+    UpstreamHeaders.addForwarded(request, headers, authority);
     StringBuilder head = new StringBuilder(256)
         .append(request.method().name()).append(' ').append(uri).append(" HTTP/1.1\r\n")
         .append("Host: ").append(upstreamAuthority).append("\r\n")

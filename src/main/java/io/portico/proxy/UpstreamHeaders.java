@@ -1,0 +1,85 @@
+package io.portico.proxy;
+
+import io.portico.ir.Filters;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.HostAndPort;
+
+/**
+ * Prepares the headers of a request sent upstream from the client's: the Host header is
+ * preserved, hop-by-hop headers are dropped, the route's filters (see {@link RequestFilters})
+ * change the rest, then X-Forwarded-For / -Host are appended and X-Forwarded-Proto set.
+ */
+final class UpstreamHeaders {
+
+  private static final String X_FORWARDED_FOR = "x-forwarded-for";
+  private static final String X_FORWARDED_HOST = "x-forwarded-host";
+  private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
+
+  private UpstreamHeaders() {
+  }
+
+  /**
+   * Copies {@code request}'s headers to {@code upstream}, sets its authority to
+   * {@code upstreamAuthority} and applies the filters; X-Forwarded-Host gets the client's
+   * {@code authority}.
+   */
+  static void prepare(HttpServerRequest request, HttpClientRequest upstream,
+      HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
+      Filters backendFilters) {
+    MultiMap headers = upstream.headers();
+    HopByHopHeaders.copy(request.headers(), headers, "host");
+    // Portico answered any 100-continue itself; the upstream gets the body straight away.
+    headers.remove(HttpHeaders.EXPECT);
+    // TE is hop-by-hop, but "trailers" must reach gRPC servers (RFC 9113 8.2.2).
+    String te = request.headers().get("te");
+    if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+      headers.set("te", "trailers");
+    }
+    upstream.authority(upstreamAuthority);
+    RequestFilters.modifyRequestHeaders(headers, ruleFilters, backendFilters);
+    addForwarded(request, headers, authority);
+  }
+
+  /**
+   * Frames the body {@code upstream} streams from {@code request}: the client's Content-Length
+   * when it sent one, else chunked (HTTP/2 frames the body itself).
+   */
+  static void frameBody(HttpServerRequest request, HttpClientRequest upstream) {
+    String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
+    if (length == null) {
+      upstream.setChunked(upstream.version() != HttpVersion.HTTP_2);
+    } else {
+      upstream.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+    }
+  }
+
+  /** Appends X-Forwarded-For and -Host, and sets X-Forwarded-Proto. */
+  static void addForwarded(HttpServerRequest request, MultiMap headers,
+      HostAndPort authority) {
+    String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    if (client != null) {
+      append(headers, X_FORWARDED_FOR, client);
+    }
+    append(headers, X_FORWARDED_HOST, authority.toString());
+    headers.set(X_FORWARDED_PROTO, request.isSSL() ? "https" : "http");
+  }
+
+  private static void append(MultiMap headers, String name, String value) {
+    String existing = headers.get(name);
+    headers.set(name, existing == null ? value : existing + ", " + value);
+  }
+
+  /** HTTP/1.x messages have a body when they say so; HTTP/2 ones unless the stream has ended. */
+  static boolean hasBody(HttpServerRequest request) {
+    if (request.version() == HttpVersion.HTTP_2) {
+      return !request.isEnded();
+    }
+    MultiMap headers = request.headers();
+    String length = headers.get(HttpHeaders.CONTENT_LENGTH);
+    return length != null && !length.equals("0") || headers.contains(HttpHeaders.TRANSFER_ENCODING);
+  }
+}
