@@ -58,17 +58,21 @@ final class RequestMirrors {
     String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
     HostAndPort upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
     if (ruleMirrors != null) {
-      ruleMirrors.forEach(m -> mirror(request, m, uri, upstreamAuthority, route, backendFilters,
-          loadBalancer, endpoints, health));
+      ruleMirrors.forEach(m -> mirror(request, m, uri, authority, upstreamAuthority, route,
+          backendFilters, loadBalancer, endpoints, health));
     }
     if (backendMirrors != null) {
-      backendMirrors.forEach(m -> mirror(request, m, uri, upstreamAuthority, route, backendFilters,
-          loadBalancer, endpoints, health));
+      backendMirrors.forEach(m -> mirror(request, m, uri, authority, upstreamAuthority, route,
+          backendFilters, loadBalancer, endpoints, health));
     }
   }
 
+  /**
+   * @param authority the client's authority, for X-Forwarded-Host (as on the main request)
+   * @param upstreamAuthority the authority sent upstream (rewritten, if a filter says so)
+   */
   private void mirror(HttpServerRequest request, Mirror mirror, String uri, HostAndPort authority,
-      Route route, Filters backendFilters, LoadBalancerState loadBalancer,
+      HostAndPort upstreamAuthority, Route route, Filters backendFilters, LoadBalancerState loadBalancer,
       EndpointsIndex endpoints, HealthRegistry health) {
     // A mirror to a backend with a BackendTLSPolicy is not sent (yet): never in cleartext.
     if (mirror.key() == null || endpoints.tls(mirror.key()) != null
@@ -91,7 +95,7 @@ final class RequestMirrors {
     chosen.request(requestOptions).onSuccess(copy -> {
       HopByHopHeaders.copy(request.headers(), copy.headers(), "host");
       RequestFilters.modifyRequestHeaders(copy.headers(), route.filters(), backendFilters);
-      copy.authority(authority);
+      copy.authority(upstreamAuthority);
       UpstreamHeaders.addForwarded(request, copy.headers(), authority);
       copy.send().onSuccess(response -> {
         response.exceptionHandler(e -> { }); // A mirror's failure is nobody's business.

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -718,6 +719,39 @@ class FiltersEndToEndTest {
       assertThat(c.getStatus()).isEqualTo("False");
       assertThat(c.getMessage()).contains("requestMirror[2].backendRef").contains("missing");
     });
+  }
+
+  @Test
+  void aMirrorSeesTheRewrittenHostButTheClientsHostInXForwardedHost() throws Exception {
+    // The mirror backend records what it receives (the echo pods do not keep headers).
+    java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+    com.sun.net.httpserver.HttpServer shadow = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    shadow.createContext("/", exchange -> {
+      seen.add(exchange.getRequestHeaders().getFirst("Host") + " | "
+          + exchange.getRequestHeaders().getFirst("X-Forwarded-Host"));
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    shadow.start();
+    try {
+      fleet.service("default", "real", 1).serviceAt("default", "shadow",
+          shadow.getAddress().getPort(), true);
+      serve("""
+          - filters:
+            - type: URLRewrite
+              urlRewrite: {hostname: internal.example}
+            - type: RequestMirror
+              requestMirror: {backendRef: {name: shadow, port: 80}}
+            backendRefs: [{name: real, port: 80}]
+          """);
+
+      assertThat(get("/").status()).isEqualTo(200);
+      String mirrored = seen.poll(10, TimeUnit.SECONDS);
+      assertThat(mirrored).isEqualTo("internal.example | " + HOST);
+    } finally {
+      shadow.stop(0);
+    }
   }
 
   @Test
