@@ -25,6 +25,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
@@ -267,7 +268,8 @@ final class Forwarder {
     UpstreamFailure failure = UpstreamFailure.of(cause);
     reportFailure(endpoint, failure);
     Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
-        && !request.response().closed() ? exchange.endpoints.nextExcept(endpoint) : null;
+        && !request.response().closed() && !request.response().ended()
+        ? exchange.endpoints.nextExcept(endpoint) : null;
     if (other != null) {
       exchange.connectRetryUsed = true;
       attempt(exchange, other);
@@ -376,7 +378,6 @@ final class Forwarder {
 
   /** Retries on another endpoint (when there is one) after the policy's backoff. */
   private void retryLater(UpstreamExchange exchange, Endpoint tried) {
-    metrics.retried();
     Endpoint next = exchange.endpoints.nextExcept(tried);
     if (next == null) {
       next = exchange.endpoints.next();
@@ -386,13 +387,23 @@ final class Forwarder {
           new IllegalStateException("no endpoint left"));
       return;
     }
+    metrics.retried();
     long backoff = RetryRules.backoffMillis(exchange.routeRetry, exchange.policyRetry,
         exchange.retries);
     Endpoint chosen = next;
     if (backoff <= 0) {
       attempt(exchange, chosen);
     } else {
-      vertx.setTimer(backoff, id -> attempt(exchange, chosen));
+      vertx.setTimer(backoff, id -> {
+        HttpServerResponse response = exchange.request.response();
+        if (response.closed() || response.ended()) {
+          // The client left, or the rule's request timeout answered, during the back-off:
+          // nobody is waiting for this retry.
+          exchange.finish();
+          return;
+        }
+        attempt(exchange, chosen);
+      });
     }
   }
 

@@ -224,11 +224,13 @@ final class ProxyHandler {
    */
   static void respondFailure(ProxyMetrics metrics, HttpServerRequest request,
       UpstreamFailure failure, String detail) {
-    metrics.failed(failure);
     HttpServerResponse response = request.response();
     if (response.ended()) {
+      // Already answered (e.g. the rule's request timeout, then the late upstream failure):
+      // one request, one counted outcome.
       return;
     }
+    metrics.failed(failure);
     if (response.headWritten() || response.closed()) {
       if (!response.closed()) {
         response.reset();
