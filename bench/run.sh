@@ -16,6 +16,8 @@
 #   PORTICO_ARGS=""   extra flags for `portico run`, e.g. --no-metrics
 #   PROXY_CPU=0 LOAD_CPU=1          CPU for the proxy under test / for wrk + backend nginx
 #   KEEP_TMP=1        keep the temp dir (configs, logs) instead of deleting it
+#   EXTRA_CONFIG=""   YAML files added to Portico's config (e.g. a BackendTrafficPolicy on
+#                     HTTPRoute "bench": bench/policies/resilience.yaml), to measure its cost
 #
 # What it does:
 #   * installs nginx and wrk (apt-get, Debian) if missing; exits 0 with a reason if it cannot;
@@ -46,6 +48,7 @@ CONNECTIONS="${CONNECTIONS:-50}"
 ONLY="${ONLY:-both}"
 JAVA_OPTS="${JAVA_OPTS:--Xms256m -Xmx256m}"
 PORTICO_ARGS="${PORTICO_ARGS:-}"
+EXTRA_CONFIG="${EXTRA_CONFIG:-}"
 PROXY_CPU="${PROXY_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 KEEP_TMP="${KEEP_TMP:-0}"
@@ -449,6 +452,11 @@ endpoints:
     conditions:
       ready: true
 EOF
+
+for extra in $EXTRA_CONFIG; do
+  [[ -f "$extra" ]] || { echo "bench: EXTRA_CONFIG file $extra not found" >&2; exit 2; }
+  cp "$extra" "$TMP/portico/config/extra-$(basename "$extra")"
+done
 
 # ---------------------------------------------------------------------------------------------
 # Start / check helpers.
