@@ -25,7 +25,7 @@ public final class EndpointAffinity {
 
   /** Returns the cookie value naming {@code endpoint}: 16 hex digits. */
   public static String cookieValue(Endpoint endpoint) {
-    String hex = Long.toHexString(hash(endpoint.toString()));
+    String hex = Long.toHexString(endpointHash(endpoint));
     return hex.length() == 16 ? hex : "0".repeat(16 - hex.length()) + hex;
   }
 
@@ -46,19 +46,24 @@ public final class EndpointAffinity {
       return null;
     }
     for (Endpoint endpoint : endpoints) {
-      if (hash(endpoint.toString()) == wanted) {
+      if (endpointHash(endpoint) == wanted) {
         return endpoint;
       }
     }
     return null;
   }
 
-  /** Returns the endpoint {@code key} hashes to, or null when there is none. */
+  /**
+   * Returns the endpoint {@code key} hashes to, or null when there is none. The score of each
+   * endpoint is {@code hash(key | host:port)}; the key's part of the hash is computed once, so a
+   * long key (a header value chosen by the client) costs its length once, not once per endpoint.
+   */
   public static Endpoint byKey(List<Endpoint> endpoints, String key) {
+    long keyState = step(fnv(FNV_OFFSET, key), '|');
     Endpoint best = null;
     long bestScore = 0;
     for (Endpoint endpoint : endpoints) {
-      long score = hash(key + "|" + endpoint);
+      long score = finish(fnvEndpoint(keyState, endpoint));
       if (best == null || Long.compareUnsigned(score, bestScore) > 0
           || score == bestScore && endpoint.toString().compareTo(best.toString()) < 0) {
         best = endpoint;
@@ -68,13 +73,61 @@ public final class EndpointAffinity {
     return best;
   }
 
+  private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+  private static final long FNV_PRIME = 0x100000001b3L;
+
   /** FNV-1a over the UTF-8 bytes, then SplitMix64's finalizer to spread the bits. */
   static long hash(String text) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
-      h ^= b & 0xff;
-      h *= 0x100000001b3L;
+    return finish(fnv(FNV_OFFSET, text));
+  }
+
+  /** {@code hash(endpoint.toString())}, without building the string (per request, per endpoint). */
+  static long endpointHash(Endpoint endpoint) {
+    return finish(fnvEndpoint(FNV_OFFSET, endpoint));
+  }
+
+  /** Continues FNV-1a over the bytes of {@link Endpoint#toString()}: [v6]:port or host:port. */
+  private static long fnvEndpoint(long h, Endpoint endpoint) {
+    boolean bracketed = endpoint.host().indexOf(':') >= 0;
+    if (bracketed) {
+      h = step(h, '[');
     }
+    h = fnv(h, endpoint.host());
+    if (bracketed) {
+      h = step(h, ']');
+    }
+    h = step(h, ':');
+    int port = endpoint.port();
+    int divisor = 1;
+    while (divisor <= port / 10) {
+      divisor *= 10;
+    }
+    for (; divisor > 0; divisor /= 10) {
+      h = step(h, '0' + port / divisor % 10);
+    }
+    return h;
+  }
+
+  /** Continues FNV-1a over the UTF-8 bytes of {@code text}; ASCII without allocating. */
+  private static long fnv(long h, String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= 0x80) {
+        for (byte b : text.substring(i).getBytes(StandardCharsets.UTF_8)) {
+          h = step(h, b & 0xff);
+        }
+        return h;
+      }
+      h = step(h, c);
+    }
+    return h;
+  }
+
+  private static long step(long h, int octet) {
+    return (h ^ octet) * FNV_PRIME;
+  }
+
+  private static long finish(long h) {
     h ^= h >>> 30;
     h *= 0xbf58476d1ce4e5b9L;
     h ^= h >>> 27;

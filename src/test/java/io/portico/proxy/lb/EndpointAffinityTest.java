@@ -15,15 +15,53 @@ class EndpointAffinityTest {
 
   @Test
   void cookieValueIsFixedForever() {
-    // Replicas of any version must read each other's cookies: this value may never change.
+    // Replicas of any version must read each other's cookies: these values may never change.
     assertThat(EndpointAffinity.cookieValue(new Endpoint("10.0.0.1", 8080)))
-        .isEqualTo(EndpointAffinity.cookieValue(new Endpoint("10.0.0.1", 8080)))
-        .matches("[0-9a-f]{16}");
+        .isEqualTo("e6be330c3d44a2e2");
+    assertThat(EndpointAffinity.cookieValue(new Endpoint("fd00::1", 443)))
+        .isEqualTo("e97ee4216e923a1f");
+    assertThat(EndpointAffinity.cookieValue(new Endpoint("web.example", 80)))
+        .isEqualTo("e490e0412a1f6a9a");
     assertThat(EndpointAffinity.byCookie(FOUR, EndpointAffinity.cookieValue(FOUR.get(2))))
         .isEqualTo(FOUR.get(2));
     assertThat(EndpointAffinity.byCookie(FOUR.subList(0, 2),
         EndpointAffinity.cookieValue(FOUR.get(2)))).isNull();
     assertThat(EndpointAffinity.byCookie(FOUR, "garbage")).isNull();
+  }
+
+  @Test
+  void consistentHashPicksAreFixedAcrossVersions() {
+    // Replicas of different versions (a rolling upgrade) must send a key to the same pod.
+    StringBuilder picks = new StringBuilder();
+    for (int i = 0; i < 12; i++) {
+      picks.append(EndpointAffinity.byKey(FOUR, "client-" + i).host().substring(7));
+    }
+    assertThat(picks.toString()).isEqualTo("244234313224");
+  }
+
+  @Test
+  void hashesWithoutBuildingStringsEqualTheHashOfTheStrings() {
+    // endpointHash and byKey stream the bytes instead of concatenating; the result must be the
+    // documented hash(host:port) and hash(key|host:port), also for IPv6 and non-ASCII text.
+    List<Endpoint> endpoints = List.of(new Endpoint("10.0.0.1", 1), new Endpoint("10.0.0.1", 65535),
+        new Endpoint("fd00::1", 443), new Endpoint("bücher.example", 8080),
+        new Endpoint("web.example", 10));
+    for (Endpoint endpoint : endpoints) {
+      assertThat(EndpointAffinity.endpointHash(endpoint))
+          .isEqualTo(EndpointAffinity.hash(endpoint.toString()));
+    }
+    for (String key : List.of("", "client-1", "ключ", "x".repeat(9000), "a|b")) {
+      Endpoint expected = null;
+      long best = 0;
+      for (Endpoint endpoint : endpoints) {
+        long score = EndpointAffinity.hash(key + "|" + endpoint);
+        if (expected == null || Long.compareUnsigned(score, best) > 0) {
+          expected = endpoint;
+          best = score;
+        }
+      }
+      assertThat(EndpointAffinity.byKey(endpoints, key)).as("key %.20s", key).isEqualTo(expected);
+    }
   }
 
   @Test
