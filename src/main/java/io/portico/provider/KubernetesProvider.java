@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portico.resource.ConfigProblem;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
@@ -37,6 +38,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Serves the objects of a Kubernetes cluster (all namespaces), delivering a new
@@ -94,9 +97,17 @@ public final class KubernetesProvider implements Provider {
     this.onSnapshot = Objects.requireNonNull(onSnapshot, "onSnapshot");
   }
 
-  /** A kind to watch. */
-  private record Watch(String what, String genericKind,
-      SharedIndexInformer<? extends HasMetadata> informer) {}
+  /**
+   * A kind to watch.
+   *
+   * @param what the kind, for the log
+   * @param informer the informer
+   * @param convert turns a cached object into what the snapshot holds (must not mutate it
+   *     beyond idempotent completion)
+   * @param fallback what to watch instead if the API server does not serve this, or null
+   */
+  private record Watch(String what, SharedIndexInformer<? extends HasMetadata> informer,
+      UnaryOperator<HasMetadata> convert, Supplier<Watch> fallback) {}
 
   /**
    * Starts every informer, waits for their initial lists and delivers the first snapshot. Fails,
@@ -112,8 +123,9 @@ public final class KubernetesProvider implements Provider {
         typed("GatewayClass", client.resources(GatewayClass.class).runnableInformer(0)),
         typed("Gateway", client.resources(Gateway.class).inAnyNamespace().runnableInformer(0)),
         typed("HTTPRoute", client.resources(HTTPRoute.class).inAnyNamespace().runnableInformer(0)),
-        typed("ReferenceGrant",
+        withFallback(typed("ReferenceGrant",
             client.resources(ReferenceGrant.class).inAnyNamespace().runnableInformer(0)),
+            this::referenceGrantsV1beta1),
         typed("BackendTLSPolicy",
             client.resources(BackendTLSPolicy.class).inAnyNamespace().runnableInformer(0)),
         typed("Service", client.resources(Service.class).inAnyNamespace().runnableInformer(0)),
@@ -159,8 +171,37 @@ public final class KubernetesProvider implements Provider {
   }
 
   private Watch generic(String kind, SharedIndexInformer<? extends HasMetadata> informer) {
-    Watch watch = typed(ENVOY_V1ALPHA1 + " " + kind, informer);
-    return new Watch(watch.what(), kind, informer);
+    return new Watch(ENVOY_V1ALPHA1 + " " + kind, typed(kind, informer).informer(), object -> {
+      normalise((GenericKubernetesResource) object, kind);
+      return object;
+    }, null);
+  }
+
+  private static Watch withFallback(Watch watch, Supplier<Watch> fallback) {
+    return new Watch(watch.what(), watch.informer(), watch.convert(), fallback);
+  }
+
+  /**
+   * Clusters with an older Gateway API release serve ReferenceGrant as v1beta1 only; its schema
+   * is the same as v1's. Read as v1, as the YAML reader does.
+   */
+  private Watch referenceGrantsV1beta1() {
+    ResourceDefinitionContext v1beta1 = new ResourceDefinitionContext.Builder()
+        .withGroup("gateway.networking.k8s.io")
+        .withVersion("v1beta1")
+        .withKind("ReferenceGrant")
+        .withPlural("referencegrants")
+        .withNamespaced(true)
+        .build();
+    KubernetesSerialization serialization = client.getKubernetesSerialization();
+    Watch watch = typed("ReferenceGrant (v1beta1)",
+        client.genericKubernetesResources(v1beta1).inAnyNamespace().runnableInformer(0));
+    return new Watch(watch.what(), watch.informer(), object -> {
+      ReferenceGrant grant = serialization.convertValue(object, ReferenceGrant.class);
+      grant.setApiVersion("gateway.networking.k8s.io/v1");
+      grant.setKind("ReferenceGrant");
+      return grant;
+    }, null);
   }
 
   private Watch typed(String what, SharedIndexInformer<? extends HasMetadata> informer) {
@@ -183,7 +224,7 @@ public final class KubernetesProvider implements Provider {
         changed();
       }
     });
-    return new Watch(what, null, informer);
+    return new Watch(what, informer, UnaryOperator.identity(), null);
   }
 
   private CompletableFuture<Void> startInformer(Watch watch) {
@@ -192,19 +233,25 @@ public final class KubernetesProvider implements Provider {
         synchronized (informers) {
           informers.add(watch);
         }
-        return null;
+        return CompletableFuture.<Void>completedFuture(null);
       }
       Throwable cause = e instanceof CompletionException && e.getCause() != null
           ? e.getCause() : e;
       watch.informer().stop();
       if (cause instanceof KubernetesClientException k && k.getCode() == 404) {
+        if (watch.fallback() != null) {
+          Watch fallback = watch.fallback().get();
+          LOG.info("{} is not served by the API server; watching {}", watch.what(),
+              fallback.what());
+          return startInformer(fallback);
+        }
         // The API is not served (its CRD is not installed): nothing of this kind can exist.
         LOG.warn("{} is not served by the API server (CRD not installed?); treated as empty",
             watch.what());
-        return null;
+        return CompletableFuture.<Void>completedFuture(null);
       }
-      throw new CompletionException(cause);
-    });
+      return CompletableFuture.<Void>failedFuture(cause);
+    }).thenCompose(f -> f);
   }
 
   private IllegalStateException unreachable(Throwable e) {
@@ -223,11 +270,16 @@ public final class KubernetesProvider implements Provider {
 
   /** Runs on the context: (re)arms the hold-off timer, never beyond the ceiling. */
   private void schedule() {
-    if (stopped || delivered == null) {
+    if (stopped) {
       return;
     }
     if (delivering) {
+      // Possibly not in the snapshot being built (the first one included): build again after.
       changedWhileBuilding = true;
+      return;
+    }
+    if (delivered == null) {
+      // Before the first build: the change is already in the stores it will read.
       return;
     }
     long now = System.nanoTime();
@@ -291,10 +343,8 @@ public final class KubernetesProvider implements Provider {
     List<HasMetadata> objects = new ArrayList<>();
     List<ConfigProblem> found = new ArrayList<>();
     for (Watch watch : current) {
-      for (HasMetadata object : watch.informer().getStore().list()) {
-        if (object instanceof GenericKubernetesResource generic && watch.genericKind() != null) {
-          normalise(generic, watch.genericKind());
-        }
+      for (HasMetadata cached : watch.informer().getStore().list()) {
+        HasMetadata object = watch.convert().apply(cached);
         List<String> wrong = YamlResourceReader.objectProblems(object);
         if (wrong.isEmpty()) {
           objects.add(object);

@@ -197,6 +197,39 @@ class KubernetesModeTest {
   }
 
   @Test
+  void referenceGrantsAreReadAsV1beta1WhenV1IsNotServed() {
+    notInstalled.add("/apis/gateway.networking.k8s.io/v1/referencegrants");
+    fleet.service("backends", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: cross, namespace: default}
+        spec:
+          parentRefs: [{name: web}]
+          hostnames: [app.example.com]
+          rules:
+          - backendRefs: [{name: echo, namespace: backends, port: 80}]
+        """);
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      // No grant: the reference is refused.
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(500);
+      apply("""
+          apiVersion: gateway.networking.k8s.io/v1beta1
+          kind: ReferenceGrant
+          metadata: {name: allow-default-routes, namespace: backends}
+          spec:
+            from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: default}]
+            to: [{group: "", kind: Service}]
+          """);
+      awaitCondition("the v1beta1 grant lets the route through",
+          () -> probe.get(port, "app.example.com", "/").status() == 200);
+      assertThat(probe.get(port, "app.example.com", "/").pod()).isEqualTo("echo-pod-0");
+    }
+  }
+
+  @Test
   void onlyTheLeaderWritesStatus() {
     fleet.service("default", "echo", 1);
     apply(fleet.yaml());
