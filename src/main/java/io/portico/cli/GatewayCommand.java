@@ -85,14 +85,7 @@ final class GatewayCommand {
       return Main.EXIT_USAGE;
     }
     try {
-      Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          // Exiting anyway.
-        }
-      }, "portico-shutdown"));
+      Portico portico = startUntilExit(options, () -> { });
       if (quickstart) {
         int backends = QuickstartBackends.start(portico.vertx(), config);
         LOG.info("quickstart: {} echo backends started; try: curl -H 'Host: app.example.com' "
@@ -108,6 +101,25 @@ final class GatewayCommand {
       Thread.currentThread().interrupt();
       return Main.EXIT_FAILED;
     }
+  }
+
+  /**
+   * Starts a gateway and closes it when the JVM exits (then runs {@code afterClose}); fails as
+   * {@link Portico#start} does.
+   */
+  static Portico startUntilExit(PorticoOptions options, Runnable afterClose)
+      throws ExecutionException, InterruptedException {
+    Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // Exiting anyway.
+      } finally {
+        afterClose.run();
+      }
+    }, "portico-shutdown"));
+    return portico;
   }
 
   /** Returns the options of {@code arguments}; standalone if {@code config} is set. */

@@ -10,7 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /** {@code run --kubernetes}: serve what the API server holds and write status back. */
 final class KubernetesMode {
@@ -41,16 +40,7 @@ final class KubernetesMode {
     KubernetesOptions kubernetes = KubernetesOptions.detect(client);
     PorticoOptions options = standalone.withKubernetes(kubernetes);
     try {
-      Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          // Exiting anyway.
-        } finally {
-          client.close();
-        }
-      }, "portico-shutdown"));
+      Portico portico = GatewayCommand.startUntilExit(options, client::close);
       LOG.info("Portico is serving the cluster at {} (status Lease {}/{} as {}; admin: {})",
           client.getMasterUrl(), kubernetes.lease().namespace(), kubernetes.lease().name(),
           kubernetes.lease().identity(),

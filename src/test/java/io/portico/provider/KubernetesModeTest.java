@@ -1,6 +1,8 @@
 package io.portico.provider;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
@@ -8,12 +10,17 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -33,6 +40,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -227,6 +235,59 @@ class KubernetesModeTest {
           () -> probe.get(port, "app.example.com", "/").status() == 200);
       assertThat(probe.get(port, "app.example.com", "/").pod()).isEqualTo("echo-pod-0");
     }
+  }
+
+  @Test
+  void backendTrafficPolicyStatusKeepsOtherControllersAncestors() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    GenericKubernetesResource policy = client.getKubernetesSerialization().unmarshal("""
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: lb, namespace: default}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web-route}]
+          loadBalancer: {type: RoundRobin}
+        """, GenericKubernetesResource.class);
+    GenericKubernetesResource created = policies().resource(policy).create();
+    created.setAdditionalProperty("status", Map.of("ancestors", List.of(Map.of(
+        "ancestorRef", Map.of("name", "their-gateway"),
+        "controllerName", OTHER,
+        "conditions", List.of(Map.of("type", "Accepted", "status", "True", "reason", "Accepted",
+            "message", "theirs", "lastTransitionTime", "2026-01-01T00:00:00Z"))))));
+    policies().resource(created).updateStatus();
+
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      awaitCondition("policy status written", () -> policyAncestors().stream()
+          .anyMatch(a -> OURS.equals(a.getControllerName())));
+      List<PolicyAncestorStatus> ancestors = policyAncestors();
+      assertThat(ancestors).extracting(PolicyAncestorStatus::getControllerName)
+          .containsExactlyInAnyOrder(OURS, OTHER);
+      PolicyAncestorStatus ours = ancestors.stream()
+          .filter(a -> OURS.equals(a.getControllerName())).findFirst().orElseThrow();
+      assertThat(ours.getAncestorRef().getName()).isEqualTo("web");
+      assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
+    }
+  }
+
+  private NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
+      Resource<GenericKubernetesResource>> policies() {
+    return client.genericKubernetesResources(new ResourceDefinitionContext.Builder()
+        .withGroup("gateway.envoyproxy.io").withVersion("v1alpha1")
+        .withKind("BackendTrafficPolicy").withPlural("backendtrafficpolicies")
+        .withNamespaced(true).build()).inNamespace("default");
+  }
+
+  private List<PolicyAncestorStatus> policyAncestors() {
+    Object status = policies().withName("lb").get().getAdditionalProperties().get("status");
+    if (status == null) {
+      return List.of();
+    }
+    PolicyStatus typed = client.getKubernetesSerialization().convertValue(status,
+        PolicyStatus.class);
+    return typed.getAncestors() == null ? List.of() : typed.getAncestors();
   }
 
   @Test
