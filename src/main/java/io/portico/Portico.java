@@ -94,7 +94,7 @@ public final class Portico {
       cluster = new Cluster(client, kubernetes.client() == null, writer);
       config = new ConfigVerticle(new Translator(options.translator()),
           onSnapshot -> new KubernetesProvider(vertx, client, kubernetes.coalescing(), onSnapshot),
-          state -> writer.offer(state.status()));
+          state -> writer.offer(state.status(), state.snapshot()));
     }
     Cluster clusterMode = cluster;
     Holder holder = new Holder();

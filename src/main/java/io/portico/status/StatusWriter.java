@@ -113,7 +113,7 @@ public final class StatusWriter implements AutoCloseable {
   private final ExecutorService executor;
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong writes = new AtomicLong();
-  private volatile StatusReport latest;
+  private volatile Pending latest;
   private volatile boolean leader;
   private volatile boolean closed;
   private volatile CompletableFuture<?> election;
@@ -169,18 +169,27 @@ public final class StatusWriter implements AutoCloseable {
     return writes.get();
   }
 
-  /** Takes the newest report; written soon if this replica leads. Never blocks. */
-  public void offer(StatusReport report) {
-    latest = Objects.requireNonNull(report, "report");
+  /**
+   * Takes the newest report and the snapshot it was computed from (whose objects show what is on
+   * the API server, so entries of ours on objects the report no longer covers can be removed);
+   * written soon if this replica leads. Never blocks.
+   */
+  public void offer(StatusReport report, ResourceSnapshot snapshot) {
+    latest = new Pending(Objects.requireNonNull(report, "report"),
+        Objects.requireNonNull(snapshot, "snapshot"));
     schedule();
   }
+
+  private record Pending(StatusReport report, ResourceSnapshot snapshot) {}
 
   private void schedule() {
     if (leader && !closed && latest != null && scheduled.compareAndSet(false, true)) {
       executor.execute(() -> {
         scheduled.set(false);
+        Pending pending = latest;
         if (leader && !closed) {
-          writeAll(latest);
+          writeAll(pending.report());
+          clearStale(pending.report(), pending.snapshot());
         }
       });
     }
@@ -221,7 +230,49 @@ public final class StatusWriter implements AutoCloseable {
           live.setStatus(desired);
           return true;
         }));
-    report.httpRoutes().forEach((key, status) -> write(key,
+    report.httpRoutes().forEach(this::writeRoute);
+    report.backendTLSPolicies().forEach(this::writeTlsPolicy);
+    report.backendTrafficPolicies().forEach(this::writeTrafficPolicy);
+  }
+
+  /**
+   * Removes our entries from routes and policies the report no longer covers (their Gateway was
+   * deleted or is no longer ours, the route moved elsewhere): otherwise they would say forever
+   * that Portico accepted them.
+   */
+  private void clearStale(StatusReport report, ResourceSnapshot snapshot) {
+    for (HTTPRoute route : snapshot.httpRoutes()) {
+      ObjectKey key = ObjectKey.of(route);
+      if (!report.httpRoutes().containsKey(key) && route.getStatus() != null
+          && hasOurs(route.getStatus().getParents(), RouteParentStatus::getControllerName)) {
+        writeRoute(key, new HTTPRouteStatus());
+      }
+    }
+    for (BackendTLSPolicy policy : snapshot.backendTLSPolicies()) {
+      ObjectKey key = ObjectKey.of(policy);
+      if (!report.backendTLSPolicies().containsKey(key) && policy.getStatus() != null
+          && hasOurs(policy.getStatus().getAncestors(), PolicyAncestorStatus::getControllerName)) {
+        writeTlsPolicy(key, new PolicyStatus());
+      }
+    }
+    for (GenericKubernetesResource policy : snapshot.backendTrafficPolicies()) {
+      ObjectKey key = ObjectKey.of(policy);
+      Object raw = policy.getAdditionalProperties().get("status");
+      if (!report.backendTrafficPolicies().containsKey(key) && raw != null
+          && hasOurs(serialization.convertValue(raw, PolicyStatus.class).getAncestors(),
+              PolicyAncestorStatus::getControllerName)) {
+        writeTrafficPolicy(key, new PolicyStatus());
+      }
+    }
+  }
+
+  private <E> boolean hasOurs(List<E> entries, Function<E, String> controller) {
+    return entries != null && entries.stream().anyMatch(e -> controllerName.equals(
+        controller.apply(e)));
+  }
+
+  private void writeRoute(ObjectKey key, HTTPRouteStatus status) {
+    write(key,
         () -> client.resources(HTTPRoute.class).inNamespace(key.namespace()).withName(key.name()),
         live -> {
           HTTPRouteStatus current = live.getStatus();
@@ -239,8 +290,11 @@ public final class StatusWriter implements AutoCloseable {
           }
           live.setStatus(desired);
           return true;
-        }));
-    report.backendTLSPolicies().forEach((key, status) -> write(key,
+        });
+  }
+
+  private void writeTlsPolicy(ObjectKey key, PolicyStatus status) {
+    write(key,
         () -> client.resources(BackendTLSPolicy.class).inNamespace(key.namespace())
             .withName(key.name()),
         live -> {
@@ -250,8 +304,11 @@ public final class StatusWriter implements AutoCloseable {
           }
           live.setStatus(desired);
           return true;
-        }));
-    report.backendTrafficPolicies().forEach((key, status) -> write(key,
+        });
+  }
+
+  private void writeTrafficPolicy(ObjectKey key, PolicyStatus status) {
+    write(key,
         () -> client.genericKubernetesResources(BACKEND_TRAFFIC_POLICY)
             .inNamespace(key.namespace()).withName(key.name()),
         live -> {
@@ -264,7 +321,7 @@ public final class StatusWriter implements AutoCloseable {
           }
           live.setAdditionalProperty("status", serialization.convertValue(desired, Map.class));
           return true;
-        }));
+        });
   }
 
   private PolicyStatus mergePolicy(PolicyStatus current, PolicyStatus ours) {

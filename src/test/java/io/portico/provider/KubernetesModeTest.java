@@ -147,6 +147,11 @@ class KubernetesModeTest {
       awaitCondition("status of the new route", () -> ourParent("unrelated") != null);
       assertThat(gateway.portico().statusWriter().writes()).isEqualTo(writes + 2);
 
+      // The route moves to a Gateway that is not ours: our parents entry goes.
+      apply(routeYaml("unrelated", "unrelated.example.com", "echo", "elsewhere"));
+      awaitCondition("our stale parents entry removed", () -> ourParent("unrelated") == null);
+      apply(routeYaml("unrelated", "unrelated.example.com", "echo"));
+
       // The route's backend changes: traffic follows.
       apply(routeYaml("web-route", "app.example.com", "other"));
       awaitCondition("traffic moved to other", () -> "other-pod-0".equals(
@@ -454,15 +459,19 @@ class KubernetesModeTest {
   }
 
   private static String routeYaml(String name, String host, String service) {
+    return routeYaml(name, host, service, "web");
+  }
+
+  private static String routeYaml(String name, String host, String service, String gateway) {
     return """
         apiVersion: gateway.networking.k8s.io/v1
         kind: HTTPRoute
         metadata: {name: %s, namespace: default}
         spec:
-          parentRefs: [{name: web}]
+          parentRefs: [{name: %s}]
           hostnames: [%s]
           rules:
           - backendRefs: [{name: %s, port: 80}]
-        """.formatted(name, host, service);
+        """.formatted(name, gateway, host, service);
   }
 }
