@@ -1,17 +1,17 @@
 package io.portico;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.portico.admin.AdminServer;
 import io.portico.bus.LocalCodec;
 import io.portico.controller.ConfigVerticle;
 import io.portico.controller.GatewayState;
 import io.portico.health.HealthCheckVerticle;
 import io.portico.resource.ConfigProblem;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.portico.provider.FileProvider;
 import io.portico.provider.KubernetesProvider;
-import io.portico.status.StatusWriter;
 import io.portico.proxy.ProxyVerticle;
+import io.portico.status.StatusWriter;
 import io.portico.translate.Translator;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
