@@ -119,6 +119,19 @@ public final class KubernetesProvider implements Provider {
       return Future.failedFuture(new IllegalStateException("KubernetesProvider already started"));
     }
     context = vertx.getOrCreateContext();
+    // One request first: an unreachable API server is then one clear failure, not a failed
+    // list (and a logged stack trace) per informer.
+    return context.executeBlocking(() -> client.getKubernetesVersion(), false)
+        .recover(e -> Future.failedFuture(unreachable(e)))
+        .compose(version -> {
+          LOG.info("API server {} (Kubernetes {}.{})", client.getMasterUrl(), version.getMajor(),
+              version.getMinor());
+          return watchAll();
+        });
+  }
+
+  /** Starts every informer; completes once the first snapshot is delivered. */
+  private Future<Void> watchAll() {
     List<Watch> watches = List.of(
         typed("GatewayClass", client.resources(GatewayClass.class).runnableInformer(0)),
         typed("Gateway", client.resources(Gateway.class).inAnyNamespace().runnableInformer(0)),
@@ -255,9 +268,14 @@ public final class KubernetesProvider implements Provider {
   }
 
   private IllegalStateException unreachable(Throwable e) {
-    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    return new IllegalStateException("cannot list objects from the Kubernetes API server at "
-        + client.getMasterUrl() + ": " + cause.getMessage(), cause);
+    // fabric8 wraps the reason ("An error has occurred."): name the innermost one.
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why = root.getMessage() != null ? root.getMessage() : root.toString();
+    return new IllegalStateException("cannot read from the Kubernetes API server at "
+        + client.getMasterUrl() + ": " + why, e);
   }
 
   /** Runs on an informer thread: only posts to the context. */

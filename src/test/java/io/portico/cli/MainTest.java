@@ -56,7 +56,7 @@ class MainTest {
     try {
       assertThat(runCapturingErr("run", "--kubernetes", "--admin", "off", "--event-loops", "1"))
           .startsWith("1:")
-          .contains("cannot list objects from the Kubernetes API server at http://127.0.0.1:"
+          .contains("cannot read from the Kubernetes API server at http://127.0.0.1:"
               + closed);
     } finally {
       System.clearProperty("kubernetes.master");

@@ -337,7 +337,7 @@ class KubernetesModeTest {
         new ConfigBuilder(Config.empty()).withMasterUrl("http://127.0.0.1:" + closed)
             .withRequestRetryBackoffLimit(0).build()).build()) {
       assertThatThrownBy(() -> TestGateway.startKubernetes(unreachable, "127.0.0.1", "replica-a"))
-          .hasMessageContaining("cannot list objects from the Kubernetes API server at")
+          .hasMessageContaining("cannot read from the Kubernetes API server at")
           .hasMessageContaining("127.0.0.1:" + closed);
     }
   }
