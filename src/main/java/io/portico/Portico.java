@@ -1,5 +1,7 @@
 package io.portico;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.portico.admin.AdminServer;
 import io.portico.bus.LocalCodec;
 import io.portico.controller.ConfigVerticle;
@@ -7,10 +9,13 @@ import io.portico.controller.GatewayState;
 import io.portico.health.HealthCheckVerticle;
 import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
+import io.portico.provider.KubernetesProvider;
 import io.portico.proxy.ProxyVerticle;
+import io.portico.status.StatusWriter;
 import io.portico.translate.Translator;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -31,11 +36,31 @@ public final class Portico {
   private final Vertx vertx;
   private final ConfigVerticle config;
   private final HttpServer admin;
+  private final Cluster cluster;
 
-  private Portico(Vertx vertx, ConfigVerticle config, HttpServer admin) {
+  private Portico(Vertx vertx, ConfigVerticle config, HttpServer admin, Cluster cluster) {
     this.vertx = vertx;
     this.config = config;
     this.admin = admin;
+    this.cluster = cluster;
+  }
+
+  /**
+   * What Kubernetes mode adds: the client (closed with the gateway if the gateway built it) and
+   * the status writer. Null fields in standalone mode.
+   */
+  private record Cluster(KubernetesClient client, boolean ownsClient, StatusWriter writer) {
+
+    static final Cluster NONE = new Cluster(null, false, null);
+
+    void close() {
+      if (writer != null) {
+        writer.close();
+      }
+      if (ownsClient) {
+        client.close();
+      }
+    }
   }
 
   /** Starts a gateway; the future completes once every listener port is served. */
@@ -55,10 +80,32 @@ public final class Portico {
     }
     Vertx vertx = Vertx.vertx(vertxOptions);
     LocalCodec.registerAll(vertx);
-    ConfigVerticle config = new ConfigVerticle(new Translator(options.translator()),
-        onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot));
+    Cluster cluster = Cluster.NONE;
+    ConfigVerticle config;
+    KubernetesOptions kubernetes = options.kubernetes();
+    if (kubernetes == null) {
+      config = new ConfigVerticle(new Translator(options.translator()),
+          onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot));
+    } else {
+      KubernetesClient client = kubernetes.client() != null ? kubernetes.client()
+          : new KubernetesClientBuilder().build();
+      StatusWriter writer = new StatusWriter(client, options.translator().controllerName(),
+          kubernetes.lease());
+      cluster = new Cluster(client, kubernetes.client() == null, writer);
+      config = new ConfigVerticle(new Translator(options.translator()),
+          onSnapshot -> new KubernetesProvider(vertx, client, kubernetes.coalescing(), onSnapshot),
+          state -> writer.offer(state.status(), state.snapshot()));
+    }
+    Cluster clusterMode = cluster;
     Holder holder = new Holder();
     Future<Void> started = vertx.deployVerticle(config)
+        .onSuccess(id -> {
+          if (clusterMode.writer() != null) {
+            // Only once the first snapshot is in: a leader must not write status for a cluster
+            // it has not finished reading.
+            clusterMode.writer().start();
+          }
+        })
         .compose(id -> vertx.deployVerticle(new HealthCheckVerticle()))
         .compose(id -> vertx.deployVerticle(() -> new ProxyVerticle(options.proxy()),
             new DeploymentOptions().setInstances(options.eventLoops())))
@@ -71,12 +118,20 @@ public final class Portico {
               .onSuccess(s -> holder.admin = s).mapEmpty();
         })
         .mapEmpty();
-    return started
-        .map(v -> {
-          holder.ready = true;
-          return new Portico(vertx, config, holder.admin);
-        })
-        .recover(failure -> vertx.close().transform(v -> Future.failedFuture(failure)));
+    // A promise without a context: the failure is reported from the thread that closes Vert.x.
+    // (A future chained on a Vert.x context would be dispatched to that context's event loop,
+    // which is gone by then, and never complete.)
+    Promise<Portico> result = Promise.promise();
+    started.onComplete(done -> {
+      if (done.succeeded()) {
+        holder.ready = true;
+        result.complete(new Portico(vertx, config, holder.admin, clusterMode));
+      } else {
+        clusterMode.close();
+        vertx.close().onComplete(closed -> result.fail(done.cause()));
+      }
+    });
+    return result.future();
   }
 
   /** Carries results between the steps of {@link #start}. */
@@ -103,7 +158,13 @@ public final class Portico {
     return admin == null ? -1 : admin.actualPort();
   }
 
+  /** Returns the status writer in Kubernetes mode, or null in standalone mode. */
+  public StatusWriter statusWriter() {
+    return cluster.writer();
+  }
+
   public Future<Void> close() {
+    cluster.close();
     return vertx.close();
   }
 }

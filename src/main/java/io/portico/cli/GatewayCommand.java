@@ -29,7 +29,10 @@ final class GatewayCommand {
         --config DIR            directory of Kubernetes YAML to serve (GatewayClass, Gateway,
                                 HTTPRoute, Service + EndpointSlice, ReferenceGrant, Namespace,
                                 gateway.envoyproxy.io Backend); reloaded when a file changes%s
-        --kubernetes            watch the Kubernetes API server instead of a directory
+        --kubernetes            watch the Kubernetes API server (all namespaces) instead of a
+                                directory; kubeconfig or in-cluster service account, as
+                                kubectl finds them; the replica holding the Lease "portico"
+                                (namespace $POD_NAMESPACE) writes status back
         --bind ADDRESS          address to serve listener ports on (default 0.0.0.0)
         --port-offset N         listener ports below 1024 are served on port+N (default 8000:
                                 80 -> 8080, 443 -> 8443); 0 serves them as written
@@ -60,9 +63,11 @@ final class GatewayCommand {
     }
     Arguments arguments = Arguments.parse(command, args, 1, OPTIONS, FLAGS);
     if (arguments.has("--kubernetes")) {
-      System.err.println("portico " + command + ": Kubernetes mode (--kubernetes) is not part of "
-          + "this build yet; serve a directory with --config DIR");
-      return Main.EXIT_USAGE;
+      if (quickstart || arguments.has("--config")) {
+        throw new Arguments.UsageException(command + ": --kubernetes and --config are exclusive"
+            + (quickstart ? " (quickstart serves a directory; use run --kubernetes)" : ""));
+      }
+      return KubernetesMode.run(command, options(command, arguments, null));
     }
     Path config;
     if (quickstart) {
@@ -80,14 +85,7 @@ final class GatewayCommand {
       return Main.EXIT_USAGE;
     }
     try {
-      Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          // Exiting anyway.
-        }
-      }, "portico-shutdown"));
+      Portico portico = startUntilExit(options, () -> { });
       if (quickstart) {
         int backends = QuickstartBackends.start(portico.vertx(), config);
         LOG.info("quickstart: {} echo backends started; try: curl -H 'Host: app.example.com' "
@@ -105,7 +103,27 @@ final class GatewayCommand {
     }
   }
 
-  private static PorticoOptions options(String command, Arguments arguments, Path config)
+  /**
+   * Starts a gateway and closes it when the JVM exits (then runs {@code afterClose}); fails as
+   * {@link Portico#start} does.
+   */
+  static Portico startUntilExit(PorticoOptions options, Runnable afterClose)
+      throws ExecutionException, InterruptedException {
+    Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // Exiting anyway.
+      } finally {
+        afterClose.run();
+      }
+    }, "portico-shutdown"));
+    return portico;
+  }
+
+  /** Returns the options of {@code arguments}; standalone if {@code config} is set. */
+  static PorticoOptions options(String command, Arguments arguments, Path config)
       throws Arguments.UsageException {
     ProxyOptions proxy = ProxyOptions.DEFAULTS
         .withBindHost(arguments.get("--bind", ProxyOptions.DEFAULTS.bindHost()))
@@ -135,7 +153,8 @@ final class GatewayCommand {
     } catch (IllegalArgumentException e) {
       throw new Arguments.UsageException(command + ": --gateway-address-pool: " + e.getMessage());
     }
-    PorticoOptions options = PorticoOptions.forDirectory(config)
+    // Without a directory (--kubernetes), KubernetesMode replaces the placeholder directory.
+    PorticoOptions options = PorticoOptions.forDirectory(config != null ? config : Path.of("."))
         .withProxy(proxy)
         .withTranslator(translator)
         .withEventLoops(arguments.getInt(command, "--event-loops",

@@ -35,6 +35,7 @@ public final class ConfigVerticle extends VerticleBase {
 
   private final Translator translator;
   private final Function<Consumer<ResourceSnapshot>, Provider> providerFactory;
+  private final Consumer<GatewayState> onPublished;
   private Provider provider;
   private volatile GatewayState state = GatewayState.INITIAL;
   private Set<String> loggedProblems = Set.of();
@@ -46,8 +47,19 @@ public final class ConfigVerticle extends VerticleBase {
    */
   public ConfigVerticle(Translator translator,
       Function<Consumer<ResourceSnapshot>, Provider> providerFactory) {
+    this(translator, providerFactory, state -> { });
+  }
+
+  /**
+   * @param onPublished called on the event loop with every new state (a status writer takes its
+   *     report from it); must not block
+   */
+  public ConfigVerticle(Translator translator,
+      Function<Consumer<ResourceSnapshot>, Provider> providerFactory,
+      Consumer<GatewayState> onPublished) {
     this.translator = Objects.requireNonNull(translator, "translator");
     this.providerFactory = Objects.requireNonNull(providerFactory, "providerFactory");
+    this.onPublished = Objects.requireNonNull(onPublished, "onPublished");
   }
 
   /** Returns what was last published; safe from any thread. */
@@ -122,6 +134,7 @@ public final class ConfigVerticle extends VerticleBase {
           table.value().httpPorts().size());
     }
     logStatusProblems(result.translation());
+    onPublished.accept(state);
     firstPublication.tryComplete();
   }
 

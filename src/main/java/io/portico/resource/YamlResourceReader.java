@@ -198,6 +198,33 @@ public final class YamlResourceReader {
     return sentences.isEmpty() ? message.strip() : String.join("; ", sentences);
   }
 
+  /**
+   * Returns what the YAML reader would reject in an object that did not come from a file (an
+   * object listed from the API server): its name, its namespace and the content rules of
+   * {@link ObjectValidation}. Empty when the object is served.
+   */
+  public static List<String> objectProblems(HasMetadata object) {
+    List<String> problems = new ArrayList<>();
+    String name = object.getMetadata() == null ? null : object.getMetadata().getName();
+    if (name == null || name.isEmpty()) {
+      problems.add("metadata.name is required");
+      return problems;
+    }
+    String nameProblem = ObjectValidation.nameProblem(name);
+    if (nameProblem != null) {
+      problems.add(nameProblem);
+    }
+    String namespace = object.getMetadata().getNamespace();
+    if (namespace != null && !namespace.isEmpty()) {
+      String namespaceProblem = ObjectValidation.namespaceProblem(namespace);
+      if (namespaceProblem != null) {
+        problems.add(namespaceProblem);
+      }
+    }
+    problems.addAll(ObjectValidation.problems(object));
+    return problems;
+  }
+
   /** Collects the results of one read. */
   private final class FileRead {
     private final String file;

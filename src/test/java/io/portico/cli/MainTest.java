@@ -47,6 +47,27 @@ class MainTest {
   }
 
   @Test
+  void kubernetesModeNamesAnUnreachableApiServerAndExitsOne(@TempDir Path temp) {
+    int closed = io.portico.testing.TestGateway.freePort();
+    // fabric8 reads its configuration from system properties first.
+    System.setProperty("kubernetes.master", "http://127.0.0.1:" + closed);
+    System.setProperty("kubeconfig", temp.resolve("no-kubeconfig").toString());
+    System.setProperty("kubernetes.auth.tryServiceAccount", "false");
+    try {
+      assertThat(runCapturingErr("run", "--kubernetes", "--admin", "off", "--event-loops", "1"))
+          .startsWith("1:")
+          .contains("cannot read from the Kubernetes API server at http://127.0.0.1:"
+              + closed);
+    } finally {
+      System.clearProperty("kubernetes.master");
+      System.clearProperty("kubeconfig");
+      System.clearProperty("kubernetes.auth.tryServiceAccount");
+    }
+    assertThat(runCapturingErr("run", "--kubernetes", "--config", "x"))
+        .startsWith("2:").contains("--kubernetes and --config are exclusive");
+  }
+
+  @Test
   void helpExitsZero() {
     assertThat(runCapturingErr("run", "--help")).startsWith("0:");
     assertThat(runCapturingErr("--help")).startsWith("0:");

@@ -1,8 +1,12 @@
 package io.portico.testing;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.portico.KubernetesOptions;
 import io.portico.Portico;
 import io.portico.PorticoOptions;
+import io.portico.provider.FileProvider;
 import io.portico.proxy.ProxyOptions;
+import io.portico.status.StatusWriter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,6 +50,26 @@ public final class TestGateway implements AutoCloseable {
         .withEventLoops(2)
         .withMetrics(false));
     return new TestGateway(directory, await(Portico.start(options).toCompletionStage()
+        .toCompletableFuture()));
+  }
+
+  /**
+   * Starts a gateway in Kubernetes mode against {@code client} (a mock API server), serving on
+   * {@code bindHost} with ports as written; its status writer competes for the Lease
+   * {@code default/portico} as {@code identity}, with short timings.
+   */
+  public static TestGateway startKubernetes(KubernetesClient client, String bindHost,
+      String identity) {
+    KubernetesOptions kubernetes = new KubernetesOptions(client,
+        new StatusWriter.LeaseOptions("default", KubernetesOptions.LEASE_NAME, identity,
+            Duration.ofSeconds(4), Duration.ofSeconds(3), Duration.ofMillis(100)),
+        FileProvider.Options.DEFAULTS);
+    PorticoOptions options = PorticoOptions.forKubernetes(kubernetes)
+        .withProxy(ProxyOptions.DEFAULTS.withBindHost(bindHost).withPortOffset(0))
+        .withAdmin(null, 0)
+        .withEventLoops(2)
+        .withMetrics(false);
+    return new TestGateway(null, await(Portico.start(options).toCompletionStage()
         .toCompletableFuture()));
   }
 

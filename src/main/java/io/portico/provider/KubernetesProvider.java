@@ -1,0 +1,417 @@
+package io.portico.provider;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.resource.ConfigProblem;
+import io.portico.resource.ObjectKey;
+import io.portico.resource.ResourceSnapshot;
+import io.portico.resource.YamlResourceReader;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * Serves the objects of a Kubernetes cluster (all namespaces), delivering a new
+ * {@link ResourceSnapshot} whenever one of them changes.
+ *
+ * <p>One fabric8 SharedInformer per kind the snapshot holds. The first snapshot is delivered only
+ * after every informer has finished its initial list, so a half-loaded cluster is never
+ * translated. A kind whose API is not served (Envoy Gateway's CRDs or BackendTLSPolicy not
+ * installed) is logged once and treated as empty. Changes are coalesced like
+ * {@link FileProvider}'s (hold-off, ceiling); the snapshot is built on a worker thread and
+ * delivered, only when it differs from the last one, on the Vert.x context that called
+ * {@link #start()}. Informer callbacks only post a message to that context: they never block
+ * it and never build anything on the informer thread.
+ *
+ * <p>Objects are checked with the same rules the YAML reader applies
+ * ({@link YamlResourceReader#objectProblems}); an object that fails them is left out of the
+ * snapshot and reported by {@link #problems()}, naming the object.
+ */
+public final class KubernetesProvider implements Provider {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesProvider.class);
+
+  /** Where the problems of cluster objects say they come from. */
+  static final String SOURCE = "kubernetes";
+
+  private static final String ENVOY_V1ALPHA1 = ResourceSnapshot.ENVOY_GATEWAY_GROUP + "/v1alpha1";
+
+  private final Vertx vertx;
+  private final KubernetesClient client;
+  private final FileProvider.Options options;
+  private final Consumer<ResourceSnapshot> onSnapshot;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final List<Watch> informers = new ArrayList<>();
+  private volatile boolean stopped;
+  private volatile List<ConfigProblem> problems = List.of();
+  private Context context;
+  // The fields below are touched on the context only.
+  private boolean delivering;
+  private long timer = -1;
+  private long firstChangeNanos = -1;
+  private boolean changedWhileBuilding;
+  private ResourceSnapshot delivered;
+
+  /** Creates a provider with the default hold-off; nothing is watched before {@link #start()}. */
+  public KubernetesProvider(Vertx vertx, KubernetesClient client,
+      Consumer<ResourceSnapshot> onSnapshot) {
+    this(vertx, client, FileProvider.Options.DEFAULTS, onSnapshot);
+  }
+
+  public KubernetesProvider(Vertx vertx, KubernetesClient client, FileProvider.Options options,
+      Consumer<ResourceSnapshot> onSnapshot) {
+    this.vertx = Objects.requireNonNull(vertx, "vertx");
+    this.client = Objects.requireNonNull(client, "client");
+    this.options = Objects.requireNonNull(options, "options");
+    this.onSnapshot = Objects.requireNonNull(onSnapshot, "onSnapshot");
+  }
+
+  /**
+   * A kind to watch.
+   *
+   * @param what the kind, for the log
+   * @param informer the informer
+   * @param convert turns a cached object into what the snapshot holds (must not mutate it
+   *     beyond idempotent completion)
+   * @param fallback what to watch instead if the API server does not serve this, or null
+   */
+  private record Watch(String what, SharedIndexInformer<? extends HasMetadata> informer,
+      UnaryOperator<HasMetadata> convert, Supplier<Watch> fallback) {}
+
+  /**
+   * Starts every informer, waits for their initial lists and delivers the first snapshot. Fails,
+   * naming the API server's URL, if the API server cannot be reached.
+   */
+  @Override
+  public Future<Void> start() {
+    if (!started.compareAndSet(false, true)) {
+      return Future.failedFuture(new IllegalStateException("KubernetesProvider already started"));
+    }
+    context = vertx.getOrCreateContext();
+    // One request first: an unreachable API server is then one clear failure, not a failed
+    // list (and a logged stack trace) per informer.
+    return context.executeBlocking(() -> client.getKubernetesVersion(), false)
+        .recover(e -> Future.failedFuture(unreachable(e)))
+        .compose(version -> {
+          LOG.info("API server {} (Kubernetes {}.{})", client.getMasterUrl(), version.getMajor(),
+              version.getMinor());
+          return watchAll();
+        });
+  }
+
+  /** Starts every informer; completes once the first snapshot is delivered. */
+  private Future<Void> watchAll() {
+    List<Watch> watches = List.of(
+        typed("GatewayClass", client.resources(GatewayClass.class).runnableInformer(0)),
+        typed("Gateway", client.resources(Gateway.class).inAnyNamespace().runnableInformer(0)),
+        typed("HTTPRoute", client.resources(HTTPRoute.class).inAnyNamespace().runnableInformer(0)),
+        withFallback(typed("ReferenceGrant",
+            client.resources(ReferenceGrant.class).inAnyNamespace().runnableInformer(0)),
+            this::referenceGrantsV1beta1),
+        typed("BackendTLSPolicy",
+            client.resources(BackendTLSPolicy.class).inAnyNamespace().runnableInformer(0)),
+        typed("Service", client.resources(Service.class).inAnyNamespace().runnableInformer(0)),
+        typed("EndpointSlice",
+            client.resources(EndpointSlice.class).inAnyNamespace().runnableInformer(0)),
+        typed("Secret", client.resources(Secret.class).inAnyNamespace().runnableInformer(0)),
+        typed("ConfigMap", client.resources(ConfigMap.class).inAnyNamespace().runnableInformer(0)),
+        typed("Namespace", client.resources(Namespace.class).runnableInformer(0)),
+        generic("Backend", client.genericKubernetesResources(envoyKind("Backend", "backends"))
+            .inAnyNamespace().runnableInformer(0)),
+        generic("BackendTrafficPolicy", client.genericKubernetesResources(
+            envoyKind("BackendTrafficPolicy", "backendtrafficpolicies"))
+            .inAnyNamespace().runnableInformer(0)));
+    List<CompletableFuture<Void>> lists = new ArrayList<>();
+    for (Watch watch : watches) {
+      lists.add(startInformer(watch));
+    }
+    Promise<Void> promise = Promise.promise();
+    CompletableFuture.allOf(lists.toArray(CompletableFuture[]::new)).whenComplete((v, e) ->
+        context.runOnContext(x -> {
+          if (e != null) {
+            stop();
+            promise.fail(unreachable(e));
+          } else if (stopped) {
+            promise.fail(new IllegalStateException("KubernetesProvider stopped while starting"));
+          } else {
+            // Every event until now is in the stores; later ones schedule a rebuild.
+            rebuild(promise);
+          }
+        }));
+    return promise.future();
+  }
+
+  /** Named explicitly: the API server's discovery would not know a CRD that is not installed. */
+  private static ResourceDefinitionContext envoyKind(String kind, String plural) {
+    return new ResourceDefinitionContext.Builder()
+        .withGroup(ResourceSnapshot.ENVOY_GATEWAY_GROUP)
+        .withVersion("v1alpha1")
+        .withKind(kind)
+        .withPlural(plural)
+        .withNamespaced(true)
+        .build();
+  }
+
+  private Watch generic(String kind, SharedIndexInformer<? extends HasMetadata> informer) {
+    return new Watch(ENVOY_V1ALPHA1 + " " + kind, typed(kind, informer).informer(), object -> {
+      normalise((GenericKubernetesResource) object, kind);
+      return object;
+    }, null);
+  }
+
+  private static Watch withFallback(Watch watch, Supplier<Watch> fallback) {
+    return new Watch(watch.what(), watch.informer(), watch.convert(), fallback);
+  }
+
+  /**
+   * Clusters with an older Gateway API release serve ReferenceGrant as v1beta1 only; its schema
+   * is the same as v1's. Read as v1, as the YAML reader does.
+   */
+  private Watch referenceGrantsV1beta1() {
+    ResourceDefinitionContext v1beta1 = new ResourceDefinitionContext.Builder()
+        .withGroup("gateway.networking.k8s.io")
+        .withVersion("v1beta1")
+        .withKind("ReferenceGrant")
+        .withPlural("referencegrants")
+        .withNamespaced(true)
+        .build();
+    KubernetesSerialization serialization = client.getKubernetesSerialization();
+    Watch watch = typed("ReferenceGrant (v1beta1)",
+        client.genericKubernetesResources(v1beta1).inAnyNamespace().runnableInformer(0));
+    return new Watch(watch.what(), watch.informer(), object -> {
+      ReferenceGrant grant = serialization.convertValue(object, ReferenceGrant.class);
+      grant.setApiVersion("gateway.networking.k8s.io/v1");
+      grant.setKind("ReferenceGrant");
+      return grant;
+    }, null);
+  }
+
+  private Watch typed(String what, SharedIndexInformer<? extends HasMetadata> informer) {
+    // Retry only once started: a failed initial list fails start() (unreachable API server,
+    // missing CRD) instead of retrying forever behind a start-up that never completes.
+    informer.exceptionHandler((isStarted, t) -> isStarted);
+    informer.addEventHandler(new ResourceEventHandler<HasMetadata>() {
+      @Override
+      public void onAdd(HasMetadata obj) {
+        changed();
+      }
+
+      @Override
+      public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
+        changed();
+      }
+
+      @Override
+      public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
+        changed();
+      }
+    });
+    return new Watch(what, informer, UnaryOperator.identity(), null);
+  }
+
+  private CompletableFuture<Void> startInformer(Watch watch) {
+    return watch.informer().start().toCompletableFuture().handle((v, e) -> {
+      if (e == null) {
+        synchronized (informers) {
+          informers.add(watch);
+        }
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null
+          ? e.getCause() : e;
+      watch.informer().stop();
+      if (cause instanceof KubernetesClientException k && k.getCode() == 404) {
+        if (watch.fallback() != null) {
+          Watch fallback = watch.fallback().get();
+          LOG.info("{} is not served by the API server; watching {}", watch.what(),
+              fallback.what());
+          return startInformer(fallback);
+        }
+        // The API is not served (its CRD is not installed): nothing of this kind can exist.
+        LOG.warn("{} is not served by the API server (CRD not installed?); treated as empty",
+            watch.what());
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      return CompletableFuture.<Void>failedFuture(cause);
+    }).thenCompose(f -> f);
+  }
+
+  private IllegalStateException unreachable(Throwable e) {
+    // fabric8 wraps the reason ("An error has occurred."): name the innermost one.
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String why = root.getMessage() != null ? root.getMessage() : root.toString();
+    return new IllegalStateException("cannot read from the Kubernetes API server at "
+        + client.getMasterUrl() + ": " + why, e);
+  }
+
+  /** Runs on an informer thread: only posts to the context. */
+  private void changed() {
+    Context ctx = context;
+    if (ctx != null && !stopped) {
+      ctx.runOnContext(v -> schedule());
+    }
+  }
+
+  /** Runs on the context: (re)arms the hold-off timer, never beyond the ceiling. */
+  private void schedule() {
+    if (stopped) {
+      return;
+    }
+    if (delivering) {
+      // Possibly not in the snapshot being built (the first one included): build again after.
+      changedWhileBuilding = true;
+      return;
+    }
+    if (delivered == null) {
+      // Before the first build: the change is already in the stores it will read.
+      return;
+    }
+    long now = System.nanoTime();
+    if (firstChangeNanos < 0) {
+      firstChangeNanos = now;
+    }
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    long untilCeiling = options.ceiling().toNanos() - (now - firstChangeNanos);
+    long delayMillis = Math.max(1, Math.min(options.holdOff().toMillis(), untilCeiling / 1_000_000));
+    timer = vertx.setTimer(delayMillis, id -> {
+      timer = -1;
+      firstChangeNanos = -1;
+      rebuild(null);
+    });
+  }
+
+  /** Runs on the context: builds a snapshot on a worker and delivers it if it changed. */
+  private void rebuild(Promise<Void> first) {
+    delivering = true;
+    changedWhileBuilding = false;
+    List<Watch> current;
+    synchronized (informers) {
+      current = List.copyOf(informers);
+    }
+    context.executeBlocking(() -> build(current), true).onComplete(result -> {
+      delivering = false;
+      if (result.failed()) {
+        LOG.error("could not build a snapshot of the cluster (a bug in Portico)", result.cause());
+        if (first != null) {
+          first.fail(result.cause());
+        }
+        return;
+      }
+      ResourceSnapshot snapshot = result.result();
+      boolean isFirst = delivered == null;
+      if (!stopped && (isFirst || !snapshot.equals(delivered))) {
+        delivered = snapshot;
+        try {
+          onSnapshot.accept(snapshot);
+        } catch (RuntimeException e) {
+          if (first != null) {
+            first.fail(e);
+            return;
+          }
+          LOG.error("snapshot callback failed", e);
+        }
+      }
+      if (first != null) {
+        first.complete();
+      }
+      if (changedWhileBuilding) {
+        schedule();
+      }
+    });
+  }
+
+  /** Runs on a worker thread. */
+  private ResourceSnapshot build(List<Watch> current) {
+    List<HasMetadata> objects = new ArrayList<>();
+    List<ConfigProblem> found = new ArrayList<>();
+    for (Watch watch : current) {
+      for (HasMetadata cached : watch.informer().getStore().list()) {
+        HasMetadata object = watch.convert().apply(cached);
+        List<String> wrong = YamlResourceReader.objectProblems(object);
+        if (wrong.isEmpty()) {
+          objects.add(object);
+        } else {
+          found.add(ConfigProblem.error(SOURCE, 0, ObjectKey.of(object) + ": "
+              + String.join("; ", wrong) + "; the object is not served"));
+        }
+      }
+    }
+    // Store order is hash order: sort, so that equal clusters give equal snapshots.
+    objects.sort(Comparator.comparing(ObjectKey::of));
+    found.sort(Comparator.comparing(ConfigProblem::message));
+    List<ConfigProblem> previous = problems;
+    problems = List.copyOf(found);
+    Set<ConfigProblem> old = Set.copyOf(previous);
+    for (ConfigProblem problem : found) {
+      if (!old.contains(problem)) {
+        LOG.error("{}", problem);
+      }
+    }
+    return ResourceSnapshot.of(objects);
+  }
+
+  /**
+   * Items of a list response may carry no kind or apiVersion, and the snapshot sorts generic
+   * objects by them. Setting them is idempotent, so the cached object is completed in place.
+   */
+  private static void normalise(GenericKubernetesResource object, String kind) {
+    if (object.getApiVersion() == null) {
+      object.setApiVersion(ENVOY_V1ALPHA1);
+    }
+    if (object.getKind() == null) {
+      object.setKind(kind);
+    }
+  }
+
+  @Override
+  public List<ConfigProblem> problems() {
+    return problems;
+  }
+
+  /** Stops every informer; no snapshot is delivered after this. */
+  @Override
+  public Future<Void> stop() {
+    stopped = true;
+    synchronized (informers) {
+      informers.forEach(w -> w.informer().stop());
+      informers.clear();
+    }
+    return Future.succeededFuture();
+  }
+}

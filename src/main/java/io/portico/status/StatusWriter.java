@@ -1,0 +1,427 @@
+package io.portico.status;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.resource.ObjectKey;
+import io.portico.resource.ResourceSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * Writes the translator's {@link StatusReport} to the status subresources of the API server,
+ * while this process holds the leader Lease (every replica serves traffic; one writes status).
+ *
+ * <p>For each object it reads the live object, merges (conditions keep their
+ * {@code lastTransitionTime} while their status does not change; route parents and policy
+ * ancestors owned by other controllers are kept), and writes only if the result differs from
+ * what is on the object. A conflict re-reads and retries. All I/O runs on one thread of its own:
+ * {@link #offer} only stores the report and schedules a write, so it never blocks its caller
+ * (the configuration verticle's event loop). Reports offered while a write is running are
+ * coalesced into the latest.
+ */
+public final class StatusWriter implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
+
+  private static final int MAX_ATTEMPTS = 5;
+
+  private static final ResourceDefinitionContext BACKEND_TRAFFIC_POLICY =
+      new ResourceDefinitionContext.Builder()
+          .withGroup(ResourceSnapshot.ENVOY_GATEWAY_GROUP)
+          .withVersion("v1alpha1")
+          .withKind("BackendTrafficPolicy")
+          .withPlural("backendtrafficpolicies")
+          .withNamespaced(true)
+          .build();
+
+  /**
+   * Where the leader Lease lives and how it is held.
+   *
+   * @param namespace the Lease's namespace
+   * @param name the Lease's name
+   * @param identity this replica's name in the Lease (unique per replica)
+   * @param leaseDuration how long a leader that stopped renewing keeps the Lease
+   * @param renewDeadline how long the leader keeps retrying to renew before it gives up
+   * @param retryPeriod how often candidates try to take the Lease and the leader renews it
+   */
+  public record LeaseOptions(String namespace, String name, String identity,
+      Duration leaseDuration, Duration renewDeadline, Duration retryPeriod) {
+
+    public LeaseOptions {
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(identity, "identity");
+      Objects.requireNonNull(leaseDuration, "leaseDuration");
+      Objects.requireNonNull(renewDeadline, "renewDeadline");
+      Objects.requireNonNull(retryPeriod, "retryPeriod");
+    }
+
+    /** Kubernetes' usual timings (15 s lease, 10 s renew deadline, 2 s retry). */
+    public static LeaseOptions of(String namespace, String name, String identity) {
+      return new LeaseOptions(namespace, name, identity, Duration.ofSeconds(15),
+          Duration.ofSeconds(10), Duration.ofSeconds(2));
+    }
+
+    public LeaseOptions withTimings(Duration leaseDuration, Duration renewDeadline,
+        Duration retryPeriod) {
+      return new LeaseOptions(namespace, name, identity, leaseDuration, renewDeadline,
+          retryPeriod);
+    }
+  }
+
+  private final KubernetesClient client;
+  private final String controllerName;
+  private final LeaseOptions lease;
+  private final KubernetesSerialization serialization;
+  private final ExecutorService executor;
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final AtomicLong writes = new AtomicLong();
+  private volatile Pending latest;
+  private volatile boolean leader;
+  private volatile boolean closed;
+  private volatile CompletableFuture<?> election;
+
+  public StatusWriter(KubernetesClient client, String controllerName, LeaseOptions lease) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.controllerName = Objects.requireNonNull(controllerName, "controllerName");
+    this.lease = Objects.requireNonNull(lease, "lease");
+    this.serialization = client.getKubernetesSerialization();
+    this.executor = Executors.newSingleThreadExecutor(r -> {
+      Thread thread = new Thread(r, "portico-status-writer");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** Starts taking part in leader election; returns at once. */
+  public void start() {
+    election = client.leaderElector()
+        .withConfig(new LeaderElectionConfigBuilder()
+            .withName(lease.name())
+            .withLock(new LeaseLock(lease.namespace(), lease.name(), lease.identity()))
+            .withLeaseDuration(lease.leaseDuration())
+            .withRenewDeadline(lease.renewDeadline())
+            .withRetryPeriod(lease.retryPeriod())
+            .withReleaseOnCancel(true)
+            .withLeaderCallbacks(new LeaderCallbacks(this::startedLeading, this::stoppedLeading,
+                holder -> LOG.info("status writer: the leader is {}", holder)))
+            .build())
+        .build()
+        .start();
+  }
+
+  private void startedLeading() {
+    LOG.info("{} leads (Lease {}/{}): writing status", lease.identity(), lease.namespace(),
+        lease.name());
+    leader = true;
+    schedule();
+  }
+
+  private void stoppedLeading() {
+    LOG.info("{} no longer leads: not writing status", lease.identity());
+    leader = false;
+  }
+
+  /** Returns whether this replica holds the Lease. */
+  public boolean isLeader() {
+    return leader;
+  }
+
+  /** Returns how many status writes this replica has made. */
+  public long writes() {
+    return writes.get();
+  }
+
+  /**
+   * Takes the newest report and the snapshot it was computed from (whose objects show what is on
+   * the API server, so entries of ours on objects the report no longer covers can be removed);
+   * written soon if this replica leads. Never blocks.
+   */
+  public void offer(StatusReport report, ResourceSnapshot snapshot) {
+    latest = new Pending(Objects.requireNonNull(report, "report"),
+        Objects.requireNonNull(snapshot, "snapshot"));
+    schedule();
+  }
+
+  private record Pending(StatusReport report, ResourceSnapshot snapshot) {}
+
+  private void schedule() {
+    if (leader && !closed && latest != null && scheduled.compareAndSet(false, true)) {
+      executor.execute(() -> {
+        scheduled.set(false);
+        Pending pending = latest;
+        if (leader && !closed) {
+          writeAll(pending.report());
+          clearStale(pending.report(), pending.snapshot());
+        }
+      });
+    }
+  }
+
+  /** Runs on the writer thread. */
+  private void writeAll(StatusReport report) {
+    report.gatewayClasses().forEach((key, status) -> write(key,
+        () -> client.resources(GatewayClass.class).withName(key.name()),
+        live -> {
+          GatewayClassStatus desired = serialization.clone(status);
+          GatewayClassStatus current = live.getStatus();
+          stamp(desired.getConditions(), current == null ? null : current.getConditions());
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        }));
+    report.gateways().forEach((key, status) -> write(key,
+        () -> client.resources(Gateway.class).inNamespace(key.namespace()).withName(key.name()),
+        live -> {
+          GatewayStatus desired = serialization.clone(status);
+          GatewayStatus current = live.getStatus();
+          stamp(desired.getConditions(), current == null ? null : current.getConditions());
+          if (desired.getListeners() != null) {
+            for (ListenerStatus listener : desired.getListeners()) {
+              ListenerStatus old = current == null || current.getListeners() == null ? null
+                  : current.getListeners().stream()
+                      .filter(l -> Objects.equals(l.getName(), listener.getName()))
+                      .findFirst().orElse(null);
+              stamp(listener.getConditions(), old == null ? null : old.getConditions());
+            }
+          }
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        }));
+    report.httpRoutes().forEach(this::writeRoute);
+    report.backendTLSPolicies().forEach(this::writeTlsPolicy);
+    report.backendTrafficPolicies().forEach(this::writeTrafficPolicy);
+  }
+
+  /**
+   * Removes our entries from routes and policies the report no longer covers (their Gateway was
+   * deleted or is no longer ours, the route moved elsewhere): otherwise they would say forever
+   * that Portico accepted them.
+   */
+  private void clearStale(StatusReport report, ResourceSnapshot snapshot) {
+    for (HTTPRoute route : snapshot.httpRoutes()) {
+      ObjectKey key = ObjectKey.of(route);
+      if (!report.httpRoutes().containsKey(key) && route.getStatus() != null
+          && hasOurs(route.getStatus().getParents(), RouteParentStatus::getControllerName)) {
+        writeRoute(key, new HTTPRouteStatus());
+      }
+    }
+    for (BackendTLSPolicy policy : snapshot.backendTLSPolicies()) {
+      ObjectKey key = ObjectKey.of(policy);
+      if (!report.backendTLSPolicies().containsKey(key) && policy.getStatus() != null
+          && hasOurs(policy.getStatus().getAncestors(), PolicyAncestorStatus::getControllerName)) {
+        writeTlsPolicy(key, new PolicyStatus());
+      }
+    }
+    for (GenericKubernetesResource policy : snapshot.backendTrafficPolicies()) {
+      ObjectKey key = ObjectKey.of(policy);
+      Object raw = policy.getAdditionalProperties().get("status");
+      if (!report.backendTrafficPolicies().containsKey(key) && raw != null
+          && hasOurs(serialization.convertValue(raw, PolicyStatus.class).getAncestors(),
+              PolicyAncestorStatus::getControllerName)) {
+        writeTrafficPolicy(key, new PolicyStatus());
+      }
+    }
+  }
+
+  private <E> boolean hasOurs(List<E> entries, Function<E, String> controller) {
+    return entries != null && entries.stream().anyMatch(e -> controllerName.equals(
+        controller.apply(e)));
+  }
+
+  private void writeRoute(ObjectKey key, HTTPRouteStatus status) {
+    write(key,
+        () -> client.resources(HTTPRoute.class).inNamespace(key.namespace()).withName(key.name()),
+        live -> {
+          HTTPRouteStatus current = live.getStatus();
+          List<RouteParentStatus> merged = mergeOwned(
+              current == null ? null : current.getParents(),
+              serialization.clone(status).getParents(),
+              RouteParentStatus::getControllerName,
+              (a, b) -> Objects.equals(a.getParentRef(), b.getParentRef()),
+              RouteParentStatus::getConditions);
+          HTTPRouteStatus desired = current == null ? new HTTPRouteStatus()
+              : serialization.clone(current);
+          desired.setParents(merged);
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        });
+  }
+
+  private void writeTlsPolicy(ObjectKey key, PolicyStatus status) {
+    write(key,
+        () -> client.resources(BackendTLSPolicy.class).inNamespace(key.namespace())
+            .withName(key.name()),
+        live -> {
+          PolicyStatus desired = mergePolicy(live.getStatus(), status);
+          if (desired.equals(live.getStatus())) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        });
+  }
+
+  private void writeTrafficPolicy(ObjectKey key, PolicyStatus status) {
+    write(key,
+        () -> client.genericKubernetesResources(BACKEND_TRAFFIC_POLICY)
+            .inNamespace(key.namespace()).withName(key.name()),
+        live -> {
+          Object raw = live.getAdditionalProperties().get("status");
+          PolicyStatus current = raw == null ? null
+              : serialization.convertValue(raw, PolicyStatus.class);
+          PolicyStatus desired = mergePolicy(current, status);
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setAdditionalProperty("status", serialization.convertValue(desired, Map.class));
+          return true;
+        });
+  }
+
+  private PolicyStatus mergePolicy(PolicyStatus current, PolicyStatus ours) {
+    List<PolicyAncestorStatus> merged = mergeOwned(
+        current == null ? null : current.getAncestors(),
+        serialization.clone(ours).getAncestors(),
+        PolicyAncestorStatus::getControllerName,
+        (a, b) -> Objects.equals(a.getAncestorRef(), b.getAncestorRef()),
+        PolicyAncestorStatus::getConditions);
+    PolicyStatus desired = current == null ? new PolicyStatus() : serialization.clone(current);
+    desired.setAncestors(merged);
+    return desired;
+  }
+
+  /**
+   * Keeps the entries other controllers own, in their order, and replaces ours with
+   * {@code ours} (whose conditions keep the transition times of the matching live entry).
+   */
+  private <E> List<E> mergeOwned(List<E> live, List<E> ours, Function<E, String> controller,
+      BiPredicate<E, E> sameRef, Function<E, List<Condition>> conditions) {
+    List<E> merged = new ArrayList<>();
+    List<E> oldOurs = new ArrayList<>();
+    if (live != null) {
+      for (E entry : live) {
+        if (controllerName.equals(controller.apply(entry))) {
+          oldOurs.add(entry);
+        } else {
+          merged.add(entry);
+        }
+      }
+    }
+    if (ours != null) {
+      for (E entry : ours) {
+        E old = oldOurs.stream().filter(o -> sameRef.test(o, entry)).findFirst().orElse(null);
+        stamp(conditions.apply(entry), old == null ? null : conditions.apply(old));
+        merged.add(entry);
+      }
+    }
+    return merged;
+  }
+
+  /**
+   * Gives every condition a lastTransitionTime: the live one's while its status is unchanged
+   * (so an unchanged condition causes no write), now otherwise.
+   */
+  private static void stamp(List<Condition> conditions, List<Condition> live) {
+    if (conditions == null) {
+      return;
+    }
+    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    for (Condition condition : conditions) {
+      Condition old = live == null ? null : live.stream()
+          .filter(c -> Objects.equals(c.getType(), condition.getType()))
+          .findFirst().orElse(null);
+      condition.setLastTransitionTime(old != null
+          && Objects.equals(old.getStatus(), condition.getStatus())
+          && old.getLastTransitionTime() != null ? old.getLastTransitionTime() : now);
+    }
+  }
+
+  /** Reads, merges and writes one object's status; retries on conflict. */
+  private <T extends HasMetadata> void write(ObjectKey key, Supplier<Resource<T>> target,
+      Predicate<T> merge) {
+    for (int attempt = 1; leader && !closed; attempt++) {
+      try {
+        T live = target.get().get();
+        if (live == null || !merge.test(live)) {
+          return;
+        }
+        if (live instanceof GenericKubernetesResource generic) {
+          client.genericKubernetesResources(BACKEND_TRAFFIC_POLICY).inNamespace(key.namespace())
+              .resource(generic).updateStatus();
+        } else {
+          client.resource(live).updateStatus();
+        }
+        writes.incrementAndGet();
+        LOG.debug("wrote the status of {}", key);
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 409 && attempt < MAX_ATTEMPTS) {
+          continue;
+        }
+        LOG.warn("could not write the status of {}: {}", key, e.getMessage());
+        return;
+      } catch (RuntimeException e) {
+        LOG.warn("could not write the status of {}", key, e);
+        return;
+      }
+    }
+  }
+
+  /** Leaves the election (releasing the Lease if held) and stops writing. */
+  @Override
+  public void close() {
+    closed = true;
+    CompletableFuture<?> running = election;
+    if (running != null) {
+      running.cancel(true);
+    }
+    leader = false;
+    executor.shutdownNow();
+  }
+}

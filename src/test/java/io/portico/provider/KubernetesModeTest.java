@@ -1,0 +1,477 @@
+package io.portico.provider;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.portico.resource.ConfigProblem;
+import io.portico.testing.EchoFleet;
+import io.portico.testing.HttpProbe;
+import io.portico.testing.TestGateway;
+import io.portico.translate.TranslatorOptions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static io.portico.testing.TestGateway.awaitCondition;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Kubernetes mode end to end: objects created through fabric8's CRUD mock API server, echo pods
+ * on loopback, requests through Portico, status read back from the mock server.
+ */
+class KubernetesModeTest {
+
+  /** The mock server logs every request through java.util.logging; kept quiet (and referenced). */
+  private static final java.util.logging.Logger MOCK_LOG = quiet("io.fabric8.mockwebserver");
+
+  private static final String OURS = TranslatorOptions.DEFAULT_CONTROLLER_NAME;
+  private static final String OTHER = "example.com/other-controller";
+
+  /** Path fragments the API server answers 404 for, as for a CRD that is not installed. */
+  private final Set<String> notInstalled = ConcurrentHashMap.newKeySet();
+  private KubernetesMockServer server;
+  private KubernetesClient client;
+  private EchoFleet fleet;
+  private HttpProbe probe;
+  private int port;
+
+  @BeforeEach
+  void startApiServer() {
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+        new UninstalledApis(notInstalled), false);
+    // As in a cluster, these kinds have a status subresource: a plain update keeps the status
+    // (another controller's route status survives a kubectl apply).
+    registerWithStatus("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", false);
+    registerWithStatus("gateway.networking.k8s.io", "v1", "Gateway", "gateways", true);
+    registerWithStatus("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", true);
+    registerWithStatus("gateway.networking.k8s.io", "v1", "BackendTLSPolicy",
+        "backendtlspolicies", true);
+    registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "BackendTrafficPolicy",
+        "backendtrafficpolicies", true);
+    server.init();
+    client = server.createClient();
+    fleet = new EchoFleet();
+    probe = new HttpProbe();
+    port = TestGateway.freePort();
+  }
+
+  @AfterEach
+  void stopApiServer() {
+    probe.close();
+    fleet.close();
+    client.close();
+    server.destroy();
+  }
+
+  @Test
+  void servesTheClusterAndWritesStatusBack() {
+    fleet.service("default", "echo", 2).service("default", "other", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    seedOtherControllersStatus("web-route");
+
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      Set<String> pods = new HashSet<>();
+      for (int i = 0; i < 6; i++) {
+        HttpProbe.Response response = probe.get(port, "app.example.com", "/hello");
+        assertThat(response.status()).isEqualTo(200);
+        pods.add(response.pod());
+      }
+      assertThat(pods).containsExactlyInAnyOrder("echo-pod-0", "echo-pod-1");
+
+      awaitCondition("Gateway status written", () -> {
+        Gateway live = client.resources(Gateway.class).inNamespace("default").withName("web").get();
+        return live.getStatus() != null
+            && isTrue(live.getStatus().getConditions(), "Accepted")
+            && isTrue(live.getStatus().getConditions(), "Programmed");
+      });
+      awaitCondition("GatewayClass status written", () -> {
+        GatewayClass live = client.resources(GatewayClass.class).withName("portico").get();
+        return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted");
+      });
+      awaitCondition("HTTPRoute status written", () -> ourParent("web-route") != null);
+      RouteParentStatus ours = ourParent("web-route");
+      assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
+      assertThat(isTrue(ours.getConditions(), "ResolvedRefs")).isTrue();
+      assertThat(ours.getParentRef().getName()).isEqualTo("web");
+      assertThat(ours.getConditions()).allSatisfy(c -> {
+        assertThat(c.getLastTransitionTime()).isNotBlank();
+        assertThat(c.getObservedGeneration()).isNotNull();
+      });
+      List<RouteParentStatus> parents = route("web-route").getStatus().getParents();
+      assertThat(parents).extracting(RouteParentStatus::getControllerName)
+          .containsExactlyInAnyOrder(OURS, OTHER);
+
+      // Only what changed is written: re-applied Services write nothing; a new route writes its
+      // own status and the Gateway's (attachedRoutes 1 -> 2), the GatewayClass stays as it is.
+      long writes = gateway.portico().statusWriter().writes();
+      apply(fleet.yaml());
+      long version = gateway.tableVersion();
+      apply(routeYaml("unrelated", "unrelated.example.com", "echo"));
+      gateway.awaitTableAfter(version);
+      awaitCondition("status of the new route", () -> ourParent("unrelated") != null);
+      assertThat(gateway.portico().statusWriter().writes()).isEqualTo(writes + 2);
+
+      // The route moves to a Gateway that is not ours: our parents entry goes.
+      apply(routeYaml("unrelated", "unrelated.example.com", "echo", "elsewhere"));
+      awaitCondition("our stale parents entry removed", () -> ourParent("unrelated") == null);
+      apply(routeYaml("unrelated", "unrelated.example.com", "echo"));
+
+      // The route's backend changes: traffic follows.
+      apply(routeYaml("web-route", "app.example.com", "other"));
+      awaitCondition("traffic moved to other", () -> "other-pod-0".equals(
+          probe.get(port, "app.example.com", "/").pod()));
+
+      // The route goes: 404, and the other controller's status entry is still there.
+      assertThat(route("web-route").getStatus().getParents())
+          .extracting(RouteParentStatus::getControllerName).contains(OTHER);
+      client.resources(HTTPRoute.class).inNamespace("default").withName("web-route").delete();
+      awaitCondition("404 after the route is deleted",
+          () -> probe.get(port, "app.example.com", "/").status() == 404);
+      assertThat(probe.get(port, "unrelated.example.com", "/").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void anInvalidObjectIsReportedByNameAndTheRestKeepsServing() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: broken, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners: []
+        """);
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      assertThat(gateway.portico().problems()).extracting(ConfigProblem::toString)
+          .anySatisfy(p -> assertThat(p).contains("Gateway/default/broken")
+              .contains("spec.listeners must have at least one listener"));
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+
+      // Fixed in the cluster: the problem goes away.
+      long version = gateway.tableVersion();
+      client.resources(Gateway.class).inNamespace("default").withName("broken").delete();
+      awaitCondition("problem cleared", () -> gateway.portico().problems().isEmpty());
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+      assertThat(gateway.tableVersion()).isGreaterThanOrEqualTo(version);
+    }
+  }
+
+  @Test
+  void missingEnvoyGatewayCrdsAreTreatedAsEmpty() {
+    notInstalled.add("/apis/gateway.envoyproxy.io/");
+    notInstalled.add("/backendtlspolicies");
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void referenceGrantsAreReadAsV1beta1WhenV1IsNotServed() {
+    notInstalled.add("/apis/gateway.networking.k8s.io/v1/referencegrants");
+    fleet.service("backends", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: cross, namespace: default}
+        spec:
+          parentRefs: [{name: web}]
+          hostnames: [app.example.com]
+          rules:
+          - backendRefs: [{name: echo, namespace: backends, port: 80}]
+        """);
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      // No grant: the reference is refused.
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(500);
+      apply("""
+          apiVersion: gateway.networking.k8s.io/v1beta1
+          kind: ReferenceGrant
+          metadata: {name: allow-default-routes, namespace: backends}
+          spec:
+            from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: default}]
+            to: [{group: "", kind: Service}]
+          """);
+      awaitCondition("the v1beta1 grant lets the route through",
+          () -> probe.get(port, "app.example.com", "/").status() == 200);
+      assertThat(probe.get(port, "app.example.com", "/").pod()).isEqualTo("echo-pod-0");
+    }
+  }
+
+  @Test
+  void backendTrafficPolicyStatusKeepsOtherControllersAncestors() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    GenericKubernetesResource policy = client.getKubernetesSerialization().unmarshal("""
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: lb, namespace: default}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web-route}]
+          loadBalancer: {type: RoundRobin}
+        """, GenericKubernetesResource.class);
+    GenericKubernetesResource created = policies().resource(policy).create();
+    created.setAdditionalProperty("status", Map.of("ancestors", List.of(Map.of(
+        "ancestorRef", Map.of("name", "their-gateway"),
+        "controllerName", OTHER,
+        "conditions", List.of(Map.of("type", "Accepted", "status", "True", "reason", "Accepted",
+            "message", "theirs", "lastTransitionTime", "2026-01-01T00:00:00Z"))))));
+    policies().resource(created).updateStatus();
+
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      awaitCondition("policy status written", () -> policyAncestors().stream()
+          .anyMatch(a -> OURS.equals(a.getControllerName())));
+      List<PolicyAncestorStatus> ancestors = policyAncestors();
+      assertThat(ancestors).extracting(PolicyAncestorStatus::getControllerName)
+          .containsExactlyInAnyOrder(OURS, OTHER);
+      PolicyAncestorStatus ours = ancestors.stream()
+          .filter(a -> OURS.equals(a.getControllerName())).findFirst().orElseThrow();
+      assertThat(ours.getAncestorRef().getName()).isEqualTo("web");
+      assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
+    }
+  }
+
+  private NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
+      Resource<GenericKubernetesResource>> policies() {
+    return client.genericKubernetesResources(new ResourceDefinitionContext.Builder()
+        .withGroup("gateway.envoyproxy.io").withVersion("v1alpha1")
+        .withKind("BackendTrafficPolicy").withPlural("backendtrafficpolicies")
+        .withNamespaced(true).build()).inNamespace("default");
+  }
+
+  private List<PolicyAncestorStatus> policyAncestors() {
+    Object status = policies().withName("lb").get().getAdditionalProperties().get("status");
+    if (status == null) {
+      return List.of();
+    }
+    PolicyStatus typed = client.getKubernetesSerialization().convertValue(status,
+        PolicyStatus.class);
+    return typed.getAncestors() == null ? List.of() : typed.getAncestors();
+  }
+
+  @Test
+  void onlyTheLeaderWritesStatus() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    try (TestGateway a = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      awaitCondition("replica-a leads", () -> a.portico().statusWriter().isLeader());
+      try (TestGateway b = TestGateway.startKubernetes(client, "127.0.0.2", "replica-b")) {
+        // Both serve.
+        assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+        assertThat(probe.getAt("127.0.0.2", port, "app.example.com", "/").status())
+            .isEqualTo(200);
+
+        long versionB = b.tableVersion();
+        apply(routeYaml("second", "second.example.com", "echo"));
+        b.awaitTableAfter(versionB);
+        awaitCondition("status of the new route", () -> ourParent("second") != null);
+        assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("replica-a");
+        assertThat(a.portico().statusWriter().writes()).isGreaterThan(0);
+        assertThat(b.portico().statusWriter().isLeader()).isFalse();
+        assertThat(b.portico().statusWriter().writes()).isZero();
+
+        // The leader goes (releasing the Lease): the other replica takes over and writes.
+        a.close();
+        awaitCondition("replica-b leads", () -> b.portico().statusWriter().isLeader());
+        apply(routeYaml("third", "third.example.com", "echo"));
+        awaitCondition("status of the route created after failover",
+            () -> ourParent("third") != null);
+        assertThat(b.portico().statusWriter().writes()).isGreaterThan(0);
+        assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("replica-b");
+      }
+    }
+  }
+
+  @Test
+  void anUnreachableApiServerFailsTheStartNamingItsUrl() {
+    int closed = TestGateway.freePort();
+    try (KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(
+        new ConfigBuilder(Config.empty()).withMasterUrl("http://127.0.0.1:" + closed)
+            .withRequestRetryBackoffLimit(0).build()).build()) {
+      assertThatThrownBy(() -> TestGateway.startKubernetes(unreachable, "127.0.0.1", "replica-a"))
+          .hasMessageContaining("cannot read from the Kubernetes API server at")
+          .hasMessageContaining("127.0.0.1:" + closed);
+    }
+  }
+
+  /** The CRUD mock server, answering 404 for the APIs of CRDs that are "not installed". */
+  private static final class UninstalledApis extends KubernetesCrudDispatcher {
+    private final Set<String> notInstalled;
+
+    UninstalledApis(Set<String> notInstalled) {
+      this.notInstalled = notInstalled;
+    }
+
+    @Override
+    public MockResponse handleGet(String path) {
+      if (notInstalled.stream().anyMatch(path::contains)) {
+        return new MockResponse().setResponseCode(404).setBody(
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                + "\"reason\":\"NotFound\",\"code\":404}");
+      }
+      return super.handleGet(path);
+    }
+  }
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.WARNING);
+    return logger;
+  }
+
+  private void registerWithStatus(String group, String version, String kind, String plural,
+      boolean namespaced) {
+    server.expectCustomResource(new CustomResourceDefinitionContext.Builder()
+        .withName(plural + "." + group)
+        .withGroup(group)
+        .withVersion(version)
+        .withKind(kind)
+        .withPlural(plural)
+        .withScope(namespaced ? "Namespaced" : "Cluster")
+        .withStatusSubresource(true)
+        .build());
+  }
+
+  private Lease lease() {
+    return client.leases().inNamespace("default").withName("portico").get();
+  }
+
+  private static boolean isTrue(List<Condition> conditions, String type) {
+    return conditions != null && conditions.stream()
+        .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private HTTPRoute route(String name) {
+    return client.resources(HTTPRoute.class).inNamespace("default").withName(name).get();
+  }
+
+  private RouteParentStatus ourParent(String name) {
+    HTTPRoute route = route(name);
+    if (route == null || route.getStatus() == null || route.getStatus().getParents() == null) {
+      return null;
+    }
+    return route.getStatus().getParents().stream()
+        .filter(p -> OURS.equals(p.getControllerName())).findFirst().orElse(null);
+  }
+
+  /** Another implementation also serves this route (through its own Gateway). */
+  private void seedOtherControllersStatus(String name) {
+    HTTPRoute route = route(name);
+    RouteParentStatus other = new RouteParentStatus();
+    other.setControllerName(OTHER);
+    ParentReference ref = new ParentReference();
+    ref.setName("their-gateway");
+    other.setParentRef(ref);
+    Condition accepted = new Condition();
+    accepted.setType("Accepted");
+    accepted.setStatus("True");
+    accepted.setReason("Accepted");
+    accepted.setMessage("theirs");
+    accepted.setLastTransitionTime("2026-01-01T00:00:00Z");
+    other.setConditions(List.of(accepted));
+    HTTPRouteStatus status = new HTTPRouteStatus();
+    status.setParents(List.of(other));
+    route.setStatus(status);
+    client.resource(route).updateStatus();
+  }
+
+  /** Creates or replaces every object of {@code yaml} (kubectl apply, more or less). */
+  private void apply(String yaml) {
+    List<HasMetadata> objects = client.load(
+        new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+    for (HasMetadata object : objects) {
+      if (object.getMetadata().getNamespace() == null && !clusterScoped(object)) {
+        object.getMetadata().setNamespace("default");
+      }
+      client.resource(object).createOr(existing -> existing.update());
+    }
+  }
+
+  private static boolean clusterScoped(HasMetadata object) {
+    return object instanceof GatewayClass
+        || Objects.equals(object.getKind(), "Namespace");
+  }
+
+  private static String gatewayYaml(String name, int port) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico}
+        spec:
+          controllerName: %s
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: %s, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - {name: http, protocol: HTTP, port: %d}
+        """.formatted(OURS, name, port);
+  }
+
+  private static String routeYaml(String name, String host, String service) {
+    return routeYaml(name, host, service, "web");
+  }
+
+  private static String routeYaml(String name, String host, String service, String gateway) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: %s, namespace: default}
+        spec:
+          parentRefs: [{name: %s}]
+          hostnames: [%s]
+          rules:
+          - backendRefs: [{name: %s, port: 80}]
+        """.formatted(name, gateway, host, service);
+  }
+}
