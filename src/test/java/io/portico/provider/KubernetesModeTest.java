@@ -175,6 +175,90 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aGatewayThatIsNoLongerOursLosesOurStatusAndItsTraffic() {
+    int otherPort = TestGateway.freePort();
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(gatewayYaml("stays", otherPort));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    apply(routeYaml("stays-route", "app.example.com", "echo", "stays"));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: theirs}
+        spec:
+          controllerName: %s
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico-too}
+        spec:
+          controllerName: %s
+        """.formatted(OTHER, OURS));
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+      awaitCondition("both Gateways accepted", () -> gatewayAccepted("web")
+          && gatewayAccepted("stays") && classAccepted("portico-too"));
+      assertThat(gateway("web").getStatus().getListeners()).isNotEmpty();
+
+      // Another controller's class: our conditions and listener entries go, the port closes.
+      Gateway moved = gateway("web");
+      moved.getSpec().setGatewayClassName("theirs");
+      client.resource(moved).update();
+      awaitCondition("our status removed from the moved Gateway", () -> {
+        var status = gateway("web").getStatus();
+        return status == null || ((status.getConditions() == null
+            || status.getConditions().isEmpty())
+            && (status.getListeners() == null || status.getListeners().isEmpty()));
+      });
+      awaitCondition("no traffic for the moved Gateway", () -> notServed(port));
+      awaitCondition("our route entry for it removed", () -> ourParent("web-route") == null);
+
+      // Another Gateway is not affected.
+      assertThat(gatewayAccepted("stays")).isTrue();
+      assertThat(gateway("stays").getStatus().getListeners()).isNotEmpty();
+      assertThat(probe.get(otherPort, "app.example.com", "/").status()).isEqualTo(200);
+      assertThat(ourParent("stays-route")).isNotNull();
+
+      // A GatewayClass whose controllerName is no longer ours loses our Accepted condition.
+      GatewayClass renamed = client.resources(GatewayClass.class).withName("portico-too").get();
+      renamed.getSpec().setControllerName(OTHER);
+      client.resource(renamed).update();
+      awaitCondition("our condition removed from the class", () -> {
+        var status = client.resources(GatewayClass.class).withName("portico-too").get()
+            .getStatus();
+        return status == null || status.getConditions() == null
+            || status.getConditions().isEmpty();
+      });
+      assertThat(classAccepted("portico")).isTrue();
+    }
+  }
+
+  private Gateway gateway(String name) {
+    return client.resources(Gateway.class).inNamespace("default").withName(name).get();
+  }
+
+  private boolean gatewayAccepted(String name) {
+    Gateway live = gateway(name);
+    return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted");
+  }
+
+  private boolean classAccepted(String name) {
+    GatewayClass live = client.resources(GatewayClass.class).withName(name).get();
+    return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted");
+  }
+
+  /** Nothing answers on the port any more, or nothing routes there: 404. */
+  private boolean notServed(int port) {
+    try {
+      return probe.get(port, "app.example.com", "/").status() == 404;
+    } catch (AssertionError refused) {
+      return true;
+    }
+  }
+
+  @Test
   void anInvalidObjectIsReportedByNameAndTheRestKeepsServing() {
     fleet.service("default", "echo", 1);
     apply(fleet.yaml());
