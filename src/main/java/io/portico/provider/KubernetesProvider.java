@@ -48,7 +48,9 @@ import java.util.function.UnaryOperator;
  * <p>One fabric8 SharedInformer per kind the snapshot holds. The first snapshot is delivered only
  * after every informer has finished its initial list, so a half-loaded cluster is never
  * translated. A kind whose API is not served (Envoy Gateway's CRDs or BackendTLSPolicy not
- * installed) is logged once and treated as empty. Changes are coalesced like
+ * installed) is logged in one line and treated as empty: the API server's discovery is asked
+ * first, so no informer is started for it (a failed list, the safety net when discovery says
+ * nothing, also ends in that line). Changes are coalesced like
  * {@link FileProvider}'s (hold-off, ceiling); the snapshot is built on a worker thread and
  * delivered, only when it differs from the last one, on the Vert.x context that called
  * {@link #start()}. Informer callbacks only post a message to that context: they never block
@@ -66,6 +68,8 @@ public final class KubernetesProvider implements Provider {
   static final String SOURCE = "kubernetes";
 
   private static final String ENVOY_V1ALPHA1 = ResourceSnapshot.ENVOY_GATEWAY_GROUP + "/v1alpha1";
+  private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+  private static final String GATEWAY_V1 = GATEWAY_API_GROUP + "/v1";
 
   private final Vertx vertx;
   private final KubernetesClient client;
@@ -126,32 +130,94 @@ public final class KubernetesProvider implements Provider {
         .compose(version -> {
           LOG.info("API server {} (Kubernetes {}.{})", client.getMasterUrl(), version.getMajor(),
               version.getMinor());
-          return watchAll();
-        });
+          return context.executeBlocking(() -> new Discovery(client), false);
+        })
+        .compose(this::watchAll);
+  }
+
+  /**
+   * What the API server's discovery says it serves, asked once per group version: an optional
+   * kind that is not served gets no informer at all (fabric8 would log an ERROR with a stack
+   * trace for its failed list before our own line). A discovery that fails otherwise than with
+   * "not found" says nothing: the informer is started and its 404 is the safety net.
+   */
+  static final class Discovery {
+    private final KubernetesClient client;
+    private final java.util.Map<String, Set<String>> served = new java.util.HashMap<>();
+
+    Discovery(KubernetesClient client) {
+      this.client = client;
+    }
+
+    /** Returns false only if discovery positively says {@code plural} is not served. */
+    boolean serves(String groupVersion, String plural) {
+      Set<String> plurals = served.computeIfAbsent(groupVersion, this::ask);
+      return plurals == null || plurals.contains(plural);
+    }
+
+    /** Runs on a worker thread. Null: unknown (ask the informer). */
+    private Set<String> ask(String groupVersion) {
+      try {
+        io.fabric8.kubernetes.api.model.APIResourceList list = client.getApiResources(groupVersion);
+        if (list == null) {
+          return Set.of();
+        }
+        Set<String> plurals = new java.util.HashSet<>();
+        list.getResources().forEach(r -> plurals.add(r.getName()));
+        return plurals;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          return Set.of();
+        }
+        LOG.debug("discovery of {} failed: {}", groupVersion, e.getMessage());
+        return null;
+      }
+    }
   }
 
   /** Starts every informer; completes once the first snapshot is delivered. */
-  private Future<Void> watchAll() {
-    List<Watch> watches = List.of(
+  private Future<Void> watchAll(Discovery discovery) {
+    List<Watch> watches = new ArrayList<>();
+    // Optional kinds (their CRDs may not be installed) are asked of discovery first.
+    if (discovery.serves(GATEWAY_V1, "referencegrants")) {
+      watches.add(withFallback(typed("ReferenceGrant",
+          client.resources(ReferenceGrant.class).inAnyNamespace().runnableInformer(0)),
+          this::referenceGrantsV1beta1));
+    } else if (discovery.serves(GATEWAY_API_GROUP + "/v1beta1", "referencegrants")) {
+      LOG.info("ReferenceGrant is served as v1beta1 only; watching that");
+      watches.add(referenceGrantsV1beta1());
+    } else {
+      notServed("ReferenceGrant");
+    }
+    if (discovery.serves(GATEWAY_V1, "backendtlspolicies")) {
+      watches.add(typed("BackendTLSPolicy",
+          client.resources(BackendTLSPolicy.class).inAnyNamespace().runnableInformer(0)));
+    } else {
+      notServed("BackendTLSPolicy (" + GATEWAY_V1 + ")");
+    }
+    if (discovery.serves(ENVOY_V1ALPHA1, "backends")) {
+      watches.add(generic("Backend", client.genericKubernetesResources(
+          envoyKind("Backend", "backends")).inAnyNamespace().runnableInformer(0)));
+    } else {
+      notServed(ENVOY_V1ALPHA1 + " Backend");
+    }
+    if (discovery.serves(ENVOY_V1ALPHA1, "backendtrafficpolicies")) {
+      watches.add(generic("BackendTrafficPolicy", client.genericKubernetesResources(
+          envoyKind("BackendTrafficPolicy", "backendtrafficpolicies"))
+          .inAnyNamespace().runnableInformer(0)));
+    } else {
+      notServed(ENVOY_V1ALPHA1 + " BackendTrafficPolicy");
+    }
+    watches.addAll(List.of(
         typed("GatewayClass", client.resources(GatewayClass.class).runnableInformer(0)),
         typed("Gateway", client.resources(Gateway.class).inAnyNamespace().runnableInformer(0)),
         typed("HTTPRoute", client.resources(HTTPRoute.class).inAnyNamespace().runnableInformer(0)),
-        withFallback(typed("ReferenceGrant",
-            client.resources(ReferenceGrant.class).inAnyNamespace().runnableInformer(0)),
-            this::referenceGrantsV1beta1),
-        typed("BackendTLSPolicy",
-            client.resources(BackendTLSPolicy.class).inAnyNamespace().runnableInformer(0)),
         typed("Service", client.resources(Service.class).inAnyNamespace().runnableInformer(0)),
         typed("EndpointSlice",
             client.resources(EndpointSlice.class).inAnyNamespace().runnableInformer(0)),
         typed("Secret", client.resources(Secret.class).inAnyNamespace().runnableInformer(0)),
         typed("ConfigMap", client.resources(ConfigMap.class).inAnyNamespace().runnableInformer(0)),
-        typed("Namespace", client.resources(Namespace.class).runnableInformer(0)),
-        generic("Backend", client.genericKubernetesResources(envoyKind("Backend", "backends"))
-            .inAnyNamespace().runnableInformer(0)),
-        generic("BackendTrafficPolicy", client.genericKubernetesResources(
-            envoyKind("BackendTrafficPolicy", "backendtrafficpolicies"))
-            .inAnyNamespace().runnableInformer(0)));
+        typed("Namespace", client.resources(Namespace.class).runnableInformer(0))));
     List<CompletableFuture<Void>> lists = new ArrayList<>();
     for (Watch watch : watches) {
       lists.add(startInformer(watch));
@@ -170,6 +236,10 @@ public final class KubernetesProvider implements Provider {
           }
         }));
     return promise.future();
+  }
+
+  private static void notServed(String what) {
+    LOG.warn("{} is not served by the API server (CRD not installed?); treated as empty", what);
   }
 
   /** Named explicitly: the API server's discovery would not know a CRD that is not installed. */

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -54,7 +55,8 @@ import java.util.function.Supplier;
  * what is on the object. A conflict re-reads and retries. All I/O runs on one thread of its own:
  * {@link #offer} only stores the report and schedules a write, so it never blocks its caller
  * (the configuration verticle's event loop). Reports offered while a write is running are
- * coalesced into the latest.
+ * coalesced into the latest. Entries of ours are removed from objects that are no longer ours
+ * (see {@link #clearStale} and {@link #clearGateways} for the rules).
  */
 public final class StatusWriter implements AutoCloseable {
 
@@ -113,6 +115,13 @@ public final class StatusWriter implements AutoCloseable {
   private final ExecutorService executor;
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong writes = new AtomicLong();
+  /**
+   * What this replica last wrote (or found already written) on each Gateway / GatewayClass of
+   * the report, to recognise its own status once the object is no longer ours. Writer thread
+   * only.
+   */
+  private final Map<ObjectKey, GatewayStatus> ownGateways = new HashMap<>();
+  private final Map<ObjectKey, GatewayClassStatus> ownClasses = new HashMap<>();
   private volatile Pending latest;
   private volatile boolean leader;
   private volatile boolean closed;
@@ -203,6 +212,7 @@ public final class StatusWriter implements AutoCloseable {
           GatewayClassStatus desired = serialization.clone(status);
           GatewayClassStatus current = live.getStatus();
           stamp(desired.getConditions(), current == null ? null : current.getConditions());
+          ownClasses.put(key, serialization.clone(desired));
           if (desired.equals(current)) {
             return false;
           }
@@ -224,6 +234,7 @@ public final class StatusWriter implements AutoCloseable {
               stamp(listener.getConditions(), old == null ? null : old.getConditions());
             }
           }
+          ownGateways.put(key, serialization.clone(desired));
           if (desired.equals(current)) {
             return false;
           }
@@ -241,6 +252,7 @@ public final class StatusWriter implements AutoCloseable {
    * that Portico accepted them.
    */
   private void clearStale(StatusReport report, ResourceSnapshot snapshot) {
+    clearGateways(report, snapshot);
     for (HTTPRoute route : snapshot.httpRoutes()) {
       ObjectKey key = ObjectKey.of(route);
       if (!report.httpRoutes().containsKey(key) && route.getStatus() != null
@@ -264,6 +276,100 @@ public final class StatusWriter implements AutoCloseable {
         writeTrafficPolicy(key, new PolicyStatus());
       }
     }
+  }
+
+  /**
+   * Removes our status from Gateways and GatewayClasses that are no longer ours (another
+   * controller's class, a deleted class, a changed controllerName): the Gateway API wants the
+   * controller that no longer owns an object not to leave its conditions there. Gateway status
+   * names no controller, so the rule is: only what this replica wrote while the object was in
+   * its report, and only while it is still exactly as written (type, status, reason, message,
+   * lastTransitionTime): a condition or listener entry the new owner already wrote is left
+   * alone. A replica that never wrote an object's status (started or became leader after the
+   * object stopped being ours) does not touch it.
+   */
+  private void clearGateways(StatusReport report, ResourceSnapshot snapshot) {
+    Map<ObjectKey, Gateway> gateways = new HashMap<>();
+    snapshot.gateways().forEach(g -> gateways.put(ObjectKey.of(g), g));
+    for (ObjectKey key : List.copyOf(ownGateways.keySet())) {
+      if (report.gateways().containsKey(key)) {
+        continue;
+      }
+      GatewayStatus ours = ownGateways.remove(key);
+      if (!gateways.containsKey(key)) {
+        continue; // deleted: nothing to clear
+      }
+      write(key,
+          () -> client.resources(Gateway.class).inNamespace(key.namespace()).withName(key.name()),
+          live -> {
+            GatewayStatus current = live.getStatus();
+            if (current == null) {
+              return false;
+            }
+            GatewayStatus desired = serialization.clone(current);
+            boolean wasOurs = removeOurs(desired.getConditions(), ours.getConditions());
+            if (desired.getListeners() != null && ours.getListeners() != null) {
+              desired.getListeners().removeIf(l -> ours.getListeners().stream().anyMatch(o ->
+                  Objects.equals(o.getName(), l.getName())
+                      && l.getConditions() != null && !l.getConditions().isEmpty()
+                      && l.getConditions().stream().allMatch(c -> o.getConditions() != null
+                          && o.getConditions().stream().anyMatch(w -> sameCondition(c, w)))));
+            }
+            if (wasOurs && Objects.equals(desired.getAddresses(), ours.getAddresses())) {
+              desired.setAddresses(null);
+            }
+            if (desired.equals(current)) {
+              return false;
+            }
+            live.setStatus(desired);
+            LOG.info("Gateway {} is no longer ours: our status is removed", key);
+            return true;
+          });
+    }
+    java.util.Set<ObjectKey> classes = new java.util.HashSet<>();
+    snapshot.gatewayClasses().forEach(c -> classes.add(ObjectKey.of(c)));
+    for (ObjectKey key : List.copyOf(ownClasses.keySet())) {
+      if (report.gatewayClasses().containsKey(key)) {
+        continue;
+      }
+      GatewayClassStatus ours = ownClasses.remove(key);
+      if (!classes.contains(key)) {
+        continue;
+      }
+      write(key, () -> client.resources(GatewayClass.class).withName(key.name()), live -> {
+        GatewayClassStatus current = live.getStatus();
+        if (current == null) {
+          return false;
+        }
+        GatewayClassStatus desired = serialization.clone(current);
+        if (removeOurs(desired.getConditions(), ours.getConditions())
+            && Objects.equals(desired.getSupportedFeatures(), ours.getSupportedFeatures())) {
+          desired.setSupportedFeatures(null);
+        }
+        if (desired.equals(current)) {
+          return false;
+        }
+        live.setStatus(desired);
+        LOG.info("GatewayClass {} is no longer ours: our status is removed", key.name());
+        return true;
+      });
+    }
+  }
+
+  /** Removes from {@code live} the conditions still as {@code ours} has them; any removed? */
+  private static boolean removeOurs(List<Condition> live, List<Condition> ours) {
+    if (live == null || ours == null) {
+      return false;
+    }
+    return live.removeIf(c -> ours.stream().anyMatch(o -> sameCondition(c, o)));
+  }
+
+  private static boolean sameCondition(Condition a, Condition b) {
+    return Objects.equals(a.getType(), b.getType())
+        && Objects.equals(a.getStatus(), b.getStatus())
+        && Objects.equals(a.getReason(), b.getReason())
+        && Objects.equals(a.getMessage(), b.getMessage())
+        && Objects.equals(a.getLastTransitionTime(), b.getLastTransitionTime());
   }
 
   private <E> boolean hasOurs(List<E> entries, Function<E, String> controller) {

@@ -1,5 +1,6 @@
 package io.portico.provider;
 
+import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
@@ -82,6 +83,12 @@ class KubernetesModeTest {
         "backendtlspolicies", true);
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "BackendTrafficPolicy",
         "backendtrafficpolicies", true);
+    // Listed by discovery, as in a cluster with these CRDs installed.
+    registerWithStatus("gateway.networking.k8s.io", "v1", "ReferenceGrant", "referencegrants",
+        true);
+    registerWithStatus("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant",
+        "referencegrants", true);
+    registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "Backend", "backends", true);
     server.init();
     client = server.createClient();
     fleet = new EchoFleet();
@@ -168,6 +175,90 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aGatewayThatIsNoLongerOursLosesOurStatusAndItsTraffic() {
+    int otherPort = TestGateway.freePort();
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(gatewayYaml("stays", otherPort));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    apply(routeYaml("stays-route", "app.example.com", "echo", "stays"));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: theirs}
+        spec:
+          controllerName: %s
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico-too}
+        spec:
+          controllerName: %s
+        """.formatted(OTHER, OURS));
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+      awaitCondition("both Gateways accepted", () -> gatewayAccepted("web")
+          && gatewayAccepted("stays") && classAccepted("portico-too"));
+      assertThat(gateway("web").getStatus().getListeners()).isNotEmpty();
+
+      // Another controller's class: our conditions and listener entries go, the port closes.
+      Gateway moved = gateway("web");
+      moved.getSpec().setGatewayClassName("theirs");
+      client.resource(moved).update();
+      awaitCondition("our status removed from the moved Gateway", () -> {
+        var status = gateway("web").getStatus();
+        return status == null || ((status.getConditions() == null
+            || status.getConditions().isEmpty())
+            && (status.getListeners() == null || status.getListeners().isEmpty()));
+      });
+      awaitCondition("no traffic for the moved Gateway", () -> notServed(port));
+      awaitCondition("our route entry for it removed", () -> ourParent("web-route") == null);
+
+      // Another Gateway is not affected.
+      assertThat(gatewayAccepted("stays")).isTrue();
+      assertThat(gateway("stays").getStatus().getListeners()).isNotEmpty();
+      assertThat(probe.get(otherPort, "app.example.com", "/").status()).isEqualTo(200);
+      assertThat(ourParent("stays-route")).isNotNull();
+
+      // A GatewayClass whose controllerName is no longer ours loses our Accepted condition.
+      GatewayClass renamed = client.resources(GatewayClass.class).withName("portico-too").get();
+      renamed.getSpec().setControllerName(OTHER);
+      client.resource(renamed).update();
+      awaitCondition("our condition removed from the class", () -> {
+        var status = client.resources(GatewayClass.class).withName("portico-too").get()
+            .getStatus();
+        return status == null || status.getConditions() == null
+            || status.getConditions().isEmpty();
+      });
+      assertThat(classAccepted("portico")).isTrue();
+    }
+  }
+
+  private Gateway gateway(String name) {
+    return client.resources(Gateway.class).inNamespace("default").withName(name).get();
+  }
+
+  private boolean gatewayAccepted(String name) {
+    Gateway live = gateway(name);
+    return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted");
+  }
+
+  private boolean classAccepted(String name) {
+    GatewayClass live = client.resources(GatewayClass.class).withName(name).get();
+    return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted");
+  }
+
+  /** Nothing answers on the port any more, or nothing routes there: 404. */
+  private boolean notServed(int port) {
+    try {
+      return probe.get(port, "app.example.com", "/").status() == 404;
+    } catch (AssertionError refused) {
+      return true;
+    }
+  }
+
+  @Test
   void anInvalidObjectIsReportedByNameAndTheRestKeepsServing() {
     fleet.service("default", "echo", 1);
     apply(fleet.yaml());
@@ -197,16 +288,52 @@ class KubernetesModeTest {
   }
 
   @Test
-  void missingEnvoyGatewayCrdsAreTreatedAsEmpty() {
+  void missingEnvoyGatewayCrdsAreTreatedAsEmptyWithoutErrorsInTheLog() {
     notInstalled.add("/apis/gateway.envoyproxy.io/");
     notInstalled.add("/backendtlspolicies");
     fleet.service("default", "echo", 1);
     apply(fleet.yaml());
     apply(gatewayYaml("web", port));
     apply(routeYaml("web-route", "app.example.com", "echo"));
-    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
-      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+    // slf4j-simple writes to the System.err of the moment: everything logged at ERROR (the
+    // test configuration shows fabric8's ERRORs) during the start lands here.
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream err = System.err;
+    TestGateway started;
+    System.setErr(new java.io.PrintStream(log, true, StandardCharsets.UTF_8));
+    try {
+      started = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a");
+    } finally {
+      System.setErr(err);
     }
+    try (TestGateway gateway = started) {
+      assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
+      assertThat(log.toString(StandardCharsets.UTF_8)).doesNotContain("ERROR")
+          .doesNotContain("Exception");
+      assertThat(listedKinds()).contains("httproutes").doesNotContain("backends", "backendtrafficpolicies",
+          "backendtlspolicies");
+    }
+  }
+
+  /** The plurals that were listed (an informer's first request) since the server started. */
+  private Set<String> listedKinds() {
+    Set<String> plurals = new HashSet<>();
+    int count = server.getRequestCount();
+    for (int i = 0; i < count; i++) {
+      try {
+        var request = server.takeRequest(1, java.util.concurrent.TimeUnit.SECONDS);
+        if (request == null) {
+          break;
+        }
+        String path = request.getPath();
+        String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+        plurals.add(bare.substring(bare.lastIndexOf('/') + 1));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return plurals;
   }
 
   @Test
@@ -357,7 +484,18 @@ class KubernetesModeTest {
             "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
                 + "\"reason\":\"NotFound\",\"code\":404}");
       }
-      return super.handleGet(path);
+      MockResponse response = super.handleGet(path);
+      String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+      if (bare.matches("/apis/[^/]+/[^/]+") && response.getBody() != null) {
+        // Discovery of a group version: what is "not installed" is not listed either.
+        var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
+        APIResourceList list = serialization.unmarshal(response.getBody().readUtf8(),
+            APIResourceList.class);
+        list.getResources().removeIf(r -> notInstalled.stream()
+            .anyMatch((bare + "/" + r.getName())::contains));
+        response.setBody(serialization.asJson(list));
+      }
+      return response;
     }
   }
 
