@@ -134,12 +134,31 @@ public final class TestGateway implements AutoCloseable {
 
   /** Returns a TCP port that was free a moment ago. */
   public static int freePort() {
+    // Ports below the kernel's ephemeral range (32768-60999 on Linux): an outgoing connection
+    // of another test can take an ephemeral port between this check and the bind ("Address
+    // already in use"), never one of these. Handed out in sequence, so one JVM never gets the
+    // same port twice.
+    for (int tries = 0; tries < 4 * PORT_SPAN; tries++) {
+      int port = PORT_LOW + Math.floorMod(NEXT_PORT.getAndIncrement(), PORT_SPAN);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.bind(new java.net.InetSocketAddress(port));
+        return port;
+      } catch (IOException taken) {
+        // In use (or in TIME_WAIT): try the next one.
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
+
+  private static final int PORT_LOW = 20_000;
+  private static final int PORT_SPAN = 12_000;
+  private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+      new java.util.concurrent.atomic.AtomicInteger(
+          java.util.concurrent.ThreadLocalRandom.current().nextInt(PORT_SPAN));
 
   static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
     try {
