@@ -79,14 +79,7 @@ final class ActiveProber {
           return Future.succeededFuture(probe.method() + " " + probe.path() + " answered "
               + status);
         }));
-    return result.timeout(check.timeoutMillis(), TimeUnit.MILLISECONDS)
-        .recover(e -> {
-          HttpClientRequest request = sent.get();
-          if (request != null) {
-            request.reset();
-          }
-          return Future.failedFuture(describe(e, check));
-        });
+    return limited(result, sent, check);
   }
 
   /**
@@ -134,6 +127,15 @@ final class ActiveProber {
           return status == 1 ? Future.succeededFuture("gRPC health check: SERVING")
               : Future.failedFuture("gRPC health check: status " + status + " (not SERVING)");
         }));
+    return limited(result, sent, check);
+  }
+
+  /**
+   * Bounds a probe by the check's timeout; a probe that fails or runs out of time resets its
+   * request (if one was sent), so no connection is left waiting for a late answer.
+   */
+  private static Future<String> limited(Future<String> result,
+      AtomicReference<HttpClientRequest> sent, HealthCheck.Active check) {
     return result.timeout(check.timeoutMillis(), TimeUnit.MILLISECONDS)
         .recover(e -> {
           HttpClientRequest request = sent.get();
