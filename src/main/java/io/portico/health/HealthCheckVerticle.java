@@ -3,6 +3,7 @@ package io.portico.health;
 import io.portico.bus.Addresses;
 import io.portico.bus.ProxyState;
 import io.portico.bus.Versioned;
+import io.portico.ir.BackendKey;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.HealthCheck;
 import io.portico.ir.RoutingTable;
@@ -70,10 +71,19 @@ public final class HealthCheckVerticle extends VerticleBase {
         });
   }
 
+  /** The table {@link #plan} was made from. */
+  private RoutingTable plannedTable;
+  private Map<BackendKey, HealthCheck> plan;
+
   private void apply() {
     RoutingTable currentTable = table == null ? RoutingTable.EMPTY : table.value();
     EndpointsIndex currentEndpoints = endpoints == null ? EndpointsIndex.EMPTY : endpoints.value();
-    registry.update(HealthPlan.of(currentTable), currentEndpoints);
+    if (currentTable != plannedTable) {
+      // The plan depends on the table only; endpoint churn is far more frequent.
+      plan = HealthPlan.of(currentTable);
+      plannedTable = currentTable;
+    }
+    registry.update(plan, currentEndpoints);
     reconcileProbes();
     reconcileSweep();
   }

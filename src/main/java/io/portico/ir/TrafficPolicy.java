@@ -27,9 +27,4 @@ public record TrafficPolicy(String policy, LoadBalancing loadBalancing, HealthCh
     Objects.requireNonNull(healthCheck, "healthCheck");
     Objects.requireNonNull(resilience, "resilience");
   }
-
-  /** Returns this policy with {@code loadBalancing}. */
-  public TrafficPolicy withLoadBalancing(LoadBalancing loadBalancing) {
-    return new TrafficPolicy(policy, loadBalancing, healthCheck, resilience);
-  }
 }

@@ -2,6 +2,7 @@ package io.portico.proxy;
 
 import io.portico.ir.BackendResilience.CircuitBreaker;
 import io.portico.ir.Endpoint;
+import io.portico.proxy.lb.UpstreamAttempt;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
@@ -155,13 +156,7 @@ final class RuleConnections {
         return;
       }
       connected(upstream.connection());
-      upstream.response().onComplete(ar -> {
-        if (ar.failed()) {
-          release();
-        } else {
-          ar.result().end().onComplete(end -> release());
-        }
-      });
+      UpstreamAttempt.onEnd(upstream, this::release);
     }
 
     private void connected(HttpConnection connection) {

@@ -66,11 +66,6 @@ final class UpstreamClients {
     this.loops = Math.max(1, loops);
   }
 
-  /** Returns the client for {@code pool} (null: the defaults), creating it on first use. */
-  HttpClient client(ConnectionPool pool, boolean h2cBackend) {
-    return client(pool, null, h2cBackend);
-  }
-
   /**
    * Returns the client for {@code pool} (null: the default settings) owned by {@code rule}
    * (null: shared), creating it on first use.

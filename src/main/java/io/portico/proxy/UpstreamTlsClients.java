@@ -43,17 +43,9 @@ final class UpstreamTlsClients {
   private final Vertx vertx;
   private final ProxyOptions options;
   private final Map<Key, HttpClient> clients = new HashMap<>();
-  /** The pool settings the routing table uses (see {@link #retain}). */
-  private Set<ConnectionPool> pools = Set.of();
-  /** The rules with a circuit breaker the routing table has (see {@link #retain}). */
-  private Set<String> rules = Set.of();
 
   /** How many proxy verticles share a pool's limits (see {@link UpstreamClients}). */
   private final int loops;
-
-  UpstreamTlsClients(Vertx vertx, ProxyOptions options) {
-    this(vertx, options, 1);
-  }
 
   UpstreamTlsClients(Vertx vertx, ProxyOptions options, int loops) {
     this.vertx = vertx;
@@ -63,18 +55,9 @@ final class UpstreamTlsClients {
 
   /**
    * Returns the client for {@code tls} presenting {@code clientCertificate} (null: none),
+   * pooling as {@code pool} says (null: the defaults) and owned by {@code rule} (null: shared),
    * creating it on first use.
    */
-  HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate) {
-    return client(tls, clientCertificate, null);
-  }
-
-  /** Like {@link #client(UpstreamTls, TlsCertificate)}, pooling as {@code pool} says. */
-  HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool) {
-    return client(tls, clientCertificate, pool, null);
-  }
-
-  /** Like {@link #client(UpstreamTls, TlsCertificate, ConnectionPool)}, owned by {@code rule}. */
   HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
       String rule) {
     return clients.computeIfAbsent(new Key(tls, clientCertificate, pool, rule), this::create);
@@ -101,23 +84,15 @@ final class UpstreamTlsClients {
   }
 
   /**
-   * Shuts down the clients whose setting is not in {@code currentTls} or whose client
-   * certificate is not in {@code currentCertificates}.
-   */
-  void retain(Collection<UpstreamTls> currentTls,
-      Collection<TlsCertificate> currentCertificates) {
-    retain(currentTls, currentCertificates, pools, rules);
-  }
-
-  /**
-   * Also shuts down the clients whose pool settings are not in {@code currentPools}, and those
-   * owned by a rule not in {@code currentRules}.
+   * Shuts down the clients whose setting is not in {@code currentTls}, whose client
+   * certificate is not in {@code currentCertificates}, whose pool settings are not in
+   * {@code currentPools}, or that are owned by a rule not in {@code currentRules}.
    */
   void retain(Collection<UpstreamTls> currentTls,
       Collection<TlsCertificate> currentCertificates, Collection<ConnectionPool> currentPools,
       Collection<String> currentRules) {
-    pools = Set.copyOf(currentPools);
-    rules = Set.copyOf(currentRules);
+    Set<ConnectionPool> pools = new HashSet<>(currentPools);
+    Set<String> rules = new HashSet<>(currentRules);
     Set<UpstreamTls> wanted = new HashSet<>(currentTls);
     Set<TlsCertificate> certificates = new HashSet<>(currentCertificates);
     clients.entrySet().removeIf(entry -> {

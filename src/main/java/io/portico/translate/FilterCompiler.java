@@ -38,7 +38,8 @@ final class FilterCompiler {
   private static final Pattern PRECISE_HOSTNAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   /** RFC 9110 token, the Gateway API HTTPHeaderName pattern. */
-  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+\\-.^_`|~]+");
+  /** An RFC 9110 token: what header names, cookie names and attribute names may be. */
+  static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+\\-.^_`|~]+");
   private static final int MAX_HOSTNAME = 253;
   private static final int MAX_HEADER_VALUE = 4096;
   private static final int MAX_PATH = 1024;

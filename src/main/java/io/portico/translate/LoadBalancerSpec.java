@@ -28,8 +28,6 @@ import static io.portico.translate.PolicyFields.string;
  */
 final class LoadBalancerSpec {
 
-  /** RFC 6265 cookie-name and attribute-name: an RFC 7230 token. */
-  private static final String TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
   /** Attributes Portico sets itself from other fields; a user value would contradict them. */
   private static final List<String> OWN_ATTRIBUTES = List.of("Max-Age", "Expires");
   private static final List<String> KNOWN_ATTRIBUTES =
@@ -179,7 +177,7 @@ final class LoadBalancerSpec {
     if (name == null || name.isEmpty()) {
       throw invalid(field + " is required");
     }
-    if (!name.matches(TOKEN)) {
+    if (!FilterCompiler.HEADER_NAME.matcher(name).matches()) {
       throw invalid(field + ": " + name + " is not a valid header name");
     }
     return name.toLowerCase(Locale.ROOT);
@@ -191,7 +189,7 @@ final class LoadBalancerSpec {
     if (name == null || name.isEmpty()) {
       throw invalid(field + ".name is required");
     }
-    if (!name.matches(TOKEN)) {
+    if (!FilterCompiler.HEADER_NAME.matcher(name).matches()) {
       throw invalid(field + ".name: " + name + " is not a valid cookie name");
     }
     Duration ttl = PolicyFields.duration(cookie, "ttl", field + ".ttl");
@@ -211,7 +209,7 @@ final class LoadBalancerSpec {
       String name = entry.getKey();
       String value = entry.getValue() == null ? "" : string(entry.getValue());
       String at = field + "." + name;
-      if (name == null || !name.matches(TOKEN)) {
+      if (name == null || !FilterCompiler.HEADER_NAME.matcher(name).matches()) {
         throw invalid(field + ": " + name + " is not a valid cookie attribute name");
       }
       for (String own : OWN_ATTRIBUTES) {

@@ -14,9 +14,6 @@ import java.util.Locale;
  */
 final class SessionPersistenceCompiler {
 
-  /** RFC 7230 token: what a cookie name or header name may contain. */
-  private static final String TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
-
   private SessionPersistenceCompiler() {
   }
 
@@ -51,7 +48,7 @@ final class SessionPersistenceCompiler {
       // Envoy Gateway generates a name too; this one is stable across replicas and restarts
       // and differs between rules, so two rules never read each other's sessions.
       name = "portico-session-" + String.format("%08x", ruleName.hashCode());
-    } else if (name.length() > 128 || !name.matches(TOKEN)) {
+    } else if (name.length() > 128 || !FilterCompiler.HEADER_NAME.matcher(name).matches()) {
       throw new RuleCompiler.InvalidRule(where + "sessionName '" + name + "' is not a valid "
           + (type == SessionPersistence.Type.COOKIE ? "cookie" : "header") + " name");
     }

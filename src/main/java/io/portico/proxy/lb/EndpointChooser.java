@@ -122,7 +122,7 @@ public final class EndpointChooser {
   }
 
   private Endpoint roundRobin(BackendKey key, List<Endpoint> candidates) {
-    return state.endpoints(key).next(candidates);
+    return state.endpoints(key, candidates).next();
   }
 
   /**
@@ -169,6 +169,9 @@ public final class EndpointChooser {
   /** Returns each candidate's slow-start share, or null when all are settled. */
   private double[] shares(LoadBalancing policy, List<Endpoint> candidates) {
     long now = System.currentTimeMillis();
+    if (!state.slowStart().anyRamping(policy.slowStartMillis(), now)) {
+      return null;
+    }
     double[] shares = null;
     for (int i = 0; i < candidates.size(); i++) {
       double factor = state.slowStart().factor(candidates.get(i), policy.slowStartMillis(), now);

@@ -44,13 +44,7 @@ public final class InFlightRequests {
     }
     AtomicInteger count = COUNTS.computeIfAbsent(endpoint, e -> new AtomicInteger());
     count.incrementAndGet();
-    upstream.response().onComplete(ar -> {
-      if (ar.failed()) {
-        count.decrementAndGet();
-      } else {
-        ar.result().end().onComplete(end -> count.decrementAndGet());
-      }
-    });
+    UpstreamAttempt.onEnd(upstream, count::decrementAndGet);
   }
 
   /** Forgets endpoints with nothing in flight that are no longer in use. */

@@ -20,7 +20,6 @@ public final class LoadBalancerState {
   private final Map<BackendGroup, WeightedRoundRobin> groups = new IdentityHashMap<>();
   private final Map<BackendKey, RoundRobin> endpoints = new HashMap<>();
   private final SlowStart slowStart = new SlowStart();
-  private EndpointsIndex index = EndpointsIndex.EMPTY;
 
   /** Forgets the rule pickers; call when the routing table changes. */
   public void resetGroups() {
@@ -29,7 +28,6 @@ public final class LoadBalancerState {
 
   /** Uses a new endpoints index; call when endpoints change. */
   public void useEndpoints(EndpointsIndex index) {
-    this.index = index;
     endpoints.clear();
     slowStart.observe(index, System.currentTimeMillis());
     java.util.Set<Endpoint> all = new java.util.HashSet<>();
@@ -59,16 +57,6 @@ public final class LoadBalancerState {
     RoundRobin picker = endpoints.get(key);
     if (picker == null || !picker.cycles(candidates)) {
       picker = new RoundRobin(candidates);
-      endpoints.put(key, picker);
-    }
-    return picker;
-  }
-
-  public RoundRobin endpoints(BackendKey key) {
-    RoundRobin picker = endpoints.get(key);
-    if (picker == null) {
-      List<Endpoint> list = index.get(key);
-      picker = new RoundRobin(list);
       endpoints.put(key, picker);
     }
     return picker;

@@ -39,21 +39,6 @@ public final class RoundRobin {
     return endpoints.get(next++);
   }
 
-  /**
-   * Returns the next of {@code candidates} (the backend's endpoints as filtered by the caller,
-   * e.g. without unhealthy ones), or null when there is none; shares this picker's position.
-   */
-  public Endpoint next(List<Endpoint> candidates) {
-    int size = candidates.size();
-    if (size == 0) {
-      return null;
-    }
-    if (next >= size) {
-      next = 0;
-    }
-    return candidates.get(next++);
-  }
-
   /** Returns the endpoint after {@code tried}, or null when {@code tried} is the only one. */
   public Endpoint nextExcept(Endpoint tried) {
     if (endpoints.size() < 2) {

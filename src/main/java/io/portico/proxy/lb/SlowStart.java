@@ -26,20 +26,33 @@ final class SlowStart {
 
   private final Map<Endpoint, Long> firstSeen = new HashMap<>();
   private boolean settled;
+  /** The latest first-seen time of a current endpoint; MIN_VALUE when all are settled. */
+  private long newest = Long.MIN_VALUE;
 
   /** Records the endpoints of {@code index}; forgets the ones that left. */
   void observe(EndpointsIndex index, long nowMillis) {
     Map<Endpoint, Long> previous = new HashMap<>(firstSeen);
     firstSeen.clear();
+    newest = Long.MIN_VALUE;
     boolean any = false;
     for (List<Endpoint> list : index.endpoints().values()) {
       for (Endpoint endpoint : list) {
         any = true;
         Long seen = previous.get(endpoint);
-        firstSeen.put(endpoint, seen != null ? seen : settled ? nowMillis : Long.MIN_VALUE);
+        long first = seen != null ? seen : settled ? nowMillis : Long.MIN_VALUE;
+        firstSeen.put(endpoint, first);
+        newest = Math.max(newest, first);
       }
     }
     settled |= any;
+  }
+
+  /**
+   * Returns whether some endpoint is younger than the window: when none is (the usual state),
+   * every factor is 1 and callers skip the per-endpoint lookups.
+   */
+  boolean anyRamping(long windowMillis, long nowMillis) {
+    return newest != Long.MIN_VALUE && nowMillis - newest < windowMillis;
   }
 
   /** Returns the endpoint's share factor in (0, 1]: 1 once it is a window old. */
