@@ -191,12 +191,29 @@ public final class StatusWriter implements AutoCloseable {
 
   private record Pending(StatusReport report, ResourceSnapshot snapshot) {}
 
+  /**
+   * The snapshot's copies (the informers' caches) of the objects whose status is written, for
+   * the current round; written on the writer thread only.
+   */
+  private Map<ObjectKey, HasMetadata> cached = Map.of();
+
+  private static Map<ObjectKey, HasMetadata> cachedCopies(ResourceSnapshot snapshot) {
+    Map<ObjectKey, HasMetadata> copies = new HashMap<>();
+    java.util.stream.Stream.of(snapshot.gatewayClasses(), snapshot.gateways(),
+            snapshot.httpRoutes(), snapshot.backendTLSPolicies(),
+            snapshot.backendTrafficPolicies())
+        .flatMap(List::stream)
+        .forEach(object -> copies.put(ObjectKey.of(object), object));
+    return copies;
+  }
+
   private void schedule() {
     if (leader && !closed && latest != null && scheduled.compareAndSet(false, true)) {
       executor.execute(() -> {
         scheduled.set(false);
         Pending pending = latest;
         if (leader && !closed) {
+          cached = cachedCopies(pending.snapshot());
           writeAll(pending.report());
           clearStale(pending.report(), pending.snapshot());
         }
@@ -493,7 +510,11 @@ public final class StatusWriter implements AutoCloseable {
       Predicate<T> merge) {
     for (int attempt = 1; leader && !closed; attempt++) {
       try {
-        T live = target.get().get();
+        // First against the informer's copy: in the steady state nothing changes and no
+        // request is made. A stale copy fails the update with 409, and the retry reads live.
+        @SuppressWarnings("unchecked")
+        T copy = attempt == 1 ? (T) cached.get(key) : null;
+        T live = copy != null ? serialization.clone(copy) : target.get().get();
         if (live == null || !merge.test(live)) {
           return;
         }
