@@ -12,9 +12,8 @@ import java.util.UUID;
 /**
  * How a gateway in Kubernetes mode reaches the API server and elects its status writer.
  *
- * @param client the client to watch and write with; null to build one from fabric8's
- *     autodetected configuration (kubeconfig, or the in-cluster service account), which the
- *     gateway then closes with itself
+ * @param client the client to watch and write with (kubeconfig or in-cluster service account,
+ *     see cli/KubernetesMode); its owner closes it
  * @param lease the leader Lease that decides which replica writes status
  * @param coalescing how bursts of cluster changes are coalesced into one snapshot
  */
@@ -25,6 +24,7 @@ public record KubernetesOptions(KubernetesClient client, StatusWriter.LeaseOptio
   public static final String LEASE_NAME = "portico";
 
   public KubernetesOptions {
+    Objects.requireNonNull(client, "client");
     Objects.requireNonNull(lease, "lease");
     Objects.requireNonNull(coalescing, "coalescing");
   }
@@ -37,7 +37,7 @@ public record KubernetesOptions(KubernetesClient client, StatusWriter.LeaseOptio
   public static KubernetesOptions detect(KubernetesClient client) {
     String namespace = System.getenv("POD_NAMESPACE");
     if (isBlank(namespace)) {
-      namespace = client == null ? null : client.getNamespace();
+      namespace = client.getNamespace();
     }
     if (isBlank(namespace)) {
       namespace = "default";

@@ -1,7 +1,6 @@
 package io.portico;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.portico.admin.AdminServer;
 import io.portico.bus.LocalCodec;
 import io.portico.controller.ConfigVerticle;
@@ -46,19 +45,16 @@ public final class Portico {
   }
 
   /**
-   * What Kubernetes mode adds: the client (closed with the gateway if the gateway built it) and
-   * the status writer. Null fields in standalone mode.
+   * What Kubernetes mode adds: the status writer (null in standalone mode). The client belongs
+   * to the caller, who closes it.
    */
-  private record Cluster(KubernetesClient client, boolean ownsClient, StatusWriter writer) {
+  private record Cluster(StatusWriter writer) {
 
-    static final Cluster NONE = new Cluster(null, false, null);
+    static final Cluster NONE = new Cluster(null);
 
     void close() {
       if (writer != null) {
         writer.close();
-      }
-      if (ownsClient) {
-        client.close();
       }
     }
   }
@@ -87,11 +83,10 @@ public final class Portico {
       config = new ConfigVerticle(new Translator(options.translator()),
           onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot));
     } else {
-      KubernetesClient client = kubernetes.client() != null ? kubernetes.client()
-          : new KubernetesClientBuilder().build();
+      KubernetesClient client = kubernetes.client();
       StatusWriter writer = new StatusWriter(client, options.translator().controllerName(),
           kubernetes.lease());
-      cluster = new Cluster(client, kubernetes.client() == null, writer);
+      cluster = new Cluster(writer);
       config = new ConfigVerticle(new Translator(options.translator()),
           onSnapshot -> new KubernetesProvider(vertx, client, kubernetes.coalescing(), onSnapshot),
           state -> writer.offer(state.status(), state.snapshot()));
