@@ -10,6 +10,7 @@ import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
 import io.portico.provider.KubernetesProvider;
 import io.portico.proxy.ProxyVerticle;
+import io.portico.proxy.tls.SessionTicketKeys;
 import io.portico.status.StatusWriter;
 import io.portico.translate.Translator;
 import io.vertx.core.DeploymentOptions;
@@ -59,6 +60,8 @@ public final class Portico {
     }
   }
 
+  private static final long TICKET_KEY_ROTATION_MILLIS = 12 * 3600 * 1000L;
+
   /** Starts a gateway; the future completes once every listener port is served. */
   public static Future<Portico> start(PorticoOptions options) {
     Objects.requireNonNull(options, "options");
@@ -76,6 +79,8 @@ public final class Portico {
     }
     Vertx vertx = Vertx.vertx(vertxOptions);
     LocalCodec.registerAll(vertx);
+    // New session tickets under a new key twice a day; tickets of the previous key still resume.
+    vertx.setPeriodic(TICKET_KEY_ROTATION_MILLIS, id -> SessionTicketKeys.rotate());
     Cluster cluster = Cluster.NONE;
     ConfigVerticle config;
     KubernetesOptions kubernetes = options.kubernetes();

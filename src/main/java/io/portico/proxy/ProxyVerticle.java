@@ -17,6 +17,7 @@ import io.vertx.core.net.NetClientOptions;
 import io.portico.ir.ClientValidation;
 import io.portico.proxy.tls.ClientTrustManager;
 import io.portico.proxy.tls.SniKeyManager;
+import io.portico.proxy.tls.TlsEngines;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.micrometer.backends.BackendRegistries;
@@ -198,6 +199,8 @@ public final class ProxyVerticle extends VerticleBase {
       PortTls tls = new PortTls(keyManager, trustManager);
       tlsPorts.put(key, tls);
       serverOptions.setSsl(true).setUseAlpn(true)
+          .setSslEngineOptions(TlsEngines.engine())
+          .setEnabledSecureTransportProtocols(TlsEngines.PROTOCOLS)
           .setKeyCertOptions(KeyCertOptions.wrap(keyManager))
           .setClientAuth(tls.clientAuth());
       if (trustManager != null) {

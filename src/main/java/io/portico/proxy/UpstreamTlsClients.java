@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.proxy.tls.TlsEngines;
 import io.portico.ir.BackendResilience.ConnectionPool;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
@@ -75,6 +76,8 @@ final class UpstreamTlsClients {
     return vertx.httpClientBuilder()
         .with(clientOptions
             .setSsl(true)
+            .setSslEngineOptions(TlsEngines.engine())
+            .setEnabledSecureTransportProtocols(TlsEngines.PROTOCOLS)
             .setForceSni(true)
             // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
             .setVerifyHost(false)
