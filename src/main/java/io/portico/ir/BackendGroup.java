@@ -1,5 +1,6 @@
 package io.portico.ir;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.List;
@@ -27,7 +28,8 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
     RouteRetry retry,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = DefaultTraffic.class)
     TrafficPolicy traffic,
-    @JsonInclude(JsonInclude.Include.NON_NULL) SessionPersistence sessionPersistence) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) SessionPersistence sessionPersistence,
+    @JsonIgnore UpstreamPlan plan) {
 
   /** Leaves rules without a BackendTrafficPolicy out of printed tables. */
   static final class DefaultTraffic {
@@ -95,7 +97,14 @@ public record BackendGroup(String name, List<WeightedBackend> backends, int tota
     if (sum != totalWeight) {
       throw new IllegalArgumentException("totalWeight: " + totalWeight + " (expected: " + sum + ")");
     }
+    plan = UpstreamPlan.compile(timeouts, retry, traffic);
   }
+  public BackendGroup(String name, List<WeightedBackend> backends, int totalWeight,
+      RouteTimeouts timeouts, RouteRetry retry, TrafficPolicy traffic,
+      SessionPersistence sessionPersistence) {
+    this(name, backends, totalWeight, timeouts, retry, traffic, sessionPersistence, null);
+  }
+
 
   public static BackendGroup of(String name, List<WeightedBackend> backends) {
     return new BackendGroup(name, backends,

@@ -5,11 +5,10 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 
 /**
- * Applies a rule's {@link Cors} policy: answers preflight requests without contacting a
- * backend, and adds the CORS headers to responses for allowed origins. With credentials
+ * Applies a rule's {@link Cors} policy: the headers of the answer to a preflight request
+ * (which the {@link Responder} gives without contacting a backend), and adds the CORS headers to responses for allowed origins. With credentials
  * allowed, {@code *} is never sent: browsers reject it, so the request's own origin, method and
  * headers are echoed instead.
  */
@@ -18,34 +17,34 @@ final class CorsPolicy {
   private CorsPolicy() {
   }
 
-  /** Answers {@code request} if it is a CORS preflight; returns whether it did. */
-  static boolean answerPreflight(HttpServerRequest request, Cors cors) {
+  /** Whether {@code request} is a CORS preflight (the {@link Responder} answers it). */
+  static boolean isPreflight(HttpServerRequest request) {
+    MultiMap headers = request.headers();
+    return request.method() == HttpMethod.OPTIONS && headers.contains(HttpHeaders.ORIGIN)
+        && headers.contains(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD);
+  }
+
+  /** Adds the headers of the answer to the preflight {@code request} to {@code out}. */
+  static void addPreflightHeaders(HttpServerRequest request, MultiMap out, Cors cors) {
     MultiMap headers = request.headers();
     String origin = headers.get(HttpHeaders.ORIGIN);
     String requestedMethod = headers.get(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD);
-    if (request.method() != HttpMethod.OPTIONS || origin == null || requestedMethod == null) {
-      return false;
-    }
-    request.resume();
-    HttpServerResponse response = request.response().setStatusCode(204);
-    MultiMap out = response.headers();
     out.add(HttpHeaders.VARY, "Origin");
-    if (cors.allows(origin)) {
-      allowOrigin(out, cors, origin);
-      out.set(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS,
-          wildcardOrList(cors.allowMethods(), cors.allowCredentials(), requestedMethod));
-      String requestedHeaders = headers.get(HttpHeaders.ACCESS_CONTROL_REQUEST_HEADERS);
-      if (!cors.allowHeaders().isEmpty()) {
-        out.set(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, wildcardOrList(cors.allowHeaders(),
-            cors.allowCredentials(), requestedHeaders == null ? "*" : requestedHeaders));
-      }
-      if (!cors.exposeHeaders().isEmpty()) {
-        out.set(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, String.join(", ", cors.exposeHeaders()));
-      }
-      out.set(HttpHeaders.ACCESS_CONTROL_MAX_AGE, Integer.toString(cors.maxAgeSeconds()));
+    if (!cors.allows(origin)) {
+      return;
     }
-    response.end();
-    return true;
+    allowOrigin(out, cors, origin);
+    out.set(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS,
+        wildcardOrList(cors.allowMethods(), cors.allowCredentials(), requestedMethod));
+    String requestedHeaders = headers.get(HttpHeaders.ACCESS_CONTROL_REQUEST_HEADERS);
+    if (!cors.allowHeaders().isEmpty()) {
+      out.set(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, wildcardOrList(cors.allowHeaders(),
+          cors.allowCredentials(), requestedHeaders == null ? "*" : requestedHeaders));
+    }
+    if (!cors.exposeHeaders().isEmpty()) {
+      out.set(HttpHeaders.ACCESS_CONTROL_EXPOSE_HEADERS, String.join(", ", cors.exposeHeaders()));
+    }
+    out.set(HttpHeaders.ACCESS_CONTROL_MAX_AGE, Integer.toString(cors.maxAgeSeconds()));
   }
 
   /** Adds the CORS response headers for an allowed origin to a forwarded response. */

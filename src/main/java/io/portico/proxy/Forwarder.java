@@ -2,22 +2,15 @@ package io.portico.proxy;
 
 import io.portico.health.HealthRegistry;
 import io.portico.health.Outcome;
-import io.portico.ir.BackendGroup;
-import io.portico.ir.BackendResilience;
 import io.portico.ir.BackendResilience.CircuitBreaker;
 import io.portico.ir.BackendResilience.ConnectionPool;
-import io.portico.ir.BackendResilience.Retry;
 import io.portico.ir.Endpoint;
-import io.portico.ir.Filters;
-import io.portico.ir.Route;
-import io.portico.ir.RouteRetry;
-import io.portico.ir.RouteTimeouts;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.TlsCertificate;
+import io.portico.ir.UpstreamPlan;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.AffinityResponse;
 import io.portico.proxy.lb.InFlightRequests;
-import io.portico.proxy.lb.RoundRobin;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,7 +20,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,13 +61,14 @@ final class Forwarder {
   /** Passive health checking: told the outcome of every attempt. */
   private final HealthRegistry health;
   private final ResponseRelay relay;
+  private final Responder responder;
 
   /**
    * @param clients the cleartext clients (HTTP/1.1 and h2c), per connection pool setting
    * @param tlsClients the clients for backends a BackendTLSPolicy targets
    */
   Forwarder(Vertx vertx, UpstreamClients clients, UpstreamTlsClients tlsClients,
-      ProxyOptions options, ProxyMetrics metrics) {
+      ProxyOptions options, ProxyMetrics metrics, Responder responder) {
     this.vertx = vertx;
     this.clients = clients;
     this.tlsClients = tlsClients;
@@ -86,80 +79,44 @@ final class Forwarder {
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
     this.relay = new ResponseRelay(metrics);
+    this.responder = responder;
   }
 
   /**
-   * Forwards {@code request} (paused by the caller) to {@code endpoint}; {@code endpoints}
-   * supplies another endpoint for a retry.
-   *
-   * @param path the normalized request path
-   * @param route the selected route, whose rule filters apply
-   * @param backendFilters the filters of the picked backendRef
-   * @param tls the backend's usable BackendTLSPolicy setting, or null for cleartext
-   * @param clientCertificate the certificate to present when {@code tls} is set (the
-   *     Gateway's backend client certificate), or null for none
+   * Forwards {@code call}'s request (paused by the caller) to {@code target}'s endpoint, as the
+   * rule's {@link io.portico.ir.UpstreamPlan} says.
    */
-  void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      RoundRobin endpoints, boolean h2c, UpstreamTls tls, TlsCertificate clientCertificate,
-      BackendGroup group, Route route, Filters backendFilters) {
-    RouteTimeouts timeouts = group.timeouts();
-    BackendResilience resilience = group.traffic().resilience();
-    // The HTTPRoute rule's retry replaces the policy's as a whole (Envoy Gateway v1.3+); the
-    // translator gives rules without one the NONE instance.
-    RouteRetry routeRetry = group.retry() != RouteRetry.NONE ? group.retry() : null;
-    Retry policyRetry = routeRetry == null ? resilience.retry() : null;
-    // The rule's backendRequest limit replaces the proxy-wide upstream idle timeout (and wins
-    // over the policy's per-try timeout); the per-try timeout bounds each attempt until its
-    // response head, as Envoy's per_try_timeout.
-    long upstreamTimeout = timeouts.backendRequestMillis() > 0 ? timeouts.backendRequestMillis()
-        : options.upstreamIdleTimeoutMillis();
-    long perTryTimeout = timeouts.backendRequestMillis() <= 0 && policyRetry != null
-        ? policyRetry.perTryTimeoutMillis() : 0;
-    long connectTimeout = resilience.timeouts() != null
-        && resilience.timeouts().connectMillis() > 0
-        ? resilience.timeouts().connectMillis() : options.connectTimeoutMillis();
-    CircuitBreaker limits = resilience.circuitBreaker();
+  void forward(ProxyRequest call, UpstreamTarget target) {
+    UpstreamPlan plan = call.plan();
+    CircuitBreaker limits = plan.circuitBreaker();
     CircuitBreakers.Counters counters = null;
+    String rule = call.group().name();
     if (limits != null) {
-      counters = breakers.counters(group.name());
+      counters = breakers.counters(rule);
       if (!counters.tryRequest(limits)) {
-        fail(request, UpstreamFailure.CIRCUIT_OPEN, endpoint,
+        fail(call.request(), UpstreamFailure.CIRCUIT_OPEN, target.endpoint(),
             new IllegalStateException("maxParallelRequests " + limits.maxParallelRequests()
-                + " of " + group.name() + " reached"));
+                + " of " + rule + " reached"));
         return;
       }
     }
-    Filters ruleFilters = route.filters();
-    String uri;
-    HostAndPort upstreamAuthority;
-    if (ruleFilters.urlRewrite() == null && backendFilters.urlRewrite() == null) {
-      uri = uri(request, path);
-      upstreamAuthority = authority;
-    } else {
-      uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
-      upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
-    }
-    ConnectionPool pool = resilience.connectionPool();
+    ConnectionPool pool = plan.connectionPool();
     // A rule with a circuit breaker has clients of its own, to count its connections.
-    String owner = limits != null ? group.name() : null;
+    String owner = limits != null ? rule : null;
+    UpstreamTls tls = target.tls();
     HttpClient upstreamClient = tls != null
-        ? tlsClients.client(tls, clientCertificate, pool, owner)
-        : clients.client(pool, owner, h2c);
-    UpstreamExchange exchange = new UpstreamExchange(upstreamClient,
-        tls == null ? null : tls.hostname(), request, uri, authority, upstreamAuthority,
-        ruleFilters, backendFilters, endpoints, UpstreamHeaders.hasBody(request),
-        upstreamTimeout, connectTimeout, routeRetry, policyRetry, limits, counters);
-    if (pool != null) {
-      exchange.maxRequestsPerConnection = pool.maxRequestsPerConnection();
-    }
-    exchange.group = group;
-    exchange.perTryTimeout = perTryTimeout;
-    if (limits != null) {
-      // Upstream TLS is HTTP/1.1 (no ALPN); h2c multiplexes.
-      exchange.streamsPerConnection = tls != null || !h2c ? 1
-          : pool == null ? 0 : pool.http2MaxConcurrentStreams();
-    }
-    attempt(exchange, endpoint);
+        ? tlsClients.client(tls, target.clientCertificate(), pool, owner)
+        : clients.client(pool, owner, target.h2c());
+    // Upstream TLS is HTTP/1.1 (no ALPN); h2c multiplexes.
+    int streamsPerConnection = limits == null ? -1 : tls != null || !target.h2c() ? 1
+        : pool == null ? 0 : pool.http2MaxConcurrentStreams();
+    UpstreamExchange exchange = new UpstreamExchange(call, target, upstreamClient,
+        plan.backendRequestTimeoutMillis() > 0 ? plan.backendRequestTimeoutMillis()
+            : options.upstreamIdleTimeoutMillis(),
+        plan.connectTimeoutMillis() > 0 ? plan.connectTimeoutMillis()
+            : options.connectTimeoutMillis(),
+        counters, streamsPerConnection);
+    attempt(exchange, target.endpoint());
   }
 
   /** Shuts down the TLS clients of settings no longer in use (see {@link UpstreamRetention}). */
@@ -186,20 +143,21 @@ final class Forwarder {
     RequestOptions requestOptions = new RequestOptions()
         .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
         .setMethod(request.method())
-        .setURI(exchange.uri)
+        .setURI(exchange.call.upstreamUri())
         .setConnectTimeout(exchange.connectTimeout)
         .setIdleTimeout(exchange.upstreamTimeout);
-    if (exchange.serverName != null) {
+    if (exchange.target.tls() != null) {
       // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
-      requestOptions.setHost(exchange.serverName).setPort(endpoint.port());
+      requestOptions.setHost(exchange.target.tls().hostname()).setPort(endpoint.port());
     }
-    if (exchange.counters != null && !exchange.counters.tryPending(exchange.limits)) {
+    CircuitBreaker limits = exchange.plan.circuitBreaker();
+    if (exchange.counters != null && !exchange.counters.tryPending(limits)) {
       fail(exchange, UpstreamFailure.CIRCUIT_OPEN, endpoint, new IllegalStateException(
-          "maxPendingRequests " + exchange.limits.maxPendingRequests() + " reached"));
+          "maxPendingRequests " + limits.maxPendingRequests() + " reached"));
       return;
     }
     RuleConnections.Ticket ticket = exchange.streamsPerConnection < 0 ? null
-        : ruleConnections.ticket(exchange.group.name(), exchange.counters, exchange.limits,
+        : ruleConnections.ticket(exchange.call.group().name(), exchange.counters, limits,
             endpoint, exchange.streamsPerConnection);
     if (ticket == null) {
       send(exchange, endpoint, attempt, requestOptions, null);
@@ -231,14 +189,14 @@ final class Forwarder {
         return;
       }
       HttpClientRequest upstream = ar.result();
-      InFlightRequests.track(exchange.group, endpoint, upstream);
-      if (exchange.maxRequestsPerConnection > 0) {
-        clients.countRequest(upstream.connection(), exchange.maxRequestsPerConnection);
+      InFlightRequests.track(exchange.call.group(), endpoint, upstream);
+      ConnectionPool pool = exchange.plan.connectionPool();
+      if (pool != null && pool.maxRequestsPerConnection() > 0) {
+        clients.countRequest(upstream.connection(), pool.maxRequestsPerConnection());
       }
-      UpstreamHeaders.prepare(request, upstream, exchange.authority, exchange.upstreamAuthority,
-          exchange.ruleFilters, exchange.backendFilters);
+      UpstreamHeaders.prepare(exchange.call, upstream);
       Future<HttpClientResponse> response;
-      if (exchange.hasBody) {
+      if (exchange.call.hasBody()) {
         UpstreamHeaders.frameBody(request, upstream);
         response = upstream.send(request);
       } else {
@@ -246,10 +204,10 @@ final class Forwarder {
         request.resume();
       }
       request.response().closeHandler(v -> upstream.reset());
-      if (exchange.perTryTimeout > 0) {
+      if (exchange.plan.perTryTimeoutMillis() > 0) {
         // Envoy starts the per-try timer once the attempt has its connection and the client's
         // request has fully arrived.
-        if (exchange.hasBody && !request.isEnded()) {
+        if (exchange.call.hasBody() && !request.isEnded()) {
           request.end().onComplete(v -> startPerTryTimer(exchange, attempt, upstream, endpoint));
         } else {
           startPerTryTimer(exchange, attempt, upstream, endpoint);
@@ -269,7 +227,7 @@ final class Forwarder {
     reportFailure(endpoint, failure);
     Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
         && !request.response().closed() && !request.response().ended()
-        ? exchange.endpoints.nextExcept(endpoint) : null;
+        ? exchange.target.endpoints().nextExcept(endpoint) : null;
     if (other != null) {
       exchange.connectRetryUsed = true;
       attempt(exchange, other);
@@ -296,7 +254,7 @@ final class Forwarder {
     if (res.succeeded()) {
       HttpClientResponse answer = res.result();
       health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
-      if (RetryRules.retriesAnswer(exchange.routeRetry, exchange.policyRetry,
+      if (RetryRules.retriesAnswer(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
           request.method(), answer) && exchange.takeRetry()) {
         // Drain the refused answer so its connection can be reused, then try again.
         answer.exceptionHandler(e -> { });
@@ -305,14 +263,14 @@ final class Forwarder {
         return;
       }
       // The affinity cookie or session names the endpoint that answers (maybe a retry's).
-      AffinityResponse.answered(request, exchange.group, endpoint);
+      AffinityResponse.answered(request, exchange.call.group(), endpoint);
       relay.relay(exchange, answer, endpoint);
       return;
     }
     UpstreamFailure failure = UpstreamFailure.of(res.cause());
     reportFailure(endpoint, failure);
     // A pooled connection the endpoint had closed: it cannot have seen the request.
-    boolean staleConnection = !exchange.staleRetryUsed && !exchange.hasBody
+    boolean staleConnection = !exchange.staleRetryUsed && !exchange.call.hasBody()
         && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
         && !request.response().headWritten() && !request.response().closed();
     if (staleConnection) {
@@ -333,14 +291,15 @@ final class Forwarder {
     if (attempt != exchange.attempt || exchange.perTryTimer >= 0) {
       return;
     }
-    exchange.perTryTimer = vertx.setTimer(exchange.perTryTimeout, id -> {
+    long perTryTimeout = exchange.plan.perTryTimeoutMillis();
+    exchange.perTryTimer = vertx.setTimer(perTryTimeout, id -> {
       exchange.perTryTimer = -1;
       if (attempt != exchange.attempt) {
         return;
       }
       exchange.attempt++; // Gives this attempt up: its callbacks now see a newer number.
       TimeoutException cause = new TimeoutException(
-          "per-try timeout " + exchange.perTryTimeout + " ms passed before the response head");
+          "per-try timeout " + perTryTimeout + " ms passed before the response head");
       upstream.reset(0x8, cause); // CANCEL on HTTP/2; HTTP/1.1 closes the connection
       UpstreamFailure failure = UpstreamFailure.RESPONSE_TIMEOUT;
       reportFailure(endpoint, failure);
@@ -368,7 +327,7 @@ final class Forwarder {
    */
   private void retryOrFail(UpstreamExchange exchange, Endpoint endpoint, UpstreamFailure failure,
       Throwable cause) {
-    if (RetryRules.retriesFailure(exchange.routeRetry, exchange.policyRetry,
+    if (RetryRules.retriesFailure(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
         exchange.request.method(), failure, cause) && exchange.takeRetry()) {
       retryLater(exchange, endpoint);
     } else {
@@ -378,9 +337,9 @@ final class Forwarder {
 
   /** Retries on another endpoint (when there is one) after the policy's backoff. */
   private void retryLater(UpstreamExchange exchange, Endpoint tried) {
-    Endpoint next = exchange.endpoints.nextExcept(tried);
+    Endpoint next = exchange.target.endpoints().nextExcept(tried);
     if (next == null) {
-      next = exchange.endpoints.next();
+      next = exchange.target.endpoints().next();
     }
     if (next == null) {
       fail(exchange, UpstreamFailure.NO_ENDPOINTS, null,
@@ -388,8 +347,8 @@ final class Forwarder {
       return;
     }
     metrics.retried();
-    long backoff = RetryRules.backoffMillis(exchange.routeRetry, exchange.policyRetry,
-        exchange.retries);
+    long backoff = RetryRules.backoffMillis(exchange.plan.routeRetry(),
+        exchange.plan.policyRetry(), exchange.retries);
     Endpoint chosen = next;
     if (backoff <= 0) {
       attempt(exchange, chosen);
@@ -417,20 +376,6 @@ final class Forwarder {
       Throwable cause) {
     LOG.debug("upstream {} for {} {}: {} ({})", endpoint, request.method(), request.uri(),
         failure.label(), cause.toString());
-    ProxyHandler.respondFailure(metrics, request, failure, failure.label() + " (" + endpoint + ")");
-  }
-
-  private static String uri(HttpServerRequest request, String path) {
-    String query = request.query();
-    return query == null ? path : path + "?" + query;
-  }
-
-  /** The effective request timeout of {@code group}: the rule's, else the policy's; 0 for none. */
-  static long requestTimeoutMillis(BackendGroup group) {
-    if (group.timeouts().requestMillis() > 0) {
-      return group.timeouts().requestMillis();
-    }
-    BackendResilience.Timeouts timeouts = group.traffic().resilience().timeouts();
-    return timeouts == null ? 0 : timeouts.requestMillis();
+    responder.fail(request, failure, failure.label() + " (" + endpoint + ")");
   }
 }

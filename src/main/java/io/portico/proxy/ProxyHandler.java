@@ -1,20 +1,15 @@
 package io.portico.proxy;
 
 import io.portico.health.HealthRegistry;
-import io.portico.ir.BackendGroup;
-import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.Listener;
 import io.portico.ir.TlsCertificate;
-import io.portico.ir.UpstreamTls;
 import io.portico.ir.Filters;
 import io.portico.ir.HttpPort;
 import io.portico.ir.Route;
 import io.portico.ir.RoutingTable;
 import io.portico.ir.WeightedBackend;
-import io.portico.proxy.lb.EndpointChooser;
 import io.portico.proxy.lb.LoadBalancerState;
-import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -23,15 +18,14 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
-import java.util.List;
 
 /**
- * Handles one request on one listener port: selects the route, picks a backend by weight (or by
- * its session or affinity cookie) and an endpoint by the rule's load balancing (see
- * {@link EndpointChooser}), and hands the request to the {@link Forwarder}, or answers the
- * Gateway API's error status (404 no route, 500 invalid backend, 503 no ready endpoint), or the
- * redirect of a RequestRedirect filter (see {@link RequestFilters}). Confined to its verticle's
- * event loop.
+ * Handles one request on one listener port, in the order it travels: the request's own
+ * validity, route selection ({@link RouteSelector}), the answers a rule gives by itself (CORS
+ * preflight, RequestRedirect), the backend and endpoint pick ({@link EndpointPicker}), then the
+ * {@link Forwarder} (or the {@link UpgradeForwarder} for a protocol switch) with the rule's
+ * mirrors sent alongside. Every answer Portico writes itself goes through the
+ * {@link Responder}. Confined to its verticle's event loop.
  */
 final class ProxyHandler {
 
@@ -39,21 +33,22 @@ final class ProxyHandler {
   private final Forwarder forwarder;
   private final UpgradeForwarder upgradeForwarder;
   private final RequestMirrors mirrors;
-  private final ProxyMetrics metrics;
+  private final Responder responder;
   private final LoadBalancerState loadBalancer = new LoadBalancerState();
-  private final EndpointChooser chooser = new EndpointChooser(loadBalancer);
+  private final EndpointPicker picker;
   private final HealthRegistry health;
   private RoutingTable table = RoutingTable.EMPTY;
   private EndpointsIndex endpoints = EndpointsIndex.EMPTY;
 
   ProxyHandler(Vertx vertx, Forwarder forwarder, UpgradeForwarder upgradeForwarder,
-      RequestMirrors mirrors, ProxyMetrics metrics) {
+      RequestMirrors mirrors, Responder responder) {
     this.vertx = vertx;
     this.forwarder = forwarder;
     this.mirrors = mirrors;
     this.upgradeForwarder = upgradeForwarder;
-    this.metrics = metrics;
+    this.responder = responder;
     this.health = HealthRegistry.of(vertx);
+    this.picker = new EndpointPicker(loadBalancer, health);
   }
 
   /** Swaps the table; requests already past route selection finish on the old one. */
@@ -66,6 +61,7 @@ final class ProxyHandler {
 
   void useEndpoints(EndpointsIndex endpoints) {
     this.endpoints = endpoints;
+    picker.use(endpoints);
     loadBalancer.useEndpoints(endpoints);
     retainTlsClients();
   }
@@ -91,98 +87,77 @@ final class ProxyHandler {
     request.pause();
     HostAndPort authority = request.authority();
     if (authority == null || authority.host().isEmpty()) {
-      respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "missing Host header");
+      responder.fail(request, UpstreamFailure.BAD_REQUEST, "missing Host header");
       return;
     }
     // RFC 9112 3.2: two Host headers are a 400; proxies that pick one enable cache poisoning.
     if (request.version() != HttpVersion.HTTP_2 && request.headers().getAll(HttpHeaders.HOST).size() > 1) {
-      respondFailure(metrics, request, UpstreamFailure.BAD_REQUEST, "more than one Host header");
+      responder.fail(request, UpstreamFailure.BAD_REQUEST, "more than one Host header");
       return;
     }
+
+    // Route selection.
     HttpPort port = table.httpPort(address, listenerPort);
     String path = PathNormalizer.normalize(request.path());
+    String host = authority.host();
     if (port == null || !path.startsWith("/")) {
-      respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
+      responder.fail(request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
-    if (request.isSSL() && isMisdirected(port, request, authority.host())) {
-      respondFailure(metrics, request, UpstreamFailure.MISDIRECTED,
+    Listener listener = port.findListener(host);
+    if (request.isSSL() && isMisdirected(port, listener, request)) {
+      responder.fail(request, UpstreamFailure.MISDIRECTED,
           "the TLS server name does not match the Host header");
       return;
     }
-    Route route = RouteSelector.select(port, request, authority.host(), path);
+    Route route = listener == null ? null : RouteSelector.select(listener, request, host, path);
     if (route == null) {
-      respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
+      responder.fail(request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
-    if (route.filters().cors() != null && CorsPolicy.answerPreflight(request, route.filters().cors())) {
+
+    // Answers the rule gives by itself.
+    Filters ruleFilters = route.filters();
+    if (ruleFilters.cors() != null && CorsPolicy.isPreflight(request)) {
+      responder.preflight(request, ruleFilters.cors());
       return;
     }
-    if (route.filters().redirect() != null) {
+    if (ruleFilters.redirect() != null) {
       // A redirect answers by itself; the rule's backendRefs are not used.
-      RequestFilters.redirect(request, route, Filters.NONE, route.filters().redirect(), path,
-          authority, listenerPort, metrics);
+      responder.redirect(request, route, Filters.NONE, ruleFilters.redirect(), path, authority,
+          listenerPort);
       return;
     }
-    BackendGroup group = route.backends();
-    // A valid session or affinity cookie keeps its endpoint even when the rule splits traffic by
-    // weight; new sessions (none, or its endpoint gone) follow the weights.
-    WeightedBackend backend = chooser.pinnedBackend(request, group,
-        key -> health.candidates(key, endpoints.get(key)));
-    if (backend == null) {
-      backend = loadBalancer.group(group).next();
-    }
-    if (backend == null) {
-      // Gateway API: a rule with no (or only weight-0) backendRefs answers 500.
-      respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND, "no backend for " + group.name());
+
+    // Backend and endpoint pick.
+    EndpointPicker.Pick pick = picker.pick(request, route.backends(),
+        listener.backendClientCertificate());
+    if (pick.failure() != null) {
+      responder.fail(request, pick.failure(), pick.detail());
       return;
     }
-    if (!backend.available()) {
-      respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND, "invalid backend " + backend.name());
+    WeightedBackend backend = pick.backend();
+    if (pick.target() == null) {
+      responder.redirect(request, route, backend.filters(), backend.filters().redirect(), path,
+          authority, listenerPort);
       return;
     }
-    Filters backendFilters = backend.filters();
-    if (backendFilters.redirect() != null) {
-      RequestFilters.redirect(request, route, backendFilters, backendFilters.redirect(), path,
-          authority, listenerPort, metrics);
+
+    // Forward.
+    UpstreamTarget target = pick.target();
+    ProxyRequest call = ProxyRequest.of(request, route, backend, path, authority);
+    if (UpgradeForwarder.isUpgrade(request)) {
+      if (target.tls() != null) {
+        responder.fail(request, UpstreamFailure.UPSTREAM_TLS,
+            "upgrades to a backend with a BackendTLSPolicy are not supported yet");
+      } else {
+        upgradeForwarder.forward(call, target.endpoint(), health);
+      }
       return;
     }
-    // Health hook: the choice (and any retry) sees the healthy endpoints, or all in panic.
-    List<Endpoint> candidates = health.candidates(backend.key(), endpoints.get(backend.key()));
-    RoundRobin picker = loadBalancer.endpoints(backend.key(), candidates);
-    Endpoint endpoint = chooser.choose(request, group, backend.key(), candidates);
-    if (endpoint == null) {
-      respondFailure(metrics, request, UpstreamFailure.NO_ENDPOINTS, "no ready endpoint for " + backend.key());
-      return;
-    }
-    UpstreamTls tls = endpoints.tls(backend.key());
-    if (tls != null && !tls.usable()) {
-      respondFailure(metrics, request, UpstreamFailure.INVALID_BACKEND_TLS,
-          "BackendTLSPolicy for " + backend.key() + " cannot be used: " + tls.invalid());
-      return;
-    }
-    boolean upgrade = UpgradeForwarder.isUpgrade(request);
-    if (tls != null && upgrade) {
-      respondFailure(metrics, request, UpstreamFailure.UPSTREAM_TLS,
-          "upgrades to a backend with a BackendTLSPolicy are not supported yet");
-      return;
-    }
-    if (upgrade) {
-      upgradeForwarder.forward(request, path, authority, endpoint, route, backendFilters,
-          health);
-      return;
-    }
-    mirrors.send(request, route, backendFilters, path, authority, loadBalancer, endpoints,
-        health);
-    limitRequestTime(request, Forwarder.requestTimeoutMillis(group));
-    TlsCertificate clientCertificate = null;
-    if (tls != null) {
-      // The Gateway's backend client certificate; the listener is the one RouteSelector chose.
-      Listener listener = port.findListener(authority.host());
-      clientCertificate = listener == null ? null : listener.backendClientCertificate();
-    }
-    forwarder.forward(request, path, authority, endpoint, picker, endpoints.h2c(backend.key()),
-        tls, clientCertificate, group, route, backendFilters);
+    mirrors.send(call, loadBalancer, endpoints, health);
+    limitRequestTime(request, call.plan().requestTimeoutMillis());
+    forwarder.forward(call, target);
   }
 
   /**
@@ -197,7 +172,7 @@ final class ProxyHandler {
     HttpServerResponse response = request.response();
     long timer = vertx.setTimer(requestMillis, id -> {
       if (!response.ended() && !response.closed()) {
-        respondFailure(metrics, request, UpstreamFailure.REQUEST_TIMEOUT,
+        responder.fail(request, UpstreamFailure.REQUEST_TIMEOUT,
             "request timeout " + requestMillis + " ms");
       }
     });
@@ -209,40 +184,15 @@ final class ProxyHandler {
    * A request is misdirected when its Host belongs to another listener than the one its TLS
    * server name chose, whose certificate (and client validation) it was not meant to pass
    * (RFC 9110 section 15.5.20; Gateway API GatewayHTTPSListenerDetectMisdirectedRequests).
+   *
+   * @param hostListener the listener the request's Host selects
    */
-  private static boolean isMisdirected(HttpPort port, HttpServerRequest request, String host) {
+  private static boolean isMisdirected(HttpPort port, Listener hostListener,
+      HttpServerRequest request) {
     String serverName = SniKeyManager.requestedServerName(request.sslSession());
-    if (serverName == null || serverName.equalsIgnoreCase(host)) {
+    if (serverName == null || serverName.equalsIgnoreCase(request.authority().host())) {
       return false;
     }
-    return port.findListener(serverName) != port.findListener(host);
-  }
-
-  /**
-   * Answers a request Portico could not forward with the failure's status and a one-line body
-   * naming what failed; the label is also sent as {@code x-portico-failure} for debugging.
-   */
-  static void respondFailure(ProxyMetrics metrics, HttpServerRequest request,
-      UpstreamFailure failure, String detail) {
-    HttpServerResponse response = request.response();
-    if (response.ended()) {
-      // Already answered (e.g. the rule's request timeout, then the late upstream failure):
-      // one request, one counted outcome.
-      return;
-    }
-    metrics.failed(failure);
-    if (response.headWritten() || response.closed()) {
-      if (!response.closed()) {
-        response.reset();
-      }
-      return;
-    }
-    request.resume();
-    // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
-    response.headers().remove(HttpHeaders.SET_COOKIE);
-    response.setStatusCode(failure.status())
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-        .putHeader("x-portico-failure", failure.label())
-        .end(detail + "\n");
+    return port.findListener(serverName) != hostListener;
   }
 }

@@ -72,12 +72,14 @@ public final class ProxyVerticle extends VerticleBase {
         .build();
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
+    Responder responder = new Responder(metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
         new UpstreamClients(vertx, options, client, h2cClient, loops),
-        new UpstreamTlsClients(vertx, options, loops), options, metrics),
+        new UpstreamTlsClients(vertx, options, loops), options, metrics, responder),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
-            .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics),
-        new RequestMirrors(client, h2cClient, options, metrics), metrics);
+            .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics,
+            responder),
+        new RequestMirrors(client, h2cClient, options, metrics), responder);
     vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
         message -> applyTable(message.body()));
     vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,

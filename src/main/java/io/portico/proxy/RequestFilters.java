@@ -3,20 +3,17 @@ package io.portico.proxy;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderModifier;
 import io.portico.ir.PathModifier;
-import io.portico.ir.Redirect;
 import io.portico.ir.Route;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.net.HostAndPort;
 
 import java.util.List;
 
 /**
  * Applies the Gateway API filters of the selected rule and of the picked backendRef to one
- * request: redirects answered by the proxy itself, the rewritten URI and Host sent upstream,
- * and request and response header changes. The rule's filters apply first, then the
+ * request (redirects are answered by the {@link Responder}): the rewritten URI and Host sent
+ * upstream, and request and response header changes. The rule's filters apply first, then the
  * backendRef's; for a URL rewrite the backendRef's hostname and path win over the rule's.
  *
  * <p>Called on every request: with {@link Filters#NONE} on both levels each method returns
@@ -25,26 +22,6 @@ import java.util.List;
 final class RequestFilters {
 
   private RequestFilters() {
-  }
-
-  /**
-   * Answers {@code request} with {@code redirect} (from the rule, or from the picked backendRef
-   * when {@code backend} holds it) without contacting any backend. The rule's and the
-   * backendRef's response header modifiers apply to the redirect too.
-   *
-   * @param path the normalized request path
-   * @param listenerPort the Gateway listener port the request came in on
-   */
-  static void redirect(HttpServerRequest request, Route route, Filters backend, Redirect redirect,
-      String path, HostAndPort authority, int listenerPort, ProxyMetrics metrics) {
-    String location = redirect.location(request.isSSL() ? "https" : "http", authority.host(),
-        listenerPort, path, request.query(), route.match().path());
-    metrics.redirected();
-    HttpServerResponse response = request.response();
-    request.resume(); // The body, if any, is read and dropped.
-    response.setStatusCode(redirect.statusCode()).putHeader(HttpHeaders.LOCATION, location);
-    modifyResponseHeaders(response.headers(), route.filters(), backend);
-    response.end();
   }
 
   /** Returns the request URI for the upstream: the path, rewritten if asked, and the query. */

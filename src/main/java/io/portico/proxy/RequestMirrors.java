@@ -43,27 +43,27 @@ final class RequestMirrors {
   }
 
   /**
-   * Mirrors {@code request} as it is sent upstream ({@code uri}, {@code authority}).
+   * Mirrors {@code call}'s request as it is sent upstream (URI, authority, request filters).
    *
    * @param health filters each mirror backend's endpoints as for the real request
    */
-  void send(HttpServerRequest request, Route route, Filters backendFilters, String path,
-      HostAndPort authority, LoadBalancerState loadBalancer, EndpointsIndex endpoints,
+  void send(ProxyRequest call, LoadBalancerState loadBalancer, EndpointsIndex endpoints,
       HealthRegistry health) {
-    List<Mirror> ruleMirrors = route.filters().mirrors();
-    List<Mirror> backendMirrors = backendFilters.mirrors();
-    if (ruleMirrors == null && backendMirrors == null || UpstreamHeaders.hasBody(request)) {
+    List<Mirror> ruleMirrors = call.ruleFilters().mirrors();
+    List<Mirror> backendMirrors = call.backendFilters().mirrors();
+    if (ruleMirrors == null && backendMirrors == null || call.hasBody()) {
       return;
     }
-    String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
-    HostAndPort upstreamAuthority = RequestFilters.upstreamAuthority(authority, route, backendFilters);
+    HttpServerRequest request = call.request();
     if (ruleMirrors != null) {
-      ruleMirrors.forEach(m -> mirror(request, m, uri, authority, upstreamAuthority, route,
-          backendFilters, loadBalancer, endpoints, health));
+      ruleMirrors.forEach(m -> mirror(request, m, call.upstreamUri(), call.authority(),
+          call.upstreamAuthority(), call.route(), call.backendFilters(), loadBalancer,
+          endpoints, health));
     }
     if (backendMirrors != null) {
-      backendMirrors.forEach(m -> mirror(request, m, uri, authority, upstreamAuthority, route,
-          backendFilters, loadBalancer, endpoints, health));
+      backendMirrors.forEach(m -> mirror(request, m, call.upstreamUri(), call.authority(),
+          call.upstreamAuthority(), call.route(), call.backendFilters(), loadBalancer,
+          endpoints, health));
     }
   }
 

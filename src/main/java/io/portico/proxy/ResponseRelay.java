@@ -33,8 +33,8 @@ final class ResponseRelay {
    */
   void relay(UpstreamExchange exchange, HttpClientResponse upstream, Endpoint endpoint) {
     HttpServerRequest request = exchange.request;
-    Filters ruleFilters = exchange.ruleFilters;
-    Filters backendFilters = exchange.backendFilters;
+    Filters ruleFilters = exchange.call.ruleFilters();
+    Filters backendFilters = exchange.call.backendFilters();
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.

@@ -28,9 +28,14 @@ final class RouteSelector {
    */
   static Route select(HttpPort port, HttpServerRequest request, String host, String path) {
     Listener listener = port.findListener(host);
-    if (listener == null) {
-      return null;
-    }
+    return listener == null ? null : select(listener, request, host, path);
+  }
+
+  /**
+   * Returns the route of {@code listener} (the one {@link HttpPort#findListener} chose for the
+   * host) for the request, or null for a 404.
+   */
+  static Route select(Listener listener, HttpServerRequest request, String host, String path) {
     VirtualHost virtualHost = listener.findVirtualHost(host);
     if (virtualHost == null) {
       return null;

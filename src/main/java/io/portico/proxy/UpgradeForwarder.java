@@ -44,10 +44,12 @@ final class UpgradeForwarder {
 
   private final NetClient client;
   private final ProxyMetrics metrics;
+  private final Responder responder;
 
-  UpgradeForwarder(NetClient client, ProxyMetrics metrics) {
+  UpgradeForwarder(NetClient client, ProxyMetrics metrics, Responder responder) {
     this.client = client;
     this.metrics = metrics;
+    this.responder = responder;
   }
 
   /** Whether {@code request} asks to switch protocols (HTTP/1.1 Upgrade with Connection: upgrade). */
@@ -70,17 +72,19 @@ final class UpgradeForwarder {
    * rewritten URI and Host, the request header modifiers, and the response header modifiers on
    * the endpoint's answer.
    *
-   * @param path the normalized request path
+   * @param endpoint the endpoint picked for the request
    */
-  void forward(HttpServerRequest request, String path, HostAndPort authority, Endpoint endpoint,
-      Route route, Filters backendFilters, HealthRegistry health) {
-    String uri = RequestFilters.upstreamUri(request, path, route, backendFilters);
-    HostAndPort upstreamAuthority =
-        RequestFilters.upstreamAuthority(authority, route, backendFilters);
+  void forward(ProxyRequest call, Endpoint endpoint, HealthRegistry health) {
+    HttpServerRequest request = call.request();
+    Route route = call.route();
+    Filters backendFilters = call.backendFilters();
+    String uri = call.upstreamUri();
+    HostAndPort authority = call.authority();
+    HostAndPort upstreamAuthority = call.upstreamAuthority();
     client.connect(endpoint.port(), endpoint.host()).onComplete(ar -> {
       if (ar.failed()) {
         health.report(endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
-        ProxyHandler.respondFailure(metrics, request, UpstreamFailure.of(ar.cause()),
+        responder.fail(request, UpstreamFailure.of(ar.cause()),
             "upgrade to " + endpoint + " failed");
         return;
       }
@@ -207,7 +211,7 @@ final class UpgradeForwarder {
     upstream.exceptionHandler(e -> { }); // Counted once, here.
     upstream.close();
     handshake.health.report(handshake.endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
-    ProxyHandler.respondFailure(metrics, handshake.request, failure, "upgrade handshake failed");
+    responder.fail(handshake.request, failure, "upgrade handshake failed");
   }
 
   private static int indexOfHeadEnd(Buffer buffer) {

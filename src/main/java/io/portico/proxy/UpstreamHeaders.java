@@ -1,6 +1,5 @@
 package io.portico.proxy;
 
-import io.portico.ir.Filters;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
@@ -23,13 +22,12 @@ final class UpstreamHeaders {
   }
 
   /**
-   * Copies {@code request}'s headers to {@code upstream}, sets its authority to
-   * {@code upstreamAuthority} and applies the filters; X-Forwarded-Host gets the client's
-   * {@code authority}.
+   * Copies the client's headers of {@code call} to {@code upstream}, sets its authority to the
+   * one sent upstream and applies the rule's and backendRef's request header filters;
+   * X-Forwarded-Host gets the client's authority.
    */
-  static void prepare(HttpServerRequest request, HttpClientRequest upstream,
-      HostAndPort authority, HostAndPort upstreamAuthority, Filters ruleFilters,
-      Filters backendFilters) {
+  static void prepare(ProxyRequest call, HttpClientRequest upstream) {
+    HttpServerRequest request = call.request();
     MultiMap headers = upstream.headers();
     HopByHopHeaders.copy(request.headers(), headers, "host");
     // Portico answered any 100-continue itself; the upstream gets the body straight away.
@@ -39,9 +37,9 @@ final class UpstreamHeaders {
     if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
       headers.set("te", "trailers");
     }
-    upstream.authority(upstreamAuthority);
-    RequestFilters.modifyRequestHeaders(headers, ruleFilters, backendFilters);
-    addForwarded(request, headers, authority);
+    upstream.authority(call.upstreamAuthority());
+    RequestFilters.modifyRequestHeaders(headers, call.ruleFilters(), call.backendFilters());
+    addForwarded(request, headers, call.authority());
   }
 
   /**
@@ -71,15 +69,5 @@ final class UpstreamHeaders {
   private static void append(MultiMap headers, String name, String value) {
     String existing = headers.get(name);
     headers.set(name, existing == null ? value : existing + ", " + value);
-  }
-
-  /** HTTP/1.x messages have a body when they say so; HTTP/2 ones unless the stream has ended. */
-  static boolean hasBody(HttpServerRequest request) {
-    if (request.version() == HttpVersion.HTTP_2) {
-      return !request.isEnded();
-    }
-    MultiMap headers = request.headers();
-    String length = headers.get(HttpHeaders.CONTENT_LENGTH);
-    return length != null && !length.equals("0") || headers.contains(HttpHeaders.TRANSFER_ENCODING);
   }
 }

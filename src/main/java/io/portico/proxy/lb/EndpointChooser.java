@@ -41,29 +41,47 @@ public final class EndpointChooser {
   }
 
   /**
-   * Returns the backend of {@code group} holding the endpoint a valid session or affinity
-   * cookie names, so that it keeps its endpoint across a weighted split; null when the request
-   * carries none (or its endpoint left), and the weights pick.
+   * What a request carries that pins it to an endpoint: the endpoint value of a valid Gateway
+   * API session and the BackendTrafficPolicy's affinity cookie, each read once per request.
    *
-   * @param candidates the candidate endpoints of each backend
+   * @param session the session's endpoint value, or null (none, expired or not used by the rule)
+   * @param cookie the affinity cookie's value, or null
    */
-  public WeightedBackend pinnedBackend(HttpServerRequest request, BackendGroup group,
-      Function<BackendKey, List<Endpoint>> candidates) {
-    if (group.backends().size() < 2) {
-      return null;
+  public record Pins(String session, String cookie) {
+    /** Nothing pins the request. */
+    public static final Pins NONE = new Pins(null, null);
+  }
+
+  /** Reads what pins {@code request} to an endpoint of {@code group}. */
+  public Pins pins(HttpServerRequest request, BackendGroup group) {
+    SessionPersistence persistence = group.sessionPersistence();
+    boolean cookieAffinity = group.loadBalancing().type() == LoadBalancing.Type.COOKIE;
+    if (persistence == null && !cookieAffinity) {
+      return Pins.NONE;
     }
-    String session = group.sessionPersistence() == null ? null
-        : SessionValue.validEndpoint(group.sessionPersistence(),
-            AffinityResponse.session(request, group.sessionPersistence()), nowSeconds());
+    String session = persistence == null ? null : SessionValue.validEndpoint(persistence,
+        AffinityResponse.session(request, persistence), nowSeconds());
     String cookie = null;
-    if (group.loadBalancing().type() == LoadBalancing.Type.COOKIE) {
+    if (cookieAffinity) {
       Cookie c = request.getCookie(group.loadBalancing().name());
       cookie = c == null ? null : c.getValue();
     }
-    if (session == null && cookie == null) {
+    return session == null && cookie == null ? Pins.NONE : new Pins(session, cookie);
+  }
+
+  /**
+   * Returns the backend of {@code group} holding the endpoint the request's {@code pins} name,
+   * so that it keeps its endpoint across a weighted split; null when nothing pins it (or its
+   * endpoint left), and the weights pick.
+   *
+   * @param candidates the candidate endpoints of each backend
+   */
+  public WeightedBackend pinnedBackend(Pins pins, BackendGroup group,
+      Function<BackendKey, List<Endpoint>> candidates) {
+    if (pins == Pins.NONE || group.backends().size() < 2) {
       return null;
     }
-    for (String value : new String[] {session, cookie}) {
+    for (String value : new String[] {pins.session(), pins.cookie()}) {
       if (value == null) {
         continue;
       }
@@ -78,16 +96,13 @@ public final class EndpointChooser {
   }
 
   /** Returns the endpoint for {@code request} among {@code candidates}, or null when empty. */
-  public Endpoint choose(HttpServerRequest request, BackendGroup group, BackendKey key,
-      List<Endpoint> candidates) {
+  public Endpoint choose(HttpServerRequest request, Pins pins, BackendGroup group,
+      BackendKey key, List<Endpoint> candidates) {
     if (candidates.isEmpty()) {
       return null;
     }
-    SessionPersistence persistence = group.sessionPersistence();
-    if (persistence != null) {
-      String value = SessionValue.validEndpoint(persistence,
-          AffinityResponse.session(request, persistence), nowSeconds());
-      Endpoint pinned = value == null ? null : EndpointAffinity.byCookie(candidates, value);
+    if (pins.session() != null) {
+      Endpoint pinned = EndpointAffinity.byCookie(candidates, pins.session());
       if (pinned != null) {
         return pinned;
       }
@@ -110,9 +125,8 @@ public final class EndpointChooser {
             : EndpointAffinity.byKey(candidates, hashKey);
       }
       case COOKIE: {
-        Cookie cookie = request.getCookie(policy.name());
-        Endpoint pinned = cookie == null ? null
-            : EndpointAffinity.byCookie(candidates, cookie.getValue());
+        Endpoint pinned = pins.cookie() == null ? null
+            : EndpointAffinity.byCookie(candidates, pins.cookie());
         return pinned != null ? pinned : roundRobin(key, candidates);
       }
       default:

@@ -1,0 +1,81 @@
+package io.portico.proxy;
+
+import io.portico.ir.Cors;
+import io.portico.ir.Filters;
+import io.portico.ir.Redirect;
+import io.portico.ir.Route;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.HostAndPort;
+
+/**
+ * Writes every answer Portico gives by itself, without an upstream response: the failures of
+ * the Gateway API and of forwarding ({@link UpstreamFailure}), the redirects of RequestRedirect
+ * filters and the answers to CORS preflights. Each stage of the request path calls it; it calls
+ * none of them. One instance per proxy verticle.
+ */
+final class Responder {
+
+  private final ProxyMetrics metrics;
+
+  Responder(ProxyMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  /**
+   * Answers a request Portico could not forward with the failure's status and a one-line body
+   * naming what failed; the label is also sent as {@code x-portico-failure} for debugging. A
+   * response already started is reset instead; one already ended is left alone (e.g. the rule's
+   * request timeout answered, then the late upstream failure came): one request, one counted
+   * outcome.
+   */
+  void fail(HttpServerRequest request, UpstreamFailure failure, String detail) {
+    HttpServerResponse response = request.response();
+    if (response.ended()) {
+      return;
+    }
+    metrics.failed(failure);
+    if (response.headWritten() || response.closed()) {
+      if (!response.closed()) {
+        response.reset();
+      }
+      return;
+    }
+    request.resume();
+    // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
+    response.headers().remove(HttpHeaders.SET_COOKIE);
+    response.setStatusCode(failure.status())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .putHeader("x-portico-failure", failure.label())
+        .end(detail + "\n");
+  }
+
+  /**
+   * Answers {@code request} with {@code redirect} (from the rule, or from the picked backendRef
+   * whose filters are {@code backendFilters}) without contacting any backend. The rule's and the
+   * backendRef's response header modifiers apply to the redirect too.
+   *
+   * @param path the normalized request path
+   * @param listenerPort the Gateway listener port the request came in on
+   */
+  void redirect(HttpServerRequest request, Route route, Filters backendFilters,
+      Redirect redirect, String path, HostAndPort authority, int listenerPort) {
+    String location = redirect.location(request.isSSL() ? "https" : "http", authority.host(),
+        listenerPort, path, request.query(), route.match().path());
+    metrics.redirected();
+    HttpServerResponse response = request.response();
+    request.resume(); // The body, if any, is read and dropped.
+    response.setStatusCode(redirect.statusCode()).putHeader(HttpHeaders.LOCATION, location);
+    RequestFilters.modifyResponseHeaders(response.headers(), route.filters(), backendFilters);
+    response.end();
+  }
+
+  /** Answers the CORS preflight {@code request} as the rule's {@code cors} policy says. */
+  void preflight(HttpServerRequest request, Cors cors) {
+    request.resume();
+    HttpServerResponse response = request.response().setStatusCode(204);
+    CorsPolicy.addPreflightHeaders(request, response.headers(), cors);
+    response.end();
+  }
+}
