@@ -1112,7 +1112,7 @@ def main():
             note(f"the HTTP/2 cleartext backend on {BACKEND_H2C_PORTS[0]} does not answer "
                  f"(protocol {proto})")
 
-        for n in order:
+        def bring_up(n, checks):
             t = Target(n)
             targets[n] = t
             err = start_target(t, workdir, crt, key, bundle)
@@ -1121,26 +1121,47 @@ def main():
                 log(f"!! {n} did not start: {err}\n{tail}")
                 note(f"{n}: not started ({err}); its scenarios skipped")
                 stop(t.proc)
-                continue
-            smoke(t, want)
+                return
+            smoke(t, checks)
             time.sleep(0.5)
             t.rss_idle = group_rss_kib(t.sid)
             tls = f"{t.tls[0]}, ALPN {t.tls[1]}" if t.tls else "-"
             log(f"{n}: ready in {t.ready_s:.1f}s; checks passed: {sorted(t.caps)}; TLS {tls}; "
                 f"idle RSS {t.rss_idle / 1024:.1f} MiB")
 
-        runs = sum(S.reps for s, ns in plan_targets.items() for n in ns
-                   if SCENARIOS[s]["needs"] in targets[n].caps)
-        warm = sum((S.warmup if targets[n].is_portico else min(2, S.warmup)) + 1
-                   for s, ns in plan_targets.items() for n in ns
-                   if SCENARIOS[s]["needs"] in targets[n].caps)
+        # The policies Portico starts with the policies scenario (see there).
+        for n in order:
+            if n != "portico+policies":
+                bring_up(n, want)
+
+        def runnable(scn, n):
+            if n == "portico+policies":  # not started yet: counted as if it passes
+                return "portico" in targets and "http" in targets["portico"].caps
+            return SCENARIOS[scn]["needs"] in targets[n].caps
+
+        runs = sum(S.reps for s, ns in plan_targets.items() for n in ns if runnable(s, n))
+        warm = sum((S.warmup if n.startswith("portico") else min(2, S.warmup)) + 1
+                   for s, ns in plan_targets.items() for n in ns if runnable(s, n))
         log(f"plan: {len(plan_targets)} scenarios, {runs} measured runs of {S.duration}s, "
             f"warm-up {S.warmup}s per scenario on Portico (2s on nginx/HAProxy); about "
             f"{(runs * (S.duration + 0.5) + warm) / 60:.1f} min (tls-full bursts may take longer)")
         results_file = open(os.path.join(workdir, "results.jsonl"), "w")
+        used = set()
         for scn, names in plan_targets.items():
             s = SCENARIOS[scn]
-            pairs = [targets[n] for n in names if s["needs"] in targets[n].caps]
+            if scn == "policies":
+                # Compare like with like: two JVMs of the same age with the same warm-up. The
+                # plain Portico has served the earlier scenarios (JIT profile, heap, pools), so
+                # it is restarted; the policies one starts now and is stopped afterwards.
+                if "portico" in used and targets["portico"].proc:
+                    log("restarting plain Portico: both JVMs of the policies comparison start "
+                        "fresh and get the same warm-up")
+                    stop(targets["portico"].proc)
+                    bring_up("portico", want)
+                if "portico" in targets and "http" in targets["portico"].caps:
+                    bring_up("portico+policies", {"http"})
+            pairs = [targets[n] for n in names if n in targets and s["needs"] in targets[n].caps]
+            used.update(t.name for t in pairs)
             skipped = [n for n in names if n not in [t.name for t in pairs]]
             if skipped:
                 note(f"{scn}: not run on {', '.join(skipped)} (failed checks or did not start)")
@@ -1189,6 +1210,8 @@ def main():
                     if r.get("errors"):
                         note(f"{scn} rep {rep} {t.name}: {r['errors']} errors "
                              f"{r.get('err_detail') or ''}")
+            if scn == "policies" and "portico+policies" in targets:
+                stop(targets["portico+policies"].proc)
         results_file.close()
         ok = True
     except KeyboardInterrupt as e:
