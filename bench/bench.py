@@ -1046,6 +1046,9 @@ def main():
             plan_targets[scn] = names
         else:
             print(f"bench: scenario {scn} needs target portico; skipped")
+    if not plan_targets:
+        print("bench: nothing to run (no scenario has a target)")
+        return 0
     names_needed = []
     for names in plan_targets.values():
         names_needed += [n for n in names if n not in names_needed]
