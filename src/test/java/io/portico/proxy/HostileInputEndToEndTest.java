@@ -1,0 +1,98 @@
+package io.portico.proxy;
+
+import io.portico.testing.EchoFleet;
+import io.portico.testing.HttpProbe;
+import io.portico.testing.HttpProbe.Response;
+import io.portico.testing.TestGateway;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpMethod;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import static io.portico.proxy.ProxyEndToEndTest.gatewayYaml;
+import static io.portico.proxy.ProxyEndToEndTest.route;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a hostile client or route author sends, over real sockets: each case asserts the answer,
+ * what the backend saw, and that other clients were served meanwhile.
+ */
+class HostileInputEndToEndTest {
+
+  @TempDir
+  Path directory;
+
+  private final EchoFleet fleet = new EchoFleet();
+  private final HttpProbe probe = new HttpProbe();
+  private final ExecutorService clients = Executors.newFixedThreadPool(8);
+  private TestGateway gateway;
+  private int port;
+
+  @BeforeEach
+  void choosePort() {
+    port = TestGateway.freePort();
+  }
+
+  @AfterEach
+  void stop() {
+    clients.shutdownNow();
+    if (gateway != null) {
+      gateway.close();
+    }
+    probe.close();
+    fleet.close();
+  }
+
+  private void serve(String routes) {
+    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
+        "backends.yaml", fleet.yaml(), "routes.yaml", routes);
+  }
+
+  private CompletableFuture<Response> async(java.util.function.Supplier<Response> request) {
+    return CompletableFuture.supplyAsync(request, clients);
+  }
+
+  @Test
+  void catastrophicBacktrackingRegexesAnswerWhileOtherClientsAreServed() {
+    fleet.service("default", "redos", 1).service("default", "header", 1)
+        .service("default", "fallback", 1);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: RegularExpression, value: "/redos/((a+)+)+b"}}]
+          backendRefs: [{name: redos, port: 80}]
+        - matches: [{headers: [{name: x-user, type: RegularExpression, value: "((a+)+)+b"}]}]
+          backendRefs: [{name: header, port: 80}]
+        - backendRefs: [{name: fallback, port: 80}]
+        """));
+    // With a backtracking engine each of these takes 2^40 steps on an event loop (hours).
+    String hostile = "a".repeat(40) + "!";
+    List<CompletableFuture<Response>> attacks = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      attacks.add(async(() -> probe.get(port, "app.example.com", "/redos/" + hostile)));
+      attacks.add(async(() -> probe.send(HttpMethod.GET, port, "app.example.com", "/h",
+          MultiMap.caseInsensitiveMultiMap().add("x-user", hostile), null)));
+    }
+    // Another client is served while the attacks are in flight (both event loops are free).
+    for (int i = 0; i < 4; i++) {
+      assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("fallback-pod-0");
+    }
+    for (CompletableFuture<Response> attack : attacks) {
+      Response response = attack.join();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.pod()).isEqualTo("fallback-pod-0");
+    }
+    // And the patterns still match what they should.
+    assertThat(probe.get(port, "app.example.com", "/redos/aaab").pod()).isEqualTo("redos-pod-0");
+    assertThat(probe.send(HttpMethod.GET, port, "app.example.com", "/h",
+        MultiMap.caseInsensitiveMultiMap().add("x-user", "aab"), null).pod())
+        .isEqualTo("header-pod-0");
+  }
+}
