@@ -100,7 +100,11 @@ final class ProxyHandler {
       return;
     }
     HttpPort port = table.httpPort(address, listenerPort);
-    String path = PathNormalizer.normalize(request.path());
+    PathNormalizer.Result canonical = PathNormalizer.canonicalize(request.uri());
+    if (canonical.answered(request, metrics)) {
+      return;
+    }
+    String path = canonical.path();
     if (port == null || !path.startsWith("/")) {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;

@@ -11,6 +11,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,5 +98,56 @@ class HostileInputEndToEndTest {
     assertThat(probe.send(HttpMethod.GET, port, "app.example.com", "/h",
         MultiMap.caseInsensitiveMultiMap().add("x-user", "aab"), null).pod())
         .isEqualTo("header-pod-0");
+  }
+
+  @Test
+  void pathsAreCanonicalForMatchingAndForTheBackend() throws IOException {
+    fleet.service("default", "api", 1).service("default", "admin", 1)
+        .service("default", "fallback", 1);
+    serve(route("app", "app.example.com", """
+        - matches: [{path: {type: Exact, value: /admin-exact}}]
+          backendRefs: [{name: admin, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /api}}]
+          backendRefs: [{name: api, port: 80}]
+        - backendRefs: [{name: fallback, port: 80}]
+        """));
+
+    // Merged slashes and decoded unreserved characters reach the /api rule, and the backend
+    // receives the canonical path (the query as sent).
+    String merged = raw("GET //api/x?q=%2F HTTP/1.1\r\nHost: app.example.com\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(merged).startsWith("HTTP/1.1 200").contains("\"pod\":\"api-pod-0\"")
+        .contains("\"path\":\"/api/x?q=%2F\"");
+    String decoded = raw("GET /%61pi/./y//z HTTP/1.1\r\nHost: app.example.com\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(decoded).startsWith("HTTP/1.1 200").contains("\"pod\":\"api-pod-0\"")
+        .contains("\"path\":\"/api/y/z\"");
+
+    // An escaped slash is decoded, dot segments removed after it, and the client redirected to
+    // the result (Envoy Gateway's UnescapeAndRedirect): no backend sees the request.
+    String escaped = raw("GET /api/..%2fadmin-exact?x=1 HTTP/1.1\r\nHost: app.example.com\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(escaped).startsWith("HTTP/1.1 307").containsIgnoringCase("location: /admin-exact?x=1\r\n")
+        .doesNotContain("pod-0");
+    assertThat(probe.get(port, "app.example.com", "/admin-exact?x=1").pod()).isEqualTo("admin-pod-0");
+
+    // A fragment is refused.
+    String fragment = raw("GET /api/x#frag HTTP/1.1\r\nHost: app.example.com\r\n"
+        + "Connection: close\r\n\r\n");
+    assertThat(fragment).startsWith("HTTP/1.1 400").doesNotContain("pod-0");
+
+    // HTTP/2 requests get the same canonical path.
+    assertThat(probe.sendHttp2(HttpMethod.GET, port, "app.example.com", "//%61pi/h2").json()
+        .getString("path")).isEqualTo("/api/h2");
+  }
+
+  /** Sends {@code request} on a new connection and returns everything the gateway answers. */
+  private String raw(String request) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = socket.getInputStream();
+      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
   }
 }
