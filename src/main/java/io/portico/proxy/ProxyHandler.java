@@ -119,6 +119,10 @@ final class ProxyHandler {
       respondFailure(metrics, request, UpstreamFailure.NO_ROUTE, "no route");
       return;
     }
+    if (route.unenforced() != null) {
+      UnenforcedPolicies.refuse(request, route.unenforced(), metrics);
+      return;
+    }
     if (route.filters().cors() != null && CorsPolicy.answerPreflight(request, route.filters().cors())) {
       return;
     }

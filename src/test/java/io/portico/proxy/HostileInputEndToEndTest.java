@@ -141,6 +141,37 @@ class HostileInputEndToEndTest {
         .getString("path")).isEqualTo("/api/h2");
   }
 
+  @Test
+  void securityPolicyPorticoCannotEnforceFailsClosed() {
+    fleet.service("default", "private", 1).service("default", "public", 1);
+    serve(route("private", "private.example.com", """
+        - backendRefs: [{name: private, port: 80}]
+        """) + "---\n" + route("public", "public.example.com", """
+        - backendRefs: [{name: public, port: 80}]
+        """) + """
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: SecurityPolicy
+        metadata: {name: basic-auth, namespace: default}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: private}]
+          basicAuth: {users: {name: basic-auth-users}}
+        """);
+
+    Response refused = probe.get(port, "private.example.com", "/secret");
+    assertThat(refused.status()).isEqualTo(500);
+    assertThat(refused.headers().get("x-portico-failure")).isEqualTo("security_policy_not_enforced");
+    assertThat(refused.body()).contains("SecurityPolicy default/basic-auth").doesNotContain("pod");
+    assertThat(probe.get(port, "public.example.com", "/").pod()).isEqualTo("public-pod-0");
+
+    var status = gateway.portico().state().status().unimplementedPolicies()
+        .get(new io.portico.resource.ObjectKey("SecurityPolicy", "default", "basic-auth"));
+    var condition = status.getAncestors().get(0).getConditions().get(0);
+    assertThat(condition.getType()).isEqualTo("Accepted");
+    assertThat(condition.getStatus()).isEqualTo("False");
+    assertThat(condition.getMessage()).contains("Portico does not implement SecurityPolicy yet");
+  }
+
   /** Sends {@code request} on a new connection and returns everything the gateway answers. */
   private String raw(String request) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", port)) {
