@@ -39,7 +39,10 @@ public final class CompiledRegex {
     try {
       return new CompiledRegex(source, Pattern.compile(source));
     } catch (PatternSyntaxException e) {
-      throw new InvalidRegexException(source, e.getDescription());
+      // RE2/J's description names the error, its pattern the offending part, e.g. "(?=".
+      String where = e.getPattern() == null || e.getPattern().isEmpty()
+          || e.getPattern().equals(source) ? "" : " `" + e.getPattern() + "`";
+      throw new InvalidRegexException(source, e.getDescription() + where);
     }
   }
 
