@@ -54,6 +54,8 @@ final class ProxyHandler {
     this.upgradeForwarder = upgradeForwarder;
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
+    // Created in its verticle's start: client-caused failures on this event loop are counted.
+    ClientFailures.install(vertx.getOrCreateContext(), metrics);
   }
 
   /** Swaps the table; requests already past route selection finish on the old one. */

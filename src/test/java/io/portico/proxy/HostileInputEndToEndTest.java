@@ -11,7 +11,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.portico.testing.RawHttp2;
+
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -170,6 +174,49 @@ class HostileInputEndToEndTest {
     assertThat(condition.getType()).isEqualTo("Accepted");
     assertThat(condition.getStatus()).isEqualTo("False");
     assertThat(condition.getMessage()).contains("Portico does not implement SecurityPolicy yet");
+  }
+
+  @Test
+  void rapidResetStreamsAreCountedWithoutStackTracesWhileOtherClientsAreServed()
+      throws IOException {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+    long before = clientFailures();
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream logged = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));
+    try {
+      // CVE-2023-44487's shape: each request and its RST_STREAM in the same packet.
+      try (RawHttp2 h2 = new RawHttp2(port)) {
+        for (int i = 0; i < 200; i++) {
+          int stream = 1 + 2 * i;
+          h2.headers(stream, i % 2 == 0 ? "GET" : "POST", "app.example.com", "/reset", i % 2 == 0)
+              .reset(stream);
+        }
+        h2.flush();
+        // Another client is served meanwhile.
+        assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("web-pod-0");
+        TestGateway.awaitCondition("client-caused failures counted",
+            () -> clientFailures() > before);
+      }
+      gateway.close(); // Whatever the resets left behind is logged by now.
+      gateway = null;
+    } finally {
+      System.setErr(stderr);
+    }
+    String log = logged.toString(StandardCharsets.UTF_8);
+    assertThat(log).doesNotContain("Unhandled exception").doesNotContain("already been read")
+        .doesNotContain("\tat ");
+  }
+
+  private static long clientFailures() {
+    long sum = 0;
+    for (ClientFailures.Cause cause : ClientFailures.Cause.values()) {
+      sum += ClientFailures.total(cause);
+    }
+    return sum;
   }
 
   /** Sends {@code request} on a new connection and returns everything the gateway answers. */
