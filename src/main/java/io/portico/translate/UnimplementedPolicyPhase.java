@@ -109,34 +109,36 @@ final class UnimplementedPolicyPhase {
       ObjectKey key = ObjectKey.of(policy);
       String kind = policy.getKind();
       List<Resolution> resolutions;
-      String invalid = null;
       try {
         resolutions = targets.resolve(policy);
       } catch (InvalidPolicy e) {
+        // Targets that cannot be read name no ancestor to report under (as for
+        // BackendTrafficPolicy); the CRD schema refuses such objects in a cluster.
         resolutions = List.of();
-        invalid = e.getMessage();
       }
       UnenforcedPolicy unenforced = new UnenforcedPolicy(kind, key.namespace() + "/" + key.name());
-      Map<Ancestor, String[]> verdicts = new TreeMap<>(Ancestor.ORDER);
+      // Under each ancestor: the first refusal of a target there (TargetNotFound ...), else
+      // "not implemented".
+      Map<Ancestor, Resolution> refusals = new TreeMap<>(Ancestor.ORDER);
       for (Resolution resolution : resolutions) {
         if (resolution.target() != null && kind.equals(SECURITY_POLICY)) {
           claims.putIfAbsent(resolution.target().claimKey(), unenforced);
         }
         for (Ancestor ancestor : resolution.ancestors()) {
-          String[] verdict = verdicts.computeIfAbsent(ancestor,
-              a -> new String[] {Conditions.REASON_INVALID, notImplemented(kind)});
-          if (resolution.reason() != null && verdict[1].equals(notImplemented(kind))) {
-            verdict[0] = resolution.reason();
-            verdict[1] = resolution.message();
+          Resolution first = refusals.get(ancestor);
+          if (first == null || first.reason() == null && resolution.reason() != null) {
+            refusals.put(ancestor, resolution);
           }
         }
       }
       long generation = SnapshotIndex.generation(policy);
       List<PolicyAncestorStatus> entries = new ArrayList<>();
-      String malformed = invalid;
-      verdicts.forEach((ancestor, verdict) -> entries.add(entry(ancestor, controllerName,
-          Conditions.of(Conditions.ACCEPTED, false, verdict[0],
-              malformed != null ? malformed : verdict[1], generation))));
+      refusals.forEach((ancestor, resolution) -> {
+        boolean refused = resolution.reason() != null;
+        entries.add(entry(ancestor, controllerName, Conditions.of(Conditions.ACCEPTED, false,
+            refused ? resolution.reason() : Conditions.REASON_INVALID,
+            refused ? resolution.message() : notImplemented(kind), generation)));
+      });
       status.put(key, new PolicyStatusBuilder().withAncestors(entries).build());
     }
     return new Result(new FailClosed(Map.copyOf(claims)), status);
