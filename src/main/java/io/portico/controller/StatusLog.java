@@ -4,14 +4,18 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.portico.resource.ObjectKey;
 import io.portico.status.Conditions;
 import io.portico.status.StatusReport;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns a {@link StatusReport} into the lines an operator needs in the log: one per condition
@@ -37,6 +41,18 @@ final class StatusLog {
       for (RouteParentStatus parent : entry.getValue().getParents()) {
         add(lines, entry.getKey() + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
             + parent.getParentRef().getName() + ")", parent.getConditions());
+      }
+    }
+    // Policies of kinds Portico does not implement: the operator must hear of them (a
+    // SecurityPolicy makes its routes answer 500). One line per policy and message.
+    for (Map.Entry<ObjectKey, PolicyStatus> entry : report.unimplementedPolicies().entrySet()) {
+      Set<String> seen = new HashSet<>();
+      for (PolicyAncestorStatus ancestor : entry.getValue().getAncestors()) {
+        for (Condition condition : ancestor.getConditions()) {
+          if (seen.add(condition.getReason() + condition.getMessage())) {
+            add(lines, entry.getKey().toString(), List.of(condition));
+          }
+        }
       }
     }
     return lines;

@@ -14,14 +14,25 @@ import java.util.Objects;
  * @param match what the request must look like
  * @param backends where matching requests go (not used when {@code filters} redirect)
  * @param filters the rule's filters; {@link Filters#NONE} when it has none
+ * @param unenforced a security policy attached to the rule that Portico cannot enforce: every
+ *     request the route matches is answered 500 naming it, before filters and backends; null
+ *     when there is none
  */
 public record Route(String name, SourceRef source, RouteMatch match, BackendGroup backends,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = Filters.OmitWhenEmpty.class)
-    Filters filters) {
+    Filters filters,
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    UnenforcedPolicy unenforced) {
 
   /** A route without filters. */
   public Route(String name, SourceRef source, RouteMatch match, BackendGroup backends) {
     this(name, source, match, backends, Filters.NONE);
+  }
+
+  /** A route every policy of which is enforced. */
+  public Route(String name, SourceRef source, RouteMatch match, BackendGroup backends,
+      Filters filters) {
+    this(name, source, match, backends, filters, null);
   }
 
   public Route {

@@ -6,7 +6,6 @@ import io.portico.resource.YamlResourceReader.ReadResult;
 
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -69,8 +68,8 @@ final class DirectoryScan {
    *
    * @throws IOException if {@code root} itself cannot be read
    */
-  static Scan read(Path root, YamlResourceReader reader, Consumer<Path> onDirectory)
-      throws IOException {
+  static Scan read(Path root, YamlResourceReader reader, SettledFiles settled,
+      Consumer<Path> onDirectory) throws IOException {
     checkDirectory(root);
     List<Path> files = new ArrayList<>();
     List<Path> failedDirectories = new ArrayList<>();
@@ -118,15 +117,23 @@ final class DirectoryScan {
     files.sort(null);
     List<FileRead> reads = new ArrayList<>(files.size());
     for (Path file : files) {
-      reads.add(new FileRead(file, readFile(file, reader)));
+      reads.add(new FileRead(file, readFile(file, reader, settled)));
     }
     return new Scan(reads, failedDirectories, problems);
   }
 
-  private static ReadResult readFile(Path file, YamlResourceReader reader) {
+  private static ReadResult readFile(Path file, YamlResourceReader reader,
+      SettledFiles settled) {
     String content;
     try {
-      content = Files.readString(file, StandardCharsets.UTF_8);
+      content = settled.read(file);
+      if (content == null) {
+        // Its last complete version stays served (a failed read keeps it).
+        return ReadResult.failed(ConfigProblem.warning(file.toString(), 0,
+            "still being written (its size or modification time kept changing for "
+                + settled.maxWait().toMillis() + " ms); read again once it has held still for "
+                + settled.settle().toMillis() + " ms"));
+      }
     } catch (IOException e) {
       return ReadResult.failed(ConfigProblem.error(file.toString(), 0,
           "cannot read: " + describe(e)));

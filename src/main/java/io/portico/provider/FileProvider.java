@@ -40,23 +40,39 @@ public final class FileProvider implements Provider, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FileProvider.class);
 
   /**
-   * Tunes how changes are coalesced.
+   * Tunes how changes are coalesced and when a changed file counts as completely written.
    *
    * @param holdOff how long to wait after the last change before re-reading
    * @param ceiling how long at most to wait after the first change, however many follow
+   * @param settle how long a changed file's size and modification time must hold still before
+   *     it is read (a file written in place is never read half-written; see SettledFiles)
+   * @param settleMaxWait how long at most one reload waits for a file to settle; a file still
+   *     changing then keeps its last complete version until the next reload
    */
-  public record Options(Duration holdOff, Duration ceiling) {
+  public record Options(Duration holdOff, Duration ceiling, Duration settle,
+      Duration settleMaxWait) {
 
-    /** A 50 ms hold-off and a 500 ms ceiling. */
-    public static final Options DEFAULTS =
-        new Options(Duration.ofMillis(50), Duration.ofMillis(500));
+    /** A 50 ms hold-off, a 500 ms ceiling, a 100 ms settle interval waited for up to 1 s. */
+    public static final Options DEFAULTS = new Options(Duration.ofMillis(50),
+        Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofSeconds(1));
+
+    /** Options with the default settle interval. */
+    public Options(Duration holdOff, Duration ceiling) {
+      this(holdOff, ceiling, DEFAULTS.settle(), DEFAULTS.settleMaxWait());
+    }
 
     public Options {
       Objects.requireNonNull(holdOff, "holdOff");
       Objects.requireNonNull(ceiling, "ceiling");
+      Objects.requireNonNull(settle, "settle");
+      Objects.requireNonNull(settleMaxWait, "settleMaxWait");
       if (holdOff.isNegative() || ceiling.compareTo(holdOff) < 0) {
         throw new IllegalArgumentException(
             "need 0 <= holdOff <= ceiling, got " + holdOff + " and " + ceiling);
+      }
+      if (settle.isNegative() || settleMaxWait.compareTo(settle) < 0) {
+        throw new IllegalArgumentException(
+            "need 0 <= settle <= settleMaxWait, got " + settle + " and " + settleMaxWait);
       }
     }
   }
@@ -67,6 +83,7 @@ public final class FileProvider implements Provider, AutoCloseable {
   private final Consumer<ResourceSnapshot> onSnapshot;
   private final YamlResourceReader reader;
   private final SnapshotAssembler assembler;
+  private final SettledFiles settledFiles;
   private final AtomicBoolean started = new AtomicBoolean();
   private final Object lock = new Object();
   private volatile boolean stopped;
@@ -91,6 +108,7 @@ public final class FileProvider implements Provider, AutoCloseable {
     this.reader = new YamlResourceReader(serialization);
     this.assembler =
         new SnapshotAssembler(new MetadataStamper(serialization, Clock.systemUTC()));
+    this.settledFiles = new SettledFiles(options.settle(), options.settleMaxWait());
   }
 
   /** Returns the directory this provider reads. */
@@ -172,7 +190,8 @@ public final class FileProvider implements Provider, AutoCloseable {
     ResourceSnapshot snapshot;
     List<ConfigProblem> found;
     try {
-      DirectoryScan.Scan scan = DirectoryScan.read(directory, reader, watcher::register);
+      DirectoryScan.Scan scan =
+          DirectoryScan.read(directory, reader, settledFiles, watcher::register);
       SnapshotAssembler.Assembly assembly = assembler.assemble(scan);
       snapshot = ResourceSnapshot.of(assembly.objects());
       found = List.copyOf(assembly.problems());

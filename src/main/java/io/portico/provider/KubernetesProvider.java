@@ -208,6 +208,17 @@ public final class KubernetesProvider implements Provider {
     } else {
       notServed(ENVOY_V1ALPHA1 + " BackendTrafficPolicy");
     }
+    // Read only to report them as not implemented (and to fail closed on SecurityPolicy).
+    for (String kind : new java.util.TreeSet<>(ResourceSnapshot.UNIMPLEMENTED_POLICY_KINDS)) {
+      String lower = kind.toLowerCase(java.util.Locale.ROOT);
+      String plural = lower.substring(0, lower.length() - 1) + "ies";
+      if (discovery.serves(ENVOY_V1ALPHA1, plural)) {
+        watches.add(generic(kind, client.genericKubernetesResources(envoyKind(kind, plural))
+            .inAnyNamespace().runnableInformer(0)));
+      } else {
+        LOG.debug("{} {} is not served by the API server; treated as empty", ENVOY_V1ALPHA1, kind);
+      }
+    }
     watches.addAll(List.of(
         typed("GatewayClass", client.resources(GatewayClass.class).runnableInformer(0)),
         typed("Gateway", client.resources(Gateway.class).inAnyNamespace().runnableInformer(0)),

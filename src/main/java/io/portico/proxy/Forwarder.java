@@ -189,6 +189,21 @@ final class Forwarder {
         return;
       }
       HttpClientRequest upstream = ar.result();
+      HttpServerResponse clientSide = request.response();
+      if (clientSide.closed() || clientSide.ended()) {
+        // The client reset its stream (or left, or the request timeout answered) while this
+        // attempt waited for a connection: give the stream back instead of sending a request
+        // whose body can no longer be read.
+        upstream.exceptionHandler(e -> { });
+        upstream.reset();
+        exchange.finish();
+        if (clientSide.closed()) {
+          ClientFailures.report(metrics, ClientFailures.Cause.STREAM_RESET,
+              "request " + request.method() + " " + request.uri() + " reset by the client before"
+                  + " it was forwarded");
+        }
+        return;
+      }
       InFlightRequests.track(exchange.call.group(), endpoint, upstream);
       ConnectionPool pool = exchange.plan.connectionPool();
       if (pool != null && pool.maxRequestsPerConnection() > 0) {

@@ -98,7 +98,12 @@ final class ProxyHandler {
 
     // Route selection.
     HttpPort port = table.httpPort(address, listenerPort);
-    String path = PathNormalizer.normalize(request.path());
+    PathNormalizer.Result canonical = PathNormalizer.canonicalize(request.uri());
+    if (canonical.outcome() != PathNormalizer.Result.Outcome.SERVE) {
+      responder.nonCanonicalPath(request, canonical);
+      return;
+    }
+    String path = canonical.path();
     String host = authority.host();
     if (port == null || !path.startsWith("/")) {
       responder.fail(request, UpstreamFailure.NO_ROUTE, "no route");
@@ -113,6 +118,11 @@ final class ProxyHandler {
     Route route = listener == null ? null : RouteSelector.select(listener, request, host, path);
     if (route == null) {
       responder.fail(request, UpstreamFailure.NO_ROUTE, "no route");
+      return;
+    }
+    if (route.unenforced() != null) {
+      // Nothing fails open: a security policy Portico cannot enforce keeps the backend away.
+      responder.unenforcedPolicy(request, route.unenforced());
       return;
     }
 

@@ -21,6 +21,7 @@ final class ProxyMetrics {
   private final Counter retried;
   private final Counter[] failures;
   private final Counter[] responseClasses;
+  private final Counter[] clientFailures;
 
   private ProxyMetrics(MeterRegistry registry) {
     if (registry == null) {
@@ -30,6 +31,7 @@ final class ProxyMetrics {
       retried = null;
       failures = null;
       responseClasses = null;
+      clientFailures = null;
       return;
     }
     forwarded = Counter.builder("portico.requests").tag("outcome", "forwarded")
@@ -50,6 +52,14 @@ final class ProxyMetrics {
     for (int i = 0; i < 5; i++) {
       responseClasses[i] = Counter.builder("portico.upstream.responses")
           .tag("class", (i + 1) + "xx").description("Upstream responses by status class")
+          .register(registry);
+    }
+    ClientFailures.Cause[] causes = ClientFailures.Cause.values();
+    clientFailures = new Counter[causes.length];
+    for (ClientFailures.Cause cause : causes) {
+      clientFailures[cause.ordinal()] = Counter.builder("portico.client.failures")
+          .tag("cause", cause.label())
+          .description("Failures the client caused (resets, closed connections), not logged each")
           .register(registry);
     }
   }
@@ -91,6 +101,12 @@ final class ProxyMetrics {
   void failed(UpstreamFailure failure) {
     if (failures != null) {
       failures[failure.ordinal()].increment();
+    }
+  }
+
+  void clientFailure(ClientFailures.Cause cause) {
+    if (clientFailures != null) {
+      clientFailures[cause.ordinal()].increment();
     }
   }
 }

@@ -73,6 +73,8 @@ public final class ProxyVerticle extends VerticleBase {
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
     Responder responder = new Responder(metrics);
+    // Client-caused failures on this event loop are counted, not logged with stack traces.
+    ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
         new UpstreamClients(vertx, options, client, h2cClient, loops),
         new UpstreamTlsClients(vertx, options, loops), options, metrics, responder),

@@ -4,6 +4,7 @@ import io.portico.ir.Cors;
 import io.portico.ir.Filters;
 import io.portico.ir.Redirect;
 import io.portico.ir.Route;
+import io.portico.ir.UnenforcedPolicy;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -77,5 +78,30 @@ final class Responder {
     HttpServerResponse response = request.response().setStatusCode(204);
     CorsPolicy.addPreflightHeaders(request, response.headers(), cors);
     response.end();
+  }
+
+  /**
+   * Answers a request whose path is not served as sent: 400 when it cannot be (a fragment, say),
+   * else a 307 to its canonical form (an escaped slash, as Envoy Gateway's default
+   * {@code UnescapeAndRedirect}).
+   */
+  void nonCanonicalPath(HttpServerRequest request, PathNormalizer.Result canonical) {
+    if (canonical.outcome() == PathNormalizer.Result.Outcome.REJECT) {
+      fail(request, UpstreamFailure.BAD_REQUEST, canonical.detail());
+      return;
+    }
+    metrics.redirected();
+    request.resume(); // The body, if any, is read and dropped.
+    request.response().setStatusCode(307).putHeader(HttpHeaders.LOCATION, canonical.path()).end();
+  }
+
+  /**
+   * Answers a request of a route that a security policy Portico cannot enforce targets: 500
+   * with {@code x-portico-failure: security_policy_not_enforced} and a body naming the policy,
+   * never the backend (nothing fails open). The translator marked the route.
+   */
+  void unenforcedPolicy(HttpServerRequest request, UnenforcedPolicy policy) {
+    fail(request, UpstreamFailure.SECURITY_POLICY_NOT_ENFORCED, policy.kind() + " "
+        + policy.policy() + " targets this route and Portico cannot enforce it yet");
   }
 }

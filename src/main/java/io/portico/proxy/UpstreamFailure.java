@@ -45,6 +45,9 @@ public enum UpstreamFailure {
   CLIENT_GONE(499, "client_gone"),
   /** The Host belongs to another listener than the TLS server name (421 Misdirected Request). */
   MISDIRECTED(421, "misdirected"),
+  /** The matched route is targeted by a security policy Portico cannot enforce yet
+   * (SecurityPolicy): refused rather than served unprotected. */
+  SECURITY_POLICY_NOT_ENFORCED(500, "security_policy_not_enforced"),
   /** The request could not be parsed or lacks a Host. */
   BAD_REQUEST(400, "bad_request");
 

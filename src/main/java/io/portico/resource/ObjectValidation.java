@@ -3,6 +3,7 @@ package io.portico.resource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
 
 import java.util.ArrayList;
@@ -44,7 +45,12 @@ final class ObjectValidation {
   /** Returns what is wrong with the object's content; empty when nothing is. */
   static List<String> problems(HasMetadata object) {
     if (object instanceof Gateway gateway) {
-      return gatewayProblems(gateway);
+      List<String> problems = gatewayProblems(gateway);
+      problems.addAll(GatewayApiSchema.problems(gateway));
+      return problems;
+    }
+    if (object instanceof HTTPRoute route) {
+      return GatewayApiSchema.problems(route);
     }
     if (object instanceof GenericKubernetesResource resource
         && "BackendTrafficPolicy".equals(resource.getKind())) {

@@ -58,7 +58,8 @@ final class ResourceKinds {
       "EndpointSlice", new Kind(EndpointSlice.class, false, null));
 
   private static final Set<String> ENVOY_GATEWAY_KINDS = Set.of(
-      "Backend", "BackendTrafficPolicy", "ClientTrafficPolicy", "SecurityPolicy", "EnvoyProxy");
+      "Backend", "BackendTrafficPolicy", "ClientTrafficPolicy", "SecurityPolicy", "EnvoyProxy",
+      "EnvoyExtensionPolicy", "EnvoyPatchPolicy");
 
   private ResourceKinds() {}
 

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Holds one consistent view of every Kubernetes object Portico reads, as fabric8 model objects.
@@ -40,6 +41,9 @@ import java.util.Objects;
  *     the Services they target)
  * @param backendTrafficPolicies Envoy Gateway's gateway.envoyproxy.io/v1alpha1
  *     BackendTrafficPolicy (load balancing and session affinity of the routes they target)
+ * @param unimplementedPolicies Envoy Gateway's gateway.envoyproxy.io/v1alpha1 policies Portico
+ *     does not implement yet ({@link #UNIMPLEMENTED_POLICY_KINDS}): read so that their status
+ *     can say so, and so that a SecurityPolicy fails closed instead of being ignored
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -53,10 +57,18 @@ public record ResourceSnapshot(
     List<Namespace> namespaces,
     List<GenericKubernetesResource> backends,
     List<BackendTLSPolicy> backendTLSPolicies,
-    List<GenericKubernetesResource> backendTrafficPolicies) {
+    List<GenericKubernetesResource> backendTrafficPolicies,
+    List<GenericKubernetesResource> unimplementedPolicies) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
+
+  /**
+   * The gateway.envoyproxy.io policy kinds Portico reads only to report that it does not
+   * implement them (and, for SecurityPolicy, to fail closed): see UnimplementedPolicyPhase.
+   */
+  public static final Set<String> UNIMPLEMENTED_POLICY_KINDS = Set.of("SecurityPolicy",
+      "ClientTrafficPolicy", "EnvoyExtensionPolicy", "EnvoyPatchPolicy");
 
   public static final ResourceSnapshot EMPTY = of(List.of());
 
@@ -73,6 +85,7 @@ public record ResourceSnapshot(
     backends = List.copyOf(backends);
     backendTLSPolicies = List.copyOf(backendTLSPolicies);
     backendTrafficPolicies = List.copyOf(backendTrafficPolicies);
+    unimplementedPolicies = List.copyOf(unimplementedPolicies);
   }
 
   /**
@@ -93,6 +106,7 @@ public record ResourceSnapshot(
     List<GenericKubernetesResource> backends = new ArrayList<>();
     List<BackendTLSPolicy> backendTLSPolicies = new ArrayList<>();
     List<GenericKubernetesResource> backendTrafficPolicies = new ArrayList<>();
+    List<GenericKubernetesResource> unimplementedPolicies = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -117,13 +131,15 @@ public record ResourceSnapshot(
       } else if (object instanceof GenericKubernetesResource o
           && isEnvoyKind(o, "BackendTrafficPolicy")) {
         backendTrafficPolicies.add(o);
+      } else if (object instanceof GenericKubernetesResource o && isUnimplementedPolicy(o)) {
+        unimplementedPolicies.add(o);
       } else if (object instanceof BackendTLSPolicy o) {
         backendTLSPolicies.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
-        backendTrafficPolicies);
+        backendTrafficPolicies, unimplementedPolicies);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -141,7 +157,14 @@ public record ResourceSnapshot(
     all.addAll(backends);
     all.addAll(backendTLSPolicies);
     all.addAll(backendTrafficPolicies);
+    all.addAll(unimplementedPolicies);
     return all;
+  }
+
+  /** Returns whether the object is a gateway.envoyproxy.io policy Portico does not implement. */
+  public static boolean isUnimplementedPolicy(HasMetadata object) {
+    return UNIMPLEMENTED_POLICY_KINDS.contains(object.getKind())
+        && isEnvoyKind(object, object.getKind());
   }
 
   /** Returns whether the object is Envoy Gateway's {@code Backend} kind. */

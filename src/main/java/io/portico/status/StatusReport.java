@@ -25,16 +25,20 @@ import java.util.TreeMap;
  *     Gateway whose routes use a Service the policy targets
  * @param backendTrafficPolicies status per Envoy Gateway BackendTrafficPolicy: one ancestors
  *     entry per Portico Gateway of the routes it targets
+ * @param unimplementedPolicies status per gateway.envoyproxy.io policy of a kind Portico does
+ *     not implement yet (SecurityPolicy, ClientTrafficPolicy ...; the key names the kind):
+ *     Accepted=False under each ancestor, saying so
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
     SortedMap<ObjectKey, GatewayStatus> gateways,
     SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
     SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
-    SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
+    SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies,
+    SortedMap<ObjectKey, PolicyStatus> unimplementedPolicies) {
 
   public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
-      new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+      new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
 
   public StatusReport {
     gatewayClasses = Collections.unmodifiableSortedMap(new TreeMap<>(gatewayClasses));
@@ -43,6 +47,8 @@ public record StatusReport(
     backendTLSPolicies = Collections.unmodifiableSortedMap(new TreeMap<>(backendTLSPolicies));
     backendTrafficPolicies =
         Collections.unmodifiableSortedMap(new TreeMap<>(backendTrafficPolicies));
+    unimplementedPolicies =
+        Collections.unmodifiableSortedMap(new TreeMap<>(unimplementedPolicies));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -53,6 +59,7 @@ public record StatusReport(
     all.putAll(httpRoutes);
     all.putAll(backendTLSPolicies);
     all.putAll(backendTrafficPolicies);
+    all.putAll(unimplementedPolicies);
     return all;
   }
 }

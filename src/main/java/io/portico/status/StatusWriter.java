@@ -64,14 +64,17 @@ public final class StatusWriter implements AutoCloseable {
 
   private static final int MAX_ATTEMPTS = 5;
 
-  private static final ResourceDefinitionContext BACKEND_TRAFFIC_POLICY =
-      new ResourceDefinitionContext.Builder()
-          .withGroup(ResourceSnapshot.ENVOY_GATEWAY_GROUP)
-          .withVersion("v1alpha1")
-          .withKind("BackendTrafficPolicy")
-          .withPlural("backendtrafficpolicies")
-          .withNamespaced(true)
-          .build();
+  /** The gateway.envoyproxy.io/v1alpha1 policy kind's context (plural: lower case + "ies"). */
+  private static ResourceDefinitionContext envoyPolicy(String kind) {
+    String lower = kind.toLowerCase(java.util.Locale.ROOT);
+    return new ResourceDefinitionContext.Builder()
+        .withGroup(ResourceSnapshot.ENVOY_GATEWAY_GROUP)
+        .withVersion("v1alpha1")
+        .withKind(kind)
+        .withPlural(lower.substring(0, lower.length() - 1) + "ies")
+        .withNamespaced(true)
+        .build();
+  }
 
   /**
    * Where the leader Lease lives and how it is held.
@@ -201,7 +204,7 @@ public final class StatusWriter implements AutoCloseable {
     Map<ObjectKey, HasMetadata> copies = new HashMap<>();
     java.util.stream.Stream.of(snapshot.gatewayClasses(), snapshot.gateways(),
             snapshot.httpRoutes(), snapshot.backendTLSPolicies(),
-            snapshot.backendTrafficPolicies())
+            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies())
         .flatMap(List::stream)
         .forEach(object -> copies.put(ObjectKey.of(object), object));
     return copies;
@@ -261,6 +264,7 @@ public final class StatusWriter implements AutoCloseable {
     report.httpRoutes().forEach(this::writeRoute);
     report.backendTLSPolicies().forEach(this::writeTlsPolicy);
     report.backendTrafficPolicies().forEach(this::writeTrafficPolicy);
+    report.unimplementedPolicies().forEach(this::writeTrafficPolicy);
   }
 
   /**
@@ -284,10 +288,13 @@ public final class StatusWriter implements AutoCloseable {
         writeTlsPolicy(key, new PolicyStatus());
       }
     }
-    for (GenericKubernetesResource policy : snapshot.backendTrafficPolicies()) {
+    List<GenericKubernetesResource> envoyPolicies = new ArrayList<>(snapshot.backendTrafficPolicies());
+    envoyPolicies.addAll(snapshot.unimplementedPolicies());
+    for (GenericKubernetesResource policy : envoyPolicies) {
       ObjectKey key = ObjectKey.of(policy);
       Object raw = policy.getAdditionalProperties().get("status");
-      if (!report.backendTrafficPolicies().containsKey(key) && raw != null
+      if (!report.backendTrafficPolicies().containsKey(key)
+          && !report.unimplementedPolicies().containsKey(key) && raw != null
           && hasOurs(serialization.convertValue(raw, PolicyStatus.class).getAncestors(),
               PolicyAncestorStatus::getControllerName)) {
         writeTrafficPolicy(key, new PolicyStatus());
@@ -430,9 +437,10 @@ public final class StatusWriter implements AutoCloseable {
         });
   }
 
+  /** Writes the status of a gateway.envoyproxy.io policy (the key names its kind). */
   private void writeTrafficPolicy(ObjectKey key, PolicyStatus status) {
     write(key,
-        () -> client.genericKubernetesResources(BACKEND_TRAFFIC_POLICY)
+        () -> client.genericKubernetesResources(envoyPolicy(key.kind()))
             .inNamespace(key.namespace()).withName(key.name()),
         live -> {
           Object raw = live.getAdditionalProperties().get("status");
@@ -519,7 +527,7 @@ public final class StatusWriter implements AutoCloseable {
           return;
         }
         if (live instanceof GenericKubernetesResource generic) {
-          client.genericKubernetesResources(BACKEND_TRAFFIC_POLICY).inNamespace(key.namespace())
+          client.genericKubernetesResources(envoyPolicy(key.kind())).inNamespace(key.namespace())
               .resource(generic).updateStatus();
         } else {
           client.resource(live).updateStatus();

@@ -26,7 +26,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Resolves the targets of BackendTrafficPolicies ({@code targetRef}, {@code targetRefs},
+ * Resolves the targets of BackendTrafficPolicies (and of the other gateway.envoyproxy.io
+ * policies, see {@link UnimplementedPolicyPhase}) ({@code targetRef}, {@code targetRefs},
  * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes and named rules of the policy's
  * namespace, each with the ancestors its status is reported under; and answers which routes are
  * attached where (for the Overridden condition). No precedence here: see
@@ -139,14 +140,15 @@ final class PolicyTargets {
     boolean any = false;
     if (spec.get("targetRef") != null) {
       any = true;
-      result.add(resolveRef(PolicyFields.map(spec.get("targetRef")), "spec.targetRef", namespace));
+      result.add(resolveRef(PolicyFields.map(spec.get("targetRef")), "spec.targetRef", namespace,
+          policy.getKind()));
     }
     if (spec.get("targetRefs") != null) {
       List<?> refs = PolicyFields.list(spec.get("targetRefs"));
       for (int i = 0; i < refs.size(); i++) {
         any = true;
         result.add(resolveRef(PolicyFields.map(refs.get(i)), "spec.targetRefs[" + i + "]",
-            namespace));
+            namespace, policy.getKind()));
       }
     }
     if (spec.get("targetSelectors") != null) {
@@ -171,8 +173,8 @@ final class PolicyTargets {
     return new ArrayList<>(unique.values());
   }
 
-  private Resolution resolveRef(Map<String, Object> ref, String field, String namespace)
-      throws InvalidPolicy {
+  private Resolution resolveRef(Map<String, Object> ref, String field, String namespace,
+      String policyKind) throws InvalidPolicy {
     String group = PolicyFields.string(ref.get("group"));
     String kind = PolicyFields.string(ref.get("kind"));
     String name = PolicyFields.string(ref.get("name"));
@@ -190,7 +192,7 @@ final class PolicyTargets {
     }
     if (refNamespace != null && !refNamespace.isEmpty() && !refNamespace.equals(namespace)) {
       return refused(new ObjectKey(kind, refNamespace, name), null, Conditions.REASON_INVALID,
-          field + ".namespace: a BackendTrafficPolicy targets only objects in its own namespace "
+          field + ".namespace: a " + policyKind + " targets only objects in its own namespace "
               + namespace + ", not " + refNamespace);
     }
     ObjectKey object = new ObjectKey(kind, namespace, name);

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRetry;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
+import io.portico.ir.CompiledRegex.InvalidRegexException;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
@@ -27,7 +28,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Compiles the rules of one HTTPRoute: matches into {@link RouteMatch}es (regexes compiled
@@ -168,40 +168,49 @@ final class RuleCompiler {
     }
     List<RouteMatch> matches = new ArrayList<>();
     for (int m = 0; m < spec.getMatches().size(); m++) {
-      matches.add(match("rule " + ruleIndex + " matches[" + m + "]", spec.getMatches().get(m)));
+      matches.add(match("rule " + ruleIndex + " matches[" + m + "]",
+          "spec.rules[" + ruleIndex + "].matches[" + m + "]", spec.getMatches().get(m)));
     }
     return matches;
   }
 
-  private static RouteMatch match(String where, HTTPRouteMatch spec) throws InvalidRule {
-    PathMatch path = path(where, spec.getPath());
+  /**
+   * @param where the rule and match, as messages name them
+   * @param field the match's field path, as the API server names it in its messages
+   */
+  private static RouteMatch match(String where, String field, HTTPRouteMatch spec)
+      throws InvalidRule {
+    PathMatch path = path(where, field + ".path.value", spec.getPath());
     String method = spec.getMethod() == null || spec.getMethod().isEmpty()
         ? null : spec.getMethod().toUpperCase(Locale.ROOT);
     List<HeaderMatch> headers = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     if (spec.getHeaders() != null) {
-      for (HTTPHeaderMatch header : spec.getHeaders()) {
+      for (int h = 0; h < spec.getHeaders().size(); h++) {
+        HTTPHeaderMatch header = spec.getHeaders().get(h);
         // Gateway API: of several matches on one header name, only the first counts.
         if (header.getName() == null || !seen.add(header.getName().toLowerCase(Locale.ROOT))) {
           continue;
         }
-        headers.add(header(where, header));
+        headers.add(header(where, field + ".headers[" + h + "].value", header));
       }
     }
     List<QueryParamMatch> queryParams = new ArrayList<>();
     seen.clear();
     if (spec.getQueryParams() != null) {
-      for (HTTPQueryParamMatch param : spec.getQueryParams()) {
+      for (int q = 0; q < spec.getQueryParams().size(); q++) {
+        HTTPQueryParamMatch param = spec.getQueryParams().get(q);
         if (param.getName() == null || !seen.add(param.getName())) {
           continue;
         }
-        queryParams.add(queryParam(where, param));
+        queryParams.add(queryParam(where, field + ".queryParams[" + q + "].value", param));
       }
     }
     return new RouteMatch(path, method, headers, queryParams);
   }
 
-  private static PathMatch path(String where, HTTPPathMatch spec) throws InvalidRule {
+  private static PathMatch path(String where, String field, HTTPPathMatch spec)
+      throws InvalidRule {
     if (spec == null) {
       return PathMatch.ANY;
     }
@@ -217,16 +226,16 @@ final class RuleCompiler {
       case "RegularExpression":
         try {
           return PathMatch.regularExpression(value);
-        } catch (PatternSyntaxException e) {
-          throw new InvalidRule(where + ": path regular expression '" + value + "' is invalid: "
-              + e.getDescription());
+        } catch (InvalidRegexException e) {
+          throw unsupportedRegex(field, value, e);
         }
       default:
         throw new InvalidRule(where + ": path match type " + type + " is not supported");
     }
   }
 
-  private static HeaderMatch header(String where, HTTPHeaderMatch spec) throws InvalidRule {
+  private static HeaderMatch header(String where, String field, HTTPHeaderMatch spec)
+      throws InvalidRule {
     String type = spec.getType() == null ? "Exact" : spec.getType();
     String value = spec.getValue() == null ? "" : spec.getValue();
     try {
@@ -238,13 +247,12 @@ final class RuleCompiler {
         default:
           throw new InvalidRule(where + ": header match type " + type + " is not supported");
       }
-    } catch (PatternSyntaxException e) {
-      throw new InvalidRule(where + ": header " + spec.getName() + " regular expression '"
-          + value + "' is invalid: " + e.getDescription());
+    } catch (InvalidRegexException e) {
+      throw unsupportedRegex(field, value, e);
     }
   }
 
-  private static QueryParamMatch queryParam(String where, HTTPQueryParamMatch spec)
+  private static QueryParamMatch queryParam(String where, String field, HTTPQueryParamMatch spec)
       throws InvalidRule {
     String type = spec.getType() == null ? "Exact" : spec.getType();
     String value = spec.getValue() == null ? "" : spec.getValue();
@@ -258,9 +266,20 @@ final class RuleCompiler {
           throw new InvalidRule(where + ": query parameter match type " + type
               + " is not supported");
       }
-    } catch (PatternSyntaxException e) {
-      throw new InvalidRule(where + ": query parameter " + spec.getName()
-          + " regular expression '" + value + "' is invalid: " + e.getDescription());
+    } catch (InvalidRegexException e) {
+      throw unsupportedRegex(field, value, e);
     }
+  }
+
+  /**
+   * A pattern RE2 cannot compile: invalid syntax, or a backreference or lookaround, which no
+   * linear-time engine can run (Envoy's safe_regex refuses them too). The rule is dropped
+   * (UnsupportedValue), naming the field as the API server would.
+   */
+  private static InvalidRule unsupportedRegex(String field, String value,
+      InvalidRegexException e) {
+    return new InvalidRule(field + ": regular expression '" + value
+        + "' is not supported: " + e.description()
+        + " (RE2 syntax, as Envoy's safe_regex: no backreferences or lookaround)");
   }
 }

@@ -3,6 +3,7 @@ package io.portico.translate;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.HttpPort;
 import io.portico.ir.TrafficPolicy;
+import io.portico.ir.UnenforcedPolicy;
 import io.portico.resource.ObjectKey;
 import io.portico.ir.Listener;
 import io.portico.ir.TlsCertificate;
@@ -33,9 +34,10 @@ final class TableAssembler {
   /**
    * @param policies the BackendTrafficPolicy attachments: each rule, as attached to each
    *     listener, gets the most specific one (rules with none keep {@link TrafficPolicy#DEFAULT})
+   * @param failClosed the rules a SecurityPolicy targets: their routes answer 500
    */
   static RoutingTable assemble(List<GatewayState> gateways,
-      TrafficPolicyPhase.Attachments policies) {
+      TrafficPolicyPhase.Attachments policies, UnimplementedPolicyPhase.FailClosed failClosed) {
     // One BackendGroup instance per (rule, effective policy): the proxy keys its per-rule pickers
     // by identity, so a rule served with the same policy on several listeners shares one picker,
     // and a rule that gets different policies on different Gateways/listeners gets one each.
@@ -52,7 +54,8 @@ final class TableAssembler {
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
             .computeIfAbsent(listener.port(), p -> new ArrayList<>())
             .add(listener(listener, gateway.backendClient().certificate(),
-                loadBalancing(gateway, listener, policies, withPolicy)));
+                loadBalancing(gateway, listener, policies, withPolicy),
+                unenforced(gateway, listener, failClosed)));
       }
     }
     List<HttpPort> ports = new ArrayList<>();
@@ -77,15 +80,25 @@ final class TableAssembler {
     };
   }
 
+  private static Function<RouteEntry, UnenforcedPolicy> unenforced(GatewayState gateway,
+      ListenerState listener, UnimplementedPolicyPhase.FailClosed failClosed) {
+    ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
+        gateway.gateway().getMetadata().getName());
+    return entry -> failClosed.of(gatewayKey, listener.name(), new ObjectKey("HTTPRoute",
+        entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName()),
+        entry.ruleIndex());
+  }
+
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,
-      Function<RouteEntry, BackendGroup> loadBalancing) {
+      Function<RouteEntry, BackendGroup> loadBalancing,
+      Function<RouteEntry, UnenforcedPolicy> unenforced) {
     Set<String> patterns = new TreeSet<>();
     for (RouteEntry entry : listener.routes) {
       patterns.addAll(entry.hostnames());
     }
     List<VirtualHost> virtualHosts = new ArrayList<>();
     for (String pattern : patterns) {
-      virtualHosts.add(virtualHost(pattern, listener.routes, loadBalancing));
+      virtualHosts.add(virtualHost(pattern, listener.routes, loadBalancing, unenforced));
     }
     virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
         .thenComparing(VirtualHost::hostname));
@@ -100,7 +113,8 @@ final class TableAssembler {
    * {@code *.example.com}, then those for any host.
    */
   private static VirtualHost virtualHost(String pattern, List<RouteEntry> entries,
-      Function<RouteEntry, BackendGroup> loadBalancing) {
+      Function<RouteEntry, BackendGroup> loadBalancing,
+      Function<RouteEntry, UnenforcedPolicy> unenforced) {
     List<RoutePrecedence.Candidate> candidates = new ArrayList<>();
     for (RouteEntry entry : entries) {
       String best = null;
@@ -119,7 +133,7 @@ final class TableAssembler {
     for (RoutePrecedence.Candidate candidate : candidates) {
       RouteEntry entry = candidate.entry();
       routes.add(new Route(entry.name(), entry.source(), entry.match(),
-          loadBalancing.apply(entry), entry.filters()));
+          loadBalancing.apply(entry), entry.filters(), unenforced.apply(entry)));
     }
     return new VirtualHost(pattern, routes);
   }

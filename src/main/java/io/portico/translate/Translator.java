@@ -93,13 +93,17 @@ public final class Translator {
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
         sortedOldestFirst(snapshot.backendTrafficPolicies()), routes, routeStatus, gatewayStates,
         snapshot.gateways(), options.controllerName());
-    RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments());
+    UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
+        sortedOldestFirst(snapshot.unimplementedPolicies()), routes, routeStatus, gatewayStates,
+        snapshot.gateways(), options.controllerName());
+    RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
+        unimplemented.failClosed());
     Map<ObjectKey, PolicyStatus> policyStatus = BackendTlsPhase.status(snapshot,
         BackendTlsPhase.resolve(snapshot), gatewaysByService(routes, routeStatus),
         options.controllerName());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
-        new TreeMap<>(traffic.status())));
+        new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status())));
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sortedOldestFirst(

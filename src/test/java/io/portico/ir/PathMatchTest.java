@@ -3,7 +3,6 @@ package io.portico.ir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.util.regex.PatternSyntaxException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -115,7 +114,30 @@ class PathMatchTest {
   @Test
   void invalidRegularExpressionIsRejectedAtConstruction() {
     assertThatThrownBy(() -> PathMatch.regularExpression("/a("))
-        .isInstanceOf(PatternSyntaxException.class);
+        .isInstanceOf(CompiledRegex.InvalidRegexException.class);
+  }
+
+  @ParameterizedTest(name = "{0} is refused: no linear-time engine can run it")
+  @CsvSource(delimiter = '|', value = {
+      "/(a)\\1",
+      "/a(?=b)",
+      "/a(?!b)",
+      "/(?<=a)b",
+      "/(?<!a)b",
+      "/a++",
+  })
+  void backreferencesAndLookaroundAreRefused(String regex) {
+    assertThatThrownBy(() -> PathMatch.regularExpression(regex))
+        .isInstanceOf(CompiledRegex.InvalidRegexException.class)
+        .hasMessageContaining("not valid RE2 syntax");
+  }
+
+  @Test
+  void nestedQuantifiersAnswerCorrectlyOnAHostileInput() {
+    // java.util.regex needs 2^n steps here; RE2 answers in one pass over the input.
+    PathMatch redos = PathMatch.regularExpression("/redos/((a+)+)+b");
+    assertThat(redos.matches("/redos/" + "a".repeat(5_000) + "!")).isFalse();
+    assertThat(redos.matches("/redos/" + "a".repeat(5_000) + "b")).isTrue();
   }
 
   @Test

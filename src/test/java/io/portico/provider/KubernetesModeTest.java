@@ -89,6 +89,8 @@ class KubernetesModeTest {
     registerWithStatus("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant",
         "referencegrants", true);
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "Backend", "backends", true);
+    registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "SecurityPolicy", "securitypolicies",
+        true);
     server.init();
     client = server.createClient();
     fleet = new EchoFleet();
@@ -420,6 +422,48 @@ class KubernetesModeTest {
     PolicyStatus typed = client.getKubernetesSerialization().convertValue(status,
         PolicyStatus.class);
     return typed.getAncestors() == null ? List.of() : typed.getAncestors();
+  }
+
+  @Test
+  void securityPolicyFailsClosedAndItsStatusSaysWhy() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    apply(routeYaml("open-route", "open.example.com", "echo"));
+    var securityPolicies = client.genericKubernetesResources(new ResourceDefinitionContext.Builder()
+        .withGroup("gateway.envoyproxy.io").withVersion("v1alpha1")
+        .withKind("SecurityPolicy").withPlural("securitypolicies")
+        .withNamespaced(true).build()).inNamespace("default");
+    securityPolicies.resource(client.getKubernetesSerialization().unmarshal("""
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: SecurityPolicy
+        metadata: {name: jwt, namespace: default}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web-route}]
+          jwt: {providers: [{name: example, remoteJWKS: {uri: https://example.com/jwks}}]}
+        """, GenericKubernetesResource.class)).create();
+
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      var refused = probe.get(port, "app.example.com", "/");
+      assertThat(refused.status()).isEqualTo(500);
+      assertThat(refused.headers().get("x-portico-failure"))
+          .isEqualTo("security_policy_not_enforced");
+      assertThat(probe.get(port, "open.example.com", "/").status()).isEqualTo(200);
+      awaitCondition("SecurityPolicy status written", () -> {
+        Object status = securityPolicies.withName("jwt").get().getAdditionalProperties()
+            .get("status");
+        return status != null && status.toString().contains("does not implement SecurityPolicy");
+      });
+      PolicyStatus status = client.getKubernetesSerialization().convertValue(
+          securityPolicies.withName("jwt").get().getAdditionalProperties().get("status"),
+          PolicyStatus.class);
+      assertThat(status.getAncestors()).singleElement().satisfies(ancestor -> {
+        assertThat(ancestor.getControllerName()).isEqualTo(OURS);
+        assertThat(ancestor.getAncestorRef().getName()).isEqualTo("web");
+        assertThat(isTrue(ancestor.getConditions(), "Accepted")).isFalse();
+      });
+    }
   }
 
   @Test

@@ -1,0 +1,103 @@
+package io.portico.testing;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2Headers;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes raw HTTP/2 frames on a cleartext (prior knowledge) connection, for what no well-behaved
+ * client sends: a request and its RST_STREAM in the same packet (rapid reset, CVE-2023-44487).
+ */
+public final class RawHttp2 implements AutoCloseable {
+
+  private static final byte[] PREFACE =
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+  private final Socket socket;
+  private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
+  private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+
+  public RawHttp2(int port) throws IOException {
+    socket = new Socket("127.0.0.1", port);
+    socket.setSoTimeout(10_000);
+    pending.write(PREFACE);
+    frame(0x4, 0, 0, new byte[0]); // SETTINGS, empty
+  }
+
+  /** Queues a request's HEADERS (END_STREAM when {@code endStream}) on {@code streamId}. */
+  public RawHttp2 headers(int streamId, String method, String authority, String path,
+      boolean endStream) {
+    Http2Headers headers = new DefaultHttp2Headers().method(method).scheme("http")
+        .authority(authority).path(path);
+    ByteBuf block = Unpooled.buffer();
+    try {
+      encoder.encodeHeaders(streamId, headers, block);
+      byte[] bytes = new byte[block.readableBytes()];
+      block.readBytes(bytes);
+      frame(0x1, 0x4 | (endStream ? 0x1 : 0), streamId, bytes);
+    } catch (Http2Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      block.release();
+    }
+    return this;
+  }
+
+  /** Queues RST_STREAM CANCEL on {@code streamId}. */
+  public RawHttp2 reset(int streamId) {
+    frame(0x3, 0, streamId, new byte[] {0, 0, 0, 0x8});
+    return this;
+  }
+
+  /** Writes everything queued in one go. */
+  public RawHttp2 flush() throws IOException {
+    socket.getOutputStream().write(pending.toByteArray());
+    socket.getOutputStream().flush();
+    pending.reset();
+    return this;
+  }
+
+  /** Reads until the server closes the connection or stays silent for 10 s; returns the bytes. */
+  public byte[] readAll() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    InputStream in = socket.getInputStream();
+    byte[] buffer = new byte[8192];
+    try {
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        out.write(buffer, 0, n);
+      }
+    } catch (SocketTimeoutException | java.net.SocketException e) {
+      // Silent or reset: what arrived is the answer.
+    }
+    return out.toByteArray();
+  }
+
+  private void frame(int type, int flags, int streamId, byte[] payload) {
+    int length = payload.length;
+    pending.write((length >>> 16) & 0xff);
+    pending.write((length >>> 8) & 0xff);
+    pending.write(length & 0xff);
+    pending.write(type);
+    pending.write(flags);
+    pending.write((streamId >>> 24) & 0x7f);
+    pending.write((streamId >>> 16) & 0xff);
+    pending.write((streamId >>> 8) & 0xff);
+    pending.write(streamId & 0xff);
+    pending.write(payload, 0, payload.length);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
