@@ -34,6 +34,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+# Portico's shipped JVM settings (README, "JVM settings"); the class-data archive is used when
+# the build made one next to the jar.
+DEFAULT_JAVA_OPTS = ("-XX:+UseSerialGC -Xms64m -Xmx256m -XX:ReservedCodeCacheSize=48m -Xss512k"
+                     " -XX:SharedArchiveFile=" + os.path.join(ROOT, "target", "portico.jsa"))
+
 # ---------------------------------------------------------------------------------------------
 # The job. Every proxy routes
 #   api.bench.local    /api/     -> pool api:    HTTP/1.1 backends 18081, 18082 (round robin)
@@ -128,7 +133,7 @@ class Settings:
         self.load_cpu = env_int("LOAD_CPU", 0)
         self.h2_latency = os.environ.get("H2LOAD_LATENCY", "1") != "0"
         self.keep_tmp = os.environ.get("KEEP_TMP", "0") == "1"
-        self.java_opts = os.environ.get("JAVA_OPTS", "-Xms256m -Xmx256m")
+        self.java_opts = os.environ.get("JAVA_OPTS", DEFAULT_JAVA_OPTS)
         self.portico_args = os.environ.get("PORTICO_ARGS", "")
         self.jar = os.environ.get("PORTICO_JAR", os.path.join(ROOT, "target", "portico.jar"))
         self.results_dir = os.environ.get("RESULTS_DIR", os.path.join(HERE, "results"))
@@ -736,6 +741,7 @@ def start_target(t, workdir, crt, key, bundle):
         argv = (["java"] + S.java_opts.split() + ["-jar", S.jar, "run", "--config", cfg,
                 "--bind", "127.0.0.1", "--port-offset", "0", "--admin",
                 f"127.0.0.1:{p['admin']}"] + loops + args)
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile ships it
         t.proc = start(t.name, argv, workdir, S.proxy_cpu)
         err = wait_http(p["admin"], "127.0.0.1", "/readyz", 60, t.proc)
         if err:

@@ -31,7 +31,7 @@
 #   CONNECTIONS=64    wrk connections (one wrk thread)
 #   H2_CLIENTS=8 H2_STREAMS=8       h2load clients (-c) and concurrent streams per client (-m)
 #   H2LOAD_LATENCY=1  h2load writes a per-request log (--log-file) for p50/p99; 0 = mean only
-#   JAVA_OPTS="-Xms256m -Xmx256m"   JVM flags for Portico
+#   JAVA_OPTS="..."   JVM flags for Portico (default: the shipped settings, README "JVM settings")
 #   PORTICO_ARGS=""   extra flags for `portico run`, e.g. --no-metrics
 #   PORTICO_JAR=target/portico.jar  built with `mvn -q -DskipTests package` when missing
 #   EXTRA_CONFIG=""   YAML files added to every Portico's config (space-separated)

@@ -21,7 +21,8 @@ final class GatewayCommand {
   private static final Set<String> OPTIONS = Set.of("--config", "--bind", "--port-offset",
       "--admin", "--event-loops", "--controller-name", "--upstream-timeout",
       "--gateway-address-pool");
-  private static final Set<String> FLAGS = Set.of("--kubernetes", "--no-metrics");
+  private static final Set<String> FLAGS = Set.of("--kubernetes", "--no-metrics",
+      "--exit-when-ready");
 
   private static final String HELP = """
       Usage: java -jar portico.jar %s [options]
@@ -49,6 +50,8 @@ final class GatewayCommand {
                                 a Gateway's spec.addresses IPAddress wins (default: all
                                 Gateways share --bind)
         --no-metrics            do not collect Prometheus metrics
+        --exit-when-ready       start, serve one request on each listener port, then exit:
+                                a training run for the class-data archive (see README)
       """;
 
   private GatewayCommand() {
@@ -93,6 +96,10 @@ final class GatewayCommand {
       }
       LOG.info("Portico is serving {} (admin: {})", config.toAbsolutePath(),
           options.adminHost() == null ? "off" : options.adminHost() + ":" + portico.adminPort());
+      if (arguments.has("--exit-when-ready")) {
+        TrainingRun.exercise(portico, options.proxy());
+        System.exit(Main.EXIT_OK);
+      }
       return Main.EXIT_OK;
     } catch (ExecutionException e) {
       System.err.println("portico " + command + ": could not start: " + e.getCause().getMessage());

@@ -30,6 +30,7 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    NettyDefaults.apply();
     int code = run(args);
     if (code != EXIT_OK || args.length == 0 || isHelp(args[0]) || args[0].equals("translate")) {
       System.exit(code);

@@ -1,0 +1,26 @@
+package io.portico.cli;
+
+/**
+ * Sets Netty's production defaults before any Netty class loads, unless the user set them
+ * (-D on the command line wins): no reference-count and bounds check on every buffer access
+ * (the refCnt read of {@code isAccessible} was 3.6% of the proxy's CPU samples under load, a
+ * cache miss per access) and no leak-detection sampling. Tests start Portico without this
+ * class, so they keep Netty's checks.
+ */
+final class NettyDefaults {
+
+  private NettyDefaults() {
+  }
+
+  static void apply() {
+    setIfAbsent("io.netty.buffer.checkAccessible", "false");
+    setIfAbsent("io.netty.buffer.checkBounds", "false");
+    setIfAbsent("io.netty.leakDetection.level", "disabled");
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+}
