@@ -34,12 +34,20 @@ final class StatusLog {
       }
     }
     for (Map.Entry<ObjectKey, HTTPRouteStatus> entry : report.httpRoutes().entrySet()) {
-      for (RouteParentStatus parent : entry.getValue().getParents()) {
-        add(lines, entry.getKey() + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
-            + parent.getParentRef().getName() + ")", parent.getConditions());
-      }
+      addParents(lines, entry.getKey(), entry.getValue().getParents());
     }
+    report.tlsRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.tcpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.udpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     return lines;
+  }
+
+  private static void addParents(List<String> lines, ObjectKey route,
+      List<RouteParentStatus> parents) {
+    for (RouteParentStatus parent : parents) {
+      add(lines, route + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
+          + parent.getParentRef().getName() + ")", parent.getConditions());
+    }
   }
 
   private static void add(List<String> lines, String object, List<Condition> conditions) {

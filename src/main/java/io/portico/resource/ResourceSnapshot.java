@@ -12,6 +12,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +43,10 @@ import java.util.Objects;
  *     the Services they target)
  * @param backendTrafficPolicies Envoy Gateway's gateway.envoyproxy.io/v1alpha1
  *     BackendTrafficPolicy (load balancing and session affinity of the routes they target)
+ * @param tlsRoutes TLSRoute, read as v1 whatever version (v1alpha2, v1alpha3, v1) it was
+ *     written in
+ * @param tcpRoutes TCPRoute, read as v1 (the v1alpha2 schema is the same)
+ * @param udpRoutes UDPRoute, read as v1 (the v1alpha2 schema is the same)
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -53,7 +60,10 @@ public record ResourceSnapshot(
     List<Namespace> namespaces,
     List<GenericKubernetesResource> backends,
     List<BackendTLSPolicy> backendTLSPolicies,
-    List<GenericKubernetesResource> backendTrafficPolicies) {
+    List<GenericKubernetesResource> backendTrafficPolicies,
+    List<TLSRoute> tlsRoutes,
+    List<TCPRoute> tcpRoutes,
+    List<UDPRoute> udpRoutes) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -73,6 +83,9 @@ public record ResourceSnapshot(
     backends = List.copyOf(backends);
     backendTLSPolicies = List.copyOf(backendTLSPolicies);
     backendTrafficPolicies = List.copyOf(backendTrafficPolicies);
+    tlsRoutes = List.copyOf(tlsRoutes);
+    tcpRoutes = List.copyOf(tcpRoutes);
+    udpRoutes = List.copyOf(udpRoutes);
   }
 
   /**
@@ -93,6 +106,9 @@ public record ResourceSnapshot(
     List<GenericKubernetesResource> backends = new ArrayList<>();
     List<BackendTLSPolicy> backendTLSPolicies = new ArrayList<>();
     List<GenericKubernetesResource> backendTrafficPolicies = new ArrayList<>();
+    List<TLSRoute> tlsRoutes = new ArrayList<>();
+    List<TCPRoute> tcpRoutes = new ArrayList<>();
+    List<UDPRoute> udpRoutes = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -119,11 +135,17 @@ public record ResourceSnapshot(
         backendTrafficPolicies.add(o);
       } else if (object instanceof BackendTLSPolicy o) {
         backendTLSPolicies.add(o);
+      } else if (object instanceof TLSRoute o) {
+        tlsRoutes.add(o);
+      } else if (object instanceof TCPRoute o) {
+        tcpRoutes.add(o);
+      } else if (object instanceof UDPRoute o) {
+        udpRoutes.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
-        backendTrafficPolicies);
+        backendTrafficPolicies, tlsRoutes, tcpRoutes, udpRoutes);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -141,6 +163,9 @@ public record ResourceSnapshot(
     all.addAll(backends);
     all.addAll(backendTLSPolicies);
     all.addAll(backendTrafficPolicies);
+    all.addAll(tlsRoutes);
+    all.addAll(tcpRoutes);
+    all.addAll(udpRoutes);
     return all;
   }
 

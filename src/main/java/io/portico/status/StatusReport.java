@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatus;
 import io.portico.resource.ObjectKey;
 
 import java.util.Collections;
@@ -25,16 +28,33 @@ import java.util.TreeMap;
  *     Gateway whose routes use a Service the policy targets
  * @param backendTrafficPolicies status per Envoy Gateway BackendTrafficPolicy: one ancestors
  *     entry per Portico Gateway of the routes it targets
+ * @param tlsRoutes status per TLSRoute with a parentRef to Portico's Gateways (those parents
+ *     entries only), as for HTTPRoutes
+ * @param tcpRoutes status per TCPRoute, likewise
+ * @param udpRoutes status per UDPRoute, likewise
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
     SortedMap<ObjectKey, GatewayStatus> gateways,
     SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
     SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
-    SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
+    SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies,
+    SortedMap<ObjectKey, TLSRouteStatus> tlsRoutes,
+    SortedMap<ObjectKey, TCPRouteStatus> tcpRoutes,
+    SortedMap<ObjectKey, UDPRouteStatus> udpRoutes) {
 
   public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
       new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+
+  /** A report without TLSRoute, TCPRoute or UDPRoute status. */
+  public StatusReport(SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
+      SortedMap<ObjectKey, GatewayStatus> gateways,
+      SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
+      SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
+      SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
+    this(gatewayClasses, gateways, httpRoutes, backendTLSPolicies, backendTrafficPolicies,
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+  }
 
   public StatusReport {
     gatewayClasses = Collections.unmodifiableSortedMap(new TreeMap<>(gatewayClasses));
@@ -43,6 +63,9 @@ public record StatusReport(
     backendTLSPolicies = Collections.unmodifiableSortedMap(new TreeMap<>(backendTLSPolicies));
     backendTrafficPolicies =
         Collections.unmodifiableSortedMap(new TreeMap<>(backendTrafficPolicies));
+    tlsRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tlsRoutes));
+    tcpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tcpRoutes));
+    udpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(udpRoutes));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -53,6 +76,9 @@ public record StatusReport(
     all.putAll(httpRoutes);
     all.putAll(backendTLSPolicies);
     all.putAll(backendTrafficPolicies);
+    all.putAll(tlsRoutes);
+    all.putAll(tcpRoutes);
+    all.putAll(udpRoutes);
     return all;
   }
 }

@@ -41,9 +41,14 @@ final class ListenerState {
   /** Set when an HTTPS listener's certificate cannot be used: it is then not served. */
   boolean certificateInvalid;
 
+  /** The tls.mode of a TLS listener once validated (Passthrough); null for other protocols. */
+  String tlsMode;
+
   List<RouteGroupKind> supportedKinds = List.of();
   int attachedRoutes;
   final List<RouteEntry> routes = new ArrayList<>();
+  /** The TLSRoutes, TCPRoutes or UDPRoutes attached to a stream listener, oldest first. */
+  final List<io.portico.ir.StreamRoute> streamRoutes = new ArrayList<>();
 
   ListenerState(Gateway gateway, Listener spec) {
     this.gateway = gateway;

@@ -12,6 +12,12 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatusBuilder;
 import io.portico.ir.RoutingTable;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
@@ -85,6 +91,21 @@ public final class Translator {
     Map<ObjectKey, HTTPRouteStatus> routeStatus =
         new HttpRoutePhase(index, gatewayStates, options.controllerName()).process(routes);
 
+    // Before Gateway status: listener attachedRoutes counts these routes too.
+    StreamRoutePhase streams = new StreamRoutePhase(index, gatewayStates, options.controllerName());
+    Map<ObjectKey, TLSRouteStatus> tlsRouteStatus = new TreeMap<>();
+    streams.process(streamSpecs(snapshot.tlsRoutes(), StreamRoutePhase.Spec::of)).forEach(
+        (key, parents) -> tlsRouteStatus.put(key, new TLSRouteStatusBuilder()
+            .withParents(parents).build()));
+    Map<ObjectKey, TCPRouteStatus> tcpRouteStatus = new TreeMap<>();
+    streams.process(streamSpecs(snapshot.tcpRoutes(), StreamRoutePhase.Spec::of)).forEach(
+        (key, parents) -> tcpRouteStatus.put(key, new TCPRouteStatusBuilder()
+            .withParents(parents).build()));
+    Map<ObjectKey, UDPRouteStatus> udpRouteStatus = new TreeMap<>();
+    streams.process(streamSpecs(snapshot.udpRoutes(), StreamRoutePhase.Spec::of)).forEach(
+        (key, parents) -> udpRouteStatus.put(key, new UDPRouteStatusBuilder()
+            .withParents(parents).build()));
+
     Map<ObjectKey, GatewayStatus> gatewayStatus = new TreeMap<>();
     for (GatewayState state : gatewayStates) {
       gatewayStatus.put(ObjectKey.of(state.gateway()),
@@ -99,7 +120,17 @@ public final class Translator {
         options.controllerName());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
-        new TreeMap<>(traffic.status())));
+        new TreeMap<>(traffic.status()), new TreeMap<>(tlsRouteStatus),
+        new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus)));
+  }
+
+  private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
+      streamSpecs(List<T> routes, java.util.function.Function<T, StreamRoutePhase.Spec> spec) {
+    List<StreamRoutePhase.Spec> specs = new ArrayList<>();
+    for (T route : sortedOldestFirst(routes)) {
+      specs.add(spec.apply(route));
+    }
+    return specs;
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sortedOldestFirst(
