@@ -39,7 +39,8 @@ class ConformanceTest {
       "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
       "HTTPRouteRequestPercentageMirror",
       "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
-      "GatewayHTTPSListenerDetectMisdirectedRequests");
+      "GatewayHTTPSListenerDetectMisdirectedRequests",
+      "TLSRoute", "TCPRoute");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 
