@@ -49,6 +49,8 @@ final class ListenerPhase {
         if (listener.accepted && "HTTPS".equals(spec.getProtocol())) {
           CertificateRefs.resolve(index, listener);
           applyFrontendValidation(index, listener);
+        } else if (listener.accepted && MODE_TERMINATE.equals(listener.tlsMode)) {
+          CertificateRefs.resolve(index, listener);
         }
         listeners.add(listener);
       }
@@ -85,25 +87,26 @@ final class ListenerPhase {
   }
 
   /**
-   * A TLS listener must say how TLS is handled. Passthrough relays the encrypted stream by SNI
-   * name; Terminate is not served yet, and the Gateway API asks for UnsupportedValue (with no
-   * supported route kinds) on a mode an implementation does not support.
+   * A TLS listener must say how TLS is handled: Passthrough relays the encrypted stream by SNI
+   * name, Terminate (the default) ends TLS with the listener's certificate and relays the plain
+   * stream. Any other mode is UnsupportedValue (with no supported route kinds), as the Gateway
+   * API asks.
    */
   private static boolean validTlsMode(ListenerState listener) {
     if (listener.spec.getTls() == null) {
       listener.reject(Conditions.REASON_UNSUPPORTED_VALUE, listener.describe()
-          + ": tls is required for protocol TLS (tls.mode: Passthrough)");
+          + ": tls is required for protocol TLS (tls.mode Passthrough, or Terminate with"
+          + " certificateRefs)");
       return false;
     }
     String mode = listener.spec.getTls().getMode() == null
         ? MODE_TERMINATE : listener.spec.getTls().getMode();
-    if (MODE_PASSTHROUGH.equals(mode)) {
+    if (MODE_PASSTHROUGH.equals(mode) || MODE_TERMINATE.equals(mode)) {
       listener.tlsMode = mode;
       return true;
     }
     listener.reject(Conditions.REASON_UNSUPPORTED_VALUE, listener.describe() + ": tls.mode "
-        + mode + " is not supported on a TLS listener (supported: Passthrough; use protocol"
-        + " HTTPS to terminate TLS for HTTPRoutes)");
+        + mode + " is not supported (supported: Passthrough, Terminate)");
     return false;
   }
 

@@ -32,7 +32,7 @@ final class ListenerState {
   String unresolvedReason;
   String unresolvedMessage;
 
-  /** The certificate of an HTTPS listener, once resolved. */
+  /** The certificate of an HTTPS (or TLS Terminate) listener, once resolved. */
   TlsCertificate tls;
   /** The client certificate validation of an HTTPS listener's port, or null. */
   ClientValidation clientValidation;
@@ -41,7 +41,10 @@ final class ListenerState {
   /** Set when an HTTPS listener's certificate cannot be used: it is then not served. */
   boolean certificateInvalid;
 
-  /** The tls.mode of a TLS listener once validated (Passthrough); null for other protocols. */
+  /**
+   * The tls.mode of a TLS listener once validated (Passthrough or Terminate); null for other
+   * protocols.
+   */
   String tlsMode;
 
   List<RouteGroupKind> supportedKinds = List.of();

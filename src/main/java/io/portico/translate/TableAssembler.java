@@ -60,7 +60,8 @@ final class TableAssembler {
               .computeIfAbsent(stream + "|" + listener.port(), p -> new ArrayList<>())
               .add(new StreamListener(listener.irName, listener.source,
                   listener.hostname() == null ? null : listener.hostname().toLowerCase(),
-                  null, listener.streamRoutes));
+                  ListenerPhase.MODE_TERMINATE.equals(listener.tlsMode) ? listener.tls : null,
+                  listener.streamRoutes));
           continue;
         }
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())

@@ -40,7 +40,7 @@ class ConformanceTest {
       "HTTPRouteRequestPercentageMirror",
       "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
       "GatewayHTTPSListenerDetectMisdirectedRequests",
-      "TLSRoute", "TCPRoute");
+      "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 
@@ -80,8 +80,14 @@ class ConformanceTest {
       report.record(entry, ConformanceReport.Outcome.SKIPPED, reason);
       Assumptions.abort(reason);
     }
+    CaseFile caseFile = data.caseFile(entry);
+    if (caseFile.skipped(SUPPORTED_FEATURES)) {
+      // Upstream returns success at once: counted as passed, as the upstream report does.
+      report.record(entry, ConformanceReport.Outcome.PASSED, null);
+      return;
+    }
     try {
-      suite(data).runner().run(data.caseFile(entry));
+      suite(data).runner().run(caseFile);
       report.record(entry, ConformanceReport.Outcome.PASSED, null);
     } catch (AssertionError | RuntimeException e) {
       report.record(entry, ConformanceReport.Outcome.FAILED, e.getMessage());

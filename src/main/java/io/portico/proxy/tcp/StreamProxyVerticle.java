@@ -12,18 +12,23 @@ import io.portico.ir.StreamListener;
 import io.portico.ir.StreamPort;
 import io.portico.ir.StreamProtocol;
 import io.portico.ir.StreamRoute;
+import io.portico.ir.UpstreamTls;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.ProxyOptions;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.lb.WeightedRoundRobin;
+import io.portico.proxy.tls.UpstreamTrustManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.ConnectOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.TrustOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +41,11 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves the Gateway listener ports of protocol TLS (passthrough) and TCP on one event loop:
- * reads the SNI name of a TLS connection's ClientHello without terminating it, picks the
- * listener and route (TCP: the listener's oldest route), a backend by weight and an endpoint
- * round robin, and splices the bytes both ways with back-pressure. A connection nothing takes
+ * Serves the Gateway listener ports of protocol TLS and TCP on one event loop: reads the SNI
+ * name of a TLS connection's ClientHello, picks the listener and route (TCP: the listener's
+ * oldest route), a backend by weight and an endpoint round robin, and splices the bytes both
+ * ways with back-pressure: untouched for a Passthrough listener, decrypted for a Terminate
+ * listener ({@link TlsTerminator}). A connection nothing takes
  * is closed and counted ({@link StreamMetrics}).
  *
  * <p>Deployed one instance per event loop next to the HTTP proxy verticles, it receives the same
@@ -76,6 +82,9 @@ public final class StreamProxyVerticle extends VerticleBase {
   private final Map<BackendGroup, WeightedRoundRobin> backendPickers = new IdentityHashMap<>();
   /** Per backend port, for the current endpoints. */
   private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
+  private final TlsTerminator terminator = new TlsTerminator();
+  /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
+  private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
 
   public StreamProxyVerticle(ProxyOptions options, StreamMetrics metrics) {
     this.options = Objects.requireNonNull(options, "options");
@@ -114,6 +123,7 @@ public final class StreamProxyVerticle extends VerticleBase {
     if (update.newerThan(endpoints)) {
       endpoints = update;
       endpointPickers.clear();
+      upstreamTls.keySet().retainAll(new java.util.HashSet<>(update.value().upstreamTls().values()));
     }
   }
 
@@ -133,6 +143,13 @@ public final class StreamProxyVerticle extends VerticleBase {
     }
     ports = served;
     backendPickers.clear();
+    List<io.portico.ir.TlsCertificate> certificates = new ArrayList<>();
+    served.values().forEach(port -> port.listeners().forEach(listener -> {
+      if (listener.terminate() != null) {
+        certificates.add(listener.terminate());
+      }
+    }));
+    terminator.retainOnly(certificates);
     return reconcileServers();
   }
 
@@ -186,7 +203,8 @@ public final class StreamProxyVerticle extends VerticleBase {
       readClientHello(socket, key);
     } else {
       StreamListener listener = port.findListener(null);
-      route(socket, port.protocol(), listener == null ? null : listener.findRoute(null), null);
+      route(socket, port.protocol(), listener == null ? null : listener.findRoute(null), null,
+          true);
     }
   }
 
@@ -215,15 +233,33 @@ public final class StreamProxyVerticle extends VerticleBase {
         default -> {
           StreamPort port = ports.get(key);
           StreamListener listener = port == null ? null : port.findListener(reader.serverName());
-          route(socket, StreamProtocol.TLS,
-              listener == null ? null : listener.findRoute(reader.serverName()),
-              reader.received());
+          StreamRoute route = listener == null ? null : listener.findRoute(reader.serverName());
+          if (route == null || listener.terminate() == null) {
+            // Passthrough: the client's TLS goes to the backend as it is (no BackendTLSPolicy).
+            route(socket, StreamProtocol.TLS, route, reader.received(), false);
+            return;
+          }
+          // tls.mode Terminate: the backend gets the decrypted stream.
+          try {
+            terminator.terminate(socket, listener.terminate(), reader.received());
+          } catch (java.security.GeneralSecurityException e) {
+            LOG.warn("cannot terminate TLS for {}: {}", listener.name(), e.getMessage());
+            refuse(socket, StreamProtocol.TLS, StreamOutcome.BAD_CLIENT_HELLO);
+            return;
+          }
+          route(socket, StreamProtocol.TLS, route, null, true);
         }
       }
     });
   }
 
-  private void route(NetSocket socket, StreamProtocol protocol, StreamRoute route, Buffer first) {
+  /**
+   * @param first bytes already read from the client, sent to the backend first (or null)
+   * @param backendTls whether a BackendTLSPolicy on the backend applies: yes for TCP and
+   *     terminated TLS, no for passthrough (the stream is the client's own TLS already)
+   */
+  private void route(NetSocket socket, StreamProtocol protocol, StreamRoute route, Buffer first,
+      boolean backendTls) {
     if (route == null) {
       refuse(socket, protocol, StreamOutcome.NO_ROUTE);
       return;
@@ -245,21 +281,36 @@ public final class StreamProxyVerticle extends VerticleBase {
       refuse(socket, protocol, StreamOutcome.NO_ENDPOINTS);
       return;
     }
+    UpstreamTls tls = backendTls ? endpoints.value().tls(backend.key()) : null;
+    if (tls != null && !tls.usable()) {
+      // Never in clear to a backend that a BackendTLSPolicy says speaks TLS.
+      refuse(socket, protocol, StreamOutcome.INVALID_BACKEND);
+      return;
+    }
     socket.pause();
     boolean[] clientGone = {false};
     socket.closeHandler(v -> clientGone[0] = true);
     socket.exceptionHandler(e -> socket.close());
-    connect(socket, protocol, first, endpoint, picker, true, clientGone);
+    connect(socket, protocol, first, endpoint, tls, picker, true, clientGone);
   }
 
   /** Connects to {@code endpoint}; a refused connect is tried once more on another endpoint. */
   private void connect(NetSocket socket, StreamProtocol protocol, Buffer first, Endpoint endpoint,
-      RoundRobin picker, boolean mayRetry, boolean[] clientGone) {
-    client.connect(endpoint.port(), endpoint.host()).onComplete(result -> {
+      UpstreamTls tls, RoundRobin picker, boolean mayRetry, boolean[] clientGone) {
+    ConnectOptions target = new ConnectOptions().setHost(endpoint.host())
+        .setPort(endpoint.port());
+    if (tls != null) {
+      target.setSsl(true).setSniServerName(tls.hostname())
+          .setSslOptions(upstreamTls.computeIfAbsent(tls, t -> new ClientSSLOptions()
+              // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
+              .setHostnameVerificationAlgorithm("")
+              .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(t)))));
+    }
+    client.connect(target).onComplete(result -> {
       if (result.failed()) {
         Endpoint other = mayRetry && !clientGone[0] ? picker.nextExcept(endpoint) : null;
         if (other != null) {
-          connect(socket, protocol, first, other, picker, false, clientGone);
+          connect(socket, protocol, first, other, tls, picker, false, clientGone);
         } else {
           LOG.debug("stream connection to {} failed: {}", endpoint, result.cause().getMessage());
           refuse(socket, protocol, StreamOutcome.CONNECT_FAILED);

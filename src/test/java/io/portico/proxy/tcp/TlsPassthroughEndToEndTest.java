@@ -262,6 +262,49 @@ class TlsPassthroughEndToEndTest {
   }
 
   @Test
+  void terminateAndPassthroughListenersShareAPortChosenBySni() throws IOException {
+    Pem gatewayCert = TestCertificates.selfSigned("term.example.com");
+    int plain = await(TcpEchoServer.start(vertx,
+        new EchoOptions("127.0.0.1", 0, "plain-pod", "default"))
+        .toCompletionStage().toCompletableFuture()).port();
+    int passthrough = tlsEchoBackend("backend-a-pod", certA);
+    gateway = TestGateway.start(directory, "gateway.yaml", GATEWAY_CLASS + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - name: terminate
+            protocol: TLS
+            port: %1$d
+            hostname: term.example.com
+            tls: {mode: Terminate, certificateRefs: [{name: term-cert}]}
+          - name: passthrough
+            protocol: TLS
+            port: %1$d
+            hostname: a.example.com
+            tls: {mode: Passthrough}
+        ---
+        """.formatted(port)
+        + gatewayCert.secretYaml("default", "term-cert") + "---\n"
+        + tlsRoute("terminated", "[term.example.com]", "plain")
+        + tlsRoute("passed", "[a.example.com]", "backend-a")
+        + service("default", "plain", 443, plain)
+        + service("default", "backend-a", 443, passthrough));
+
+    StreamProbe.Dialogue terminated = StreamProbe.tls(port, "term.example.com",
+        gatewayCert.x509());
+    assertThat(terminated.peer()).isEqualTo(gatewayCert.x509());
+    assertThat(terminated.pod()).isEqualTo("plain-pod");
+    assertThat(terminated.test().getBoolean("isTLS")).isFalse();
+
+    StreamProbe.Dialogue passed = StreamProbe.tls(port, "a.example.com", certA.x509());
+    assertThat(passed.peer()).isEqualTo(certA.x509());
+    assertThat(passed.test().getBoolean("isTLS")).isTrue();
+  }
+
+  @Test
   void aBackendWithoutReadyEndpointsClosesTheConnection() {
     gateway = TestGateway.start(directory, "gateway.yaml", passthroughGateway(null)
         + tlsRoute("empty", "[a.example.com]", "empty") + service("default", "empty", 443));
