@@ -12,6 +12,7 @@ import io.portico.provider.KubernetesProvider;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.proxy.tcp.StreamMetrics;
 import io.portico.proxy.tcp.StreamProxyVerticle;
+import io.portico.proxy.tcp.UdpProxyVerticle;
 import io.portico.status.StatusWriter;
 import io.portico.translate.Translator;
 import io.vertx.core.DeploymentOptions;
@@ -116,6 +117,8 @@ public final class Portico {
         .compose(id -> vertx.deployVerticle(
             () -> new StreamProxyVerticle(options.proxy(), streamMetrics),
             new DeploymentOptions().setInstances(options.eventLoops())))
+        // UDP listener ports: one instance (a UDP port is not shared between event loops).
+        .compose(id -> vertx.deployVerticle(new UdpProxyVerticle(options.proxy(), streamMetrics)))
         .compose(id -> {
           if (options.adminHost() == null) {
             return Future.succeededFuture();
@@ -165,7 +168,7 @@ public final class Portico {
     return admin == null ? -1 : admin.actualPort();
   }
 
-  /** Returns the connection counts of the TLS passthrough and TCP listener ports. */
+  /** Returns the connection (UDP: session) counts of the TLS, TCP and UDP listener ports. */
   public StreamMetrics streamMetrics() {
     return streamMetrics;
   }

@@ -23,7 +23,8 @@ final class ListenerPhase {
       "HTTP", List.of("HTTPRoute"),
       "HTTPS", List.of("HTTPRoute"),
       "TLS", List.of("TLSRoute"),
-      "TCP", List.of("TCPRoute"));
+      "TCP", List.of("TCPRoute"),
+      "UDP", List.of("UDPRoute"));
   /** Gateway API {@code ListenerTLSConfig.mode}; Terminate when left out. */
   static final String MODE_PASSTHROUGH = "Passthrough";
   static final String MODE_TERMINATE = "Terminate";
@@ -170,8 +171,9 @@ final class ListenerPhase {
   private static void markConflicts(List<ListenerState> listeners) {
     for (ListenerState listener : listeners) {
       for (ListenerState other : listeners) {
-        if (other == listener || other.port() != listener.port()) {
-          continue;
+        if (other == listener || other.port() != listener.port()
+            || udp(other) != udp(listener)) {
+          continue; // UDP and TCP ports are separate: a UDP and a TCP-based listener can share one
         }
         if (!Objects.equals(other.spec.getProtocol(), listener.spec.getProtocol())) {
           listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
@@ -191,6 +193,10 @@ final class ListenerPhase {
     }
   }
 
+  private static boolean udp(ListenerState listener) {
+    return "UDP".equals(listener.spec.getProtocol());
+  }
+
   /**
    * One process serves every Gateway: an address and port belong to the oldest Gateway that
    * listens on them, and other Gateways' listeners there are reported instead of silently
@@ -202,7 +208,8 @@ final class ListenerPhase {
       if (!listener.serving()) {
         continue;
       }
-      Gateway owner = owners.putIfAbsent(address + "|" + listener.port(), gateway);
+      Gateway owner = owners.putIfAbsent(address + "|" + listener.port()
+          + (udp(listener) ? "|udp" : ""), gateway);
       if (owner != null && owner != gateway) {
         listener.reject(Conditions.REASON_PORT_UNAVAILABLE, listener.describe() + ": port "
             + listener.port() + (address.isEmpty() ? "" : " on " + address)

@@ -90,6 +90,10 @@ final class CaseRunner {
         }
         new TcpSteps(context).expectWeights(body);
       }
+      case "expectUdpEcho" -> new UdpSteps(context).expectUdpEcho(body);
+      case "expectUdpSamples" -> new UdpSteps(context).expectUdpSamples(body);
+      case "expectUdpWeights" -> new UdpSteps(context).expectUdpWeights(body);
+      case "expectDnsQuery" -> new UdpSteps(context).expectDnsQuery(body);
       case "patch" -> new MutationSteps(context).patch(body);
       case "apply" -> new MutationSteps(context).apply(body);
       case "delete" -> new MutationSteps(context).delete(body);

@@ -40,7 +40,7 @@ class ConformanceTest {
       "HTTPRouteRequestPercentageMirror",
       "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
       "GatewayHTTPSListenerDetectMisdirectedRequests",
-      "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed");
+      "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed", "UDPRoute");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

@@ -4,6 +4,7 @@ import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoServer;
 import io.portico.echo.EchoTls;
 import io.portico.echo.TcpEchoServer;
+import io.portico.echo.UdpEchoServer;
 import io.vertx.core.Vertx;
 
 import java.nio.charset.StandardCharsets;
@@ -69,9 +70,10 @@ final class Infrastructure implements AutoCloseable {
     Map<String, Object> labels = Yaml.map(deployment.get("labels"));
     boolean http = "http".equals(mode);
     boolean tcp = "tcp".equals(mode);
-    if (!http && !tcp) {
-      notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP"
-          + " and TCP echo backends exist so far");
+    boolean udp = "udp-echo".equals(mode) || "udp-dns".equals(mode);
+    if (!http && !tcp && !udp) {
+      notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP,"
+          + " TCP, UDP echo and DNS backends exist so far");
     }
     for (Object podItem : Yaml.list(deployment.get("pods"))) {
       Map<String, Object> pod = Yaml.map(podItem);
@@ -80,6 +82,10 @@ final class Infrastructure implements AutoCloseable {
       pods.add(p);
       if (tcp) {
         startTcpEcho(deployment, p);
+        continue;
+      }
+      if (udp) {
+        startUdp(deployment, p, mode);
         continue;
       }
       if (!http) {
@@ -111,6 +117,26 @@ final class Infrastructure implements AutoCloseable {
         options = options.withTls(tls(listen));
       }
       await(TcpEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
+    }
+  }
+
+  /** Starts a UDP echo pod (reporting its serviceName) or the DNS pod. */
+  private void startUdp(Map<String, Object> deployment, Pod pod, String mode) {
+    for (Object listenItem : Yaml.list(deployment.get("listen"))) {
+      int port = ((Number) Yaml.map(listenItem).get("port")).intValue();
+      if ("udp-dns".equals(mode)) {
+        try {
+          await(DnsBackend.start(vertx, pod.address(), port).toCompletionStage()
+              .toCompletableFuture());
+        } catch (IllegalStateException e) {
+          notes.add("DNS pod " + pod.name() + " not started (port " + port + "): "
+              + e.getMessage());
+        }
+        continue;
+      }
+      await(UdpEchoServer.start(vertx, new EchoOptions(pod.address(), port, pod.name(),
+              pod.namespace()), Yaml.string(deployment.get("serviceName")))
+          .toCompletionStage().toCompletableFuture());
     }
   }
 

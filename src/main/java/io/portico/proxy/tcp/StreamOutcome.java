@@ -1,8 +1,9 @@
 package io.portico.proxy.tcp;
 
 /**
- * What the stream proxy did with one accepted connection, as counted in
- * {@code portico_stream_connections_total{protocol, outcome}}.
+ * What the stream proxy did with one accepted connection (for UDP: with the first datagram of a
+ * new client session), as counted in {@code portico_stream_connections_total{protocol,
+ * outcome}}.
  */
 enum StreamOutcome {
   /** Relayed to a backend endpoint. */
@@ -18,7 +19,9 @@ enum StreamOutcome {
   /** The chosen backend has no ready endpoint: closed. */
   NO_ENDPOINTS("no_endpoints"),
   /** No endpoint accepted the connection: closed. */
-  CONNECT_FAILED("connect_failed");
+  CONNECT_FAILED("connect_failed"),
+  /** UDP: the port's session table is full; the datagram of a new client is dropped. */
+  SESSION_LIMIT("session_limit");
 
   private final String label;
 
