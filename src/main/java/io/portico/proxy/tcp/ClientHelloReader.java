@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
  * bytes a client sends until its ClientHello is complete, however it is split into TCP segments
  * (one byte at a time included) or TLS records, and keeps them so they can be relayed unchanged.
  *
- * <p>Bounded: more than {@code maxBytes} before the ClientHello is complete, or a handshake
- * message announcing more, ends the read. Work is linear in the bytes received: every record is
+ * <p>Bounded: {@code maxBytes} received before the ClientHello is complete, or a record or
+ * handshake message announcing more, ends the read; bytes that follow a complete ClientHello in
+ * the same read are kept for the backend. Work is linear in the bytes received: every record is
  * looked at once. Confined to one connection's event loop.
  */
 final class ClientHelloReader {
@@ -59,14 +60,13 @@ final class ClientHelloReader {
     if (state != State.NEED_MORE) {
       return state;
     }
-    if (received.length() + bytes.length() > maxBytes) {
-      // Keep what fits: a ClientHello that completes within the limit is still read.
-      received.appendBuffer(bytes, 0, maxBytes - received.length());
-      state = advance();
-      return state == State.NEED_MORE ? (state = State.TOO_LARGE) : state;
-    }
+    // Everything received is kept (it is relayed after the ClientHello), so the buffer holds at
+    // most the limit plus the last read.
     received.appendBuffer(bytes);
     state = advance();
+    if (state == State.NEED_MORE && received.length() >= maxBytes) {
+      state = State.TOO_LARGE;
+    }
     return state;
   }
 
