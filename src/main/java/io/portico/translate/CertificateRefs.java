@@ -29,8 +29,9 @@ final class CertificateRefs {
     String gatewayNamespace = listener.gateway.getMetadata().getNamespace();
     if (tls == null || tls.getCertificateRefs() == null || tls.getCertificateRefs().isEmpty()) {
       listener.invalidCertificate(Conditions.REASON_INVALID_CERTIFICATE_REF,
-          listener.describe() + ": an " + listener.spec.getProtocol()
-              + " listener that terminates TLS needs tls.certificateRefs");
+          listener.describe() + ": " + ("HTTPS".equals(listener.spec.getProtocol())
+              ? "an HTTPS listener" : "a TLS listener in Terminate mode")
+              + " needs tls.certificateRefs");
       return;
     }
     if (tls.getMode() != null && !tls.getMode().equals("Terminate")) {
