@@ -67,6 +67,10 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** An idle connection is closed after this long (Envoy's TCP proxy default: 1 hour). */
   static final int IDLE_TIMEOUT_SECONDS = 3600;
 
+  /** How often a port that cannot be bound is tried, {@link #BIND_RETRY_MILLIS} apart. */
+  private static final int BIND_ATTEMPTS = 10;
+  private static final long BIND_RETRY_MILLIS = 200;
+
   /** Where one StreamPort is served: its address (empty for the shared one) and port. */
   private record ListenAddress(String address, int port) {
   }
@@ -83,6 +87,8 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** Per backend port, for the current endpoints. */
   private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
   private final TlsTerminator terminator = new TlsTerminator();
+  /** Set once started: a port that cannot be bound at start-up fails the start instead. */
+  private boolean running;
   /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
   private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
 
@@ -109,11 +115,13 @@ public final class StreamProxyVerticle extends VerticleBase {
             applyEndpoints(state.endpoints());
           }
           return state.table() == null ? Future.succeededFuture() : applyTable(state.table());
-        });
+        })
+        .onSuccess(v -> running = true);
   }
 
   @Override
   public Future<?> stop() {
+    running = false;
     List<Future<Void>> closing = new ArrayList<>();
     servers.values().forEach(server -> closing.add(server.close()));
     return Future.join(closing);
@@ -171,6 +179,15 @@ public final class StreamProxyVerticle extends VerticleBase {
   }
 
   private Future<NetServer> bind(ListenAddress key) {
+    return bind(key, BIND_ATTEMPTS);
+  }
+
+  /**
+   * Binds one port. A port a new table moves from HTTP to TLS/TCP may still be held by the HTTP
+   * proxy for a moment (it releases it on its own event loop): a failed bind is tried again a
+   * few times while the table still wants the port.
+   */
+  private Future<NetServer> bind(ListenAddress key, int attemptsLeft) {
     int bindPort = options.bindPort(key.port());
     String host = key.address().isEmpty() ? options.bindHost() : key.address();
     NetServer server = vertx.createNetServer(new NetServerOptions()
@@ -184,6 +201,14 @@ public final class StreamProxyVerticle extends VerticleBase {
             s.actualPort()))
         .onFailure(e -> {
           servers.remove(key, server);
+          if (running && attemptsLeft > 1) {
+            vertx.setTimer(BIND_RETRY_MILLIS, t -> {
+              if (ports.containsKey(key) && !servers.containsKey(key)) {
+                bind(key, attemptsLeft - 1);
+              }
+            });
+            return;
+          }
           LOG.error("cannot serve stream port {} on {}:{}: {}", key.port(), host, bindPort,
               e.getMessage());
         });

@@ -115,6 +115,35 @@ class TcpRouteEndToEndTest {
   }
 
   @Test
+  void aPortThatTurnsFromHttpToTcpIsTakenOverWithoutRestart() throws IOException {
+    String http = GATEWAY_CLASS + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - {name: tcp, protocol: HTTP, port: %d}
+        ---
+        """.formatted(port);
+    gateway = TestGateway.start(directory, "gateway.yaml", http,
+        "backend.yaml", service("default", "first", 3000, echo("first-pod"))
+            + tcpRoute("route", "2024-01-01T00:00:00Z", "[{name: first, port: 3000}]"));
+    long version = gateway.tableVersion();
+
+    gateway.replaceFile("gateway.yaml", gatewayYaml());
+    gateway.awaitTableAfter(version);
+
+    TestGateway.awaitCondition("the TCP listener serves the port", () -> {
+      try {
+        return "first-pod".equals(StreamProbe.tcp(port).pod());
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
+  @Test
   void aRouteAddedLaterIsServedWithoutRestart() throws IOException {
     gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml()
         + service("default", "first", 3000, echo("first-pod")));
