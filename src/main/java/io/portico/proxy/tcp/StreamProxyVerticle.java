@@ -267,8 +267,10 @@ public final class StreamProxyVerticle extends VerticleBase {
           // tls.mode Terminate: the backend gets the decrypted stream.
           try {
             terminator.terminate(socket, listener.terminate(), reader.received());
-          } catch (java.security.GeneralSecurityException e) {
-            LOG.warn("cannot terminate TLS for {}: {}", listener.name(), e.getMessage());
+          } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            // A certificate the translator accepted but the TLS stack refuses: this connection
+            // is closed, the others are unaffected.
+            LOG.warn("cannot terminate TLS for {}: {}", listener.name(), e.toString());
             refuse(socket, StreamProtocol.TLS, StreamOutcome.BAD_CLIENT_HELLO);
             return;
           }
