@@ -11,6 +11,9 @@ import io.portico.provider.FileProvider;
 import io.portico.provider.KubernetesProvider;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.proxy.tls.SessionTicketKeys;
+import io.portico.proxy.tcp.StreamMetrics;
+import io.portico.proxy.tcp.StreamProxyVerticle;
+import io.portico.proxy.tcp.UdpProxyVerticle;
 import io.portico.status.StatusWriter;
 import io.portico.translate.Translator;
 import io.vertx.core.DeploymentOptions;
@@ -22,6 +25,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.util.List;
 import java.util.Objects;
@@ -37,12 +41,15 @@ public final class Portico {
   private final ConfigVerticle config;
   private final HttpServer admin;
   private final Cluster cluster;
+  private final StreamMetrics streamMetrics;
 
-  private Portico(Vertx vertx, ConfigVerticle config, HttpServer admin, Cluster cluster) {
+  private Portico(Vertx vertx, ConfigVerticle config, HttpServer admin, Cluster cluster,
+      StreamMetrics streamMetrics) {
     this.vertx = vertx;
     this.config = config;
     this.admin = admin;
     this.cluster = cluster;
+    this.streamMetrics = streamMetrics;
   }
 
   /**
@@ -98,6 +105,8 @@ public final class Portico {
     }
     Cluster clusterMode = cluster;
     Holder holder = new Holder();
+    StreamMetrics streamMetrics = new StreamMetrics(
+        options.metrics() ? BackendRegistries.getDefaultNow() : null);
     Future<Void> started = vertx.deployVerticle(config)
         .onSuccess(id -> {
           if (clusterMode.writer() != null) {
@@ -109,6 +118,12 @@ public final class Portico {
         .compose(id -> vertx.deployVerticle(new HealthCheckVerticle()))
         .compose(id -> vertx.deployVerticle(() -> new ProxyVerticle(options.proxy()),
             new DeploymentOptions().setInstances(options.eventLoops())))
+        // TLS passthrough and TCP listener ports: a verticle of their own on the same loops.
+        .compose(id -> vertx.deployVerticle(
+            () -> new StreamProxyVerticle(options.proxy(), streamMetrics),
+            new DeploymentOptions().setInstances(options.eventLoops())))
+        // UDP listener ports: one instance (a UDP port is not shared between event loops).
+        .compose(id -> vertx.deployVerticle(new UdpProxyVerticle(options.proxy(), streamMetrics)))
         .compose(id -> {
           if (options.adminHost() == null) {
             return Future.succeededFuture();
@@ -125,7 +140,7 @@ public final class Portico {
     started.onComplete(done -> {
       if (done.succeeded()) {
         holder.ready = true;
-        result.complete(new Portico(vertx, config, holder.admin, clusterMode));
+        result.complete(new Portico(vertx, config, holder.admin, clusterMode, streamMetrics));
       } else {
         clusterMode.close();
         vertx.close().onComplete(closed -> result.fail(done.cause()));
@@ -156,6 +171,11 @@ public final class Portico {
   /** Returns the admin API's port, or -1 when it is off. */
   public int adminPort() {
     return admin == null ? -1 : admin.actualPort();
+  }
+
+  /** Returns the connection (UDP: session) counts of the TLS, TCP and UDP listener ports. */
+  public StreamMetrics streamMetrics() {
+    return streamMetrics;
   }
 
   /** Returns the status writer in Kubernetes mode, or null in standalone mode. */

@@ -131,7 +131,7 @@ public final class ConfigVerticle extends VerticleBase {
     if (table != current.table()) {
       vertx.eventBus().publish(Addresses.ROUTING_TABLE, table);
       LOG.info("routing table version {}: {} listener port(s)", table.version(),
-          table.value().httpPorts().size());
+          table.value().httpPorts().size() + table.value().streamPorts().size());
     }
     logStatusProblems(result.translation());
     onPublished.accept(state);

@@ -38,10 +38,7 @@ final class StatusLog {
       }
     }
     for (Map.Entry<ObjectKey, HTTPRouteStatus> entry : report.httpRoutes().entrySet()) {
-      for (RouteParentStatus parent : entry.getValue().getParents()) {
-        add(lines, entry.getKey() + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
-            + parent.getParentRef().getName() + ")", parent.getConditions());
-      }
+      addParents(lines, entry.getKey(), entry.getValue().getParents());
     }
     // Policies of kinds Portico does not implement: the operator must hear of them (a
     // SecurityPolicy makes its routes answer 500). One line per policy and message.
@@ -55,7 +52,18 @@ final class StatusLog {
         }
       }
     }
+    report.tlsRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.tcpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.udpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     return lines;
+  }
+
+  private static void addParents(List<String> lines, ObjectKey route,
+      List<RouteParentStatus> parents) {
+    for (RouteParentStatus parent : parents) {
+      add(lines, route + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
+          + parent.getParentRef().getName() + ")", parent.getConditions());
+    }
   }
 
   private static void add(List<String> lines, String object, List<Condition> conditions) {

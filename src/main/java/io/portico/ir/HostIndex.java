@@ -61,6 +61,16 @@ public final class HostIndex<T> {
         List.copyOf(wildcardValues), catchAll);
   }
 
+  /** Returns an index with the same patterns whose values are {@code mapper} of these. */
+  public <U> HostIndex<U> map(Function<T, U> mapper) {
+    Map<String, U> mappedExact = new HashMap<>();
+    exact.forEach((name, value) -> mappedExact.put(name, mapper.apply(value)));
+    List<U> mappedWildcards = new ArrayList<>();
+    wildcardValues.forEach(value -> mappedWildcards.add(mapper.apply(value)));
+    return new HostIndex<>(Map.copyOf(mappedExact), wildcardSuffixes, List.copyOf(mappedWildcards),
+        catchAll == null ? null : mapper.apply(catchAll));
+  }
+
   /**
    * Returns the entry for {@code host} (a host name without port, any case), or null when no
    * pattern covers it. A wildcard never matches the bare suffix: {@code *.example.com} does not

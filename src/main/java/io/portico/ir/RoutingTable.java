@@ -1,5 +1,7 @@
 package io.portico.ir;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -11,13 +13,22 @@ import java.util.Set;
  * to the YAML they came from.
  *
  * @param httpPorts the HTTP listener ports, sorted by port number
+ * @param streamPorts the TLS (passthrough), TCP and UDP listener ports, sorted by address and
+ *     port number; served by the stream proxy, not by the HTTP proxy
  */
-public record RoutingTable(List<HttpPort> httpPorts) {
+public record RoutingTable(List<HttpPort> httpPorts,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<StreamPort> streamPorts) {
 
   public static final RoutingTable EMPTY = new RoutingTable(List.of());
 
   public RoutingTable {
     httpPorts = List.copyOf(httpPorts);
+    streamPorts = List.copyOf(streamPorts);
+  }
+
+  /** A table without stream ports. */
+  public RoutingTable(List<HttpPort> httpPorts) {
+    this(httpPorts, List.of());
   }
 
   /** Returns the entry for {@code port} on the shared address, or null when no listener uses it. */
@@ -52,6 +63,19 @@ public record RoutingTable(List<HttpPort> httpPorts) {
           problems.add("port " + httpPort.port() + ": two listeners for hostname "
               + listener.hostname());
         }
+      }
+    }
+    for (StreamPort streamPort : streamPorts) {
+      // TCP and UDP are separate port spaces; TLS and TCP share TCP's, and with HTTP ports too.
+      String transport = streamPort.protocol() == StreamProtocol.UDP ? "udp" : "tcp";
+      if (!ports.add(streamPort.address() + "|" + streamPort.port()
+          + (transport.equals("udp") ? "|udp" : ""))) {
+        problems.add(transport + " port " + streamPort.port() + " on '" + streamPort.address()
+            + "' appears twice");
+      }
+      if (streamPort.protocol() != StreamProtocol.TLS && streamPort.listeners().size() != 1) {
+        problems.add(streamPort.protocol() + " port " + streamPort.port() + " has "
+            + streamPort.listeners().size() + " listeners (expected: 1)");
       }
     }
     return problems;

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -70,6 +71,16 @@ public final class KubernetesProvider implements Provider {
   private static final String ENVOY_V1ALPHA1 = ResourceSnapshot.ENVOY_GATEWAY_GROUP + "/v1alpha1";
   private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
   private static final String GATEWAY_V1 = GATEWAY_API_GROUP + "/v1";
+
+  /**
+   * The TLSRoute, TCPRoute and UDPRoute versions Portico watches, newest first: a cluster serves
+   * whichever its Gateway API release (standard or experimental channel) installed. The first
+   * served one is watched and read as v1 (the schemas are the same).
+   */
+  public static final Map<String, List<String>> STREAM_ROUTE_VERSIONS = Map.of(
+      "TLSRoute", List.of("v1", "v1alpha3", "v1alpha2"),
+      "TCPRoute", List.of("v1", "v1alpha2"),
+      "UDPRoute", List.of("v1", "v1alpha2"));
 
   private final Vertx vertx;
   private final KubernetesClient client;
@@ -219,6 +230,17 @@ public final class KubernetesProvider implements Provider {
         LOG.debug("{} {} is not served by the API server; treated as empty", ENVOY_V1ALPHA1, kind);
       }
     }
+    for (String kind : List.of("TLSRoute", "TCPRoute", "UDPRoute")) {
+      String plural = kind.toLowerCase(java.util.Locale.ROOT) + "s";
+      String version = STREAM_ROUTE_VERSIONS.get(kind).stream()
+          .filter(v -> discovery.serves(GATEWAY_API_GROUP + "/" + v, plural))
+          .findFirst().orElse(null);
+      if (version == null) {
+        notServed(kind);
+      } else {
+        watches.add(streamRoutes(kind, plural, version));
+      }
+    }
     watches.addAll(List.of(
         typed("GatewayClass", client.resources(GatewayClass.class).runnableInformer(0)),
         typed("Gateway", client.resources(Gateway.class).inAnyNamespace().runnableInformer(0)),
@@ -295,6 +317,37 @@ public final class KubernetesProvider implements Provider {
       grant.setApiVersion("gateway.networking.k8s.io/v1");
       grant.setKind("ReferenceGrant");
       return grant;
+    }, null);
+  }
+
+  /**
+   * Watches a TLSRoute, TCPRoute or UDPRoute at the version the cluster serves, read as the v1
+   * class whatever the version (as the YAML reader does).
+   */
+  private Watch streamRoutes(String kind, String plural, String version) {
+    ResourceDefinitionContext definition = new ResourceDefinitionContext.Builder()
+        .withGroup(GATEWAY_API_GROUP)
+        .withVersion(version)
+        .withKind(kind)
+        .withPlural(plural)
+        .withNamespaced(true)
+        .build();
+    Class<? extends HasMetadata> type = switch (kind) {
+      case "TLSRoute" -> io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute.class;
+      case "TCPRoute" -> io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute.class;
+      default -> io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute.class;
+    };
+    KubernetesSerialization serialization = client.getKubernetesSerialization();
+    Watch watch = typed(kind + " (" + version + ")",
+        client.genericKubernetesResources(definition).inAnyNamespace().runnableInformer(0));
+    return new Watch(watch.what(), watch.informer(), object -> {
+      GenericKubernetesResource generic = (GenericKubernetesResource) object;
+      GenericKubernetesResource copy = new GenericKubernetesResource();
+      copy.setMetadata(generic.getMetadata());
+      copy.setAdditionalProperties(generic.getAdditionalProperties());
+      copy.setApiVersion(GATEWAY_V1);
+      copy.setKind(kind);
+      return serialization.convertValue(copy, type);
     }, null);
   }
 

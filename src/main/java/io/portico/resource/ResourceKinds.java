@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute;
 
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +46,7 @@ final class ResourceKinds {
       "GRPCRoute", new Kind(GRPCRoute.class, false, GATEWAY_API_V1),
       "TLSRoute", new Kind(TLSRoute.class, false, GATEWAY_API_V1),
       "TCPRoute", new Kind(TCPRoute.class, false, GATEWAY_API_V1),
+      "UDPRoute", new Kind(UDPRoute.class, false, GATEWAY_API_V1),
       "ReferenceGrant", new Kind(ReferenceGrant.class, false, GATEWAY_API_V1),
       "BackendTLSPolicy", new Kind(BackendTLSPolicy.class, false, GATEWAY_API_V1));
 

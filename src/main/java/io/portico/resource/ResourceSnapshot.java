@@ -12,6 +12,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +47,10 @@ import java.util.Set;
  * @param unimplementedPolicies Envoy Gateway's gateway.envoyproxy.io/v1alpha1 policies Portico
  *     does not implement yet ({@link #UNIMPLEMENTED_POLICY_KINDS}): read so that their status
  *     can say so, and so that a SecurityPolicy fails closed instead of being ignored
+ * @param tlsRoutes TLSRoute, read as v1 whatever version (v1alpha2, v1alpha3, v1) it was
+ *     written in
+ * @param tcpRoutes TCPRoute, read as v1 (the v1alpha2 schema is the same)
+ * @param udpRoutes UDPRoute, read as v1 (the v1alpha2 schema is the same)
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -58,7 +65,10 @@ public record ResourceSnapshot(
     List<GenericKubernetesResource> backends,
     List<BackendTLSPolicy> backendTLSPolicies,
     List<GenericKubernetesResource> backendTrafficPolicies,
-    List<GenericKubernetesResource> unimplementedPolicies) {
+    List<GenericKubernetesResource> unimplementedPolicies,
+    List<TLSRoute> tlsRoutes,
+    List<TCPRoute> tcpRoutes,
+    List<UDPRoute> udpRoutes) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -86,6 +96,9 @@ public record ResourceSnapshot(
     backendTLSPolicies = List.copyOf(backendTLSPolicies);
     backendTrafficPolicies = List.copyOf(backendTrafficPolicies);
     unimplementedPolicies = List.copyOf(unimplementedPolicies);
+    tlsRoutes = List.copyOf(tlsRoutes);
+    tcpRoutes = List.copyOf(tcpRoutes);
+    udpRoutes = List.copyOf(udpRoutes);
   }
 
   /**
@@ -107,6 +120,9 @@ public record ResourceSnapshot(
     List<BackendTLSPolicy> backendTLSPolicies = new ArrayList<>();
     List<GenericKubernetesResource> backendTrafficPolicies = new ArrayList<>();
     List<GenericKubernetesResource> unimplementedPolicies = new ArrayList<>();
+    List<TLSRoute> tlsRoutes = new ArrayList<>();
+    List<TCPRoute> tcpRoutes = new ArrayList<>();
+    List<UDPRoute> udpRoutes = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -135,11 +151,17 @@ public record ResourceSnapshot(
         unimplementedPolicies.add(o);
       } else if (object instanceof BackendTLSPolicy o) {
         backendTLSPolicies.add(o);
+      } else if (object instanceof TLSRoute o) {
+        tlsRoutes.add(o);
+      } else if (object instanceof TCPRoute o) {
+        tcpRoutes.add(o);
+      } else if (object instanceof UDPRoute o) {
+        udpRoutes.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
-        backendTrafficPolicies, unimplementedPolicies);
+        backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -158,6 +180,9 @@ public record ResourceSnapshot(
     all.addAll(backendTLSPolicies);
     all.addAll(backendTrafficPolicies);
     all.addAll(unimplementedPolicies);
+    all.addAll(tlsRoutes);
+    all.addAll(tcpRoutes);
+    all.addAll(udpRoutes);
     return all;
   }
 

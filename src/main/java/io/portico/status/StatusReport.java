@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatus;
 import io.portico.resource.ObjectKey;
 
 import java.util.Collections;
@@ -28,6 +31,10 @@ import java.util.TreeMap;
  * @param unimplementedPolicies status per gateway.envoyproxy.io policy of a kind Portico does
  *     not implement yet (SecurityPolicy, ClientTrafficPolicy ...; the key names the kind):
  *     Accepted=False under each ancestor, saying so
+ * @param tlsRoutes status per TLSRoute with a parentRef to Portico's Gateways (those parents
+ *     entries only), as for HTTPRoutes
+ * @param tcpRoutes status per TCPRoute, likewise
+ * @param udpRoutes status per UDPRoute, likewise
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
@@ -35,10 +42,23 @@ public record StatusReport(
     SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
     SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
     SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies,
-    SortedMap<ObjectKey, PolicyStatus> unimplementedPolicies) {
+    SortedMap<ObjectKey, PolicyStatus> unimplementedPolicies,
+    SortedMap<ObjectKey, TLSRouteStatus> tlsRoutes,
+    SortedMap<ObjectKey, TCPRouteStatus> tcpRoutes,
+    SortedMap<ObjectKey, UDPRouteStatus> udpRoutes) {
 
   public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
-      new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+      new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+
+  /** A report without status of unimplemented policies, TLSRoutes, TCPRoutes or UDPRoutes. */
+  public StatusReport(SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
+      SortedMap<ObjectKey, GatewayStatus> gateways,
+      SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
+      SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
+      SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
+    this(gatewayClasses, gateways, httpRoutes, backendTLSPolicies, backendTrafficPolicies,
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+  }
 
   public StatusReport {
     gatewayClasses = Collections.unmodifiableSortedMap(new TreeMap<>(gatewayClasses));
@@ -49,6 +69,9 @@ public record StatusReport(
         Collections.unmodifiableSortedMap(new TreeMap<>(backendTrafficPolicies));
     unimplementedPolicies =
         Collections.unmodifiableSortedMap(new TreeMap<>(unimplementedPolicies));
+    tlsRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tlsRoutes));
+    tcpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tcpRoutes));
+    udpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(udpRoutes));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -60,6 +83,9 @@ public record StatusReport(
     all.putAll(backendTLSPolicies);
     all.putAll(backendTrafficPolicies);
     all.putAll(unimplementedPolicies);
+    all.putAll(tlsRoutes);
+    all.putAll(tcpRoutes);
+    all.putAll(udpRoutes);
     return all;
   }
 }

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -22,6 +23,7 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.provider.KubernetesProvider;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
 import org.slf4j.Logger;
@@ -262,6 +264,9 @@ public final class StatusWriter implements AutoCloseable {
           return true;
         }));
     report.httpRoutes().forEach(this::writeRoute);
+    report.tlsRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
+    report.tcpRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
+    report.udpRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
     report.backendTLSPolicies().forEach(this::writeTlsPolicy);
     report.backendTrafficPolicies().forEach(this::writeTrafficPolicy);
     report.unimplementedPolicies().forEach(this::writeTrafficPolicy);
@@ -281,6 +286,12 @@ public final class StatusWriter implements AutoCloseable {
         writeRoute(key, new HTTPRouteStatus());
       }
     }
+    clearStaleStreamRoutes(snapshot.tlsRoutes(), report.tlsRoutes().keySet(),
+        r -> r.getStatus() == null ? null : r.getStatus().getParents());
+    clearStaleStreamRoutes(snapshot.tcpRoutes(), report.tcpRoutes().keySet(),
+        r -> r.getStatus() == null ? null : r.getStatus().getParents());
+    clearStaleStreamRoutes(snapshot.udpRoutes(), report.udpRoutes().keySet(),
+        r -> r.getStatus() == null ? null : r.getStatus().getParents());
     for (BackendTLSPolicy policy : snapshot.backendTLSPolicies()) {
       ObjectKey key = ObjectKey.of(policy);
       if (!report.backendTLSPolicies().containsKey(key) && policy.getStatus() != null
@@ -423,6 +434,72 @@ public final class StatusWriter implements AutoCloseable {
         });
   }
 
+  /**
+   * Writes our parents entries of a TLSRoute, TCPRoute or UDPRoute at the version the cluster
+   * serves (which may be an experimental-channel v1alpha2 only), through the generic client.
+   */
+  private void writeStreamRoute(ObjectKey key, List<RouteParentStatus> parents) {
+    ResourceDefinitionContext definition = streamRouteDefinition(key.kind());
+    if (definition == null) {
+      return;
+    }
+    write(key, definition,
+        () -> client.genericKubernetesResources(definition).inNamespace(key.namespace())
+            .withName(key.name()),
+        live -> {
+          Object raw = live.getAdditionalProperties().get("status");
+          RouteStatus current = raw == null ? null
+              : serialization.convertValue(raw, RouteStatus.class);
+          List<RouteParentStatus> merged = mergeOwned(
+              current == null ? null : current.getParents(),
+              serialization.clone(new RouteStatus(parents)).getParents(),
+              RouteParentStatus::getControllerName,
+              (a, b) -> Objects.equals(a.getParentRef(), b.getParentRef()),
+              RouteParentStatus::getConditions);
+          RouteStatus desired = new RouteStatus(merged);
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setAdditionalProperty("status", serialization.convertValue(desired, Map.class));
+          return true;
+        });
+  }
+
+  private <R extends HasMetadata> void clearStaleStreamRoutes(List<R> routes,
+      java.util.Set<ObjectKey> reported, Function<R, List<RouteParentStatus>> parents) {
+    for (R route : routes) {
+      ObjectKey key = ObjectKey.of(route);
+      if (!reported.contains(key)
+          && hasOurs(parents.apply(route), RouteParentStatus::getControllerName)) {
+        writeStreamRoute(key, List.of());
+      }
+    }
+  }
+
+  /** The served version of each stream route kind, asked of discovery once; null: not served. */
+  private final Map<String, java.util.Optional<ResourceDefinitionContext>> streamRouteDefinitions =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private ResourceDefinitionContext streamRouteDefinition(String kind) {
+    return streamRouteDefinitions.computeIfAbsent(kind, k -> {
+      String plural = k.toLowerCase(java.util.Locale.ROOT) + "s";
+      for (String version : KubernetesProvider.STREAM_ROUTE_VERSIONS.getOrDefault(k, List.of())) {
+        try {
+          var resources = client.getApiResources("gateway.networking.k8s.io/" + version);
+          if (resources != null && resources.getResources().stream()
+              .anyMatch(r -> plural.equals(r.getName()))) {
+            return java.util.Optional.of(new ResourceDefinitionContext.Builder()
+                .withGroup("gateway.networking.k8s.io").withVersion(version).withKind(k)
+                .withPlural(plural).withNamespaced(true).build());
+          }
+        } catch (KubernetesClientException e) {
+          // Not served at this version: try the next.
+        }
+      }
+      return java.util.Optional.empty();
+    }).orElse(null);
+  }
+
   private void writeTlsPolicy(ObjectKey key, PolicyStatus status) {
     write(key,
         () -> client.resources(BackendTLSPolicy.class).inNamespace(key.namespace())
@@ -516,6 +593,12 @@ public final class StatusWriter implements AutoCloseable {
   /** Reads, merges and writes one object's status; retries on conflict. */
   private <T extends HasMetadata> void write(ObjectKey key, Supplier<Resource<T>> target,
       Predicate<T> merge) {
+    write(key, envoyPolicy(key.kind()), target, merge);
+  }
+
+  /** @param generic the kind's definition, when {@code T} is GenericKubernetesResource */
+  private <T extends HasMetadata> void write(ObjectKey key, ResourceDefinitionContext generic,
+      Supplier<Resource<T>> target, Predicate<T> merge) {
     for (int attempt = 1; leader && !closed; attempt++) {
       try {
         // First against the informer's copy: in the steady state nothing changes and no
@@ -526,9 +609,9 @@ public final class StatusWriter implements AutoCloseable {
         if (live == null || !merge.test(live)) {
           return;
         }
-        if (live instanceof GenericKubernetesResource generic) {
-          client.genericKubernetesResources(envoyPolicy(key.kind())).inNamespace(key.namespace())
-              .resource(generic).updateStatus();
+        if (live instanceof GenericKubernetesResource genericObject) {
+          client.genericKubernetesResources(generic).inNamespace(key.namespace())
+              .resource(genericObject).updateStatus();
         } else {
           client.resource(live).updateStatus();
         }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Resolves the certificateRefs of an HTTPS listener to a {@link TlsCertificate}: a
+ * Resolves the certificateRefs of an HTTPS listener (or a TLS listener in Terminate mode) to a {@link TlsCertificate}: a
  * {@code kubernetes.io/tls} Secret, in another namespace only with a ReferenceGrant, whose PEM
  * parses. A listener whose certificate cannot be used is not served, and its ResolvedRefs
  * condition names the Secret and the problem.
@@ -29,7 +29,9 @@ final class CertificateRefs {
     String gatewayNamespace = listener.gateway.getMetadata().getNamespace();
     if (tls == null || tls.getCertificateRefs() == null || tls.getCertificateRefs().isEmpty()) {
       listener.invalidCertificate(Conditions.REASON_INVALID_CERTIFICATE_REF,
-          listener.describe() + ": an HTTPS listener needs tls.certificateRefs");
+          listener.describe() + ": " + ("HTTPS".equals(listener.spec.getProtocol())
+              ? "an HTTPS listener" : "a TLS listener in Terminate mode")
+              + " needs tls.certificateRefs");
       return;
     }
     if (tls.getMode() != null && !tls.getMode().equals("Terminate")) {

@@ -6,8 +6,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteNamespaces;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
 import io.portico.ir.RouteMatch;
@@ -172,36 +170,8 @@ final class HttpRoutePhase {
 
   /** Returns why a listener refuses the route, or null when it takes it. */
   private String whyNotAllowed(HTTPRoute route, ListenerState listener) {
-    if (!listener.serving()) {
-      return listener.describe() + " is not accepted";
-    }
-    if (!listener.supportsKind("HTTPRoute")) {
-      return listener.describe() + ", which does not allow kind HTTPRoute";
-    }
-    RouteNamespaces namespaces = listener.spec.getAllowedRoutes() == null
-        ? null : listener.spec.getAllowedRoutes().getNamespaces();
-    String from = namespaces == null || namespaces.getFrom() == null ? "Same" : namespaces.getFrom();
-    String routeNamespace = route.getMetadata().getNamespace();
-    String gatewayNamespace = listener.gateway.getMetadata().getNamespace();
-    switch (from) {
-      case "All":
-        return null;
-      case "Selector":
-        if (LabelSelectors.matches(namespaces.getSelector(), index.namespaceLabels(routeNamespace))) {
-          return null;
-        }
-        return listener.describe() + ", which takes routes only from namespaces matching its "
-            + "allowedRoutes.namespaces.selector; namespace " + routeNamespace + " does not match "
-            + "(label the namespace, or change the selector)";
-      default:
-        if (routeNamespace.equals(gatewayNamespace)) {
-          return null;
-        }
-        return listener.describe() + ", which takes routes only from its own namespace "
-            + gatewayNamespace + " (allowedRoutes.namespaces.from: Same), and the route is in "
-            + routeNamespace + "; set allowedRoutes.namespaces.from: All (or Selector) on the "
-            + "listener, or move the route to " + gatewayNamespace;
-    }
+    return ListenerAdmission.whyNotAllowed(index, "HTTPRoute", route.getMetadata().getNamespace(),
+        listener);
   }
 
   private static List<String> intersect(ListenerState listener, HTTPRoute route) {
@@ -236,18 +206,7 @@ final class HttpRoutePhase {
     }
   }
 
-  /**
-   * Status parentRef: the route's own reference with group, kind and namespace filled in, as
-   * clients compare them explicitly.
-   */
   private static ParentReference echoParentRef(ParentReference ref, Gateway gateway) {
-    return new ParentReferenceBuilder()
-        .withGroup(ReferenceGrants.GATEWAY_GROUP)
-        .withKind("Gateway")
-        .withNamespace(gateway.getMetadata().getNamespace())
-        .withName(ref.getName())
-        .withSectionName(ref.getSectionName())
-        .withPort(ref.getPort())
-        .build();
+    return ListenerAdmission.echoParentRef(ref, gateway);
   }
 }

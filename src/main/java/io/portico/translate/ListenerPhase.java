@@ -11,7 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Validates the listeners of every Gateway Portico serves: protocol, hostname, route kinds,
@@ -19,9 +18,16 @@ import java.util.Set;
  */
 final class ListenerPhase {
 
-  /** Route kinds an HTTP listener takes. */
-  private static final List<String> HTTP_ROUTE_KINDS = List.of("HTTPRoute");
-  private static final Set<String> SUPPORTED_PROTOCOLS = Set.of("HTTP", "HTTPS");
+  /** Route kinds each supported listener protocol takes. */
+  private static final Map<String, List<String>> ROUTE_KINDS = Map.of(
+      "HTTP", List.of("HTTPRoute"),
+      "HTTPS", List.of("HTTPRoute"),
+      "TLS", List.of("TLSRoute"),
+      "TCP", List.of("TCPRoute"),
+      "UDP", List.of("UDPRoute"));
+  /** Gateway API {@code ListenerTLSConfig.mode}; Terminate when left out. */
+  static final String MODE_PASSTHROUGH = "Passthrough";
+  static final String MODE_TERMINATE = "Terminate";
 
   private ListenerPhase() {
   }
@@ -44,6 +50,8 @@ final class ListenerPhase {
         if (listener.accepted && "HTTPS".equals(spec.getProtocol())) {
           CertificateRefs.resolve(index, listener);
           applyFrontendValidation(index, listener);
+        } else if (listener.accepted && MODE_TERMINATE.equals(listener.tlsMode)) {
+          CertificateRefs.resolve(index, listener);
         }
         listeners.add(listener);
       }
@@ -61,9 +69,13 @@ final class ListenerPhase {
 
   private static void validate(ListenerState listener) {
     String protocol = listener.spec.getProtocol();
-    if (!SUPPORTED_PROTOCOLS.contains(protocol)) {
+    if (!ROUTE_KINDS.containsKey(protocol)) {
       listener.reject(Conditions.REASON_UNSUPPORTED_PROTOCOL, listener.describe()
-          + ": protocol " + protocol + " is not supported (supported: HTTP, HTTPS)");
+          + ": protocol " + protocol + " is not supported (supported: "
+          + String.join(", ", new java.util.TreeSet<>(ROUTE_KINDS.keySet())) + ")");
+      return;
+    }
+    if ("TLS".equals(protocol) && !validTlsMode(listener)) {
       return;
     }
     String hostname = listener.hostname();
@@ -73,6 +85,30 @@ final class ListenerPhase {
       return;
     }
     listener.supportedKinds = supportedKinds(listener);
+  }
+
+  /**
+   * A TLS listener must say how TLS is handled: Passthrough relays the encrypted stream by SNI
+   * name, Terminate (the default) ends TLS with the listener's certificate and relays the plain
+   * stream. Any other mode is UnsupportedValue (with no supported route kinds), as the Gateway
+   * API asks.
+   */
+  private static boolean validTlsMode(ListenerState listener) {
+    if (listener.spec.getTls() == null) {
+      listener.reject(Conditions.REASON_UNSUPPORTED_VALUE, listener.describe()
+          + ": tls is required for protocol TLS (tls.mode Passthrough, or Terminate with"
+          + " certificateRefs)");
+      return false;
+    }
+    String mode = listener.spec.getTls().getMode() == null
+        ? MODE_TERMINATE : listener.spec.getTls().getMode();
+    if (MODE_PASSTHROUGH.equals(mode) || MODE_TERMINATE.equals(mode)) {
+      listener.tlsMode = mode;
+      return true;
+    }
+    listener.reject(Conditions.REASON_UNSUPPORTED_VALUE, listener.describe() + ": tls.mode "
+        + mode + " is not supported (supported: Passthrough, Terminate)");
+    return false;
   }
 
   /**
@@ -92,13 +128,14 @@ final class ListenerPhase {
     }
   }
 
-  /** Resolves allowedRoutes.kinds against what an HTTP listener takes (ResolvedRefs). */
+  /** Resolves allowedRoutes.kinds against what the listener's protocol takes (ResolvedRefs). */
   private static List<RouteGroupKind> supportedKinds(ListenerState listener) {
+    List<String> protocolKinds = ROUTE_KINDS.get(listener.spec.getProtocol());
     List<RouteGroupKind> requested = listener.spec.getAllowedRoutes() == null
         ? null : listener.spec.getAllowedRoutes().getKinds();
     List<RouteGroupKind> supported = new ArrayList<>();
     if (requested == null || requested.isEmpty()) {
-      for (String kind : HTTP_ROUTE_KINDS) {
+      for (String kind : protocolKinds) {
         supported.add(kind(kind));
       }
       return supported;
@@ -106,7 +143,7 @@ final class ListenerPhase {
     List<String> invalid = new ArrayList<>();
     for (RouteGroupKind kind : requested) {
       String group = kind.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : kind.getGroup();
-      if (group.equals(ReferenceGrants.GATEWAY_GROUP) && HTTP_ROUTE_KINDS.contains(kind.getKind())) {
+      if (group.equals(ReferenceGrants.GATEWAY_GROUP) && protocolKinds.contains(kind.getKind())) {
         if (supported.stream().noneMatch(k -> k.getKind().equals(kind.getKind()))) {
           supported.add(kind(kind.getKind()));
         }
@@ -118,7 +155,7 @@ final class ListenerPhase {
       listener.unresolvedReason = Conditions.REASON_INVALID_ROUTE_KINDS;
       listener.unresolvedMessage = listener.describe() + ": allowedRoutes.kinds " + invalid
           + " cannot be served on a " + listener.spec.getProtocol() + " listener (supported: "
-          + String.join(", ", HTTP_ROUTE_KINDS) + ")";
+          + String.join(", ", protocolKinds) + ")";
     }
     return supported;
   }
@@ -134,8 +171,9 @@ final class ListenerPhase {
   private static void markConflicts(List<ListenerState> listeners) {
     for (ListenerState listener : listeners) {
       for (ListenerState other : listeners) {
-        if (other == listener || other.port() != listener.port()) {
-          continue;
+        if (other == listener || other.port() != listener.port()
+            || udp(other) != udp(listener)) {
+          continue; // UDP and TCP ports are separate: a UDP and a TCP-based listener can share one
         }
         if (!Objects.equals(other.spec.getProtocol(), listener.spec.getProtocol())) {
           listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
@@ -155,6 +193,10 @@ final class ListenerPhase {
     }
   }
 
+  private static boolean udp(ListenerState listener) {
+    return "UDP".equals(listener.spec.getProtocol());
+  }
+
   /**
    * One process serves every Gateway: an address and port belong to the oldest Gateway that
    * listens on them, and other Gateways' listeners there are reported instead of silently
@@ -166,7 +208,8 @@ final class ListenerPhase {
       if (!listener.serving()) {
         continue;
       }
-      Gateway owner = owners.putIfAbsent(address + "|" + listener.port(), gateway);
+      Gateway owner = owners.putIfAbsent(address + "|" + listener.port()
+          + (udp(listener) ? "|udp" : ""), gateway);
       if (owner != null && owner != gateway) {
         listener.reject(Conditions.REASON_PORT_UNAVAILABLE, listener.describe() + ": port "
             + listener.port() + (address.isEmpty() ? "" : " on " + address)

@@ -32,7 +32,7 @@ final class ListenerState {
   String unresolvedReason;
   String unresolvedMessage;
 
-  /** The certificate of an HTTPS listener, once resolved. */
+  /** The certificate of an HTTPS (or TLS Terminate) listener, once resolved. */
   TlsCertificate tls;
   /** The client certificate validation of an HTTPS listener's port, or null. */
   ClientValidation clientValidation;
@@ -41,9 +41,17 @@ final class ListenerState {
   /** Set when an HTTPS listener's certificate cannot be used: it is then not served. */
   boolean certificateInvalid;
 
+  /**
+   * The tls.mode of a TLS listener once validated (Passthrough or Terminate); null for other
+   * protocols.
+   */
+  String tlsMode;
+
   List<RouteGroupKind> supportedKinds = List.of();
   int attachedRoutes;
   final List<RouteEntry> routes = new ArrayList<>();
+  /** The TLSRoutes, TCPRoutes or UDPRoutes attached to a stream listener, oldest first. */
+  final List<io.portico.ir.StreamRoute> streamRoutes = new ArrayList<>();
 
   ListenerState(Gateway gateway, Listener spec) {
     this.gateway = gateway;

@@ -37,7 +37,10 @@ final class PolicyTargets {
 
   static final String REASON_TARGET_NOT_FOUND = "TargetNotFound";
   private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
-  /** Route kinds a BackendTrafficPolicy may target that Portico does not serve (yet). */
+  /**
+   * Route kinds a BackendTrafficPolicy may target that Portico does not apply policies to (yet):
+   * GRPCRoutes are not served, TLS/TCP/UDP routes are served without policies.
+   */
   private static final Set<String> UNSERVED_ROUTE_KINDS =
       Set.of("GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute");
 
@@ -204,8 +207,9 @@ final class PolicyTargets {
       default:
         if (UNSERVED_ROUTE_KINDS.contains(kind)) {
           return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
-              + " targets are not supported: Portico serves only HTTPRoutes (and Gateways), so "
-              + "this policy does not apply to " + kind + " " + namespace + "/" + name);
+              + " targets are not supported: Portico applies BackendTrafficPolicies only to "
+              + "HTTPRoutes (and Gateways), so this policy does not apply to " + kind + " "
+              + namespace + "/" + name);
         }
         return refused(object, null, Conditions.REASON_INVALID, field + ".kind: must be Gateway, "
             + "HTTPRoute, GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
@@ -304,7 +308,7 @@ final class PolicyTargets {
           throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
               + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
         }
-        // Portico holds no such routes: the selector selects nothing.
+        // Policies do not apply to such routes: the selector selects nothing.
     }
     return result;
   }

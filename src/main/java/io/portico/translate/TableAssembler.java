@@ -9,6 +9,9 @@ import io.portico.ir.Listener;
 import io.portico.ir.TlsCertificate;
 import io.portico.ir.Route;
 import io.portico.ir.RoutingTable;
+import io.portico.ir.StreamListener;
+import io.portico.ir.StreamPort;
+import io.portico.ir.StreamProtocol;
 import io.portico.ir.VirtualHost;
 
 import java.util.ArrayList;
@@ -43,12 +46,24 @@ final class TableAssembler {
     // and a rule that gets different policies on different Gateways/listeners gets one each.
     Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy = new IdentityHashMap<>();
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
+    Map<String, Map<String, List<StreamListener>>> streamsByAddress = new TreeMap<>();
     for (GatewayState gateway : gateways) {
       if (!gateway.served()) {
         continue;
       }
       for (ListenerState listener : gateway.listeners()) {
         if (!listener.serving()) {
+          continue;
+        }
+        StreamProtocol stream = streamProtocol(listener);
+        if (stream != null) {
+          // Keyed "protocol|port" so TCP and UDP listeners on one port number stay apart.
+          streamsByAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
+              .computeIfAbsent(stream + "|" + listener.port(), p -> new ArrayList<>())
+              .add(new StreamListener(listener.irName, listener.source,
+                  listener.hostname() == null ? null : listener.hostname().toLowerCase(),
+                  ListenerPhase.MODE_TERMINATE.equals(listener.tlsMode) ? listener.tls : null,
+                  listener.streamRoutes));
           continue;
         }
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
@@ -61,7 +76,26 @@ final class TableAssembler {
     List<HttpPort> ports = new ArrayList<>();
     byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) ->
         ports.add(new HttpPort(address, port, listeners))));
-    return new RoutingTable(ports);
+    List<StreamPort> streamPorts = new ArrayList<>();
+    streamsByAddress.forEach((address, byPort) -> byPort.forEach((key, listeners) -> {
+      int bar = key.indexOf('|');
+      streamPorts.add(new StreamPort(address, Integer.parseInt(key.substring(bar + 1)),
+          StreamProtocol.valueOf(key.substring(0, bar)), listeners));
+    }));
+    streamPorts.sort(Comparator.comparing(StreamPort::address)
+        .thenComparingInt(StreamPort::port).thenComparing(StreamPort::protocol));
+    return new RoutingTable(ports, streamPorts);
+  }
+
+  /** Returns what a listener is served as below HTTP, or null for HTTP and HTTPS. */
+  private static StreamProtocol streamProtocol(ListenerState listener) {
+    String protocol = listener.spec.getProtocol();
+    return switch (protocol) {
+      case "TLS" -> StreamProtocol.TLS;
+      case "TCP" -> StreamProtocol.TCP;
+      case "UDP" -> StreamProtocol.UDP;
+      default -> null;
+    };
   }
 
   private static Function<RouteEntry, BackendGroup> loadBalancing(GatewayState gateway,

@@ -12,6 +12,12 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatusBuilder;
 import io.portico.ir.RoutingTable;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
@@ -85,6 +91,24 @@ public final class Translator {
     Map<ObjectKey, HTTPRouteStatus> routeStatus =
         new HttpRoutePhase(index, gatewayStates, options.controllerName()).process(routes);
 
+    // Before Gateway status: listener attachedRoutes counts these routes too.
+    StreamRoutePhase streams = new StreamRoutePhase(index, gatewayStates, options.controllerName());
+    List<StreamRoutePhase.Spec> tlsRoutes = streamSpecs(snapshot.tlsRoutes(), StreamRoutePhase.Spec::of);
+    List<StreamRoutePhase.Spec> tcpRoutes = streamSpecs(snapshot.tcpRoutes(), StreamRoutePhase.Spec::of);
+    List<StreamRoutePhase.Spec> udpRoutes = streamSpecs(snapshot.udpRoutes(), StreamRoutePhase.Spec::of);
+    Map<ObjectKey, List<RouteParentStatus>> tlsParents = streams.process(tlsRoutes);
+    Map<ObjectKey, List<RouteParentStatus>> tcpParents = streams.process(tcpRoutes);
+    Map<ObjectKey, List<RouteParentStatus>> udpParents = streams.process(udpRoutes);
+    Map<ObjectKey, TLSRouteStatus> tlsRouteStatus = new TreeMap<>();
+    tlsParents.forEach((key, parents) -> tlsRouteStatus.put(key,
+        new TLSRouteStatusBuilder().withParents(parents).build()));
+    Map<ObjectKey, TCPRouteStatus> tcpRouteStatus = new TreeMap<>();
+    tcpParents.forEach((key, parents) -> tcpRouteStatus.put(key,
+        new TCPRouteStatusBuilder().withParents(parents).build()));
+    Map<ObjectKey, UDPRouteStatus> udpRouteStatus = new TreeMap<>();
+    udpParents.forEach((key, parents) -> udpRouteStatus.put(key,
+        new UDPRouteStatusBuilder().withParents(parents).build()));
+
     Map<ObjectKey, GatewayStatus> gatewayStatus = new TreeMap<>();
     for (GatewayState state : gatewayStates) {
       gatewayStatus.put(ObjectKey.of(state.gateway()),
@@ -98,12 +122,25 @@ public final class Translator {
         snapshot.gateways(), options.controllerName());
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
         unimplemented.failClosed());
+    Map<String, Set<ObjectKey>> gatewaysByService = gatewaysByService(routes, routeStatus);
+    addStreamRouteGateways(gatewaysByService, tlsRoutes, tlsParents);
+    addStreamRouteGateways(gatewaysByService, tcpRoutes, tcpParents);
     Map<ObjectKey, PolicyStatus> policyStatus = BackendTlsPhase.status(snapshot,
-        BackendTlsPhase.resolve(snapshot), gatewaysByService(routes, routeStatus),
-        options.controllerName());
+        BackendTlsPhase.resolve(snapshot), gatewaysByService, options.controllerName());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
-        new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status())));
+        new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
+        new TreeMap<>(tlsRouteStatus),
+        new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus)));
+  }
+
+  private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
+      streamSpecs(List<T> routes, java.util.function.Function<T, StreamRoutePhase.Spec> spec) {
+    List<StreamRoutePhase.Spec> specs = new ArrayList<>();
+    for (T route : sortedOldestFirst(routes)) {
+      specs.add(spec.apply(route));
+    }
+    return specs;
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sortedOldestFirst(
@@ -129,6 +166,38 @@ public final class Translator {
       }
     }
     return gateways;
+  }
+
+  /** Adds the Gateways that accepted a TLSRoute or TCPRoute to its backend Services. */
+  private static void addStreamRouteGateways(Map<String, Set<ObjectKey>> result,
+      List<StreamRoutePhase.Spec> routes, Map<ObjectKey, List<RouteParentStatus>> parents) {
+    for (StreamRoutePhase.Spec route : routes) {
+      List<RouteParentStatus> statuses = parents.get(ObjectKey.of(route.route()));
+      if (statuses == null) {
+        continue;
+      }
+      Set<ObjectKey> gateways = new TreeSet<>();
+      for (RouteParentStatus parent : statuses) {
+        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
+            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+        if (accepted) {
+          gateways.add(new ObjectKey("Gateway", parent.getParentRef().getNamespace(),
+              parent.getParentRef().getName()));
+        }
+      }
+      for (List<io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef> rule : route.rules()) {
+        for (var ref : rule) {
+          boolean service = ref != null && (ref.getGroup() == null || ref.getGroup().isEmpty())
+              && (ref.getKind() == null || "Service".equals(ref.getKind()));
+          if (service && ref.getName() != null) {
+            String namespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
+                ? route.namespace() : ref.getNamespace();
+            result.computeIfAbsent(namespace + "/" + ref.getName(), k -> new TreeSet<>())
+                .addAll(gateways);
+          }
+        }
+      }
+    }
   }
 
   /**

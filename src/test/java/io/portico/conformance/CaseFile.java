@@ -17,9 +17,31 @@ import java.util.Map;
  * @param profiles profile name to {@code core} or {@code extended}; empty for no profile
  * @param manifests files under {@code manifests/}, base first
  * @param steps the steps, in order
+ * @param skipIf when upstream returns success at once without checking anything, e.g.
+ *     {@code "TLSRouteModeMixed is supported (...)"}; null for always run
  */
 record CaseFile(String name, String description, List<String> features, boolean provisional,
-    Map<String, String> profiles, List<String> manifests, List<Step> steps) {
+    Map<String, String> profiles, List<String> manifests, List<Step> steps, String skipIf) {
+
+  private static final java.util.regex.Pattern SKIP_IF =
+      java.util.regex.Pattern.compile("^(\\w+) is (not )?supported\\b.*");
+
+  /**
+   * Returns whether {@link #skipIf} holds for an implementation claiming {@code features}
+   * ("Feature is supported" / "Feature is not supported"); a condition the runner cannot read
+   * fails the case rather than pass it unchecked.
+   */
+  boolean skipped(java.util.Set<String> features) {
+    if (skipIf == null) {
+      return false;
+    }
+    java.util.regex.Matcher matcher = SKIP_IF.matcher(skipIf.strip());
+    if (!matcher.matches()) {
+      throw new StepFailure("skipIf not understood by the runner: " + skipIf);
+    }
+    boolean supported = features.contains(matcher.group(1));
+    return matcher.group(2) == null ? supported : !supported;
+  }
 
   /**
    * One step: a one-key map {@code {type: body}}.
@@ -52,6 +74,7 @@ record CaseFile(String name, String description, List<String> features, boolean 
     }
     return new CaseFile(Yaml.string(yaml.get("name")), Yaml.string(yaml.get("description")),
         Yaml.strings(yaml.get("features")), Boolean.TRUE.equals(yaml.get("provisional")),
-        profiles, Yaml.strings(yaml.get("manifests")), List.copyOf(steps));
+        profiles, Yaml.strings(yaml.get("manifests")), List.copyOf(steps),
+        Yaml.string(yaml.get("skipIf")));
   }
 }

@@ -78,6 +78,22 @@ final class CaseRunner {
       case "expectWebSocket" -> new WebSocketSteps(context).expectWebSocket(body);
       case "expectMirror" -> new MirrorSteps(context).expectMirror(body);
       case "expectMirrorPercentage" -> new MirrorSteps(context).expectMirrorPercentage(body);
+      case "expectTcp" -> new TcpSteps(context).expectTcp(body);
+      case "expectTcpConnect" -> new TcpSteps(context).expectTcpConnect(body);
+      case "expectTcpEcho" -> new TcpSteps(context).expectTcpEcho(body);
+      case "expectTcpSamples" -> new TcpSteps(context).expectTcpSamples(body);
+      case "expectTlsRejected" -> new TcpSteps(context).expectTlsRejected(body);
+      case "expectWeights" -> {
+        if (!"TCP".equals(body.get("protocol"))) {
+          throw new StepFailure("expectWeights with protocol " + body.get("protocol")
+              + " is not implemented by the runner");
+        }
+        new TcpSteps(context).expectWeights(body);
+      }
+      case "expectUdpEcho" -> new UdpSteps(context).expectUdpEcho(body);
+      case "expectUdpSamples" -> new UdpSteps(context).expectUdpSamples(body);
+      case "expectUdpWeights" -> new UdpSteps(context).expectUdpWeights(body);
+      case "expectDnsQuery" -> new UdpSteps(context).expectDnsQuery(body);
       case "patch" -> new MutationSteps(context).patch(body);
       case "apply" -> new MutationSteps(context).apply(body);
       case "delete" -> new MutationSteps(context).delete(body);

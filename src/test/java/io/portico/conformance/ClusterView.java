@@ -75,6 +75,27 @@ final class ClusterView {
     return state.status().httpRoutes().get(new ObjectKey("HTTPRoute", namespace, name));
   }
 
+  /**
+   * Returns the status.parents of a route of any kind Portico reports on (HTTPRoute, TLSRoute,
+   * TCPRoute, UDPRoute), null when it has no status; throws for another kind.
+   */
+  static java.util.List<io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus>
+      routeParents(GatewayState state, String kind, String namespace, String name) {
+    ObjectKey key = new ObjectKey(kind, namespace, name);
+    var report = state.status();
+    return switch (kind) {
+      case "HTTPRoute" -> report.httpRoutes().containsKey(key)
+          ? report.httpRoutes().get(key).getParents() : null;
+      case "TLSRoute" -> report.tlsRoutes().containsKey(key)
+          ? report.tlsRoutes().get(key).getParents() : null;
+      case "TCPRoute" -> report.tcpRoutes().containsKey(key)
+          ? report.tcpRoutes().get(key).getParents() : null;
+      case "UDPRoute" -> report.udpRoutes().containsKey(key)
+          ? report.udpRoutes().get(key).getParents() : null;
+      default -> throw new StepFailure("Portico reports no status for kind " + kind);
+    };
+  }
+
   static io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus backendTlsPolicyStatus(
       GatewayState state, String namespace, String name) {
     return state.status().backendTLSPolicies()

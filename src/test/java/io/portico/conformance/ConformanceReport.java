@@ -26,14 +26,15 @@ final class ConformanceReport {
   private record Result(ConformanceData.IndexEntry entry, Outcome outcome, String reason) {}
 
   static final List<String> PROFILES =
-      List.of("GATEWAY-HTTP", "GATEWAY-TLS", "GATEWAY-GRPC", "GATEWAY-TCP");
+      List.of("GATEWAY-HTTP", "GATEWAY-TLS", "GATEWAY-GRPC", "GATEWAY-TCP", "GATEWAY-UDP");
 
   /** Each profile's core features (upstream conformance/utils/suite/profiles.go). */
   private static final Map<String, Set<String>> CORE = Map.of(
       "GATEWAY-HTTP", Set.of("Gateway", "ReferenceGrant", "HTTPRoute"),
       "GATEWAY-TLS", Set.of("Gateway", "ReferenceGrant", "TLSRoute"),
       "GATEWAY-GRPC", Set.of("Gateway", "ReferenceGrant", "GRPCRoute"),
-      "GATEWAY-TCP", Set.of("Gateway", "ReferenceGrant", "TCPRoute"));
+      "GATEWAY-TCP", Set.of("Gateway", "ReferenceGrant", "TCPRoute"),
+      "GATEWAY-UDP", Set.of("Gateway", "ReferenceGrant", "UDPRoute"));
 
   private final ConformanceData data;
   private final Set<String> supportedFeatures;

@@ -3,6 +3,8 @@ package io.portico.conformance;
 import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoServer;
 import io.portico.echo.EchoTls;
+import io.portico.echo.TcpEchoServer;
+import io.portico.echo.UdpEchoServer;
 import io.vertx.core.Vertx;
 
 import java.nio.charset.StandardCharsets;
@@ -67,15 +69,25 @@ final class Infrastructure implements AutoCloseable {
     String mode = Yaml.string(deployment.get("mode"));
     Map<String, Object> labels = Yaml.map(deployment.get("labels"));
     boolean http = "http".equals(mode);
-    if (!http) {
-      notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP echo"
-          + " backends exist so far");
+    boolean tcp = "tcp".equals(mode);
+    boolean udp = "udp-echo".equals(mode) || "udp-dns".equals(mode);
+    if (!http && !tcp && !udp) {
+      notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP,"
+          + " TCP, UDP echo and DNS backends exist so far");
     }
     for (Object podItem : Yaml.list(deployment.get("pods"))) {
       Map<String, Object> pod = Yaml.map(podItem);
       Pod p = new Pod(namespace, Yaml.string(pod.get("name")), Yaml.string(pod.get("address")),
           labels);
       pods.add(p);
+      if (tcp) {
+        startTcpEcho(deployment, p);
+        continue;
+      }
+      if (udp) {
+        startUdp(deployment, p, mode);
+        continue;
+      }
       if (!http) {
         continue;
       }
@@ -92,6 +104,39 @@ final class Infrastructure implements AutoCloseable {
             .toCompletionStage().toCompletableFuture());
         serversByPod.computeIfAbsent(namespace + "/" + p.name(), k -> new ArrayList<>()).add(server);
       }
+    }
+  }
+
+  /** Starts the TCP echo ports of a tcp-mode pod: plain, and TLS where a serverCert is named. */
+  private void startTcpEcho(Map<String, Object> deployment, Pod pod) {
+    for (Object listenItem : Yaml.list(deployment.get("listen"))) {
+      Map<String, Object> listen = Yaml.map(listenItem);
+      int port = ((Number) listen.get("port")).intValue();
+      EchoOptions options = new EchoOptions(pod.address(), port, pod.name(), pod.namespace());
+      if (listen.containsKey("serverCert")) {
+        options = options.withTls(tls(listen));
+      }
+      await(TcpEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
+    }
+  }
+
+  /** Starts a UDP echo pod (reporting its serviceName) or the DNS pod. */
+  private void startUdp(Map<String, Object> deployment, Pod pod, String mode) {
+    for (Object listenItem : Yaml.list(deployment.get("listen"))) {
+      int port = ((Number) Yaml.map(listenItem).get("port")).intValue();
+      if ("udp-dns".equals(mode)) {
+        try {
+          await(DnsBackend.start(vertx, pod.address(), port).toCompletionStage()
+              .toCompletableFuture());
+        } catch (IllegalStateException e) {
+          notes.add("DNS pod " + pod.name() + " not started (port " + port + "): "
+              + e.getMessage());
+        }
+        continue;
+      }
+      await(UdpEchoServer.start(vertx, new EchoOptions(pod.address(), port, pod.name(),
+              pod.namespace()), Yaml.string(deployment.get("serviceName")))
+          .toCompletionStage().toCompletableFuture());
     }
   }
 

@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusAddress;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
@@ -294,12 +293,9 @@ final class StatusSteps {
    */
   private String routeParents(String kind, String[] route,
       Function<List<RouteParentStatus>, String> check, boolean allowMissingRoute) {
-    if (!"HTTPRoute".equals(kind)) {
-      throw new StepFailure("Portico reports no status for kind " + kind);
-    }
     GatewayState state = context.view().state();
-    HTTPRouteStatus status = ClusterView.httpRouteStatus(state, route[0], route[1]);
-    List<RouteParentStatus> parents = status == null ? List.of() : nullToEmpty(status.getParents());
+    List<RouteParentStatus> parents =
+        nullToEmpty(ClusterView.routeParents(state, kind, route[0], route[1]));
     Long generation = ClusterView.generation(state, new ObjectKey(kind, route[0], route[1]));
     if (generation == null && !allowMissingRoute) {
       return "Portico has not read " + kind + " " + route[0] + "/" + route[1];
@@ -342,7 +338,7 @@ final class StatusSteps {
 
   private String staleConditions(GatewayState state, String kind, String namespace, String name) {
     Long generation = ClusterView.generation(state, ManifestStore.key(kind, namespace, name));
-    if ("HTTPRoute".equals(kind)) {
+    if (kind.endsWith("Route")) {
       return routeParents(kind, new String[] {namespace, name}, parents -> null);
     }
     if ("BackendTLSPolicy".equals(kind)) {

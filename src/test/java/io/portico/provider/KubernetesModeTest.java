@@ -91,6 +91,8 @@ class KubernetesModeTest {
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "Backend", "backends", true);
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "SecurityPolicy", "securitypolicies",
         true);
+    // An experimental-channel cluster: TCPRoute served as v1alpha2 only.
+    registerWithStatus("gateway.networking.k8s.io", "v1alpha2", "TCPRoute", "tcproutes", true);
     server.init();
     client = server.createClient();
     fleet = new EchoFleet();
@@ -154,6 +156,9 @@ class KubernetesModeTest {
       apply(routeYaml("unrelated", "unrelated.example.com", "echo"));
       gateway.awaitTableAfter(version);
       awaitCondition("status of the new route", () -> ourParent("unrelated") != null);
+      // The route's and the Gateway's writes are two requests: the route's may be seen first.
+      awaitCondition("the Gateway's status written too",
+          () -> gateway.portico().statusWriter().writes() >= writes + 2);
       assertThat(gateway.portico().statusWriter().writes()).isEqualTo(writes + 2);
 
       // The route moves to a Gateway that is not ours: our parents entry goes.
@@ -314,6 +319,106 @@ class KubernetesModeTest {
           .doesNotContain("Exception");
       assertThat(listedKinds()).contains("httproutes").doesNotContain("backends", "backendtrafficpolicies",
           "backendtlspolicies");
+    }
+  }
+
+  @Test
+  void tcpRoutesAreWatchedAtTheServedVersionAndTheirStatusWrittenBack() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      int echo = io.portico.echo.TcpEchoServer
+          .start(vertx, new io.portico.echo.EchoOptions("127.0.0.1", 0, "db-pod", "default"))
+          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)
+          .port();
+      apply("""
+          apiVersion: v1
+          kind: Service
+          metadata: {name: db, namespace: default}
+          spec:
+            ports: [{name: pg, port: 5432, targetPort: pg}]
+          ---
+          apiVersion: discovery.k8s.io/v1
+          kind: EndpointSlice
+          metadata:
+            name: db-1
+            namespace: default
+            labels: {kubernetes.io/service-name: db}
+          addressType: IPv4
+          ports: [{name: pg, port: %d}]
+          endpoints:
+          - addresses: [127.0.0.1]
+            conditions: {ready: true}
+          ---
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: GatewayClass
+          metadata: {name: portico}
+          spec: {controllerName: %s}
+          ---
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: Gateway
+          metadata: {name: edge, namespace: default}
+          spec:
+            gatewayClassName: portico
+            listeners:
+            - {name: pg, protocol: TCP, port: %d}
+          ---
+          apiVersion: gateway.networking.k8s.io/v1alpha2
+          kind: TCPRoute
+          metadata: {name: db, namespace: default}
+          spec:
+            parentRefs: [{name: edge}]
+            rules:
+            - backendRefs: [{name: db, port: 5432}]
+          """.formatted(echo, OURS, port));
+
+      try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+        awaitCondition("a connection reaches db-pod", () -> {
+          try {
+            return "db-pod".equals(io.portico.testing.StreamProbe.tcp(port).pod());
+          } catch (java.io.IOException e) {
+            return false;
+          }
+        });
+        var v1alpha2 = new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext
+            .Builder().withGroup("gateway.networking.k8s.io").withVersion("v1alpha2")
+            .withKind("TCPRoute").withPlural("tcproutes").withNamespaced(true).build();
+        awaitCondition("TCPRoute status written at v1alpha2", () -> {
+          var live = client.genericKubernetesResources(v1alpha2).inNamespace("default")
+              .withName("db").get();
+          Object status = live == null ? null : live.getAdditionalProperties().get("status");
+          if (status == null) {
+            return false;
+          }
+          var parents = client.getKubernetesSerialization().convertValue(status,
+              io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteStatus.class).getParents();
+          return parents != null && parents.stream().anyMatch(p -> OURS.equals(
+              p.getControllerName()) && isTrue(p.getConditions(), "Accepted"));
+        });
+
+        // The route moves to a Gateway that is not ours: our parents entry goes.
+        apply("""
+            apiVersion: gateway.networking.k8s.io/v1alpha2
+            kind: TCPRoute
+            metadata: {name: db, namespace: default}
+            spec:
+              parentRefs: [{name: elsewhere}]
+              rules:
+              - backendRefs: [{name: db, port: 5432}]
+            """);
+        awaitCondition("our TCPRoute parents entry removed", () -> {
+          var live = client.genericKubernetesResources(v1alpha2).inNamespace("default")
+              .withName("db").get();
+          Object status = live.getAdditionalProperties().get("status");
+          var parents = status == null ? null : client.getKubernetesSerialization()
+              .convertValue(status, io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteStatus.class)
+              .getParents();
+          return parents == null || parents.stream()
+              .noneMatch(p -> OURS.equals(p.getControllerName()));
+        });
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10,
+          java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 

@@ -71,6 +71,26 @@ class ExampleConfigurationsTest {
     assertThat(group.traffic().resilience().retry().numRetries()).isEqualTo(2);
   }
 
+  @Test
+  void tlsPassthroughExampleAttachesItsTlsRouteAndTcpRoute() throws IOException {
+    Translation translation = translateDirectory(Path.of("examples", "tls-passthrough"));
+
+    for (var parents : List.of(
+        translation.status().tlsRoutes().get(new ObjectKey("TLSRoute", "default", "db"))
+            .getParents(),
+        translation.status().tcpRoutes().get(new ObjectKey("TCPRoute", "default", "pg"))
+            .getParents())) {
+      assertThat(parents).hasSize(1);
+      assertThat(parents.get(0).getConditions()).allMatch(c -> c.getStatus().equals("True"));
+    }
+    var ports = translation.table().streamPorts();
+    assertThat(ports).extracting(p -> p.protocol() + ":" + p.port())
+        .containsExactly("TLS:443", "TCP:5432");
+    assertThat(ports.get(0).findListener("db.example.com").findRoute("db.example.com")
+        .backends().backends().get(0).key().name()).isEqualTo("db-tls");
+    assertThat(ports.get(0).findListener("db.example.com").findRoute("www.example.com")).isNull();
+  }
+
   static Translation translateDirectory(Path directory) throws IOException {
     List<HasMetadata> objects = new ArrayList<>();
     try (Stream<Path> files = Files.list(directory)) {

@@ -1,0 +1,389 @@
+package io.portico.proxy.tcp;
+
+import io.portico.bus.Addresses;
+import io.portico.bus.ProxyState;
+import io.portico.bus.Versioned;
+import io.portico.ir.BackendGroup;
+import io.portico.ir.BackendKey;
+import io.portico.ir.Endpoint;
+import io.portico.ir.EndpointsIndex;
+import io.portico.ir.RoutingTable;
+import io.portico.ir.StreamListener;
+import io.portico.ir.StreamPort;
+import io.portico.ir.StreamProtocol;
+import io.portico.ir.StreamRoute;
+import io.portico.ir.UpstreamTls;
+import io.portico.ir.WeightedBackend;
+import io.portico.proxy.ProxyOptions;
+import io.portico.proxy.lb.RoundRobin;
+import io.portico.proxy.lb.WeightedRoundRobin;
+import io.portico.proxy.tls.UpstreamTrustManager;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.ClientSSLOptions;
+import io.vertx.core.net.ConnectOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.TrustOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves the Gateway listener ports of protocol TLS and TCP on one event loop: reads the SNI
+ * name of a TLS connection's ClientHello, picks the listener and route (TCP: the listener's
+ * oldest route), a backend by weight and an endpoint round robin, and splices the bytes both
+ * ways with back-pressure: untouched for a Passthrough listener, decrypted for a Terminate
+ * listener ({@link TlsTerminator}). A connection nothing takes
+ * is closed and counted ({@link StreamMetrics}).
+ *
+ * <p>Deployed one instance per event loop next to the HTTP proxy verticles, it receives the same
+ * routing table and endpoints over the event bus and serves only the table's
+ * {@link RoutingTable#streamPorts()}; a port is either HTTP or stream (the translator reports a
+ * listener that would mix them).
+ */
+public final class StreamProxyVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamProxyVerticle.class);
+
+  /**
+   * The most a client may send before its ClientHello is complete. Real ClientHellos are under
+   * 2 KiB (a few KiB with post-quantum key shares); 16 KiB is one full TLS record.
+   */
+  static final int MAX_CLIENT_HELLO_BYTES = 16 * 1024 + 5;
+  /** How long a TLS client may take to send its ClientHello (Envoy's listener filter timeout). */
+  static final long CLIENT_HELLO_TIMEOUT_MILLIS = 15_000;
+  /** An idle connection is closed after this long (Envoy's TCP proxy default: 1 hour). */
+  static final int IDLE_TIMEOUT_SECONDS = 3600;
+
+  /** How often a port that cannot be bound is tried, {@link #BIND_RETRY_MILLIS} apart. */
+  private static final int BIND_ATTEMPTS = 10;
+  private static final long BIND_RETRY_MILLIS = 200;
+
+  /** Where one StreamPort is served: its address (empty for the shared one) and port. */
+  private record ListenAddress(String address, int port) {
+  }
+
+  private final ProxyOptions options;
+  private final StreamMetrics metrics;
+  private final Map<ListenAddress, NetServer> servers = new HashMap<>();
+  private Versioned<RoutingTable> table;
+  private Versioned<EndpointsIndex> endpoints;
+  private Map<ListenAddress, StreamPort> ports = Map.of();
+  private NetClient client;
+  /** Per rule, for the current table: rules are keyed by identity, a new table starts afresh. */
+  private final Map<BackendGroup, WeightedRoundRobin> backendPickers = new IdentityHashMap<>();
+  /** Per backend port, for the current endpoints. */
+  private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
+  private final TlsTerminator terminator = new TlsTerminator();
+  /** Set once started: a port that cannot be bound at start-up fails the start instead. */
+  private boolean running;
+  /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
+  private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
+
+  public StreamProxyVerticle(ProxyOptions options, StreamMetrics metrics) {
+    this.options = Objects.requireNonNull(options, "options");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+  }
+
+  @Override
+  public Future<?> start() {
+    client = vertx.createNetClient(new NetClientOptions()
+        .setConnectTimeout(options.connectTimeoutMillis())
+        .setTcpNoDelay(true)
+        .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS));
+    vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
+        message -> applyTable(message.body()));
+    vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
+        message -> applyEndpoints(message.body()));
+    return vertx.eventBus().<ProxyState>request(Addresses.CURRENT_STATE, null)
+        .compose(reply -> {
+          ProxyState state = reply.body();
+          if (state.endpoints() != null) {
+            applyEndpoints(state.endpoints());
+          }
+          return state.table() == null ? Future.succeededFuture() : applyTable(state.table());
+        })
+        .onSuccess(v -> running = true);
+  }
+
+  @Override
+  public Future<?> stop() {
+    running = false;
+    List<Future<Void>> closing = new ArrayList<>();
+    servers.values().forEach(server -> closing.add(server.close()));
+    return Future.join(closing);
+  }
+
+  private void applyEndpoints(Versioned<EndpointsIndex> update) {
+    if (update.newerThan(endpoints)) {
+      endpoints = update;
+      endpointPickers.clear();
+      upstreamTls.keySet().retainAll(new java.util.HashSet<>(update.value().upstreamTls().values()));
+    }
+  }
+
+  private Future<Void> applyTable(Versioned<RoutingTable> update) {
+    if (!update.newerThan(table)) {
+      return Future.succeededFuture();
+    }
+    if (!update.value().validate().isEmpty()) {
+      return Future.succeededFuture(); // The HTTP proxy logs the refusal; keep the last good.
+    }
+    table = update;
+    Map<ListenAddress, StreamPort> served = new HashMap<>();
+    for (StreamPort port : update.value().streamPorts()) {
+      if (port.protocol() != StreamProtocol.UDP) {
+        served.put(new ListenAddress(port.address(), port.port()), port);
+      }
+    }
+    ports = served;
+    backendPickers.clear();
+    List<io.portico.ir.TlsCertificate> certificates = new ArrayList<>();
+    served.values().forEach(port -> port.listeners().forEach(listener -> {
+      if (listener.terminate() != null) {
+        certificates.add(listener.terminate());
+      }
+    }));
+    terminator.retainOnly(certificates);
+    return reconcileServers();
+  }
+
+  /** Binds the ports the table has and releases the ones it no longer has. */
+  private Future<Void> reconcileServers() {
+    List<Future<?>> pending = new ArrayList<>();
+    for (ListenAddress key : ports.keySet()) {
+      if (!servers.containsKey(key)) {
+        pending.add(bind(key));
+      }
+    }
+    for (ListenAddress key : new ArrayList<>(servers.keySet())) {
+      if (!ports.containsKey(key)) {
+        servers.remove(key).close();
+        LOG.info("stopped serving stream port {} {}", key.port(), key.address());
+      }
+    }
+    return Future.join(pending).mapEmpty();
+  }
+
+  private Future<NetServer> bind(ListenAddress key) {
+    return bind(key, BIND_ATTEMPTS);
+  }
+
+  /**
+   * Binds one port. A port a new table moves from HTTP to TLS/TCP may still be held by the HTTP
+   * proxy for a moment (it releases it on its own event loop): a failed bind is tried again a
+   * few times while the table still wants the port.
+   */
+  private Future<NetServer> bind(ListenAddress key, int attemptsLeft) {
+    int bindPort = options.bindPort(key.port());
+    String host = key.address().isEmpty() ? options.bindHost() : key.address();
+    NetServer server = vertx.createNetServer(new NetServerOptions()
+        .setTcpNoDelay(true)
+        .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS));
+    server.connectHandler(socket -> accept(socket, key));
+    servers.put(key, server);
+    Future<NetServer> listening = server.listen(bindPort, host)
+        .onSuccess(s -> LOG.debug("serving stream port {} on {}:{}", key.port(), host,
+            s.actualPort()))
+        .onFailure(e -> {
+          servers.remove(key, server);
+          if (running && attemptsLeft > 1) {
+            vertx.setTimer(BIND_RETRY_MILLIS, t -> {
+              if (ports.containsKey(key) && !servers.containsKey(key)) {
+                bind(key, attemptsLeft - 1);
+              }
+            });
+            return;
+          }
+          LOG.error("cannot serve stream port {} on {}:{}: {}", key.port(), host, bindPort,
+              e.getMessage());
+        });
+    // As for HTTP ports: a Gateway's own address failing disables that Gateway only.
+    return key.address().isEmpty() ? listening : listening.otherwiseEmpty();
+  }
+
+  private void accept(NetSocket socket, ListenAddress key) {
+    // Looked up per connection: a table swap applies to the next connection, in-flight ones
+    // keep the backend they were given.
+    StreamPort port = ports.get(key);
+    if (port == null) {
+      socket.close();
+      return;
+    }
+    if (port.protocol() == StreamProtocol.TLS) {
+      readClientHello(socket, key);
+    } else {
+      StreamListener listener = port.findListener(null);
+      route(socket, port.protocol(), listener == null ? null : listener.findRoute(null), null,
+          true);
+    }
+  }
+
+  /**
+   * Collects the ClientHello, however it is split, then routes by its SNI name. Nothing is
+   * decrypted; the bytes read are sent to the backend first.
+   */
+  private void readClientHello(NetSocket socket, ListenAddress key) {
+    ClientHelloReader reader = new ClientHelloReader(MAX_CLIENT_HELLO_BYTES);
+    long timer = vertx.setTimer(CLIENT_HELLO_TIMEOUT_MILLIS,
+        t -> refuse(socket, StreamProtocol.TLS, StreamOutcome.BAD_CLIENT_HELLO));
+    socket.closeHandler(v -> vertx.cancelTimer(timer));
+    socket.exceptionHandler(e -> socket.close());
+    socket.handler(bytes -> {
+      ClientHelloReader.State state = reader.feed(bytes);
+      if (state == ClientHelloReader.State.NEED_MORE) {
+        return;
+      }
+      vertx.cancelTimer(timer);
+      socket.pause();
+      socket.handler(null);
+      switch (state) {
+        case NOT_TLS -> refuse(socket, StreamProtocol.TLS, StreamOutcome.NOT_TLS);
+        case TOO_LARGE, MALFORMED ->
+            refuse(socket, StreamProtocol.TLS, StreamOutcome.BAD_CLIENT_HELLO);
+        default -> {
+          StreamPort port = ports.get(key);
+          StreamListener listener = port == null ? null : port.findListener(reader.serverName());
+          StreamRoute route = listener == null ? null : listener.findRoute(reader.serverName());
+          if (route == null || listener.terminate() == null) {
+            // Passthrough: the client's TLS goes to the backend as it is (no BackendTLSPolicy).
+            route(socket, StreamProtocol.TLS, route, reader.received(), false);
+            return;
+          }
+          // tls.mode Terminate: the backend gets the decrypted stream.
+          try {
+            terminator.terminate(socket, listener.terminate(), reader.received());
+          } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            // A certificate the translator accepted but the TLS stack refuses: this connection
+            // is closed, the others are unaffected.
+            LOG.warn("cannot terminate TLS for {}: {}", listener.name(), e.toString());
+            refuse(socket, StreamProtocol.TLS, StreamOutcome.BAD_CLIENT_HELLO);
+            return;
+          }
+          route(socket, StreamProtocol.TLS, route, null, true);
+        }
+      }
+    });
+  }
+
+  /**
+   * @param first bytes already read from the client, sent to the backend first (or null)
+   * @param backendTls whether a BackendTLSPolicy on the backend applies: yes for TCP and
+   *     terminated TLS, no for passthrough (the stream is the client's own TLS already)
+   */
+  private void route(NetSocket socket, StreamProtocol protocol, StreamRoute route, Buffer first,
+      boolean backendTls) {
+    if (route == null) {
+      refuse(socket, protocol, StreamOutcome.NO_ROUTE);
+      return;
+    }
+    WeightedBackend backend = backendPickers
+        .computeIfAbsent(route.backends(), WeightedRoundRobin::new).next();
+    if (backend == null || !backend.available()) {
+      refuse(socket, protocol, StreamOutcome.INVALID_BACKEND);
+      return;
+    }
+    List<Endpoint> list = endpoints == null ? List.of() : endpoints.value().get(backend.key());
+    RoundRobin picker = endpointPickers.get(backend.key());
+    if (picker == null || !picker.cycles(list)) {
+      picker = new RoundRobin(list);
+      endpointPickers.put(backend.key(), picker);
+    }
+    Endpoint endpoint = picker.next();
+    if (endpoint == null) {
+      refuse(socket, protocol, StreamOutcome.NO_ENDPOINTS);
+      return;
+    }
+    UpstreamTls tls = backendTls ? endpoints.value().tls(backend.key()) : null;
+    if (tls != null && !tls.usable()) {
+      // Never in clear to a backend that a BackendTLSPolicy says speaks TLS.
+      refuse(socket, protocol, StreamOutcome.INVALID_BACKEND);
+      return;
+    }
+    socket.pause();
+    boolean[] clientGone = {false};
+    socket.closeHandler(v -> clientGone[0] = true);
+    socket.exceptionHandler(e -> socket.close());
+    connect(socket, protocol, first, endpoint, tls, picker, true, clientGone);
+  }
+
+  /** Connects to {@code endpoint}; a refused connect is tried once more on another endpoint. */
+  private void connect(NetSocket socket, StreamProtocol protocol, Buffer first, Endpoint endpoint,
+      UpstreamTls tls, RoundRobin picker, boolean mayRetry, boolean[] clientGone) {
+    ConnectOptions target = new ConnectOptions().setHost(endpoint.host())
+        .setPort(endpoint.port());
+    if (tls != null) {
+      target.setSsl(true).setSniServerName(tls.hostname())
+          .setSslOptions(upstreamTls.computeIfAbsent(tls, t -> new ClientSSLOptions()
+              // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
+              .setHostnameVerificationAlgorithm("")
+              .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(t)))));
+    }
+    client.connect(target).onComplete(result -> {
+      if (result.failed()) {
+        Endpoint other = mayRetry && !clientGone[0] ? picker.nextExcept(endpoint) : null;
+        if (other != null) {
+          connect(socket, protocol, first, other, tls, picker, false, clientGone);
+        } else {
+          LOG.debug("stream connection to {} failed: {}", endpoint, result.cause().getMessage());
+          refuse(socket, protocol, StreamOutcome.CONNECT_FAILED);
+        }
+        return;
+      }
+      NetSocket upstream = result.result();
+      if (clientGone[0]) {
+        upstream.close();
+        return;
+      }
+      metrics.count(protocol, StreamOutcome.PROXIED);
+      splice(socket, upstream, first);
+    });
+  }
+
+  /**
+   * Relays bytes both ways: a side whose peer cannot keep up is paused until the peer's write
+   * queue drains; the end or failure of either side closes both.
+   */
+  private static void splice(NetSocket client, NetSocket upstream, Buffer first) {
+    client.closeHandler(v -> upstream.close());
+    upstream.closeHandler(v -> client.close());
+    client.exceptionHandler(e -> client.close());
+    upstream.exceptionHandler(e -> upstream.close());
+    relay(client, upstream);
+    relay(upstream, client);
+    if (first != null && first.length() > 0) {
+      upstream.write(first);
+    }
+    client.resume();
+  }
+
+  private static void relay(NetSocket from, NetSocket to) {
+    from.handler(bytes -> {
+      to.write(bytes);
+      if (to.writeQueueFull()) {
+        from.pause();
+        to.drainHandler(v -> from.resume());
+      }
+    });
+    from.endHandler(v -> to.end());
+  }
+
+  private void refuse(NetSocket socket, StreamProtocol protocol, StreamOutcome outcome) {
+    metrics.count(protocol, outcome);
+    socket.close();
+  }
+}

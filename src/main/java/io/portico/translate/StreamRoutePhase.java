@@ -1,0 +1,306 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteRule;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteRule;
+import io.portico.ir.BackendGroup;
+import io.portico.ir.SourceRef;
+import io.portico.ir.StreamRoute;
+import io.portico.ir.WeightedBackend;
+import io.portico.resource.ObjectKey;
+import io.portico.status.Conditions;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Attaches TLSRoutes, TCPRoutes and UDPRoutes to the TLS, TCP and UDP listeners of Portico's
+ * Gateways (parentRefs with sectionName and port, allowedRoutes, SNI hostname intersection for
+ * TLSRoutes) and computes each route's status per parent. The three kinds share one schema
+ * (parentRefs, one rule of weighted backendRefs, hostnames for TLSRoute only), so one phase
+ * serves them.
+ */
+final class StreamRoutePhase {
+
+  /**
+   * The parts of a TLSRoute, TCPRoute or UDPRoute this phase reads.
+   *
+   * @param route the route object
+   * @param kind {@code TLSRoute}, {@code TCPRoute} or {@code UDPRoute}
+   * @param parentRefs {@code spec.parentRefs}
+   * @param hostnames {@code spec.hostnames} (TLSRoute only; empty for the others)
+   * @param rules the backendRefs of each of {@code spec.rules}
+   */
+  record Spec(HasMetadata route, String kind, List<ParentReference> parentRefs,
+      List<String> hostnames, List<List<BackendRef>> rules) {
+
+    static Spec of(TLSRoute route) {
+      var spec = route.getSpec();
+      List<List<BackendRef>> rules = new ArrayList<>();
+      if (spec != null && spec.getRules() != null) {
+        for (TLSRouteRule rule : spec.getRules()) {
+          rules.add(rule == null || rule.getBackendRefs() == null ? List.of() : rule.getBackendRefs());
+        }
+      }
+      return new Spec(route, "TLSRoute", spec == null ? null : spec.getParentRefs(),
+          spec == null || spec.getHostnames() == null ? List.of() : spec.getHostnames(), rules);
+    }
+
+    static Spec of(TCPRoute route) {
+      var spec = route.getSpec();
+      List<List<BackendRef>> rules = new ArrayList<>();
+      if (spec != null && spec.getRules() != null) {
+        for (TCPRouteRule rule : spec.getRules()) {
+          rules.add(rule == null || rule.getBackendRefs() == null ? List.of() : rule.getBackendRefs());
+        }
+      }
+      return new Spec(route, "TCPRoute", spec == null ? null : spec.getParentRefs(), List.of(),
+          rules);
+    }
+
+    static Spec of(UDPRoute route) {
+      var spec = route.getSpec();
+      List<List<BackendRef>> rules = new ArrayList<>();
+      if (spec != null && spec.getRules() != null) {
+        for (UDPRouteRule rule : spec.getRules()) {
+          rules.add(rule == null || rule.getBackendRefs() == null ? List.of() : rule.getBackendRefs());
+        }
+      }
+      return new Spec(route, "UDPRoute", spec == null ? null : spec.getParentRefs(), List.of(),
+          rules);
+    }
+
+    String namespace() {
+      return route.getMetadata().getNamespace();
+    }
+
+    String describe() {
+      return kind + " " + namespace() + "/" + route.getMetadata().getName();
+    }
+  }
+
+  /** A route's single rule, compiled once whatever the number of listeners it attaches to. */
+  private record CompiledRule(BackendGroup backends, String invalid, String unresolvedReason,
+      List<String> unresolved) {
+  }
+
+  private final SnapshotIndex index;
+  private final Map<String, GatewayState> gateways = new HashMap<>();
+  private final String controllerName;
+
+  StreamRoutePhase(SnapshotIndex index, List<GatewayState> gatewayStates, String controllerName) {
+    this.index = index;
+    this.controllerName = controllerName;
+    for (GatewayState state : gatewayStates) {
+      gateways.put(SnapshotIndex.key(state.gateway()), state);
+    }
+  }
+
+  /**
+   * Attaches {@code routes} (sorted oldest first, so that the oldest route of a listener comes
+   * first) and returns each route's parents entries for Portico's Gateways.
+   */
+  Map<ObjectKey, List<RouteParentStatus>> process(List<Spec> routes) {
+    Map<ObjectKey, List<RouteParentStatus>> statuses = new LinkedHashMap<>();
+    for (Spec route : routes) {
+      List<RouteParentStatus> parents = new ArrayList<>();
+      CompiledRule rule = null;
+      List<ParentReference> refs = route.parentRefs() == null ? List.of() : route.parentRefs();
+      for (ParentReference ref : refs) {
+        if (ref == null) {
+          continue;
+        }
+        GatewayState gateway = ourGateway(route, ref);
+        if (gateway == null) {
+          continue; // Another controller's parent (or none at all): not ours to report on.
+        }
+        if (rule == null) {
+          rule = compile(route);
+        }
+        parents.add(attach(route, ref, gateway, rule));
+      }
+      if (!parents.isEmpty()) {
+        statuses.put(ObjectKey.of(route.route()), parents);
+      }
+    }
+    return statuses;
+  }
+
+  private GatewayState ourGateway(Spec route, ParentReference ref) {
+    String group = ref.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : ref.getGroup();
+    String kind = ref.getKind() == null ? "Gateway" : ref.getKind();
+    if (!group.equals(ReferenceGrants.GATEWAY_GROUP) || !kind.equals("Gateway")) {
+      return null;
+    }
+    String namespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
+        ? route.namespace() : ref.getNamespace();
+    return gateways.get(namespace + "/" + ref.getName());
+  }
+
+  /**
+   * Compiles the route's rule. Without match criteria there is nothing to choose between
+   * several rules by, so exactly one is served (as Envoy Gateway does).
+   */
+  private CompiledRule compile(Spec route) {
+    String ruleName = route.kind().toLowerCase(Locale.ROOT) + "/" + route.namespace() + "/"
+        + route.route().getMetadata().getName() + "/rule/0";
+    if (route.rules().isEmpty()) {
+      return new CompiledRule(BackendGroup.of(ruleName, List.of()),
+          "spec.rules is empty (expected: 1 rule)", null, List.of());
+    }
+    if (route.rules().size() > 1) {
+      return new CompiledRule(BackendGroup.of(ruleName, List.of()), "spec.rules has "
+          + route.rules().size() + " rules (expected: 1; a " + route.kind()
+          + " has no match criteria to choose between rules)", null, List.of());
+    }
+    List<BackendRef> refs = route.rules().get(0);
+    List<WeightedBackend> backends = new ArrayList<>();
+    String unresolvedReason = null;
+    List<String> unresolved = new ArrayList<>();
+    for (int r = 0; r < refs.size(); r++) {
+      BackendRef ref = refs.get(r);
+      if (ref == null) {
+        continue;
+      }
+      BackendRefResolver.Resolution resolution =
+          BackendRefResolver.resolve(index, route.kind(), route.route(), ruleName, 0, r, ref);
+      backends.add(resolution.backend());
+      if (resolution.failureReason() != null) {
+        unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
+        unresolved.add(resolution.failureMessage());
+      }
+    }
+    return new CompiledRule(BackendGroup.of(ruleName, backends), null, unresolvedReason,
+        List.copyOf(unresolved));
+  }
+
+  private RouteParentStatus attach(Spec route, ParentReference ref, GatewayState gateway,
+      CompiledRule rule) {
+    long generation = SnapshotIndex.generation(route.route());
+    String routeName = route.describe();
+    Gateway gw = gateway.gateway();
+    String gatewayName = "Gateway " + gw.getMetadata().getNamespace() + "/"
+        + gw.getMetadata().getName();
+    String refusal = null;
+    String refusalReason = null;
+
+    List<ListenerState> candidates = new ArrayList<>();
+    for (ListenerState listener : gateway.listeners()) {
+      if (ref.getSectionName() != null && !ref.getSectionName().equals(listener.name())) {
+        continue;
+      }
+      if (ref.getPort() != null && ref.getPort() != listener.port()) {
+        continue;
+      }
+      candidates.add(listener);
+    }
+    if (candidates.isEmpty()) {
+      refusalReason = Conditions.REASON_NO_MATCHING_PARENT;
+      refusal = gatewayName + " has no listener"
+          + (ref.getSectionName() == null ? "" : " named '" + ref.getSectionName() + "'")
+          + (ref.getPort() == null ? "" : " on port " + ref.getPort());
+    }
+
+    List<ListenerState> allowed = new ArrayList<>();
+    List<String> notAllowed = new ArrayList<>();
+    for (ListenerState listener : candidates) {
+      String why = ListenerAdmission.whyNotAllowed(index, route.kind(), route.namespace(),
+          listener);
+      if (why == null) {
+        allowed.add(listener);
+      } else {
+        notAllowed.add(why);
+      }
+    }
+    if (refusal == null && allowed.isEmpty()) {
+      refusalReason = Conditions.REASON_NOT_ALLOWED_BY_LISTENERS;
+      refusal = routeName + " is not allowed by " + String.join("; ", notAllowed);
+    }
+
+    Map<ListenerState, List<String>> hostnames = new LinkedHashMap<>();
+    for (ListenerState listener : allowed) {
+      List<String> intersection = intersect(listener, route);
+      if (!intersection.isEmpty()) {
+        hostnames.put(listener, intersection);
+      }
+    }
+    if (refusal == null && hostnames.isEmpty()) {
+      refusalReason = Conditions.REASON_NO_MATCHING_LISTENER_HOSTNAME;
+      refusal = "none of the hostnames " + route.hostnames() + " of " + routeName
+          + " match a hostname of the listeners it may attach to on " + gatewayName;
+    }
+    if (refusal == null && rule.invalid() != null) {
+      refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
+      refusal = routeName + ": " + rule.invalid();
+    }
+
+    List<Condition> conditions = new ArrayList<>();
+    if (refusal != null) {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false, refusalReason, refusal, generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+          "Route is accepted", generation));
+      SourceRef source = new SourceRef(route.kind(), route.namespace(),
+          route.route().getMetadata().getName(), "rule/0");
+      hostnames.forEach((listener, names) -> {
+        listener.attachedRoutes++;
+        listener.streamRoutes.add(new StreamRoute(rule.backends().name(), source, names,
+            rule.backends()));
+      });
+    }
+    if (rule.unresolvedReason() == null) {
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "Resolved all the Object references for the Route", generation));
+    } else {
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, rule.unresolvedReason(),
+          String.join("; ", rule.unresolved()), generation));
+    }
+    return new RouteParentStatusBuilder()
+        .withParentRef(ListenerAdmission.echoParentRef(ref, gw))
+        .withControllerName(controllerName)
+        .withConditions(conditions)
+        .build();
+  }
+
+  /**
+   * The SNI names a TLSRoute serves on a listener: the intersection of its hostnames with the
+   * listener's (none: the listener's own). TCP and UDP listeners take any connection.
+   */
+  private static List<String> intersect(ListenerState listener, Spec route) {
+    if (!"TLSRoute".equals(route.kind())) {
+      return List.of(Hostnames.ANY);
+    }
+    Set<String> result = new LinkedHashSet<>();
+    if (route.hostnames().isEmpty()) {
+      result.add(listener.hostname() == null ? Hostnames.ANY
+          : listener.hostname().toLowerCase(Locale.ROOT));
+    } else {
+      for (String hostname : route.hostnames()) {
+        if (hostname == null) {
+          continue;
+        }
+        String intersection = Hostnames.intersect(listener.hostname(), hostname);
+        if (intersection != null) {
+          result.add(intersection);
+        }
+      }
+    }
+    return List.copyOf(result);
+  }
+}
