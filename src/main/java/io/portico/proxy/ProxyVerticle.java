@@ -1,7 +1,6 @@
 package io.portico.proxy;
 
-import io.portico.bus.Addresses;
-import io.portico.bus.ProxyState;
+import io.portico.bus.StateSubscription;
 import io.portico.bus.Versioned;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.HttpPort;
@@ -82,18 +81,7 @@ public final class ProxyVerticle extends VerticleBase {
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics,
             responder),
         new RequestMirrors(client, h2cClient, options, metrics), responder);
-    vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
-        message -> applyTable(message.body()));
-    vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
-        message -> applyEndpoints(message.body()));
-    return vertx.eventBus().<ProxyState>request(Addresses.CURRENT_STATE, null)
-        .compose(reply -> {
-          ProxyState state = reply.body();
-          if (state.endpoints() != null) {
-            applyEndpoints(state.endpoints());
-          }
-          return state.table() == null ? Future.succeededFuture() : applyTable(state.table());
-        });
+    return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
   }
 
   @Override

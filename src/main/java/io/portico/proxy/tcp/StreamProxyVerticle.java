@@ -1,7 +1,6 @@
 package io.portico.proxy.tcp;
 
-import io.portico.bus.Addresses;
-import io.portico.bus.ProxyState;
+import io.portico.bus.StateSubscription;
 import io.portico.bus.Versioned;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.BackendKey;
@@ -104,18 +103,7 @@ public final class StreamProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
-    vertx.eventBus().<Versioned<RoutingTable>>localConsumer(Addresses.ROUTING_TABLE,
-        message -> applyTable(message.body()));
-    vertx.eventBus().<Versioned<EndpointsIndex>>localConsumer(Addresses.ENDPOINTS,
-        message -> applyEndpoints(message.body()));
-    return vertx.eventBus().<ProxyState>request(Addresses.CURRENT_STATE, null)
-        .compose(reply -> {
-          ProxyState state = reply.body();
-          if (state.endpoints() != null) {
-            applyEndpoints(state.endpoints());
-          }
-          return state.table() == null ? Future.succeededFuture() : applyTable(state.table());
-        })
+    return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints)
         .onSuccess(v -> running = true);
   }
 
