@@ -1,7 +1,10 @@
 package io.portico.proxy;
 
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +21,21 @@ final class HopByHopHeaders {
   static void copy(MultiMap from, MultiMap to, String skip) {
     // Connection may be sent on several lines, which together form one list.
     List<String> connection = from.contains("connection") ? from.getAll("connection") : List.of();
+    if (from instanceof HttpHeaders decoded) {
+      // A decoded request's headers (Vert.x's HeadersMultiMap is Netty's HttpHeaders): walk
+      // its entries as they are, without a String and an entry wrapper per header and read.
+      Iterator<Map.Entry<CharSequence, CharSequence>> entries = decoded.iteratorCharSequence();
+      while (entries.hasNext()) {
+        Map.Entry<CharSequence, CharSequence> header = entries.next();
+        CharSequence name = header.getKey();
+        if (isHopByHop(name) || skip != null && AsciiString.contentEqualsIgnoreCase(name, skip)
+            || !connection.isEmpty() && namedIn(connection, name.toString())) {
+          continue;
+        }
+        to.add(name, header.getValue());
+      }
+      return;
+    }
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
       if (isHopByHop(name) || name.equalsIgnoreCase(skip)
@@ -28,26 +46,45 @@ final class HopByHopHeaders {
     }
   }
 
+  /** Returns how many {@code name} headers {@code headers} holds (without allocating). */
+  static int count(MultiMap headers, String name) {
+    if (!(headers instanceof HttpHeaders decoded)) {
+      return headers.getAll(name).size();
+    }
+    int count = 0;
+    Iterator<Map.Entry<CharSequence, CharSequence>> entries = decoded.iteratorCharSequence();
+    while (entries.hasNext()) {
+      if (AsciiString.contentEqualsIgnoreCase(entries.next().getKey(), name)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** Case-insensitive, without allocating: this runs for every header of every message. */
-  static boolean isHopByHop(String name) {
+  static boolean isHopByHop(CharSequence name) {
     switch (name.length()) {
       case 2:
-        return name.equalsIgnoreCase("te");
+        return is(name, "te");
       case 7:
-        return name.equalsIgnoreCase("upgrade") || name.equalsIgnoreCase("trailer");
+        return is(name, "upgrade") || is(name, "trailer");
       case 10:
-        return name.equalsIgnoreCase("connection") || name.equalsIgnoreCase("keep-alive");
+        return is(name, "connection") || is(name, "keep-alive");
       case 16:
-        return name.equalsIgnoreCase("proxy-connection");
+        return is(name, "proxy-connection");
       case 17:
-        return name.equalsIgnoreCase("transfer-encoding");
+        return is(name, "transfer-encoding");
       case 18:
-        return name.equalsIgnoreCase("proxy-authenticate");
+        return is(name, "proxy-authenticate");
       case 19:
-        return name.equalsIgnoreCase("proxy-authorization");
+        return is(name, "proxy-authorization");
       default:
         return false;
     }
+  }
+
+  private static boolean is(CharSequence name, String lowerCase) {
+    return AsciiString.contentEqualsIgnoreCase(name, lowerCase);
   }
 
   /** Whether one of the Connection header values lists {@code name} as a token. */

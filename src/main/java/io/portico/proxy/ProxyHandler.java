@@ -12,7 +12,6 @@ import io.portico.ir.WeightedBackend;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -91,7 +90,7 @@ final class ProxyHandler {
       return;
     }
     // RFC 9112 3.2: two Host headers are a 400; proxies that pick one enable cache poisoning.
-    if (request.version() != HttpVersion.HTTP_2 && request.headers().getAll(HttpHeaders.HOST).size() > 1) {
+    if (request.version() != HttpVersion.HTTP_2 && HopByHopHeaders.count(request.headers(), "host") > 1) {
       responder.fail(request, UpstreamFailure.BAD_REQUEST, "more than one Host header");
       return;
     }

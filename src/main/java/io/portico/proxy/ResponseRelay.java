@@ -2,6 +2,7 @@ package io.portico.proxy;
 
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -45,8 +46,11 @@ final class ResponseRelay {
     }
     metrics.forwarded(upstream.statusCode());
     response.setStatusCode(upstream.statusCode());
-    if (request.version() != HttpVersion.HTTP_2 && upstream.statusMessage() != null) {
-      response.setStatusMessage(upstream.statusMessage());
+    String reason = upstream.statusMessage();
+    if (request.version() != HttpVersion.HTTP_2 && reason != null
+        && !reason.equals(HttpResponseStatus.valueOf(upstream.statusCode()).reasonPhrase())) {
+      // Only a reason phrase of the upstream's own: setting one makes a status object each time.
+      response.setStatusMessage(reason);
     }
     HopByHopHeaders.copy(upstream.headers(), response.headers(), null);
     RequestFilters.modifyResponseHeaders(response.headers(), ruleFilters, backendFilters);

@@ -66,8 +66,12 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** An idle connection is closed after this long (Envoy's TCP proxy default: 1 hour). */
   static final int IDLE_TIMEOUT_SECONDS = 3600;
 
-  /** How often a port that cannot be bound is tried, {@link #BIND_RETRY_MILLIS} apart. */
-  private static final int BIND_ATTEMPTS = 10;
+  /**
+   * How often a port that cannot be bound is tried, {@link #BIND_RETRY_MILLIS} apart: for up
+   * to 30 s, the HTTP proxy's graceful shutdown of a port it gives up (on a busy machine the
+   * release took longer than 2 s).
+   */
+  private static final int BIND_ATTEMPTS = 150;
   private static final long BIND_RETRY_MILLIS = 200;
 
   /** Where one StreamPort is served: its address (empty for the shared one) and port. */
