@@ -50,6 +50,7 @@ public final class ProxyVerticle extends VerticleBase {
   /** The TLS state of every bound HTTPS port. */
   private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
+  private Responder responder;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
 
@@ -72,7 +73,7 @@ public final class ProxyVerticle extends VerticleBase {
         .build();
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
-    Responder responder = new Responder(metrics);
+    responder = new Responder(metrics);
     // Client-caused failures on this event loop are counted, not logged with stack traces.
     ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
@@ -213,6 +214,9 @@ public final class ProxyVerticle extends VerticleBase {
     }
     HttpServer server = vertx.createHttpServer(serverOptions);
     server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
+    // What Netty's decoder refused (bad request line, header syntax, Transfer-Encoding without
+    // a final chunked, conflicting lengths, too long): answered with Connection: close.
+    server.invalidRequestHandler(responder::invalidHead);
     servers.put(key, server);
     Future<HttpServer> listening = server.listen(bindPort, host)
         .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,

@@ -8,6 +8,9 @@ import io.portico.ir.UnenforcedPolicy;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.net.HostAndPort;
 
 /**
@@ -50,6 +53,44 @@ final class Responder {
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
         .putHeader("x-portico-failure", failure.label())
         .end(detail + "\n");
+  }
+
+  /**
+   * Answers a request whose framing cannot be trusted (a malformed head or chunked body, a
+   * transfer coding Portico does not implement) as {@link #fail} does, with
+   * {@code Connection: close}, then closes the connection: nothing more read from it could be
+   * told apart from the rest of this message (RFC 9112 6.3, 11.2). A response already started is
+   * reset instead.
+   */
+  void refuse(HttpServerRequest request, UpstreamFailure failure, String detail) {
+    HttpServerResponse response = request.response();
+    if (request.version() == HttpVersion.HTTP_2) {
+      fail(request, failure, detail);
+      return;
+    }
+    if (!response.ended() && !response.headWritten() && !response.closed()) {
+      response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      fail(request, failure, detail);
+    } else if (!response.ended()) {
+      metrics.failed(failure);
+    }
+    // Closing through Vert.x flushes the answer first, also from inside a read, where a write
+    // is otherwise only flushed once the read completes (too late when the decoder failed:
+    // Vert.x then closes the channel at once).
+    request.connection().close();
+  }
+
+  /**
+   * Answers a request Netty's decoder refused (Vert.x's invalid request handler): 414 for a
+   * request line too long, 431 for headers too large, else 400; always with
+   * {@code Connection: close}.
+   */
+  void invalidHead(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    UpstreamFailure failure = cause instanceof TooLongHttpLineException ? UpstreamFailure.URI_TOO_LONG
+        : cause instanceof TooLongHttpHeaderException ? UpstreamFailure.HEADERS_TOO_LARGE
+        : UpstreamFailure.BAD_REQUEST;
+    refuse(request, failure, "malformed request (" + cause.getClass().getSimpleName() + ")");
   }
 
   /**
