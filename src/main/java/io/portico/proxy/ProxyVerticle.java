@@ -51,6 +51,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
   private Responder responder;
+  private ClientConnections clientConnections;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
 
@@ -74,6 +75,7 @@ public final class ProxyVerticle extends VerticleBase {
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
     responder = new Responder(metrics);
+    clientConnections = new ClientConnections(vertx, options.client(), metrics, responder);
     // Client-caused failures on this event loop are counted, not logged with stack traces.
     ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
@@ -99,6 +101,7 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    clientConnections.stop();
     List<Future<Void>> closing = new ArrayList<>();
     servers.values().forEach(server -> closing.add(server.shutdown(5, TimeUnit.SECONDS)));
     return Future.join(closing);
@@ -193,7 +196,9 @@ public final class ProxyVerticle extends VerticleBase {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
-        .setHandle100ContinueAutomatically(true);
+        .setHandle100ContinueAutomatically(true)
+        .setSslHandshakeTimeout(options.client().tlsHandshakeTimeoutMillis())
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     if (port.tls()) {
       // Listeners on one port share a protocol (the translator reports ProtocolConflict
       // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
@@ -217,6 +222,7 @@ public final class ProxyVerticle extends VerticleBase {
     // What Netty's decoder refused (bad request line, header syntax, Transfer-Encoding without
     // a final chunked, conflicting lengths, too long): answered with Connection: close.
     server.invalidRequestHandler(responder::invalidHead);
+    server.connectionHandler(clientConnections.acceptor(key.address() + ":" + key.port()));
     servers.put(key, server);
     Future<HttpServer> listening = server.listen(bindPort, host)
         .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,

@@ -9,6 +9,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.net.HostAndPort;
@@ -78,6 +86,23 @@ final class Responder {
     // is otherwise only flushed once the read completes (too late when the decoder failed:
     // Vert.x then closes the channel at once).
     request.connection().close();
+  }
+
+  /**
+   * Answers a connection whose request head did not arrive within the request headers timeout:
+   * 408 with {@code Connection: close}, then closes it. Written below Vert.x (there is no
+   * request yet to answer through), by the connection's watch (see {@link ClientConnections}).
+   */
+  void requestHeaderTimeout(ChannelHandlerContext context) {
+    metrics.failed(UpstreamFailure.REQUEST_HEADER_TIMEOUT);
+    byte[] body = "request header timeout\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    FullHttpResponse response = new DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+        HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .set("x-portico-failure", UpstreamFailure.REQUEST_HEADER_TIMEOUT.label())
+        .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
   }
 
   /**
