@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -35,6 +36,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * own connections on one periodic timer. Vert.x has no public hook into the connection's
  * pipeline nor a way to answer before a request exists, so the connection's channel is reached
  * through {@link ConnectionBase} (Vert.x's own base class of every connection).
+ *
+ * <p>Vert.x creates a cleartext connection only once it can tell HTTP/1.1 from h2c, and with
+ * h2c enabled only once the first request head is complete: until then nothing here sees it.
+ * The servers therefore also run Netty's read-idle handler at the request headers timeout as a
+ * backstop (it costs a timestamp per read, nothing per write): a connection silent that long
+ * before its first request is closed by Vert.x. The watches swallow its events once they are in
+ * place. A first head dripped byte by byte on a cleartext port is still not cut off.
  */
 final class ClientConnections {
 
@@ -98,6 +106,9 @@ final class ClientConnections {
       if (http2 == null) {
         return;
       }
+      if (pipeline.get("handler") != null) {
+        pipeline.addBefore("handler", "portico-idle-sink", IdleEventSink.INSTANCE);
+      }
       watch = new Http2Watch(channel, connection, http2, now);
     }
     watches.add(watch);
@@ -146,6 +157,8 @@ final class ClientConnections {
     private static final int IDLE = 0;
     private static final int PARTIAL_HEAD = 1;
     private static final int BUSY = 2;
+    // Switched protocols (WebSocket tunnel): no deadlines of this class any more.
+    private static final int UPGRADED = 3;
 
     private final ClientConnections owner;
     final Watch watch;
@@ -175,13 +188,25 @@ final class ClientConnections {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (event instanceof IdleStateEvent) {
+        return; // The read-idle backstop is for connections not watched yet (see accept).
+      }
+      super.userEventTriggered(ctx, event);
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (state == UPGRADED) {
+        super.channelRead(ctx, msg);
+        return;
+      }
       if (msg instanceof HttpRequest) {
         inFlight++;
         state = BUSY;
       } else if (!(msg instanceof HttpObject)) {
-        // Upgraded (h2c): no HTTP/1.x framing left to watch.
-        stopWatching(ctx);
+        // Tunnel bytes (WebSocket) or HTTP/2 after an h2c upgrade: nothing left to time here.
+        upgraded();
       }
       decoded = true;
       super.channelRead(ctx, msg);
@@ -189,7 +214,7 @@ final class ClientConnections {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-      if (state == IDLE && !decoded) {
+      if (state == IDLE && !decoded && !watch.closed) {
         // Bytes of the next head, not all of it: its deadline starts now.
         state = PARTIAL_HEAD;
         since = owner.now;
@@ -202,7 +227,9 @@ final class ClientConnections {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
         throws Exception {
       if (msg instanceof HttpResponse response && response.status().code() == 101) {
-        stopWatching(ctx); // A protocol switch: the tunnel has timeouts of its own.
+        upgraded();
+      } else if (state == UPGRADED) {
+        // Tunnel bytes.
       } else if (msg instanceof LastHttpContent && inFlight > 0 && --inFlight == 0) {
         state = IDLE;
         since = owner.now;
@@ -210,9 +237,13 @@ final class ClientConnections {
       super.write(ctx, msg, promise);
     }
 
-    private void stopWatching(ChannelHandlerContext ctx) {
+    /**
+     * Stops the deadlines after a protocol switch. The handler stays in the pipeline, so the
+     * read-idle backstop cannot close a quiet tunnel.
+     */
+    private void upgraded() {
       watch.closed = true;
-      ctx.pipeline().remove(this);
+      state = UPGRADED;
     }
 
     private boolean check(long headNanos, long idleNanos) {
@@ -262,6 +293,22 @@ final class ClientConnections {
         connection.shutdown(owner.limits.idleTimeoutMillis(), TimeUnit.MILLISECONDS);
       }
       return true;
+    }
+  }
+
+  /**
+   * Keeps the read-idle backstop's events from an HTTP/2 connection, whose Vert.x handler would
+   * close it even with streams in flight; {@link Http2Watch} applies the idle timeout instead.
+   */
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class IdleEventSink extends io.netty.channel.ChannelInboundHandlerAdapter {
+    static final IdleEventSink INSTANCE = new IdleEventSink();
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+      if (!(event instanceof IdleStateEvent)) {
+        super.userEventTriggered(ctx, event);
+      }
     }
   }
 

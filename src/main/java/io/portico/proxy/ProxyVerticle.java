@@ -198,7 +198,11 @@ public final class ProxyVerticle extends VerticleBase {
         .setCompressionSupported(false)
         .setHandle100ContinueAutomatically(true)
         .setSslHandshakeTimeout(options.client().tlsHandshakeTimeoutMillis())
-        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+        // The backstop for connections not watched yet (see ClientConnections).
+        .setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE,
+            options.client().requestHeadersTimeoutMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     if (port.tls()) {
       // Listeners on one port share a protocol (the translator reports ProtocolConflict
       // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
