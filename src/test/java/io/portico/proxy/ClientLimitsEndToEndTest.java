@@ -2,6 +2,7 @@ package io.portico.proxy;
 
 import io.portico.testing.EchoFleet;
 import io.portico.testing.HttpProbe;
+import io.portico.testing.RawHttp2;
 import io.portico.testing.RecordingBackend;
 import io.portico.testing.TestGateway;
 import org.junit.jupiter.api.AfterEach;
@@ -128,6 +129,26 @@ class ClientLimitsEndToEndTest {
       busy.getOutputStream().flush();
       String answer = readAll(busy.getInputStream());
       assertThat(answer).startsWith("HTTP/1.1 504");
+    }
+  }
+
+  @Test
+  void idleHttp2ConnectionIsClosed() throws Exception {
+    serve(ClientLimits.DEFAULTS.withIdleTimeoutMillis(300), 15_000);
+    try (RawHttp2 h2 = new RawHttp2(port)) {
+      h2.headers(1, "GET", "app.example.com", "/h2-idle", true).flush();
+      // Served, then no stream for longer than the idle timeout: GOAWAY and close.
+      assertThat(h2.awaitRefusal(1)).isIn("GOAWAY", "CLOSED");
+    }
+    assertThat(fleet.servers().get(0).receivedUris()).contains("/h2-idle");
+  }
+
+  @Test
+  void http2ConnectionPastItsMaximumAgeIsToldToGoAway() throws Exception {
+    serve(ClientLimits.DEFAULTS.withHttp2MaxConnectionAgeMillis(300), 15_000);
+    try (RawHttp2 h2 = new RawHttp2(port)) {
+      h2.headers(1, "GET", "app.example.com", "/h2-old", true).flush();
+      assertThat(h2.awaitRefusal(1)).isEqualTo("GOAWAY");
     }
   }
 
