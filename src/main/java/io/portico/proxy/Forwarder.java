@@ -220,7 +220,7 @@ final class Forwarder {
         RequestBody.stream(request, upstream, responder);
       } else {
         response = upstream.send();
-        request.resume();
+        RequestBody.release(request);
       }
       request.response().closeHandler(v -> upstream.reset());
       if (exchange.plan.perTryTimeoutMillis() > 0) {

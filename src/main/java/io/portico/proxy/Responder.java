@@ -54,7 +54,7 @@ final class Responder {
       }
       return;
     }
-    request.resume();
+    RequestBody.release(request);
     // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
     response.headers().remove(HttpHeaders.SET_COOKIE);
     response.setStatusCode(failure.status())
@@ -132,7 +132,7 @@ final class Responder {
         listenerPort, path, request.query(), route.match().path());
     metrics.redirected();
     HttpServerResponse response = request.response();
-    request.resume(); // The body, if any, is read and dropped.
+    RequestBody.release(request); // The body, if any, is read and dropped.
     response.setStatusCode(redirect.statusCode()).putHeader(HttpHeaders.LOCATION, location);
     RequestFilters.modifyResponseHeaders(response.headers(), route.filters(), backendFilters);
     response.end();
@@ -140,7 +140,7 @@ final class Responder {
 
   /** Answers the CORS preflight {@code request} as the rule's {@code cors} policy says. */
   void preflight(HttpServerRequest request, Cors cors) {
-    request.resume();
+    RequestBody.release(request);
     HttpServerResponse response = request.response().setStatusCode(204);
     CorsPolicy.addPreflightHeaders(request, response.headers(), cors);
     response.end();
@@ -157,7 +157,7 @@ final class Responder {
       return;
     }
     metrics.redirected();
-    request.resume(); // The body, if any, is read and dropped.
+    RequestBody.release(request); // The body, if any, is read and dropped.
     request.response().setStatusCode(307).putHeader(HttpHeaders.LOCATION, canonical.path()).end();
   }
 

@@ -78,6 +78,72 @@ class Http2EndOfStreamEndToEndTest {
     assertThat(post.getString("method")).isEqualTo("POST");
   }
 
+  @Test
+  void bodylessHttp2GetIsRetriedOnceWhenItsPooledConnectionWasStale() throws Exception {
+    // Each backend connection answers its first request and resets on the second: the second
+    // GET meets a stale pooled connection, and is retried on a fresh one.
+    try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> answerOncePerConnection(backend), "one-shot-backend");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      int port = TestGateway.freePort();
+      fleet.serviceAt("default", "oneshot", backend.getLocalPort(), true);
+      gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
+          "backends.yaml", fleet.yaml(), "routes.yaml", route("app", "app.example.com", """
+              - backendRefs: [{name: oneshot, port: 80}]
+              """));
+      HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      for (int i = 0; i < 3; i++) {
+        assertThat(status(client, port, "/stale/" + i)).isEqualTo(200);
+      }
+    }
+  }
+
+  private static void answerOncePerConnection(java.net.ServerSocket backend) {
+    while (!backend.isClosed()) {
+      try {
+        java.net.Socket socket = backend.accept();
+        Thread connection = new Thread(() -> {
+          try (socket) {
+            java.io.InputStream in = socket.getInputStream();
+            readHead(in);
+            socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            readHead(in);
+            socket.setSoLinger(true, 0); // the second request: reset, unanswered
+          } catch (java.io.IOException e) {
+            // Closed.
+          }
+        });
+        connection.setDaemon(true);
+        connection.start();
+      } catch (java.io.IOException e) {
+        return;
+      }
+    }
+  }
+
+  private static void readHead(java.io.InputStream in) throws java.io.IOException {
+    int matched = 0;
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    for (int b; matched < 4 && (b = in.read()) >= 0; ) {
+      matched = b == end[matched] ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+  }
+
+  private static int status(HttpClient client, int port, String uri) throws Exception {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+        .setServer(io.vertx.core.net.SocketAddress.inetSocketAddress(port, "127.0.0.1"))
+        .setHost("app.example.com").setPort(port).setURI(uri);
+    return client.request(options)
+        .compose(request -> request.send())
+        .compose(response -> response.body().map(body -> response.statusCode()))
+        .toCompletionStage().toCompletableFuture().get(20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   private static JsonObject send(HttpClient client, int port, HttpMethod method, String uri,
       Buffer body) throws Exception {
     RequestOptions options = new RequestOptions().setMethod(method)
