@@ -2,6 +2,7 @@ package io.portico.cli;
 
 import io.portico.Portico;
 import io.portico.PorticoOptions;
+import io.portico.proxy.ClientLimits;
 import io.portico.proxy.ProxyOptions;
 import io.portico.translate.TranslatorOptions;
 import org.slf4j.Logger;
@@ -20,7 +21,8 @@ final class GatewayCommand {
 
   private static final Set<String> OPTIONS = Set.of("--config", "--bind", "--port-offset",
       "--admin", "--event-loops", "--controller-name", "--upstream-timeout",
-      "--gateway-address-pool");
+      "--gateway-address-pool", "--request-headers-timeout", "--client-idle-timeout",
+      "--http2-max-connection-age", "--tls-handshake-timeout", "--client-connection-limit");
   private static final Set<String> FLAGS = Set.of("--kubernetes", "--no-metrics",
       "--exit-when-ready");
 
@@ -44,6 +46,25 @@ final class GatewayCommand {
                                 gateway.envoyproxy.io/gatewayclass-controller)
         --upstream-timeout DUR  how long an upstream may stay silent before 504, e.g. 15s
                                 (default 15s)
+        --request-headers-timeout DUR
+                                an HTTP/1.x client must send a complete request head within
+                                this (from accept, or from the first byte of a later
+                                request), else 408 and close (default 60s)
+        --client-idle-timeout DUR
+                                close a client connection with no request in flight after
+                                this: keep-alive and HTTP/2 (Envoy Gateway
+                                ClientTrafficPolicy timeout.http.idleTimeout; default 60s)
+        --http2-max-connection-age DUR
+                                send GOAWAY to HTTP/2 clients connected for this long
+                                (default 0: never)
+        --tls-handshake-timeout DUR
+                                a TLS client must finish its handshake within this
+                                (default 10s)
+        --client-connection-limit N
+                                client connections one listener port holds at once; more are
+                                closed at accept and counted in
+                                portico_client_connections_refused_total (Envoy Gateway
+                                ClientTrafficPolicy connection.connectionLimit; default 10000)
         --gateway-address-pool CIDR
                                 give every Gateway its own address from this IPv4 block
                                 (e.g. 127.0.10.0/24), so several Gateways can use one port;
@@ -129,6 +150,27 @@ final class GatewayCommand {
     return portico;
   }
 
+  /** Returns the duration {@code option} gives in ms, or {@code fallback} when it is absent. */
+  private static long duration(String command, Arguments arguments, String option, long fallback,
+      boolean zeroAllowed) throws Arguments.UsageException {
+    if (!arguments.has(option)) {
+      return fallback;
+    }
+    String value = arguments.get(option, null);
+    long millis;
+    try {
+      millis = io.portico.resource.GoDuration.parse(value).toMillis();
+    } catch (IllegalArgumentException e) {
+      throw new Arguments.UsageException(command + ": " + option + " " + value
+          + " (expected: a duration such as 500ms, 15s, 2m)");
+    }
+    if (millis < 0 || millis == 0 && !zeroAllowed) {
+      throw new Arguments.UsageException(command + ": " + option + " " + value
+          + " (expected: " + (zeroAllowed ? ">= 0" : "> 0") + ")");
+    }
+    return millis;
+  }
+
   /** Returns the options of {@code arguments}; standalone if {@code config} is set. */
   static PorticoOptions options(String command, Arguments arguments, Path config)
       throws Arguments.UsageException {
@@ -150,6 +192,18 @@ final class GatewayCommand {
       }
       proxy = proxy.withUpstreamIdleTimeoutMillis((int) millis);
     }
+    ClientLimits client = proxy.client();
+    client = client.withRequestHeadersTimeoutMillis(duration(command, arguments,
+        "--request-headers-timeout", client.requestHeadersTimeoutMillis(), false));
+    client = client.withIdleTimeoutMillis(duration(command, arguments, "--client-idle-timeout",
+        client.idleTimeoutMillis(), false));
+    client = client.withHttp2MaxConnectionAgeMillis(duration(command, arguments,
+        "--http2-max-connection-age", client.http2MaxConnectionAgeMillis(), true));
+    client = client.withTlsHandshakeTimeoutMillis(duration(command, arguments,
+        "--tls-handshake-timeout", client.tlsHandshakeTimeoutMillis(), false));
+    client = client.withConnectionLimit(arguments.getInt(command, "--client-connection-limit",
+        client.connectionLimit(), 1, 10_000_000));
+    proxy = proxy.withClient(client);
     String bind = proxy.bindHost();
     String reported = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
     TranslatorOptions translator;

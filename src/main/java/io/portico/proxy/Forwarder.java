@@ -88,6 +88,9 @@ final class Forwarder {
    */
   void forward(ProxyRequest call, UpstreamTarget target) {
     UpstreamPlan plan = call.plan();
+    if (call.hasBody()) {
+      RequestBody.watch(call.request(), responder);
+    }
     CircuitBreaker limits = plan.circuitBreaker();
     CircuitBreakers.Counters counters = null;
     String rule = call.group().name();
@@ -213,10 +216,11 @@ final class Forwarder {
       Future<HttpClientResponse> response;
       if (exchange.call.hasBody()) {
         UpstreamHeaders.frameBody(request, upstream);
-        response = upstream.send(request);
+        response = upstream.response();
+        RequestBody.stream(request, upstream, responder);
       } else {
         response = upstream.send();
-        request.resume();
+        RequestBody.release(request);
       }
       request.response().closeHandler(v -> upstream.reset());
       if (exchange.plan.perTryTimeoutMillis() > 0) {

@@ -14,7 +14,6 @@ import io.portico.proxy.tls.SniKeyManager;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
 
@@ -84,14 +83,15 @@ final class ProxyHandler {
    */
   void handle(HttpServerRequest request, String address, int listenerPort) {
     request.pause();
-    HostAndPort authority = request.authority();
-    if (authority == null || authority.host().isEmpty()) {
-      responder.fail(request, UpstreamFailure.BAD_REQUEST, "missing Host header");
+    RequestHead.Refusal refusal = RequestHead.check(request);
+    if (refusal != null) {
+      responder.refuse(request, refusal.failure, refusal.detail);
       return;
     }
-    // RFC 9112 3.2: two Host headers are a 400; proxies that pick one enable cache poisoning.
-    if (request.version() != HttpVersion.HTTP_2 && HopByHopHeaders.count(request.headers(), "host") > 1) {
-      responder.fail(request, UpstreamFailure.BAD_REQUEST, "more than one Host header");
+    HostAndPort authority = RequestHead.authority(request);
+    if (authority == null || authority.host().isEmpty()) {
+      responder.refuse(request, UpstreamFailure.BAD_REQUEST,
+          RequestHead.Refusal.BAD_TARGET_AUTHORITY.detail);
       return;
     }
 
@@ -109,7 +109,7 @@ final class ProxyHandler {
       return;
     }
     Listener listener = port.findListener(host);
-    if (request.isSSL() && isMisdirected(port, listener, request)) {
+    if (request.isSSL() && isMisdirected(port, listener, request, host)) {
       responder.fail(request, UpstreamFailure.MISDIRECTED,
           "the TLS server name does not match the Host header");
       return;
@@ -195,11 +195,12 @@ final class ProxyHandler {
    * (RFC 9110 section 15.5.20; Gateway API GatewayHTTPSListenerDetectMisdirectedRequests).
    *
    * @param hostListener the listener the request's Host selects
+   * @param host the request's host (an absolute-form target's, else the Host header's)
    */
   private static boolean isMisdirected(HttpPort port, Listener hostListener,
-      HttpServerRequest request) {
+      HttpServerRequest request, String host) {
     String serverName = SniKeyManager.requestedServerName(request.sslSession());
-    if (serverName == null || serverName.equalsIgnoreCase(request.authority().host())) {
+    if (serverName == null || serverName.equalsIgnoreCase(host)) {
       return false;
     }
     return port.findListener(serverName) != hostListener;

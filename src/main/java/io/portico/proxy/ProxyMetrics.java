@@ -22,6 +22,7 @@ final class ProxyMetrics {
   private final Counter[] failures;
   private final Counter[] responseClasses;
   private final Counter[] clientFailures;
+  private final Counter connectionsRefused;
 
   private ProxyMetrics(MeterRegistry registry) {
     if (registry == null) {
@@ -32,6 +33,7 @@ final class ProxyMetrics {
       failures = null;
       responseClasses = null;
       clientFailures = null;
+      connectionsRefused = null;
       return;
     }
     forwarded = Counter.builder("portico.requests").tag("outcome", "forwarded")
@@ -54,6 +56,9 @@ final class ProxyMetrics {
           .tag("class", (i + 1) + "xx").description("Upstream responses by status class")
           .register(registry);
     }
+    connectionsRefused = Counter.builder("portico.client.connections.refused")
+        .description("Client connections closed at accept: the listener's connection limit was"
+            + " reached").register(registry);
     ClientFailures.Cause[] causes = ClientFailures.Cause.values();
     clientFailures = new Counter[causes.length];
     for (ClientFailures.Cause cause : causes) {
@@ -101,6 +106,12 @@ final class ProxyMetrics {
   void failed(UpstreamFailure failure) {
     if (failures != null) {
       failures[failure.ordinal()].increment();
+    }
+  }
+
+  void connectionRefused() {
+    if (connectionsRefused != null) {
+      connectionsRefused.increment();
     }
   }
 

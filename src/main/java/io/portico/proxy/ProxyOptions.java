@@ -14,14 +14,17 @@ import java.util.Objects;
  * @param upstreamIdleTimeoutMillis how long an upstream may stay silent (before its response
  *     head, or between body chunks) before the request fails with 504
  * @param maxConnectionsPerEndpoint HTTP/1.1 connection pool size per endpoint and event loop
+ * @param client the timeouts and connection cap of client connections
  */
 public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMillis,
-    int upstreamIdleTimeoutMillis, int maxConnectionsPerEndpoint) {
+    int upstreamIdleTimeoutMillis, int maxConnectionsPerEndpoint, ClientLimits client) {
 
-  public static final ProxyOptions DEFAULTS = new ProxyOptions("0.0.0.0", 8000, 5_000, 15_000, 256);
+  public static final ProxyOptions DEFAULTS = new ProxyOptions("0.0.0.0", 8000, 5_000, 15_000, 256,
+      ClientLimits.DEFAULTS);
 
   public ProxyOptions {
     Objects.requireNonNull(bindHost, "bindHost");
+    Objects.requireNonNull(client, "client");
     if (portOffset < 0 || portOffset > 64_000) {
       throw new IllegalArgumentException("portOffset: " + portOffset + " (expected: 0-64000)");
     }
@@ -51,16 +54,21 @@ public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMi
 
   public ProxyOptions withBindHost(String host) {
     return new ProxyOptions(host, portOffset, connectTimeoutMillis, upstreamIdleTimeoutMillis,
-        maxConnectionsPerEndpoint);
+        maxConnectionsPerEndpoint, client);
   }
 
   public ProxyOptions withPortOffset(int offset) {
     return new ProxyOptions(bindHost, offset, connectTimeoutMillis, upstreamIdleTimeoutMillis,
-        maxConnectionsPerEndpoint);
+        maxConnectionsPerEndpoint, client);
+  }
+
+  public ProxyOptions withClient(ClientLimits limits) {
+    return new ProxyOptions(bindHost, portOffset, connectTimeoutMillis, upstreamIdleTimeoutMillis,
+        maxConnectionsPerEndpoint, limits);
   }
 
   public ProxyOptions withUpstreamIdleTimeoutMillis(int millis) {
     return new ProxyOptions(bindHost, portOffset, connectTimeoutMillis, millis,
-        maxConnectionsPerEndpoint);
+        maxConnectionsPerEndpoint, client);
   }
 }

@@ -67,10 +67,13 @@ record ProxyRequest(HttpServerRequest request, Route route, WeightedBackend back
     return backend.filters();
   }
 
-  /** HTTP/1.x messages have a body when they say so; HTTP/2 ones unless the stream has ended. */
+  /**
+   * HTTP/1.x messages have a body when they say so; HTTP/2 ones unless their HEADERS frame
+   * ended the stream (see {@link Http2EndOfStream}).
+   */
   private static boolean hasBody(HttpServerRequest request) {
     if (request.version() == HttpVersion.HTTP_2) {
-      return !request.isEnded();
+      return !Http2EndOfStream.ended(request);
     }
     MultiMap headers = request.headers();
     String length = headers.get(HttpHeaders.CONTENT_LENGTH);

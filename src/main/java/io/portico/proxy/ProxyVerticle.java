@@ -49,6 +49,8 @@ public final class ProxyVerticle extends VerticleBase {
   /** The TLS state of every bound HTTPS port. */
   private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
+  private Responder responder;
+  private ClientConnections clientConnections;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
 
@@ -71,7 +73,8 @@ public final class ProxyVerticle extends VerticleBase {
         .build();
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
-    Responder responder = new Responder(metrics);
+    responder = new Responder(metrics);
+    clientConnections = new ClientConnections(vertx, options.client(), metrics, responder);
     // Client-caused failures on this event loop are counted, not logged with stack traces.
     ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
@@ -86,6 +89,7 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    clientConnections.stop();
     List<Future<Void>> closing = new ArrayList<>();
     servers.values().forEach(server -> closing.add(server.shutdown(5, TimeUnit.SECONDS)));
     return Future.join(closing);
@@ -180,7 +184,13 @@ public final class ProxyVerticle extends VerticleBase {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
-        .setHandle100ContinueAutomatically(true);
+        .setHandle100ContinueAutomatically(true)
+        .setSslHandshakeTimeout(options.client().tlsHandshakeTimeoutMillis())
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+        // The backstop for connections not watched yet (see ClientConnections).
+        .setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE,
+            options.client().requestHeadersTimeoutMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     if (port.tls()) {
       // Listeners on one port share a protocol (the translator reports ProtocolConflict
       // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
@@ -201,6 +211,10 @@ public final class ProxyVerticle extends VerticleBase {
     }
     HttpServer server = vertx.createHttpServer(serverOptions);
     server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
+    // What Netty's decoder refused (bad request line, header syntax, Transfer-Encoding without
+    // a final chunked, conflicting lengths, too long): answered with Connection: close.
+    server.invalidRequestHandler(responder::invalidHead);
+    server.connectionHandler(clientConnections.acceptor(key.address() + ":" + key.port()));
     servers.put(key, server);
     Future<HttpServer> listening = server.listen(bindPort, host)
         .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,

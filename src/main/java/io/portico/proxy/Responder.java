@@ -8,6 +8,17 @@ import io.portico.ir.UnenforcedPolicy;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.net.HostAndPort;
 
 /**
@@ -43,13 +54,68 @@ final class Responder {
       }
       return;
     }
-    request.resume();
+    RequestBody.release(request);
     // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
     response.headers().remove(HttpHeaders.SET_COOKIE);
     response.setStatusCode(failure.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
         .putHeader("x-portico-failure", failure.label())
         .end(detail + "\n");
+  }
+
+  /**
+   * Answers a request whose framing cannot be trusted (a malformed head or chunked body, a
+   * transfer coding Portico does not implement) as {@link #fail} does, with
+   * {@code Connection: close}, then closes the connection: nothing more read from it could be
+   * told apart from the rest of this message (RFC 9112 6.3, 11.2). A response already started is
+   * reset instead.
+   */
+  void refuse(HttpServerRequest request, UpstreamFailure failure, String detail) {
+    HttpServerResponse response = request.response();
+    if (request.version() == HttpVersion.HTTP_2) {
+      fail(request, failure, detail);
+      return;
+    }
+    if (!response.ended() && !response.headWritten() && !response.closed()) {
+      response.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      fail(request, failure, detail);
+    } else if (!response.ended()) {
+      metrics.failed(failure);
+    }
+    // Closing through Vert.x flushes the answer first, also from inside a read, where a write
+    // is otherwise only flushed once the read completes (too late when the decoder failed:
+    // Vert.x then closes the channel at once).
+    request.connection().close();
+  }
+
+  /**
+   * Answers a connection whose request head did not arrive within the request headers timeout:
+   * 408 with {@code Connection: close}, then closes it. Written below Vert.x (there is no
+   * request yet to answer through), by the connection's watch (see {@link ClientConnections}).
+   */
+  void requestHeaderTimeout(ChannelHandlerContext context) {
+    metrics.failed(UpstreamFailure.REQUEST_HEADER_TIMEOUT);
+    byte[] body = "request header timeout\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    FullHttpResponse response = new DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+        HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .set("x-portico-failure", UpstreamFailure.REQUEST_HEADER_TIMEOUT.label())
+        .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Answers a request Netty's decoder refused (Vert.x's invalid request handler): 414 for a
+   * request line too long, 431 for headers too large, else 400; always with
+   * {@code Connection: close}.
+   */
+  void invalidHead(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    UpstreamFailure failure = cause instanceof TooLongHttpLineException ? UpstreamFailure.URI_TOO_LONG
+        : cause instanceof TooLongHttpHeaderException ? UpstreamFailure.HEADERS_TOO_LARGE
+        : UpstreamFailure.BAD_REQUEST;
+    refuse(request, failure, "malformed request (" + cause.getClass().getSimpleName() + ")");
   }
 
   /**
@@ -66,7 +132,7 @@ final class Responder {
         listenerPort, path, request.query(), route.match().path());
     metrics.redirected();
     HttpServerResponse response = request.response();
-    request.resume(); // The body, if any, is read and dropped.
+    RequestBody.release(request); // The body, if any, is read and dropped.
     response.setStatusCode(redirect.statusCode()).putHeader(HttpHeaders.LOCATION, location);
     RequestFilters.modifyResponseHeaders(response.headers(), route.filters(), backendFilters);
     response.end();
@@ -74,7 +140,7 @@ final class Responder {
 
   /** Answers the CORS preflight {@code request} as the rule's {@code cors} policy says. */
   void preflight(HttpServerRequest request, Cors cors) {
-    request.resume();
+    RequestBody.release(request);
     HttpServerResponse response = request.response().setStatusCode(204);
     CorsPolicy.addPreflightHeaders(request, response.headers(), cors);
     response.end();
@@ -91,7 +157,7 @@ final class Responder {
       return;
     }
     metrics.redirected();
-    request.resume(); // The body, if any, is read and dropped.
+    RequestBody.release(request); // The body, if any, is read and dropped.
     request.response().setStatusCode(307).putHeader(HttpHeaders.LOCATION, canonical.path()).end();
   }
 

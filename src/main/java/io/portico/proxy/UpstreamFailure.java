@@ -49,7 +49,15 @@ public enum UpstreamFailure {
    * (SecurityPolicy): refused rather than served unprotected. */
   SECURITY_POLICY_NOT_ENFORCED(500, "security_policy_not_enforced"),
   /** The request could not be parsed or lacks a Host. */
-  BAD_REQUEST(400, "bad_request");
+  BAD_REQUEST(400, "bad_request"),
+  /** The request line (URI) is longer than the decoder takes (414 URI Too Long). */
+  URI_TOO_LONG(414, "uri_too_long"),
+  /** The request headers are larger than the decoder takes (431). */
+  HEADERS_TOO_LARGE(431, "headers_too_large"),
+  /** A transfer coding other than a final {@code chunked} (RFC 9112 6.1: 501 Not Implemented). */
+  UNSUPPORTED_TRANSFER_CODING(501, "unsupported_transfer_coding"),
+  /** The client did not send a complete request head in time (408 Request Timeout). */
+  REQUEST_HEADER_TIMEOUT(408, "request_header_timeout");
 
   private final int status;
   private final String label;

@@ -211,6 +211,86 @@ class HostileInputEndToEndTest {
         .doesNotContain("\tat ");
   }
 
+  @Test
+  void hpackBombIsRefusedWithoutReachingTheBackend() throws IOException {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+    try (RawHttp2 h2 = new RawHttp2(port)) {
+      // Stream 1 puts a 4,000-byte header in the dynamic table (a legitimate request) ...
+      ByteArrayOutputStream first = requestBlock("/seed");
+      first.write(0x40); // literal with incremental indexing, new name
+      first.write(6);
+      first.writeBytes("x-bomb".getBytes(StandardCharsets.US_ASCII));
+      first.writeBytes(new byte[] {0x7f, (byte) 0xa1, 0x1e}); // length 4000
+      first.writeBytes("a".repeat(4000).getBytes(StandardCharsets.US_ASCII));
+      h2.frame(0x1, 0x5, 1, first.toByteArray());
+      // ... stream 3 refers to it 2,000 times: 3 KB on the wire, 8 MB of headers decoded.
+      ByteArrayOutputStream bomb = requestBlock("/bomb");
+      for (int i = 0; i < 2_000; i++) {
+        bomb.write(0x80 | 62); // indexed: the first dynamic table entry
+      }
+      h2.frame(0x1, 0x5, 3, bomb.toByteArray()).flush();
+      // Netty refuses the stream at its header list limit (8 KiB by default) and keeps the
+      // connection; the seed, a legitimate request, is served.
+      assertThat(h2.awaitRefusal(3)).isEqualTo("RST_STREAM");
+      TestGateway.awaitCondition("the seed request served",
+          () -> fleet.servers().get(0).receivedUris().contains("/seed"));
+    }
+    assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("web-pod-0");
+    assertThat(fleet.servers().get(0).receivedUris()).doesNotContain("/bomb");
+  }
+
+  @Test
+  void continuationFloodIsCutOffWithoutReachingTheBackend() throws IOException {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+    String outcome;
+    try (RawHttp2 h2 = new RawHttp2(port)) {
+      // HEADERS without END_HEADERS, then CONTINUATION frames that never end the block
+      // (CVE-2024-27316's shape): the decoder must stop at its header list limit.
+      h2.frame(0x1, 0x1, 1, requestBlock("/flood").toByteArray());
+      ByteArrayOutputStream field = new ByteArrayOutputStream();
+      field.write(0x00); // literal without indexing, new name
+      field.write(3);
+      field.writeBytes("x-c".getBytes(StandardCharsets.US_ASCII));
+      field.write(100);
+      field.writeBytes("c".repeat(100).getBytes(StandardCharsets.US_ASCII));
+      byte[] continuation = field.toByteArray();
+      try {
+        for (int batch = 0; batch < 100; batch++) {
+          for (int i = 0; i < 100; i++) {
+            h2.frame(0x9, 0, 1, continuation);
+          }
+          h2.flush();
+        }
+        outcome = h2.awaitRefusal(1);
+      } catch (java.net.SocketException cutOff) {
+        outcome = "CLOSED"; // the gateway closed while frames were still being written
+      }
+    }
+    assertThat(outcome).isIn("GOAWAY", "CLOSED");
+    assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("web-pod-0");
+    assertThat(fleet.servers().get(0).receivedUris()).doesNotContain("/flood");
+  }
+
+  /** An HPACK block of GET {@code path} on app.example.com, static table and literals only. */
+  private static ByteArrayOutputStream requestBlock(String path) {
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    block.write(0x82); // :method GET
+    block.write(0x86); // :scheme http
+    block.write(0x04); // :path, literal without indexing
+    block.write(path.length());
+    block.writeBytes(path.getBytes(StandardCharsets.US_ASCII));
+    block.write(0x01); // :authority, literal without indexing
+    block.write("app.example.com".length());
+    block.writeBytes("app.example.com".getBytes(StandardCharsets.US_ASCII));
+    return block;
+  }
+
   private static long clientFailures() {
     long sum = 0;
     for (ClientFailures.Cause cause : ClientFailures.Cause.values()) {

@@ -31,7 +31,7 @@ public final class RawHttp2 implements AutoCloseable {
     socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(10_000);
     pending.write(PREFACE);
-    frame(0x4, 0, 0, new byte[0]); // SETTINGS, empty
+    writeFrame(0x4, 0, 0, new byte[0]); // SETTINGS, empty
   }
 
   /** Queues a request's HEADERS (END_STREAM when {@code endStream}) on {@code streamId}. */
@@ -44,7 +44,7 @@ public final class RawHttp2 implements AutoCloseable {
       encoder.encodeHeaders(streamId, headers, block);
       byte[] bytes = new byte[block.readableBytes()];
       block.readBytes(bytes);
-      frame(0x1, 0x4 | (endStream ? 0x1 : 0), streamId, bytes);
+      writeFrame(0x1, 0x4 | (endStream ? 0x1 : 0), streamId, bytes);
     } catch (Http2Exception e) {
       throw new IllegalStateException(e);
     } finally {
@@ -55,8 +55,45 @@ public final class RawHttp2 implements AutoCloseable {
 
   /** Queues RST_STREAM CANCEL on {@code streamId}. */
   public RawHttp2 reset(int streamId) {
-    frame(0x3, 0, streamId, new byte[] {0, 0, 0, 0x8});
+    writeFrame(0x3, 0, streamId, new byte[] {0, 0, 0, 0x8});
     return this;
+  }
+
+  /** Queues one frame as given: for frames no client library would write. */
+  public RawHttp2 frame(int type, int flags, int streamId, byte[] payload) {
+    writeFrame(type, flags, streamId, payload);
+    return this;
+  }
+
+  /**
+   * Reads frames until a GOAWAY, a RST_STREAM on {@code streamId}, or the end of the
+   * connection; returns "GOAWAY", "RST_STREAM" or "CLOSED".
+   */
+  public String awaitRefusal(int streamId) throws IOException {
+    InputStream in = socket.getInputStream();
+    try {
+      while (true) {
+        byte[] header = in.readNBytes(9);
+        if (header.length < 9) {
+          return "CLOSED";
+        }
+        int length = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | header[2] & 0xff;
+        int type = header[3] & 0xff;
+        int stream = (header[5] & 0x7f) << 24 | (header[6] & 0xff) << 16
+            | (header[7] & 0xff) << 8 | header[8] & 0xff;
+        if (in.readNBytes(length).length < length) {
+          return "CLOSED";
+        }
+        if (type == 0x7) {
+          return "GOAWAY";
+        }
+        if (type == 0x3 && stream == streamId) {
+          return "RST_STREAM";
+        }
+      }
+    } catch (java.net.SocketException reset) {
+      return "CLOSED";
+    }
   }
 
   /** Writes everything queued in one go. */
@@ -82,7 +119,7 @@ public final class RawHttp2 implements AutoCloseable {
     return out.toByteArray();
   }
 
-  private void frame(int type, int flags, int streamId, byte[] payload) {
+  private void writeFrame(int type, int flags, int streamId, byte[] payload) {
     int length = payload.length;
     pending.write((length >>> 16) & 0xff);
     pending.write((length >>> 8) & 0xff);

@@ -1,0 +1,69 @@
+package io.portico.proxy;
+
+import io.netty.handler.codec.DecoderException;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
+
+/**
+ * Streams a client's request body upstream with back-pressure. A body that fails half-way (a
+ * malformed chunk, a bare LF, an invalid chunk size, a client reset) resets the upstream exchange
+ * at once: it is never ended as if complete (a backend would act on a truncated body), nor left
+ * open until the upstream timeout (a backend connection held per bad request). A malformed body
+ * gets 400 with {@code Connection: close} when nothing was answered yet (RFC 9112 7.1).
+ */
+final class RequestBody {
+
+  /** HTTP/2 CANCEL: the client-side stream is gone, the upstream one is abandoned with it. */
+  private static final long CANCEL = 0x8;
+
+  private RequestBody() {
+  }
+
+  /**
+   * Watches {@code request}'s body while its upstream exchange is not started yet (waiting for a
+   * connection): a malformed body is answered at once; the exchange, once it has its
+   * connection, sees the answered response and gives the stream back.
+   */
+  static void watch(HttpServerRequest request, Responder responder) {
+    request.exceptionHandler(cause -> failed(request, null, cause, responder));
+  }
+
+  /** Streams {@code request}'s body to {@code upstream} and ends it once the body is complete. */
+  static void stream(HttpServerRequest request, HttpClientRequest upstream, Responder responder) {
+    request.pipe().endOnFailure(false).to(upstream)
+        .onFailure(cause -> failed(request, upstream, cause, responder));
+  }
+
+  private static void failed(HttpServerRequest request, HttpClientRequest upstream,
+      Throwable cause, Responder responder) {
+    // Answered first: the reset below fails the attempt, whose 502 must not win.
+    if (isMalformed(cause)) {
+      responder.refuse(request, UpstreamFailure.BAD_REQUEST,
+          "malformed request body (" + cause.getClass().getSimpleName() + ")");
+    }
+    if (upstream != null) {
+      upstream.exceptionHandler(e -> { }); // The reset is ours: nothing to report.
+      upstream.reset(CANCEL, cause);
+    }
+  }
+
+  /**
+   * Lets the rest of {@code request} (its body, if any) flow once it is forwarded or answered.
+   * An ended request is left alone: Vert.x's HTTP/2 request throws "Request has already been
+   * read" when resumed after its end (a retry of a body-less HTTP/2 GET, an answer after one),
+   * and that exception, counted as a client failure, used to leave the client waiting.
+   */
+  static void release(HttpServerRequest request) {
+    if (!request.isEnded()) {
+      request.resume();
+    }
+  }
+
+  /**
+   * Whether {@code cause} is Netty's decoder refusing the body's framing (chunk size, chunk
+   * delimiter, chunk extension, line separator), rather than a connection or upstream failure.
+   */
+  static boolean isMalformed(Throwable cause) {
+    return cause instanceof DecoderException || cause instanceof IllegalArgumentException;
+  }
+}
