@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -41,6 +42,10 @@ public final class ConfigVerticle extends VerticleBase {
   private Set<String> loggedProblems = Set.of();
   /** Completed by the first publication: start() waits for it, so proxies never start empty. */
   private final Promise<Void> firstPublication = Promise.promise();
+  /** How many snapshots were translated: the endpoint fast path does not count. */
+  private final AtomicLong translations = new AtomicLong();
+  /** Read and written only by the ordered blocking tasks of {@link #prepare}. */
+  private volatile Translated lastTranslated;
 
   /**
    * @param providerFactory creates the provider, given the callback it must deliver snapshots to
@@ -65,6 +70,14 @@ public final class ConfigVerticle extends VerticleBase {
   /** Returns what was last published; safe from any thread. */
   public GatewayState state() {
     return state;
+  }
+
+  /**
+   * Returns how many snapshots have been translated so far; snapshots that changed only
+   * endpoints are not (see {@link Translator#sameTranslation}). Safe from any thread.
+   */
+  public long translations() {
+    return translations.get();
   }
 
   /**
@@ -94,8 +107,7 @@ public final class ConfigVerticle extends VerticleBase {
   private void onSnapshot(ResourceSnapshot snapshot) {
     // Translation is pure CPU work whose cost grows with the configuration: keep it off the
     // event loop; ordered, so snapshots are applied in the order they arrived.
-    vertx.executeBlocking(() -> new Result(snapshot, translator.translate(snapshot),
-            EndpointsBuilder.build(snapshot)), true)
+    vertx.executeBlocking(() -> prepare(snapshot), true)
         .onSuccess(this::publish)
         .onFailure(e -> {
           LOG.error("translation failed (a bug in Portico); still serving version {}",
@@ -104,8 +116,36 @@ public final class ConfigVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Builds the endpoints of {@code snapshot}, and translates it unless it differs from the last
+   * translated one only in endpoints (the fast path: a pod that starts or stops reaches the
+   * proxies without re-running route translation, whatever the number of routes). Runs in the
+   * ordered blocking tasks, one at a time.
+   */
+  private Result prepare(ResourceSnapshot snapshot) {
+    EndpointsIndex endpoints = EndpointsBuilder.build(snapshot);
+    Translated last = lastTranslated;
+    if (last != null && Translator.sameTranslation(last.snapshot(), snapshot)) {
+      // Keep the newest snapshot, so the one compared next time (and the memory held) is current.
+      lastTranslated = new Translated(snapshot, last.translation());
+      return new Result(snapshot, last.translation(), endpoints, false);
+    }
+    Translation translation = translator.translate(snapshot);
+    translations.incrementAndGet();
+    lastTranslated = new Translated(snapshot, translation);
+    return new Result(snapshot, translation, endpoints, true);
+  }
+
+  /** The last snapshot whose translation is current, and that translation. */
+  private record Translated(ResourceSnapshot snapshot, Translation translation) {
+  }
+
+  /**
+   * @param translated false when the translation is the previous one, reused (only endpoints
+   *     changed): neither the table nor the status can have changed
+   */
   private record Result(ResourceSnapshot snapshot, Translation translation,
-      EndpointsIndex endpoints) {
+      EndpointsIndex endpoints, boolean translated) {
   }
 
   private void publish(Result result) {
@@ -113,12 +153,14 @@ public final class ConfigVerticle extends VerticleBase {
     Versioned<RoutingTable> table = current.table();
     Versioned<EndpointsIndex> endpoints = current.endpoints();
     RoutingTable newTable = result.translation().table();
-    List<String> invalid = newTable.validate();
-    if (!invalid.isEmpty()) {
-      LOG.error("translator produced an invalid table (a bug in Portico), keeping version {}: {}",
-          table.version(), invalid);
-    } else if (table.version() == 0 || !newTable.equals(table.value())) {
-      table = new Versioned<>(table.version() + 1, newTable);
+    if (result.translated()) {
+      List<String> invalid = newTable.validate();
+      if (!invalid.isEmpty()) {
+        LOG.error("translator produced an invalid table (a bug in Portico), keeping version {}: {}",
+            table.version(), invalid);
+      } else if (table.version() == 0 || !newTable.equals(table.value())) {
+        table = new Versioned<>(table.version() + 1, newTable);
+      }
     }
     if (endpoints.version() == 0 || !result.endpoints().equals(endpoints.value())) {
       endpoints = new Versioned<>(endpoints.version() + 1, result.endpoints());
@@ -133,8 +175,11 @@ public final class ConfigVerticle extends VerticleBase {
       LOG.info("routing table version {}: {} listener port(s)", table.version(),
           table.value().httpPorts().size());
     }
-    logStatusProblems(result.translation());
-    onPublished.accept(state);
+    if (result.translated()) {
+      // The status is the last one's on the fast path: nothing to log or write again.
+      logStatusProblems(result.translation());
+      onPublished.accept(state);
+    }
     firstPublication.tryComplete();
   }
 

@@ -106,6 +106,41 @@ public final class Translator {
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status())));
   }
 
+  /**
+   * Returns whether {@code a} and {@code b} translate to the same table and status: they differ
+   * at most in EndpointSlices and in the spec of Envoy Gateway Backends. The translator never
+   * reads EndpointSlices, and of a Backend only whether it exists (its endpoints are
+   * {@link EndpointsBuilder}'s), so a pod that starts or stops can skip translation and publish
+   * new endpoints alone (the endpoint fast path). A Service that appears, disappears or changes
+   * its ports is not such a change: it can change a route's {@code ResolvedRefs}.
+   *
+   * <p>Cheap when the providers keep unchanged objects as the same instances (both do): the
+   * lists are compared element by element, and fabric8's {@code equals} returns at once on
+   * identity.
+   */
+  public static boolean sameTranslation(ResourceSnapshot a, ResourceSnapshot b) {
+    Objects.requireNonNull(a, "a");
+    Objects.requireNonNull(b, "b");
+    return a.httpRoutes().equals(b.httpRoutes())
+        && a.services().equals(b.services())
+        && a.gateways().equals(b.gateways())
+        && a.gatewayClasses().equals(b.gatewayClasses())
+        && a.referenceGrants().equals(b.referenceGrants())
+        && a.secrets().equals(b.secrets())
+        && a.configMaps().equals(b.configMaps())
+        && a.namespaces().equals(b.namespaces())
+        && a.backendTLSPolicies().equals(b.backendTLSPolicies())
+        && a.backendTrafficPolicies().equals(b.backendTrafficPolicies())
+        && a.unimplementedPolicies().equals(b.unimplementedPolicies())
+        && backendKeys(a).equals(backendKeys(b));
+  }
+
+  private static Set<ObjectKey> backendKeys(ResourceSnapshot snapshot) {
+    Set<ObjectKey> keys = new HashSet<>();
+    snapshot.backends().forEach(backend -> keys.add(ObjectKey.of(backend)));
+    return keys;
+  }
+
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sortedOldestFirst(
       List<T> objects) {
     List<T> sorted = new ArrayList<>(objects);
