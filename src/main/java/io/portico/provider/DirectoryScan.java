@@ -1,7 +1,6 @@
 package io.portico.provider;
 
 import io.portico.resource.ConfigProblem;
-import io.portico.resource.YamlResourceReader;
 import io.portico.resource.YamlResourceReader.ReadResult;
 
 import java.io.IOException;
@@ -68,9 +67,10 @@ final class DirectoryScan {
    *
    * @throws IOException if {@code root} itself cannot be read
    */
-  static Scan read(Path root, YamlResourceReader reader, SettledFiles settled,
+  static Scan read(Path root, ParsedFiles reader, SettledFiles settled,
       Consumer<Path> onDirectory) throws IOException {
     checkDirectory(root);
+    reader.beginScan();
     List<Path> files = new ArrayList<>();
     List<Path> failedDirectories = new ArrayList<>();
     List<ConfigProblem> problems = new ArrayList<>();
@@ -119,11 +119,11 @@ final class DirectoryScan {
     for (Path file : files) {
       reads.add(new FileRead(file, readFile(file, reader, settled)));
     }
+    reader.endScan();
     return new Scan(reads, failedDirectories, problems);
   }
 
-  private static ReadResult readFile(Path file, YamlResourceReader reader,
-      SettledFiles settled) {
+  private static ReadResult readFile(Path file, ParsedFiles reader, SettledFiles settled) {
     String content;
     try {
       content = settled.read(file);
@@ -138,7 +138,7 @@ final class DirectoryScan {
       return ReadResult.failed(ConfigProblem.error(file.toString(), 0,
           "cannot read: " + describe(e)));
     }
-    return reader.read(file.toString(), content);
+    return reader.read(file, content);
   }
 
   private static String describe(IOException e) {

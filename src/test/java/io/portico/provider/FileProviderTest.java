@@ -189,6 +189,24 @@ class FileProviderTest {
   }
 
   @Test
+  void onlyChangedFilesAreParsedAgain(Vertx vertx) throws Exception {
+    Files.writeString(dir.resolve("a.yaml"), service("a", "1"));
+    Files.writeString(dir.resolve("b.yaml"), service("b", "1"));
+    ResourceSnapshot first = start(vertx);
+
+    replace(dir.resolve("b.yaml"), service("b", "2"));
+    ResourceSnapshot second = awaitSnapshot(s -> s.services().stream()
+        .anyMatch(o -> o.getMetadata().getName().equals("b") && "2".equals(label(o))));
+
+    // The unchanged file's object is the very same instance: not parsed, not stamped again, so
+    // everything downstream (the endpoint fast path included) settles it by identity.
+    assertThat(second.services().get(0)).isSameAs(first.services().get(0));
+    assertThat(second.services().get(1)).isNotSameAs(first.services().get(1));
+    assertThat(second.services().get(1).getMetadata().getResourceVersion())
+        .isNotEqualTo(first.services().get(1).getMetadata().getResourceVersion());
+  }
+
+  @Test
   void startFailsNamingTheMissingDirectory(Vertx vertx) {
     Path missing = dir.resolve("nope");
     provider = new FileProvider(vertx, missing, snapshot -> fail("no snapshot expected"));
