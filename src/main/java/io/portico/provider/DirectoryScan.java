@@ -16,6 +16,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -72,6 +74,7 @@ final class DirectoryScan {
     checkDirectory(root);
     reader.beginScan();
     List<Path> files = new ArrayList<>();
+    Map<Path, BasicFileAttributes> attributes = new HashMap<>();
     List<Path> failedDirectories = new ArrayList<>();
     List<ConfigProblem> problems = new ArrayList<>();
     Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
@@ -89,6 +92,7 @@ final class DirectoryScan {
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (!isHidden(file) && isConfigFile(file) && !attrs.isDirectory()) {
               files.add(file);
+              attributes.put(file, attrs);
             }
             return FileVisitResult.CONTINUE;
           }
@@ -117,13 +121,16 @@ final class DirectoryScan {
     files.sort(null);
     List<FileRead> reads = new ArrayList<>(files.size());
     for (Path file : files) {
-      reads.add(new FileRead(file, readFile(file, reader, settled)));
+      ReadResult unchanged = reader.unchanged(file, attributes.get(file));
+      reads.add(new FileRead(file, unchanged != null ? unchanged
+          : readFile(file, attributes.get(file), reader, settled)));
     }
     reader.endScan();
     return new Scan(reads, failedDirectories, problems);
   }
 
-  private static ReadResult readFile(Path file, ParsedFiles reader, SettledFiles settled) {
+  private static ReadResult readFile(Path file, BasicFileAttributes attributes,
+      ParsedFiles reader, SettledFiles settled) {
     String content;
     try {
       content = settled.read(file);
@@ -138,7 +145,7 @@ final class DirectoryScan {
       return ReadResult.failed(ConfigProblem.error(file.toString(), 0,
           "cannot read: " + describe(e)));
     }
-    return reader.read(file, content);
+    return reader.read(file, attributes, content);
   }
 
   private static String describe(IOException e) {
