@@ -71,7 +71,7 @@ public final class Translator {
         gateways.add(gateway);
       }
     }
-    gateways.sort(SnapshotIndex.OLDEST_FIRST);
+    SnapshotIndex.sortOldestFirst(gateways);
     Map<Gateway, GatewayAddressCheck> checks = new HashMap<>();
     for (Gateway gateway : gateways) {
       checks.put(gateway, GatewayAddressCheck.of(gateway, options.addressUsable()));
@@ -81,7 +81,7 @@ public final class Translator {
     List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses, checks);
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
-    routes.sort(SnapshotIndex.OLDEST_FIRST);
+    SnapshotIndex.sortOldestFirst(routes);
     Map<ObjectKey, HTTPRouteStatus> routeStatus =
         new HttpRoutePhase(index, gatewayStates, options.controllerName()).process(routes);
 
@@ -147,7 +147,7 @@ public final class Translator {
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sortedOldestFirst(
       List<T> objects) {
     List<T> sorted = new ArrayList<>(objects);
-    sorted.sort(SnapshotIndex.OLDEST_FIRST);
+    SnapshotIndex.sortOldestFirst(sorted);
     return sorted;
   }
 
