@@ -26,8 +26,9 @@ import java.util.UUID;
  */
 final class MetadataStamper {
 
-  /** What is remembered of an object between reloads. */
   /**
+   * What is remembered of an object between reloads.
+   *
    * @param input the object as last read (a file that did not change gives the same instance
    *     back, see ParsedFiles: then nothing is converted or compared)
    */
