@@ -159,6 +159,11 @@ public final class Portico {
     return config.state();
   }
 
+  /** Returns how many snapshots were translated (endpoint-only changes take a fast path). */
+  public long translations() {
+    return config.translations();
+  }
+
   /** Returns the problems of the last configuration read (file and line of each). */
   public List<ConfigProblem> problems() {
     return config.problems();

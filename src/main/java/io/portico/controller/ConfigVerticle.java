@@ -17,10 +17,10 @@ import io.vertx.core.VerticleBase;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -41,6 +41,12 @@ public final class ConfigVerticle extends VerticleBase {
   private Set<String> loggedProblems = Set.of();
   /** Completed by the first publication: start() waits for it, so proxies never start empty. */
   private final Promise<Void> firstPublication = Promise.promise();
+  /** How many snapshots were translated: the endpoint fast path does not count. */
+  private final AtomicLong translations = new AtomicLong();
+  /** Read and written only by the ordered blocking tasks of {@link #prepare}. */
+  private volatile Translated lastTranslated;
+  /** The last valid table translated (published, or about to be); same threads as above. */
+  private volatile RoutingTable lastValidTable;
 
   /**
    * @param providerFactory creates the provider, given the callback it must deliver snapshots to
@@ -65,6 +71,14 @@ public final class ConfigVerticle extends VerticleBase {
   /** Returns what was last published; safe from any thread. */
   public GatewayState state() {
     return state;
+  }
+
+  /**
+   * Returns how many snapshots have been translated so far; snapshots that changed only
+   * endpoints are not (see {@link Translator#sameTranslation}). Safe from any thread.
+   */
+  public long translations() {
+    return translations.get();
   }
 
   /**
@@ -94,8 +108,7 @@ public final class ConfigVerticle extends VerticleBase {
   private void onSnapshot(ResourceSnapshot snapshot) {
     // Translation is pure CPU work whose cost grows with the configuration: keep it off the
     // event loop; ordered, so snapshots are applied in the order they arrived.
-    vertx.executeBlocking(() -> new Result(snapshot, translator.translate(snapshot),
-            EndpointsBuilder.build(snapshot)), true)
+    vertx.executeBlocking(() -> prepare(snapshot), true)
         .onSuccess(this::publish)
         .onFailure(e -> {
           LOG.error("translation failed (a bug in Portico); still serving version {}",
@@ -104,21 +117,63 @@ public final class ConfigVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Builds the endpoints of {@code snapshot}, and translates it unless it differs from the last
+   * translated one only in endpoints (the fast path: a pod that starts or stops reaches the
+   * proxies without re-running route translation, whatever the number of routes). Runs in the
+   * ordered blocking tasks, one at a time. Everything that grows with the number of routes
+   * (validating the table, comparing it with the last one, listing status problems) is done
+   * here too, not on the event loop publish() runs on, which proxies share.
+   */
+  private Result prepare(ResourceSnapshot snapshot) {
+    EndpointsIndex endpoints = EndpointsBuilder.build(snapshot);
+    Translated last = lastTranslated;
+    if (last != null && Translator.sameTranslation(last.snapshot(), snapshot)) {
+      // Keep the newest snapshot, so the one compared next time (and the memory held) is current.
+      lastTranslated = new Translated(snapshot, last.translation());
+      return new Result(snapshot, last.translation(), endpoints, null, null);
+    }
+    Translation translation = translator.translate(snapshot);
+    translations.incrementAndGet();
+    lastTranslated = new Translated(snapshot, translation);
+    RoutingTable table = translation.table();
+    List<String> invalid = table.validate();
+    RoutingTable newTable = null;
+    if (!invalid.isEmpty()) {
+      LOG.error("translator produced an invalid table (a bug in Portico), keeping version {}: {}",
+          state.table().version(), invalid);
+    } else if (lastValidTable == null || !table.equals(lastValidTable)) {
+      newTable = table;
+      lastValidTable = table;
+    }
+    return new Result(snapshot, translation, endpoints, newTable,
+        Set.copyOf(StatusLog.problems(translation.status())));
+  }
+
+  /** The last snapshot whose translation is current, and that translation. */
+  private record Translated(ResourceSnapshot snapshot, Translation translation) {
+  }
+
+  /**
+   * @param newTable the table to publish, or null when the table stays (the translation was
+   *     skipped, found the same table, or found an invalid one)
+   * @param statusProblems what the status says is wrong, to log; null when the translation is
+   *     the previous one, reused (only endpoints changed): the status cannot have changed
+   */
   private record Result(ResourceSnapshot snapshot, Translation translation,
-      EndpointsIndex endpoints) {
+      EndpointsIndex endpoints, RoutingTable newTable, Set<String> statusProblems) {
+
+    boolean translated() {
+      return statusProblems != null;
+    }
   }
 
   private void publish(Result result) {
     GatewayState current = state;
     Versioned<RoutingTable> table = current.table();
     Versioned<EndpointsIndex> endpoints = current.endpoints();
-    RoutingTable newTable = result.translation().table();
-    List<String> invalid = newTable.validate();
-    if (!invalid.isEmpty()) {
-      LOG.error("translator produced an invalid table (a bug in Portico), keeping version {}: {}",
-          table.version(), invalid);
-    } else if (table.version() == 0 || !newTable.equals(table.value())) {
-      table = new Versioned<>(table.version() + 1, newTable);
+    if (result.newTable() != null) {
+      table = new Versioned<>(table.version() + 1, result.newTable());
     }
     if (endpoints.version() == 0 || !result.endpoints().equals(endpoints.value())) {
       endpoints = new Versioned<>(endpoints.version() + 1, result.endpoints());
@@ -133,13 +188,15 @@ public final class ConfigVerticle extends VerticleBase {
       LOG.info("routing table version {}: {} listener port(s)", table.version(),
           table.value().httpPorts().size() + table.value().streamPorts().size());
     }
-    logStatusProblems(result.translation());
-    onPublished.accept(state);
+    if (result.translated()) {
+      // The status is the last one's on the fast path: nothing to log or write again.
+      logStatusProblems(result.statusProblems());
+      onPublished.accept(state);
+    }
     firstPublication.tryComplete();
   }
 
-  private void logStatusProblems(Translation translation) {
-    Set<String> problems = new HashSet<>(StatusLog.problems(translation.status()));
+  private void logStatusProblems(Set<String> problems) {
     for (String problem : problems) {
       if (!loggedProblems.contains(problem)) {
         LOG.warn("{}", problem);

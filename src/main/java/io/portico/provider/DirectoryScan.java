@@ -1,7 +1,6 @@
 package io.portico.provider;
 
 import io.portico.resource.ConfigProblem;
-import io.portico.resource.YamlResourceReader;
 import io.portico.resource.YamlResourceReader.ReadResult;
 
 import java.io.IOException;
@@ -17,8 +16,10 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -68,10 +69,12 @@ final class DirectoryScan {
    *
    * @throws IOException if {@code root} itself cannot be read
    */
-  static Scan read(Path root, YamlResourceReader reader, SettledFiles settled,
+  static Scan read(Path root, ParsedFiles reader, SettledFiles settled,
       Consumer<Path> onDirectory) throws IOException {
     checkDirectory(root);
+    reader.beginScan();
     List<Path> files = new ArrayList<>();
+    Map<Path, BasicFileAttributes> attributes = new HashMap<>();
     List<Path> failedDirectories = new ArrayList<>();
     List<ConfigProblem> problems = new ArrayList<>();
     Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
@@ -89,6 +92,7 @@ final class DirectoryScan {
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (!isHidden(file) && isConfigFile(file) && !attrs.isDirectory()) {
               files.add(file);
+              attributes.put(file, attrs);
             }
             return FileVisitResult.CONTINUE;
           }
@@ -117,13 +121,16 @@ final class DirectoryScan {
     files.sort(null);
     List<FileRead> reads = new ArrayList<>(files.size());
     for (Path file : files) {
-      reads.add(new FileRead(file, readFile(file, reader, settled)));
+      ReadResult unchanged = reader.unchanged(file, attributes.get(file));
+      reads.add(new FileRead(file, unchanged != null ? unchanged
+          : readFile(file, attributes.get(file), reader, settled)));
     }
+    reader.endScan();
     return new Scan(reads, failedDirectories, problems);
   }
 
-  private static ReadResult readFile(Path file, YamlResourceReader reader,
-      SettledFiles settled) {
+  private static ReadResult readFile(Path file, BasicFileAttributes attributes,
+      ParsedFiles reader, SettledFiles settled) {
     String content;
     try {
       content = settled.read(file);
@@ -138,7 +145,7 @@ final class DirectoryScan {
       return ReadResult.failed(ConfigProblem.error(file.toString(), 0,
           "cannot read: " + describe(e)));
     }
-    return reader.read(file.toString(), content);
+    return reader.read(file, attributes, content);
   }
 
   private static String describe(IOException e) {

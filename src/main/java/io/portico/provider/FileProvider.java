@@ -26,7 +26,8 @@ import java.util.function.Consumer;
  *
  * <p>The directory is read recursively ({@code *.yaml}, {@code *.yml}, {@code *.json}; names
  * starting with '.' skipped, symbolic links followed, so a mounted ConfigMap works). Changes are
- * watched on a daemon thread, coalesced, and the whole directory re-read; a snapshot is delivered,
+ * watched on a daemon thread, coalesced, and the whole directory re-read (only files whose
+ * content changed are parsed again); a snapshot is delivered,
  * on the Vert.x context that called {@link #start()}, only if it differs from the last one.
  *
  * <p>Bad input loses nothing: a file that fails to parse keeps serving the objects of its last
@@ -81,7 +82,7 @@ public final class FileProvider implements Provider, AutoCloseable {
   private final Path directory;
   private final Options options;
   private final Consumer<ResourceSnapshot> onSnapshot;
-  private final YamlResourceReader reader;
+  private final ParsedFiles reader;
   private final SnapshotAssembler assembler;
   private final SettledFiles settledFiles;
   private final AtomicBoolean started = new AtomicBoolean();
@@ -105,7 +106,7 @@ public final class FileProvider implements Provider, AutoCloseable {
     this.options = Objects.requireNonNull(options, "options");
     this.onSnapshot = Objects.requireNonNull(onSnapshot, "onSnapshot");
     KubernetesSerialization serialization = new KubernetesSerialization();
-    this.reader = new YamlResourceReader(serialization);
+    this.reader = new ParsedFiles(new YamlResourceReader(serialization));
     this.assembler =
         new SnapshotAssembler(new MetadataStamper(serialization, Clock.systemUTC()));
     this.settledFiles = new SettledFiles(options.settle(), options.settleMaxWait());

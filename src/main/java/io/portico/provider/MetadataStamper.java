@@ -26,8 +26,14 @@ import java.util.UUID;
  */
 final class MetadataStamper {
 
-  /** What is remembered of an object between reloads. */
-  private record Tracked(JsonNode written, JsonNode content, HasMetadata stamped) {}
+  /**
+   * What is remembered of an object between reloads.
+   *
+   * @param input the object as last read (a file that did not change gives the same instance
+   *     back, see ParsedFiles: then nothing is converted or compared)
+   */
+  private record Tracked(HasMetadata input, JsonNode written, JsonNode content,
+      HasMetadata stamped) {}
 
   private final KubernetesSerialization serialization;
   private final Clock clock;
@@ -56,9 +62,12 @@ final class MetadataStamper {
   }
 
   private Tracked stamp(HasMetadata object, Tracked previous) {
+    if (previous != null && previous.input() == object) {
+      return previous;
+    }
     JsonNode written = serialization.convertValue(object, JsonNode.class);
     if (previous != null && previous.written().equals(written)) {
-      return previous;
+      return new Tracked(object, written, previous.content(), previous.stamped());
     }
     JsonNode content = content(written);
     HasMetadata copy = serialization.clone(object);
@@ -84,7 +93,7 @@ final class MetadataStamper {
       }
     }
     meta.setResourceVersion(Long.toString(++resourceVersion));
-    return new Tracked(written, content, copy);
+    return new Tracked(object, written, content, copy);
   }
 
   /** Returns what the generation follows: everything but metadata and status. */

@@ -73,7 +73,7 @@ final class BackendTlsPhase {
   static Resolution resolve(ResourceSnapshot snapshot) {
     SnapshotIndex index = new SnapshotIndex(snapshot);
     List<BackendTLSPolicy> policies = new ArrayList<>(snapshot.backendTLSPolicies());
-    policies.sort(SnapshotIndex.OLDEST_FIRST);
+    SnapshotIndex.sortOldestFirst(policies);
     Map<ObjectKey, Verdict> verdicts = new LinkedHashMap<>();
     Map<ObjectKey, Set<String>> targets = new LinkedHashMap<>();
     // "namespace/service#sectionName" (empty sectionName: the whole Service) -> winner's setting

@@ -94,9 +94,7 @@ public final class EndpointsBuilder {
         continue;
       }
       for (io.fabric8.kubernetes.api.model.discovery.v1.Endpoint endpoint : slice.getEndpoints()) {
-        boolean ready = endpoint.getConditions() == null
-            || !Boolean.FALSE.equals(endpoint.getConditions().getReady());
-        if (!ready || endpoint.getAddresses() == null) {
+        if (!takesNewRequests(endpoint.getConditions()) || endpoint.getAddresses() == null) {
           continue;
         }
         for (String address : endpoint.getAddresses()) {
@@ -107,6 +105,20 @@ public final class EndpointsBuilder {
     List<Endpoint> sorted = new ArrayList<>(result);
     sorted.sort(ORDER);
     return List.copyOf(sorted);
+  }
+
+  /**
+   * Returns whether an endpoint may be sent new requests: ready, serving and not terminating,
+   * each unset meaning what the EndpointSlice API says it means (ready, serving, not
+   * terminating). A terminating pod leaves the index, so it gets no new request; requests
+   * already sent to it finish, since leaving the index closes no connection.
+   */
+  static boolean takesNewRequests(
+      io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions conditions) {
+    return conditions == null
+        || !Boolean.FALSE.equals(conditions.getReady())
+        && !Boolean.FALSE.equals(conditions.getServing())
+        && !Boolean.TRUE.equals(conditions.getTerminating());
   }
 
   private static Integer slicePort(EndpointSlice slice, String portName, ServicePort servicePort) {

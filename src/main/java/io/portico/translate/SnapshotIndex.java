@@ -29,6 +29,24 @@ final class SnapshotIndex {
       .comparing((HasMetadata o) -> creation(o))
       .thenComparing(o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName());
 
+  /**
+   * Sorts {@code objects} in {@link #OLDEST_FIRST} order, reading each object's timestamp and
+   * name once rather than at every comparison (parsing timestamps in the comparator was a
+   * tenth of translation at 10k routes).
+   */
+  static <T extends HasMetadata> void sortOldestFirst(List<T> objects) {
+    record Keyed<T>(T object, OffsetDateTime creation, String name) {}
+    List<Keyed<T>> keyed = new ArrayList<>(objects.size());
+    for (T object : objects) {
+      keyed.add(new Keyed<>(object, creation(object),
+          object.getMetadata().getNamespace() + "/" + object.getMetadata().getName()));
+    }
+    keyed.sort(Comparator.comparing((Keyed<T> k) -> k.creation()).thenComparing(Keyed::name));
+    for (int i = 0; i < keyed.size(); i++) {
+      objects.set(i, keyed.get(i).object());
+    }
+  }
+
   private final ResourceSnapshot snapshot;
   private final Map<String, Service> services = new HashMap<>();
   private final Map<String, GenericKubernetesResource> backends = new HashMap<>();

@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""bench/scale.py: Portico's control plane at scale, standalone (issue 11).
+
+Generates N HTTPRoutes (each its own hostname) over 50 Services whose EndpointSlices point at
+one local nginx (four server blocks, 127.0.0.1:PORT_BASE+1..+4, each answering its own port),
+runs `portico run --config DIR` on that directory, and prints one row of the issue's table:
+
+  start -> all served            from launching the JVM until every route answers (the table is
+                                 swapped atomically, so a probe set of routes answering means
+                                 all do; every route is then checked once, outside the clock)
+  RSS after start                VmRSS of the JVM once all routes are served
+  RSS after 200 route changes    VmRSS once the 200th changed route is served
+  new route served               a new route file renamed into place -> its host answers 200
+  EndpointSlice change served    a slice moved to another nginx port -> its routes answer from it
+  errors during churn            non-200 answers / failed requests of a steady keep-alive
+                                 client on unchanged routes, for the whole churn
+
+Every file is written aside and renamed into place (what editors and ConfigMap volumes do).
+Runs are bounded: each wait gives up after --timeout seconds and is reported as such.
+
+  nice -n 19 python3 bench/scale.py --routes 1000
+  nice -n 19 python3 bench/scale.py --routes 5000 --samples 20 --java-opts "-Xmx256m"
+
+Ports: PORT_BASE (default 19000) + 1..4 nginx, +80 the Gateway listener, +99 the admin API.
+Needs nginx (apt-get install nginx-light) and target/portico.jar (mvn -q -DskipTests package).
+"""
+import argparse
+import http.client
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SERVICES = 50
+NAMESPACE = "bench"
+
+
+def write_atomically(path, text):
+    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def route_yaml(i, service, extra_header=None):
+    filters = ""
+    if extra_header is not None:
+        filters = f"""
+    filters:
+    - type: ResponseHeaderModifier
+      responseHeaderModifier:
+        set:
+        - name: x-bench-generation
+          value: "{extra_header}\""""
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: route-{i}
+  namespace: {NAMESPACE}
+spec:
+  parentRefs:
+  - name: bench
+  hostnames: ["r{i}.bench.local"]
+  rules:
+  - matches:
+    - path: {{type: PathPrefix, value: /}}{filters}
+    backendRefs:
+    - name: svc-{service}
+      port: 80
+"""
+
+
+def slice_yaml(s, port):
+    return f"""apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: svc-{s}-1
+  namespace: {NAMESPACE}
+  labels: {{kubernetes.io/service-name: svc-{s}}}
+addressType: IPv4
+ports:
+- name: http
+  port: {port}
+endpoints:
+- addresses: [127.0.0.1]
+  conditions: {{ready: true}}
+"""
+
+
+def service_yaml(s):
+    return f"""apiVersion: v1
+kind: Service
+metadata:
+  name: svc-{s}
+  namespace: {NAMESPACE}
+spec:
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+"""
+
+
+def gateway_yaml(listener_port):
+    return f"""apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: portico
+spec:
+  controllerName: gateway.envoyproxy.io/gatewayclass-controller
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {NAMESPACE}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: bench
+  namespace: {NAMESPACE}
+spec:
+  gatewayClassName: portico
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: {listener_port}
+"""
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to the listener; reconnects after any failure."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = None
+
+    def get(self, host, path="/"):
+        """Returns (status, body, headers) or (None, error, {})."""
+        try:
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            self.conn.request("GET", path, headers={"Host": host})
+            resp = self.conn.getresponse()
+            body = resp.read()
+            headers = {k.lower(): v for k, v in resp.getheaders()}
+            if resp.getheader("connection", "").lower() == "close":
+                self.close()
+            return resp.status, body, headers
+        except (OSError, http.client.HTTPException) as e:
+            self.close()
+            return None, repr(e), {}
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def wait_for(predicate, timeout, interval=0.002):
+    """Polls predicate until true; returns seconds waited, or None on timeout."""
+    start = time.monotonic()
+    while True:
+        if predicate():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            return None
+        time.sleep(interval)
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentiles(samples):
+    if not samples:
+        return "n/a"
+    ms = sorted(s * 1000 for s in samples)
+
+    def pct(p):
+        return ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))]
+    return f"{pct(50):.0f} / {pct(99):.0f} / {ms[-1]:.0f} ms"
+
+
+def start_nginx(work, port_base):
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        sys.exit("nginx not found: apt-get install -y nginx-light")
+    servers = "\n".join(
+        f"  server {{ listen 127.0.0.1:{port_base + k}; access_log off;"
+        f" location / {{ return 200 'port {port_base + k}\\n'; }} }}" for k in range(1, 5))
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  keepalive_requests 1000000;
+{servers}
+}}
+""")
+    return subprocess.Popen(["nice", "-n", "19", nginx, "-p", work, "-c", conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--routes", type=int, default=1000, help="N HTTPRoutes (1000, 5000, 10000, 20000)")
+    ap.add_argument("--samples", type=int, default=20, help="samples per latency (>= 20)")
+    ap.add_argument("--changes", type=int, default=200, help="route changes before the second RSS")
+    ap.add_argument("--port-base", type=int, default=19000)
+    ap.add_argument("--jar", default="target/portico.jar")
+    ap.add_argument("--java-opts", default="", help="JVM flags for Portico (default: none)")
+    ap.add_argument("--timeout", type=float, default=60, help="seconds before a wait gives up")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args()
+    if not os.path.exists(args.jar):
+        sys.exit(f"{args.jar} missing: mvn -q -DskipTests package")
+
+    n = args.routes
+    listener = args.port_base + 80
+    admin = args.port_base + 99
+    work = tempfile.mkdtemp(prefix="portico-scale-")
+    config = os.path.join(work, "config")
+    os.makedirs(os.path.join(config, "routes"))
+    os.makedirs(os.path.join(config, "slices"))
+    rng = random.Random(11)
+    slice_port = {s: args.port_base + 1 for s in range(SERVICES)}
+    write_atomically(os.path.join(config, "gateway.yaml"), gateway_yaml(listener))
+    write_atomically(os.path.join(config, "services.yaml"),
+                     "---\n".join(service_yaml(s) for s in range(SERVICES)))
+    for s in range(SERVICES):
+        write_atomically(os.path.join(config, "slices", f"svc-{s}.yaml"), slice_yaml(s, slice_port[s]))
+    for i in range(n):
+        write_atomically(os.path.join(config, "routes", f"route-{i:05d}.yaml"), route_yaml(i, i % SERVICES))
+
+    nginx = start_nginx(work, args.port_base)
+    log = open(os.path.join(work, "portico.log"), "w")
+    cmd = ["nice", "-n", "19", "java"] + args.java_opts.split() + [
+        "-jar", args.jar, "run", "--config", config, "--bind", "127.0.0.1", "--port-offset", "0",
+        "--admin", f"127.0.0.1:{admin}"]
+    rows = {}
+    errors = {"requests": 0, "failed": 0, "examples": []}
+    portico = None
+    try:
+        client = Client(listener)
+        t0 = time.monotonic()
+        portico = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        probes = [f"r{i}.bench.local" for i in sorted({0, n - 1} | set(rng.sample(range(n), min(n, 20))))]
+        served = wait_for(lambda: all(client.get(h)[0] == 200 for h in probes), args.timeout, 0.01)
+        if served is None:
+            raise SystemExit(f"routes not served after {args.timeout}s; see {work}/portico.log")
+        rows["start"] = time.monotonic() - t0
+        rows["rss_start"] = rss_mib(portico.pid)
+        not_served = [i for i in range(n) if client.get(f"r{i}.bench.local")[0] != 200]
+        rows["not_served_at_start"] = len(not_served)
+
+        # A steady client on routes the churn never touches: the first SERVICES routes.
+        stop = threading.Event()
+
+        def steady():
+            c = Client(listener)
+            k = 0
+            while not stop.is_set():
+                status, body, _ = c.get(f"r{k % SERVICES}.bench.local")
+                errors["requests"] += 1
+                if status != 200:
+                    errors["failed"] += 1
+                    if len(errors["examples"]) < 5:
+                        errors["examples"].append((status, body[:80] if isinstance(body, bytes) else body))
+                k += 1
+        steady_thread = threading.Thread(target=steady, daemon=True)
+        steady_thread.start()
+
+        # 200 route changes: each a new response header on a route outside the steady set.
+        changed = list(range(SERVICES, n)) if n > SERVICES else list(range(n))
+        last = None
+        for k in range(args.changes):
+            i = changed[k % len(changed)]
+            write_atomically(os.path.join(config, "routes", f"route-{i:05d}.yaml"),
+                             route_yaml(i, i % SERVICES, extra_header=f"g{k}"))
+            last = (i, f"g{k}")
+            time.sleep(0.005)
+        waited = wait_for(lambda: client.get(f"r{last[0]}.bench.local")[2].get("x-bench-generation") == last[1],
+                          args.timeout, 0.005)
+        rows["changes_served"] = waited
+        rows["rss_changes"] = rss_mib(portico.pid)
+
+        # New routes: one at a time, each waited for.
+        new_samples, new_timeouts = [], 0
+        for k in range(args.samples):
+            i = n + k
+            host = f"r{i}.bench.local"
+            t = time.monotonic()
+            write_atomically(os.path.join(config, "routes", f"route-{i:05d}.yaml"), route_yaml(i, i % SERVICES))
+            w = wait_for(lambda: client.get(host)[0] == 200, args.timeout)
+            if w is None:
+                new_timeouts += 1
+            else:
+                new_samples.append(time.monotonic() - t)
+        # EndpointSlice changes: move one Service to another nginx port; its routes answer from it.
+        ep_samples, ep_timeouts = [], 0
+        for k in range(args.samples):
+            s = SERVICES - 1 - (k % SERVICES)
+            port = args.port_base + 1 + ((slice_port[s] - args.port_base) % 4)
+            slice_port[s] = port
+            host = f"r{s + SERVICES if n > s + SERVICES else s}.bench.local"
+            expect = f"port {port}".encode()
+            t = time.monotonic()
+            write_atomically(os.path.join(config, "slices", f"svc-{s}.yaml"), slice_yaml(s, port))
+            w = wait_for(lambda: client.get(host)[1].strip() == expect, args.timeout)
+            if w is None:
+                ep_timeouts += 1
+            else:
+                ep_samples.append(time.monotonic() - t)
+        stop.set()
+        steady_thread.join(10)
+        rows["new"] = percentiles(new_samples) + (f" ({new_timeouts} timed out)" if new_timeouts else "")
+        rows["ep"] = percentiles(ep_samples) + (f" ({ep_timeouts} timed out)" if ep_timeouts else "")
+    finally:
+        if portico is not None:
+            portico.terminate()
+            try:
+                portico.wait(10)
+            except subprocess.TimeoutExpired:
+                portico.kill()
+        nginx.terminate()
+        nginx.wait(10)
+        log.close()
+
+    print("| routes | start -> all served | RSS after start | RSS after %d route changes | "
+          "new route served (p50 / p99 / max of %d) | EndpointSlice change served (p50 / p99 / max of %d) | "
+          "errors seen by a steady client during churn |" % (args.changes, args.samples, args.samples))
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {n:,} | {rows['start']:.1f} s | {rows['rss_start']:.0f} MiB | {rows['rss_changes']:.0f} MiB | "
+          f"{rows['new']} | {rows['ep']} | {errors['failed']} of {errors['requests']:,} |")
+    if rows.get("not_served_at_start"):
+        print(f"WARNING: {rows['not_served_at_start']} routes did not answer 200 after start")
+    if rows.get("changes_served") is None:
+        print(f"WARNING: the last of {args.changes} route changes was not served within {args.timeout}s")
+    else:
+        print(f"(last of {args.changes} route changes served {rows['changes_served'] * 1000:.0f} ms after it was written)")
+    if errors["examples"]:
+        print("error examples:", errors["examples"])
+    if args.keep:
+        print("work directory:", work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
