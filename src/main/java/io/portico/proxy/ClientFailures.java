@@ -31,29 +31,15 @@ final class ClientFailures {
   /** How often at most one cause is logged. */
   static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
 
-  /** What the client did, with its metric label. */
-  enum Cause {
-    /** The client reset the stream (HTTP/2 RST_STREAM) before Portico was done with it. */
-    STREAM_RESET,
-    /** The request had ended (reset or closed) before Portico could read it. */
-    REQUEST_ALREADY_READ,
-    /** The client's connection closed or reset under a request. */
-    CONNECTION_CLOSED;
-
-    String label() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-  }
-
   /** Counts and rate-limited log lines of one cause, shared by every event loop. */
   static final class CauseLog {
-    final Cause cause;
+    final ClientFailureCause cause;
     final AtomicLong total = new AtomicLong();
     final AtomicLong sinceLogged = new AtomicLong();
     /** Nanos of the last line; Long.MIN_VALUE before the first. */
     final AtomicLong lastLogged = new AtomicLong(Long.MIN_VALUE);
 
-    CauseLog(Cause cause) {
+    CauseLog(ClientFailureCause cause) {
       this.cause = cause;
     }
 
@@ -79,10 +65,10 @@ final class ClientFailures {
     }
   }
 
-  private static final CauseLog[] LOGS = new CauseLog[Cause.values().length];
+  private static final CauseLog[] LOGS = new CauseLog[ClientFailureCause.values().length];
 
   static {
-    for (Cause cause : Cause.values()) {
+    for (ClientFailureCause cause : ClientFailureCause.values()) {
       LOGS[cause.ordinal()] = new CauseLog(cause);
     }
   }
@@ -98,7 +84,7 @@ final class ClientFailures {
    */
   static void install(Context context, ProxyMetrics metrics) {
     context.exceptionHandler(failure -> {
-      Cause cause = classify(failure);
+      ClientFailureCause cause = classify(failure);
       if (cause == null) {
         LOG.error("unhandled exception on a proxy event loop (a bug in Portico)", failure);
         return;
@@ -113,7 +99,7 @@ final class ClientFailures {
    *
    * @param example what happened, for the once-a-minute log line
    */
-  static void report(ProxyMetrics metrics, Cause cause, Object example) {
+  static void report(ProxyMetrics metrics, ClientFailureCause cause, Object example) {
     metrics.clientFailure(cause);
     String line = LOGS[cause.ordinal()].record(example, clock.getAsLong());
     if (line != null) {
@@ -122,31 +108,31 @@ final class ClientFailures {
   }
 
   /** Returns what the client did to cause {@code failure}, or null when the client did not. */
-  static Cause classify(Throwable failure) {
+  static ClientFailureCause classify(Throwable failure) {
     if (failure instanceof StreamResetException) {
-      return Cause.STREAM_RESET;
+      return ClientFailureCause.STREAM_RESET;
     }
     if (failure instanceof IllegalStateException
         && String.valueOf(failure.getMessage()).contains("has already been read")) {
-      return Cause.REQUEST_ALREADY_READ;
+      return ClientFailureCause.REQUEST_ALREADY_READ;
     }
     if (failure instanceof HttpClosedException || failure instanceof ClosedChannelException
         || failure instanceof Errors.NativeIoException) {
-      return Cause.CONNECTION_CLOSED;
+      return ClientFailureCause.CONNECTION_CLOSED;
     }
     if (failure instanceof IOException || failure instanceof VertxException) {
       String message = String.valueOf(failure.getMessage()).toLowerCase(Locale.ROOT);
       if (message.contains("connection reset") || message.contains("broken pipe")
           || message.contains("connection was closed") || message.contains("stream was closed")
           || message.contains("stream reset")) {
-        return Cause.CONNECTION_CLOSED;
+        return ClientFailureCause.CONNECTION_CLOSED;
       }
     }
     return null;
   }
 
   /** How many failures of {@code cause} this process has seen (every event loop). */
-  static long total(Cause cause) {
+  static long total(ClientFailureCause cause) {
     return LOGS[cause.ordinal()].total.get();
   }
 }

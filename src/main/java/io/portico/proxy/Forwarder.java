@@ -201,7 +201,7 @@ final class Forwarder {
         upstream.reset();
         exchange.finish();
         if (clientSide.closed()) {
-          ClientFailures.report(metrics, ClientFailures.Cause.STREAM_RESET,
+          ClientFailures.report(metrics, ClientFailureCause.STREAM_RESET,
               "request " + request.method() + " " + request.uri() + " reset by the client before"
                   + " it was forwarded");
         }
@@ -220,7 +220,7 @@ final class Forwarder {
         RequestBody.stream(request, upstream, responder);
       } else {
         response = upstream.send();
-        RequestBody.release(request);
+        Responder.release(request);
       }
       request.response().closeHandler(v -> upstream.reset());
       if (exchange.plan.perTryTimeoutMillis() > 0) {

@@ -59,9 +59,9 @@ final class ProxyMetrics {
     connectionsRefused = Counter.builder("portico.client.connections.refused")
         .description("Client connections closed at accept: the listener's connection limit was"
             + " reached").register(registry);
-    ClientFailures.Cause[] causes = ClientFailures.Cause.values();
+    ClientFailureCause[] causes = ClientFailureCause.values();
     clientFailures = new Counter[causes.length];
-    for (ClientFailures.Cause cause : causes) {
+    for (ClientFailureCause cause : causes) {
       clientFailures[cause.ordinal()] = Counter.builder("portico.client.failures")
           .tag("cause", cause.label())
           .description("Failures the client caused (resets, closed connections), not logged each")
@@ -115,7 +115,7 @@ final class ProxyMetrics {
     }
   }
 
-  void clientFailure(ClientFailures.Cause cause) {
+  void clientFailure(ClientFailureCause cause) {
     if (clientFailures != null) {
       clientFailures[cause.ordinal()].increment();
     }

@@ -48,18 +48,6 @@ final class RequestBody {
   }
 
   /**
-   * Lets the rest of {@code request} (its body, if any) flow once it is forwarded or answered.
-   * An ended request is left alone: Vert.x's HTTP/2 request throws "Request has already been
-   * read" when resumed after its end (a retry of a body-less HTTP/2 GET, an answer after one),
-   * and that exception, counted as a client failure, used to leave the client waiting.
-   */
-  static void release(HttpServerRequest request) {
-    if (!request.isEnded()) {
-      request.resume();
-    }
-  }
-
-  /**
    * Whether {@code cause} is Netty's decoder refusing the body's framing (chunk size, chunk
    * delimiter, chunk extension, line separator), rather than a connection or upstream failure.
    */

@@ -54,7 +54,7 @@ final class Responder {
       }
       return;
     }
-    RequestBody.release(request);
+    release(request);
     // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
     response.headers().remove(HttpHeaders.SET_COOKIE);
     response.setStatusCode(failure.status())
@@ -132,7 +132,7 @@ final class Responder {
         listenerPort, path, request.query(), route.match().path());
     metrics.redirected();
     HttpServerResponse response = request.response();
-    RequestBody.release(request); // The body, if any, is read and dropped.
+    release(request); // The body, if any, is read and dropped.
     response.setStatusCode(redirect.statusCode()).putHeader(HttpHeaders.LOCATION, location);
     RequestFilters.modifyResponseHeaders(response.headers(), route.filters(), backendFilters);
     response.end();
@@ -140,7 +140,7 @@ final class Responder {
 
   /** Answers the CORS preflight {@code request} as the rule's {@code cors} policy says. */
   void preflight(HttpServerRequest request, Cors cors) {
-    RequestBody.release(request);
+    release(request);
     HttpServerResponse response = request.response().setStatusCode(204);
     CorsPolicy.addPreflightHeaders(request, response.headers(), cors);
     response.end();
@@ -157,7 +157,7 @@ final class Responder {
       return;
     }
     metrics.redirected();
-    RequestBody.release(request); // The body, if any, is read and dropped.
+    release(request); // The body, if any, is read and dropped.
     request.response().setStatusCode(307).putHeader(HttpHeaders.LOCATION, canonical.path()).end();
   }
 
@@ -169,5 +169,17 @@ final class Responder {
   void unenforcedPolicy(HttpServerRequest request, UnenforcedPolicy policy) {
     fail(request, UpstreamFailure.SECURITY_POLICY_NOT_ENFORCED, policy.kind() + " "
         + policy.policy() + " targets this route and Portico cannot enforce it yet");
+  }
+
+  /**
+   * Lets the rest of {@code request} (its body, if any) flow once it is forwarded or answered.
+   * An ended request is left alone: Vert.x's HTTP/2 request throws "Request has already been
+   * read" when resumed after its end (a retry of a body-less HTTP/2 GET, an answer after one),
+   * and that exception, counted as a client failure, used to leave the client waiting.
+   */
+  static void release(HttpServerRequest request) {
+    if (!request.isEnded()) {
+      request.resume();
+    }
   }
 }

@@ -2,7 +2,6 @@ package io.portico.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.portico.proxy.ClientFailures.Cause;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.StreamResetException;
 import java.io.IOException;
@@ -15,15 +14,16 @@ class ClientFailuresTest {
 
   @Test
   void failuresTheClientCausedAreToldFromBugs() {
-    assertThat(ClientFailures.classify(new StreamResetException(8))).isEqualTo(Cause.STREAM_RESET);
+    assertThat(ClientFailures.classify(new StreamResetException(8)))
+        .isEqualTo(ClientFailureCause.STREAM_RESET);
     assertThat(ClientFailures.classify(new IllegalStateException("Request has already been read")))
-        .isEqualTo(Cause.REQUEST_ALREADY_READ);
+        .isEqualTo(ClientFailureCause.REQUEST_ALREADY_READ);
     assertThat(ClientFailures.classify(new HttpClosedException("Connection was closed")))
-        .isEqualTo(Cause.CONNECTION_CLOSED);
+        .isEqualTo(ClientFailureCause.CONNECTION_CLOSED);
     assertThat(ClientFailures.classify(new ClosedChannelException()))
-        .isEqualTo(Cause.CONNECTION_CLOSED);
+        .isEqualTo(ClientFailureCause.CONNECTION_CLOSED);
     assertThat(ClientFailures.classify(new IOException("Connection reset by peer")))
-        .isEqualTo(Cause.CONNECTION_CLOSED);
+        .isEqualTo(ClientFailureCause.CONNECTION_CLOSED);
     // Anything else is a bug and keeps its stack trace in the log.
     assertThat(ClientFailures.classify(new NullPointerException())).isNull();
     assertThat(ClientFailures.classify(new IllegalStateException("table not set"))).isNull();
@@ -32,7 +32,7 @@ class ClientFailuresTest {
 
   @Test
   void eachCauseIsLoggedAtMostOnceAMinuteWithTheCountSinceItsLastLine() {
-    ClientFailures.CauseLog log = new ClientFailures.CauseLog(Cause.STREAM_RESET);
+    ClientFailures.CauseLog log = new ClientFailures.CauseLog(ClientFailureCause.STREAM_RESET);
     long minute = Duration.ofMinutes(1).toNanos();
     StreamResetException reset = new StreamResetException(8);
 

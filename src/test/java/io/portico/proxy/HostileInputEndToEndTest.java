@@ -293,7 +293,7 @@ class HostileInputEndToEndTest {
 
   private static long clientFailures() {
     long sum = 0;
-    for (ClientFailures.Cause cause : ClientFailures.Cause.values()) {
+    for (ClientFailureCause cause : ClientFailureCause.values()) {
       sum += ClientFailures.total(cause);
     }
     return sum;

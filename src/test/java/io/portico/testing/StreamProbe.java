@@ -40,8 +40,16 @@ public final class StreamProbe {
 
   /** Connects in cleartext, reads the welcome line, sends TEST and returns the answer. */
   public static Dialogue tcp(int port) throws IOException {
+    return tcp(port, 10_000);
+  }
+
+  /**
+   * As {@link #tcp(int)}, giving up a read after {@code timeoutMillis}: for polling a port that
+   * another (non-TCP-echo) server may still hold for a moment, which sends no welcome line.
+   */
+  public static Dialogue tcp(int port, int timeoutMillis) throws IOException {
     try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(10_000);
+      socket.setSoTimeout(timeoutMillis);
       return new Dialogue(test(socket), null);
     }
   }
