@@ -321,13 +321,15 @@ class HealthCheckEndToEndTest {
           active:
             type: GRPC
             interval: 100ms
-            timeout: 500ms
+            timeout: 2s
             unhealthyThreshold: 1
             grpc: {service: web}
           """), "");
       TestGateway.awaitCondition("SERVING", () -> askedFor.get() != null);
       assertThat(askedFor.get()).isEqualTo("/grpc.health.v1.Health/Check web");
-      assertThat(state(grpcPort)).isEqualTo("Healthy");
+      // The server saw the check before the prober read its answer: wait for the verdict (a
+      // 500 ms timeout once expired on a loaded machine and marked the endpoint unhealthy).
+      TestGateway.awaitCondition("Healthy", () -> "Healthy".equals(state(grpcPort)));
       serving.set(2);
       TestGateway.awaitCondition("NOT_SERVING", () -> "Unhealthy".equals(state(grpcPort)));
       serving.set(1);
