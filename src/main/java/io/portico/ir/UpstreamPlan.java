@@ -61,8 +61,7 @@ public record UpstreamPlan(long requestTimeoutMillis, long backendRequestTimeout
     Objects.requireNonNull(retry, "retry");
     Objects.requireNonNull(traffic, "traffic");
     BackendResilience resilience = traffic.resilience();
-    RouteRetry routeRetry = retry != RouteRetry.NONE && !retry.equals(RouteRetry.NONE)
-        ? retry : null;
+    RouteRetry routeRetry = retry.equals(RouteRetry.NONE) ? null : retry;
     Retry policyRetry = routeRetry == null ? resilience.retry() : null;
     long requestTimeout = timeouts.requestMillis() > 0 ? timeouts.requestMillis()
         : resilience.timeouts() == null ? 0 : resilience.timeouts().requestMillis();

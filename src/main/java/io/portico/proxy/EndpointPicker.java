@@ -54,12 +54,6 @@ final class EndpointPicker {
   void use(EndpointsIndex endpoints) {
     this.endpoints = endpoints;
   }
-
-  /** The endpoints picked from, for the mirrors of a request. */
-  EndpointsIndex endpoints() {
-    return endpoints;
-  }
-
   /**
    * Picks the backend and endpoint of {@code request} in {@code group}.
    *

@@ -12,8 +12,9 @@ import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 
 /**
- * Selects the route for a request: listener by host (isolation), virtual host by host, then the
- * first route in precedence order whose match holds.
+ * Selects the route for a request on the listener its host chose (isolation, see
+ * {@link HttpPort#findListener}): the virtual host by host, then the first route in precedence
+ * order whose match holds.
  */
 final class RouteSelector {
 
@@ -21,19 +22,11 @@ final class RouteSelector {
   }
 
   /**
-   * Returns the route for the request, or null for a 404.
+   * Returns the route of {@code listener} (the one {@link HttpPort#findListener} chose for the
+   * host) for the request, or null for a 404.
    *
    * @param host the request host without port
    * @param path the normalized request path without query
-   */
-  static Route select(HttpPort port, HttpServerRequest request, String host, String path) {
-    Listener listener = port.findListener(host);
-    return listener == null ? null : select(listener, request, host, path);
-  }
-
-  /**
-   * Returns the route of {@code listener} (the one {@link HttpPort#findListener} chose for the
-   * host) for the request, or null for a 404.
    */
   static Route select(Listener listener, HttpServerRequest request, String host, String path) {
     VirtualHost virtualHost = listener.findVirtualHost(host);

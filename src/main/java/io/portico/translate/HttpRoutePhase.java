@@ -15,10 +15,8 @@ import io.portico.status.Conditions;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Attaches HTTPRoutes to the listeners of Portico's Gateways (parentRefs, sectionName, port,
@@ -80,55 +78,13 @@ final class HttpRoutePhase {
     String routeName = "HTTPRoute " + route.getMetadata().getNamespace() + "/"
         + route.getMetadata().getName();
     List<Condition> conditions = new ArrayList<>();
-    String refusal = null;
-    String refusalReason = null;
-
-    List<ListenerState> candidates = new ArrayList<>();
-    for (ListenerState listener : gateway.listeners()) {
-      if (ref.getSectionName() != null && !ref.getSectionName().equals(listener.name())) {
-        continue;
-      }
-      if (ref.getPort() != null && ref.getPort() != listener.port()) {
-        continue;
-      }
-      candidates.add(listener);
-    }
+    ListenerAdmission.Match match = ListenerAdmission.match(index, "HTTPRoute",
+        route.getMetadata().getNamespace(), routeName, route.getSpec().getHostnames(), false,
+        ref, gateway);
+    Map<ListenerState, List<String>> hostnames = match.hostnames();
+    String refusalReason = match.refusalReason();
+    String refusal = match.refusal();
     Gateway gw = gateway.gateway();
-    String gatewayName = "Gateway " + gw.getMetadata().getNamespace() + "/" + gw.getMetadata().getName();
-    if (candidates.isEmpty()) {
-      refusalReason = Conditions.REASON_NO_MATCHING_PARENT;
-      refusal = gatewayName + " has no listener"
-          + (ref.getSectionName() == null ? "" : " named '" + ref.getSectionName() + "'")
-          + (ref.getPort() == null ? "" : " on port " + ref.getPort());
-    }
-
-    List<ListenerState> allowed = new ArrayList<>();
-    List<String> notAllowed = new ArrayList<>();
-    for (ListenerState listener : candidates) {
-      String why = whyNotAllowed(route, listener);
-      if (why == null) {
-        allowed.add(listener);
-      } else {
-        notAllowed.add(why);
-      }
-    }
-    if (refusal == null && allowed.isEmpty()) {
-      refusalReason = Conditions.REASON_NOT_ALLOWED_BY_LISTENERS;
-      refusal = routeName + " is not allowed by " + String.join("; ", notAllowed);
-    }
-
-    Map<ListenerState, List<String>> hostnames = new HashMap<>();
-    for (ListenerState listener : allowed) {
-      List<String> intersection = intersect(listener, route);
-      if (!intersection.isEmpty()) {
-        hostnames.put(listener, intersection);
-      }
-    }
-    if (refusal == null && hostnames.isEmpty()) {
-      refusalReason = Conditions.REASON_NO_MATCHING_LISTENER_HOSTNAME;
-      refusal = "none of the hostnames " + route.getSpec().getHostnames() + " of " + routeName
-          + " match a hostname of the listeners it may attach to on " + gatewayName;
-    }
     if (refusal == null && compiled.allRulesInvalid()) {
       refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
       refusal = "every rule of " + routeName + " is invalid: "
@@ -140,14 +96,10 @@ final class HttpRoutePhase {
     } else {
       conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
           "Route is accepted", generation));
-      for (ListenerState listener : allowed) {
-        List<String> names = hostnames.get(listener);
-        if (names == null) {
-          continue;
-        }
+      hostnames.forEach((listener, names) -> {
         listener.attachedRoutes++;
         addEntries(listener, compiled, names);
-      }
+      });
     }
     if (!compiled.invalidRules().isEmpty() && !compiled.allRulesInvalid()) {
       conditions.add(Conditions.of(Conditions.PARTIALLY_INVALID, true,
@@ -162,34 +114,11 @@ final class HttpRoutePhase {
           String.join("; ", compiled.unresolvedRefs()), generation));
     }
     return new RouteParentStatusBuilder()
-        .withParentRef(echoParentRef(ref, gw))
+        .withParentRef(ListenerAdmission.echoParentRef(ref, gw))
         .withControllerName(controllerName)
         .withConditions(conditions)
         .build();
   }
-
-  /** Returns why a listener refuses the route, or null when it takes it. */
-  private String whyNotAllowed(HTTPRoute route, ListenerState listener) {
-    return ListenerAdmission.whyNotAllowed(index, "HTTPRoute", route.getMetadata().getNamespace(),
-        listener);
-  }
-
-  private static List<String> intersect(ListenerState listener, HTTPRoute route) {
-    List<String> routeHostnames = route.getSpec().getHostnames();
-    Set<String> result = new LinkedHashSet<>();
-    if (routeHostnames == null || routeHostnames.isEmpty()) {
-      result.add(listener.hostname() == null ? Hostnames.ANY : listener.hostname().toLowerCase());
-    } else {
-      for (String hostname : routeHostnames) {
-        String intersection = Hostnames.intersect(listener.hostname(), hostname);
-        if (intersection != null) {
-          result.add(intersection);
-        }
-      }
-    }
-    return List.copyOf(result);
-  }
-
   private static void addEntries(ListenerState listener, CompiledRoute compiled,
       List<String> hostnames) {
     HTTPRoute route = compiled.route();
@@ -206,7 +135,4 @@ final class HttpRoutePhase {
     }
   }
 
-  private static ParentReference echoParentRef(ParentReference ref, Gateway gateway) {
-    return ListenerAdmission.echoParentRef(ref, gateway);
-  }
 }

@@ -4,6 +4,15 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteNamespaces;
+import io.portico.status.Conditions;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The attachment rules every route kind shares: whether a listener admits a route (serving,
@@ -61,5 +70,100 @@ final class ListenerAdmission {
         .withSectionName(ref.getSectionName())
         .withPort(ref.getPort())
         .build();
+  }
+
+  /**
+   * Which listeners of one parent Gateway a route attaches to, with the names it serves on
+   * each; or why it attaches to none, with the spec's reason.
+   *
+   * @param hostnames each listener the route attaches to, in the Gateway's listener order, with
+   *     the route's hostnames intersected with the listener's
+   * @param refusalReason NoMatchingParent, NotAllowedByListeners or NoMatchingListenerHostname;
+   *     null when the route attaches
+   * @param refusal the message naming the Gateway, listener or hostnames; null when it attaches
+   */
+  record Match(Map<ListenerState, List<String>> hostnames, String refusalReason, String refusal) {
+  }
+
+  /**
+   * Matches a route's parentRef against {@code gateway}'s listeners, as every route kind does:
+   * sectionName and port select the candidates (none: NoMatchingParent), the listeners must
+   * admit the route (none: NotAllowedByListeners), and its hostnames must intersect theirs
+   * (none: NoMatchingListenerHostname).
+   *
+   * @param routeHostnames the route's hostnames (empty or null: any), or null with
+   *     {@code anyHost} for kinds without hostnames (TCPRoute, UDPRoute)
+   * @param anyHost whether the kind takes any host on every listener
+   */
+  static Match match(SnapshotIndex index, String kind, String routeNamespace, String routeName,
+      List<String> routeHostnames, boolean anyHost, ParentReference ref, GatewayState gateway) {
+    Gateway gw = gateway.gateway();
+    String gatewayName = "Gateway " + gw.getMetadata().getNamespace() + "/"
+        + gw.getMetadata().getName();
+    List<ListenerState> candidates = new ArrayList<>();
+    for (ListenerState listener : gateway.listeners()) {
+      if (ref.getSectionName() != null && !ref.getSectionName().equals(listener.name())) {
+        continue;
+      }
+      if (ref.getPort() != null && ref.getPort() != listener.port()) {
+        continue;
+      }
+      candidates.add(listener);
+    }
+    if (candidates.isEmpty()) {
+      return new Match(Map.of(), Conditions.REASON_NO_MATCHING_PARENT, gatewayName
+          + " has no listener"
+          + (ref.getSectionName() == null ? "" : " named '" + ref.getSectionName() + "'")
+          + (ref.getPort() == null ? "" : " on port " + ref.getPort()));
+    }
+    List<ListenerState> allowed = new ArrayList<>();
+    List<String> notAllowed = new ArrayList<>();
+    for (ListenerState listener : candidates) {
+      String why = whyNotAllowed(index, kind, routeNamespace, listener);
+      if (why == null) {
+        allowed.add(listener);
+      } else {
+        notAllowed.add(why);
+      }
+    }
+    if (allowed.isEmpty()) {
+      return new Match(Map.of(), Conditions.REASON_NOT_ALLOWED_BY_LISTENERS,
+          routeName + " is not allowed by " + String.join("; ", notAllowed));
+    }
+    Map<ListenerState, List<String>> hostnames = new LinkedHashMap<>();
+    for (ListenerState listener : allowed) {
+      List<String> intersection = anyHost ? List.of(Hostnames.ANY)
+          : intersect(listener.hostname(), routeHostnames);
+      if (!intersection.isEmpty()) {
+        hostnames.put(listener, intersection);
+      }
+    }
+    if (hostnames.isEmpty()) {
+      return new Match(Map.of(), Conditions.REASON_NO_MATCHING_LISTENER_HOSTNAME,
+          "none of the hostnames " + routeHostnames + " of " + routeName
+              + " match a hostname of the listeners it may attach to on " + gatewayName);
+    }
+    return new Match(hostnames, null, null);
+  }
+
+  /**
+   * The names a route serves on a listener: its hostnames intersected with the listener's
+   * (none: the listener's own, or any).
+   */
+  static List<String> intersect(String listenerHostname, List<String> routeHostnames) {
+    Set<String> result = new LinkedHashSet<>();
+    if (routeHostnames == null || routeHostnames.isEmpty()) {
+      result.add(listenerHostname == null ? Hostnames.ANY
+          : listenerHostname.toLowerCase(Locale.ROOT));
+    } else {
+      for (String hostname : routeHostnames) {
+        String intersection = hostname == null ? null
+            : Hostnames.intersect(listenerHostname, hostname);
+        if (intersection != null) {
+          result.add(intersection);
+        }
+      }
+    }
+    return List.copyOf(result);
   }
 }

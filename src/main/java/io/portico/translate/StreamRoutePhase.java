@@ -23,11 +23,9 @@ import io.portico.status.Conditions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Attaches TLSRoutes, TCPRoutes and UDPRoutes to the TLS, TCP and UDP listeners of Portico's
@@ -195,56 +193,11 @@ final class StreamRoutePhase {
     long generation = SnapshotIndex.generation(route.route());
     String routeName = route.describe();
     Gateway gw = gateway.gateway();
-    String gatewayName = "Gateway " + gw.getMetadata().getNamespace() + "/"
-        + gw.getMetadata().getName();
-    String refusal = null;
-    String refusalReason = null;
-
-    List<ListenerState> candidates = new ArrayList<>();
-    for (ListenerState listener : gateway.listeners()) {
-      if (ref.getSectionName() != null && !ref.getSectionName().equals(listener.name())) {
-        continue;
-      }
-      if (ref.getPort() != null && ref.getPort() != listener.port()) {
-        continue;
-      }
-      candidates.add(listener);
-    }
-    if (candidates.isEmpty()) {
-      refusalReason = Conditions.REASON_NO_MATCHING_PARENT;
-      refusal = gatewayName + " has no listener"
-          + (ref.getSectionName() == null ? "" : " named '" + ref.getSectionName() + "'")
-          + (ref.getPort() == null ? "" : " on port " + ref.getPort());
-    }
-
-    List<ListenerState> allowed = new ArrayList<>();
-    List<String> notAllowed = new ArrayList<>();
-    for (ListenerState listener : candidates) {
-      String why = ListenerAdmission.whyNotAllowed(index, route.kind(), route.namespace(),
-          listener);
-      if (why == null) {
-        allowed.add(listener);
-      } else {
-        notAllowed.add(why);
-      }
-    }
-    if (refusal == null && allowed.isEmpty()) {
-      refusalReason = Conditions.REASON_NOT_ALLOWED_BY_LISTENERS;
-      refusal = routeName + " is not allowed by " + String.join("; ", notAllowed);
-    }
-
-    Map<ListenerState, List<String>> hostnames = new LinkedHashMap<>();
-    for (ListenerState listener : allowed) {
-      List<String> intersection = intersect(listener, route);
-      if (!intersection.isEmpty()) {
-        hostnames.put(listener, intersection);
-      }
-    }
-    if (refusal == null && hostnames.isEmpty()) {
-      refusalReason = Conditions.REASON_NO_MATCHING_LISTENER_HOSTNAME;
-      refusal = "none of the hostnames " + route.hostnames() + " of " + routeName
-          + " match a hostname of the listeners it may attach to on " + gatewayName;
-    }
+    ListenerAdmission.Match match = ListenerAdmission.match(index, route.kind(), route.namespace(),
+        routeName, route.hostnames(), !"TLSRoute".equals(route.kind()), ref, gateway);
+    Map<ListenerState, List<String>> hostnames = match.hostnames();
+    String refusalReason = match.refusalReason();
+    String refusal = match.refusal();
     if (refusal == null && rule.invalid() != null) {
       refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
       refusal = routeName + ": " + rule.invalid();
@@ -276,31 +229,5 @@ final class StreamRoutePhase {
         .withControllerName(controllerName)
         .withConditions(conditions)
         .build();
-  }
-
-  /**
-   * The SNI names a TLSRoute serves on a listener: the intersection of its hostnames with the
-   * listener's (none: the listener's own). TCP and UDP listeners take any connection.
-   */
-  private static List<String> intersect(ListenerState listener, Spec route) {
-    if (!"TLSRoute".equals(route.kind())) {
-      return List.of(Hostnames.ANY);
-    }
-    Set<String> result = new LinkedHashSet<>();
-    if (route.hostnames().isEmpty()) {
-      result.add(listener.hostname() == null ? Hostnames.ANY
-          : listener.hostname().toLowerCase(Locale.ROOT));
-    } else {
-      for (String hostname : route.hostnames()) {
-        if (hostname == null) {
-          continue;
-        }
-        String intersection = Hostnames.intersect(listener.hostname(), hostname);
-        if (intersection != null) {
-          result.add(intersection);
-        }
-      }
-    }
-    return List.copyOf(result);
   }
 }

@@ -113,7 +113,12 @@ public final class TestGateway implements AutoCloseable {
 
   /** Waits (polling the published state, up to 10 s) until {@code condition} holds. */
   public static void awaitCondition(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    awaitCondition(what, Duration.ofSeconds(10), condition);
+  }
+
+  /** As {@link #awaitCondition(String, BooleanSupplier)}, waiting up to {@code timeout}. */
+  public static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting for " + what);

@@ -65,12 +65,6 @@ public final class TlsEngines {
     }
     return current;
   }
-
-  /** Whether {@link #engine()} is OpenSSL. */
-  public static boolean openSsl() {
-    return engine() instanceof OpenSSLEngineOptions;
-  }
-
   private static SSLEngineOptions choose() {
     if (OpenSsl.isAvailable() && OpenSsl.supportsKeyManagerFactory()) {
       LOG.debug("TLS engine: {} (ALPN {})", OpenSsl.versionString(),

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -134,7 +135,9 @@ class TcpRouteEndToEndTest {
     gateway.replaceFile("gateway.yaml", gatewayYaml());
     gateway.awaitTableAfter(version);
 
-    TestGateway.awaitCondition("the TCP listener serves the port", () -> {
+    // The HTTP proxy gives the port up with a graceful shutdown of up to 30 s, which on a busy
+    // machine has held the port past the usual 10 s wait; the stream proxy keeps trying as long.
+    TestGateway.awaitCondition("the TCP listener serves the port", Duration.ofSeconds(40), () -> {
       try {
         // A connection the HTTP server accepted just before the swap never gets a welcome line.
         return "first-pod".equals(StreamProbe.tcp(port, 500).pod());
