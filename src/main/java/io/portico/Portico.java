@@ -9,6 +9,7 @@ import io.portico.health.HealthCheckVerticle;
 import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
 import io.portico.provider.KubernetesProvider;
+import io.portico.proxy.PortClaims;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.proxy.tls.SessionTicketKeys;
 import io.portico.proxy.tcp.StreamMetrics;
@@ -107,6 +108,7 @@ public final class Portico {
     Holder holder = new Holder();
     StreamMetrics streamMetrics = new StreamMetrics(
         options.metrics() ? BackendRegistries.getDefaultNow() : null);
+    PortClaims portClaims = new PortClaims();
     Future<Void> started = vertx.deployVerticle(config)
         .onSuccess(id -> {
           if (clusterMode.writer() != null) {
@@ -116,11 +118,11 @@ public final class Portico {
           }
         })
         .compose(id -> vertx.deployVerticle(new HealthCheckVerticle()))
-        .compose(id -> vertx.deployVerticle(() -> new ProxyVerticle(options.proxy()),
+        .compose(id -> vertx.deployVerticle(() -> new ProxyVerticle(options.proxy(), portClaims),
             new DeploymentOptions().setInstances(options.eventLoops())))
         // TLS passthrough and TCP listener ports: a verticle of their own on the same loops.
         .compose(id -> vertx.deployVerticle(
-            () -> new StreamProxyVerticle(options.proxy(), streamMetrics),
+            () -> new StreamProxyVerticle(options.proxy(), portClaims, streamMetrics),
             new DeploymentOptions().setInstances(options.eventLoops())))
         // UDP listener ports: one instance (a UDP port is not shared between event loops).
         .compose(id -> vertx.deployVerticle(new UdpProxyVerticle(options.proxy(), streamMetrics)))

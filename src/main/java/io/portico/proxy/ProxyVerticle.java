@@ -45,7 +45,10 @@ public final class ProxyVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
 
   private final ProxyOptions options;
+  private final PortClaims claims;
   private final Map<ListenAddress, HttpServer> servers = new HashMap<>();
+  /** The kind each server of {@link #servers} claimed its socket as, once granted. */
+  private final Map<ListenAddress, String> claimed = new HashMap<>();
   /** The TLS state of every bound HTTPS port. */
   private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
@@ -54,8 +57,9 @@ public final class ProxyVerticle extends VerticleBase {
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
 
-  public ProxyVerticle(ProxyOptions options) {
+  public ProxyVerticle(ProxyOptions options, PortClaims claims) {
     this.options = Objects.requireNonNull(options, "options");
+    this.claims = Objects.requireNonNull(claims, "claims");
   }
 
   @Override
@@ -91,7 +95,11 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> stop() {
     clientConnections.stop();
     List<Future<Void>> closing = new ArrayList<>();
-    servers.values().forEach(server -> closing.add(server.shutdown(5, TimeUnit.SECONDS)));
+    servers.forEach((key, server) -> {
+      closing.add(server.shutdown(5, TimeUnit.SECONDS));
+      release(key);
+    });
+    servers.clear();
     return Future.join(closing);
   }
 
@@ -115,6 +123,17 @@ public final class ProxyVerticle extends VerticleBase {
     table = update;
     handler.useTable(update.value());
     return reconcileServers(update.value());
+  }
+
+  private void release(ListenAddress key) {
+    String kind = claimed.remove(key);
+    if (kind != null) {
+      claims.release(bindHost(key), options.bindPort(key.port()), kind);
+    }
+  }
+
+  private String bindHost(ListenAddress key) {
+    return key.address().isEmpty() ? options.bindHost() : key.address();
   }
 
   /** Where one HttpPort is served: its address (empty for the shared one) and listener port. */
@@ -158,8 +177,9 @@ public final class ProxyVerticle extends VerticleBase {
         // HTTP <-> HTTPS, or client certificates asked for or not: a server option, bind anew.
         servers.remove(key);
         tlsPorts.remove(key);
-        pending.add(existing.close().recover(e -> Future.succeededFuture())
-            .compose(v -> bind(key, port)));
+        release(key);
+        existing.close();
+        pending.add(bind(key, port));
       } else if (tls != null) {
         tls.keyManager().use(port);
         if (tls.trustManager() != null) {
@@ -171,6 +191,7 @@ public final class ProxyVerticle extends VerticleBase {
       if (!wanted.contains(key)) {
         HttpServer server = servers.remove(key);
         tlsPorts.remove(key);
+        release(key);
         server.shutdown(30, TimeUnit.SECONDS);
         LOG.info("stopped serving listener port {} {}", key.port(), key.address());
       }
@@ -178,9 +199,9 @@ public final class ProxyVerticle extends VerticleBase {
     return Future.join(pending).mapEmpty();
   }
 
-  private Future<HttpServer> bind(ListenAddress key, HttpPort port) {
+  private Future<?> bind(ListenAddress key, HttpPort port) {
     int bindPort = options.bindPort(key.port());
-    String host = key.address().isEmpty() ? options.bindHost() : key.address();
+    String host = bindHost(key);
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
@@ -216,12 +237,24 @@ public final class ProxyVerticle extends VerticleBase {
     server.invalidRequestHandler(responder::invalidHead);
     server.connectionHandler(clientConnections.acceptor(key.address() + ":" + key.port()));
     servers.put(key, server);
-    Future<HttpServer> listening = server.listen(bindPort, host)
-        .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,
-            s.actualPort()))
+    // Another kind of server (TCP, or HTTPS for HTTP) may still hold the port for a moment.
+    String kind = port.tls() ? "HTTPS (client certificates " + clientAuth(port) + ")" : "HTTP";
+    Future<?> listening = claims.claim(vertx, host, bindPort, kind,
+            () -> servers.get(key) == server)
+        .compose(granted -> {
+          if (!granted) {
+            return Future.succeededFuture(); // A newer table no longer serves the port.
+          }
+          claimed.put(key, kind);
+          return server.listen(bindPort, host)
+              .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,
+                  s.actualPort()));
+        })
         .onFailure(e -> {
-          servers.remove(key, server);
-          tlsPorts.remove(key);
+          if (servers.remove(key, server)) {
+            tlsPorts.remove(key);
+            release(key);
+          }
           LOG.error("cannot serve listener port {} on {}:{}: {}", key.port(), host, bindPort,
               e.getMessage());
         });

@@ -13,6 +13,7 @@ import io.portico.ir.StreamProtocol;
 import io.portico.ir.StreamRoute;
 import io.portico.ir.UpstreamTls;
 import io.portico.ir.WeightedBackend;
+import io.portico.proxy.PortClaims;
 import io.portico.proxy.ProxyOptions;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.lb.WeightedRoundRobin;
@@ -33,10 +34,12 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -66,13 +69,8 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** An idle connection is closed after this long (Envoy's TCP proxy default: 1 hour). */
   static final int IDLE_TIMEOUT_SECONDS = 3600;
 
-  /**
-   * How often a port that cannot be bound is tried, {@link #BIND_RETRY_MILLIS} apart: for up
-   * to 30 s, the HTTP proxy's graceful shutdown of a port it gives up (on a busy machine the
-   * release took longer than 2 s).
-   */
-  private static final int BIND_ATTEMPTS = 150;
-  private static final long BIND_RETRY_MILLIS = 200;
+  /** What the stream servers claim their sockets as ({@link PortClaims}). */
+  private static final String CLAIM_KIND = "TLS/TCP";
 
   /** Where one StreamPort is served: its address (empty for the shared one) and port. */
   private record ListenAddress(String address, int port) {
@@ -80,7 +78,10 @@ public final class StreamProxyVerticle extends VerticleBase {
 
   private final ProxyOptions options;
   private final StreamMetrics metrics;
+  private final PortClaims claims;
   private final Map<ListenAddress, NetServer> servers = new HashMap<>();
+  /** The servers of {@link #servers} whose socket claim was granted. */
+  private final Set<ListenAddress> claimed = new HashSet<>();
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
   private Map<ListenAddress, StreamPort> ports = Map.of();
@@ -90,13 +91,12 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** Per backend port, for the current endpoints. */
   private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
   private final TlsTerminator terminator = new TlsTerminator();
-  /** Set once started: a port that cannot be bound at start-up fails the start instead. */
-  private boolean running;
   /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
   private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
 
-  public StreamProxyVerticle(ProxyOptions options, StreamMetrics metrics) {
+  public StreamProxyVerticle(ProxyOptions options, PortClaims claims, StreamMetrics metrics) {
     this.options = Objects.requireNonNull(options, "options");
+    this.claims = Objects.requireNonNull(claims, "claims");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
@@ -107,15 +107,17 @@ public final class StreamProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
-    return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints)
-        .onSuccess(v -> running = true);
+    return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
   }
 
   @Override
   public Future<?> stop() {
-    running = false;
     List<Future<Void>> closing = new ArrayList<>();
-    servers.values().forEach(server -> closing.add(server.close()));
+    servers.forEach((key, server) -> {
+      closing.add(server.close());
+      release(key);
+    });
+    servers.clear();
     return Future.join(closing);
   }
 
@@ -164,48 +166,56 @@ public final class StreamProxyVerticle extends VerticleBase {
     for (ListenAddress key : new ArrayList<>(servers.keySet())) {
       if (!ports.containsKey(key)) {
         servers.remove(key).close();
+        release(key);
         LOG.info("stopped serving stream port {} {}", key.port(), key.address());
       }
     }
     return Future.join(pending).mapEmpty();
   }
 
-  private Future<NetServer> bind(ListenAddress key) {
-    return bind(key, BIND_ATTEMPTS);
-  }
-
   /**
    * Binds one port. A port a new table moves from HTTP to TLS/TCP may still be held by the HTTP
-   * proxy for a moment (it releases it on its own event loop): a failed bind is tried again a
-   * few times while the table still wants the port.
+   * proxy for a moment (it releases it on its own event loop): the socket is claimed first.
    */
-  private Future<NetServer> bind(ListenAddress key, int attemptsLeft) {
+  private Future<?> bind(ListenAddress key) {
     int bindPort = options.bindPort(key.port());
-    String host = key.address().isEmpty() ? options.bindHost() : key.address();
+    String host = bindHost(key);
     NetServer server = vertx.createNetServer(new NetServerOptions()
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
     server.connectHandler(socket -> accept(socket, key));
     servers.put(key, server);
-    Future<NetServer> listening = server.listen(bindPort, host)
-        .onSuccess(s -> LOG.debug("serving stream port {} on {}:{}", key.port(), host,
-            s.actualPort()))
+    Future<?> listening = claims.claim(vertx, host, bindPort, CLAIM_KIND,
+            () -> servers.get(key) == server)
+        .compose(granted -> {
+          if (!granted) {
+            return Future.succeededFuture(); // A newer table no longer serves the port.
+          }
+          claimed.add(key);
+          return server.listen(bindPort, host)
+              .onSuccess(s -> LOG.debug("serving stream port {} on {}:{}", key.port(), host,
+                  s.actualPort()));
+        })
         .onFailure(e -> {
-          servers.remove(key, server);
-          if (running && attemptsLeft > 1) {
-            vertx.setTimer(BIND_RETRY_MILLIS, t -> {
-              if (ports.containsKey(key) && !servers.containsKey(key)) {
-                bind(key, attemptsLeft - 1);
-              }
-            });
-            return;
+          if (servers.remove(key, server)) {
+            release(key);
           }
           LOG.error("cannot serve stream port {} on {}:{}: {}", key.port(), host, bindPort,
               e.getMessage());
         });
     // As for HTTP ports: a Gateway's own address failing disables that Gateway only.
     return key.address().isEmpty() ? listening : listening.otherwiseEmpty();
+  }
+
+  private void release(ListenAddress key) {
+    if (claimed.remove(key)) {
+      claims.release(bindHost(key), options.bindPort(key.port()), CLAIM_KIND);
+    }
+  }
+
+  private String bindHost(ListenAddress key) {
+    return key.address().isEmpty() ? options.bindHost() : key.address();
   }
 
   private void accept(NetSocket socket, ListenAddress key) {
