@@ -55,6 +55,7 @@ final class StatusLog {
     report.tlsRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.tcpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.udpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.grpcRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     return lines;
   }
 

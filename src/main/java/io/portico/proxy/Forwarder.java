@@ -108,10 +108,10 @@ final class Forwarder {
     String owner = limits != null ? rule : null;
     UpstreamTls tls = target.tls();
     HttpClient upstreamClient = tls != null
-        ? tlsClients.client(tls, target.clientCertificate(), pool, owner)
+        ? tlsClients.client(tls, target.clientCertificate(), pool, owner, target.h2c())
         : clients.client(pool, owner, target.h2c());
-    // Upstream TLS is HTTP/1.1 (no ALPN); h2c multiplexes.
-    int streamsPerConnection = limits == null ? -1 : tls != null || !target.h2c() ? 1
+    // HTTP/2 (h2c, or h2 by ALPN) multiplexes; HTTP/1.1 takes one request per connection.
+    int streamsPerConnection = limits == null ? -1 : !target.h2c() ? 1
         : pool == null ? 0 : pool.http2MaxConcurrentStreams();
     UpstreamExchange exchange = new UpstreamExchange(call, target, upstreamClient,
         plan.backendRequestTimeoutMillis() > 0 ? plan.backendRequestTimeoutMillis()

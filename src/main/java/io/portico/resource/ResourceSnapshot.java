@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -51,6 +52,7 @@ import java.util.Set;
  *     written in
  * @param tcpRoutes TCPRoute, read as v1 (the v1alpha2 schema is the same)
  * @param udpRoutes UDPRoute, read as v1 (the v1alpha2 schema is the same)
+ * @param grpcRoutes gateway.networking.k8s.io/v1 GRPCRoute
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -68,7 +70,8 @@ public record ResourceSnapshot(
     List<GenericKubernetesResource> unimplementedPolicies,
     List<TLSRoute> tlsRoutes,
     List<TCPRoute> tcpRoutes,
-    List<UDPRoute> udpRoutes) {
+    List<UDPRoute> udpRoutes,
+    List<GRPCRoute> grpcRoutes) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -99,6 +102,7 @@ public record ResourceSnapshot(
     tlsRoutes = List.copyOf(tlsRoutes);
     tcpRoutes = List.copyOf(tcpRoutes);
     udpRoutes = List.copyOf(udpRoutes);
+    grpcRoutes = List.copyOf(grpcRoutes);
   }
 
   /**
@@ -123,6 +127,7 @@ public record ResourceSnapshot(
     List<TLSRoute> tlsRoutes = new ArrayList<>();
     List<TCPRoute> tcpRoutes = new ArrayList<>();
     List<UDPRoute> udpRoutes = new ArrayList<>();
+    List<GRPCRoute> grpcRoutes = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -157,11 +162,14 @@ public record ResourceSnapshot(
         tcpRoutes.add(o);
       } else if (object instanceof UDPRoute o) {
         udpRoutes.add(o);
+      } else if (object instanceof GRPCRoute o) {
+        grpcRoutes.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
-        backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes);
+        backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes,
+        grpcRoutes);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -183,6 +191,7 @@ public record ResourceSnapshot(
     all.addAll(tlsRoutes);
     all.addAll(tcpRoutes);
     all.addAll(udpRoutes);
+    all.addAll(grpcRoutes);
     return all;
   }
 

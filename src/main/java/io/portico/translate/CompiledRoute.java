@@ -1,6 +1,6 @@
 package io.portico.translate;
 
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Filters;
 import io.portico.ir.RouteMatch;
@@ -8,19 +8,31 @@ import io.portico.ir.RouteMatch;
 import java.util.List;
 
 /**
- * An HTTPRoute's rules compiled once, independently of the listeners it attaches to.
+ * An HTTPRoute's or GRPCRoute's rules compiled once, independently of the listeners it attaches
+ * to.
  *
- * @param route the HTTPRoute
+ * @param route the HTTPRoute or GRPCRoute
  * @param rules its valid rules
  * @param invalidRules one message per rule that was dropped (bad regex, unsupported filter ...)
  * @param unresolvedReason the ResolvedRefs reason of the first backendRef that failed, or null
  * @param unresolvedRefs one message per backendRef that failed
  */
-record CompiledRoute(HTTPRoute route, List<Rule> rules, List<String> invalidRules,
+record CompiledRoute(HasMetadata route, List<Rule> rules, List<String> invalidRules,
     String unresolvedReason, List<String> unresolvedRefs) {
 
-  /** One valid rule: its matches (OR-ed), its backends and its rule-level filters. */
-  record Rule(int index, List<RouteMatch> matches, BackendGroup backends, Filters filters) {
+  /**
+   * One valid rule: its matches (OR-ed), its backends and its rule-level filters.
+   *
+   * @param grpcMatches for a GRPCRoute rule, what ranks each of {@code matches} (same order);
+   *     empty for an HTTPRoute rule
+   */
+  record Rule(int index, List<RouteMatch> matches, BackendGroup backends, Filters filters,
+      List<GrpcMatchRank> grpcMatches) {
+
+    /** An HTTPRoute rule. */
+    Rule(int index, List<RouteMatch> matches, BackendGroup backends, Filters filters) {
+      this(index, matches, backends, filters, List.of());
+    }
   }
 
   boolean allRulesInvalid() {

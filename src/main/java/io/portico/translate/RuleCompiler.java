@@ -63,7 +63,7 @@ final class RuleCompiler {
       HTTPRouteRule spec = specs.get(i);
       try {
         List<RouteMatch> matches = matches(i, spec);
-        MirrorResolver mirrors = new MirrorResolver(index, route, i);
+        MirrorResolver mirrors = new MirrorResolver(index, "HTTPRoute", route, i);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
         SessionPersistence persistence = SessionPersistenceCompiler.compile(i, spec, base + i);
@@ -234,7 +234,7 @@ final class RuleCompiler {
     }
   }
 
-  private static HeaderMatch header(String where, String field, HTTPHeaderMatch spec)
+  static HeaderMatch header(String where, String field, HTTPHeaderMatch spec)
       throws InvalidRule {
     String type = spec.getType() == null ? "Exact" : spec.getType();
     String value = spec.getValue() == null ? "" : spec.getValue();
@@ -276,7 +276,7 @@ final class RuleCompiler {
    * linear-time engine can run (Envoy's safe_regex refuses them too). The rule is dropped
    * (UnsupportedValue), naming the field as the API server would.
    */
-  private static InvalidRule unsupportedRegex(String field, String value,
+  static InvalidRule unsupportedRegex(String field, String value,
       InvalidRegexException e) {
     return new InvalidRule(field + ": regular expression '" + value
         + "' is not supported: " + e.description()

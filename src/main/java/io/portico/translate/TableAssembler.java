@@ -105,8 +105,8 @@ final class TableAssembler {
     ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
         gateway.gateway().getMetadata().getName());
     return entry -> {
-      ObjectKey route = new ObjectKey("HTTPRoute", entry.route().getMetadata().getNamespace(),
-          entry.route().getMetadata().getName());
+      ObjectKey route = new ObjectKey(entry.source().kind(),
+          entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName());
       TrafficPolicy policy = policies.effective(gatewayKey, listener.name(), route,
           entry.ruleIndex());
       return policy == null ? entry.backends()
@@ -119,9 +119,9 @@ final class TableAssembler {
       ListenerState listener, UnimplementedPolicyPhase.FailClosed failClosed) {
     ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
         gateway.gateway().getMetadata().getName());
-    return entry -> failClosed.of(gatewayKey, listener.name(), new ObjectKey("HTTPRoute",
-        entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName()),
-        entry.ruleIndex());
+    return entry -> failClosed.of(gatewayKey, listener.name(), new ObjectKey(
+        entry.source().kind(), entry.route().getMetadata().getNamespace(),
+        entry.route().getMetadata().getName()), entry.ruleIndex());
   }
 
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,

@@ -1,5 +1,7 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
@@ -90,8 +92,9 @@ public final class Translator {
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
     SnapshotIndex.sortOldestFirst(routes);
-    Map<ObjectKey, HTTPRouteStatus> routeStatus =
-        new HttpRoutePhase(index, gatewayStates, options.controllerName()).process(routes);
+    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, gatewayStates,
+        options.controllerName()).process(routes, snapshot.grpcRoutes());
+    Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
     StreamRoutePhase streams = new StreamRoutePhase(index, gatewayStates, options.controllerName());
@@ -133,6 +136,8 @@ public final class Translator {
       Map<String, Set<ObjectKey>> gatewaysByService = gatewaysByService(routes, routeStatus);
       addStreamRouteGateways(gatewaysByService, tlsRoutes, tlsParents);
       addStreamRouteGateways(gatewaysByService, tcpRoutes, tcpParents);
+      addStreamRouteGateways(gatewaysByService, grpcSpecs(snapshot.grpcRoutes()),
+          grpcParents(httpPhase.grpcRoutes()));
       policyStatus = BackendTlsPhase.status(snapshot, BackendTlsPhase.resolve(snapshot),
           gatewaysByService, options.controllerName());
     }
@@ -140,7 +145,8 @@ public final class Translator {
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
         new TreeMap<>(tlsRouteStatus),
-        new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus)));
+        new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus),
+        new TreeMap<>(httpPhase.grpcRoutes())));
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
@@ -223,7 +229,26 @@ public final class Translator {
     return gateways;
   }
 
-  /** Adds the Gateways that accepted a TLSRoute or TCPRoute to its backend Services. */
+  /** GRPCRoutes as far as BackendTLSPolicy ancestors go: parents and backendRefs. */
+  private static List<StreamRoutePhase.Spec> grpcSpecs(List<GRPCRoute> routes) {
+    List<StreamRoutePhase.Spec> specs = new ArrayList<>();
+    for (GRPCRoute route : routes) {
+      specs.add(new StreamRoutePhase.Spec(route, "GRPCRoute", null, List.of(),
+          GrpcRuleCompiler.backendRefs(route)));
+    }
+    return specs;
+  }
+
+  private static Map<ObjectKey, List<RouteParentStatus>> grpcParents(
+      Map<ObjectKey, GRPCRouteStatus> status) {
+    Map<ObjectKey, List<RouteParentStatus>> parents = new HashMap<>();
+    status.forEach((key, value) -> parents.put(key, value.getParents()));
+    return parents;
+  }
+
+  /**
+   * Adds the Gateways that accepted a TLSRoute, TCPRoute or GRPCRoute to its backend Services.
+   */
   private static void addStreamRouteGateways(Map<String, Set<ObjectKey>> result,
       List<StreamRoutePhase.Spec> routes, Map<ObjectKey, List<RouteParentStatus>> parents) {
     for (StreamRoutePhase.Spec route : routes) {
