@@ -2,6 +2,7 @@ package io.portico.conformance;
 
 import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoServer;
+import io.portico.echo.GrpcEchoServer;
 import io.portico.echo.EchoTls;
 import io.portico.echo.TcpEchoServer;
 import io.portico.echo.UdpEchoServer;
@@ -71,9 +72,10 @@ final class Infrastructure implements AutoCloseable {
     boolean http = "http".equals(mode);
     boolean tcp = "tcp".equals(mode);
     boolean udp = "udp-echo".equals(mode) || "udp-dns".equals(mode);
-    if (!http && !tcp && !udp) {
+    boolean grpc = "grpc".equals(mode);
+    if (!http && !tcp && !udp && !grpc) {
       notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP,"
-          + " TCP, UDP echo and DNS backends exist so far");
+          + " gRPC, TCP, UDP echo and DNS backends exist so far");
     }
     for (Object podItem : Yaml.list(deployment.get("pods"))) {
       Map<String, Object> pod = Yaml.map(podItem);
@@ -86,6 +88,10 @@ final class Infrastructure implements AutoCloseable {
       }
       if (udp) {
         startUdp(deployment, p, mode);
+        continue;
+      }
+      if (grpc) {
+        startGrpcEcho(deployment, p);
         continue;
       }
       if (!http) {
@@ -117,6 +123,19 @@ final class Infrastructure implements AutoCloseable {
         options = options.withTls(tls(listen));
       }
       await(TcpEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
+    }
+  }
+
+  /** Starts the gRPC echo ports of a grpc-mode pod: h2c, and TLS where a serverCert is named. */
+  private void startGrpcEcho(Map<String, Object> deployment, Pod pod) {
+    for (Object listenItem : Yaml.list(deployment.get("listen"))) {
+      Map<String, Object> listen = Yaml.map(listenItem);
+      int port = ((Number) listen.get("port")).intValue();
+      EchoOptions options = new EchoOptions(pod.address(), port, pod.name(), pod.namespace());
+      if (listen.containsKey("serverCert")) {
+        options = options.withTls(tls(listen));
+      }
+      await(GrpcEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
     }
   }
 

@@ -244,7 +244,11 @@ final class TcpSteps {
         + " did not match " + weights + " in " + maxAttempts + " attempts; last: " + last);
   }
 
-  private static String distributionMismatch(Map<String, Integer> counts,
+  /**
+   * Returns why {@code counts} per backend do not follow {@code weights} (each share within
+   * {@code tolerance}; exactly the backends of positive weight served), or null when they do.
+   */
+  static String distributionMismatch(Map<String, Integer> counts,
       Map<String, Object> weights, int requests, double tolerance) {
     for (String backend : counts.keySet()) {
       if (!weights.containsKey(backend)) {
