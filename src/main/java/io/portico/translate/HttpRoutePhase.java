@@ -140,27 +140,29 @@ final class HttpRoutePhase {
     String refusalReason = match.refusalReason();
     String refusal = match.refusal();
     Gateway gw = gateway.gateway();
+    if (refusal == null && compiled.allRulesInvalid()) {
+      refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
+      refusal = "every rule of " + routeName + " is invalid: "
+          + String.join("; ", compiled.invalidRules());
+    }
     if (refusal == null) {
+      // A route that would attach gives up the listeners where an older route of the other
+      // kind already serves one of its names.
       List<String> conflicts = new ArrayList<>();
       hostnames.entrySet().removeIf(entry -> {
         Attached older = conflicting(entry.getKey(), route.kind(), entry.getValue());
         if (older != null) {
-          conflicts.add(entry.getKey().describe() + " already has " + older.kind() + " "
-              + older.name() + " for some of the same hostnames");
+          conflicts.add(entry.getKey().describe() + ", where " + older.kind() + " "
+              + older.name() + " already serves some of the same hostnames");
         }
         return older != null;
       });
       if (hostnames.isEmpty()) {
         refusalReason = Conditions.REASON_NOT_ALLOWED_BY_LISTENERS;
-        refusal = routeName + " is not allowed by " + String.join("; ", conflicts)
-            + " (an HTTPRoute and a GRPCRoute may not share a hostname on one listener;"
-            + " the older route keeps it)";
+        refusal = routeName + " is not accepted on " + String.join("; ", conflicts)
+            + ": an HTTPRoute and a GRPCRoute may not share a hostname on one listener, and"
+            + " the older route keeps it";
       }
-    }
-    if (refusal == null && compiled.allRulesInvalid()) {
-      refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
-      refusal = "every rule of " + routeName + " is invalid: "
-          + String.join("; ", compiled.invalidRules());
     }
 
     if (refusal != null) {
