@@ -119,12 +119,18 @@ public final class Translator {
       gatewayStatus.put(ObjectKey.of(state.gateway()),
           GatewayStatusPhase.build(state, options.gatewayAddress()));
     }
+    // Policies attach to the rules of both kinds the HTTP proxy serves.
+    List<io.fabric8.kubernetes.api.model.HasMetadata> policyRoutes = new ArrayList<>(routes);
+    policyRoutes.addAll(snapshot.grpcRoutes());
+    Map<ObjectKey, List<RouteParentStatus>> routeParents = new HashMap<>();
+    routeStatus.forEach((key, status) -> routeParents.put(key, status.getParents()));
+    routeParents.putAll(grpcParents(httpPhase.grpcRoutes()));
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
-        sortedOldestFirst(snapshot.backendTrafficPolicies()), routes, routeStatus, gatewayStates,
-        snapshot.gateways(), options.controllerName());
+        sortedOldestFirst(snapshot.backendTrafficPolicies()), policyRoutes, routeParents,
+        gatewayStates, snapshot.gateways(), options.controllerName());
     UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
-        sortedOldestFirst(snapshot.unimplementedPolicies()), routes, routeStatus, gatewayStates,
-        snapshot.gateways(), options.controllerName());
+        sortedOldestFirst(snapshot.unimplementedPolicies()), policyRoutes, routeParents,
+        gatewayStates, snapshot.gateways(), options.controllerName());
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
         unimplemented.failClosed());
     // Which Gateways use each Service matters only to BackendTLSPolicy status: not worth a pass
