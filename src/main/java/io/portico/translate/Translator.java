@@ -72,6 +72,8 @@ public final class Translator {
           .withConditions(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
               "GatewayClass is accepted by " + options.controllerName(),
               SnapshotIndex.generation(gatewayClass)))
+          .withSupportedFeatures(SupportedFeatures.SORTED.stream()
+              .map(io.fabric8.kubernetes.api.model.gatewayapi.v1.SupportedFeature::new).toList())
           .build());
     }
 
