@@ -214,10 +214,20 @@ final class Forwarder {
       }
       UpstreamHeaders.prepare(exchange.call, upstream);
       Future<HttpClientResponse> response;
-      if (exchange.call.hasBody()) {
+      if (exchange.call.hasBody() && exchange.bodySent) {
+        // A retry of a gRPC call: the copy of its body, which the client has finished sending.
         UpstreamHeaders.frameBody(request, upstream);
         response = upstream.response();
-        RequestBody.stream(request, upstream, responder);
+        upstream.end(exchange.replay.body().copy());
+      } else if (exchange.call.hasBody()) {
+        exchange.bodySent = true;
+        UpstreamHeaders.frameBody(request, upstream);
+        response = upstream.response();
+        if (exchange.replay != null) {
+          RequestBody.stream(request, exchange.replay.copying(upstream), upstream, responder);
+        } else {
+          RequestBody.stream(request, upstream, responder);
+        }
       } else {
         response = upstream.send();
         Responder.release(request);
@@ -274,7 +284,7 @@ final class Forwarder {
       HttpClientResponse answer = res.result();
       health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
       if (RetryRules.retriesAnswer(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
-          request.method(), answer) && exchange.takeRetry()) {
+          replaySafe(exchange), answer) && exchange.takeRetry()) {
         // Drain the refused answer so its connection can be reused, then try again.
         answer.exceptionHandler(e -> { });
         answer.end();
@@ -347,11 +357,22 @@ final class Forwarder {
   private void retryOrFail(UpstreamExchange exchange, Endpoint endpoint, UpstreamFailure failure,
       Throwable cause) {
     if (RetryRules.retriesFailure(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
-        exchange.request.method(), failure, cause) && exchange.takeRetry()) {
+        replaySafe(exchange), failure, cause) && exchange.takeRetry()) {
       retryLater(exchange, endpoint);
     } else {
       fail(exchange, failure, endpoint, cause);
     }
+  }
+
+  /**
+   * Whether an attempt that may have reached the endpoint can be sent again: an idempotent
+   * method, or a gRPC call whose body was kept whole. A gRPC call is a POST, but its retry
+   * triggers are the user's word that it may be retried (as in Envoy, which retries gRPC calls
+   * on them whatever the method).
+   */
+  private static boolean replaySafe(UpstreamExchange exchange) {
+    return RetryRules.isIdempotent(exchange.request.method())
+        || exchange.replay != null && exchange.replay.complete();
   }
 
   /** Retries on another endpoint (when there is one) after the policy's backoff. */

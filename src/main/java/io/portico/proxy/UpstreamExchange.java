@@ -31,6 +31,14 @@ final class UpstreamExchange {
    */
   final int streamsPerConnection;
 
+  /**
+   * The copy of a gRPC call's body for retries (see {@link ReplayBody}), or null when the
+   * request has no body, no retries or is not a gRPC call.
+   */
+  final ReplayBody replay;
+  /** Whether an attempt has started sending the body (after which only the copy can be sent). */
+  boolean bodySent;
+
   /** The current attempt's number; a callback of an earlier (abandoned) attempt is ignored. */
   int attempt;
   /** The per-try timer of the current attempt, or -1. */
@@ -64,8 +72,18 @@ final class UpstreamExchange {
     this.connectTimeout = connectTimeout;
     this.counters = counters;
     this.streamsPerConnection = streamsPerConnection;
-    // A streamed body cannot be sent twice.
-    this.retriesLeft = call.hasBody() ? 0 : plan.retries();
+    // A streamed body cannot be sent twice, unless it is a gRPC call's, kept for the purpose.
+    this.replay = call.hasBody() && plan.retries() > 0 && GrpcAnswers.isGrpc(request)
+        ? new ReplayBody() : null;
+    this.retriesLeft = call.hasBody() && replay == null ? 0 : plan.retries();
+  }
+
+  /**
+   * Whether another attempt may send the request again: it has no body, or its body (a gRPC
+   * call's) was kept whole.
+   */
+  boolean replayable() {
+    return !call.hasBody() || replay != null && replay.complete();
   }
 
   /**
@@ -74,7 +92,8 @@ final class UpstreamExchange {
    */
   boolean takeRetry() {
     HttpServerResponse response = request.response();
-    if (retriesLeft <= 0 || response.headWritten() || response.ended() || response.closed()) {
+    if (retriesLeft <= 0 || response.headWritten() || response.ended() || response.closed()
+        || bodySent && !replayable()) {
       return false;
     }
     if (counters != null && !holdsRetry) {

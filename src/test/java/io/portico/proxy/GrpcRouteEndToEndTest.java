@@ -81,6 +81,11 @@ class GrpcRouteEndToEndTest {
       method("Silent", MethodDescriptor.MethodType.UNARY);
   private static final MethodDescriptor<byte[], byte[]> REFUSE =
       method("Refuse", MethodDescriptor.MethodType.UNARY);
+  private static final MethodDescriptor<byte[], byte[]> FLAKY =
+      method("Flaky", MethodDescriptor.MethodType.UNARY);
+  /** Calls per method name the backend received. */
+  private final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   @BeforeEach
   void startBackend() throws Exception {
@@ -104,6 +109,17 @@ class GrpcRouteEndToEndTest {
         .addMethod(REFUSE, ServerCalls.asyncUnaryCall((request, response) ->
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription("quota: 0 left")
                 .asRuntimeException())))
+        // Flaky: UNAVAILABLE to the first two calls, then echoes the request and the count.
+        .addMethod(FLAKY, ServerCalls.asyncUnaryCall((request, response) -> {
+          int call = calls.get("Flaky").get();
+          if (call <= 2) {
+            response.onError(Status.UNAVAILABLE.withDescription("warming up").asRuntimeException());
+            return;
+          }
+          response.onNext((new String(request, StandardCharsets.UTF_8) + " on call " + call)
+              .getBytes(StandardCharsets.UTF_8));
+          response.onCompleted();
+        }))
         .build();
     backend = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(io.grpc.ServerInterceptors.intercept(greeter, new io.grpc.ServerInterceptor() {
@@ -111,6 +127,8 @@ class GrpcRouteEndToEndTest {
           public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call,
               Metadata headers, io.grpc.ServerCallHandler<Q, A> next) {
             lastHeaders.set(headers);
+            calls.computeIfAbsent(call.getMethodDescriptor().getBareMethodName(),
+                m -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
             return next.startCall(new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(
                 call) {
               @Override
@@ -135,6 +153,11 @@ class GrpcRouteEndToEndTest {
   }
 
   private void serve() {
+    serve("");
+  }
+
+  /** Serves the Gateway, GRPCRoute and backends with {@code extra} config appended. */
+  private void serve(String extra) {
     String config = ProxyEndToEndTest.GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
@@ -182,7 +205,7 @@ class GrpcRouteEndToEndTest {
         spec:
           ports: [{name: grpc, port: 50051}]
         ---
-        """.formatted(port, tlsPort, backend.getPort());
+        """.formatted(port, tlsPort, backend.getPort()) + extra;
     gateway = TestGateway.start(directory, "gateway.yaml", config, "secret.yaml",
         gatewayCert.secretYaml("default", "grpc-cert"));
   }
@@ -261,6 +284,49 @@ class GrpcRouteEndToEndTest {
         CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]));
     assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(status.getDescription()).isEqualTo("quota: 0 left");
+  }
+
+  private static final String RETRY_ON_UNAVAILABLE = """
+      apiVersion: gateway.envoyproxy.io/v1alpha1
+      kind: BackendTrafficPolicy
+      metadata: {name: retries, namespace: default}
+      spec:
+        targetRef: {group: gateway.networking.k8s.io, kind: GRPCRoute, name: greeter}
+        retry:
+          numRetries: 2
+          retryOn: {triggers: [unavailable]}
+          perRetry: {backOff: {baseInterval: 10ms, maxInterval: 20ms}}
+      """;
+
+  @Test
+  void callAnsweredUnavailableIsRetriedWithItsBodyAsThePolicySays() {
+    serve(RETRY_ON_UNAVAILABLE);
+    byte[] answer = ClientCalls.blockingUnaryCall(cleartext(), FLAKY,
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+        "payload".getBytes(StandardCharsets.UTF_8));
+    assertThat(new String(answer, StandardCharsets.UTF_8)).isEqualTo("payload on call 3");
+    assertThat(calls.get("Flaky")).hasValue(3);
+  }
+
+  @Test
+  void statusOutsideTheTriggersIsNotRetried() {
+    serve(RETRY_ON_UNAVAILABLE);
+    ManagedChannel channel = cleartext();
+    Status status = statusOf(() -> ClientCalls.blockingUnaryCall(channel, REFUSE,
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]));
+    assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(calls.get("Refuse")).hasValue(1);
+  }
+
+  @Test
+  void withoutARetryPolicyAnUnavailableCallIsAnsweredAsIs() {
+    serve();
+    ManagedChannel channel = cleartext();
+    Status status = statusOf(() -> ClientCalls.blockingUnaryCall(channel, FLAKY,
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]));
+    assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(status.getDescription()).isEqualTo("warming up");
+    assertThat(calls.get("Flaky")).hasValue(1);
   }
 
   @Test
