@@ -4,7 +4,9 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Filters;
 import io.portico.ir.RouteMatch;
+import io.portico.ir.WeightedBackend;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,5 +39,48 @@ record CompiledRoute(HasMetadata route, List<Rule> rules, List<String> invalidRu
 
   boolean allRulesInvalid() {
     return rules.isEmpty() && !invalidRules.isEmpty();
+  }
+
+  /**
+   * Collects a route's rules as a compiler goes through them: the valid ones, the messages of
+   * the dropped ones, and the backendRefs (and mirror references) that did not resolve, whose
+   * first reason becomes ResolvedRefs'.
+   */
+  static final class Builder {
+
+    private final HasMetadata route;
+    private final List<Rule> rules = new ArrayList<>();
+    private final List<String> invalid = new ArrayList<>();
+    private final List<String> unresolved = new ArrayList<>();
+    private String unresolvedReason;
+
+    Builder(HasMetadata route) {
+      this.route = route;
+    }
+
+    void add(Rule rule) {
+      rules.add(rule);
+    }
+
+    void invalid(String message) {
+      invalid.add(message);
+    }
+
+    /**
+     * Counts {@code resolution} in ResolvedRefs when it failed; returns its backend. Only for the
+     * references of a rule known to be valid (a dropped rule's do not count).
+     */
+    WeightedBackend resolved(BackendRefResolver.Resolution resolution) {
+      if (resolution.failureReason() != null) {
+        unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
+        unresolved.add(resolution.failureMessage());
+      }
+      return resolution.backend();
+    }
+
+    CompiledRoute build() {
+      return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
+          List.copyOf(unresolved));
+    }
   }
 }

@@ -59,10 +59,7 @@ final class GrpcRuleCompiler {
   static CompiledRoute compile(SnapshotIndex index, GRPCRoute route) {
     List<GRPCRouteRule> specs = route.getSpec() == null || route.getSpec().getRules() == null
         ? List.of() : route.getSpec().getRules();
-    List<CompiledRoute.Rule> rules = new ArrayList<>();
-    List<String> invalid = new ArrayList<>();
-    String unresolvedReason = null;
-    List<String> unresolved = new ArrayList<>();
+    CompiledRoute.Builder compiled = new CompiledRoute.Builder(route);
     String base = "grpcroute/" + route.getMetadata().getNamespace() + "/"
         + route.getMetadata().getName() + "/rule/";
     for (int i = 0; i < specs.size(); i++) {
@@ -97,27 +94,19 @@ final class GrpcRuleCompiler {
         // Only now that the whole rule is known to be valid may its references count in status.
         List<WeightedBackend> backends = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          BackendRefResolver.Resolution resolution = BackendRefResolver.resolve(index,
-              "GRPCRoute", route, base + i, i, r, backendRef(refs.get(r)));
-          backends.add(resolution.backend().withFilters(backendFilters.get(r)).withHttp2());
-          if (resolution.failureReason() != null) {
-            unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
-            unresolved.add(resolution.failureMessage());
-          }
+          backends.add(compiled.resolved(BackendRefResolver.resolve(index, "GRPCRoute", route,
+              base + i, i, r, backendRef(refs.get(r)))).withFilters(backendFilters.get(r))
+              .withHttp2());
         }
-        for (BackendRefResolver.Resolution failure : mirrors.failures()) {
-          unresolvedReason = unresolvedReason == null ? failure.failureReason() : unresolvedReason;
-          unresolved.add(failure.failureMessage());
-        }
-        rules.add(new CompiledRoute.Rule(i, List.copyOf(matches),
+        mirrors.failures().forEach(compiled::resolved);
+        compiled.add(new CompiledRoute.Rule(i, List.copyOf(matches),
             BackendGroup.of(base + i, backends).withSessionPersistence(persistence), filters,
             List.copyOf(ranks)));
       } catch (InvalidRule e) {
-        invalid.add(e.getMessage());
+        compiled.invalid(e.getMessage());
       }
     }
-    return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
-        List.copyOf(unresolved));
+    return compiled.build();
   }
 
   /**

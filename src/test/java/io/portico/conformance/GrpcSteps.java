@@ -13,15 +13,11 @@ import io.portico.testing.GrpcEcho;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -143,31 +139,17 @@ final class GrpcSteps {
     ManagedChannel channel = call.dial();
     try {
       for (int attempt = 0; attempt < maxAttempts; attempt++) {
-        List<Future<String>> samples = new ArrayList<>();
-        for (int i = 0; i < requests; i++) {
-          samples.add(pool.submit(() -> {
-            Call sample = entropy && ThreadLocalRandom.current().nextBoolean()
-                ? call.withMetadata(Map.of("x-jitter",
-                    Integer.toString(ThreadLocalRandom.current().nextInt(10_000))))
-                : call;
-            Outcome outcome = sample.invoke(channel);
-            if (!outcome.status().isOk()) {
-              throw new IllegalStateException("status " + outcome.status());
-            }
-            return TcpSteps.backendOf(outcome.answer().pod());
-          }));
-        }
-        Map<String, Integer> counts = new HashMap<>();
-        String error = null;
-        for (Future<String> sample : samples) {
-          try {
-            counts.merge(sample.get(), 1, Integer::sum);
-          } catch (Exception e) {
-            error = error == null ? "a sample failed: " + e.getCause() : error;
+        last = TcpSteps.weightsAttempt(pool, requests, () -> {
+          Call sample = entropy && ThreadLocalRandom.current().nextBoolean()
+              ? call.withMetadata(Map.of("x-jitter",
+                  Integer.toString(ThreadLocalRandom.current().nextInt(10_000))))
+              : call;
+          Outcome outcome = sample.invoke(channel);
+          if (!outcome.status().isOk()) {
+            throw new IllegalStateException("status " + outcome.status());
           }
-        }
-        last = error != null ? error
-            : TcpSteps.distributionMismatch(counts, weights, requests, tolerance);
+          return TcpSteps.backendOf(outcome.answer().pod());
+        }, weights, tolerance);
         if (last == null) {
           return;
         }

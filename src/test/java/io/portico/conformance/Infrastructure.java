@@ -83,7 +83,7 @@ final class Infrastructure implements AutoCloseable {
           labels);
       pods.add(p);
       if (tcp) {
-        startTcpEcho(deployment, p);
+        startEchoPorts(deployment, p, options -> TcpEchoServer.start(vertx, options));
         continue;
       }
       if (udp) {
@@ -91,7 +91,7 @@ final class Infrastructure implements AutoCloseable {
         continue;
       }
       if (grpc) {
-        startGrpcEcho(deployment, p);
+        startEchoPorts(deployment, p, options -> GrpcEchoServer.start(vertx, options));
         continue;
       }
       if (!http) {
@@ -113,8 +113,12 @@ final class Infrastructure implements AutoCloseable {
     }
   }
 
-  /** Starts the TCP echo ports of a tcp-mode pod: plain, and TLS where a serverCert is named. */
-  private void startTcpEcho(Map<String, Object> deployment, Pod pod) {
+  /**
+   * Starts the echo ports of a tcp- or grpc-mode pod with {@code server}: plain (h2c for gRPC),
+   * and TLS where a serverCert is named.
+   */
+  private void startEchoPorts(Map<String, Object> deployment, Pod pod,
+      java.util.function.Function<EchoOptions, io.vertx.core.Future<?>> server) {
     for (Object listenItem : Yaml.list(deployment.get("listen"))) {
       Map<String, Object> listen = Yaml.map(listenItem);
       int port = ((Number) listen.get("port")).intValue();
@@ -122,20 +126,7 @@ final class Infrastructure implements AutoCloseable {
       if (listen.containsKey("serverCert")) {
         options = options.withTls(tls(listen));
       }
-      await(TcpEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
-    }
-  }
-
-  /** Starts the gRPC echo ports of a grpc-mode pod: h2c, and TLS where a serverCert is named. */
-  private void startGrpcEcho(Map<String, Object> deployment, Pod pod) {
-    for (Object listenItem : Yaml.list(deployment.get("listen"))) {
-      Map<String, Object> listen = Yaml.map(listenItem);
-      int port = ((Number) listen.get("port")).intValue();
-      EchoOptions options = new EchoOptions(pod.address(), port, pod.name(), pod.namespace());
-      if (listen.containsKey("serverCert")) {
-        options = options.withTls(tls(listen));
-      }
-      await(GrpcEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
+      await(server.apply(options).toCompletionStage().toCompletableFuture());
     }
   }
 
