@@ -52,6 +52,9 @@ final class ObjectValidation {
     if (object instanceof HTTPRoute route) {
       return GatewayApiSchema.problems(route);
     }
+    if (object instanceof io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute route) {
+      return GrpcRouteSchema.problems(route);
+    }
     if (object instanceof GenericKubernetesResource resource
         && "BackendTrafficPolicy".equals(resource.getKind())) {
       return backendTrafficPolicyProblems(resource);
