@@ -85,8 +85,11 @@ final class Forwarder {
   /**
    * Forwards {@code call}'s request (paused by the caller) to {@code target}'s endpoint, as the
    * rule's {@link io.portico.ir.UpstreamPlan} says.
+   *
+   * @param bodyCopy where to keep a copy of the body as it streams (see
+   *     {@link #keepsBody}), or null
    */
-  void forward(ProxyRequest call, UpstreamTarget target) {
+  void forward(ProxyRequest call, UpstreamTarget target, ReplayBody bodyCopy) {
     UpstreamPlan plan = call.plan();
     if (call.hasBody()) {
       RequestBody.watch(call.request(), responder);
@@ -118,7 +121,7 @@ final class Forwarder {
             : options.upstreamIdleTimeoutMillis(),
         plan.connectTimeoutMillis() > 0 ? plan.connectTimeoutMillis()
             : options.connectTimeoutMillis(),
-        counters, streamsPerConnection);
+        counters, streamsPerConnection, bodyCopy);
     attempt(exchange, target.endpoint());
   }
 
@@ -223,8 +226,8 @@ final class Forwarder {
         exchange.bodySent = true;
         UpstreamHeaders.frameBody(request, upstream);
         response = upstream.response();
-        if (exchange.replay != null) {
-          RequestBody.stream(request, exchange.replay.copying(upstream), upstream, responder);
+        if (exchange.bodyCopy != null) {
+          RequestBody.stream(request, exchange.bodyCopy.copying(upstream), upstream, responder);
         } else {
           RequestBody.stream(request, upstream, responder);
         }
@@ -362,6 +365,18 @@ final class Forwarder {
     } else {
       fail(exchange, failure, endpoint, cause);
     }
+  }
+
+  /**
+   * Whether a copy of {@code call}'s body is to be kept as it streams: for its mirrors, or for
+   * the retries of a gRPC call.
+   */
+  static boolean keepsBody(ProxyRequest call) {
+    if (!call.hasBody()) {
+      return false;
+    }
+    return call.ruleFilters().mirrors() != null || call.backendFilters().mirrors() != null
+        || call.plan().retries() > 0 && GrpcAnswers.isGrpc(call.request());
   }
 
   /**

@@ -7,12 +7,13 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.streams.WriteStream;
 
 /**
- * A copy of a gRPC call's request body, kept as it streams to the first attempt so that the
- * retry policy may send it again. Portico otherwise never re-sends a body; a gRPC call always
- * has one, and its retry triggers ({@code unavailable}, {@code resource-exhausted} ...) would
- * be dead letters without a copy. As Envoy, which buffers a request for its retries up to a
- * limit, the copy is bounded: past {@value #LIMIT} bytes it is dropped and the call is not
- * retried once its body has left. Confined to the request's event loop.
+ * A copy of a request body, kept as it streams to the first attempt: for the retries of a gRPC
+ * call (Portico otherwise never re-sends a body; a gRPC call always has one, and its retry
+ * triggers such as {@code unavailable} would be dead letters without a copy), and for the
+ * rule's mirrors, which get the body once the client has sent all of it. As Envoy, which
+ * buffers a request for its retries up to a limit, the copy is bounded: past {@value #LIMIT}
+ * bytes it is dropped, and the request is neither retried once its body has left nor
+ * mirrored. Confined to the request's event loop.
  */
 final class ReplayBody {
 
@@ -21,6 +22,12 @@ final class ReplayBody {
 
   private Buffer copy = Buffer.buffer();
   private boolean complete;
+  private Handler<Buffer> whenComplete;
+
+  /** Calls {@code handler} with the whole body once the client has sent it (not if too large). */
+  void whenComplete(Handler<Buffer> handler) {
+    whenComplete = handler;
+  }
 
   /**
    * Whether the whole body was copied: the client ended it within {@link #LIMIT} bytes. Only then
@@ -53,6 +60,9 @@ final class ReplayBody {
       @Override
       public Future<Void> end() {
         complete = true;
+        if (copy != null && whenComplete != null) {
+          whenComplete.handle(copy);
+        }
         return upstream.end();
       }
 

@@ -32,8 +32,13 @@ final class UpstreamExchange {
   final int streamsPerConnection;
 
   /**
-   * The copy of a gRPC call's body for retries (see {@link ReplayBody}), or null when the
-   * request has no body, no retries or is not a gRPC call.
+   * The copy of the request's body being kept (for mirrors, or for retries), or null when none
+   * is kept (see {@link ReplayBody}).
+   */
+  final ReplayBody bodyCopy;
+  /**
+   * {@link #bodyCopy} when it may also be sent again: a gRPC call under a retry policy; else
+   * null (another request's body is never re-sent).
    */
   final ReplayBody replay;
   /** Whether an attempt has started sending the body (after which only the copy can be sent). */
@@ -60,9 +65,12 @@ final class UpstreamExchange {
    */
   boolean staleRetryUsed;
 
+  /**
+   * @param bodyCopy the copy of the request body to keep as it streams, or null for none
+   */
   UpstreamExchange(ProxyRequest call, UpstreamTarget target, HttpClient client,
       long upstreamTimeout, long connectTimeout, CircuitBreakers.Counters counters,
-      int streamsPerConnection) {
+      int streamsPerConnection, ReplayBody bodyCopy) {
     this.call = call;
     this.request = call.request();
     this.plan = call.plan();
@@ -73,8 +81,9 @@ final class UpstreamExchange {
     this.counters = counters;
     this.streamsPerConnection = streamsPerConnection;
     // A streamed body cannot be sent twice, unless it is a gRPC call's, kept for the purpose.
-    this.replay = call.hasBody() && plan.retries() > 0 && GrpcAnswers.isGrpc(request)
-        ? new ReplayBody() : null;
+    this.bodyCopy = bodyCopy;
+    this.replay = bodyCopy != null && plan.retries() > 0 && GrpcAnswers.isGrpc(request)
+        ? bodyCopy : null;
     this.retriesLeft = call.hasBody() && replay == null ? 0 : plan.retries();
   }
 

@@ -59,7 +59,7 @@ final class MirrorResolver {
               "requestMirror[" + mirrorIndex + "].backendRef")));
       return new Mirror(name, null, percent);
     }
-    return new Mirror(name, resolution.backend().key(), percent);
+    return new Mirror(name, resolution.backend().key(), percent, kind.equals("GRPCRoute"));
   }
 
   /** The mirror references that could not be resolved, for ResolvedRefs. */

@@ -60,6 +60,10 @@ class GrpcRouteEndToEndTest {
   private final Pem gatewayCert = TestCertificates.selfSigned("grpc.example.com");
   private final AtomicReference<Metadata> lastHeaders = new AtomicReference<>();
   private Server backend;
+  /** A second backend that only records what it gets: the mirror of the Mirrored method. */
+  private Server shadow;
+  private final java.util.List<String> shadowed =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private TestGateway gateway;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
@@ -83,6 +87,8 @@ class GrpcRouteEndToEndTest {
       method("Refuse", MethodDescriptor.MethodType.UNARY);
   private static final MethodDescriptor<byte[], byte[]> FLAKY =
       method("Flaky", MethodDescriptor.MethodType.UNARY);
+  private static final MethodDescriptor<byte[], byte[]> MIRRORED =
+      method("Mirrored", MethodDescriptor.MethodType.UNARY);
   /** Calls per method name the backend received. */
   private final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -109,6 +115,10 @@ class GrpcRouteEndToEndTest {
         .addMethod(REFUSE, ServerCalls.asyncUnaryCall((request, response) ->
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription("quota: 0 left")
                 .asRuntimeException())))
+        .addMethod(MIRRORED, ServerCalls.asyncUnaryCall((request, response) -> {
+          response.onNext("real".getBytes(StandardCharsets.UTF_8));
+          response.onCompleted();
+        }))
         // Flaky: UNAVAILABLE to the first two calls, then echoes the request and the count.
         .addMethod(FLAKY, ServerCalls.asyncUnaryCall((request, response) -> {
           int call = calls.get("Flaky").get();
@@ -141,6 +151,15 @@ class GrpcRouteEndToEndTest {
           }
         }))
         .build().start();
+    shadow = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerServiceDefinition.builder(SERVICE)
+            .addMethod(MIRRORED, ServerCalls.asyncUnaryCall((request, response) -> {
+              shadowed.add(new String(request, StandardCharsets.UTF_8));
+              response.onNext("shadow".getBytes(StandardCharsets.UTF_8));
+              response.onCompleted();
+            }))
+            .build())
+        .build().start();
   }
 
   @AfterEach
@@ -150,6 +169,7 @@ class GrpcRouteEndToEndTest {
       gateway.close();
     }
     backend.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    shadow.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
   }
 
   private void serve() {
@@ -178,6 +198,11 @@ class GrpcRouteEndToEndTest {
           parentRefs: [{name: gw}]
           hostnames: [grpc.example.com]
           rules:
+          - matches: [{method: {service: test.Greeter, method: Mirrored}}]
+            filters:
+            - type: RequestMirror
+              requestMirror: {backendRef: {name: shadow, port: 50051}}
+            backendRefs: [{name: greeter, port: 50051}]
           - matches: [{method: {service: test.Greeter}}]
             filters:
             - type: RequestHeaderModifier
@@ -201,11 +226,24 @@ class GrpcRouteEndToEndTest {
         ---
         apiVersion: v1
         kind: Service
+        metadata: {name: shadow, namespace: default}
+        spec:
+          ports: [{name: grpc, port: 50051}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: shadow-1, namespace: default, labels: {kubernetes.io/service-name: shadow}}
+        addressType: IPv4
+        ports: [{name: grpc, port: %4$d}]
+        endpoints: [{addresses: [127.0.0.1]}]
+        ---
+        apiVersion: v1
+        kind: Service
         metadata: {name: empty, namespace: default}
         spec:
           ports: [{name: grpc, port: 50051}]
         ---
-        """.formatted(port, tlsPort, backend.getPort()) + extra;
+        """.formatted(port, tlsPort, backend.getPort(), shadow.getPort()) + extra;
     gateway = TestGateway.start(directory, "gateway.yaml", config, "secret.yaml",
         gatewayCert.secretYaml("default", "grpc-cert"));
   }
@@ -327,6 +365,16 @@ class GrpcRouteEndToEndTest {
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(status.getDescription()).isEqualTo("warming up");
     assertThat(calls.get("Flaky")).hasValue(1);
+  }
+
+  @Test
+  void mirroredCallReachesTheMirrorWithItsBodyAndTheClientGetsTheRealAnswer() {
+    serve();
+    byte[] answer = ClientCalls.blockingUnaryCall(cleartext(), MIRRORED,
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+        "copy me".getBytes(StandardCharsets.UTF_8));
+    assertThat(new String(answer, StandardCharsets.UTF_8)).isEqualTo("real");
+    TestGateway.awaitCondition("the mirror got the call", () -> shadowed.contains("copy me"));
   }
 
   @Test
