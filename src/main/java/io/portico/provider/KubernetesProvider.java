@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portico.resource.ConfigProblem;
 import io.portico.resource.ObjectKey;
@@ -30,7 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -97,6 +99,10 @@ public final class KubernetesProvider implements Provider {
   private long firstChangeNanos = -1;
   private boolean changedWhileBuilding;
   private ResourceSnapshot delivered;
+  /** Per informer, the keys of the objects changed since the last build began. */
+  private Map<SharedIndexInformer<?>, Set<String>> dirty = new IdentityHashMap<>();
+  /** The objects as the snapshot holds them; touched by the (one at a time) build only. */
+  private final ClusterIndex index = new ClusterIndex();
 
   /** Creates a provider with the default hold-off; nothing is watched before {@link #start()}. */
   public KubernetesProvider(Vertx vertx, KubernetesClient client,
@@ -358,17 +364,17 @@ public final class KubernetesProvider implements Provider {
     informer.addEventHandler(new ResourceEventHandler<HasMetadata>() {
       @Override
       public void onAdd(HasMetadata obj) {
-        changed();
+        changed(informer, obj);
       }
 
       @Override
       public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
-        changed();
+        changed(informer, newObj);
       }
 
       @Override
       public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
-        changed();
+        changed(informer, obj);
       }
     });
     return new Watch(what, informer, UnaryOperator.identity(), null);
@@ -412,11 +418,15 @@ public final class KubernetesProvider implements Provider {
         + client.getMasterUrl() + ": " + why, e);
   }
 
-  /** Runs on an informer thread: only posts to the context. */
-  private void changed() {
+  /** Runs on an informer thread: only posts which object changed to the context. */
+  private void changed(SharedIndexInformer<?> informer, HasMetadata object) {
     Context ctx = context;
     if (ctx != null && !stopped) {
-      ctx.runOnContext(v -> schedule());
+      String storeKey = Cache.metaNamespaceKeyFunc(object);
+      ctx.runOnContext(v -> {
+        dirty.computeIfAbsent(informer, i -> new HashSet<>()).add(storeKey);
+        schedule();
+      });
     }
   }
 
@@ -458,7 +468,11 @@ public final class KubernetesProvider implements Provider {
     synchronized (informers) {
       current = List.copyOf(informers);
     }
-    context.executeBlocking(() -> build(current), true).onComplete(result -> {
+    Map<SharedIndexInformer<?>, Set<String>> changed = dirty;
+    dirty = new IdentityHashMap<>();
+    boolean full = delivered == null;
+    context.executeBlocking(() -> build(current, full ? null : changed), true)
+        .onComplete(result -> {
       delivering = false;
       if (result.failed()) {
         LOG.error("could not build a snapshot of the cluster (a bug in Portico)", result.cause());
@@ -469,7 +483,7 @@ public final class KubernetesProvider implements Provider {
       }
       ResourceSnapshot snapshot = result.result();
       boolean isFirst = delivered == null;
-      if (!stopped && (isFirst || !snapshot.equals(delivered))) {
+      if (!stopped && snapshot != null) {
         delivered = snapshot;
         try {
           onSnapshot.accept(snapshot);
@@ -490,34 +504,44 @@ public final class KubernetesProvider implements Provider {
     });
   }
 
-  /** Runs on a worker thread. */
-  private ResourceSnapshot build(List<Watch> current) {
-    List<HasMetadata> objects = new ArrayList<>();
-    List<ConfigProblem> found = new ArrayList<>();
+  /**
+   * Runs on a worker thread, one build at a time. Takes the changed objects into the index (all
+   * of them when {@code changed} is null: the first build) and returns the new snapshot, or null
+   * when nothing the snapshot holds changed.
+   */
+  private ResourceSnapshot build(List<Watch> current,
+      Map<SharedIndexInformer<?>, Set<String>> changed) {
+    boolean any = changed == null;
     for (Watch watch : current) {
-      for (HasMetadata cached : watch.informer().getStore().list()) {
-        HasMetadata object = watch.convert().apply(cached);
-        List<String> wrong = YamlResourceReader.objectProblems(object);
-        if (wrong.isEmpty()) {
-          objects.add(object);
-        } else {
-          found.add(ConfigProblem.error(SOURCE, 0, ObjectKey.of(object) + ": "
-              + String.join("; ", wrong) + "; the object is not served"));
+      if (changed == null) {
+        for (HasMetadata cached : watch.informer().getStore().list()) {
+          index.refresh(watch.what(), Cache.metaNamespaceKeyFunc(cached), cached,
+              watch.convert());
         }
+        continue;
+      }
+      for (String storeKey : changed.getOrDefault(watch.informer(), Set.of())) {
+        any |= index.refresh(watch.what(), storeKey,
+            watch.informer().getStore().getByKey(storeKey), watch.convert());
       }
     }
-    // Store order is hash order: sort, so that equal clusters give equal snapshots.
-    objects.sort(Comparator.comparing(ObjectKey::of));
-    found.sort(Comparator.comparing(ConfigProblem::message));
-    List<ConfigProblem> previous = problems;
-    problems = List.copyOf(found);
-    Set<ConfigProblem> old = Set.copyOf(previous);
+    if (!any) {
+      return null;
+    }
+    List<ConfigProblem> found = index.problems();
+    Set<ConfigProblem> old = Set.copyOf(problems);
+    problems = found;
     for (ConfigProblem problem : found) {
       if (!old.contains(problem)) {
         LOG.error("{}", problem);
       }
     }
-    return ResourceSnapshot.of(objects);
+    return index.snapshot();
+  }
+
+  /** Returns how many cluster objects have been converted and checked so far (for tests). */
+  long objectsChecked() {
+    return index.checked();
   }
 
   /**

@@ -323,6 +323,55 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aChangedObjectIsTheOnlyOneCheckedAgainAndNothingIsLost() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
+    }
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.BlockingQueue<io.portico.resource.ResourceSnapshot> snapshots =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
+    try {
+      provider.start().toCompletionStage().toCompletableFuture()
+          .get(20, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(snapshots.take().httpRoutes()).hasSize(20);
+      long checked = provider.objectsChecked();
+
+      // One route changes: only it is converted and checked again; the other 19 are kept.
+      apply(routeYaml("route-7", "moved.example.com", "echo"));
+      io.portico.resource.ResourceSnapshot changed = snapshots.poll(20,
+          java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(changed).isNotNull();
+      assertThat(changed.httpRoutes()).hasSize(20);
+      assertThat(changed.httpRoutes().stream()
+          .filter(r -> r.getMetadata().getName().equals("route-7"))
+          .findFirst().orElseThrow().getSpec().getHostnames())
+          .containsExactly("moved.example.com");
+      assertThat(provider.objectsChecked()).isEqualTo(checked + 1);
+
+      // One goes, one comes: both seen, nothing else checked again.
+      client.resources(HTTPRoute.class).inNamespace("default").withName("route-3").delete();
+      apply(routeYaml("route-20", "host-20.example.com", "echo"));
+      awaitCondition("route-3 gone and route-20 served", () -> {
+        io.portico.resource.ResourceSnapshot last = null;
+        for (io.portico.resource.ResourceSnapshot s; (s = snapshots.poll()) != null; ) {
+          last = s;
+        }
+        if (last == null) {
+          return false;
+        }
+        List<String> names = last.httpRoutes().stream().map(r -> r.getMetadata().getName())
+            .toList();
+        return names.size() == 20 && names.contains("route-20") && !names.contains("route-3");
+      });
+      assertThat(provider.objectsChecked()).isEqualTo(checked + 2);
+    } finally {
+      provider.stop();
+      vertx.close();
+    }
+  }
+
+  @Test
   void tcpRoutesAreWatchedAtTheServedVersionAndTheirStatusWrittenBack() throws Exception {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {
