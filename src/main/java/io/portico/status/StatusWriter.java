@@ -120,6 +120,9 @@ public final class StatusWriter implements AutoCloseable {
   private final ExecutorService executor;
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong writes = new AtomicLong();
+  /** Rounds finished, and objects merged against a copy (those settled are not). */
+  private final AtomicLong rounds = new AtomicLong();
+  private final AtomicLong merges = new AtomicLong();
   /**
    * What this replica last wrote (or found already written) on each Gateway / GatewayClass of
    * the report, to recognise its own status once the object is no longer ours. Writer thread
@@ -178,6 +181,16 @@ public final class StatusWriter implements AutoCloseable {
     return leader;
   }
 
+  /** Returns how many rounds (one per report taken) have finished. */
+  public long rounds() {
+    return rounds.get();
+  }
+
+  /** Returns how many objects have been merged with a wanted status (settled ones are not). */
+  public long merges() {
+    return merges.get();
+  }
+
   /** Returns how many status writes this replica has made. */
   public long writes() {
     return writes.get();
@@ -202,6 +215,18 @@ public final class StatusWriter implements AutoCloseable {
    */
   private Map<ObjectKey, HasMetadata> cached = Map.of();
 
+  /**
+   * Per object, the informer's copy and the wanted status of a round that found nothing to
+   * write; written on the writer thread only. An informer replaces its copy on every change, so
+   * the same copy and an equal wanted status settle the object again.
+   */
+  private final Map<ObjectKey, Settled> settled = new HashMap<>();
+
+  private record Settled(HasMetadata copy, Object wanted) {}
+
+  /** What a write that removes our entries (see {@link #clearGateways}) wants. */
+  private record Clear(Object ours) {}
+
   private static Map<ObjectKey, HasMetadata> cachedCopies(ResourceSnapshot snapshot) {
     Map<ObjectKey, HasMetadata> copies = new HashMap<>();
     java.util.stream.Stream.of(snapshot.gatewayClasses(), snapshot.gateways(),
@@ -219,8 +244,10 @@ public final class StatusWriter implements AutoCloseable {
         Pending pending = latest;
         if (leader && !closed) {
           cached = cachedCopies(pending.snapshot());
+          settled.keySet().retainAll(cached.keySet());
           writeAll(pending.report());
           clearStale(pending.report(), pending.snapshot());
+          rounds.incrementAndGet();
         }
       });
     }
@@ -228,7 +255,7 @@ public final class StatusWriter implements AutoCloseable {
 
   /** Runs on the writer thread. */
   private void writeAll(StatusReport report) {
-    report.gatewayClasses().forEach((key, status) -> write(key,
+    report.gatewayClasses().forEach((key, status) -> write(key, status,
         () -> client.resources(GatewayClass.class).withName(key.name()),
         live -> {
           GatewayClassStatus desired = serialization.clone(status);
@@ -241,7 +268,7 @@ public final class StatusWriter implements AutoCloseable {
           live.setStatus(desired);
           return true;
         }));
-    report.gateways().forEach((key, status) -> write(key,
+    report.gateways().forEach((key, status) -> write(key, status,
         () -> client.resources(Gateway.class).inNamespace(key.namespace()).withName(key.name()),
         live -> {
           GatewayStatus desired = serialization.clone(status);
@@ -334,7 +361,7 @@ public final class StatusWriter implements AutoCloseable {
       if (!gateways.containsKey(key)) {
         continue; // deleted: nothing to clear
       }
-      write(key,
+      write(key, new Clear(ours),
           () -> client.resources(Gateway.class).inNamespace(key.namespace()).withName(key.name()),
           live -> {
             GatewayStatus current = live.getStatus();
@@ -371,7 +398,7 @@ public final class StatusWriter implements AutoCloseable {
       if (!classes.contains(key)) {
         continue;
       }
-      write(key, () -> client.resources(GatewayClass.class).withName(key.name()), live -> {
+      write(key, new Clear(ours), () -> client.resources(GatewayClass.class).withName(key.name()), live -> {
         GatewayClassStatus current = live.getStatus();
         if (current == null) {
           return false;
@@ -413,7 +440,7 @@ public final class StatusWriter implements AutoCloseable {
   }
 
   private void writeRoute(ObjectKey key, HTTPRouteStatus status) {
-    write(key,
+    write(key, status,
         () -> client.resources(HTTPRoute.class).inNamespace(key.namespace()).withName(key.name()),
         live -> {
           HTTPRouteStatus current = live.getStatus();
@@ -443,7 +470,7 @@ public final class StatusWriter implements AutoCloseable {
     if (definition == null) {
       return;
     }
-    write(key, definition,
+    write(key, parents, definition,
         () -> client.genericKubernetesResources(definition).inNamespace(key.namespace())
             .withName(key.name()),
         live -> {
@@ -501,7 +528,7 @@ public final class StatusWriter implements AutoCloseable {
   }
 
   private void writeTlsPolicy(ObjectKey key, PolicyStatus status) {
-    write(key,
+    write(key, status,
         () -> client.resources(BackendTLSPolicy.class).inNamespace(key.namespace())
             .withName(key.name()),
         live -> {
@@ -516,7 +543,7 @@ public final class StatusWriter implements AutoCloseable {
 
   /** Writes the status of a gateway.envoyproxy.io policy (the key names its kind). */
   private void writeTrafficPolicy(ObjectKey key, PolicyStatus status) {
-    write(key,
+    write(key, status,
         () -> client.genericKubernetesResources(envoyPolicy(key.kind()))
             .inNamespace(key.namespace()).withName(key.name()),
         live -> {
@@ -590,23 +617,43 @@ public final class StatusWriter implements AutoCloseable {
     }
   }
 
-  /** Reads, merges and writes one object's status; retries on conflict. */
-  private <T extends HasMetadata> void write(ObjectKey key, Supplier<Resource<T>> target,
-      Predicate<T> merge) {
-    write(key, envoyPolicy(key.kind()), target, merge);
+  /**
+   * Reads, merges and writes one object's status; retries on conflict.
+   *
+   * @param wanted what the report wants of the object (compared with the last round's)
+   */
+  private <T extends HasMetadata> void write(ObjectKey key, Object wanted,
+      Supplier<Resource<T>> target, Predicate<T> merge) {
+    write(key, wanted, envoyPolicy(key.kind()), target, merge);
   }
 
   /** @param generic the kind's definition, when {@code T} is GenericKubernetesResource */
-  private <T extends HasMetadata> void write(ObjectKey key, ResourceDefinitionContext generic,
-      Supplier<Resource<T>> target, Predicate<T> merge) {
+  private <T extends HasMetadata> void write(ObjectKey key, Object wanted,
+      ResourceDefinitionContext generic, Supplier<Resource<T>> target, Predicate<T> merge) {
+    HasMetadata cachedCopy = cached.get(key);
+    Settled last = settled.get(key);
+    if (cachedCopy != null && last != null && last.copy() == cachedCopy
+        && last.wanted().equals(wanted)) {
+      // Neither the report nor the object changed since this found nothing to write: with
+      // thousands of routes a round is then an equals per object, not a merge of copies.
+      return;
+    }
+    settled.remove(key);
     for (int attempt = 1; leader && !closed; attempt++) {
       try {
         // First against the informer's copy: in the steady state nothing changes and no
         // request is made. A stale copy fails the update with 409, and the retry reads live.
         @SuppressWarnings("unchecked")
-        T copy = attempt == 1 ? (T) cached.get(key) : null;
+        T copy = attempt == 1 ? (T) cachedCopy : null;
         T live = copy != null ? serialization.clone(copy) : target.get().get();
-        if (live == null || !merge.test(live)) {
+        if (live == null) {
+          return;
+        }
+        merges.incrementAndGet();
+        if (!merge.test(live)) {
+          if (copy != null) {
+            settled.put(key, new Settled(copy, wanted));
+          }
           return;
         }
         if (live instanceof GenericKubernetesResource genericObject) {

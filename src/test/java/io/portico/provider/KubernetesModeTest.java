@@ -323,6 +323,40 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aRoundWithNothingNewMergesNothing() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    for (int i = 0; i < 20; i++) {
+      apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
+    }
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      var writer = gateway.portico().statusWriter();
+      awaitCondition("every route's status written", () -> java.util.stream.IntStream
+          .range(0, 20).allMatch(i -> ourParent("route-" + i) != null));
+      // Our own writes come back as route changes and make more rounds: wait until a round
+      // finds nothing to write.
+      awaitCondition("status settled", () -> {
+        long writes = writer.writes();
+        long rounds = writer.rounds();
+        apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nudge, namespace: default}\n"
+            + "data: {round: \"" + rounds + "\"}\n");
+        awaitCondition("a round after the nudge", () -> writer.rounds() > rounds);
+        return writer.writes() == writes;
+      });
+
+      // Nothing a status depends on changes: the next round merges none of the 20 routes.
+      long merges = writer.merges();
+      long rounds = writer.rounds();
+      apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nudge, namespace: default}\n"
+          + "data: {round: last}\n");
+      awaitCondition("a round after the last nudge", () -> writer.rounds() > rounds);
+      assertThat(writer.merges()).isEqualTo(merges);
+      assertThat(ourParent("route-11")).isNotNull();
+    }
+  }
+
+  @Test
   void aChangedObjectIsTheOnlyOneCheckedAgainAndNothingIsLost() throws Exception {
     for (int i = 0; i < 20; i++) {
       apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
