@@ -56,15 +56,26 @@ import java.util.function.Supplier;
  * ancestors owned by other controllers are kept), and writes only if the result differs from
  * what is on the object. A conflict re-reads and retries. All I/O runs on one thread of its own:
  * {@link #offer} only stores the report and schedules a write, so it never blocks its caller
- * (the configuration verticle's event loop). Reports offered while a write is running are
- * coalesced into the latest. Entries of ours are removed from objects that are no longer ours
- * (see {@link #clearStale} and {@link #clearGateways} for the rules).
+ * (the configuration verticle's event loop). Reports offered while a round is being written are
+ * coalesced into the latest, and the round stops at once: each object is written once, with its
+ * newest status. Writes are rate-limited ({@link #WRITES_PER_SECOND}); an object whose wanted
+ * status and cached copy did not change since a round found nothing to write is skipped.
+ * Entries of ours are removed from objects that are no longer ours (see {@link #clearStale} and
+ * {@link #clearGateways} for the rules).
  */
 public final class StatusWriter implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
 
   private static final int MAX_ATTEMPTS = 5;
+
+  /**
+   * Status writes per second toward the API server, on average, and at once after a quiet time:
+   * one writer thread with one request in flight, kept well inside the API server's default
+   * 200 mutating requests in flight; the first round of 5,000 routes takes 10 s.
+   */
+  static final int WRITES_PER_SECOND = 500;
+  static final int WRITE_BURST = 500;
 
   /** The gateway.envoyproxy.io/v1alpha1 policy kind's context (plural: lower case + "ies"). */
   private static ResourceDefinitionContext envoyPolicy(String kind) {
@@ -131,6 +142,10 @@ public final class StatusWriter implements AutoCloseable {
   private final Map<ObjectKey, GatewayStatus> ownGateways = new HashMap<>();
   private final Map<ObjectKey, GatewayClassStatus> ownClasses = new HashMap<>();
   private volatile Pending latest;
+  /** The report of the round being written; writer thread only. */
+  private Pending round;
+  private final WriteRateLimiter rateLimiter = new WriteRateLimiter(WRITES_PER_SECOND,
+      WRITE_BURST);
   private volatile boolean leader;
   private volatile boolean closed;
   private volatile CompletableFuture<?> election;
@@ -242,6 +257,7 @@ public final class StatusWriter implements AutoCloseable {
       executor.execute(() -> {
         scheduled.set(false);
         Pending pending = latest;
+        round = pending;
         if (leader && !closed) {
           cached = cachedCopies(pending.snapshot());
           settled.keySet().retainAll(cached.keySet());
@@ -630,6 +646,11 @@ public final class StatusWriter implements AutoCloseable {
   /** @param generic the kind's definition, when {@code T} is GenericKubernetesResource */
   private <T extends HasMetadata> void write(ObjectKey key, Object wanted,
       ResourceDefinitionContext generic, Supplier<Resource<T>> target, Predicate<T> merge) {
+    if (round != latest) {
+      // A newer report is waiting, with its round right behind this one: the objects left of
+      // this round are written once, with their newest status (coalesced per object).
+      return;
+    }
     HasMetadata cachedCopy = cached.get(key);
     Settled last = settled.get(key);
     if (cachedCopy != null && last != null && last.copy() == cachedCopy
@@ -656,6 +677,7 @@ public final class StatusWriter implements AutoCloseable {
           }
           return;
         }
+        rateLimiter.acquire();
         if (live instanceof GenericKubernetesResource genericObject) {
           client.genericKubernetesResources(generic).inNamespace(key.namespace())
               .resource(genericObject).updateStatus();
@@ -673,6 +695,9 @@ public final class StatusWriter implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         LOG.warn("could not write the status of {}", key, e);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // Closed while waiting for the rate limit.
         return;
       }
     }
