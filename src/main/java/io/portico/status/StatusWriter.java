@@ -10,6 +10,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerEntryStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -231,7 +234,8 @@ public final class StatusWriter implements AutoCloseable {
     Map<ObjectKey, HasMetadata> copies = new HashMap<>();
     java.util.stream.Stream.of(snapshot.gatewayClasses(), snapshot.gateways(),
             snapshot.httpRoutes(), snapshot.backendTLSPolicies(),
-            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies())
+            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies(),
+            snapshot.listenerSets())
         .flatMap(List::stream)
         .forEach(object -> copies.put(ObjectKey.of(object), object));
     return copies;
@@ -274,16 +278,25 @@ public final class StatusWriter implements AutoCloseable {
           GatewayStatus desired = serialization.clone(status);
           GatewayStatus current = live.getStatus();
           stamp(desired.getConditions(), current == null ? null : current.getConditions());
-          if (desired.getListeners() != null) {
-            for (ListenerStatus listener : desired.getListeners()) {
-              ListenerStatus old = current == null || current.getListeners() == null ? null
-                  : current.getListeners().stream()
-                      .filter(l -> Objects.equals(l.getName(), listener.getName()))
-                      .findFirst().orElse(null);
-              stamp(listener.getConditions(), old == null ? null : old.getConditions());
-            }
-          }
+          stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
+              ListenerStatus::getName, ListenerStatus::getConditions);
           ownGateways.put(key, serialization.clone(desired));
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        }));
+    // A ListenerSet's status is all ours (its parent Gateway is), written whole as a Gateway's.
+    report.listenerSets().forEach((key, status) -> write(key, status,
+        () -> client.resources(ListenerSet.class).inNamespace(key.namespace())
+            .withName(key.name()),
+        live -> {
+          ListenerSetStatus desired = serialization.clone(status);
+          ListenerSetStatus current = live.getStatus();
+          stamp(desired.getConditions(), current == null ? null : current.getConditions());
+          stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
+              ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
           if (desired.equals(current)) {
             return false;
           }
@@ -596,6 +609,20 @@ public final class StatusWriter implements AutoCloseable {
       }
     }
     return merged;
+  }
+
+  /** Stamps each listener entry's conditions against the live entry of the same name. */
+  private static <L> void stampListeners(List<L> desired, List<L> live, Function<L, String> name,
+      Function<L, List<Condition>> conditions) {
+    if (desired == null) {
+      return;
+    }
+    for (L listener : desired) {
+      L old = live == null ? null : live.stream()
+          .filter(l -> Objects.equals(name.apply(l), name.apply(listener)))
+          .findFirst().orElse(null);
+      stamp(conditions.apply(listener), old == null ? null : conditions.apply(old));
+    }
   }
 
   /**

@@ -26,16 +26,19 @@ final class GatewayStatusPhase {
     long generation = SnapshotIndex.generation(gateway);
     List<ListenerStatus> listeners = new ArrayList<>();
     int serving = 0;
-    for (ListenerState listener : state.listeners()) {
+    // GEP-1713: the Gateway's status reflects its own listeners only; those of its ListenerSets
+    // are reported on each ListenerSet.
+    List<ListenerState> own = state.ownListeners();
+    for (ListenerState listener : own) {
       listeners.add(listenerStatus(listener, generation));
       if (listener.serving()) {
         serving++;
       }
     }
     List<Condition> conditions = new ArrayList<>();
-    int total = state.listeners().size();
+    int total = own.size();
     GatewayAddressCheck addressCheck = state.addresses();
-    ListenerState frontendFailure = state.listeners().stream()
+    ListenerState frontendFailure = own.stream()
         .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
     if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.ACCEPTED, false,
@@ -105,6 +108,19 @@ final class GatewayStatusPhase {
   }
 
   private static ListenerStatus listenerStatus(ListenerState listener, long generation) {
+    return new ListenerStatusBuilder()
+        .withName(listener.name())
+        .withSupportedKinds(listener.supportedKinds)
+        .withAttachedRoutes(listener.attachedRoutes)
+        .withConditions(listenerConditions(listener, generation))
+        .build();
+  }
+
+  /**
+   * Returns a listener's Accepted, Conflicted, ResolvedRefs and Programmed conditions: those of
+   * a Gateway's listener status, and of a ListenerSet's listener entry status.
+   */
+  static List<Condition> listenerConditions(ListenerState listener, long generation) {
     List<Condition> conditions = new ArrayList<>();
     if (listener.accepted) {
       conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
@@ -131,14 +147,9 @@ final class GatewayStatusPhase {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
           "Listener is programmed", generation));
     } else {
-      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, listener.notProgrammedReason(),
           "Listener is invalid, see the other conditions", generation));
     }
-    return new ListenerStatusBuilder()
-        .withName(listener.name())
-        .withSupportedKinds(listener.supportedKinds)
-        .withAttachedRoutes(listener.attachedRoutes)
-        .withConditions(conditions)
-        .build();
+    return conditions;
   }
 }

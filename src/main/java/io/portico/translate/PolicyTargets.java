@@ -107,6 +107,9 @@ final class PolicyTargets {
       Map<String, Set<ObjectKey>> byListener = new HashMap<>();
       attached.put(gateway, byListener);
       for (ListenerState listener : state.listeners()) {
+        if (listener.listenerSet != null) {
+          continue; // a listener target's sectionName names one of the Gateway's own listeners
+        }
         Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
         for (RouteEntry entry : listener.routes) {
           keys.add(key("HTTPRoute", entry.route()));
@@ -129,7 +132,8 @@ final class PolicyTargets {
   /** Returns the status ancestorRef of {@code ancestor}. */
   static ParentReference ancestorRef(Ancestor ancestor) {
     String kind = ancestor.object().kind();
-    boolean gatewayApi = kind.equals("Gateway") || kind.endsWith("Route");
+    boolean gatewayApi = kind.equals("Gateway") || kind.equals("ListenerSet")
+        || kind.endsWith("Route");
     return new ParentReferenceBuilder().withGroup(gatewayApi ? GATEWAY_GROUP : "")
         .withKind(ancestor.object().kind()).withNamespace(ancestor.object().namespace())
         .withName(ancestor.object().name()).withSectionName(ancestor.section()).build();
@@ -204,6 +208,12 @@ final class PolicyTargets {
         return resolveGateway(object, section);
       case "HTTPRoute":
         return resolveRoute(object, section);
+      case "ListenerSet":
+        // Envoy Gateway 1.9 applies policies to a ListenerSet's listeners; Portico does not yet,
+        // and says so rather than leave the policy silently without effect.
+        return refused(object, null, Conditions.REASON_INVALID, field + ": ListenerSet targets"
+            + " are not supported yet, so this policy does not apply to ListenerSet " + namespace
+            + "/" + name + " (target its routes, or the parent Gateway)");
       default:
         if (UNSERVED_ROUTE_KINDS.contains(kind)) {
           return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
@@ -265,7 +275,8 @@ final class PolicyTargets {
             .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
         ParentReference ref = parent.getParentRef();
         if (accepted && ref != null) {
-          ancestors.add(new Ancestor(new ObjectKey("Gateway",
+          // A route attached through a ListenerSet reports under the ListenerSet.
+          ancestors.add(new Ancestor(new ObjectKey(ref.getKind() == null ? "Gateway" : ref.getKind(),
               ref.getNamespace() == null ? routeKey.namespace() : ref.getNamespace(),
               ref.getName()), ref.getSectionName()));
         }
