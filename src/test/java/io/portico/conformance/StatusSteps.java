@@ -89,21 +89,12 @@ final class StatusSteps {
   /** expectAccepted point 1: current observedGeneration and an address with a type. */
   private void awaitGatewayAddress(String[] gateway) {
     Poll.until("Gateway " + gateway[0] + "/" + gateway[1] + " has current observedGeneration and"
-        + " an address with a type", ADDRESS_LIMIT, Poll.INTERVAL, context.view(), () -> {
-          GatewayState state = context.view().state();
-          GatewayStatus status = ClusterView.gatewayStatus(state, gateway[0], gateway[1]);
-          if (status == null) {
-            return "no status";
-          }
-          String stale = ConditionCheck.stale(status.getConditions(),
-              ClusterView.generation(state, new ObjectKey("Gateway", gateway[0], gateway[1])));
-          if (stale != null) {
-            return stale;
-          }
+        + " an address with a type", ADDRESS_LIMIT, Poll.INTERVAL, context.view(),
+        () -> currentGatewayStatus(gateway, status -> {
           boolean typed = nullToEmpty(status.getAddresses()).stream()
               .anyMatch(a -> a.getType() != null && !a.getType().isEmpty());
           return typed ? null : "addresses " + describeAddresses(status.getAddresses());
-        });
+        }));
   }
 
   void expectStatus(Map<String, Object> step) {
@@ -301,21 +292,12 @@ final class StatusSteps {
     String[] gateway = CaseContext.ref(step.get("gateway"));
     int count = ((Number) step.get("count")).intValue();
     Poll.until("Gateway " + gateway[0] + "/" + gateway[1] + " has status.attachedListenerSets "
-        + count, LISTENERS_LIMIT, Poll.INTERVAL, context.view(), () -> {
-          GatewayState state = context.view().state();
-          GatewayStatus status = ClusterView.gatewayStatus(state, gateway[0], gateway[1]);
-          if (status == null) {
-            return "no status";
-          }
-          String stale = ConditionCheck.stale(status.getConditions(),
-              ClusterView.generation(state, new ObjectKey("Gateway", gateway[0], gateway[1])));
-          if (stale != null) {
-            return stale;
-          }
+        + count, LISTENERS_LIMIT, Poll.INTERVAL, context.view(),
+        () -> currentGatewayStatus(gateway, status -> {
           int attached = status.getAttachedListenerSets() == null ? 0
               : status.getAttachedListenerSets();
           return attached == count ? null : "attachedListenerSets " + attached;
-        });
+        }));
   }
 
   void expectNamespacesReady(Map<String, Object> step) {
@@ -362,6 +344,21 @@ final class StatusSteps {
   }
 
   // ---- helpers
+
+  /**
+   * Applies {@code check} to the Gateway's status once its conditions carry the current
+   * observedGeneration; otherwise returns why not yet.
+   */
+  private String currentGatewayStatus(String[] gateway, Function<GatewayStatus, String> check) {
+    GatewayState state = context.view().state();
+    GatewayStatus status = ClusterView.gatewayStatus(state, gateway[0], gateway[1]);
+    if (status == null) {
+      return "no status";
+    }
+    String stale = ConditionCheck.stale(status.getConditions(),
+        ClusterView.generation(state, new ObjectKey("Gateway", gateway[0], gateway[1])));
+    return stale != null ? stale : check.apply(status);
+  }
 
   /** Polls a Gateway's status; {@code check} sees a non-null status. */
   private void gatewayPoll(String what, Duration limit, String namespace, String name,
