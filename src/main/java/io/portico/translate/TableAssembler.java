@@ -119,8 +119,11 @@ final class TableAssembler {
       ListenerState listener, UnimplementedPolicyPhase.FailClosed failClosed) {
     ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
         gateway.gateway().getMetadata().getName());
-    return entry -> failClosed.of(gatewayKey, policyListenerName(listener), new ObjectKey("HTTPRoute",
-        entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName()),
+    ObjectKey listenerSet = listener.listenerSet == null ? null
+        : ObjectKey.of(listener.listenerSet);
+    return entry -> failClosed.of(gatewayKey, listenerSet, policyListenerName(listener),
+        new ObjectKey("HTTPRoute", entry.route().getMetadata().getNamespace(),
+            entry.route().getMetadata().getName()),
         entry.ruleIndex());
   }
 

@@ -350,6 +350,67 @@ class ListenerSetStatusTest {
         .getAttachedRoutes()).isEqualTo(1);
   }
 
+  /** A ListenerSet "ls" in default with a route "r" through it, and {@code policy} targeting it. */
+  private static Translation withPolicyOnListenerSet(String kind, String policySpec)
+      throws IOException {
+    return translate(gateway("{namespaces: {from: Same}}", null)
+        + listenerSet("default", "ls", 1, ONE_HTTP) + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: r, namespace: default}
+        spec:
+          parentRefs: [{kind: ListenerSet, name: ls}]
+          rules: [{backendRefs: [{name: web, port: 8080}]}]
+        ---
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: %s
+        metadata: {name: p, namespace: default}
+        spec:
+          targetRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: ls}]
+          %s
+        """.formatted(kind, policySpec));
+  }
+
+  private static io.portico.ir.Route routeOnListenerSet(Translation translation) {
+    return translation.table().httpPort(80).listeners().stream()
+        .filter(l -> l.source().kind().equals("ListenerSet"))
+        .flatMap(l -> l.virtualHosts().stream()).flatMap(v -> v.routes().stream())
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void backendTrafficPolicyOnAListenerSetIsRefusedAndAppliesToNothing() throws IOException {
+    Translation translation = withPolicyOnListenerSet("BackendTrafficPolicy",
+        "loadBalancer: {type: Random}");
+    var ancestors = translation.status().backendTrafficPolicies()
+        .get(new ObjectKey("BackendTrafficPolicy", "default", "p")).getAncestors();
+    assertThat(ancestors).singleElement().satisfies(ancestor -> {
+      assertThat(ancestor.getAncestorRef().getKind()).isEqualTo("ListenerSet");
+      assertThat(ancestor.getAncestorRef().getGroup()).isEqualTo("gateway.networking.k8s.io");
+      assertThat(condition(ancestor.getConditions(), "Accepted"))
+          .extracting(Condition::getStatus, Condition::getReason)
+          .containsExactly("False", "Invalid");
+      assertThat(condition(ancestor.getConditions(), "Accepted").getMessage())
+          .contains("ListenerSet targets are not supported yet");
+    });
+    assertThat(routeOnListenerSet(translation).backends().traffic().policy()).isNull();
+  }
+
+  @Test
+  void securityPolicyOnAListenerSetFailsItsRoutesClosed() throws IOException {
+    Translation translation = withPolicyOnListenerSet("SecurityPolicy",
+        "basicAuth: {users: {name: htpasswd}}");
+    assertThat(routeOnListenerSet(translation).unenforced()).isNotNull();
+    assertThat(translation.table().httpPort(80).listeners().stream()
+        .filter(l -> l.source().kind().equals("Gateway"))
+        .flatMap(l -> l.virtualHosts().stream()).flatMap(v -> v.routes().stream()))
+        .allMatch(route -> route.unenforced() == null);
+    var ancestor = translation.status().unimplementedPolicies()
+        .get(new ObjectKey("SecurityPolicy", "default", "p")).getAncestors().get(0);
+    assertThat(condition(ancestor.getConditions(), "Accepted").getMessage())
+        .contains("answered 500");
+  }
+
   private static Translation translate(String yaml) throws IOException {
     Path file = Files.createTempFile(directory, "case", ".yaml");
     Files.writeString(file, CLASS + yaml);
