@@ -133,6 +133,8 @@ public final class StatusWriter implements AutoCloseable {
    */
   private final Map<ObjectKey, GatewayStatus> ownGateways = new HashMap<>();
   private final Map<ObjectKey, GatewayClassStatus> ownClasses = new HashMap<>();
+  /** The ListenerSet status this replica last wrote, as for Gateways. */
+  private final Map<ObjectKey, ListenerSetStatus> ownListenerSets = new HashMap<>();
   private volatile Pending latest;
   private volatile boolean leader;
   private volatile boolean closed;
@@ -297,6 +299,7 @@ public final class StatusWriter implements AutoCloseable {
           stamp(desired.getConditions(), current == null ? null : current.getConditions());
           stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
               ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
+          ownListenerSets.put(key, serialization.clone(desired));
           if (desired.equals(current)) {
             return false;
           }
@@ -319,6 +322,7 @@ public final class StatusWriter implements AutoCloseable {
    */
   private void clearStale(StatusReport report, ResourceSnapshot snapshot) {
     clearGateways(report, snapshot);
+    clearListenerSets(report, snapshot);
     for (HTTPRoute route : snapshot.httpRoutes()) {
       ObjectKey key = ObjectKey.of(route);
       if (!report.httpRoutes().containsKey(key) && route.getStatus() != null
@@ -383,13 +387,8 @@ public final class StatusWriter implements AutoCloseable {
             }
             GatewayStatus desired = serialization.clone(current);
             boolean wasOurs = removeOurs(desired.getConditions(), ours.getConditions());
-            if (desired.getListeners() != null && ours.getListeners() != null) {
-              desired.getListeners().removeIf(l -> ours.getListeners().stream().anyMatch(o ->
-                  Objects.equals(o.getName(), l.getName())
-                      && l.getConditions() != null && !l.getConditions().isEmpty()
-                      && l.getConditions().stream().allMatch(c -> o.getConditions() != null
-                          && o.getConditions().stream().anyMatch(w -> sameCondition(c, w)))));
-            }
+            removeOurListeners(desired.getListeners(), ours.getListeners(),
+                ListenerStatus::getName, ListenerStatus::getConditions);
             if (wasOurs && Objects.equals(desired.getAddresses(), ours.getAddresses())) {
               desired.setAddresses(null);
             }
@@ -429,6 +428,55 @@ public final class StatusWriter implements AutoCloseable {
         return true;
       });
     }
+  }
+
+  /**
+   * Removes our status from ListenerSets that are no longer ours (their parent is no longer a
+   * Portico Gateway), by the Gateway rule: only what this replica wrote, and only while it is
+   * still as written.
+   */
+  private void clearListenerSets(StatusReport report, ResourceSnapshot snapshot) {
+    java.util.Set<ObjectKey> present = new java.util.HashSet<>();
+    snapshot.listenerSets().forEach(l -> present.add(ObjectKey.of(l)));
+    for (ObjectKey key : List.copyOf(ownListenerSets.keySet())) {
+      if (report.listenerSets().containsKey(key)) {
+        continue;
+      }
+      ListenerSetStatus ours = ownListenerSets.remove(key);
+      if (!present.contains(key)) {
+        continue; // deleted: nothing to clear
+      }
+      write(key, new Clear(ours), () -> client.resources(ListenerSet.class)
+          .inNamespace(key.namespace()).withName(key.name()), live -> {
+            ListenerSetStatus current = live.getStatus();
+            if (current == null) {
+              return false;
+            }
+            ListenerSetStatus desired = serialization.clone(current);
+            removeOurs(desired.getConditions(), ours.getConditions());
+            removeOurListeners(desired.getListeners(), ours.getListeners(),
+                ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
+            if (desired.equals(current)) {
+              return false;
+            }
+            live.setStatus(desired);
+            LOG.info("ListenerSet {} is no longer ours: our status is removed", key);
+            return true;
+          });
+    }
+  }
+
+  /** Removes the listener entries whose conditions are all still as we wrote them. */
+  private static <L> void removeOurListeners(List<L> live, List<L> ours, Function<L, String> name,
+      Function<L, List<Condition>> conditions) {
+    if (live == null || ours == null) {
+      return;
+    }
+    live.removeIf(l -> ours.stream().anyMatch(o ->
+        Objects.equals(name.apply(o), name.apply(l))
+            && conditions.apply(l) != null && !conditions.apply(l).isEmpty()
+            && conditions.apply(l).stream().allMatch(c -> conditions.apply(o) != null
+                && conditions.apply(o).stream().anyMatch(w -> sameCondition(c, w)))));
   }
 
   /** Removes from {@code live} the conditions still as {@code ours} has them; any removed? */

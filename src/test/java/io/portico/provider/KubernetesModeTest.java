@@ -160,6 +160,19 @@ class KubernetesModeTest {
       RouteParentStatus ours = ourParent("team-route");
       assertThat(ours.getParentRef().getKind()).isEqualTo("ListenerSet");
       assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
+
+      // Pointed at a Gateway that is not Portico's, the ListenerSet is no longer ours: the
+      // status Portico wrote is removed.
+      ListenerSet moved = client.resources(ListenerSet.class).inNamespace("default")
+          .withName("team").get();
+      moved.getSpec().getParentRef().setName("somebody-elses");
+      client.resource(moved).update();
+      awaitCondition("ListenerSet status removed", () -> {
+        ListenerSet live = client.resources(ListenerSet.class).inNamespace("default")
+            .withName("team").get();
+        return live.getStatus() == null || live.getStatus().getConditions() == null
+            || live.getStatus().getConditions().isEmpty();
+      });
     }
   }
 
