@@ -350,6 +350,32 @@ class ListenerSetStatusTest {
         .getAttachedRoutes()).isEqualTo(1);
   }
 
+  @Test
+  void tcpRouteAttachesThroughAListenerSetTcpListener() throws IOException {
+    Translation translation = translate(gateway("{namespaces: {from: Same}}", null)
+        + listenerSet("default", "ls", 1, "- {name: db, protocol: TCP, port: 5432}") + """
+        apiVersion: gateway.networking.k8s.io/v1alpha2
+        kind: TCPRoute
+        metadata: {name: db, namespace: default}
+        spec:
+          parentRefs: [{kind: ListenerSet, name: ls, sectionName: db}]
+          rules: [{backendRefs: [{name: web, port: 8080}]}]
+        """);
+    var parent = translation.status().tcpRoutes().get(new ObjectKey("TCPRoute", "default", "db"))
+        .getParents().get(0);
+    assertThat(parent.getParentRef().getKind()).isEqualTo("ListenerSet");
+    assertThat(condition(parent.getConditions(), "Accepted").getStatus()).isEqualTo("True");
+    assertThat(translation.table().streamPorts()).singleElement().satisfies(port -> {
+      assertThat(port.port()).isEqualTo(5432);
+      assertThat(port.listeners()).singleElement().satisfies(listener -> {
+        assertThat(listener.source().kind()).isEqualTo("ListenerSet");
+        assertThat(listener.routes()).hasSize(1);
+      });
+    });
+    assertThat(listenerSetStatus(translation, "default/ls").getListeners().get(0)
+        .getAttachedRoutes()).isEqualTo(1);
+  }
+
   /** A ListenerSet "ls" in default with a route "r" through it, and {@code policy} targeting it. */
   private static Translation withPolicyOnListenerSet(String kind, String policySpec)
       throws IOException {
