@@ -92,6 +92,17 @@ final class GatewayStatusPhase {
         .build();
   }
 
+  /**
+   * Returns whether a Gateway with these addresses and own listeners is {@code Accepted=True}:
+   * the rule {@link #build} applies (a supported address type, no client certificate validation
+   * without a usable CA, and at least one of its own listeners served). Known before routes
+   * attach, so that a Gateway that is not accepted takes no ListenerSet listeners.
+   */
+  static boolean accepted(GatewayAddressCheck addresses, List<ListenerState> own) {
+    return addresses.unsupported() == null && own.stream().noneMatch(l -> l.frontendValidationFailed)
+        && own.stream().anyMatch(ListenerState::serving);
+  }
+
   /** Reports the requested addresses Portico can serve on, else the one it serves on. */
   private static List<GatewayStatusAddress> addresses(GatewayState state, String sharedAddress) {
     List<GatewayStatusAddress> addresses = new ArrayList<>();

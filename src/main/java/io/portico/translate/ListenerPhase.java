@@ -55,7 +55,11 @@ final class ListenerPhase {
         listeners.add(prepare(index, new ListenerState(gateway, spec)));
       }
       markConflicts(listeners);
-      for (ListenerSet listenerSet : listenerSets.getOrDefault(gateway, List.of())) {
+      // A Gateway that is not accepted takes no ListenerSet listeners: they would be served
+      // while their ListenerSet reports ParentNotAccepted.
+      List<ListenerSet> admitted = GatewayStatusPhase.accepted(checks.get(gateway), listeners)
+          ? listenerSets.getOrDefault(gateway, List.of()) : List.of();
+      for (ListenerSet listenerSet : admitted) {
         for (Listener spec : ListenerEntries.listeners(listenerSet)) {
           ListenerState listener = prepare(index, new ListenerState(gateway, listenerSet, spec));
           markConflictWithEarlier(listener, listeners);

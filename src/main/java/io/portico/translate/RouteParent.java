@@ -1,5 +1,6 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 
@@ -49,7 +50,7 @@ record RouteParent(GatewayState gateway, ListenerSets.Attachment listenerSet) {
     private final Map<String, RouteParent> listenerSets = new HashMap<>();
 
     Resolver(List<GatewayState> gatewayStates, ListenerSets sets) {
-      Map<Object, GatewayState> byGateway = new HashMap<>();
+      Map<Gateway, GatewayState> byGateway = new HashMap<>();
       for (GatewayState state : gatewayStates) {
         gateways.put(SnapshotIndex.key(state.gateway()), state);
         byGateway.put(state.gateway(), state);

@@ -351,6 +351,26 @@ class ListenerSetStatusTest {
   }
 
   @Test
+  void gatewayWithoutAValidListenerOfItsOwnServesNoListenerSetListener() throws IOException {
+    Translation translation = translate("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          allowedListeners: {namespaces: {from: Same}}
+          listeners: [{name: odd, protocol: example.com/odd, port: 80}]
+        ---
+        """ + listenerSet("default", "ls", 1,
+            "- {name: alt, protocol: HTTP, port: 8081, hostname: ls.example.com}"));
+    ListenerSetStatus status = listenerSetStatus(translation, "default/ls");
+    assertThat(condition(status.getConditions(), "Accepted"))
+        .extracting(Condition::getStatus, Condition::getReason)
+        .containsExactly("False", "ParentNotAccepted");
+    assertThat(translation.table().httpPort(8081)).isNull();
+  }
+
+  @Test
   void tcpRouteAttachesThroughAListenerSetTcpListener() throws IOException {
     Translation translation = translate(gateway("{namespaces: {from: Same}}", null)
         + listenerSet("default", "ls", 1, "- {name: db, protocol: TCP, port: 5432}") + """
