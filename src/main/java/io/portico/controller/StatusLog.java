@@ -55,13 +55,21 @@ final class StatusLog {
     report.tlsRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.tcpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.udpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.listenerSets().forEach((key, status) -> {
+      add(lines, key.toString(), status.getConditions());
+      if (status.getListeners() != null) {
+        status.getListeners().forEach(listener ->
+            add(lines, key + " listener " + listener.getName(), listener.getConditions()));
+      }
+    });
     return lines;
   }
 
   private static void addParents(List<String> lines, ObjectKey route,
       List<RouteParentStatus> parents) {
     for (RouteParentStatus parent : parents) {
-      add(lines, route + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
+      add(lines, route + " (parent " + parent.getParentRef().getKind() + " "
+          + parent.getParentRef().getNamespace() + "/"
           + parent.getParentRef().getName() + ")", parent.getConditions());
     }
   }

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -222,6 +223,13 @@ public final class KubernetesProvider implements Provider {
           client.resources(BackendTLSPolicy.class).inAnyNamespace().runnableInformer(0)));
     } else {
       notServed("BackendTLSPolicy (" + GATEWAY_V1 + ")");
+    }
+    // ListenerSet is GA (v1) since Gateway API 1.5; an older cluster has no ListenerSets.
+    if (discovery.serves(GATEWAY_V1, "listenersets")) {
+      watches.add(typed("ListenerSet",
+          client.resources(ListenerSet.class).inAnyNamespace().runnableInformer(0)));
+    } else {
+      notServed("ListenerSet (" + GATEWAY_V1 + ")");
     }
     if (discovery.serves(ENVOY_V1ALPHA1, "backends")) {
       watches.add(generic("Backend", client.genericKubernetesResources(

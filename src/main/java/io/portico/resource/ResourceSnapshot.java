@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
@@ -51,6 +52,8 @@ import java.util.Set;
  *     written in
  * @param tcpRoutes TCPRoute, read as v1 (the v1alpha2 schema is the same)
  * @param udpRoutes UDPRoute, read as v1 (the v1alpha2 schema is the same)
+ * @param listenerSets gateway.networking.k8s.io/v1 ListenerSet (GEP-1713): listeners added to
+ *     a Gateway whose {@code spec.allowedListeners} admits them
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -68,7 +71,8 @@ public record ResourceSnapshot(
     List<GenericKubernetesResource> unimplementedPolicies,
     List<TLSRoute> tlsRoutes,
     List<TCPRoute> tcpRoutes,
-    List<UDPRoute> udpRoutes) {
+    List<UDPRoute> udpRoutes,
+    List<ListenerSet> listenerSets) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -99,6 +103,7 @@ public record ResourceSnapshot(
     tlsRoutes = List.copyOf(tlsRoutes);
     tcpRoutes = List.copyOf(tcpRoutes);
     udpRoutes = List.copyOf(udpRoutes);
+    listenerSets = List.copyOf(listenerSets);
   }
 
   /**
@@ -123,6 +128,7 @@ public record ResourceSnapshot(
     List<TLSRoute> tlsRoutes = new ArrayList<>();
     List<TCPRoute> tcpRoutes = new ArrayList<>();
     List<UDPRoute> udpRoutes = new ArrayList<>();
+    List<ListenerSet> listenerSets = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -157,11 +163,14 @@ public record ResourceSnapshot(
         tcpRoutes.add(o);
       } else if (object instanceof UDPRoute o) {
         udpRoutes.add(o);
+      } else if (object instanceof ListenerSet o) {
+        listenerSets.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
-        backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes);
+        backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes,
+        listenerSets);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -183,6 +192,7 @@ public record ResourceSnapshot(
     all.addAll(tlsRoutes);
     all.addAll(tcpRoutes);
     all.addAll(udpRoutes);
+    all.addAll(listenerSets);
     return all;
   }
 

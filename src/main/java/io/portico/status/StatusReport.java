@@ -3,6 +3,7 @@ package io.portico.status;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatus;
@@ -35,6 +36,7 @@ import java.util.TreeMap;
  *     entries only), as for HTTPRoutes
  * @param tcpRoutes status per TCPRoute, likewise
  * @param udpRoutes status per UDPRoute, likewise
+ * @param listenerSets status per ListenerSet whose parent is one of Portico's Gateways
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
@@ -45,19 +47,23 @@ public record StatusReport(
     SortedMap<ObjectKey, PolicyStatus> unimplementedPolicies,
     SortedMap<ObjectKey, TLSRouteStatus> tlsRoutes,
     SortedMap<ObjectKey, TCPRouteStatus> tcpRoutes,
-    SortedMap<ObjectKey, UDPRouteStatus> udpRoutes) {
+    SortedMap<ObjectKey, UDPRouteStatus> udpRoutes,
+    SortedMap<ObjectKey, ListenerSetStatus> listenerSets) {
 
   public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
       new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
 
-  /** A report without status of unimplemented policies, TLSRoutes, TCPRoutes or UDPRoutes. */
+  /**
+   * A report without status of unimplemented policies, TLSRoutes, TCPRoutes, UDPRoutes or
+   * ListenerSets.
+   */
   public StatusReport(SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
       SortedMap<ObjectKey, GatewayStatus> gateways,
       SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
       SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
       SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
     this(gatewayClasses, gateways, httpRoutes, backendTLSPolicies, backendTrafficPolicies,
-        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
   }
 
   public StatusReport {
@@ -72,6 +78,7 @@ public record StatusReport(
     tlsRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tlsRoutes));
     tcpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tcpRoutes));
     udpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(udpRoutes));
+    listenerSets = Collections.unmodifiableSortedMap(new TreeMap<>(listenerSets));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -86,6 +93,7 @@ public record StatusReport(
     all.putAll(tlsRoutes);
     all.putAll(tcpRoutes);
     all.putAll(udpRoutes);
+    all.putAll(listenerSets);
     return all;
   }
 }

@@ -10,6 +10,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerEntryStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -141,6 +144,8 @@ public final class StatusWriter implements AutoCloseable {
    */
   private final Map<ObjectKey, GatewayStatus> ownGateways = new HashMap<>();
   private final Map<ObjectKey, GatewayClassStatus> ownClasses = new HashMap<>();
+  /** The ListenerSet status this replica last wrote, as for Gateways. */
+  private final Map<ObjectKey, ListenerSetStatus> ownListenerSets = new HashMap<>();
   private volatile Pending latest;
   /** The report of the round being written; writer thread only. */
   private Pending round;
@@ -246,7 +251,8 @@ public final class StatusWriter implements AutoCloseable {
     Map<ObjectKey, HasMetadata> copies = new HashMap<>();
     java.util.stream.Stream.of(snapshot.gatewayClasses(), snapshot.gateways(),
             snapshot.httpRoutes(), snapshot.backendTLSPolicies(),
-            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies())
+            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies(),
+            snapshot.listenerSets())
         .flatMap(List::stream)
         .forEach(object -> copies.put(ObjectKey.of(object), object));
     return copies;
@@ -290,16 +296,26 @@ public final class StatusWriter implements AutoCloseable {
           GatewayStatus desired = serialization.clone(status);
           GatewayStatus current = live.getStatus();
           stamp(desired.getConditions(), current == null ? null : current.getConditions());
-          if (desired.getListeners() != null) {
-            for (ListenerStatus listener : desired.getListeners()) {
-              ListenerStatus old = current == null || current.getListeners() == null ? null
-                  : current.getListeners().stream()
-                      .filter(l -> Objects.equals(l.getName(), listener.getName()))
-                      .findFirst().orElse(null);
-              stamp(listener.getConditions(), old == null ? null : old.getConditions());
-            }
-          }
+          stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
+              ListenerStatus::getName, ListenerStatus::getConditions);
           ownGateways.put(key, serialization.clone(desired));
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        }));
+    // A ListenerSet's status is all ours (its parent Gateway is), written whole as a Gateway's.
+    report.listenerSets().forEach((key, status) -> write(key, status,
+        () -> client.resources(ListenerSet.class).inNamespace(key.namespace())
+            .withName(key.name()),
+        live -> {
+          ListenerSetStatus desired = serialization.clone(status);
+          ListenerSetStatus current = live.getStatus();
+          stamp(desired.getConditions(), current == null ? null : current.getConditions());
+          stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
+              ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
+          ownListenerSets.put(key, serialization.clone(desired));
           if (desired.equals(current)) {
             return false;
           }
@@ -322,6 +338,7 @@ public final class StatusWriter implements AutoCloseable {
    */
   private void clearStale(StatusReport report, ResourceSnapshot snapshot) {
     clearGateways(report, snapshot);
+    clearListenerSets(report, snapshot);
     for (HTTPRoute route : snapshot.httpRoutes()) {
       ObjectKey key = ObjectKey.of(route);
       if (!report.httpRoutes().containsKey(key) && route.getStatus() != null
@@ -386,13 +403,8 @@ public final class StatusWriter implements AutoCloseable {
             }
             GatewayStatus desired = serialization.clone(current);
             boolean wasOurs = removeOurs(desired.getConditions(), ours.getConditions());
-            if (desired.getListeners() != null && ours.getListeners() != null) {
-              desired.getListeners().removeIf(l -> ours.getListeners().stream().anyMatch(o ->
-                  Objects.equals(o.getName(), l.getName())
-                      && l.getConditions() != null && !l.getConditions().isEmpty()
-                      && l.getConditions().stream().allMatch(c -> o.getConditions() != null
-                          && o.getConditions().stream().anyMatch(w -> sameCondition(c, w)))));
-            }
+            removeOurListeners(desired.getListeners(), ours.getListeners(),
+                ListenerStatus::getName, ListenerStatus::getConditions);
             if (wasOurs && Objects.equals(desired.getAddresses(), ours.getAddresses())) {
               desired.setAddresses(null);
             }
@@ -432,6 +444,55 @@ public final class StatusWriter implements AutoCloseable {
         return true;
       });
     }
+  }
+
+  /**
+   * Removes our status from ListenerSets that are no longer ours (their parent is no longer a
+   * Portico Gateway), by the Gateway rule: only what this replica wrote, and only while it is
+   * still as written.
+   */
+  private void clearListenerSets(StatusReport report, ResourceSnapshot snapshot) {
+    java.util.Set<ObjectKey> present = new java.util.HashSet<>();
+    snapshot.listenerSets().forEach(l -> present.add(ObjectKey.of(l)));
+    for (ObjectKey key : List.copyOf(ownListenerSets.keySet())) {
+      if (report.listenerSets().containsKey(key)) {
+        continue;
+      }
+      ListenerSetStatus ours = ownListenerSets.remove(key);
+      if (!present.contains(key)) {
+        continue; // deleted: nothing to clear
+      }
+      write(key, new Clear(ours), () -> client.resources(ListenerSet.class)
+          .inNamespace(key.namespace()).withName(key.name()), live -> {
+            ListenerSetStatus current = live.getStatus();
+            if (current == null) {
+              return false;
+            }
+            ListenerSetStatus desired = serialization.clone(current);
+            removeOurs(desired.getConditions(), ours.getConditions());
+            removeOurListeners(desired.getListeners(), ours.getListeners(),
+                ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
+            if (desired.equals(current)) {
+              return false;
+            }
+            live.setStatus(desired);
+            LOG.info("ListenerSet {} is no longer ours: our status is removed", key);
+            return true;
+          });
+    }
+  }
+
+  /** Removes the listener entries whose conditions are all still as we wrote them. */
+  private static <L> void removeOurListeners(List<L> live, List<L> ours, Function<L, String> name,
+      Function<L, List<Condition>> conditions) {
+    if (live == null || ours == null) {
+      return;
+    }
+    live.removeIf(l -> ours.stream().anyMatch(o ->
+        Objects.equals(name.apply(o), name.apply(l))
+            && conditions.apply(l) != null && !conditions.apply(l).isEmpty()
+            && conditions.apply(l).stream().allMatch(c -> conditions.apply(o) != null
+                && conditions.apply(o).stream().anyMatch(w -> sameCondition(c, w)))));
   }
 
   /** Removes from {@code live} the conditions still as {@code ours} has them; any removed? */
@@ -612,6 +673,20 @@ public final class StatusWriter implements AutoCloseable {
       }
     }
     return merged;
+  }
+
+  /** Stamps each listener entry's conditions against the live entry of the same name. */
+  private static <L> void stampListeners(List<L> desired, List<L> live, Function<L, String> name,
+      Function<L, List<Condition>> conditions) {
+    if (desired == null) {
+      return;
+    }
+    for (L listener : desired) {
+      L old = live == null ? null : live.stream()
+          .filter(l -> Objects.equals(name.apply(l), name.apply(listener)))
+          .findFirst().orElse(null);
+      stamp(conditions.apply(listener), old == null ? null : conditions.apply(old));
+    }
   }
 
   /**

@@ -25,15 +25,13 @@ import java.util.Map;
 final class HttpRoutePhase {
 
   private final SnapshotIndex index;
-  private final Map<String, GatewayState> gateways = new HashMap<>();
+  private final RouteParent.Resolver routeParents;
   private final String controllerName;
 
-  HttpRoutePhase(SnapshotIndex index, List<GatewayState> gatewayStates, String controllerName) {
+  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName) {
     this.index = index;
     this.controllerName = controllerName;
-    for (GatewayState state : gatewayStates) {
-      gateways.put(SnapshotIndex.key(state.gateway()), state);
-    }
+    this.routeParents = routeParents;
   }
 
   /** Attaches {@code routes} (sorted oldest first) and returns their status. */
@@ -45,7 +43,7 @@ final class HttpRoutePhase {
       List<ParentReference> refs = route.getSpec() == null || route.getSpec().getParentRefs() == null
           ? List.of() : route.getSpec().getParentRefs();
       for (ParentReference ref : refs) {
-        GatewayState gateway = ourGateway(route, ref);
+        RouteParent gateway = routeParents.resolve(ref, route.getMetadata().getNamespace());
         if (gateway == null) {
           continue; // Another controller's parent (or none at all): not ours to report on.
         }
@@ -61,18 +59,7 @@ final class HttpRoutePhase {
     return statuses;
   }
 
-  private GatewayState ourGateway(HTTPRoute route, ParentReference ref) {
-    String group = ref.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : ref.getGroup();
-    String kind = ref.getKind() == null ? "Gateway" : ref.getKind();
-    if (!group.equals(ReferenceGrants.GATEWAY_GROUP) || !kind.equals("Gateway")) {
-      return null;
-    }
-    String namespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
-        ? route.getMetadata().getNamespace() : ref.getNamespace();
-    return gateways.get(namespace + "/" + ref.getName());
-  }
-
-  private RouteParentStatus attach(HTTPRoute route, ParentReference ref, GatewayState gateway,
+  private RouteParentStatus attach(HTTPRoute route, ParentReference ref, RouteParent gateway,
       CompiledRoute compiled) {
     long generation = SnapshotIndex.generation(route);
     String routeName = "HTTPRoute " + route.getMetadata().getNamespace() + "/"
@@ -84,7 +71,6 @@ final class HttpRoutePhase {
     Map<ListenerState, List<String>> hostnames = match.hostnames();
     String refusalReason = match.refusalReason();
     String refusal = match.refusal();
-    Gateway gw = gateway.gateway();
     if (refusal == null && compiled.allRulesInvalid()) {
       refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
       refusal = "every rule of " + routeName + " is invalid: "
@@ -114,7 +100,7 @@ final class HttpRoutePhase {
           String.join("; ", compiled.unresolvedRefs()), generation));
     }
     return new RouteParentStatusBuilder()
-        .withParentRef(ListenerAdmission.echoParentRef(ref, gw))
+        .withParentRef(ListenerAdmission.echoParentRef(ref, gateway))
         .withControllerName(controllerName)
         .withConditions(conditions)
         .build();

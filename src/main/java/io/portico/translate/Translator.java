@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -86,15 +87,19 @@ public final class Translator {
     }
     Map<Gateway, String> addresses = options.addressPool() == null
         ? Map.of() : AddressPool.parse(options.addressPool()).assign(gateways, checks);
-    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses, checks);
+    // ListenerSets first: the listeners of those a Gateway admits are validated with its own.
+    ListenerSets listenerSets = ListenerSets.attach(index, snapshot.listenerSets(), gateways);
+    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses, checks,
+        listenerSets.admittedByGateway());
+    RouteParent.Resolver routeParents = new RouteParent.Resolver(gatewayStates, listenerSets);
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
     SnapshotIndex.sortOldestFirst(routes);
     Map<ObjectKey, HTTPRouteStatus> routeStatus =
-        new HttpRoutePhase(index, gatewayStates, options.controllerName()).process(routes);
+        new HttpRoutePhase(index, routeParents, options.controllerName()).process(routes);
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
-    StreamRoutePhase streams = new StreamRoutePhase(index, gatewayStates, options.controllerName());
+    StreamRoutePhase streams = new StreamRoutePhase(index, routeParents, options.controllerName());
     List<StreamRoutePhase.Spec> tlsRoutes = streamSpecs(snapshot.tlsRoutes(), StreamRoutePhase.Spec::of);
     List<StreamRoutePhase.Spec> tcpRoutes = streamSpecs(snapshot.tcpRoutes(), StreamRoutePhase.Spec::of);
     List<StreamRoutePhase.Spec> udpRoutes = streamSpecs(snapshot.udpRoutes(), StreamRoutePhase.Spec::of);
@@ -116,6 +121,10 @@ public final class Translator {
       gatewayStatus.put(ObjectKey.of(state.gateway()),
           GatewayStatusPhase.build(state, options.gatewayAddress()));
     }
+    // After the Gateways' status (which decides ParentNotAccepted) and every route kind
+    // (attachedRoutes); sets each Gateway's status.attachedListenerSets.
+    Map<ObjectKey, ListenerSetStatus> listenerSetStatus =
+        listenerSets.status(gatewayStates, gatewayStatus);
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
         sortedOldestFirst(snapshot.backendTrafficPolicies()), routes, routeStatus, gatewayStates,
         snapshot.gateways(), options.controllerName());
@@ -140,7 +149,8 @@ public final class Translator {
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
         new TreeMap<>(tlsRouteStatus),
-        new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus)));
+        new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus),
+        new TreeMap<>(listenerSetStatus)));
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
@@ -216,7 +226,7 @@ public final class Translator {
           .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
       ParentReference ref = parent.getParentRef();
       if (accepted && ref != null) {
-        gateways.add(new ObjectKey("Gateway",
+        gateways.add(new ObjectKey(ref.getKind() == null ? "Gateway" : ref.getKind(),
             ref.getNamespace() == null ? namespace : ref.getNamespace(), ref.getName()));
       }
     }
@@ -236,8 +246,8 @@ public final class Translator {
         boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
             .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
         if (accepted) {
-          gateways.add(new ObjectKey("Gateway", parent.getParentRef().getNamespace(),
-              parent.getParentRef().getName()));
+          gateways.add(new ObjectKey(parent.getParentRef().getKind(),
+              parent.getParentRef().getNamespace(), parent.getParentRef().getName()));
         }
       }
       for (List<io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef> rule : route.rules()) {

@@ -40,7 +40,8 @@ class ConformanceTest {
       "HTTPRouteRequestPercentageMirror",
       "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
       "GatewayHTTPSListenerDetectMisdirectedRequests",
-      "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed", "UDPRoute");
+      "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed", "UDPRoute",
+      "ListenerSet");
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

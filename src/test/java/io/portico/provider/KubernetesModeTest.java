@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
@@ -81,6 +82,7 @@ class KubernetesModeTest {
     registerWithStatus("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", true);
     registerWithStatus("gateway.networking.k8s.io", "v1", "BackendTLSPolicy",
         "backendtlspolicies", true);
+    registerWithStatus("gateway.networking.k8s.io", "v1", "ListenerSet", "listenersets", true);
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "BackendTrafficPolicy",
         "backendtrafficpolicies", true);
     // Listed by discovery, as in a cluster with these CRDs installed.
@@ -106,6 +108,72 @@ class KubernetesModeTest {
     fleet.close();
     client.close();
     server.destroy();
+  }
+
+  @Test
+  void servesListenerSetsAndWritesTheirStatus() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    int listenerSetPort = TestGateway.freePort();
+    apply(gatewayYaml("web", port).replace("gatewayClassName: portico",
+        "gatewayClassName: portico\n  allowedListeners: {namespaces: {from: Same}}"));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: ListenerSet
+        metadata: {name: team, namespace: default}
+        spec:
+          parentRef: {name: web}
+          listeners:
+          - {name: app, protocol: HTTP, port: %d, hostname: team.example.com}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: team-route, namespace: default}
+        spec:
+          parentRefs: [{kind: ListenerSet, name: team}]
+          rules:
+          - backendRefs: [{name: echo, port: 80}]
+        """.formatted(listenerSetPort));
+
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      TestGateway.awaitCondition("the ListenerSet's port serves its route", () -> {
+        try {
+          return probe.get(listenerSetPort, "team.example.com", "/").status() == 200;
+        } catch (AssertionError notYet) {
+          return false;
+        }
+      });
+      awaitCondition("ListenerSet status written", () -> {
+        ListenerSet live = client.resources(ListenerSet.class).inNamespace("default")
+            .withName("team").get();
+        return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted")
+            && isTrue(live.getStatus().getConditions(), "Programmed")
+            && live.getStatus().getListeners() != null
+            && live.getStatus().getListeners().size() == 1
+            && live.getStatus().getListeners().get(0).getAttachedRoutes() == 1;
+      });
+      awaitCondition("Gateway counts the ListenerSet", () -> {
+        Gateway live = client.resources(Gateway.class).inNamespace("default").withName("web").get();
+        return live.getStatus() != null
+            && Integer.valueOf(1).equals(live.getStatus().getAttachedListenerSets());
+      });
+      RouteParentStatus ours = ourParent("team-route");
+      assertThat(ours.getParentRef().getKind()).isEqualTo("ListenerSet");
+      assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
+
+      // Pointed at a Gateway that is not Portico's, the ListenerSet is no longer ours: the
+      // status Portico wrote is removed.
+      ListenerSet moved = client.resources(ListenerSet.class).inNamespace("default")
+          .withName("team").get();
+      moved.getSpec().getParentRef().setName("somebody-elses");
+      client.resource(moved).update();
+      awaitCondition("ListenerSet status removed", () -> {
+        ListenerSet live = client.resources(ListenerSet.class).inNamespace("default")
+            .withName("team").get();
+        return live.getStatus() == null || live.getStatus().getConditions() == null
+            || live.getStatus().getConditions().isEmpty();
+      });
+    }
   }
 
   @Test
