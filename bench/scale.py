@@ -18,12 +18,21 @@ runs `portico run --config DIR` on that directory, and prints one row of the iss
 Every file is written aside and renamed into place (what editors and ConfigMap volumes do).
 Runs are bounded: each wait gives up after --timeout seconds and is reported as such.
 
+With --provider kubernetes the same objects live in fabric8's CRUD mock API server (run as a
+process of its own from the test classpath, see src/test/java/io/portico/testing/MockApiServer)
+and Portico runs `run --kubernetes` against it: objects are created, replaced and changed
+through the API (one request each) instead of files; status is written back to the mock.
+
   nice -n 19 python3 bench/scale.py --routes 1000
   nice -n 19 python3 bench/scale.py --routes 5000 --samples 20 --java-opts "-Xmx256m"
+  nice -n 19 python3 bench/scale.py --routes 1000 --provider kubernetes
 
-Ports: PORT_BASE (default 19000) + 1..4 nginx, +80 the Gateway listener, +99 the admin API.
-Needs nginx (apt-get install nginx-light) and target/portico.jar (mvn -q -DskipTests package).
+Ports: PORT_BASE (default 19000) + 1..4 nginx, +80 the Gateway listener, +99 the admin API,
++98 the mock API server.
+Needs nginx (apt-get install nginx-light) and target/portico.jar (mvn -q -DskipTests package);
+--provider kubernetes also the test classes (mvn -q test-compile; the bench runs it if needed).
 """
+import json
 import argparse
 import http.client
 import os
@@ -133,6 +142,229 @@ spec:
 """
 
 
+class FileStore:
+    """The objects as files of a directory Portico watches; each written aside and renamed."""
+
+    def __init__(self, config):
+        self.config = config
+        os.makedirs(os.path.join(config, "routes"))
+        os.makedirs(os.path.join(config, "slices"))
+
+    def setup(self, listener, n, slice_port):
+        write_atomically(os.path.join(self.config, "gateway.yaml"), gateway_yaml(listener))
+        write_atomically(os.path.join(self.config, "services.yaml"),
+                         "---\n".join(service_yaml(s) for s in range(SERVICES)))
+        for s in range(SERVICES):
+            self.put_slice(s, slice_port[s])
+        for i in range(n):
+            self.put_route(i, i % SERVICES)
+
+    def put_route(self, i, service, extra_header=None):
+        write_atomically(os.path.join(self.config, "routes", f"route-{i:05d}.yaml"),
+                         route_yaml(i, service, extra_header))
+
+    def put_slice(self, s, port):
+        write_atomically(os.path.join(self.config, "slices", f"svc-{s}.yaml"), slice_yaml(s, port))
+
+    def portico_args(self):
+        return ["--config", self.config], {}
+
+
+class ApiStore:
+    """The objects in the mock API server: created or replaced with one request each."""
+
+    COLLECTIONS = {
+        "GatewayClass": "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
+        "Namespace": "/api/v1/namespaces",
+        "Gateway": "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/gateways",
+        "HTTPRoute": "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes",
+        "Service": "/api/v1/namespaces/{ns}/services",
+        "EndpointSlice": "/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
+    }
+
+    def __init__(self, port, kubeconfig):
+        self.port = port
+        self.kubeconfig = kubeconfig
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def _request(self, method, path, body):
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=json.dumps(body),
+                                  headers={"Content-Type": "application/json"})
+                resp = self.conn.getresponse()
+                data = resp.read()
+                return resp.status, data
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        raise SystemExit(f"mock API server: {method} {path} failed")
+
+    def apply(self, obj):
+        ns = obj["metadata"].get("namespace", "")
+        collection = self.COLLECTIONS[obj["kind"]].format(ns=ns)
+        name = obj["metadata"]["name"]
+        status, data = self._request("PUT", f"{collection}/{name}", obj)
+        if status == 404:
+            status, data = self._request("POST", collection, obj)
+        if status >= 300:
+            raise SystemExit(f"mock API server refused {obj['kind']} {name}: {status} {data[:200]}")
+
+    def setup(self, listener, n, slice_port):
+        for obj in yaml_objects(gateway_yaml(listener)):
+            self.apply(obj)
+        for s in range(SERVICES):
+            self.apply(yaml_object(service_yaml(s)))
+            self.put_slice(s, slice_port[s])
+        for i in range(n):
+            self.put_route(i, i % SERVICES)
+
+    def put_route(self, i, service, extra_header=None):
+        self.apply(yaml_object(route_yaml(i, service, extra_header)))
+
+    def put_slice(self, s, port):
+        self.apply(yaml_object(slice_yaml(s, port)))
+
+    def routes_with_status(self):
+        """How many HTTPRoutes carry a parents entry of Portico's controller."""
+        self.conn.request("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/bench/httproutes")
+        resp = self.conn.getresponse()
+        items = json.loads(resp.read()).get("items", [])
+        return sum(1 for r in items if any(
+            p.get("controllerName") == "gateway.envoyproxy.io/gatewayclass-controller"
+            for p in (r.get("status") or {}).get("parents") or []))
+
+    def portico_args(self):
+        return ["--kubernetes"], {"KUBECONFIG": self.kubeconfig, "POD_NAMESPACE": "default",
+                                  "POD_NAME": "portico-scale"}
+
+
+def yaml_objects(text):
+    return [yaml_object(doc) for doc in text.split("\n---\n") if doc.strip()]
+
+
+def yaml_object(text):
+    """The small YAML subset this file writes, as a dict (no PyYAML on a fresh machine)."""
+    return _Yaml(text).parse()
+
+
+class _Yaml:
+    """Block mappings and sequences, flow {} and [] with plain or quoted scalars."""
+
+    def __init__(self, text):
+        self.lines = [l for l in text.split("\n") if l.strip() and not l.strip().startswith("#")]
+        self.i = 0
+
+    def parse(self):
+        return self.block(0)
+
+    @staticmethod
+    def indent(line):
+        return len(line) - len(line.lstrip(" "))
+
+    def block(self, level):
+        line = self.lines[self.i]
+        if line.strip().startswith("- "):
+            return self.seq(self.indent(line))
+        return self.mapping(self.indent(line))
+
+    def mapping(self, level, first=None):
+        out = {}
+        if first is not None:
+            self.entry(out, first, level)
+        while self.i < len(self.lines) and self.indent(self.lines[self.i]) == level \
+                and not self.lines[self.i].strip().startswith("- "):
+            text = self.lines[self.i].strip()
+            self.i += 1
+            self.entry(out, text, level)
+        return out
+
+    def entry(self, out, text, level):
+        key, _, rest = text.partition(":")
+        rest = rest.strip()
+        if rest:
+            out[key.strip()] = _flow(rest)
+        elif self.i < len(self.lines) and (self.indent(self.lines[self.i]) > level
+                                           or self.lines[self.i].strip().startswith("- ")):
+            out[key.strip()] = self.block(self.indent(self.lines[self.i]))
+        else:
+            out[key.strip()] = None
+
+    def seq(self, level):
+        out = []
+        while self.i < len(self.lines) and self.indent(self.lines[self.i]) == level \
+                and self.lines[self.i].strip().startswith("- "):
+            text = self.lines[self.i].strip()[2:]
+            self.i += 1
+            if ":" in text and not text.startswith(("{", "[", '"')):
+                out.append(self.mapping(level + 2, first=text))
+            else:
+                out.append(_flow(text))
+        return out
+
+
+def _flow(text):
+    """A flow scalar, {...} or [...] (the subset this file writes)."""
+    value, rest = _flow_value(text.strip(), 0)
+    return value
+
+
+def _flow_value(t, i):
+    while t[i] == " ":
+        i += 1
+    if t[i] == "{":
+        out, i = {}, i + 1
+        while True:
+            while t[i] in " ,":
+                i += 1
+            if t[i] == "}":
+                return out, i + 1
+            j = t.index(":", i)
+            key = t[i:j].strip()
+            out[key], i = _flow_value(t, j + 1)
+    if t[i] == "[":
+        out, i = [], i + 1
+        while True:
+            while t[i] in " ,":
+                i += 1
+            if t[i] == "]":
+                return out, i + 1
+            v, i = _flow_value(t, i)
+            out.append(v)
+    if t[i] in "\"'":
+        j = t.index(t[i], i + 1)
+        return t[i + 1:j], j + 1
+    j = i
+    while j < len(t) and t[j] not in ",}]":
+        j += 1
+    word = t[i:j].strip()
+    if word.isdigit():
+        return int(word), j
+    if word in ("true", "false"):
+        return word == "true", j
+    return word, j
+
+
+def start_mock_api(work, port):
+    """Runs MockApiServer from the test classpath; returns (process, kubeconfig path)."""
+    mvn = ["nice", "-n", "19", "mvn", "-q", "-o"]
+    if not os.path.exists("target/test-classes/io/portico/testing/MockApiServer.class"):
+        subprocess.run(mvn + ["test-compile", "-Dportico.cds.skip=true"], check=True)
+    cp_file = os.path.join(work, "test-classpath.txt")
+    subprocess.run(mvn + ["dependency:build-classpath", "-Dmdep.includeScope=test",
+                          "-Dmdep.outputFile=" + cp_file], check=True, stdout=subprocess.DEVNULL)
+    with open(cp_file) as f:
+        classpath = "target/test-classes:target/classes:" + f.read().strip()
+    kubeconfig = os.path.join(work, "kubeconfig")
+    proc = subprocess.Popen(["nice", "-n", "19", "java", "-Xmx1g", "-cp", classpath,
+                             "io.portico.testing.MockApiServer", str(port), kubeconfig],
+                            stdout=subprocess.PIPE, stderr=open(os.path.join(work, "mock-api.log"), "w"),
+                            text=True)
+    if proc.stdout.readline().strip() != "ready":
+        raise SystemExit(f"mock API server did not start; see {work}/mock-api.log")
+    return proc, kubeconfig
+
+
 class Client:
     """One keep-alive HTTP/1.1 connection to the listener; reconnects after any failure."""
 
@@ -224,6 +456,8 @@ def main():
     ap.add_argument("--java-opts", default="", help="JVM flags for Portico (default: none)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds before a wait gives up")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--provider", choices=["file", "kubernetes"], default="file",
+                    help="where the objects live: files (run --config) or the mock API server")
     args = ap.parse_args()
     if not os.path.exists(args.jar):
         sys.exit(f"{args.jar} missing: mvn -q -DskipTests package")
@@ -232,23 +466,23 @@ def main():
     listener = args.port_base + 80
     admin = args.port_base + 99
     work = tempfile.mkdtemp(prefix="portico-scale-")
-    config = os.path.join(work, "config")
-    os.makedirs(os.path.join(config, "routes"))
-    os.makedirs(os.path.join(config, "slices"))
     rng = random.Random(11)
     slice_port = {s: args.port_base + 1 for s in range(SERVICES)}
-    write_atomically(os.path.join(config, "gateway.yaml"), gateway_yaml(listener))
-    write_atomically(os.path.join(config, "services.yaml"),
-                     "---\n".join(service_yaml(s) for s in range(SERVICES)))
-    for s in range(SERVICES):
-        write_atomically(os.path.join(config, "slices", f"svc-{s}.yaml"), slice_yaml(s, slice_port[s]))
-    for i in range(n):
-        write_atomically(os.path.join(config, "routes", f"route-{i:05d}.yaml"), route_yaml(i, i % SERVICES))
+    mock = None
+    if args.provider == "kubernetes":
+        mock, kubeconfig = start_mock_api(work, args.port_base + 98)
+        store = ApiStore(args.port_base + 98, kubeconfig)
+    else:
+        store = FileStore(os.path.join(work, "config"))
+    t_setup = time.monotonic()
+    store.setup(listener, n, slice_port)
+    setup_s = time.monotonic() - t_setup
 
     nginx = start_nginx(work, args.port_base)
     log = open(os.path.join(work, "portico.log"), "w")
+    provider_args, provider_env = store.portico_args()
     cmd = ["nice", "-n", "19", "java"] + args.java_opts.split() + [
-        "-jar", args.jar, "run", "--config", config, "--bind", "127.0.0.1", "--port-offset", "0",
+        "-jar", args.jar, "run"] + provider_args + ["--bind", "127.0.0.1", "--port-offset", "0",
         "--admin", f"127.0.0.1:{admin}"]
     rows = {}
     errors = {"requests": 0, "failed": 0, "examples": []}
@@ -256,7 +490,8 @@ def main():
     try:
         client = Client(listener)
         t0 = time.monotonic()
-        portico = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        portico = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, **provider_env))
         probes = [f"r{i}.bench.local" for i in sorted({0, n - 1} | set(rng.sample(range(n), min(n, 20))))]
         served = wait_for(lambda: all(client.get(h)[0] == 200 for h in probes), args.timeout, 0.01)
         if served is None:
@@ -265,6 +500,10 @@ def main():
         rows["rss_start"] = rss_mib(portico.pid)
         not_served = [i for i in range(n) if client.get(f"r{i}.bench.local")[0] != 200]
         rows["not_served_at_start"] = len(not_served)
+        if isinstance(store, ApiStore):
+            # Issue 11: every route's status is written, however many routes.
+            rows["status_all"] = wait_for(lambda: store.routes_with_status() >= n, args.timeout, 0.5)
+            rows["status_count"] = store.routes_with_status()
 
         # A steady client on routes the churn never touches: the first SERVICES routes.
         stop = threading.Event()
@@ -288,8 +527,7 @@ def main():
         last = None
         for k in range(args.changes):
             i = changed[k % len(changed)]
-            write_atomically(os.path.join(config, "routes", f"route-{i:05d}.yaml"),
-                             route_yaml(i, i % SERVICES, extra_header=f"g{k}"))
+            store.put_route(i, i % SERVICES, extra_header=f"g{k}")
             last = (i, f"g{k}")
             time.sleep(0.005)
         waited = wait_for(lambda: client.get(f"r{last[0]}.bench.local")[2].get("x-bench-generation") == last[1],
@@ -303,7 +541,7 @@ def main():
             i = n + k
             host = f"r{i}.bench.local"
             t = time.monotonic()
-            write_atomically(os.path.join(config, "routes", f"route-{i:05d}.yaml"), route_yaml(i, i % SERVICES))
+            store.put_route(i, i % SERVICES)
             w = wait_for(lambda: client.get(host)[0] == 200, args.timeout)
             if w is None:
                 new_timeouts += 1
@@ -318,7 +556,7 @@ def main():
             host = f"r{s + SERVICES if n > s + SERVICES else s}.bench.local"
             expect = f"port {port}".encode()
             t = time.monotonic()
-            write_atomically(os.path.join(config, "slices", f"svc-{s}.yaml"), slice_yaml(s, port))
+            store.put_slice(s, port)
             w = wait_for(lambda: client.get(host)[1].strip() == expect, args.timeout)
             if w is None:
                 ep_timeouts += 1
@@ -337,14 +575,22 @@ def main():
                 portico.kill()
         nginx.terminate()
         nginx.wait(10)
+        if mock is not None:
+            mock.terminate()
+            mock.wait(10)
         log.close()
 
+    print(f"provider: {args.provider} ({n:,} routes and {SERVICES} Services written in {setup_s:.1f} s before start)")
     print("| routes | start -> all served | RSS after start | RSS after %d route changes | "
           "new route served (p50 / p99 / max of %d) | EndpointSlice change served (p50 / p99 / max of %d) | "
           "errors seen by a steady client during churn |" % (args.changes, args.samples, args.samples))
     print("|---|---|---|---|---|---|---|")
     print(f"| {n:,} | {rows['start']:.1f} s | {rows['rss_start']:.0f} MiB | {rows['rss_changes']:.0f} MiB | "
           f"{rows['new']} | {rows['ep']} | {errors['failed']} of {errors['requests']:,} |")
+    if "status_count" in rows:
+        when = ("all written %.1f s after all were served" % rows["status_all"]
+                if rows["status_all"] is not None else f"not all within {args.timeout:.0f} s")
+        print(f"route status written by Portico: {rows['status_count']:,} of {n:,} routes ({when})")
     if rows.get("not_served_at_start"):
         print(f"WARNING: {rows['not_served_at_start']} routes did not answer 200 after start")
     if rows.get("changes_served") is None:

@@ -55,6 +55,13 @@ final class StatusLog {
     report.tlsRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.tcpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.udpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
+    report.listenerSets().forEach((key, status) -> {
+      add(lines, key.toString(), status.getConditions());
+      if (status.getListeners() != null) {
+        status.getListeners().forEach(listener ->
+            add(lines, key + " listener " + listener.getName(), listener.getConditions()));
+      }
+    });
     report.grpcRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     return lines;
   }
@@ -62,7 +69,8 @@ final class StatusLog {
   private static void addParents(List<String> lines, ObjectKey route,
       List<RouteParentStatus> parents) {
     for (RouteParentStatus parent : parents) {
-      add(lines, route + " (parent Gateway " + parent.getParentRef().getNamespace() + "/"
+      add(lines, route + " (parent " + parent.getParentRef().getKind() + " "
+          + parent.getParentRef().getNamespace() + "/"
           + parent.getParentRef().getName() + ")", parent.getConditions());
     }
   }

@@ -11,12 +11,14 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portico.resource.ConfigProblem;
 import io.portico.resource.ObjectKey;
@@ -30,7 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -68,6 +71,12 @@ public final class KubernetesProvider implements Provider {
   /** Where the problems of cluster objects say they come from. */
   static final String SOURCE = "kubernetes";
 
+  /**
+   * The hold-off of a burst of EndpointSlice changes only: a rollout's slices still coalesce,
+   * while a single pod's change reaches the proxies within milliseconds (issue 11: 50 ms p99).
+   */
+  static final long ENDPOINTS_HOLD_OFF_MILLIS = 5;
+
   private static final String ENVOY_V1ALPHA1 = ResourceSnapshot.ENVOY_GATEWAY_GROUP + "/v1alpha1";
   private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
   private static final String GATEWAY_V1 = GATEWAY_API_GROUP + "/v1";
@@ -99,6 +108,15 @@ public final class KubernetesProvider implements Provider {
   private long firstChangeNanos = -1;
   private boolean changedWhileBuilding;
   private ResourceSnapshot delivered;
+  /**
+   * Whether every change since the last build began is an EndpointSlice's: those take the
+   * translator's endpoint fast path, so they are not held off as long as other changes.
+   */
+  private boolean onlyEndpoints = true;
+  /** Per informer, the keys of the objects changed since the last build began. */
+  private Map<SharedIndexInformer<?>, Set<String>> dirty = new IdentityHashMap<>();
+  /** The objects as the snapshot holds them; touched by the (one at a time) build only. */
+  private final ClusterIndex index = new ClusterIndex();
 
   /** Creates a provider with the default hold-off; nothing is watched before {@link #start()}. */
   public KubernetesProvider(Vertx vertx, KubernetesClient client,
@@ -207,6 +225,13 @@ public final class KubernetesProvider implements Provider {
           client.resources(BackendTLSPolicy.class).inAnyNamespace().runnableInformer(0)));
     } else {
       notServed("BackendTLSPolicy (" + GATEWAY_V1 + ")");
+    }
+    // ListenerSet is GA (v1) since Gateway API 1.5; an older cluster has no ListenerSets.
+    if (discovery.serves(GATEWAY_V1, "listenersets")) {
+      watches.add(typed("ListenerSet",
+          client.resources(ListenerSet.class).inAnyNamespace().runnableInformer(0)));
+    } else {
+      notServed("ListenerSet (" + GATEWAY_V1 + ")");
     }
     if (discovery.serves(ENVOY_V1ALPHA1, "backends")) {
       watches.add(generic("Backend", client.genericKubernetesResources(
@@ -361,17 +386,17 @@ public final class KubernetesProvider implements Provider {
     informer.addEventHandler(new ResourceEventHandler<HasMetadata>() {
       @Override
       public void onAdd(HasMetadata obj) {
-        changed();
+        changed(informer, obj);
       }
 
       @Override
       public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
-        changed();
+        changed(informer, newObj);
       }
 
       @Override
       public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
-        changed();
+        changed(informer, obj);
       }
     });
     return new Watch(what, informer, UnaryOperator.identity(), null);
@@ -415,11 +440,18 @@ public final class KubernetesProvider implements Provider {
         + client.getMasterUrl() + ": " + why, e);
   }
 
-  /** Runs on an informer thread: only posts to the context. */
-  private void changed() {
+  /** Runs on an informer thread: only posts which object changed to the context. */
+  private void changed(SharedIndexInformer<?> informer, HasMetadata object) {
     Context ctx = context;
     if (ctx != null && !stopped) {
-      ctx.runOnContext(v -> schedule());
+      String storeKey = Cache.metaNamespaceKeyFunc(object);
+      ctx.runOnContext(v -> {
+        dirty.computeIfAbsent(informer, i -> new HashSet<>()).add(storeKey);
+        if (!(object instanceof EndpointSlice)) {
+          onlyEndpoints = false;
+        }
+        schedule();
+      });
     }
   }
 
@@ -445,7 +477,10 @@ public final class KubernetesProvider implements Provider {
       vertx.cancelTimer(timer);
     }
     long untilCeiling = options.ceiling().toNanos() - (now - firstChangeNanos);
-    long delayMillis = Math.max(1, Math.min(options.holdOff().toMillis(), untilCeiling / 1_000_000));
+    long holdOff = onlyEndpoints
+        ? Math.min(ENDPOINTS_HOLD_OFF_MILLIS, options.holdOff().toMillis())
+        : options.holdOff().toMillis();
+    long delayMillis = Math.max(1, Math.min(holdOff, untilCeiling / 1_000_000));
     timer = vertx.setTimer(delayMillis, id -> {
       timer = -1;
       firstChangeNanos = -1;
@@ -461,7 +496,12 @@ public final class KubernetesProvider implements Provider {
     synchronized (informers) {
       current = List.copyOf(informers);
     }
-    context.executeBlocking(() -> build(current), true).onComplete(result -> {
+    Map<SharedIndexInformer<?>, Set<String>> changed = dirty;
+    dirty = new IdentityHashMap<>();
+    onlyEndpoints = true;
+    boolean full = delivered == null;
+    context.executeBlocking(() -> build(current, full ? null : changed), true)
+        .onComplete(result -> {
       delivering = false;
       if (result.failed()) {
         LOG.error("could not build a snapshot of the cluster (a bug in Portico)", result.cause());
@@ -472,7 +512,7 @@ public final class KubernetesProvider implements Provider {
       }
       ResourceSnapshot snapshot = result.result();
       boolean isFirst = delivered == null;
-      if (!stopped && (isFirst || !snapshot.equals(delivered))) {
+      if (!stopped && snapshot != null) {
         delivered = snapshot;
         try {
           onSnapshot.accept(snapshot);
@@ -493,34 +533,44 @@ public final class KubernetesProvider implements Provider {
     });
   }
 
-  /** Runs on a worker thread. */
-  private ResourceSnapshot build(List<Watch> current) {
-    List<HasMetadata> objects = new ArrayList<>();
-    List<ConfigProblem> found = new ArrayList<>();
+  /**
+   * Runs on a worker thread, one build at a time. Takes the changed objects into the index (all
+   * of them when {@code changed} is null: the first build) and returns the new snapshot, or null
+   * when nothing the snapshot holds changed.
+   */
+  private ResourceSnapshot build(List<Watch> current,
+      Map<SharedIndexInformer<?>, Set<String>> changed) {
+    boolean any = changed == null;
     for (Watch watch : current) {
-      for (HasMetadata cached : watch.informer().getStore().list()) {
-        HasMetadata object = watch.convert().apply(cached);
-        List<String> wrong = YamlResourceReader.objectProblems(object);
-        if (wrong.isEmpty()) {
-          objects.add(object);
-        } else {
-          found.add(ConfigProblem.error(SOURCE, 0, ObjectKey.of(object) + ": "
-              + String.join("; ", wrong) + "; the object is not served"));
+      if (changed == null) {
+        for (HasMetadata cached : watch.informer().getStore().list()) {
+          index.refresh(watch.what(), Cache.metaNamespaceKeyFunc(cached), cached,
+              watch.convert());
         }
+        continue;
+      }
+      for (String storeKey : changed.getOrDefault(watch.informer(), Set.of())) {
+        any |= index.refresh(watch.what(), storeKey,
+            watch.informer().getStore().getByKey(storeKey), watch.convert());
       }
     }
-    // Store order is hash order: sort, so that equal clusters give equal snapshots.
-    objects.sort(Comparator.comparing(ObjectKey::of));
-    found.sort(Comparator.comparing(ConfigProblem::message));
-    List<ConfigProblem> previous = problems;
-    problems = List.copyOf(found);
-    Set<ConfigProblem> old = Set.copyOf(previous);
+    if (!any) {
+      return null;
+    }
+    List<ConfigProblem> found = index.problems();
+    Set<ConfigProblem> old = Set.copyOf(problems);
+    problems = found;
     for (ConfigProblem problem : found) {
       if (!old.contains(problem)) {
         LOG.error("{}", problem);
       }
     }
-    return ResourceSnapshot.of(objects);
+    return index.snapshot();
+  }
+
+  /** Returns how many cluster objects have been converted and checked so far (for tests). */
+  long objectsChecked() {
+    return index.checked();
   }
 
   /**

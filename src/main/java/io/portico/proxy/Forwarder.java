@@ -36,10 +36,10 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A request that never reached its endpoint (connection refused or timed out) is tried once
  * more on another endpoint; a body-less idempotent request whose pooled connection was found
- * closed is retried once, since the endpoint cannot have acted on it. Beyond these free tries,
- * the rule's retry policy (HTTPRoute {@code retry}, else a BackendTrafficPolicy's) decides, see
- * {@link RetryRules}; a BackendTrafficPolicy's circuit breaker bounds requests, waits for a
- * connection and retries in flight per rule (see {@link CircuitBreakers}) and the rule's
+ * closed is retried once, since the endpoint cannot have acted on it. Where the rule has a retry
+ * policy (HTTPRoute {@code retry}, else a BackendTrafficPolicy's) these tries count against its
+ * retries; beyond them the policy decides, see {@link RetryRules}. A BackendTrafficPolicy's
+ * circuit breaker bounds requests, waits for a connection and retries in flight per rule (see {@link CircuitBreakers}) and the rule's
  * connections (see {@link RuleConnections}), its {@code retry.perRetry.timeout} bounds each
  * attempt until its response head, and its connection pool settings pick the upstream client
  * (see {@link UpstreamClients}; {@link UpstreamRetention} shuts down those a new table no
@@ -250,6 +250,16 @@ final class Forwarder {
   }
 
   /**
+   * Whether a free try (after a refused connection, or on a stale pooled one) may be made:
+   * always without a retry policy; where the route or a policy sets how often a request may be
+   * retried, it is one of those retries, so a request is never tried more often than set.
+   */
+  private static boolean takeFreeTry(UpstreamExchange exchange) {
+    return exchange.plan.routeRetry() == null && exchange.plan.policyRetry() == null
+        || exchange.takeRetry();
+  }
+
+  /**
    * Handles an attempt on {@code endpoint} that got no request stream: a request that never
    * reached the endpoint gets its free try on another one, else the retry policy decides.
    */
@@ -260,7 +270,7 @@ final class Forwarder {
     Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
         && !request.response().closed() && !request.response().ended()
         ? exchange.target.endpoints().nextExcept(endpoint) : null;
-    if (other != null) {
+    if (other != null && takeFreeTry(exchange)) {
       exchange.connectRetryUsed = true;
       attempt(exchange, other);
     } else {
@@ -305,7 +315,7 @@ final class Forwarder {
     boolean staleConnection = !exchange.staleRetryUsed && !exchange.call.hasBody()
         && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
         && !request.response().headWritten() && !request.response().closed();
-    if (staleConnection) {
+    if (staleConnection && takeFreeTry(exchange)) {
       exchange.staleRetryUsed = true;
       attempt(exchange, endpoint);
     } else {

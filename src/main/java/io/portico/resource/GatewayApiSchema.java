@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteMatch;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -149,9 +150,28 @@ final class GatewayApiSchema {
       return problems;
     }
     maxItems(problems, "spec.addresses", gateway.getSpec().getAddresses(), MAX_ADDRESSES);
-    List<Listener> listeners = gateway.getSpec().getListeners();
-    if (listeners == null) {
+    listeners(problems, gateway.getSpec().getListeners());
+    return problems;
+  }
+
+  /**
+   * Returns what the ListenerSet CRD schema refuses in {@code listenerSet}: its listeners have
+   * the Gateway's limits (at most 64, names, hostnames, certificateRefs, route kinds).
+   */
+  static List<String> problems(ListenerSet listenerSet) {
+    List<String> problems = new ArrayList<>();
+    if (listenerSet.getSpec() == null) {
       return problems;
+    }
+    if (listenerSet.getSpec().getListeners() != null) {
+      listeners(problems, ListenerEntries.listeners(listenerSet));
+    }
+    return problems;
+  }
+
+  private static void listeners(List<String> problems, List<Listener> listeners) {
+    if (listeners == null) {
+      return;
     }
     maxItems(problems, "spec.listeners", listeners, MAX_LISTENERS);
     for (int i = 0; i < Math.min(listeners.size(), MAX_LISTENERS); i++) {
@@ -175,7 +195,6 @@ final class GatewayApiSchema {
             MAX_ROUTE_KINDS);
       }
     }
-    return problems;
   }
 
   private static void match(List<String> problems, String at, HTTPRouteMatch match) {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -51,6 +52,11 @@ final class ObjectValidation {
     }
     if (object instanceof HTTPRoute route) {
       return GatewayApiSchema.problems(route);
+    }
+    if (object instanceof ListenerSet listenerSet) {
+      List<String> problems = listenerSetProblems(listenerSet);
+      problems.addAll(GatewayApiSchema.problems(listenerSet));
+      return problems;
     }
     if (object instanceof io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute route) {
       return GrpcRouteSchema.problems(route);
@@ -115,9 +121,29 @@ final class ObjectValidation {
       problems.add("spec.gatewayClassName is required");
     }
     List<Listener> listeners = gateway.getSpec() == null ? null : gateway.getSpec().getListeners();
+    listenerProblems(problems, listeners);
+    return problems;
+  }
+
+  /**
+   * The ListenerSet CRD's required fields: a parent Gateway, and at least one listener held to
+   * the rules of a Gateway's listeners (unique names within the set, port, protocol).
+   */
+  private static List<String> listenerSetProblems(ListenerSet listenerSet) {
+    List<String> problems = new ArrayList<>();
+    var spec = listenerSet.getSpec();
+    if (spec == null || spec.getParentRef() == null || isBlank(spec.getParentRef().getName())) {
+      problems.add("spec.parentRef.name is required");
+    }
+    listenerProblems(problems, spec == null || spec.getListeners() == null ? null
+        : ListenerEntries.listeners(listenerSet));
+    return problems;
+  }
+
+  private static void listenerProblems(List<String> problems, List<Listener> listeners) {
     if (listeners == null || listeners.isEmpty()) {
       problems.add("spec.listeners must have at least one listener");
-      return problems;
+      return;
     }
     Set<String> names = new HashSet<>();
     for (int i = 0; i < listeners.size(); i++) {
@@ -141,7 +167,6 @@ final class ObjectValidation {
         problems.add(at + ".protocol is required");
       }
     }
-    return problems;
   }
 
   private static boolean isBlank(String s) {

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
@@ -39,16 +40,17 @@ final class ResourceKinds {
 
   // Every served version of a Gateway API kind has the v1 schema (or a subset of it), so the
   // written version is dropped and one class per kind is enough for the translator.
-  private static final Map<String, Kind> GATEWAY_API = Map.of(
-      "GatewayClass", new Kind(GatewayClass.class, true, GATEWAY_API_V1),
-      "Gateway", new Kind(Gateway.class, false, GATEWAY_API_V1),
-      "HTTPRoute", new Kind(HTTPRoute.class, false, GATEWAY_API_V1),
-      "GRPCRoute", new Kind(GRPCRoute.class, false, GATEWAY_API_V1),
-      "TLSRoute", new Kind(TLSRoute.class, false, GATEWAY_API_V1),
-      "TCPRoute", new Kind(TCPRoute.class, false, GATEWAY_API_V1),
-      "UDPRoute", new Kind(UDPRoute.class, false, GATEWAY_API_V1),
-      "ReferenceGrant", new Kind(ReferenceGrant.class, false, GATEWAY_API_V1),
-      "BackendTLSPolicy", new Kind(BackendTLSPolicy.class, false, GATEWAY_API_V1));
+  private static final Map<String, Kind> GATEWAY_API = Map.ofEntries(
+      Map.entry("GatewayClass", new Kind(GatewayClass.class, true, GATEWAY_API_V1)),
+      Map.entry("Gateway", new Kind(Gateway.class, false, GATEWAY_API_V1)),
+      Map.entry("HTTPRoute", new Kind(HTTPRoute.class, false, GATEWAY_API_V1)),
+      Map.entry("GRPCRoute", new Kind(GRPCRoute.class, false, GATEWAY_API_V1)),
+      Map.entry("TLSRoute", new Kind(TLSRoute.class, false, GATEWAY_API_V1)),
+      Map.entry("TCPRoute", new Kind(TCPRoute.class, false, GATEWAY_API_V1)),
+      Map.entry("UDPRoute", new Kind(UDPRoute.class, false, GATEWAY_API_V1)),
+      Map.entry("ReferenceGrant", new Kind(ReferenceGrant.class, false, GATEWAY_API_V1)),
+      Map.entry("BackendTLSPolicy", new Kind(BackendTLSPolicy.class, false, GATEWAY_API_V1)),
+      Map.entry("ListenerSet", new Kind(ListenerSet.class, false, GATEWAY_API_V1)));
 
   private static final Map<String, Kind> CORE_V1 = Map.of(
       "Service", new Kind(Service.class, false, null),

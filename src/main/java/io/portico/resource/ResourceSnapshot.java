@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
@@ -52,6 +53,8 @@ import java.util.Set;
  *     written in
  * @param tcpRoutes TCPRoute, read as v1 (the v1alpha2 schema is the same)
  * @param udpRoutes UDPRoute, read as v1 (the v1alpha2 schema is the same)
+ * @param listenerSets gateway.networking.k8s.io/v1 ListenerSet (GEP-1713): listeners added to
+ *     a Gateway whose {@code spec.allowedListeners} admits them
  * @param grpcRoutes gateway.networking.k8s.io/v1 GRPCRoute
  */
 public record ResourceSnapshot(
@@ -71,6 +74,7 @@ public record ResourceSnapshot(
     List<TLSRoute> tlsRoutes,
     List<TCPRoute> tcpRoutes,
     List<UDPRoute> udpRoutes,
+    List<ListenerSet> listenerSets,
     List<GRPCRoute> grpcRoutes) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
@@ -102,6 +106,7 @@ public record ResourceSnapshot(
     tlsRoutes = List.copyOf(tlsRoutes);
     tcpRoutes = List.copyOf(tcpRoutes);
     udpRoutes = List.copyOf(udpRoutes);
+    listenerSets = List.copyOf(listenerSets);
     grpcRoutes = List.copyOf(grpcRoutes);
   }
 
@@ -127,6 +132,7 @@ public record ResourceSnapshot(
     List<TLSRoute> tlsRoutes = new ArrayList<>();
     List<TCPRoute> tcpRoutes = new ArrayList<>();
     List<UDPRoute> udpRoutes = new ArrayList<>();
+    List<ListenerSet> listenerSets = new ArrayList<>();
     List<GRPCRoute> grpcRoutes = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
@@ -162,6 +168,8 @@ public record ResourceSnapshot(
         tcpRoutes.add(o);
       } else if (object instanceof UDPRoute o) {
         udpRoutes.add(o);
+      } else if (object instanceof ListenerSet o) {
+        listenerSets.add(o);
       } else if (object instanceof GRPCRoute o) {
         grpcRoutes.add(o);
       }
@@ -169,7 +177,7 @@ public record ResourceSnapshot(
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
         backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes,
-        grpcRoutes);
+        listenerSets, grpcRoutes);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -191,6 +199,7 @@ public record ResourceSnapshot(
     all.addAll(tlsRoutes);
     all.addAll(tcpRoutes);
     all.addAll(udpRoutes);
+    all.addAll(listenerSets);
     all.addAll(grpcRoutes);
     return all;
   }

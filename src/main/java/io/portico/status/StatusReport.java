@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRouteStatus;
@@ -36,6 +37,7 @@ import java.util.TreeMap;
  *     entries only), as for HTTPRoutes
  * @param tcpRoutes status per TCPRoute, likewise
  * @param udpRoutes status per UDPRoute, likewise
+ * @param listenerSets status per ListenerSet whose parent is one of Portico's Gateways
  * @param grpcRoutes status per GRPCRoute, likewise
  */
 public record StatusReport(
@@ -48,14 +50,15 @@ public record StatusReport(
     SortedMap<ObjectKey, TLSRouteStatus> tlsRoutes,
     SortedMap<ObjectKey, TCPRouteStatus> tcpRoutes,
     SortedMap<ObjectKey, UDPRouteStatus> udpRoutes,
+    SortedMap<ObjectKey, ListenerSetStatus> listenerSets,
     SortedMap<ObjectKey, GRPCRouteStatus> grpcRoutes) {
 
   public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
       new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
 
   /**
-   * A report without status of unimplemented policies, TLSRoutes, TCPRoutes, UDPRoutes or
-   * GRPCRoutes.
+   * A report without status of unimplemented policies, TLSRoutes, TCPRoutes, UDPRoutes,
+   * ListenerSets or GRPCRoutes.
    */
   public StatusReport(SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
       SortedMap<ObjectKey, GatewayStatus> gateways,
@@ -63,7 +66,8 @@ public record StatusReport(
       SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
       SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
     this(gatewayClasses, gateways, httpRoutes, backendTLSPolicies, backendTrafficPolicies,
-        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
+        new TreeMap<>());
   }
 
   public StatusReport {
@@ -78,6 +82,7 @@ public record StatusReport(
     tlsRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tlsRoutes));
     tcpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tcpRoutes));
     udpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(udpRoutes));
+    listenerSets = Collections.unmodifiableSortedMap(new TreeMap<>(listenerSets));
     grpcRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(grpcRoutes));
   }
 
@@ -93,6 +98,7 @@ public record StatusReport(
     all.putAll(tlsRoutes);
     all.putAll(tcpRoutes);
     all.putAll(udpRoutes);
+    all.putAll(listenerSets);
     all.putAll(grpcRoutes);
     return all;
   }

@@ -10,6 +10,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerEntryStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -56,15 +59,26 @@ import java.util.function.Supplier;
  * ancestors owned by other controllers are kept), and writes only if the result differs from
  * what is on the object. A conflict re-reads and retries. All I/O runs on one thread of its own:
  * {@link #offer} only stores the report and schedules a write, so it never blocks its caller
- * (the configuration verticle's event loop). Reports offered while a write is running are
- * coalesced into the latest. Entries of ours are removed from objects that are no longer ours
- * (see {@link #clearStale} and {@link #clearGateways} for the rules).
+ * (the configuration verticle's event loop). Reports offered while a round is being written are
+ * coalesced into the latest, and the round stops at once: each object is written once, with its
+ * newest status. Writes are rate-limited ({@link #WRITES_PER_SECOND}); an object whose wanted
+ * status and cached copy did not change since a round found nothing to write is skipped.
+ * Entries of ours are removed from objects that are no longer ours (see {@link #clearStale} and
+ * {@link #clearGateways} for the rules).
  */
 public final class StatusWriter implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StatusWriter.class);
 
   private static final int MAX_ATTEMPTS = 5;
+
+  /**
+   * Status writes per second toward the API server, on average, and at once after a quiet time:
+   * one writer thread with one request in flight, kept well inside the API server's default
+   * 200 mutating requests in flight; the first round of 5,000 routes takes 10 s.
+   */
+  static final int WRITES_PER_SECOND = 500;
+  static final int WRITE_BURST = 500;
 
   /** The gateway.envoyproxy.io/v1alpha1 policy kind's context (plural: lower case + "ies"). */
   private static ResourceDefinitionContext envoyPolicy(String kind) {
@@ -120,6 +134,9 @@ public final class StatusWriter implements AutoCloseable {
   private final ExecutorService executor;
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong writes = new AtomicLong();
+  /** Rounds finished, and objects merged against a copy (those settled are not). */
+  private final AtomicLong rounds = new AtomicLong();
+  private final AtomicLong merges = new AtomicLong();
   /**
    * What this replica last wrote (or found already written) on each Gateway / GatewayClass of
    * the report, to recognise its own status once the object is no longer ours. Writer thread
@@ -127,7 +144,13 @@ public final class StatusWriter implements AutoCloseable {
    */
   private final Map<ObjectKey, GatewayStatus> ownGateways = new HashMap<>();
   private final Map<ObjectKey, GatewayClassStatus> ownClasses = new HashMap<>();
+  /** The ListenerSet status this replica last wrote, as for Gateways. */
+  private final Map<ObjectKey, ListenerSetStatus> ownListenerSets = new HashMap<>();
   private volatile Pending latest;
+  /** The report of the round being written; writer thread only. */
+  private Pending round;
+  private final WriteRateLimiter rateLimiter = new WriteRateLimiter(WRITES_PER_SECOND,
+      WRITE_BURST);
   private volatile boolean leader;
   private volatile boolean closed;
   private volatile CompletableFuture<?> election;
@@ -178,6 +201,16 @@ public final class StatusWriter implements AutoCloseable {
     return leader;
   }
 
+  /** Returns how many rounds (one per report taken) have finished. */
+  public long rounds() {
+    return rounds.get();
+  }
+
+  /** Returns how many objects have been merged with a wanted status (settled ones are not). */
+  public long merges() {
+    return merges.get();
+  }
+
   /** Returns how many status writes this replica has made. */
   public long writes() {
     return writes.get();
@@ -202,11 +235,24 @@ public final class StatusWriter implements AutoCloseable {
    */
   private Map<ObjectKey, HasMetadata> cached = Map.of();
 
+  /**
+   * Per object, the informer's copy and the wanted status of a round that found nothing to
+   * write; written on the writer thread only. An informer replaces its copy on every change, so
+   * the same copy and an equal wanted status settle the object again.
+   */
+  private final Map<ObjectKey, Settled> settled = new HashMap<>();
+
+  private record Settled(HasMetadata copy, Object wanted) {}
+
+  /** What a write that removes our entries (see {@link #clearGateways}) wants. */
+  private record Clear(Object ours) {}
+
   private static Map<ObjectKey, HasMetadata> cachedCopies(ResourceSnapshot snapshot) {
     Map<ObjectKey, HasMetadata> copies = new HashMap<>();
     java.util.stream.Stream.of(snapshot.gatewayClasses(), snapshot.gateways(),
             snapshot.httpRoutes(), snapshot.backendTLSPolicies(),
-            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies())
+            snapshot.backendTrafficPolicies(), snapshot.unimplementedPolicies(),
+            snapshot.listenerSets())
         .flatMap(List::stream)
         .forEach(object -> copies.put(ObjectKey.of(object), object));
     return copies;
@@ -217,10 +263,13 @@ public final class StatusWriter implements AutoCloseable {
       executor.execute(() -> {
         scheduled.set(false);
         Pending pending = latest;
+        round = pending;
         if (leader && !closed) {
           cached = cachedCopies(pending.snapshot());
+          settled.keySet().retainAll(cached.keySet());
           writeAll(pending.report());
           clearStale(pending.report(), pending.snapshot());
+          rounds.incrementAndGet();
         }
       });
     }
@@ -228,7 +277,7 @@ public final class StatusWriter implements AutoCloseable {
 
   /** Runs on the writer thread. */
   private void writeAll(StatusReport report) {
-    report.gatewayClasses().forEach((key, status) -> write(key,
+    report.gatewayClasses().forEach((key, status) -> write(key, status,
         () -> client.resources(GatewayClass.class).withName(key.name()),
         live -> {
           GatewayClassStatus desired = serialization.clone(status);
@@ -241,22 +290,32 @@ public final class StatusWriter implements AutoCloseable {
           live.setStatus(desired);
           return true;
         }));
-    report.gateways().forEach((key, status) -> write(key,
+    report.gateways().forEach((key, status) -> write(key, status,
         () -> client.resources(Gateway.class).inNamespace(key.namespace()).withName(key.name()),
         live -> {
           GatewayStatus desired = serialization.clone(status);
           GatewayStatus current = live.getStatus();
           stamp(desired.getConditions(), current == null ? null : current.getConditions());
-          if (desired.getListeners() != null) {
-            for (ListenerStatus listener : desired.getListeners()) {
-              ListenerStatus old = current == null || current.getListeners() == null ? null
-                  : current.getListeners().stream()
-                      .filter(l -> Objects.equals(l.getName(), listener.getName()))
-                      .findFirst().orElse(null);
-              stamp(listener.getConditions(), old == null ? null : old.getConditions());
-            }
-          }
+          stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
+              ListenerStatus::getName, ListenerStatus::getConditions);
           ownGateways.put(key, serialization.clone(desired));
+          if (desired.equals(current)) {
+            return false;
+          }
+          live.setStatus(desired);
+          return true;
+        }));
+    // A ListenerSet's status is all ours (its parent Gateway is), written whole as a Gateway's.
+    report.listenerSets().forEach((key, status) -> write(key, status,
+        () -> client.resources(ListenerSet.class).inNamespace(key.namespace())
+            .withName(key.name()),
+        live -> {
+          ListenerSetStatus desired = serialization.clone(status);
+          ListenerSetStatus current = live.getStatus();
+          stamp(desired.getConditions(), current == null ? null : current.getConditions());
+          stampListeners(desired.getListeners(), current == null ? null : current.getListeners(),
+              ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
+          ownListenerSets.put(key, serialization.clone(desired));
           if (desired.equals(current)) {
             return false;
           }
@@ -280,6 +339,7 @@ public final class StatusWriter implements AutoCloseable {
    */
   private void clearStale(StatusReport report, ResourceSnapshot snapshot) {
     clearGateways(report, snapshot);
+    clearListenerSets(report, snapshot);
     for (HTTPRoute route : snapshot.httpRoutes()) {
       ObjectKey key = ObjectKey.of(route);
       if (!report.httpRoutes().containsKey(key) && route.getStatus() != null
@@ -337,7 +397,7 @@ public final class StatusWriter implements AutoCloseable {
       if (!gateways.containsKey(key)) {
         continue; // deleted: nothing to clear
       }
-      write(key,
+      write(key, new Clear(ours),
           () -> client.resources(Gateway.class).inNamespace(key.namespace()).withName(key.name()),
           live -> {
             GatewayStatus current = live.getStatus();
@@ -346,13 +406,8 @@ public final class StatusWriter implements AutoCloseable {
             }
             GatewayStatus desired = serialization.clone(current);
             boolean wasOurs = removeOurs(desired.getConditions(), ours.getConditions());
-            if (desired.getListeners() != null && ours.getListeners() != null) {
-              desired.getListeners().removeIf(l -> ours.getListeners().stream().anyMatch(o ->
-                  Objects.equals(o.getName(), l.getName())
-                      && l.getConditions() != null && !l.getConditions().isEmpty()
-                      && l.getConditions().stream().allMatch(c -> o.getConditions() != null
-                          && o.getConditions().stream().anyMatch(w -> sameCondition(c, w)))));
-            }
+            removeOurListeners(desired.getListeners(), ours.getListeners(),
+                ListenerStatus::getName, ListenerStatus::getConditions);
             if (wasOurs && Objects.equals(desired.getAddresses(), ours.getAddresses())) {
               desired.setAddresses(null);
             }
@@ -374,7 +429,7 @@ public final class StatusWriter implements AutoCloseable {
       if (!classes.contains(key)) {
         continue;
       }
-      write(key, () -> client.resources(GatewayClass.class).withName(key.name()), live -> {
+      write(key, new Clear(ours), () -> client.resources(GatewayClass.class).withName(key.name()), live -> {
         GatewayClassStatus current = live.getStatus();
         if (current == null) {
           return false;
@@ -392,6 +447,55 @@ public final class StatusWriter implements AutoCloseable {
         return true;
       });
     }
+  }
+
+  /**
+   * Removes our status from ListenerSets that are no longer ours (their parent is no longer a
+   * Portico Gateway), by the Gateway rule: only what this replica wrote, and only while it is
+   * still as written.
+   */
+  private void clearListenerSets(StatusReport report, ResourceSnapshot snapshot) {
+    java.util.Set<ObjectKey> present = new java.util.HashSet<>();
+    snapshot.listenerSets().forEach(l -> present.add(ObjectKey.of(l)));
+    for (ObjectKey key : List.copyOf(ownListenerSets.keySet())) {
+      if (report.listenerSets().containsKey(key)) {
+        continue;
+      }
+      ListenerSetStatus ours = ownListenerSets.remove(key);
+      if (!present.contains(key)) {
+        continue; // deleted: nothing to clear
+      }
+      write(key, new Clear(ours), () -> client.resources(ListenerSet.class)
+          .inNamespace(key.namespace()).withName(key.name()), live -> {
+            ListenerSetStatus current = live.getStatus();
+            if (current == null) {
+              return false;
+            }
+            ListenerSetStatus desired = serialization.clone(current);
+            removeOurs(desired.getConditions(), ours.getConditions());
+            removeOurListeners(desired.getListeners(), ours.getListeners(),
+                ListenerEntryStatus::getName, ListenerEntryStatus::getConditions);
+            if (desired.equals(current)) {
+              return false;
+            }
+            live.setStatus(desired);
+            LOG.info("ListenerSet {} is no longer ours: our status is removed", key);
+            return true;
+          });
+    }
+  }
+
+  /** Removes the listener entries whose conditions are all still as we wrote them. */
+  private static <L> void removeOurListeners(List<L> live, List<L> ours, Function<L, String> name,
+      Function<L, List<Condition>> conditions) {
+    if (live == null || ours == null) {
+      return;
+    }
+    live.removeIf(l -> ours.stream().anyMatch(o ->
+        Objects.equals(name.apply(o), name.apply(l))
+            && conditions.apply(l) != null && !conditions.apply(l).isEmpty()
+            && conditions.apply(l).stream().allMatch(c -> conditions.apply(o) != null
+                && conditions.apply(o).stream().anyMatch(w -> sameCondition(c, w)))));
   }
 
   /** Removes from {@code live} the conditions still as {@code ours} has them; any removed? */
@@ -416,7 +520,7 @@ public final class StatusWriter implements AutoCloseable {
   }
 
   private void writeRoute(ObjectKey key, HTTPRouteStatus status) {
-    write(key,
+    write(key, status,
         () -> client.resources(HTTPRoute.class).inNamespace(key.namespace()).withName(key.name()),
         live -> {
           HTTPRouteStatus current = live.getStatus();
@@ -446,7 +550,7 @@ public final class StatusWriter implements AutoCloseable {
     if (definition == null) {
       return;
     }
-    write(key, definition,
+    write(key, parents, definition,
         () -> client.genericKubernetesResources(definition).inNamespace(key.namespace())
             .withName(key.name()),
         live -> {
@@ -504,7 +608,7 @@ public final class StatusWriter implements AutoCloseable {
   }
 
   private void writeTlsPolicy(ObjectKey key, PolicyStatus status) {
-    write(key,
+    write(key, status,
         () -> client.resources(BackendTLSPolicy.class).inNamespace(key.namespace())
             .withName(key.name()),
         live -> {
@@ -519,7 +623,7 @@ public final class StatusWriter implements AutoCloseable {
 
   /** Writes the status of a gateway.envoyproxy.io policy (the key names its kind). */
   private void writeTrafficPolicy(ObjectKey key, PolicyStatus status) {
-    write(key,
+    write(key, status,
         () -> client.genericKubernetesResources(envoyPolicy(key.kind()))
             .inNamespace(key.namespace()).withName(key.name()),
         live -> {
@@ -574,6 +678,20 @@ public final class StatusWriter implements AutoCloseable {
     return merged;
   }
 
+  /** Stamps each listener entry's conditions against the live entry of the same name. */
+  private static <L> void stampListeners(List<L> desired, List<L> live, Function<L, String> name,
+      Function<L, List<Condition>> conditions) {
+    if (desired == null) {
+      return;
+    }
+    for (L listener : desired) {
+      L old = live == null ? null : live.stream()
+          .filter(l -> Objects.equals(name.apply(l), name.apply(listener)))
+          .findFirst().orElse(null);
+      stamp(conditions.apply(listener), old == null ? null : conditions.apply(old));
+    }
+  }
+
   /**
    * Gives every condition a lastTransitionTime: the live one's while its status is unchanged
    * (so an unchanged condition causes no write), now otherwise.
@@ -593,25 +711,51 @@ public final class StatusWriter implements AutoCloseable {
     }
   }
 
-  /** Reads, merges and writes one object's status; retries on conflict. */
-  private <T extends HasMetadata> void write(ObjectKey key, Supplier<Resource<T>> target,
-      Predicate<T> merge) {
-    write(key, envoyPolicy(key.kind()), target, merge);
+  /**
+   * Reads, merges and writes one object's status; retries on conflict.
+   *
+   * @param wanted what the report wants of the object (compared with the last round's)
+   */
+  private <T extends HasMetadata> void write(ObjectKey key, Object wanted,
+      Supplier<Resource<T>> target, Predicate<T> merge) {
+    write(key, wanted, envoyPolicy(key.kind()), target, merge);
   }
 
   /** @param generic the kind's definition, when {@code T} is GenericKubernetesResource */
-  private <T extends HasMetadata> void write(ObjectKey key, ResourceDefinitionContext generic,
-      Supplier<Resource<T>> target, Predicate<T> merge) {
+  private <T extends HasMetadata> void write(ObjectKey key, Object wanted,
+      ResourceDefinitionContext generic, Supplier<Resource<T>> target, Predicate<T> merge) {
+    if (round != latest) {
+      // A newer report is waiting, with its round right behind this one: the objects left of
+      // this round are written once, with their newest status (coalesced per object).
+      return;
+    }
+    HasMetadata cachedCopy = cached.get(key);
+    Settled last = settled.get(key);
+    if (cachedCopy != null && last != null && last.copy() == cachedCopy
+        && last.wanted().equals(wanted)) {
+      // Neither the report nor the object changed since this found nothing to write: with
+      // thousands of routes a round is then an equals per object, not a merge of copies.
+      return;
+    }
+    settled.remove(key);
     for (int attempt = 1; leader && !closed; attempt++) {
       try {
         // First against the informer's copy: in the steady state nothing changes and no
         // request is made. A stale copy fails the update with 409, and the retry reads live.
         @SuppressWarnings("unchecked")
-        T copy = attempt == 1 ? (T) cached.get(key) : null;
+        T copy = attempt == 1 ? (T) cachedCopy : null;
         T live = copy != null ? serialization.clone(copy) : target.get().get();
-        if (live == null || !merge.test(live)) {
+        if (live == null) {
           return;
         }
+        merges.incrementAndGet();
+        if (!merge.test(live)) {
+          if (copy != null) {
+            settled.put(key, new Settled(copy, wanted));
+          }
+          return;
+        }
+        rateLimiter.acquire();
         if (live instanceof GenericKubernetesResource genericObject) {
           client.genericKubernetesResources(generic).inNamespace(key.namespace())
               .resource(genericObject).updateStatus();
@@ -629,6 +773,9 @@ public final class StatusWriter implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         LOG.warn("could not write the status of {}", key, e);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // Closed while waiting for the rate limit.
         return;
       }
     }

@@ -239,7 +239,7 @@ final class BackendTlsPhase {
       for (ObjectKey gateway : ancestors) {
         entries.add(new PolicyAncestorStatusBuilder()
             .withAncestorRef(new ParentReferenceBuilder().withGroup(GATEWAY_GROUP)
-                .withKind("Gateway").withNamespace(gateway.namespace()).withName(gateway.name())
+                .withKind(gateway.kind()).withNamespace(gateway.namespace()).withName(gateway.name())
                 .build())
             .withControllerName(controllerName)
             .withConditions(conditions(verdict, generation))

@@ -26,7 +26,9 @@ final class CertificateRefs {
   /** Sets {@code listener.tls}, or marks its certificate invalid with the reason. */
   static void resolve(SnapshotIndex index, ListenerState listener) {
     ListenerTLSConfig tls = listener.spec.getTls();
-    String gatewayNamespace = listener.gateway.getMetadata().getNamespace();
+    // A ListenerSet's listener refers from the ListenerSet: a ReferenceGrant to its parent
+    // Gateway does not cover it, nor the reverse (GEP-1713, ReferenceGrant semantics).
+    String gatewayNamespace = listener.ownerNamespace();
     if (tls == null || tls.getCertificateRefs() == null || tls.getCertificateRefs().isEmpty()) {
       listener.invalidCertificate(Conditions.REASON_INVALID_CERTIFICATE_REF,
           listener.describe() + ": " + ("HTTPS".equals(listener.spec.getProtocol())
@@ -51,11 +53,11 @@ final class CertificateRefs {
           where + ": only core Secrets are supported");
       return;
     }
-    if (!ReferenceGrants.permits(index, ReferenceGrants.GATEWAY_GROUP, "Gateway", gatewayNamespace,
-        "", "Secret", namespace, ref.getName())) {
+    if (!ReferenceGrants.permits(index, ReferenceGrants.GATEWAY_GROUP, listener.ownerKind(),
+        gatewayNamespace, "", "Secret", namespace, ref.getName())) {
       listener.invalidCertificate(Conditions.REASON_REF_NOT_PERMITTED, where
           + " is in another namespace and no ReferenceGrant in " + namespace
-          + " allows Gateways from " + gatewayNamespace + " to refer to it");
+          + " allows " + listener.ownerKind() + "s from " + gatewayNamespace + " to refer to it");
       return;
     }
     Secret secret = index.secret(namespace, ref.getName());

@@ -7,6 +7,9 @@ import java.util.List;
 /**
  * A Gateway of one of Portico's classes and the state of its listeners during a translation.
  *
+ * <p>{@code listeners} holds its own listeners, then those of the ListenerSets it admits, in
+ * GEP-1713 precedence order: everything served on the Gateway's address.
+ *
  * @param address the address the Gateway is served on; empty for the proxy's shared bind address
  * @param addresses what its spec.addresses allow
  * @param backendClient its spec.tls.backend.clientCertificateRef, resolved
@@ -23,9 +26,18 @@ record GatewayState(Gateway gateway, String address, GatewayAddressCheck address
         && (addresses.unusable().isEmpty() || !addresses.usable().isEmpty());
   }
 
+  /**
+   * Returns the Gateway's own listeners ({@code spec.listeners}), without those its ListenerSets
+   * contributed.
+   */
+  List<ListenerState> ownListeners() {
+    return listeners.stream().filter(l -> l.listenerSet == null).toList();
+  }
+
+  /** Returns the Gateway's own listener of that name (not a ListenerSet's), or null. */
   ListenerState listener(String name) {
     for (ListenerState listener : listeners) {
-      if (listener.name().equals(name)) {
+      if (listener.listenerSet == null && listener.name().equals(name)) {
         return listener;
       }
     }

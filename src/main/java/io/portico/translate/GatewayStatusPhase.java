@@ -26,16 +26,19 @@ final class GatewayStatusPhase {
     long generation = SnapshotIndex.generation(gateway);
     List<ListenerStatus> listeners = new ArrayList<>();
     int serving = 0;
-    for (ListenerState listener : state.listeners()) {
+    // GEP-1713: the Gateway's status reflects its own listeners only; those of its ListenerSets
+    // are reported on each ListenerSet.
+    List<ListenerState> own = state.ownListeners();
+    for (ListenerState listener : own) {
       listeners.add(listenerStatus(listener, generation));
       if (listener.serving()) {
         serving++;
       }
     }
     List<Condition> conditions = new ArrayList<>();
-    int total = state.listeners().size();
+    int total = own.size();
     GatewayAddressCheck addressCheck = state.addresses();
-    ListenerState frontendFailure = state.listeners().stream()
+    ListenerState frontendFailure = own.stream()
         .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
     if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.ACCEPTED, false,
@@ -89,6 +92,17 @@ final class GatewayStatusPhase {
         .build();
   }
 
+  /**
+   * Returns whether a Gateway with these addresses and own listeners is {@code Accepted=True}:
+   * the rule {@link #build} applies (a supported address type, no client certificate validation
+   * without a usable CA, and at least one of its own listeners served). Known before routes
+   * attach, so that a Gateway that is not accepted takes no ListenerSet listeners.
+   */
+  static boolean accepted(GatewayAddressCheck addresses, List<ListenerState> own) {
+    return addresses.unsupported() == null && own.stream().noneMatch(l -> l.frontendValidationFailed)
+        && own.stream().anyMatch(ListenerState::serving);
+  }
+
   /** Reports the requested addresses Portico can serve on, else the one it serves on. */
   private static List<GatewayStatusAddress> addresses(GatewayState state, String sharedAddress) {
     List<GatewayStatusAddress> addresses = new ArrayList<>();
@@ -105,6 +119,19 @@ final class GatewayStatusPhase {
   }
 
   private static ListenerStatus listenerStatus(ListenerState listener, long generation) {
+    return new ListenerStatusBuilder()
+        .withName(listener.name())
+        .withSupportedKinds(listener.supportedKinds)
+        .withAttachedRoutes(listener.attachedRoutes)
+        .withConditions(listenerConditions(listener, generation))
+        .build();
+  }
+
+  /**
+   * Returns a listener's Accepted, Conflicted, ResolvedRefs and Programmed conditions: those of
+   * a Gateway's listener status, and of a ListenerSet's listener entry status.
+   */
+  static List<Condition> listenerConditions(ListenerState listener, long generation) {
     List<Condition> conditions = new ArrayList<>();
     if (listener.accepted) {
       conditions.add(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
@@ -131,14 +158,9 @@ final class GatewayStatusPhase {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
           "Listener is programmed", generation));
     } else {
-      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, listener.notProgrammedReason(),
           "Listener is invalid, see the other conditions", generation));
     }
-    return new ListenerStatusBuilder()
-        .withName(listener.name())
-        .withSupportedKinds(listener.supportedKinds)
-        .withAttachedRoutes(listener.attachedRoutes)
-        .withConditions(conditions)
-        .build();
+    return conditions;
   }
 }

@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatusBuilder;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatusBuilder;
@@ -51,7 +50,7 @@ final class HttpRoutePhase {
   }
 
   private final SnapshotIndex index;
-  private final Map<String, GatewayState> gateways = new HashMap<>();
+  private final RouteParent.Resolver routeParents;
   private final String controllerName;
   /**
    * Per kind and listener, the routes attached so far: what the conflict rule compares a route
@@ -59,12 +58,10 @@ final class HttpRoutePhase {
    */
   private final Map<String, Map<ListenerState, List<Attached>>> attached = new HashMap<>();
 
-  HttpRoutePhase(SnapshotIndex index, List<GatewayState> gatewayStates, String controllerName) {
+  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName) {
     this.index = index;
     this.controllerName = controllerName;
-    for (GatewayState state : gatewayStates) {
-      gateways.put(SnapshotIndex.key(state.gateway()), state);
-    }
+    this.routeParents = routeParents;
   }
 
   /** Attaches {@code routes} (sorted oldest first) and returns their status. */
@@ -100,7 +97,8 @@ final class HttpRoutePhase {
       CompiledRoute compiled = null;
       List<ParentReference> refs = route.parentRefs() == null ? List.of() : route.parentRefs();
       for (ParentReference ref : refs) {
-        GatewayState gateway = ourGateway(route.route(), ref);
+        RouteParent gateway = routeParents.resolve(ref,
+            route.route().getMetadata().getNamespace());
         if (gateway == null) {
           continue; // Another controller's parent (or none at all): not ours to report on.
         }
@@ -121,18 +119,7 @@ final class HttpRoutePhase {
     return new Result(http, grpc);
   }
 
-  private GatewayState ourGateway(HasMetadata route, ParentReference ref) {
-    String group = ref.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : ref.getGroup();
-    String kind = ref.getKind() == null ? "Gateway" : ref.getKind();
-    if (!group.equals(ReferenceGrants.GATEWAY_GROUP) || !kind.equals("Gateway")) {
-      return null;
-    }
-    String namespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
-        ? route.getMetadata().getNamespace() : ref.getNamespace();
-    return gateways.get(namespace + "/" + ref.getName());
-  }
-
-  private RouteParentStatus attach(Pending route, ParentReference ref, GatewayState gateway,
+  private RouteParentStatus attach(Pending route, ParentReference ref, RouteParent gateway,
       CompiledRoute compiled) {
     long generation = SnapshotIndex.generation(route.route());
     String routeName = route.kind() + " " + route.route().getMetadata().getNamespace() + "/"
@@ -144,7 +131,6 @@ final class HttpRoutePhase {
     Map<ListenerState, List<String>> hostnames = new LinkedHashMap<>(match.hostnames());
     String refusalReason = match.refusalReason();
     String refusal = match.refusal();
-    Gateway gw = gateway.gateway();
     if (refusal == null && compiled.allRulesInvalid()) {
       refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
       refusal = "every rule of " + routeName + " is invalid: "
@@ -197,7 +183,7 @@ final class HttpRoutePhase {
           String.join("; ", compiled.unresolvedRefs()), generation));
     }
     return new RouteParentStatusBuilder()
-        .withParentRef(ListenerAdmission.echoParentRef(ref, gw))
+        .withParentRef(ListenerAdmission.echoParentRef(ref, gateway))
         .withControllerName(controllerName)
         .withConditions(conditions)
         .build();

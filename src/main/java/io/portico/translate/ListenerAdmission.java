@@ -1,6 +1,5 @@
 package io.portico.translate;
 
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteNamespaces;
@@ -35,7 +34,8 @@ final class ListenerAdmission {
     RouteNamespaces namespaces = listener.spec.getAllowedRoutes() == null
         ? null : listener.spec.getAllowedRoutes().getNamespaces();
     String from = namespaces == null || namespaces.getFrom() == null ? "Same" : namespaces.getFrom();
-    String gatewayNamespace = listener.gateway.getMetadata().getNamespace();
+    // Same means the namespace of the object declaring the listener: a ListenerSet's own.
+    String gatewayNamespace = listener.ownerNamespace();
     switch (from) {
       case "All":
         return null;
@@ -61,11 +61,11 @@ final class ListenerAdmission {
    * Status parentRef: the route's own reference with group, kind and namespace filled in, as
    * clients compare them explicitly.
    */
-  static ParentReference echoParentRef(ParentReference ref, Gateway gateway) {
+  static ParentReference echoParentRef(ParentReference ref, RouteParent parent) {
     return new ParentReferenceBuilder()
         .withGroup(ReferenceGrants.GATEWAY_GROUP)
-        .withKind("Gateway")
-        .withNamespace(gateway.getMetadata().getNamespace())
+        .withKind(parent.kind())
+        .withNamespace(parent.namespace())
         .withName(ref.getName())
         .withSectionName(ref.getSectionName())
         .withPort(ref.getPort())
@@ -86,8 +86,9 @@ final class ListenerAdmission {
   }
 
   /**
-   * Matches a route's parentRef against {@code gateway}'s listeners, as every route kind does:
-   * sectionName and port select the candidates (none: NoMatchingParent), the listeners must
+   * Matches a route's parentRef against its parent's listeners, as every route kind does:
+   * sectionName and port select the candidates among the parent's own listeners (none:
+   * NoMatchingParent, also for a ListenerSet its Gateway does not admit), the listeners must
    * admit the route (none: NotAllowedByListeners), and its hostnames must intersect theirs
    * (none: NoMatchingListenerHostname).
    *
@@ -96,12 +97,17 @@ final class ListenerAdmission {
    * @param anyHost whether the kind takes any host on every listener
    */
   static Match match(SnapshotIndex index, String kind, String routeNamespace, String routeName,
-      List<String> routeHostnames, boolean anyHost, ParentReference ref, GatewayState gateway) {
-    Gateway gw = gateway.gateway();
-    String gatewayName = "Gateway " + gw.getMetadata().getNamespace() + "/"
-        + gw.getMetadata().getName();
+      List<String> routeHostnames, boolean anyHost, ParentReference ref, RouteParent parent) {
+    String gatewayName = parent.describe();
+    if (parent.listenerSet() != null && !parent.listenerSet().admitted()) {
+      return new Match(Map.of(), Conditions.REASON_NO_MATCHING_PARENT, gatewayName
+          + " is not attached to its Gateway: " + parent.listenerSet().notAllowed());
+    }
     List<ListenerState> candidates = new ArrayList<>();
-    for (ListenerState listener : gateway.listeners()) {
+    for (ListenerState listener : parent.gateway().listeners()) {
+      if (!parent.declares(listener)) {
+        continue;
+      }
       if (ref.getSectionName() != null && !ref.getSectionName().equals(listener.name())) {
         continue;
       }

@@ -2,8 +2,10 @@ package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKindBuilder;
+import io.portico.resource.ListenerEntries;
 import io.portico.status.Conditions;
 
 import java.util.ArrayList;
@@ -14,7 +16,9 @@ import java.util.Objects;
 
 /**
  * Validates the listeners of every Gateway Portico serves: protocol, hostname, route kinds,
- * distinctness inside a Gateway, and ports shared between Gateways.
+ * distinctness inside a Gateway, and ports shared between Gateways. The listeners of the
+ * ListenerSets a Gateway admits are merged in after its own (GEP-1713) and held to the same
+ * rules.
  */
 final class ListenerPhase {
 
@@ -35,9 +39,12 @@ final class ListenerPhase {
   /**
    * Returns the listener states of {@code gateways}, which must be sorted oldest first: when two
    * Gateways use one port, the older keeps it.
+   *
+   * @param listenerSets the ListenerSets each Gateway admits, in listener precedence order
    */
   static List<GatewayState> process(SnapshotIndex index, List<Gateway> gateways,
-      Map<Gateway, String> addresses, Map<Gateway, GatewayAddressCheck> checks) {
+      Map<Gateway, String> addresses, Map<Gateway, GatewayAddressCheck> checks,
+      Map<Gateway, List<ListenerSet>> listenerSets) {
     Map<String, Gateway> portOwners = new HashMap<>();
     List<GatewayState> states = new ArrayList<>();
     for (Gateway gateway : gateways) {
@@ -45,17 +52,20 @@ final class ListenerPhase {
       List<Listener> specs = gateway.getSpec() == null || gateway.getSpec().getListeners() == null
           ? List.of() : gateway.getSpec().getListeners();
       for (Listener spec : specs) {
-        ListenerState listener = new ListenerState(gateway, spec);
-        validate(listener);
-        if (listener.accepted && "HTTPS".equals(spec.getProtocol())) {
-          CertificateRefs.resolve(index, listener);
-          applyFrontendValidation(index, listener);
-        } else if (listener.accepted && MODE_TERMINATE.equals(listener.tlsMode)) {
-          CertificateRefs.resolve(index, listener);
-        }
-        listeners.add(listener);
+        listeners.add(prepare(index, new ListenerState(gateway, spec)));
       }
       markConflicts(listeners);
+      // A Gateway that is not accepted takes no ListenerSet listeners: they would be served
+      // while their ListenerSet reports ParentNotAccepted.
+      List<ListenerSet> admitted = GatewayStatusPhase.accepted(checks.get(gateway), listeners)
+          ? listenerSets.getOrDefault(gateway, List.of()) : List.of();
+      for (ListenerSet listenerSet : admitted) {
+        for (Listener spec : ListenerEntries.listeners(listenerSet)) {
+          ListenerState listener = prepare(index, new ListenerState(gateway, listenerSet, spec));
+          markConflictWithEarlier(listener, listeners);
+          listeners.add(listener);
+        }
+      }
       String address = addresses.getOrDefault(gateway, "");
       GatewayState state = new GatewayState(gateway, address, checks.get(gateway),
           List.copyOf(listeners), BackendClientCertificate.resolve(index, gateway));
@@ -65,6 +75,18 @@ final class ListenerPhase {
       states.add(state);
     }
     return states;
+  }
+
+  /** Validates one listener and resolves its certificate and client validation. */
+  private static ListenerState prepare(SnapshotIndex index, ListenerState listener) {
+    validate(listener);
+    if (listener.accepted && "HTTPS".equals(listener.spec.getProtocol())) {
+      CertificateRefs.resolve(index, listener);
+      applyFrontendValidation(index, listener);
+    } else if (listener.accepted && MODE_TERMINATE.equals(listener.tlsMode)) {
+      CertificateRefs.resolve(index, listener);
+    }
+    return listener;
   }
 
   private static void validate(ListenerState listener) {
@@ -171,26 +193,51 @@ final class ListenerPhase {
   private static void markConflicts(List<ListenerState> listeners) {
     for (ListenerState listener : listeners) {
       for (ListenerState other : listeners) {
-        if (other == listener || other.port() != listener.port()
-            || udp(other) != udp(listener)) {
-          continue; // UDP and TCP ports are separate: a UDP and a TCP-based listener can share one
-        }
-        if (!Objects.equals(other.spec.getProtocol(), listener.spec.getProtocol())) {
-          listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
-          listener.conflictMessage = listener.describe() + ": port " + listener.port()
-              + " is also used with protocol " + other.spec.getProtocol() + " by listener '"
-              + other.name() + "'";
-          break;
-        }
-        if (Objects.equals(other.hostname(), listener.hostname())) {
-          listener.conflictReason = Conditions.REASON_HOSTNAME_CONFLICT;
-          listener.conflictMessage = listener.describe() + ": listener '" + other.name()
-              + "' uses the same port " + listener.port() + " and hostname "
-              + (listener.hostname() == null ? "(any)" : listener.hostname());
+        if (other != listener && conflict(listener, other)) {
           break;
         }
       }
     }
+  }
+
+  /**
+   * GEP-1713 listener precedence: a ListenerSet's listener that is not distinct from one that
+   * comes before it in the merged list (the Gateway's own, then older ListenerSets', then
+   * earlier ones of its own set) is the one Conflicted, and not accepted; the earlier one keeps
+   * serving. Listeners already Conflicted are not served, so they take nothing from later ones.
+   */
+  private static void markConflictWithEarlier(ListenerState listener,
+      List<ListenerState> earlier) {
+    for (ListenerState other : earlier) {
+      if (other.conflictReason == null && conflict(listener, other)) {
+        listener.reject(listener.conflictReason, listener.conflictMessage);
+        return;
+      }
+    }
+  }
+
+  /** Marks {@code listener} Conflicted and returns true when it is not distinct from {@code other}. */
+  private static boolean conflict(ListenerState listener, ListenerState other) {
+    if (other.port() != listener.port() || udp(other) != udp(listener)) {
+      return false; // UDP and TCP ports are separate: a UDP and a TCP-based listener can share one
+    }
+    // A sibling is named as such; one of another object with its owner.
+    String otherName = other.listenerSet == listener.listenerSet ? "listener '" + other.name()
+        + "'" : other.describe();
+    if (!Objects.equals(other.spec.getProtocol(), listener.spec.getProtocol())) {
+      listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
+      listener.conflictMessage = listener.describe() + ": port " + listener.port()
+          + " is also used with protocol " + other.spec.getProtocol() + " by " + otherName;
+      return true;
+    }
+    if (Objects.equals(other.hostname(), listener.hostname())) {
+      listener.conflictReason = Conditions.REASON_HOSTNAME_CONFLICT;
+      listener.conflictMessage = listener.describe() + ": " + otherName
+          + " uses the same port " + listener.port() + " and hostname "
+          + (listener.hostname() == null ? "(any)" : listener.hostname());
+      return true;
+    }
+    return false;
   }
 
   private static boolean udp(ListenerState listener) {

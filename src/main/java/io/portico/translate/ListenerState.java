@@ -2,10 +2,12 @@ package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Listener;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
 import io.portico.ir.SourceRef;
 import io.portico.ir.ClientValidation;
 import io.portico.ir.TlsCertificate;
+import io.portico.status.Conditions;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,10 +15,17 @@ import java.util.List;
 /**
  * What one translation learns about one Gateway listener: whether it is valid, which route
  * kinds it takes, and the route matches attached to it. Mutable, and confined to the translation.
+ *
+ * <p>A listener a ListenerSet contributes to its Gateway is one of these too, with
+ * {@link #listenerSet} set: it is validated, conflict-checked and served as the Gateway's own
+ * (GEP-1713), but routes reach it only through the ListenerSet, and references (allowedRoutes
+ * {@code Same}, certificateRefs) are relative to the ListenerSet's namespace.
  */
 final class ListenerState {
 
   final Gateway gateway;
+  /** The ListenerSet that contributed this listener, or null for one of the Gateway's own. */
+  final ListenerSet listenerSet;
   final Listener spec;
   final SourceRef source;
   final String irName;
@@ -54,12 +63,32 @@ final class ListenerState {
   final List<io.portico.ir.StreamRoute> streamRoutes = new ArrayList<>();
 
   ListenerState(Gateway gateway, Listener spec) {
+    this(gateway, null, spec);
+  }
+
+  ListenerState(Gateway gateway, ListenerSet listenerSet, Listener spec) {
     this.gateway = gateway;
+    this.listenerSet = listenerSet;
     this.spec = spec;
-    this.source = new SourceRef("Gateway", gateway.getMetadata().getNamespace(),
-        gateway.getMetadata().getName(), "listener/" + spec.getName());
-    this.irName = "gateway/" + gateway.getMetadata().getNamespace() + "/"
-        + gateway.getMetadata().getName() + "/listener/" + spec.getName();
+    String ownerKind = listenerSet == null ? "Gateway" : "ListenerSet";
+    this.source = new SourceRef(ownerKind, ownerNamespace(), ownerName(),
+        "listener/" + spec.getName());
+    this.irName = ownerKind.toLowerCase(java.util.Locale.ROOT) + "/" + ownerNamespace() + "/"
+        + ownerName() + "/listener/" + spec.getName();
+  }
+
+  /** The kind of the object that declares the listener: Gateway or ListenerSet. */
+  String ownerKind() {
+    return listenerSet == null ? "Gateway" : "ListenerSet";
+  }
+
+  /** The namespace of the object that declares the listener. */
+  String ownerNamespace() {
+    return (listenerSet == null ? gateway : listenerSet).getMetadata().getNamespace();
+  }
+
+  String ownerName() {
+    return (listenerSet == null ? gateway : listenerSet).getMetadata().getName();
   }
 
   String name() {
@@ -99,12 +128,26 @@ final class ListenerState {
     return accepted && conflictReason == null && !supportedKinds.isEmpty() && !certificateInvalid;
   }
 
+  /**
+   * The reason of {@code Programmed=False}: a ListenerSet's listener carries its conflict or port
+   * reason there too (the ListenerSet conformance tests expect it); a Gateway's own, Invalid.
+   */
+  String notProgrammedReason() {
+    if (listenerSet != null && conflictReason != null) {
+      return conflictReason;
+    }
+    if (listenerSet != null && Conditions.REASON_PORT_UNAVAILABLE.equals(acceptedReason)) {
+      return acceptedReason;
+    }
+    return Conditions.REASON_INVALID;
+  }
+
   boolean supportsKind(String kind) {
     return supportedKinds.stream().anyMatch(k -> k.getKind().equals(kind));
   }
 
   String describe() {
-    return "listener '" + spec.getName() + "' of Gateway " + gateway.getMetadata().getNamespace()
-        + "/" + gateway.getMetadata().getName();
+    return "listener '" + spec.getName() + "' of " + ownerKind() + " " + ownerNamespace() + "/"
+        + ownerName();
   }
 }

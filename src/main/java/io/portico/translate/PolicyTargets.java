@@ -44,7 +44,11 @@ final class PolicyTargets {
   private static final Set<String> UNSERVED_ROUTE_KINDS = Set.of("TCPRoute", "TLSRoute", "UDPRoute");
 
   /** How specific a target is; declared from most to least specific. */
-  enum Level { RULE, ROUTE, LISTENER, GATEWAY }
+  /**
+   * What a target is. LISTENER_SET targets are refused (not supported yet) but still resolved,
+   * so that a SecurityPolicy on one fails its routes closed instead of leaving them open.
+   */
+  enum Level { RULE, ROUTE, LISTENER_SET, LISTENER, GATEWAY }
 
   /**
    * One resolved target.
@@ -70,6 +74,7 @@ final class PolicyTargets {
       return switch (level) {
         case RULE -> "RouteRule " + object.name() + "/" + section;
         case ROUTE -> object.kind() + " " + object.name();
+        case LISTENER_SET -> "ListenerSet " + object.namespace() + "/" + object.name();
         case LISTENER -> "Listener " + object.namespace() + "/" + object.name() + "/" + section;
         case GATEWAY -> "Gateway " + object.name();
       };
@@ -82,7 +87,11 @@ final class PolicyTargets {
         .thenComparing(a -> a.section() == null ? "" : a.section());
   }
 
-  /** One target of one policy: resolved (target != null) or refused (reason != null). */
+  /**
+   * One target of one policy: resolved (target != null), refused (reason != null), or both for a
+   * target Portico can name but not apply the policy to (a ListenerSet): such a target must not
+   * be given the policy's settings, only fail closed where the policy restricts access.
+   */
   record Resolution(Target target, List<Ancestor> ancestors, String reason, String message) {
   }
 
@@ -113,6 +122,9 @@ final class PolicyTargets {
       Map<String, Set<ObjectKey>> byListener = new HashMap<>();
       attached.put(gateway, byListener);
       for (ListenerState listener : state.listeners()) {
+        if (listener.listenerSet != null) {
+          continue; // a listener target's sectionName names one of the Gateway's own listeners
+        }
         Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
         for (RouteEntry entry : listener.routes) {
           keys.add(key(entry.source().kind(), entry.route()));
@@ -147,7 +159,8 @@ final class PolicyTargets {
   /** Returns the status ancestorRef of {@code ancestor}. */
   static ParentReference ancestorRef(Ancestor ancestor) {
     String kind = ancestor.object().kind();
-    boolean gatewayApi = kind.equals("Gateway") || kind.endsWith("Route");
+    boolean gatewayApi = kind.equals("Gateway") || kind.equals("ListenerSet")
+        || kind.endsWith("Route");
     return new ParentReferenceBuilder().withGroup(gatewayApi ? GATEWAY_GROUP : "")
         .withKind(ancestor.object().kind()).withNamespace(ancestor.object().namespace())
         .withName(ancestor.object().name()).withSectionName(ancestor.section()).build();
@@ -223,6 +236,17 @@ final class PolicyTargets {
       case "HTTPRoute":
       case "GRPCRoute":
         return resolveRoute(object, section);
+      case "ListenerSet":
+        // Envoy Gateway 1.9 applies policies to a ListenerSet's listeners; Portico does not yet,
+        // and says so rather than leave the policy silently without effect. A SecurityPolicy
+        // still fails the ListenerSet's routes closed (UnimplementedPolicyPhase).
+        return new Resolution(new Target(Level.LISTENER_SET, object, null, -1),
+            List.of(new Ancestor(object, section)), Conditions.REASON_INVALID, field
+                + ": ListenerSet targets are not supported yet, so this " + policyKind
+                + " does not apply to ListenerSet " + namespace + "/" + name
+                + (UnimplementedPolicyPhase.SECURITY_POLICY.equals(policyKind)
+                    ? "; requests to the routes on its listeners are answered 500 instead"
+                    : " (target its routes, or the parent Gateway)"));
       default:
         if (UNSERVED_ROUTE_KINDS.contains(kind)) {
           return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
@@ -283,7 +307,8 @@ final class PolicyTargets {
             .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
         ParentReference ref = parent.getParentRef();
         if (accepted && ref != null) {
-          ancestors.add(new Ancestor(new ObjectKey("Gateway",
+          // A route attached through a ListenerSet reports under the ListenerSet.
+          ancestors.add(new Ancestor(new ObjectKey(ref.getKind() == null ? "Gateway" : ref.getKind(),
               ref.getNamespace() == null ? routeKey.namespace() : ref.getNamespace(),
               ref.getName()), ref.getSectionName()));
         }

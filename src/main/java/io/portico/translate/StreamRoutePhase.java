@@ -99,15 +99,13 @@ final class StreamRoutePhase {
   }
 
   private final SnapshotIndex index;
-  private final Map<String, GatewayState> gateways = new HashMap<>();
+  private final RouteParent.Resolver routeParents;
   private final String controllerName;
 
-  StreamRoutePhase(SnapshotIndex index, List<GatewayState> gatewayStates, String controllerName) {
+  StreamRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName) {
     this.index = index;
     this.controllerName = controllerName;
-    for (GatewayState state : gatewayStates) {
-      gateways.put(SnapshotIndex.key(state.gateway()), state);
-    }
+    this.routeParents = routeParents;
   }
 
   /**
@@ -124,7 +122,7 @@ final class StreamRoutePhase {
         if (ref == null) {
           continue;
         }
-        GatewayState gateway = ourGateway(route, ref);
+        RouteParent gateway = routeParents.resolve(ref, route.namespace());
         if (gateway == null) {
           continue; // Another controller's parent (or none at all): not ours to report on.
         }
@@ -138,17 +136,6 @@ final class StreamRoutePhase {
       }
     }
     return statuses;
-  }
-
-  private GatewayState ourGateway(Spec route, ParentReference ref) {
-    String group = ref.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : ref.getGroup();
-    String kind = ref.getKind() == null ? "Gateway" : ref.getKind();
-    if (!group.equals(ReferenceGrants.GATEWAY_GROUP) || !kind.equals("Gateway")) {
-      return null;
-    }
-    String namespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
-        ? route.namespace() : ref.getNamespace();
-    return gateways.get(namespace + "/" + ref.getName());
   }
 
   /**
@@ -188,11 +175,10 @@ final class StreamRoutePhase {
         List.copyOf(unresolved));
   }
 
-  private RouteParentStatus attach(Spec route, ParentReference ref, GatewayState gateway,
+  private RouteParentStatus attach(Spec route, ParentReference ref, RouteParent gateway,
       CompiledRule rule) {
     long generation = SnapshotIndex.generation(route.route());
     String routeName = route.describe();
-    Gateway gw = gateway.gateway();
     ListenerAdmission.Match match = ListenerAdmission.match(index, route.kind(), route.namespace(),
         routeName, route.hostnames(), !"TLSRoute".equals(route.kind()), ref, gateway);
     Map<ListenerState, List<String>> hostnames = match.hostnames();
@@ -225,7 +211,7 @@ final class StreamRoutePhase {
           String.join("; ", rule.unresolved()), generation));
     }
     return new RouteParentStatusBuilder()
-        .withParentRef(ListenerAdmission.echoParentRef(ref, gw))
+        .withParentRef(ListenerAdmission.echoParentRef(ref, gateway))
         .withControllerName(controllerName)
         .withConditions(conditions)
         .build();

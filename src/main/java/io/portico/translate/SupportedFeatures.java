@@ -30,6 +30,7 @@ public final class SupportedFeatures {
       "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
       "GatewayHTTPSListenerDetectMisdirectedRequests",
       "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed", "UDPRoute",
+      "ListenerSet",
       "GRPCRoute", "GRPCRouteNamedRouteRule", "GRPCRouteRequestHeaderModifier");
 
   /** {@link #ALL} in ascending order, as GatewayClass status must list them. */

@@ -107,7 +107,7 @@ final class TableAssembler {
     return entry -> {
       ObjectKey route = new ObjectKey(entry.source().kind(),
           entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName());
-      TrafficPolicy policy = policies.effective(gatewayKey, listener.name(), route,
+      TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener), route,
           entry.ruleIndex());
       return policy == null ? entry.backends()
           : withPolicy.computeIfAbsent(entry.backends(), g -> new IdentityHashMap<>())
@@ -119,9 +119,21 @@ final class TableAssembler {
       ListenerState listener, UnimplementedPolicyPhase.FailClosed failClosed) {
     ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
         gateway.gateway().getMetadata().getName());
-    return entry -> failClosed.of(gatewayKey, listener.name(), new ObjectKey(
-        entry.source().kind(), entry.route().getMetadata().getNamespace(),
-        entry.route().getMetadata().getName()), entry.ruleIndex());
+    ObjectKey listenerSet = listener.listenerSet == null ? null
+        : ObjectKey.of(listener.listenerSet);
+    return entry -> failClosed.of(gatewayKey, listenerSet, policyListenerName(listener),
+        new ObjectKey(entry.source().kind(), entry.route().getMetadata().getNamespace(),
+            entry.route().getMetadata().getName()),
+        entry.ruleIndex());
+  }
+
+  /**
+   * The listener name a policy's Gateway sectionName is matched against: a ListenerSet's
+   * listener may share a name with one of the Gateway's own, but a policy targeting that
+   * Gateway listener does not reach it (the Gateway-wide policy still does).
+   */
+  private static String policyListenerName(ListenerState listener) {
+    return listener.listenerSet == null ? listener.name() : null;
   }
 
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,

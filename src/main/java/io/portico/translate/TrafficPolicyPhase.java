@@ -135,8 +135,8 @@ final class TrafficPolicyPhase {
       }
       List<Resolution> outcome = new ArrayList<>();
       for (Resolution resolution : resolutions) {
-        if (settings == null || resolution.target() == null) {
-          outcome.add(resolution);
+        if (settings == null || resolution.target() == null || resolution.reason() != null) {
+          outcome.add(resolution); // refused: it gives its target nothing
           continue;
         }
         String claimKey = resolution.target().claimKey();

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -90,16 +91,20 @@ public final class Translator {
     }
     Map<Gateway, String> addresses = options.addressPool() == null
         ? Map.of() : AddressPool.parse(options.addressPool()).assign(gateways, checks);
-    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses, checks);
+    // ListenerSets first: the listeners of those a Gateway admits are validated with its own.
+    ListenerSets listenerSets = ListenerSets.attach(index, snapshot.listenerSets(), gateways);
+    List<GatewayState> gatewayStates = ListenerPhase.process(index, gateways, addresses, checks,
+        listenerSets.admittedByGateway());
+    RouteParent.Resolver routeParents = new RouteParent.Resolver(gatewayStates, listenerSets);
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
     SnapshotIndex.sortOldestFirst(routes);
-    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, gatewayStates,
+    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, routeParents,
         options.controllerName()).process(routes, snapshot.grpcRoutes());
     Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
-    StreamRoutePhase streams = new StreamRoutePhase(index, gatewayStates, options.controllerName());
+    StreamRoutePhase streams = new StreamRoutePhase(index, routeParents, options.controllerName());
     List<StreamRoutePhase.Spec> tlsRoutes = streamSpecs(snapshot.tlsRoutes(), StreamRoutePhase.Spec::of);
     List<StreamRoutePhase.Spec> tcpRoutes = streamSpecs(snapshot.tcpRoutes(), StreamRoutePhase.Spec::of);
     List<StreamRoutePhase.Spec> udpRoutes = streamSpecs(snapshot.udpRoutes(), StreamRoutePhase.Spec::of);
@@ -121,17 +126,21 @@ public final class Translator {
       gatewayStatus.put(ObjectKey.of(state.gateway()),
           GatewayStatusPhase.build(state, options.gatewayAddress()));
     }
+    // After the Gateways' status (which decides ParentNotAccepted) and every route kind
+    // (attachedRoutes); sets each Gateway's status.attachedListenerSets.
+    Map<ObjectKey, ListenerSetStatus> listenerSetStatus =
+        listenerSets.status(gatewayStates, gatewayStatus);
     // Policies attach to the rules of both kinds the HTTP proxy serves.
     List<io.fabric8.kubernetes.api.model.HasMetadata> policyRoutes = new ArrayList<>(routes);
     policyRoutes.addAll(snapshot.grpcRoutes());
-    Map<ObjectKey, List<RouteParentStatus>> routeParents = new HashMap<>();
-    routeStatus.forEach((key, status) -> routeParents.put(key, status.getParents()));
-    routeParents.putAll(grpcParents(httpPhase.grpcRoutes()));
+    Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
+    routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
+    httpParents.putAll(grpcParents(httpPhase.grpcRoutes()));
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
-        sortedOldestFirst(snapshot.backendTrafficPolicies()), policyRoutes, routeParents,
+        sortedOldestFirst(snapshot.backendTrafficPolicies()), policyRoutes, httpParents,
         gatewayStates, snapshot.gateways(), options.controllerName());
     UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
-        sortedOldestFirst(snapshot.unimplementedPolicies()), policyRoutes, routeParents,
+        sortedOldestFirst(snapshot.unimplementedPolicies()), policyRoutes, httpParents,
         gatewayStates, snapshot.gateways(), options.controllerName());
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
         unimplemented.failClosed());
@@ -154,7 +163,7 @@ public final class Translator {
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
         new TreeMap<>(tlsRouteStatus),
         new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus),
-        new TreeMap<>(httpPhase.grpcRoutes())));
+        new TreeMap<>(listenerSetStatus), new TreeMap<>(httpPhase.grpcRoutes())));
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
@@ -230,7 +239,7 @@ public final class Translator {
           .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
       ParentReference ref = parent.getParentRef();
       if (accepted && ref != null) {
-        gateways.add(new ObjectKey("Gateway",
+        gateways.add(new ObjectKey(ref.getKind() == null ? "Gateway" : ref.getKind(),
             ref.getNamespace() == null ? namespace : ref.getNamespace(), ref.getName()));
       }
     }
@@ -269,8 +278,8 @@ public final class Translator {
         boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
             .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
         if (accepted) {
-          gateways.add(new ObjectKey("Gateway", parent.getParentRef().getNamespace(),
-              parent.getParentRef().getName()));
+          gateways.add(new ObjectKey(parent.getParentRef().getKind(),
+              parent.getParentRef().getNamespace(), parent.getParentRef().getName()));
         }
       }
       for (List<io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef> rule : route.rules()) {

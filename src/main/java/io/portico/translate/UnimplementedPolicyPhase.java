@@ -58,9 +58,12 @@ final class UnimplementedPolicyPhase {
 
     /**
      * Returns the SecurityPolicy one rule of {@code route} is subject to as attached to
-     * {@code listener} of {@code gateway}, or null when none targets it at any level.
+     * {@code listener} of {@code gateway}, or null when none targets it at any level. For a
+     * listener a ListenerSet contributed, {@code listenerSet} names it (a SecurityPolicy on that
+     * ListenerSet covers it) and {@code listener} is null; for the Gateway's own, null.
      */
-    UnenforcedPolicy of(ObjectKey gateway, String listener, ObjectKey route, int ruleIndex) {
+    UnenforcedPolicy of(ObjectKey gateway, ObjectKey listenerSet, String listener, ObjectKey route,
+        int ruleIndex) {
       if (claims.isEmpty()) {
         return null;
       }
@@ -68,6 +71,9 @@ final class UnimplementedPolicyPhase {
           claims.get(Target.claimKey(Level.RULE, route, String.valueOf(ruleIndex)));
       if (policy == null) {
         policy = claims.get(Target.claimKey(Level.ROUTE, route, null));
+      }
+      if (policy == null && listenerSet != null) {
+        policy = claims.get(Target.claimKey(Level.LISTENER_SET, listenerSet, null));
       }
       if (policy == null) {
         policy = claims.get(Target.claimKey(Level.LISTENER, gateway, listener));

@@ -72,6 +72,9 @@ final class CaseRunner {
       case "expectNamespacesReady" -> new StatusSteps(context).expectNamespacesReady(body);
       case "expectGatewayAddress" -> new StatusSteps(context).expectGatewayAddress(body);
       case "expectGenerationChanged" -> new StatusSteps(context).expectGenerationChanged(body);
+      case "expectListenerSetStatus" -> new StatusSteps(context).expectListenerSetStatus(body);
+      case "expectAttachedListenerSets" ->
+          new StatusSteps(context).expectAttachedListenerSets(body);
       case "expectResponse" -> new ResponseSteps(context).expectResponse(body);
       case "expectRequestError" -> new ResponseSteps(context).expectRequestError(body);
       case "expectHttpFailure" -> new ResponseSteps(context).expectHttpFailure(body);

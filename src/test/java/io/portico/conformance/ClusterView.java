@@ -104,6 +104,11 @@ final class ClusterView {
         .get(new ObjectKey("BackendTLSPolicy", namespace, name));
   }
 
+  static io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus listenerSetStatus(
+      GatewayState state, String namespace, String name) {
+    return state.status().listenerSets().get(new ObjectKey("ListenerSet", namespace, name));
+  }
+
   static GatewayClassStatus gatewayClassStatus(GatewayState state, String name) {
     return state.status().gatewayClasses().get(new ObjectKey("GatewayClass", "", name));
   }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatusAddress;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteGroupKind;
@@ -21,7 +22,8 @@ import java.util.function.Function;
 
 /**
  * Runs the status steps ({@code expectAccepted}, {@code expectStatus},
- * {@code expectNamespacesReady}, {@code expectGatewayAddress}, {@code expectGenerationChanged})
+ * {@code expectNamespacesReady}, {@code expectGatewayAddress}, {@code expectGenerationChanged},
+ * {@code expectListenerSetStatus}, {@code expectAttachedListenerSets})
  * against the status Portico computed, polling as the upstream suite does.
  */
 final class StatusSteps {
@@ -36,6 +38,7 @@ final class StatusSteps {
   private static final Duration ADDRESS_LIMIT = Duration.ofSeconds(180);
   private static final Duration NAMESPACES_LIMIT = Duration.ofSeconds(300);
   private static final Duration NO_PARENTS_INTERVAL = Duration.ofSeconds(1);
+  private static final Duration LISTENER_SET_CONDITIONS_LIMIT = Duration.ofSeconds(180);
 
   private final CaseContext context;
 
@@ -86,21 +89,12 @@ final class StatusSteps {
   /** expectAccepted point 1: current observedGeneration and an address with a type. */
   private void awaitGatewayAddress(String[] gateway) {
     Poll.until("Gateway " + gateway[0] + "/" + gateway[1] + " has current observedGeneration and"
-        + " an address with a type", ADDRESS_LIMIT, Poll.INTERVAL, context.view(), () -> {
-          GatewayState state = context.view().state();
-          GatewayStatus status = ClusterView.gatewayStatus(state, gateway[0], gateway[1]);
-          if (status == null) {
-            return "no status";
-          }
-          String stale = ConditionCheck.stale(status.getConditions(),
-              ClusterView.generation(state, new ObjectKey("Gateway", gateway[0], gateway[1])));
-          if (stale != null) {
-            return stale;
-          }
+        + " an address with a type", ADDRESS_LIMIT, Poll.INTERVAL, context.view(),
+        () -> currentGatewayStatus(gateway, status -> {
           boolean typed = nullToEmpty(status.getAddresses()).stream()
               .anyMatch(a -> a.getType() != null && !a.getType().isEmpty());
           return typed ? null : "addresses " + describeAddresses(status.getAddresses());
-        });
+        }));
   }
 
   void expectStatus(Map<String, Object> step) {
@@ -144,16 +138,21 @@ final class StatusSteps {
     } else if (step.containsKey("listeners")) {
       List<Object> expected = Yaml.list(step.get("listeners"));
       gatewayPoll(what + " has exactly the listeners " + expected, LISTENERS_LIMIT, namespace,
-          name, status -> listenersMismatch(expected, status));
+          name, status -> listenersMismatch(expected, ListenerView.of(status)));
     } else if (step.containsKey("parents")) {
       List<ParentCheck> expected = new ArrayList<>();
       for (Object item : Yaml.list(step.get("parents"))) {
         expected.add(ParentCheck.parse(Yaml.map(item), context.controllerName()));
       }
       boolean namespaceRequired = Boolean.TRUE.equals(step.get("namespaceRequired"));
-      Poll.until(what + " has exactly the parents " + expected, ROUTE_LIMIT, Poll.INTERVAL,
-          context.view(), () -> routeParents(kind, new String[] {namespace, name},
-              parents -> parentsMismatch(expected, parents, namespace, namespaceRequired)));
+      // HTTPRouteMustHaveParents compares the parents pairwise (same count); a step listing a
+      // ListenerSet parent is RoutesAndParentMustBeAccepted, which only looks for the entries
+      // (conformance README: ListenerSet parents; ListenerSetRouteStatusScopedToParentRef).
+      boolean exact = expected.stream().noneMatch(p -> "ListenerSet".equals(p.kind()));
+      Poll.until(what + " has " + (exact ? "exactly " : "") + "the parents " + expected,
+          ROUTE_LIMIT, Poll.INTERVAL, context.view(), () -> routeParents(kind,
+              new String[] {namespace, name},
+              parents -> parentsMismatch(expected, parents, namespace, namespaceRequired, exact)));
     } else if (Boolean.TRUE.equals(step.get("noAcceptedParents"))) {
       expectNoAcceptedParents(what, kind, namespace, name);
     } else if (Boolean.TRUE.equals(step.get("zeroAttachedRoutes"))) {
@@ -228,6 +227,79 @@ final class StatusSteps {
         }, true));
   }
 
+  /**
+   * {@code expectListenerSetStatus}: the ListenerSet's top-level conditions, one listener entry,
+   * every listener entry, or exactly the listed entries; polled until its top-level conditions
+   * carry the current observedGeneration and the expectation holds.
+   */
+  void expectListenerSetStatus(Map<String, Object> step) {
+    String namespace = Yaml.string(step.get("namespace"));
+    String name = Yaml.string(step.get("name"));
+    String what = "ListenerSet " + namespace + "/" + name;
+    List<ConditionCheck> conditions = ConditionCheck.parse(step.get("conditions"));
+    Function<ListenerSetStatus, String> check;
+    Duration limit = LISTENERS_LIMIT;
+    if (step.containsKey("listener")) {
+      String listener = Yaml.string(step.get("listener"));
+      what += " listener " + listener + " has " + conditions;
+      check = status -> {
+        ListenerView found = ListenerView.of(status).stream()
+            .filter(l -> listener.equals(l.name())).findFirst().orElse(null);
+        if (found == null) {
+          return "no listener " + listener + "; listeners "
+              + ListenerView.describe(ListenerView.of(status));
+        }
+        return ConditionCheck.allMet(conditions, found.conditions()) ? null
+            : ConditionCheck.describe(found.conditions());
+      };
+    } else if (Boolean.TRUE.equals(step.get("allListeners"))) {
+      what += " every listener has " + conditions;
+      check = status -> ListenerView.of(status).stream()
+          .filter(l -> !ConditionCheck.allMet(conditions, l.conditions()))
+          .map(l -> "listener " + l.name() + ": " + ConditionCheck.describe(l.conditions()))
+          .findFirst().orElse(null);
+    } else if (step.containsKey("listeners")) {
+      List<Object> expected = Yaml.list(step.get("listeners"));
+      what += " has exactly the listeners " + expected;
+      check = status -> listenersMismatch(expected, ListenerView.of(status));
+    } else if (step.containsKey("conditions")) {
+      what += " has conditions " + conditions;
+      limit = LISTENER_SET_CONDITIONS_LIMIT;
+      check = status -> ConditionCheck.allMet(conditions, status.getConditions()) ? null
+          : ConditionCheck.describe(status.getConditions());
+    } else {
+      throw new StepFailure(what + ": expectListenerSetStatus shape not understood by the"
+          + " runner: " + step.keySet());
+    }
+    Poll.until(what, limit, Poll.INTERVAL, context.view(), () -> {
+      GatewayState state = context.view().state();
+      ListenerSetStatus status = ClusterView.listenerSetStatus(state, namespace, name);
+      if (status == null) {
+        return "no status";
+      }
+      // A stale read is "not yet" here, unlike a Gateway's top-level conditions.
+      String stale = ConditionCheck.stale(status.getConditions(), ClusterView.generation(state,
+          new ObjectKey("ListenerSet", namespace, name)));
+      return stale != null ? stale : check.apply(status);
+    });
+  }
+
+  /**
+   * {@code expectAttachedListenerSets}: the Gateway's conditions are current and its
+   * {@code status.attachedListenerSets} (absent: 0) is {@code count}.
+   */
+  void expectAttachedListenerSets(Map<String, Object> step) {
+    String[] gateway = CaseContext.ref(step.get("gateway"));
+    int count = ((Number) step.get("count")).intValue();
+    Poll.until("Gateway " + gateway[0] + "/" + gateway[1] + " has status.attachedListenerSets "
+        + count, LISTENERS_LIMIT, Poll.INTERVAL, context.view(),
+        () -> currentGatewayStatus(gateway, status -> {
+          int attached = status.getAttachedListenerSets() == null ? 0
+              : status.getAttachedListenerSets();
+          return attached == count ? null : "attachedListenerSets " + attached;
+        }));
+  }
+
   void expectNamespacesReady(Map<String, Object> step) {
     List<String> namespaces = Yaml.strings(step.get("namespaces"));
     Poll.until("every Gateway in " + namespaces + " has current observedGeneration, Accepted=True"
@@ -272,6 +344,21 @@ final class StatusSteps {
   }
 
   // ---- helpers
+
+  /**
+   * Applies {@code check} to the Gateway's status once its conditions carry the current
+   * observedGeneration; otherwise returns why not yet.
+   */
+  private String currentGatewayStatus(String[] gateway, Function<GatewayStatus, String> check) {
+    GatewayState state = context.view().state();
+    GatewayStatus status = ClusterView.gatewayStatus(state, gateway[0], gateway[1]);
+    if (status == null) {
+      return "no status";
+    }
+    String stale = ConditionCheck.stale(status.getConditions(),
+        ClusterView.generation(state, new ObjectKey("Gateway", gateway[0], gateway[1])));
+    return stale != null ? stale : check.apply(status);
+  }
 
   /** Polls a Gateway's status; {@code check} sees a non-null status. */
   private void gatewayPoll(String what, Duration limit, String namespace, String name,
@@ -367,20 +454,49 @@ final class StatusSteps {
     }
   }
 
-  private static String listenersMismatch(List<Object> expected, GatewayStatus status) {
-    List<ListenerStatus> actual = nullToEmpty(status.getListeners());
+  /**
+   * The fields a listener status check reads, of a Gateway's listener or a ListenerSet's
+   * listener entry (two types with the same fields).
+   */
+  record ListenerView(String name, List<RouteGroupKind> supportedKinds, Integer attachedRoutes,
+      List<Condition> conditions) {
+
+    static List<ListenerView> of(GatewayStatus status) {
+      return nullToEmpty(status.getListeners()).stream().map(l -> new ListenerView(l.getName(),
+          l.getSupportedKinds(), l.getAttachedRoutes(), l.getConditions())).toList();
+    }
+
+    static List<ListenerView> of(ListenerSetStatus status) {
+      return nullToEmpty(status.getListeners()).stream().map(l -> new ListenerView(l.getName(),
+          l.getSupportedKinds(), l.getAttachedRoutes(), l.getConditions())).toList();
+    }
+
+    static String describe(List<ListenerView> listeners) {
+      List<String> parts = new ArrayList<>();
+      for (ListenerView l : listeners) {
+        parts.add(l.name() + "{kinds " + describeKinds(nullToEmpty(l.supportedKinds()))
+            + ", attachedRoutes " + l.attachedRoutes() + ", "
+            + ConditionCheck.describe(l.conditions()) + "}");
+      }
+      return parts.toString();
+    }
+  }
+
+  /** The {@code listeners} shape: exactly these entries, each as described. */
+  static String listenersMismatch(List<Object> expected, List<ListenerView> actual) {
     if (actual.size() != expected.size()) {
-      return "listeners " + describeListeners(status);
+      return "listeners " + ListenerView.describe(actual);
     }
     for (Object item : expected) {
       Map<String, Object> listener = Yaml.map(item);
       String name = Yaml.string(listener.get("name"));
-      ListenerStatus found = listener(status, name);
+      ListenerView found = actual.stream().filter(l -> name.equals(l.name())).findFirst()
+          .orElse(null);
       if (found == null) {
-        return "no listener " + name + "; listeners " + describeListeners(status);
+        return "no listener " + name + "; listeners " + ListenerView.describe(actual);
       }
       List<String> kinds = Yaml.strings(listener.get("supportedKinds"));
-      List<RouteGroupKind> actualKinds = nullToEmpty(found.getSupportedKinds());
+      List<RouteGroupKind> actualKinds = nullToEmpty(found.supportedKinds());
       if (listener.containsKey("supportedKinds") && kinds.isEmpty() && !actualKinds.isEmpty()) {
         return "listener " + name + " supportedKinds " + describeKinds(actualKinds)
             + " (expected none)";
@@ -393,22 +509,25 @@ final class StatusSteps {
               + " (missing " + kind + ")";
         }
       }
-      if (listener.containsKey("attachedRoutes") && !Objects.equals(found.getAttachedRoutes(),
+      if (listener.containsKey("attachedRoutes") && !Objects.equals(found.attachedRoutes(),
           ((Number) listener.get("attachedRoutes")).intValue())) {
-        return "listener " + name + " attachedRoutes " + found.getAttachedRoutes();
+        return "listener " + name + " attachedRoutes " + found.attachedRoutes();
       }
       List<ConditionCheck> conditions = ConditionCheck.parse(listener.get("conditions"));
-      if (!ConditionCheck.allMet(conditions, found.getConditions())) {
-        return "listener " + name + " conditions " + ConditionCheck.describe(found.getConditions());
+      if (!ConditionCheck.allMet(conditions, found.conditions())) {
+        return "listener " + name + " conditions " + ConditionCheck.describe(found.conditions());
       }
     }
     return null;
   }
 
-  /** Upstream compares parents pairwise, so the count must match exactly. */
+  /**
+   * Upstream compares parents pairwise, so the count must match exactly, unless {@code exact}
+   * is false: then every expected entry must be present.
+   */
   private static String parentsMismatch(List<ParentCheck> expected, List<RouteParentStatus> actual,
-      String routeNamespace, boolean namespaceRequired) {
-    if (expected.size() != actual.size()) {
+      String routeNamespace, boolean namespaceRequired, boolean exact) {
+    if (exact && expected.size() != actual.size()) {
       return expected.size() + " parents expected, " + actual.size() + " present";
     }
     List<RouteParentStatus> remaining = new ArrayList<>(actual);
@@ -471,13 +590,7 @@ final class StatusSteps {
   }
 
   private static String describeListeners(GatewayStatus status) {
-    List<String> parts = new ArrayList<>();
-    for (ListenerStatus l : nullToEmpty(status.getListeners())) {
-      parts.add(l.getName() + "{kinds " + describeKinds(nullToEmpty(l.getSupportedKinds()))
-          + ", attachedRoutes " + l.getAttachedRoutes() + ", "
-          + ConditionCheck.describe(l.getConditions()) + "}");
-    }
-    return parts.toString();
+    return ListenerView.describe(ListenerView.of(status));
   }
 
   private static String describeKinds(List<RouteGroupKind> kinds) {

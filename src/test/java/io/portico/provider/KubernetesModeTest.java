@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
@@ -81,6 +82,7 @@ class KubernetesModeTest {
     registerWithStatus("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", true);
     registerWithStatus("gateway.networking.k8s.io", "v1", "BackendTLSPolicy",
         "backendtlspolicies", true);
+    registerWithStatus("gateway.networking.k8s.io", "v1", "ListenerSet", "listenersets", true);
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "BackendTrafficPolicy",
         "backendtrafficpolicies", true);
     // Listed by discovery, as in a cluster with these CRDs installed.
@@ -106,6 +108,72 @@ class KubernetesModeTest {
     fleet.close();
     client.close();
     server.destroy();
+  }
+
+  @Test
+  void servesListenerSetsAndWritesTheirStatus() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    int listenerSetPort = TestGateway.freePort();
+    apply(gatewayYaml("web", port).replace("gatewayClassName: portico",
+        "gatewayClassName: portico\n  allowedListeners: {namespaces: {from: Same}}"));
+    apply("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: ListenerSet
+        metadata: {name: team, namespace: default}
+        spec:
+          parentRef: {name: web}
+          listeners:
+          - {name: app, protocol: HTTP, port: %d, hostname: team.example.com}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: team-route, namespace: default}
+        spec:
+          parentRefs: [{kind: ListenerSet, name: team}]
+          rules:
+          - backendRefs: [{name: echo, port: 80}]
+        """.formatted(listenerSetPort));
+
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      TestGateway.awaitCondition("the ListenerSet's port serves its route", () -> {
+        try {
+          return probe.get(listenerSetPort, "team.example.com", "/").status() == 200;
+        } catch (AssertionError notYet) {
+          return false;
+        }
+      });
+      awaitCondition("ListenerSet status written", () -> {
+        ListenerSet live = client.resources(ListenerSet.class).inNamespace("default")
+            .withName("team").get();
+        return live.getStatus() != null && isTrue(live.getStatus().getConditions(), "Accepted")
+            && isTrue(live.getStatus().getConditions(), "Programmed")
+            && live.getStatus().getListeners() != null
+            && live.getStatus().getListeners().size() == 1
+            && live.getStatus().getListeners().get(0).getAttachedRoutes() == 1;
+      });
+      awaitCondition("Gateway counts the ListenerSet", () -> {
+        Gateway live = client.resources(Gateway.class).inNamespace("default").withName("web").get();
+        return live.getStatus() != null
+            && Integer.valueOf(1).equals(live.getStatus().getAttachedListenerSets());
+      });
+      RouteParentStatus ours = ourParent("team-route");
+      assertThat(ours.getParentRef().getKind()).isEqualTo("ListenerSet");
+      assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
+
+      // Pointed at a Gateway that is not Portico's, the ListenerSet is no longer ours: the
+      // status Portico wrote is removed.
+      ListenerSet moved = client.resources(ListenerSet.class).inNamespace("default")
+          .withName("team").get();
+      moved.getSpec().getParentRef().setName("somebody-elses");
+      client.resource(moved).update();
+      awaitCondition("ListenerSet status removed", () -> {
+        ListenerSet live = client.resources(ListenerSet.class).inNamespace("default")
+            .withName("team").get();
+        return live.getStatus() == null || live.getStatus().getConditions() == null
+            || live.getStatus().getConditions().isEmpty();
+      });
+    }
   }
 
   @Test
@@ -319,6 +387,89 @@ class KubernetesModeTest {
           .doesNotContain("Exception");
       assertThat(listedKinds()).contains("httproutes").doesNotContain("backends", "backendtrafficpolicies",
           "backendtlspolicies");
+    }
+  }
+
+  @Test
+  void aRoundWithNothingNewMergesNothing() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    for (int i = 0; i < 20; i++) {
+      apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
+    }
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      var writer = gateway.portico().statusWriter();
+      awaitCondition("every route's status written", () -> java.util.stream.IntStream
+          .range(0, 20).allMatch(i -> ourParent("route-" + i) != null));
+      // Our own writes come back as route changes and make more rounds: wait until a round
+      // finds nothing to write.
+      awaitCondition("status settled", () -> {
+        long writes = writer.writes();
+        long rounds = writer.rounds();
+        apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nudge, namespace: default}\n"
+            + "data: {round: \"" + rounds + "\"}\n");
+        awaitCondition("a round after the nudge", () -> writer.rounds() > rounds);
+        return writer.writes() == writes;
+      });
+
+      // Nothing a status depends on changes: the next round merges none of the 20 routes.
+      long merges = writer.merges();
+      long rounds = writer.rounds();
+      apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nudge, namespace: default}\n"
+          + "data: {round: last}\n");
+      awaitCondition("a round after the last nudge", () -> writer.rounds() > rounds);
+      assertThat(writer.merges()).isEqualTo(merges);
+      assertThat(ourParent("route-11")).isNotNull();
+    }
+  }
+
+  @Test
+  void aChangedObjectIsTheOnlyOneCheckedAgainAndNothingIsLost() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
+    }
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.BlockingQueue<io.portico.resource.ResourceSnapshot> snapshots =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
+    try {
+      provider.start().toCompletionStage().toCompletableFuture()
+          .get(20, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(snapshots.take().httpRoutes()).hasSize(20);
+      long checked = provider.objectsChecked();
+
+      // One route changes: only it is converted and checked again; the other 19 are kept.
+      apply(routeYaml("route-7", "moved.example.com", "echo"));
+      io.portico.resource.ResourceSnapshot changed = snapshots.poll(20,
+          java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(changed).isNotNull();
+      assertThat(changed.httpRoutes()).hasSize(20);
+      assertThat(changed.httpRoutes().stream()
+          .filter(r -> r.getMetadata().getName().equals("route-7"))
+          .findFirst().orElseThrow().getSpec().getHostnames())
+          .containsExactly("moved.example.com");
+      assertThat(provider.objectsChecked()).isEqualTo(checked + 1);
+
+      // One goes, one comes: both seen, nothing else checked again.
+      client.resources(HTTPRoute.class).inNamespace("default").withName("route-3").delete();
+      apply(routeYaml("route-20", "host-20.example.com", "echo"));
+      awaitCondition("route-3 gone and route-20 served", () -> {
+        io.portico.resource.ResourceSnapshot last = null;
+        for (io.portico.resource.ResourceSnapshot s; (s = snapshots.poll()) != null; ) {
+          last = s;
+        }
+        if (last == null) {
+          return false;
+        }
+        List<String> names = last.httpRoutes().stream().map(r -> r.getMetadata().getName())
+            .toList();
+        return names.size() == 20 && names.contains("route-20") && !names.contains("route-3");
+      });
+      assertThat(provider.objectsChecked()).isEqualTo(checked + 2);
+    } finally {
+      provider.stop();
+      vertx.close();
     }
   }
 

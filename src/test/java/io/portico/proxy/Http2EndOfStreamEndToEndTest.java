@@ -101,6 +101,34 @@ class Http2EndOfStreamEndToEndTest {
     }
   }
 
+  @Test
+  void theStaleConnectionRetryCountsAgainstTheRetriesAPolicySets() throws Exception {
+    try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> answerOncePerConnection(backend), "one-shot-backend");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      int port = TestGateway.freePort();
+      fleet.serviceAt("default", "oneshot", backend.getLocalPort(), true);
+      gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
+          "backends.yaml", fleet.yaml(), "routes.yaml", route("app", "app.example.com", """
+              - backendRefs: [{name: oneshot, port: 80}]
+              """), "policy.yaml", """
+              apiVersion: gateway.envoyproxy.io/v1alpha1
+              kind: BackendTrafficPolicy
+              metadata: {name: no-retries, namespace: default}
+              spec:
+                targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]
+                retry: {numRetries: 0}
+              """);
+      HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      assertThat(status(client, port, "/first")).isEqualTo(200);
+      // The pooled connection resets the second request: with no retry allowed, it fails.
+      assertThat(status(client, port, "/second")).isGreaterThanOrEqualTo(500);
+    }
+  }
+
   private static void answerOncePerConnection(java.net.ServerSocket backend) {
     while (!backend.isClosed()) {
       try {

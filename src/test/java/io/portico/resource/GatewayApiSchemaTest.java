@@ -158,4 +158,64 @@ class GatewayApiSchemaTest {
         + " DNS name of at most 253 characters, optionally starting with '*.' (Gateway API"
         + " Hostname)");
   }
+
+  private static String listenerSet(String name, String spec) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: ListenerSet
+        metadata: {name: %s}
+        spec:
+        %s---
+        """.formatted(name, spec.indent(2));
+  }
+
+  static Stream<Arguments> brokenListenerSets() {
+    return Stream.of(
+        Arguments.of("65 listeners", "parentRef: {name: gw}\nlisteners:\n"
+                + repeat("- {name: l$i, protocol: HTTP, port: 80, hostname: h$i.example.com}", 65),
+            "spec.listeners: Too many: 65: must have at most 64 items"),
+        Arguments.of("no listener", "parentRef: {name: gw}\nlisteners: []",
+            "spec.listeners must have at least one listener"),
+        Arguments.of("no parentRef", "listeners: [{name: a, protocol: HTTP, port: 80}]",
+            "spec.parentRef.name is required"),
+        Arguments.of("a listener name used twice", "parentRef: {name: gw}\nlisteners:\n"
+                + "- {name: a, protocol: HTTP, port: 80}\n- {name: a, protocol: HTTP, port: 81}",
+            "spec.listeners[1].name \"a\" is used by another listener"),
+        Arguments.of("a port out of range", "parentRef: {name: gw}\nlisteners:\n"
+                + "- {name: a, protocol: HTTP, port: 70000}",
+            "spec.listeners[0].port must be between 1 and 65535, not 70000"),
+        Arguments.of("an upper case hostname", "parentRef: {name: gw}\nlisteners:\n"
+                + "- {name: a, protocol: HTTP, port: 80, hostname: A.example.com}",
+            "spec.listeners[0].hostname: Invalid value: \"A.example.com\""),
+        Arguments.of("9 route kinds", "parentRef: {name: gw}\nlisteners:\n"
+                + "- name: a\n  protocol: HTTP\n  port: 80\n  allowedRoutes:\n    kinds:\n"
+                + repeat("    - {kind: K$i}", 9),
+            "spec.listeners[0].allowedRoutes.kinds: Too many: 9: must have at most 8 items"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("brokenListenerSets")
+  void listenerSetBreakingTheCrdSchemaIsRefused(String what, String spec, String rule) {
+    ReadResult result = reader.read("ls.yaml", SERVICE + listenerSet("ls", spec));
+
+    assertThat(result.objects()).extracting(o -> o.object().getKind()).containsExactly("Service");
+    assertThat(result.problems()).singleElement().satisfies(p -> {
+      assertThat(p.toString()).startsWith("ls.yaml:6: ListenerSet/default/ls: ");
+      assertThat(p.message()).contains(rule);
+    });
+  }
+
+  @Test
+  void listenerSetWithinTheLimitsIsReadAsV1() {
+    ReadResult result = reader.read("ls.yaml", listenerSet("ls", "parentRef: {name: gw}\n"
+        + "listeners:\n" + repeat("- {name: l$i, protocol: HTTP, port: 80, hostname: h$i.example.com}",
+            64)));
+
+    assertThat(result.problems()).isEmpty();
+    assertThat(result.objects()).singleElement().satisfies(o -> {
+      assertThat(o.object()).isInstanceOf(
+          io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet.class);
+      assertThat(o.object().getApiVersion()).isEqualTo("gateway.networking.k8s.io/v1");
+    });
+  }
 }
