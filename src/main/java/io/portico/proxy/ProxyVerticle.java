@@ -205,6 +205,8 @@ public final class ProxyVerticle extends VerticleBase {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
+        // Request bodies relayed upstream in reads as large as the upstream responses' chunks.
+        .setMaxChunkSize(ProxyOptions.UPSTREAM_MAX_CHUNK_BYTES)
         .setHandle100ContinueAutomatically(true)
         .setSslHandshakeTimeout(options.client().tlsHandshakeTimeoutMillis())
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
