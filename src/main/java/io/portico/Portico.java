@@ -9,6 +9,7 @@ import io.portico.health.HealthCheckVerticle;
 import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
 import io.portico.provider.KubernetesProvider;
+import io.portico.proxy.FirstHeadTransport;
 import io.portico.proxy.PortClaims;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.proxy.tls.SessionTicketKeys;
@@ -85,7 +86,12 @@ public final class Portico {
           .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
           .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     }
-    Vertx vertx = Vertx.vertx(vertxOptions);
+    // The native transport (as setPreferNativeTransport would pick), with the first-request-head
+    // deadline of cleartext listeners, which Vert.x has no hook for.
+    Vertx vertx = Vertx.builder().with(vertxOptions)
+        .withTransport(FirstHeadTransport.preferNative(
+            options.proxy().client().requestHeadersTimeoutMillis()))
+        .build();
     LocalCodec.registerAll(vertx);
     // New session tickets under a new key twice a day; tickets of the previous key still resume.
     vertx.setPeriodic(TICKET_KEY_ROTATION_MILLIS, id -> SessionTicketKeys.rotate());

@@ -96,6 +96,9 @@ final class ClientConnections {
       channel.closeFuture().addListener(f -> open.decrementAndGet());
     }
     ChannelPipeline pipeline = channel.pipeline();
+    if (pipeline.get(FirstHeadDeadline.NAME) != null) {
+      pipeline.remove(FirstHeadDeadline.NAME); // Timed from here on by the watch below.
+    }
     Watch watch;
     if (pipeline.get("httpDecoder") != null && pipeline.get("handler") != null) {
       Http1Watch http1 = new Http1Watch(this, channel);

@@ -205,13 +205,18 @@ public final class ProxyVerticle extends VerticleBase {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
+        // Request bodies relayed upstream in reads as large as the upstream responses' chunks.
+        .setMaxChunkSize(ProxyOptions.UPSTREAM_MAX_CHUNK_BYTES)
         .setHandle100ContinueAutomatically(true)
         .setSslHandshakeTimeout(options.client().tlsHandshakeTimeoutMillis())
-        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
-        // The backstop for connections not watched yet (see ClientConnections).
-        .setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE,
-            options.client().requestHeadersTimeoutMillis()))
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+    if (port.tls()) {
+      // The backstop for connections not watched yet (see ClientConnections); a cleartext
+      // connection has its FirstHeadDeadline (see FirstHeadTransport) instead.
+      serverOptions.setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE,
+              options.client().requestHeadersTimeoutMillis()))
+          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    }
     if (port.tls()) {
       // Listeners on one port share a protocol (the translator reports ProtocolConflict
       // otherwise), so the whole port is HTTPS; certificates are picked per handshake.

@@ -102,11 +102,46 @@ class ClientLimitsEndToEndTest {
           .containsIgnoringCase("connection: close")
           .contains("x-portico-failure: request_header_timeout");
     }
-    // A client that connects and sends nothing is closed by the read-idle backstop (Vert.x has
-    // no connection for it yet, so no 408 can be written).
+    // A client that connects and sends nothing is closed without an answer.
     try (Socket silent = new Socket("127.0.0.1", port)) {
       silent.setSoTimeout(20_000);
       assertThat(readAll(silent.getInputStream())).isEmpty();
+    }
+    assertThat(hold.connections()).isEmpty();
+  }
+
+  @Test
+  void aFirstHeadDrippedByteByByteGets408WhileOthersAreServed() throws Exception {
+    serve(ClientLimits.DEFAULTS.withRequestHeadersTimeoutMillis(500), 15_000);
+    AtomicBoolean open = new AtomicBoolean(true);
+    try (Socket slow = new Socket("127.0.0.1", port)) {
+      slow.setSoTimeout(20_000);
+      OutputStream out = slow.getOutputStream();
+      // The very first head of a cleartext connection, one byte every 50 ms: Vert.x has no
+      // HTTP connection for it until the head is complete, the deadline applies all the same.
+      Thread drip = new Thread(() -> {
+        byte[] head = ascii("GET /first HTTP/1.1\r\nHost: app.example.com\r\nX-Pad: "
+            + "a".repeat(400));
+        try {
+          for (byte b : head) {
+            if (!open.get()) {
+              return;
+            }
+            out.write(b);
+            out.flush();
+            Thread.sleep(50);
+          }
+        } catch (IOException | InterruptedException closed) {
+          // The gateway cut it off.
+        }
+      });
+      drip.setDaemon(true);
+      drip.start();
+      assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("web-pod-0");
+      String answer = readAll(slow.getInputStream());
+      open.set(false);
+      assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("connection: close")
+          .contains("x-portico-failure: request_header_timeout");
     }
     assertThat(hold.connections()).isEmpty();
   }
