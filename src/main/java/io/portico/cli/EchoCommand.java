@@ -3,6 +3,7 @@ package io.portico.cli;
 import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoServer;
 import io.portico.echo.EchoTls;
+import io.portico.echo.GrpcEchoServer;
 import io.portico.echo.TcpEchoServer;
 import io.portico.echo.UdpEchoServer;
 import io.vertx.core.Future;
@@ -14,12 +15,15 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 
-/** The {@code echo} command: an HTTP, TCP or UDP echo backend for demos, docker compose and benchmarks. */
+/**
+ * The {@code echo} command: an HTTP, gRPC, TCP or UDP echo backend for demos, docker compose and
+ * benchmarks.
+ */
 final class EchoCommand {
 
   private static final String HELP = """
       Usage: java -jar portico.jar echo --port N [--host ADDRESS] [--pod NAME] [--namespace NS]
-                                        [--tcp | --udp] [--tls-cert FILE --tls-key FILE]
+                                        [--grpc | --tcp | --udp] [--tls-cert FILE --tls-key FILE]
 
       Answers every request with JSON describing it (path, host, method, proto, headers,
       namespace, pod), like the Gateway API conformance echo server; /status/NNN answers NNN,
@@ -27,12 +31,16 @@ final class EchoCommand {
       With --tcp it speaks the conformance TCP echo dialogue instead: a welcome line, then
       PING -> PONG, IS_TLS -> true/false, TEST -> JSON (pod, namespace, TLS server name), and
       any other line back. With --udp every datagram is answered with one datagram holding
-      JSON (request, namespace, service, pod), like the conformance UDP echo server.
+      JSON (request, namespace, service, pod), like the conformance UDP echo server. With
+      --grpc it serves the conformance gRPC echo service
+      (gateway_api_conformance.echo_basic.grpcecho.GrpcEcho: Echo and EchoTwo answer what
+      they received, EchoThree is UNIMPLEMENTED) over h2c, or h2 with TLS.
 
         --port N          port to listen on (required)
         --host ADDRESS    address to listen on (default 127.0.0.1)
         --pod NAME        pod name to report (default: echo-<port>)
         --namespace NS    namespace to report (default: default)
+        --grpc            gRPC echo service instead of HTTP
         --tcp             TCP echo dialogue instead of HTTP
         --udp             UDP echo instead of HTTP (--service NAME: the service to report)
         --tls-cert FILE   serve TLS with this certificate chain (PEM); needs --tls-key
@@ -49,7 +57,7 @@ final class EchoCommand {
     }
     Arguments arguments = Arguments.parse("echo", args, 1,
         Set.of("--port", "--host", "--pod", "--namespace", "--tls-cert", "--tls-key", "--service"),
-        Set.of("--tcp", "--udp"));
+        Set.of("--tcp", "--udp", "--grpc"));
     if (!arguments.has("--port")) {
       throw new Arguments.UsageException("echo: --port N is required");
     }
@@ -71,18 +79,24 @@ final class EchoCommand {
     }
     boolean tcp = arguments.has("--tcp");
     boolean udp = arguments.has("--udp");
-    if (tcp && udp || udp && options.tls() != null) {
-      throw new Arguments.UsageException("echo: --udp goes with neither --tcp nor TLS");
+    boolean grpc = arguments.has("--grpc");
+    if ((tcp ? 1 : 0) + (udp ? 1 : 0) + (grpc ? 1 : 0) > 1) {
+      throw new Arguments.UsageException("echo: one of --grpc, --tcp and --udp at most");
+    }
+    if (udp && options.tls() != null) {
+      throw new Arguments.UsageException("echo: --udp does not go with TLS");
     }
     Vertx vertx = Vertx.vertx();
     try {
       Future<?> started = tcp ? TcpEchoServer.start(vertx, options)
           : udp ? UdpEchoServer.start(vertx, options, arguments.get("--service", ""))
+          : grpc ? GrpcEchoServer.start(vertx, options)
           : EchoServer.start(vertx, options);
       Object server = started.toCompletionStage().toCompletableFuture().get();
       int actual = server instanceof TcpEchoServer t ? t.port()
-          : server instanceof UdpEchoServer u ? u.port() : ((EchoServer) server).port();
-      System.err.println((tcp ? "TCP" : udp ? "UDP" : "HTTP")
+          : server instanceof UdpEchoServer u ? u.port()
+          : server instanceof GrpcEchoServer g ? g.port() : ((EchoServer) server).port();
+      System.err.println((tcp ? "TCP" : udp ? "UDP" : grpc ? "gRPC" : "HTTP")
           + (options.tls() == null ? "" : " (TLS)")
           + " echo backend listening on " + options.host() + ":" + actual + " (pod "
           + options.pod() + ", namespace " + options.namespace() + ")");

@@ -62,6 +62,7 @@ final class StatusLog {
             add(lines, key + " listener " + listener.getName(), listener.getConditions()));
       }
     });
+    report.grpcRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     return lines;
   }
 

@@ -13,9 +13,17 @@ import java.util.Objects;
  *     (then nothing is mirrored and the route's ResolvedRefs says why)
  * @param percent the share of requests mirrored, 0 to 100 (the spec's {@code percent}, or
  *     {@code fraction} as a percentage); 100 by default
+ * @param http2 whether the copies go over HTTP/2 whatever the backend port's
+ *     {@code appProtocol}: a GRPCRoute's mirror receives gRPC calls
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Mirror(String name, BackendKey key, double percent) {
+public record Mirror(String name, BackendKey key, double percent,
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean http2) {
+
+  /** A mirror spoken to as its backend port says (HTTPRoute). */
+  public Mirror(String name, BackendKey key, double percent) {
+    this(name, key, percent, false);
+  }
 
   public Mirror {
     Objects.requireNonNull(name, "name");

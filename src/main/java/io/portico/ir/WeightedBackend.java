@@ -18,12 +18,16 @@ import java.util.Objects;
  * @param failureReason why the reference is unavailable, for logs and the admin API; empty when valid
  * @param filters the backendRef's own filters, applied only to requests sent to this backend
  *     (after the rule's); {@link Filters#NONE} when it has none
+ * @param http2 whether the route requires HTTP/2 to this backend whatever its Service port's
+ *     {@code appProtocol} says: a GRPCRoute's backends speak gRPC, which is HTTP/2 only (h2c,
+ *     or h2 by ALPN under a BackendTLSPolicy)
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record WeightedBackend(String name, int weight, BackendKey key,
     @JsonInclude(JsonInclude.Include.NON_DEFAULT) int failureStatus, String failureReason,
     @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = Filters.OmitWhenEmpty.class)
-    Filters filters) {
+    Filters filters,
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean http2) {
 
   public WeightedBackend {
     Objects.requireNonNull(name, "name");
@@ -41,17 +45,22 @@ public record WeightedBackend(String name, int weight, BackendKey key,
   /** Returns a backend that forwards to {@code key}. */
   public static WeightedBackend of(String name, int weight, BackendKey key) {
     return new WeightedBackend(name, weight, Objects.requireNonNull(key, "key"), 0, "",
-        Filters.NONE);
+        Filters.NONE, false);
   }
 
   /** Returns a backend that answers {@code status} for its share of traffic. */
   public static WeightedBackend unavailable(String name, int weight, int status, String reason) {
-    return new WeightedBackend(name, weight, null, status, reason, Filters.NONE);
+    return new WeightedBackend(name, weight, null, status, reason, Filters.NONE, false);
   }
 
   /** Returns this backend with its backendRef's filters. */
   public WeightedBackend withFilters(Filters filters) {
-    return new WeightedBackend(name, weight, key, failureStatus, failureReason, filters);
+    return new WeightedBackend(name, weight, key, failureStatus, failureReason, filters, http2);
+  }
+
+  /** Returns this backend spoken to over HTTP/2 whatever its port's appProtocol (GRPCRoute). */
+  public WeightedBackend withHttp2() {
+    return new WeightedBackend(name, weight, key, failureStatus, failureReason, filters, true);
   }
 
   public boolean available() {

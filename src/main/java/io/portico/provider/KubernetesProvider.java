@@ -82,14 +82,16 @@ public final class KubernetesProvider implements Provider {
   private static final String GATEWAY_V1 = GATEWAY_API_GROUP + "/v1";
 
   /**
-   * The TLSRoute, TCPRoute and UDPRoute versions Portico watches, newest first: a cluster serves
-   * whichever its Gateway API release (standard or experimental channel) installed. The first
-   * served one is watched and read as v1 (the schemas are the same).
+   * The TLSRoute, TCPRoute, UDPRoute and GRPCRoute versions Portico watches, newest first: a
+   * cluster serves whichever its Gateway API release (standard or experimental channel)
+   * installed. The first served one is watched and read as v1 (the schemas are the same).
+   * GRPCRoute is v1 only (standard channel since Gateway API 1.1).
    */
   public static final Map<String, List<String>> STREAM_ROUTE_VERSIONS = Map.of(
       "TLSRoute", List.of("v1", "v1alpha3", "v1alpha2"),
       "TCPRoute", List.of("v1", "v1alpha2"),
-      "UDPRoute", List.of("v1", "v1alpha2"));
+      "UDPRoute", List.of("v1", "v1alpha2"),
+      "GRPCRoute", List.of("v1"));
 
   private final Vertx vertx;
   private final KubernetesClient client;
@@ -255,7 +257,7 @@ public final class KubernetesProvider implements Provider {
         LOG.debug("{} {} is not served by the API server; treated as empty", ENVOY_V1ALPHA1, kind);
       }
     }
-    for (String kind : List.of("TLSRoute", "TCPRoute", "UDPRoute")) {
+    for (String kind : List.of("TLSRoute", "TCPRoute", "UDPRoute", "GRPCRoute")) {
       String plural = kind.toLowerCase(java.util.Locale.ROOT) + "s";
       String version = STREAM_ROUTE_VERSIONS.get(kind).stream()
           .filter(v -> discovery.serves(GATEWAY_API_GROUP + "/" + v, plural))
@@ -360,6 +362,7 @@ public final class KubernetesProvider implements Provider {
     Class<? extends HasMetadata> type = switch (kind) {
       case "TLSRoute" -> io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute.class;
       case "TCPRoute" -> io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute.class;
+      case "GRPCRoute" -> io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute.class;
       default -> io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute.class;
     };
     KubernetesSerialization serialization = client.getKubernetesSerialization();

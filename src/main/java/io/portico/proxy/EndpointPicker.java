@@ -92,6 +92,7 @@ final class EndpointPicker {
           "BackendTLSPolicy for " + backend.key() + " cannot be used: " + tls.invalid());
     }
     return new Pick(backend, new UpstreamTarget(endpoint, roundRobin,
-        endpoints.h2c(backend.key()), tls, tls == null ? null : clientCertificate), null, null);
+        backend.http2() || endpoints.h2c(backend.key()), tls,
+        tls == null ? null : clientCertificate), null, null);
   }
 }

@@ -85,8 +85,11 @@ final class Forwarder {
   /**
    * Forwards {@code call}'s request (paused by the caller) to {@code target}'s endpoint, as the
    * rule's {@link io.portico.ir.UpstreamPlan} says.
+   *
+   * @param bodyCopy where to keep a copy of the body as it streams (see
+   *     {@link #keepsBody}), or null
    */
-  void forward(ProxyRequest call, UpstreamTarget target) {
+  void forward(ProxyRequest call, UpstreamTarget target, ReplayBody bodyCopy) {
     UpstreamPlan plan = call.plan();
     if (call.hasBody()) {
       RequestBody.watch(call.request(), responder);
@@ -108,17 +111,17 @@ final class Forwarder {
     String owner = limits != null ? rule : null;
     UpstreamTls tls = target.tls();
     HttpClient upstreamClient = tls != null
-        ? tlsClients.client(tls, target.clientCertificate(), pool, owner)
+        ? tlsClients.client(tls, target.clientCertificate(), pool, owner, target.h2c())
         : clients.client(pool, owner, target.h2c());
-    // Upstream TLS is HTTP/1.1 (no ALPN); h2c multiplexes.
-    int streamsPerConnection = limits == null ? -1 : tls != null || !target.h2c() ? 1
+    // HTTP/2 (h2c, or h2 by ALPN) multiplexes; HTTP/1.1 takes one request per connection.
+    int streamsPerConnection = limits == null ? -1 : !target.h2c() ? 1
         : pool == null ? 0 : pool.http2MaxConcurrentStreams();
     UpstreamExchange exchange = new UpstreamExchange(call, target, upstreamClient,
         plan.backendRequestTimeoutMillis() > 0 ? plan.backendRequestTimeoutMillis()
             : options.upstreamIdleTimeoutMillis(),
         plan.connectTimeoutMillis() > 0 ? plan.connectTimeoutMillis()
             : options.connectTimeoutMillis(),
-        counters, streamsPerConnection);
+        counters, streamsPerConnection, bodyCopy);
     attempt(exchange, target.endpoint());
   }
 
@@ -214,10 +217,20 @@ final class Forwarder {
       }
       UpstreamHeaders.prepare(exchange.call, upstream);
       Future<HttpClientResponse> response;
-      if (exchange.call.hasBody()) {
+      if (exchange.call.hasBody() && exchange.bodySent) {
+        // A retry of a gRPC call: the copy of its body, which the client has finished sending.
         UpstreamHeaders.frameBody(request, upstream);
         response = upstream.response();
-        RequestBody.stream(request, upstream, responder);
+        upstream.end(exchange.replay.body().copy());
+      } else if (exchange.call.hasBody()) {
+        exchange.bodySent = true;
+        UpstreamHeaders.frameBody(request, upstream);
+        response = upstream.response();
+        if (exchange.bodyCopy != null) {
+          RequestBody.stream(request, exchange.bodyCopy.copying(upstream), upstream, responder);
+        } else {
+          RequestBody.stream(request, upstream, responder);
+        }
       } else {
         response = upstream.send();
         Responder.release(request);
@@ -284,7 +297,7 @@ final class Forwarder {
       HttpClientResponse answer = res.result();
       health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
       if (RetryRules.retriesAnswer(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
-          request.method(), answer) && exchange.takeRetry()) {
+          replaySafe(exchange), answer) && exchange.takeRetry()) {
         // Drain the refused answer so its connection can be reused, then try again.
         answer.exceptionHandler(e -> { });
         answer.end();
@@ -357,11 +370,34 @@ final class Forwarder {
   private void retryOrFail(UpstreamExchange exchange, Endpoint endpoint, UpstreamFailure failure,
       Throwable cause) {
     if (RetryRules.retriesFailure(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
-        exchange.request.method(), failure, cause) && exchange.takeRetry()) {
+        replaySafe(exchange), failure, cause) && exchange.takeRetry()) {
       retryLater(exchange, endpoint);
     } else {
       fail(exchange, failure, endpoint, cause);
     }
+  }
+
+  /**
+   * Whether a copy of {@code call}'s body is to be kept as it streams: for its mirrors, or for
+   * the retries of a gRPC call.
+   */
+  static boolean keepsBody(ProxyRequest call) {
+    if (!call.hasBody()) {
+      return false;
+    }
+    return call.ruleFilters().mirrors() != null || call.backendFilters().mirrors() != null
+        || call.plan().retries() > 0 && GrpcAnswers.isGrpc(call.request());
+  }
+
+  /**
+   * Whether an attempt that may have reached the endpoint can be sent again: an idempotent
+   * method, or a gRPC call whose body was kept whole. A gRPC call is a POST, but its retry
+   * triggers are the user's word that it may be retried (as in Envoy, which retries gRPC calls
+   * on them whatever the method).
+   */
+  private static boolean replaySafe(UpstreamExchange exchange) {
+    return RetryRules.isIdempotent(exchange.request.method())
+        || exchange.replay != null && exchange.replay.complete();
   }
 
   /** Retries on another endpoint (when there is one) after the policy's backoff. */

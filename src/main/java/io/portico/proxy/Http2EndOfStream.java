@@ -55,8 +55,11 @@ final class Http2EndOfStream {
     if (REQUEST_CLASS == null || request.getClass() != REQUEST_CLASS) {
       return false;
     }
-    // Read on the connection's event loop, which is the only one that writes it.
-    return (boolean) HALF_CLOSED_REMOTE.get(STREAM.get(request));
+    // Read on the connection's event loop, which is the only one that writes it. The stream is
+    // also half-closed once a DATA frame with END_STREAM has arrived behind the HEADERS in the
+    // same read (a gRPC client sends its one message so): then bytes were read, and the request
+    // has a body that is merely queued (bytesRead counts arrival, not delivery).
+    return (boolean) HALF_CLOSED_REMOTE.get(STREAM.get(request)) && request.bytesRead() == 0;
   }
 
   /** Whether END_STREAM can be read (false: the fallback is in use). */

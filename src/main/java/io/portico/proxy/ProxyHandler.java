@@ -164,9 +164,10 @@ final class ProxyHandler {
       }
       return;
     }
-    mirrors.send(call, loadBalancer, endpoints, health);
+    ReplayBody bodyCopy = Forwarder.keepsBody(call) ? new ReplayBody() : null;
+    mirrors.send(call, loadBalancer, endpoints, health, bodyCopy);
     limitRequestTime(request, call.plan().requestTimeoutMillis());
-    forwarder.forward(call, target);
+    forwarder.forward(call, target, bodyCopy);
   }
 
   /**

@@ -1,8 +1,10 @@
 package io.portico.proxy;
 
 import io.netty.handler.codec.DecoderException;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.WriteStream;
 
 /**
  * Streams a client's request body upstream with back-pressure. A body that fails half-way (a
@@ -30,7 +32,16 @@ final class RequestBody {
 
   /** Streams {@code request}'s body to {@code upstream} and ends it once the body is complete. */
   static void stream(HttpServerRequest request, HttpClientRequest upstream, Responder responder) {
-    request.pipe().endOnFailure(false).to(upstream)
+    stream(request, upstream, upstream, responder);
+  }
+
+  /**
+   * Streams {@code request}'s body through {@code destination}, which writes to
+   * {@code upstream} (a {@link ReplayBody} copying it on the way).
+   */
+  static void stream(HttpServerRequest request, WriteStream<Buffer> destination,
+      HttpClientRequest upstream, Responder responder) {
+    request.pipe().endOnFailure(false).to(destination)
         .onFailure(cause -> failed(request, upstream, cause, responder));
   }
 

@@ -38,6 +38,7 @@ final class Responder {
   /**
    * Answers a request Portico could not forward with the failure's status and a one-line body
    * naming what failed; the label is also sent as {@code x-portico-failure} for debugging. A
+   * gRPC call gets the failure as a gRPC status instead (see {@link GrpcAnswers}). A
    * response already started is reset instead; one already ended is left alone (e.g. the rule's
    * request timeout answered, then the late upstream failure came): one request, one counted
    * outcome.
@@ -57,6 +58,16 @@ final class Responder {
     release(request);
     // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
     response.headers().remove(HttpHeaders.SET_COOKIE);
+    if (GrpcAnswers.isGrpc(request)) {
+      // Trailers-only: the status travels in the one HEADERS frame that ends the stream.
+      response.setStatusCode(200)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc")
+          .putHeader("grpc-status", Integer.toString(GrpcAnswers.status(failure.status())))
+          .putHeader("grpc-message", GrpcAnswers.message(detail))
+          .putHeader("x-portico-failure", failure.label())
+          .end();
+      return;
+    }
     response.setStatusCode(failure.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
         .putHeader("x-portico-failure", failure.label())

@@ -17,7 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Safe by default, for both: an attempt that may have reached the endpoint (it answered, was
  * reset, or timed out) is retried only for idempotent methods; a connect failure is retried for
- * every method. Requests with a body are never re-sent (checked by the caller).
+ * every method. Requests with a body are never re-sent (checked by the caller), except gRPC
+ * calls whose body was kept for the purpose (see {@link ReplayBody}).
  */
 final class RetryRules {
 
@@ -30,7 +31,18 @@ final class RetryRules {
   /** Whether an answer with this status is retried. */
   static boolean retriesAnswer(RouteRetry route, Retry policy, HttpMethod method,
       HttpClientResponse answer) {
-    if (!isIdempotent(method)) {
+    return retriesAnswer(route, policy, isIdempotent(method), answer);
+  }
+
+  /**
+   * Whether an answer with this status is retried.
+   *
+   * @param replaySafe whether the request may be sent again once it reached the endpoint (an
+   *     idempotent method, or a gRPC call whose body was kept)
+   */
+  static boolean retriesAnswer(RouteRetry route, Retry policy, boolean replaySafe,
+      HttpClientResponse answer) {
+    if (!replaySafe) {
       return false;
     }
     int status = answer.statusCode();
@@ -63,12 +75,23 @@ final class RetryRules {
   /** Whether an attempt that got no answer is retried. */
   static boolean retriesFailure(RouteRetry route, Retry policy, HttpMethod method,
       UpstreamFailure failure, Throwable cause) {
+    return retriesFailure(route, policy, isIdempotent(method), failure, cause);
+  }
+
+  /**
+   * Whether an attempt that got no answer is retried.
+   *
+   * @param replaySafe as for {@link #retriesAnswer(RouteRetry, Retry, boolean,
+   *     HttpClientResponse)}
+   */
+  static boolean retriesFailure(RouteRetry route, Retry policy, boolean replaySafe,
+      UpstreamFailure failure, Throwable cause) {
     if (failure == UpstreamFailure.CLIENT_GONE || failure == UpstreamFailure.CIRCUIT_OPEN) {
       return false;
     }
     boolean refused = cause instanceof StreamResetException reset
         && reset.getCode() == REFUSED_STREAM;
-    if (!failure.beforeConnect() && !refused && !isIdempotent(method)) {
+    if (!failure.beforeConnect() && !refused && !replaySafe) {
       return false;
     }
     if (route != null) {

@@ -31,6 +31,19 @@ final class UpstreamExchange {
    */
   final int streamsPerConnection;
 
+  /**
+   * The copy of the request's body being kept (for mirrors, or for retries), or null when none
+   * is kept (see {@link ReplayBody}).
+   */
+  final ReplayBody bodyCopy;
+  /**
+   * {@link #bodyCopy} when it may also be sent again: a gRPC call under a retry policy; else
+   * null (another request's body is never re-sent).
+   */
+  final ReplayBody replay;
+  /** Whether an attempt has started sending the body (after which only the copy can be sent). */
+  boolean bodySent;
+
   /** The current attempt's number; a callback of an earlier (abandoned) attempt is ignored. */
   int attempt;
   /** The per-try timer of the current attempt, or -1. */
@@ -52,9 +65,12 @@ final class UpstreamExchange {
    */
   boolean staleRetryUsed;
 
+  /**
+   * @param bodyCopy the copy of the request body to keep as it streams, or null for none
+   */
   UpstreamExchange(ProxyRequest call, UpstreamTarget target, HttpClient client,
       long upstreamTimeout, long connectTimeout, CircuitBreakers.Counters counters,
-      int streamsPerConnection) {
+      int streamsPerConnection, ReplayBody bodyCopy) {
     this.call = call;
     this.request = call.request();
     this.plan = call.plan();
@@ -64,8 +80,19 @@ final class UpstreamExchange {
     this.connectTimeout = connectTimeout;
     this.counters = counters;
     this.streamsPerConnection = streamsPerConnection;
-    // A streamed body cannot be sent twice.
-    this.retriesLeft = call.hasBody() ? 0 : plan.retries();
+    // A streamed body cannot be sent twice, unless it is a gRPC call's, kept for the purpose.
+    this.bodyCopy = bodyCopy;
+    this.replay = bodyCopy != null && plan.retries() > 0 && GrpcAnswers.isGrpc(request)
+        ? bodyCopy : null;
+    this.retriesLeft = call.hasBody() && replay == null ? 0 : plan.retries();
+  }
+
+  /**
+   * Whether another attempt may send the request again: it has no body, or its body (a gRPC
+   * call's) was kept whole.
+   */
+  boolean replayable() {
+    return !call.hasBody() || replay != null && replay.complete();
   }
 
   /**
@@ -74,7 +101,8 @@ final class UpstreamExchange {
    */
   boolean takeRetry() {
     HttpServerResponse response = request.response();
-    if (retriesLeft <= 0 || response.headWritten() || response.ended() || response.closed()) {
+    if (retriesLeft <= 0 || response.headWritten() || response.ended() || response.closed()
+        || bodySent && !replayable()) {
       return false;
     }
     if (counters != null && !holdsRetry) {

@@ -4,7 +4,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.HostAndPort;
 
 /**
@@ -44,12 +43,14 @@ final class UpstreamHeaders {
 
   /**
    * Frames the body {@code upstream} streams from {@code request}: the client's Content-Length
-   * when it sent one, else chunked (HTTP/2 frames the body itself).
+   * when it sent one, else chunked (on HTTP/2 the frames delimit the body).
    */
   static void frameBody(HttpServerRequest request, HttpClientRequest upstream) {
     String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
     if (length == null) {
-      upstream.setChunked(upstream.version() != HttpVersion.HTTP_2);
+      // Vert.x needs the flag to stream a body of unknown length on HTTP/2 too (a gRPC call
+      // has no Content-Length), and leaves Transfer-Encoding out of HTTP/2 frames itself.
+      upstream.setChunked(true);
     } else {
       upstream.putHeader(HttpHeaders.CONTENT_LENGTH, length);
     }

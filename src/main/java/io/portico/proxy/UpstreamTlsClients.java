@@ -8,6 +8,7 @@ import io.portico.proxy.tls.UpstreamClientKeyManager;
 import io.portico.proxy.tls.UpstreamTrustManager;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.KeyCertOptions;
@@ -16,6 +17,7 @@ import io.vertx.core.net.TrustOptions;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -36,9 +38,11 @@ final class UpstreamTlsClients {
    * @param pool the BackendTrafficPolicy's connection pool settings, or null for the defaults
    * @param rule the rule owning the client (one with a circuit breaker, whose connections
    *     {@link RuleConnections} counts), or null for a client shared by rules
+   * @param http2 whether to offer h2 by ALPN (HTTP/1.1 stays the fallback): for backends that
+   *     speak HTTP/2, such as a GRPCRoute's
    */
   record Key(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
-      String rule) {
+      String rule, boolean http2) {
   }
 
   private final Vertx vertx;
@@ -57,11 +61,12 @@ final class UpstreamTlsClients {
   /**
    * Returns the client for {@code tls} presenting {@code clientCertificate} (null: none),
    * pooling as {@code pool} says (null: the defaults) and owned by {@code rule} (null: shared),
-   * creating it on first use.
+   * creating it on first use; {@code http2} offers h2 by ALPN.
    */
   HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
-      String rule) {
-    return clients.computeIfAbsent(new Key(tls, clientCertificate, pool, rule), this::create);
+      String rule, boolean http2) {
+    return clients.computeIfAbsent(new Key(tls, clientCertificate, pool, rule, http2),
+        this::create);
   }
 
   private HttpClient create(Key key) {
@@ -72,6 +77,11 @@ final class UpstreamTlsClients {
           KeyCertOptions.wrap(new UpstreamClientKeyManager(key.clientCertificate())));
     }
     PoolOptions poolOptions = new PoolOptions().setHttp1MaxSize(options.maxConnectionsPerEndpoint());
+    if (key.http2()) {
+      clientOptions.setProtocolVersion(HttpVersion.HTTP_2).setUseAlpn(true)
+          .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
+      poolOptions.setHttp2MaxSize(2);
+    }
     UpstreamClients.configure(clientOptions, poolOptions, key.pool(), loops);
     return vertx.httpClientBuilder()
         .with(clientOptions

@@ -289,19 +289,19 @@ final class GatewayApiSchema {
     }
   }
 
-  private static void maxItems(List<String> problems, String at, List<?> items, int max) {
+  static void maxItems(List<String> problems, String at, List<?> items, int max) {
     if (items != null && items.size() > max) {
       problems.add(at + ": Too many: " + items.size() + ": must have at most " + max + " items");
     }
   }
 
-  private static void maxLength(List<String> problems, String at, String value, int max) {
+  static void maxLength(List<String> problems, String at, String value, int max) {
     if (value.length() > max) {
       problems.add(at + ": Too long: may not be more than " + max + " bytes");
     }
   }
 
-  private static void enumValue(List<String> problems, String at, String value,
+  static void enumValue(List<String> problems, String at, String value,
       List<String> allowed) {
     if (!allowed.contains(value)) {
       StringBuilder quoted = new StringBuilder();
@@ -312,7 +312,7 @@ final class GatewayApiSchema {
     }
   }
 
-  private static void hostname(List<String> problems, String at, String hostname) {
+  static void hostname(List<String> problems, String at, String hostname) {
     if (hostname.isEmpty() || hostname.length() > MAX_HOSTNAME
         || !HOSTNAME.matcher(hostname).matches()) {
       problems.add(at + ": Invalid value: \"" + hostname + "\": must be a lower case DNS name"
@@ -321,7 +321,7 @@ final class GatewayApiSchema {
     }
   }
 
-  private static void sectionName(List<String> problems, String at, String name) {
+  static void sectionName(List<String> problems, String at, String name) {
     if (name.length() > MAX_SECTION_NAME || !SECTION_NAME.matcher(name).matches()) {
       problems.add(at + ": Invalid value: \"" + name + "\": must be a DNS-1123 subdomain"
           + " (lower case letters, digits, '-' and '.') of at most " + MAX_SECTION_NAME
@@ -329,7 +329,7 @@ final class GatewayApiSchema {
     }
   }
 
-  private static void headerName(List<String> problems, String at, String name) {
+  static void headerName(List<String> problems, String at, String name) {
     if (name == null || name.isEmpty()) {
       problems.add(at + ": Required value");
     } else if (name.length() > MAX_HEADER_NAME || !HEADER_NAME.matcher(name).matches()) {

@@ -58,6 +58,9 @@ final class ObjectValidation {
       problems.addAll(GatewayApiSchema.problems(listenerSet));
       return problems;
     }
+    if (object instanceof io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute route) {
+      return GrpcRouteSchema.problems(route);
+    }
     if (object instanceof GenericKubernetesResource resource
         && "BackendTrafficPolicy".equals(resource.getKind())) {
       return backendTrafficPolicyProblems(resource);

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendTLSPolicy;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
@@ -54,6 +55,7 @@ import java.util.Set;
  * @param udpRoutes UDPRoute, read as v1 (the v1alpha2 schema is the same)
  * @param listenerSets gateway.networking.k8s.io/v1 ListenerSet (GEP-1713): listeners added to
  *     a Gateway whose {@code spec.allowedListeners} admits them
+ * @param grpcRoutes gateway.networking.k8s.io/v1 GRPCRoute
  */
 public record ResourceSnapshot(
     List<GatewayClass> gatewayClasses,
@@ -72,7 +74,8 @@ public record ResourceSnapshot(
     List<TLSRoute> tlsRoutes,
     List<TCPRoute> tcpRoutes,
     List<UDPRoute> udpRoutes,
-    List<ListenerSet> listenerSets) {
+    List<ListenerSet> listenerSets,
+    List<GRPCRoute> grpcRoutes) {
 
   /** The apiVersion of Envoy Gateway's Backend kind. */
   public static final String ENVOY_GATEWAY_GROUP = "gateway.envoyproxy.io";
@@ -104,6 +107,7 @@ public record ResourceSnapshot(
     tcpRoutes = List.copyOf(tcpRoutes);
     udpRoutes = List.copyOf(udpRoutes);
     listenerSets = List.copyOf(listenerSets);
+    grpcRoutes = List.copyOf(grpcRoutes);
   }
 
   /**
@@ -129,6 +133,7 @@ public record ResourceSnapshot(
     List<TCPRoute> tcpRoutes = new ArrayList<>();
     List<UDPRoute> udpRoutes = new ArrayList<>();
     List<ListenerSet> listenerSets = new ArrayList<>();
+    List<GRPCRoute> grpcRoutes = new ArrayList<>();
     for (HasMetadata object : objects) {
       if (object instanceof GatewayClass o) {
         gatewayClasses.add(o);
@@ -165,12 +170,14 @@ public record ResourceSnapshot(
         udpRoutes.add(o);
       } else if (object instanceof ListenerSet o) {
         listenerSets.add(o);
+      } else if (object instanceof GRPCRoute o) {
+        grpcRoutes.add(o);
       }
     }
     return new ResourceSnapshot(gatewayClasses, gateways, httpRoutes, referenceGrants, services,
         endpointSlices, secrets, configMaps, namespaces, backends, backendTLSPolicies,
         backendTrafficPolicies, unimplementedPolicies, tlsRoutes, tcpRoutes, udpRoutes,
-        listenerSets);
+        listenerSets, grpcRoutes);
   }
 
   /** Returns every object of the snapshot, in kind order. */
@@ -193,6 +200,7 @@ public record ResourceSnapshot(
     all.addAll(tcpRoutes);
     all.addAll(udpRoutes);
     all.addAll(listenerSets);
+    all.addAll(grpcRoutes);
     return all;
   }
 

@@ -1,5 +1,6 @@
 package io.portico.status;
 
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
@@ -37,6 +38,7 @@ import java.util.TreeMap;
  * @param tcpRoutes status per TCPRoute, likewise
  * @param udpRoutes status per UDPRoute, likewise
  * @param listenerSets status per ListenerSet whose parent is one of Portico's Gateways
+ * @param grpcRoutes status per GRPCRoute, likewise
  */
 public record StatusReport(
     SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
@@ -48,14 +50,15 @@ public record StatusReport(
     SortedMap<ObjectKey, TLSRouteStatus> tlsRoutes,
     SortedMap<ObjectKey, TCPRouteStatus> tcpRoutes,
     SortedMap<ObjectKey, UDPRouteStatus> udpRoutes,
-    SortedMap<ObjectKey, ListenerSetStatus> listenerSets) {
+    SortedMap<ObjectKey, ListenerSetStatus> listenerSets,
+    SortedMap<ObjectKey, GRPCRouteStatus> grpcRoutes) {
 
   public static final StatusReport EMPTY = new StatusReport(new TreeMap<>(), new TreeMap<>(),
       new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
 
   /**
-   * A report without status of unimplemented policies, TLSRoutes, TCPRoutes, UDPRoutes or
-   * ListenerSets.
+   * A report without status of unimplemented policies, TLSRoutes, TCPRoutes, UDPRoutes,
+   * ListenerSets or GRPCRoutes.
    */
   public StatusReport(SortedMap<ObjectKey, GatewayClassStatus> gatewayClasses,
       SortedMap<ObjectKey, GatewayStatus> gateways,
@@ -63,7 +66,8 @@ public record StatusReport(
       SortedMap<ObjectKey, PolicyStatus> backendTLSPolicies,
       SortedMap<ObjectKey, PolicyStatus> backendTrafficPolicies) {
     this(gatewayClasses, gateways, httpRoutes, backendTLSPolicies, backendTrafficPolicies,
-        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+        new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(), new TreeMap<>(),
+        new TreeMap<>());
   }
 
   public StatusReport {
@@ -79,6 +83,7 @@ public record StatusReport(
     tcpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(tcpRoutes));
     udpRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(udpRoutes));
     listenerSets = Collections.unmodifiableSortedMap(new TreeMap<>(listenerSets));
+    grpcRoutes = Collections.unmodifiableSortedMap(new TreeMap<>(grpcRoutes));
   }
 
   /** Returns the status of every object, keyed by object. */
@@ -94,6 +99,7 @@ public record StatusReport(
     all.putAll(tcpRoutes);
     all.putAll(udpRoutes);
     all.putAll(listenerSets);
+    all.putAll(grpcRoutes);
     return all;
   }
 }

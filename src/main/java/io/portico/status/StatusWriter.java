@@ -326,6 +326,7 @@ public final class StatusWriter implements AutoCloseable {
     report.tlsRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
     report.tcpRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
     report.udpRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
+    report.grpcRoutes().forEach((key, status) -> writeStreamRoute(key, status.getParents()));
     report.backendTLSPolicies().forEach(this::writeTlsPolicy);
     report.backendTrafficPolicies().forEach(this::writeTrafficPolicy);
     report.unimplementedPolicies().forEach(this::writeTrafficPolicy);
@@ -351,6 +352,8 @@ public final class StatusWriter implements AutoCloseable {
     clearStaleStreamRoutes(snapshot.tcpRoutes(), report.tcpRoutes().keySet(),
         r -> r.getStatus() == null ? null : r.getStatus().getParents());
     clearStaleStreamRoutes(snapshot.udpRoutes(), report.udpRoutes().keySet(),
+        r -> r.getStatus() == null ? null : r.getStatus().getParents());
+    clearStaleStreamRoutes(snapshot.grpcRoutes(), report.grpcRoutes().keySet(),
         r -> r.getStatus() == null ? null : r.getStatus().getParents());
     for (BackendTLSPolicy policy : snapshot.backendTLSPolicies()) {
       ObjectKey key = ObjectKey.of(policy);
@@ -539,7 +542,7 @@ public final class StatusWriter implements AutoCloseable {
   }
 
   /**
-   * Writes our parents entries of a TLSRoute, TCPRoute or UDPRoute at the version the cluster
+   * Writes our parents entries of a TLSRoute, TCPRoute, UDPRoute or GRPCRoute at the version the cluster
    * serves (which may be an experimental-channel v1alpha2 only), through the generic client.
    */
   private void writeStreamRoute(ObjectKey key, List<RouteParentStatus> parents) {

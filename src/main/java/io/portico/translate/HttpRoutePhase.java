@@ -1,7 +1,10 @@
 package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatusBuilder;
@@ -15,18 +18,45 @@ import io.portico.status.Conditions;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * Attaches HTTPRoutes to the listeners of Portico's Gateways (parentRefs, sectionName, port,
- * allowedRoutes, hostname intersection) and computes each route's status per parent.
+ * Attaches HTTPRoutes and GRPCRoutes to the listeners of Portico's Gateways (parentRefs,
+ * sectionName, port, allowedRoutes, hostname intersection) and computes each route's status
+ * per parent. Both kinds are handled in one pass, oldest first, because of the GRPCRoute
+ * conflict rule (GRPCRouteSpec.hostnames, GEP-1016): of an HTTPRoute and a GRPCRoute whose
+ * hostnames intersect on one listener, only the older (then namespace/name first) attaches
+ * there; the other is refused on that listener.
  */
 final class HttpRoutePhase {
+
+  /** The status of the routes of both kinds, keyed by route. */
+  record Result(Map<ObjectKey, HTTPRouteStatus> httpRoutes,
+      Map<ObjectKey, GRPCRouteStatus> grpcRoutes) {
+  }
+
+  /** One route of either kind on its way through the phase. */
+  private record Pending(HasMetadata route, String kind, List<ParentReference> parentRefs,
+      List<String> hostnames, Supplier<CompiledRoute> compiler) {
+  }
+
+  /** An HTTPRoute or GRPCRoute already attached to a listener, with the names it serves there. */
+  private record Attached(String kind, String name, List<String> hostnames) {
+  }
 
   private final SnapshotIndex index;
   private final RouteParent.Resolver routeParents;
   private final String controllerName;
+  /**
+   * Per kind and listener, the routes attached so far: what the conflict rule compares a route
+   * of the other kind against (an HTTPRoute-only configuration never compares anything).
+   */
+  private final Map<String, Map<ListenerState, List<Attached>>> attached = new HashMap<>();
 
   HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName) {
     this.index = index;
@@ -36,45 +66,94 @@ final class HttpRoutePhase {
 
   /** Attaches {@code routes} (sorted oldest first) and returns their status. */
   Map<ObjectKey, HTTPRouteStatus> process(List<HTTPRoute> routes) {
-    Map<ObjectKey, HTTPRouteStatus> statuses = new HashMap<>();
-    for (HTTPRoute route : routes) {
+    return process(routes, List.of()).httpRoutes();
+  }
+
+  /** Attaches {@code routes} and {@code grpcRoutes} and returns their status. */
+  Result process(List<HTTPRoute> routes, List<GRPCRoute> grpcRoutes) {
+    // Oldest first over both kinds: the conflict rule lets the older route keep a listener.
+    // (sortOldestFirst reads each timestamp once: a comparator parsing them at every comparison
+    // was a large share of translation time at thousands of routes.)
+    List<HasMetadata> ordered = new ArrayList<>(routes.size() + grpcRoutes.size());
+    ordered.addAll(routes);
+    ordered.addAll(grpcRoutes);
+    SnapshotIndex.sortOldestFirst(ordered);
+    List<Pending> pending = new ArrayList<>(ordered.size());
+    for (HasMetadata object : ordered) {
+      if (object instanceof GRPCRoute route) {
+        pending.add(new Pending(route, "GRPCRoute", route.getSpec() == null ? null
+            : route.getSpec().getParentRefs(), route.getSpec() == null ? null
+            : route.getSpec().getHostnames(), () -> GrpcRuleCompiler.compile(index, route)));
+      } else if (object instanceof HTTPRoute route) {
+        pending.add(new Pending(route, "HTTPRoute", route.getSpec() == null ? null
+            : route.getSpec().getParentRefs(), route.getSpec() == null ? null
+            : route.getSpec().getHostnames(), () -> RuleCompiler.compile(index, route)));
+      }
+    }
+    Map<ObjectKey, HTTPRouteStatus> http = new HashMap<>();
+    Map<ObjectKey, GRPCRouteStatus> grpc = new HashMap<>();
+    for (Pending route : pending) {
       List<RouteParentStatus> parents = new ArrayList<>();
       CompiledRoute compiled = null;
-      List<ParentReference> refs = route.getSpec() == null || route.getSpec().getParentRefs() == null
-          ? List.of() : route.getSpec().getParentRefs();
+      List<ParentReference> refs = route.parentRefs() == null ? List.of() : route.parentRefs();
       for (ParentReference ref : refs) {
-        RouteParent gateway = routeParents.resolve(ref, route.getMetadata().getNamespace());
+        RouteParent gateway = routeParents.resolve(ref,
+            route.route().getMetadata().getNamespace());
         if (gateway == null) {
           continue; // Another controller's parent (or none at all): not ours to report on.
         }
         if (compiled == null) {
-          compiled = RuleCompiler.compile(index, route);
+          compiled = route.compiler().get();
         }
         parents.add(attach(route, ref, gateway, compiled));
       }
-      if (!parents.isEmpty()) {
-        statuses.put(ObjectKey.of(route), new HTTPRouteStatusBuilder().withParents(parents).build());
+      if (parents.isEmpty()) {
+        continue;
+      }
+      if (route.route() instanceof GRPCRoute) {
+        grpc.put(ObjectKey.of(route.route()), new GRPCRouteStatusBuilder().withParents(parents).build());
+      } else {
+        http.put(ObjectKey.of(route.route()), new HTTPRouteStatusBuilder().withParents(parents).build());
       }
     }
-    return statuses;
+    return new Result(http, grpc);
   }
 
-  private RouteParentStatus attach(HTTPRoute route, ParentReference ref, RouteParent gateway,
+  private RouteParentStatus attach(Pending route, ParentReference ref, RouteParent gateway,
       CompiledRoute compiled) {
-    long generation = SnapshotIndex.generation(route);
-    String routeName = "HTTPRoute " + route.getMetadata().getNamespace() + "/"
-        + route.getMetadata().getName();
+    long generation = SnapshotIndex.generation(route.route());
+    String routeName = route.kind() + " " + route.route().getMetadata().getNamespace() + "/"
+        + route.route().getMetadata().getName();
     List<Condition> conditions = new ArrayList<>();
-    ListenerAdmission.Match match = ListenerAdmission.match(index, "HTTPRoute",
-        route.getMetadata().getNamespace(), routeName, route.getSpec().getHostnames(), false,
+    ListenerAdmission.Match match = ListenerAdmission.match(index, route.kind(),
+        route.route().getMetadata().getNamespace(), routeName, route.hostnames(), false,
         ref, gateway);
-    Map<ListenerState, List<String>> hostnames = match.hostnames();
+    Map<ListenerState, List<String>> hostnames = new LinkedHashMap<>(match.hostnames());
     String refusalReason = match.refusalReason();
     String refusal = match.refusal();
     if (refusal == null && compiled.allRulesInvalid()) {
       refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
       refusal = "every rule of " + routeName + " is invalid: "
           + String.join("; ", compiled.invalidRules());
+    }
+    if (refusal == null) {
+      // A route that would attach gives up the listeners where an older route of the other
+      // kind already serves one of its names.
+      List<String> conflicts = new ArrayList<>();
+      hostnames.entrySet().removeIf(entry -> {
+        Attached older = conflicting(entry.getKey(), route.kind(), entry.getValue());
+        if (older != null) {
+          conflicts.add(entry.getKey().describe() + ", where " + older.kind() + " "
+              + older.name() + " already serves some of the same hostnames");
+        }
+        return older != null;
+      });
+      if (hostnames.isEmpty()) {
+        refusalReason = Conditions.REASON_NOT_ALLOWED_BY_LISTENERS;
+        refusal = routeName + " is not accepted on " + String.join("; ", conflicts)
+            + ": an HTTPRoute and a GRPCRoute may not share a hostname on one listener, and"
+            + " the older route keeps it";
+      }
     }
 
     if (refusal != null) {
@@ -84,7 +163,11 @@ final class HttpRoutePhase {
           "Route is accepted", generation));
       hostnames.forEach((listener, names) -> {
         listener.attachedRoutes++;
-        addEntries(listener, compiled, names);
+        attached.computeIfAbsent(route.kind(), k -> new IdentityHashMap<>())
+            .computeIfAbsent(listener, l -> new ArrayList<>())
+            .add(new Attached(route.kind(), routeName.substring(route.kind().length() + 1),
+                names));
+        addEntries(listener, route.kind(), compiled, names);
       });
     }
     if (!compiled.invalidRules().isEmpty() && !compiled.allRulesInvalid()) {
@@ -105,20 +188,40 @@ final class HttpRoutePhase {
         .withConditions(conditions)
         .build();
   }
-  private static void addEntries(ListenerState listener, CompiledRoute compiled,
+
+  /**
+   * Returns the route of the other kind (HTTPRoute or GRPCRoute) already attached to
+   * {@code listener} whose names intersect {@code hostnames}, or null when there is none.
+   */
+  private Attached conflicting(ListenerState listener, String kind, List<String> hostnames) {
+    String otherKind = kind.equals("GRPCRoute") ? "HTTPRoute" : "GRPCRoute";
+    for (Attached other : attached.getOrDefault(otherKind, Map.of())
+        .getOrDefault(listener, List.of())) {
+      for (String mine : hostnames) {
+        for (String theirs : other.hostnames()) {
+          if (Hostnames.covers(mine, theirs) || Hostnames.covers(theirs, mine)) {
+            return other;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  private static void addEntries(ListenerState listener, String kind, CompiledRoute compiled,
       List<String> hostnames) {
-    HTTPRoute route = compiled.route();
-    String base = "httproute/" + route.getMetadata().getNamespace() + "/" + route.getMetadata().getName();
+    HasMetadata route = compiled.route();
+    String base = kind.toLowerCase(Locale.ROOT) + "/" + route.getMetadata().getNamespace() + "/"
+        + route.getMetadata().getName();
     for (CompiledRoute.Rule rule : compiled.rules()) {
-      SourceRef source = new SourceRef("HTTPRoute", route.getMetadata().getNamespace(),
+      SourceRef source = new SourceRef(kind, route.getMetadata().getNamespace(),
           route.getMetadata().getName(), "rule/" + rule.index());
       for (int m = 0; m < rule.matches().size(); m++) {
         RouteMatch match = rule.matches().get(m);
         listener.routes.add(new RouteEntry(route, rule.index(), m,
             base + "/rule/" + rule.index() + "/match/" + m, source, match, rule.backends(), hostnames,
-            rule.filters()));
+            rule.filters(), rule.grpcMatches().isEmpty() ? null : rule.grpcMatches().get(m)));
       }
     }
   }
-
 }

@@ -24,8 +24,8 @@ final class ListenerPhase {
 
   /** Route kinds each supported listener protocol takes. */
   private static final Map<String, List<String>> ROUTE_KINDS = Map.of(
-      "HTTP", List.of("HTTPRoute"),
-      "HTTPS", List.of("HTTPRoute"),
+      "HTTP", List.of("HTTPRoute", "GRPCRoute"),
+      "HTTPS", List.of("HTTPRoute", "GRPCRoute"),
       "TLS", List.of("TLSRoute"),
       "TCP", List.of("TCPRoute"),
       "UDP", List.of("UDPRoute"));

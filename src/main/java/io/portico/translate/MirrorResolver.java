@@ -1,10 +1,10 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRef;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.BackendRefBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Fraction;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRef;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPBackendRefBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRequestMirrorFilter;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.portico.ir.Mirror;
 import io.portico.translate.RuleCompiler.InvalidRule;
 
@@ -19,12 +19,17 @@ import java.util.List;
 final class MirrorResolver {
 
   private final SnapshotIndex index;
-  private final HTTPRoute route;
+  private final String kind;
+  private final HasMetadata route;
   private final int ruleIndex;
   private final List<BackendRefResolver.Resolution> failures = new ArrayList<>();
 
-  MirrorResolver(SnapshotIndex index, HTTPRoute route, int ruleIndex) {
+  /**
+   * @param kind the route's kind (HTTPRoute or GRPCRoute), as ReferenceGrants name it
+   */
+  MirrorResolver(SnapshotIndex index, String kind, HasMetadata route, int ruleIndex) {
     this.index = index;
+    this.kind = kind;
     this.route = route;
     this.ruleIndex = ruleIndex;
   }
@@ -34,17 +39,19 @@ final class MirrorResolver {
       throw new InvalidRule(where + ": requestMirror.backendRef is required");
     }
     double percent = percent(where, spec);
-    HTTPBackendRef ref = new HTTPBackendRefBuilder()
+    BackendRef ref = new BackendRefBuilder()
         .withGroup(spec.getBackendRef().getGroup())
         .withKind(spec.getBackendRef().getKind())
         .withName(spec.getBackendRef().getName())
         .withNamespace(spec.getBackendRef().getNamespace())
         .withPort(spec.getBackendRef().getPort())
         .build();
+    String ruleName = kind.toLowerCase(java.util.Locale.ROOT) + "/"
+        + route.getMetadata().getNamespace() + "/" + route.getMetadata().getName() + "/rule/"
+        + ruleIndex;
     BackendRefResolver.Resolution resolution =
-        BackendRefResolver.resolve(index, route, ruleIndex, mirrorIndex, ref);
-    String name = "httproute/" + route.getMetadata().getNamespace() + "/"
-        + route.getMetadata().getName() + "/rule/" + ruleIndex + "/mirror/" + mirrorIndex;
+        BackendRefResolver.resolve(index, kind, route, ruleName, ruleIndex, mirrorIndex, ref);
+    String name = ruleName + "/mirror/" + mirrorIndex;
     if (resolution.failureReason() != null) {
       failures.add(new BackendRefResolver.Resolution(resolution.backend(),
           resolution.failureReason(),
@@ -52,7 +59,7 @@ final class MirrorResolver {
               "requestMirror[" + mirrorIndex + "].backendRef")));
       return new Mirror(name, null, percent);
     }
-    return new Mirror(name, resolution.backend().key(), percent);
+    return new Mirror(name, resolution.backend().key(), percent, kind.equals("GRPCRoute"));
   }
 
   /** The mirror references that could not be resolved, for ResolvedRefs. */

@@ -5,9 +5,9 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -28,8 +28,8 @@ import java.util.TreeSet;
 /**
  * Resolves the targets of BackendTrafficPolicies (and of the other gateway.envoyproxy.io
  * policies, see {@link UnimplementedPolicyPhase}) ({@code targetRef}, {@code targetRefs},
- * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes and named rules of the policy's
- * namespace, each with the ancestors its status is reported under; and answers which routes are
+ * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes, GRPCRoutes and named rules of the
+ * policy's namespace, each with the ancestors its status is reported under; and answers which routes are
  * attached where (for the Overridden condition). No precedence here: see
  * {@link TrafficPolicyPhase}.
  */
@@ -39,10 +39,9 @@ final class PolicyTargets {
   private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
   /**
    * Route kinds a BackendTrafficPolicy may target that Portico does not apply policies to (yet):
-   * GRPCRoutes are not served, TLS/TCP/UDP routes are served without policies.
+   * TLS/TCP/UDP routes are served without policies.
    */
-  private static final Set<String> UNSERVED_ROUTE_KINDS =
-      Set.of("GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute");
+  private static final Set<String> UNSERVED_ROUTE_KINDS = Set.of("TCPRoute", "TLSRoute", "UDPRoute");
 
   /** How specific a target is; declared from most to least specific. */
   /**
@@ -54,7 +53,7 @@ final class PolicyTargets {
   /**
    * One resolved target.
    *
-   * @param object the HTTPRoute (RULE, ROUTE) or the Gateway (LISTENER, GATEWAY)
+   * @param object the HTTPRoute or GRPCRoute (RULE, ROUTE) or the Gateway (LISTENER, GATEWAY)
    * @param section the rule name (RULE) or the listener name (LISTENER), else null
    * @param ruleIndex the index of the named rule (RULE), else -1
    */
@@ -65,7 +64,8 @@ final class PolicyTargets {
     }
 
     static String claimKey(Level level, ObjectKey object, String section) {
-      return level + "|" + object.namespace() + "/" + object.name() + "|"
+      // The kind too: an HTTPRoute and a GRPCRoute may share a namespace and name.
+      return level + "|" + object.kind() + "|" + object.namespace() + "/" + object.name() + "|"
           + (section == null ? "" : section);
     }
 
@@ -73,7 +73,7 @@ final class PolicyTargets {
     String describe() {
       return switch (level) {
         case RULE -> "RouteRule " + object.name() + "/" + section;
-        case ROUTE -> "HTTPRoute " + object.name();
+        case ROUTE -> object.kind() + " " + object.name();
         case LISTENER_SET -> "ListenerSet " + object.namespace() + "/" + object.name();
         case LISTENER -> "Listener " + object.namespace() + "/" + object.name() + "/" + section;
         case GATEWAY -> "Gateway " + object.name();
@@ -95,17 +95,23 @@ final class PolicyTargets {
   record Resolution(Target target, List<Ancestor> ancestors, String reason, String message) {
   }
 
-  private final Map<ObjectKey, HTTPRoute> routes = new HashMap<>();
+  /** The HTTPRoutes and GRPCRoutes, by key. */
+  private final Map<ObjectKey, HasMetadata> routes = new HashMap<>();
   private final Map<ObjectKey, GatewayState> ours = new HashMap<>();
   private final Set<ObjectKey> allGateways = new TreeSet<>();
-  private final Map<ObjectKey, HTTPRouteStatus> routeStatus;
+  private final Map<ObjectKey, List<RouteParentStatus>> routeParents;
   /** Per Gateway, per listener name, the routes attached there. */
   private final Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
 
-  PolicyTargets(List<HTTPRoute> routes, Map<ObjectKey, HTTPRouteStatus> routeStatus,
-      List<GatewayState> gatewayStates, List<Gateway> allGateways) {
-    for (HTTPRoute route : routes) {
-      this.routes.put(key("HTTPRoute", route), route);
+  /**
+   * @param routes the HTTPRoutes and GRPCRoutes of the snapshot
+   * @param routeParents their status parents entries (those with a Portico parent), by route
+   */
+  PolicyTargets(List<? extends HasMetadata> routes,
+      Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
+      List<Gateway> allGateways) {
+    for (HasMetadata route : routes) {
+      this.routes.put(ObjectKey.of(route), route);
     }
     for (Gateway gateway : allGateways) {
       this.allGateways.add(key("Gateway", gateway));
@@ -121,16 +127,28 @@ final class PolicyTargets {
         }
         Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
         for (RouteEntry entry : listener.routes) {
-          keys.add(key("HTTPRoute", entry.route()));
+          keys.add(key(entry.source().kind(), entry.route()));
         }
       }
     }
-    this.routeStatus = routeStatus;
+    this.routeParents = routeParents;
   }
 
-  /** Returns the HTTPRoute of that key, or null. */
-  HTTPRoute route(ObjectKey key) {
-    return routes.get(key);
+  /**
+   * Returns the names of the rules of the HTTPRoute or GRPCRoute of that key (null for a rule
+   * without one), in order; empty when there is no such route.
+   */
+  List<String> ruleNames(ObjectKey key) {
+    List<String> names = new ArrayList<>();
+    HasMetadata route = routes.get(key);
+    if (route instanceof HTTPRoute http && http.getSpec() != null
+        && http.getSpec().getRules() != null) {
+      http.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
+    } else if (route instanceof GRPCRoute grpc && grpc.getSpec() != null
+        && grpc.getSpec().getRules() != null) {
+      grpc.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
+    }
+    return names;
   }
 
   /** Returns, per listener name of a Portico Gateway, the routes attached there. */
@@ -216,6 +234,7 @@ final class PolicyTargets {
       case "Gateway":
         return resolveGateway(object, section);
       case "HTTPRoute":
+      case "GRPCRoute":
         return resolveRoute(object, section);
       case "ListenerSet":
         // Envoy Gateway 1.9 applies policies to a ListenerSet's listeners; Portico does not yet,
@@ -232,7 +251,8 @@ final class PolicyTargets {
         if (UNSERVED_ROUTE_KINDS.contains(kind)) {
           return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
               + " targets are not supported: Portico applies BackendTrafficPolicies only to "
-              + "HTTPRoutes (and Gateways), so this policy does not apply to " + kind + " "
+              + "HTTPRoutes and GRPCRoutes (and Gateways), so this policy does not apply to "
+              + kind + " "
               + namespace + "/" + name);
         }
         return refused(object, null, Conditions.REASON_INVALID, field + ".kind: must be Gateway, "
@@ -259,32 +279,30 @@ final class PolicyTargets {
   }
 
   private Resolution resolveRoute(ObjectKey routeKey, String ruleName) {
-    HTTPRoute route = routes.get(routeKey);
-    if (route == null) {
-      return refused(routeKey, null, REASON_TARGET_NOT_FOUND,
-          "HTTPRoute " + routeKey.namespace() + "/" + routeKey.name() + " not found");
+    String what = routeKey.kind() + " " + routeKey.namespace() + "/" + routeKey.name();
+    if (!routes.containsKey(routeKey)) {
+      return refused(routeKey, null, REASON_TARGET_NOT_FOUND, what + " not found");
     }
     List<Ancestor> ancestors = routeAncestors(routeKey);
     if (ruleName == null) {
       return new Resolution(new Target(Level.ROUTE, routeKey, null, -1), ancestors, null, null);
     }
-    List<HTTPRouteRule> rules = route.getSpec() == null || route.getSpec().getRules() == null
-        ? List.of() : route.getSpec().getRules();
+    List<String> rules = ruleNames(routeKey);
     for (int i = 0; i < rules.size(); i++) {
-      if (ruleName.equals(rules.get(i).getName())) {
+      if (ruleName.equals(rules.get(i))) {
         return new Resolution(new Target(Level.RULE, routeKey, ruleName, i), ancestors, null, null);
       }
     }
     return new Resolution(null, ancestors, REASON_TARGET_NOT_FOUND, "No section name " + ruleName
-        + " found for HTTPRoute " + routeKey.namespace() + "/" + routeKey.name());
+        + " found for " + what);
   }
 
   /** The Portico Gateways that accepted the route (with the parentRef's sectionName). */
   private List<Ancestor> routeAncestors(ObjectKey routeKey) {
     Set<Ancestor> ancestors = new TreeSet<>(Ancestor.ORDER);
-    HTTPRouteStatus status = routeStatus.get(routeKey);
-    if (status != null && status.getParents() != null) {
-      for (RouteParentStatus parent : status.getParents()) {
+    List<RouteParentStatus> parents = routeParents.get(routeKey);
+    if (parents != null) {
+      for (RouteParentStatus parent : parents) {
         boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
             .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
         ParentReference ref = parent.getParentRef();
@@ -322,8 +340,9 @@ final class PolicyTargets {
         }
         break;
       case "HTTPRoute":
+      case "GRPCRoute":
         for (ObjectKey route : new TreeSet<>(routes.keySet())) {
-          if (matches(routes.get(route), namespace, labels)) {
+          if (route.kind().equals(kind) && matches(routes.get(route), namespace, labels)) {
             result.add(resolveRoute(route, null));
           }
         }

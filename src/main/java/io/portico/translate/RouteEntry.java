@@ -11,7 +11,11 @@ import java.util.List;
 /**
  * One match of one valid rule, attached to one listener, with the host name patterns it serves
  * there (the intersection of the route's and the listener's hostnames), and the rule's filters.
+ *
+ * @param grpcRank for a GRPCRoute match, what ranks it among the others (see
+ *     {@link RoutePrecedence}); null for an HTTPRoute match, which its {@code match} ranks
  */
 record RouteEntry(HasMetadata route, int ruleIndex, int matchIndex, String name, SourceRef source,
-    RouteMatch match, BackendGroup backends, List<String> hostnames, Filters filters) {
+    RouteMatch match, BackendGroup backends, List<String> hostnames, Filters filters,
+    GrpcMatchRank grpcRank) {
 }

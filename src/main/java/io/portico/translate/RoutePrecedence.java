@@ -17,6 +17,11 @@ import java.util.Comparator;
  *   <li>the oldest route, then namespace/name alphabetically;</li>
  *   <li>rule order, then match order inside the route.</li>
  * </ol>
+ * GRPCRoute matches rank by their own criteria after the hostname (see {@link GrpcMatchRank}),
+ * then as above from the oldest route on. The two kinds are never merged (GRPCRouteRule
+ * documentation): a listener takes only one of an HTTPRoute and a GRPCRoute whose hostnames
+ * intersect (see {@link HttpRoutePhase}), so a virtual host holds one kind; should both ever
+ * meet, HTTPRoute matches come first, which keeps the order total.
  */
 final class RoutePrecedence {
 
@@ -31,9 +36,20 @@ final class RoutePrecedence {
       .thenComparing(m -> -m.headers().size())
       .thenComparing(m -> -m.queryParams().size());
 
+  /** HTTPRoute matches by {@link #MATCH_ORDER}, GRPCRoute matches by {@link GrpcMatchRank}. */
+  private static final Comparator<RouteEntry> KIND_MATCH_ORDER = (a, b) -> {
+    if (a.grpcRank() == null && b.grpcRank() == null) {
+      return MATCH_ORDER.compare(a.match(), b.match());
+    }
+    if (a.grpcRank() != null && b.grpcRank() != null) {
+      return GrpcMatchRank.ORDER.compare(a.grpcRank(), b.grpcRank());
+    }
+    return a.grpcRank() == null ? -1 : 1;
+  };
+
   static final Comparator<Candidate> ORDER = Comparator
       .comparingInt((Candidate c) -> -Hostnames.specificity(c.matchedHostname()))
-      .thenComparing(c -> c.entry().match(), MATCH_ORDER)
+      .thenComparing(Candidate::entry, KIND_MATCH_ORDER)
       .thenComparing(c -> c.entry().route(), SnapshotIndex.OLDEST_FIRST)
       .thenComparingInt(c -> c.entry().ruleIndex())
       .thenComparingInt(c -> c.entry().matchIndex());

@@ -53,17 +53,14 @@ final class RuleCompiler {
   static CompiledRoute compile(SnapshotIndex index, HTTPRoute route) {
     List<HTTPRouteRule> specs = route.getSpec() == null || route.getSpec().getRules() == null
         ? List.of() : route.getSpec().getRules();
-    List<CompiledRoute.Rule> rules = new ArrayList<>();
-    List<String> invalid = new ArrayList<>();
-    String unresolvedReason = null;
-    List<String> unresolved = new ArrayList<>();
+    CompiledRoute.Builder compiled = new CompiledRoute.Builder(route);
     String base = "httproute/" + route.getMetadata().getNamespace() + "/"
         + route.getMetadata().getName() + "/rule/";
     for (int i = 0; i < specs.size(); i++) {
       HTTPRouteRule spec = specs.get(i);
       try {
         List<RouteMatch> matches = matches(i, spec);
-        MirrorResolver mirrors = new MirrorResolver(index, route, i);
+        MirrorResolver mirrors = new MirrorResolver(index, "HTTPRoute", route, i);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
         SessionPersistence persistence = SessionPersistenceCompiler.compile(i, spec, base + i);
@@ -76,28 +73,19 @@ final class RuleCompiler {
         // Only now that the whole rule is known to be valid may its references count in status.
         List<WeightedBackend> backends = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          BackendRefResolver.Resolution resolution =
-              BackendRefResolver.resolve(index, route, i, r, refs.get(r));
-          backends.add(resolution.backend().withFilters(backendFilters.get(r)));
-          if (resolution.failureReason() != null) {
-            unresolvedReason = unresolvedReason == null ? resolution.failureReason() : unresolvedReason;
-            unresolved.add(resolution.failureMessage());
-          }
+          backends.add(compiled.resolved(BackendRefResolver.resolve(index, route, i, r,
+              refs.get(r))).withFilters(backendFilters.get(r)));
         }
-        for (BackendRefResolver.Resolution failure : mirrors.failures()) {
-          unresolvedReason = unresolvedReason == null ? failure.failureReason() : unresolvedReason;
-          unresolved.add(failure.failureMessage());
-        }
-        rules.add(new CompiledRoute.Rule(i, matches,
+        mirrors.failures().forEach(compiled::resolved);
+        compiled.add(new CompiledRoute.Rule(i, matches,
             BackendGroup.of(base + i, backends).withTimeouts(timeouts).withRetry(retry(i, spec))
                 .withSessionPersistence(persistence),
             filters));
       } catch (InvalidRule e) {
-        invalid.add(e.getMessage());
+        compiled.invalid(e.getMessage());
       }
     }
-    return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
-        List.copyOf(unresolved));
+    return compiled.build();
   }
 
   /**
@@ -234,7 +222,7 @@ final class RuleCompiler {
     }
   }
 
-  private static HeaderMatch header(String where, String field, HTTPHeaderMatch spec)
+  static HeaderMatch header(String where, String field, HTTPHeaderMatch spec)
       throws InvalidRule {
     String type = spec.getType() == null ? "Exact" : spec.getType();
     String value = spec.getValue() == null ? "" : spec.getValue();
@@ -276,7 +264,7 @@ final class RuleCompiler {
    * linear-time engine can run (Envoy's safe_regex refuses them too). The rule is dropped
    * (UnsupportedValue), naming the field as the API server would.
    */
-  private static InvalidRule unsupportedRegex(String field, String value,
+  static InvalidRule unsupportedRegex(String field, String value,
       InvalidRegexException e) {
     return new InvalidRule(field + ": regular expression '" + value
         + "' is not supported: " + e.description()

@@ -105,8 +105,8 @@ final class TableAssembler {
     ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
         gateway.gateway().getMetadata().getName());
     return entry -> {
-      ObjectKey route = new ObjectKey("HTTPRoute", entry.route().getMetadata().getNamespace(),
-          entry.route().getMetadata().getName());
+      ObjectKey route = new ObjectKey(entry.source().kind(),
+          entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName());
       TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener), route,
           entry.ruleIndex());
       return policy == null ? entry.backends()
@@ -122,7 +122,7 @@ final class TableAssembler {
     ObjectKey listenerSet = listener.listenerSet == null ? null
         : ObjectKey.of(listener.listenerSet);
     return entry -> failClosed.of(gatewayKey, listenerSet, policyListenerName(listener),
-        new ObjectKey("HTTPRoute", entry.route().getMetadata().getNamespace(),
+        new ObjectKey(entry.source().kind(), entry.route().getMetadata().getNamespace(),
             entry.route().getMetadata().getName()),
         entry.ruleIndex());
   }

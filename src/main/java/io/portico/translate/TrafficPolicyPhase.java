@@ -1,11 +1,10 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -100,17 +99,17 @@ final class TrafficPolicyPhase {
 
   /**
    * @param policies the BackendTrafficPolicies, oldest first
-   * @param routes every HTTPRoute of the snapshot
-   * @param routeStatus the status of every HTTPRoute with a Portico parent
+   * @param routes every HTTPRoute and GRPCRoute of the snapshot
+   * @param routeParents the status parents of every such route with a Portico parent
    * @param gatewayStates Portico's Gateways, with the route entries attached to each listener
    * @param allGateways every Gateway of the snapshot (to tell another controller's Gateway from
    *     a missing one)
    */
-  static Result process(List<GenericKubernetesResource> policies, List<HTTPRoute> routes,
-      Map<ObjectKey, HTTPRouteStatus> routeStatus, List<GatewayState> gatewayStates,
+  static Result process(List<GenericKubernetesResource> policies, List<? extends HasMetadata> routes,
+      Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
       List<Gateway> allGateways, String controllerName) {
     return new TrafficPolicyPhase(
-        new PolicyTargets(routes, routeStatus, gatewayStates, allGateways), controllerName)
+        new PolicyTargets(routes, routeParents, gatewayStates, allGateways), controllerName)
         .run(policies);
   }
 
@@ -241,14 +240,11 @@ final class TrafficPolicyPhase {
         case LISTENER -> addRoutes(targets.routesOn(target.object())
             .getOrDefault(target.section(), Set.of()), policy, claims, targets);
         case ROUTE -> {
-          HTTPRoute route = targets.route(target.object());
-          List<HTTPRouteRule> specRules =
-              route.getSpec() == null || route.getSpec().getRules() == null
-                  ? List.of() : route.getSpec().getRules();
-          for (int i = 0; i < specRules.size(); i++) {
+          List<String> ruleNames = targets.ruleNames(target.object());
+          for (int i = 0; i < ruleNames.size(); i++) {
             if (other(claims.get(Target.claimKey(Level.RULE, target.object(), String.valueOf(i))),
                 policy)) {
-              rules.add(specRules.get(i).getName());
+              rules.add(ruleNames.get(i));
             }
           }
         }
@@ -262,9 +258,7 @@ final class TrafficPolicyPhase {
         PolicyTargets targets) {
       for (ObjectKey route : keys) {
         boolean overridden = other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy);
-        HTTPRoute spec = targets.route(route);
-        int rules = spec == null || spec.getSpec() == null || spec.getSpec().getRules() == null
-            ? 0 : spec.getSpec().getRules().size();
+        int rules = targets.ruleNames(route).size();
         for (int i = 0; i < rules && !overridden; i++) {
           overridden = other(claims.get(Target.claimKey(Level.RULE, route, String.valueOf(i))),
               policy);

@@ -1,5 +1,7 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClass;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GatewayClassStatus;
@@ -71,6 +73,8 @@ public final class Translator {
           .withConditions(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
               "GatewayClass is accepted by " + options.controllerName(),
               SnapshotIndex.generation(gatewayClass)))
+          .withSupportedFeatures(SupportedFeatures.SORTED.stream()
+              .map(io.fabric8.kubernetes.api.model.gatewayapi.v1.SupportedFeature::new).toList())
           .build());
     }
 
@@ -95,8 +99,9 @@ public final class Translator {
 
     List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
     SnapshotIndex.sortOldestFirst(routes);
-    Map<ObjectKey, HTTPRouteStatus> routeStatus =
-        new HttpRoutePhase(index, routeParents, options.controllerName()).process(routes);
+    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, routeParents,
+        options.controllerName()).process(routes, snapshot.grpcRoutes());
+    Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
     StreamRoutePhase streams = new StreamRoutePhase(index, routeParents, options.controllerName());
@@ -125,12 +130,18 @@ public final class Translator {
     // (attachedRoutes); sets each Gateway's status.attachedListenerSets.
     Map<ObjectKey, ListenerSetStatus> listenerSetStatus =
         listenerSets.status(gatewayStates, gatewayStatus);
+    // Policies attach to the rules of both kinds the HTTP proxy serves.
+    List<io.fabric8.kubernetes.api.model.HasMetadata> policyRoutes = new ArrayList<>(routes);
+    policyRoutes.addAll(snapshot.grpcRoutes());
+    Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
+    routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
+    httpParents.putAll(grpcParents(httpPhase.grpcRoutes()));
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
-        sortedOldestFirst(snapshot.backendTrafficPolicies()), routes, routeStatus, gatewayStates,
-        snapshot.gateways(), options.controllerName());
+        sortedOldestFirst(snapshot.backendTrafficPolicies()), policyRoutes, httpParents,
+        gatewayStates, snapshot.gateways(), options.controllerName());
     UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
-        sortedOldestFirst(snapshot.unimplementedPolicies()), routes, routeStatus, gatewayStates,
-        snapshot.gateways(), options.controllerName());
+        sortedOldestFirst(snapshot.unimplementedPolicies()), policyRoutes, httpParents,
+        gatewayStates, snapshot.gateways(), options.controllerName());
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
         unimplemented.failClosed());
     // Which Gateways use each Service matters only to BackendTLSPolicy status: not worth a pass
@@ -142,6 +153,8 @@ public final class Translator {
       Map<String, Set<ObjectKey>> gatewaysByService = gatewaysByService(routes, routeStatus);
       addStreamRouteGateways(gatewaysByService, tlsRoutes, tlsParents);
       addStreamRouteGateways(gatewaysByService, tcpRoutes, tcpParents);
+      addStreamRouteGateways(gatewaysByService, grpcSpecs(snapshot.grpcRoutes()),
+          grpcParents(httpPhase.grpcRoutes()));
       policyStatus = BackendTlsPhase.status(snapshot, BackendTlsPhase.resolve(snapshot),
           gatewaysByService, options.controllerName());
     }
@@ -150,7 +163,7 @@ public final class Translator {
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
         new TreeMap<>(tlsRouteStatus),
         new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus),
-        new TreeMap<>(listenerSetStatus)));
+        new TreeMap<>(listenerSetStatus), new TreeMap<>(httpPhase.grpcRoutes())));
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
@@ -233,7 +246,26 @@ public final class Translator {
     return gateways;
   }
 
-  /** Adds the Gateways that accepted a TLSRoute or TCPRoute to its backend Services. */
+  /** GRPCRoutes as far as BackendTLSPolicy ancestors go: parents and backendRefs. */
+  private static List<StreamRoutePhase.Spec> grpcSpecs(List<GRPCRoute> routes) {
+    List<StreamRoutePhase.Spec> specs = new ArrayList<>();
+    for (GRPCRoute route : routes) {
+      specs.add(new StreamRoutePhase.Spec(route, "GRPCRoute", null, List.of(),
+          GrpcRuleCompiler.backendRefs(route)));
+    }
+    return specs;
+  }
+
+  private static Map<ObjectKey, List<RouteParentStatus>> grpcParents(
+      Map<ObjectKey, GRPCRouteStatus> status) {
+    Map<ObjectKey, List<RouteParentStatus>> parents = new HashMap<>();
+    status.forEach((key, value) -> parents.put(key, value.getParents()));
+    return parents;
+  }
+
+  /**
+   * Adds the Gateways that accepted a TLSRoute, TCPRoute or GRPCRoute to its backend Services.
+   */
   private static void addStreamRouteGateways(Map<String, Set<ObjectKey>> result,
       List<StreamRoutePhase.Spec> routes, Map<ObjectKey, List<RouteParentStatus>> parents) {
     for (StreamRoutePhase.Spec route : routes) {

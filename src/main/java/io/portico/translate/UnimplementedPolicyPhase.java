@@ -1,10 +1,10 @@
 package io.portico.translate;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -97,18 +97,18 @@ final class UnimplementedPolicyPhase {
 
   /**
    * @param policies the policies of unimplemented kinds, oldest first
-   * @param routes every HTTPRoute of the snapshot
-   * @param routeStatus the status of every HTTPRoute with a Portico parent
+   * @param routes every HTTPRoute and GRPCRoute of the snapshot
+   * @param routeParents the status parents of every such route with a Portico parent
    * @param gatewayStates Portico's Gateways, with the route entries attached to each listener
    * @param allGateways every Gateway of the snapshot
    */
-  static Result process(List<GenericKubernetesResource> policies, List<HTTPRoute> routes,
-      Map<ObjectKey, HTTPRouteStatus> routeStatus, List<GatewayState> gatewayStates,
+  static Result process(List<GenericKubernetesResource> policies, List<? extends HasMetadata> routes,
+      Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
       List<Gateway> allGateways, String controllerName) {
     if (policies.isEmpty()) {
       return new Result(FailClosed.NONE, Map.of());
     }
-    PolicyTargets targets = new PolicyTargets(routes, routeStatus, gatewayStates, allGateways);
+    PolicyTargets targets = new PolicyTargets(routes, routeParents, gatewayStates, allGateways);
     Map<String, UnenforcedPolicy> claims = new HashMap<>();
     Map<ObjectKey, PolicyStatus> status = new TreeMap<>();
     for (GenericKubernetesResource policy : policies) {

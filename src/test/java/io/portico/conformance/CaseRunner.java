@@ -87,12 +87,16 @@ final class CaseRunner {
       case "expectTcpSamples" -> new TcpSteps(context).expectTcpSamples(body);
       case "expectTlsRejected" -> new TcpSteps(context).expectTlsRejected(body);
       case "expectWeights" -> {
-        if (!"TCP".equals(body.get("protocol"))) {
-          throw new StepFailure("expectWeights with protocol " + body.get("protocol")
+        String protocol = String.valueOf(body.get("protocol")).toUpperCase(java.util.Locale.ROOT);
+        switch (protocol) {
+          case "TCP" -> new TcpSteps(context).expectWeights(body);
+          case "GRPC" -> new GrpcSteps(context).expectWeights(body);
+          default -> throw new StepFailure("expectWeights with protocol " + body.get("protocol")
               + " is not implemented by the runner");
         }
-        new TcpSteps(context).expectWeights(body);
       }
+      case "expectGrpc" -> new GrpcSteps(context).expectGrpc(body);
+      case "expectGrpcFailure" -> new GrpcSteps(context).expectGrpcFailure(body);
       case "expectUdpEcho" -> new UdpSteps(context).expectUdpEcho(body);
       case "expectUdpSamples" -> new UdpSteps(context).expectUdpSamples(body);
       case "expectUdpWeights" -> new UdpSteps(context).expectUdpWeights(body);

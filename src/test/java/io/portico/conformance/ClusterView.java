@@ -77,7 +77,7 @@ final class ClusterView {
 
   /**
    * Returns the status.parents of a route of any kind Portico reports on (HTTPRoute, TLSRoute,
-   * TCPRoute, UDPRoute), null when it has no status; throws for another kind.
+   * TCPRoute, UDPRoute, GRPCRoute), null when it has no status; throws for another kind.
    */
   static java.util.List<io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus>
       routeParents(GatewayState state, String kind, String namespace, String name) {
@@ -92,6 +92,8 @@ final class ClusterView {
           ? report.tcpRoutes().get(key).getParents() : null;
       case "UDPRoute" -> report.udpRoutes().containsKey(key)
           ? report.udpRoutes().get(key).getParents() : null;
+      case "GRPCRoute" -> report.grpcRoutes().containsKey(key)
+          ? report.grpcRoutes().get(key).getParents() : null;
       default -> throw new StepFailure("Portico reports no status for kind " + kind);
     };
   }

@@ -23,25 +23,11 @@ import java.util.regex.Pattern;
  */
 class ConformanceTest {
 
-  /** The features Portico claims; a case runs only if it needs none other. */
-  static final Set<String> SUPPORTED_FEATURES = Set.of("Gateway", "HTTPRoute", "ReferenceGrant",
-      "HTTPRouteQueryParamMatching", "HTTPRouteMethodMatching", "HTTPRouteRequestTimeout",
-      "GatewayPort8080", "GatewayHTTPListenerIsolation",
-      "HTTPRouteNamedRouteRule", "HTTPRouteParentRefPort",
-      "GatewayAddressEmpty", "GatewayStaticAddresses",
-      "HTTPRouteResponseHeaderModification", "HTTPRouteBackendRequestHeaderModification",
-      "HTTPRoutePathRedirect", "HTTPRoutePortRedirect", "HTTPRouteSchemeRedirect",
-      "HTTPRoute308RedirectStatusCode", "HTTPRouteHostRewrite", "HTTPRoutePathRewrite",
-      "HTTPRouteBackendURLRewrite",
-      "GatewayFrontendClientCertificateValidation", "HTTPRouteBackendProtocolH2C",
-      "BackendTLSPolicy", "BackendTLSPolicySANValidation", "GatewayBackendClientCertificate",
-      "HTTPRouteRetry", "HTTPRouteRetryBackendTimeout", "HTTPRouteBackendTimeout",
-      "HTTPRouteRequestMirror", "HTTPRouteRequestMultipleMirrors",
-      "HTTPRouteRequestPercentageMirror",
-      "HTTPRouteBackendProtocolWebSocket", "HTTPRouteCORS",
-      "GatewayHTTPSListenerDetectMisdirectedRequests",
-      "TLSRoute", "TCPRoute", "TLSRouteModeTerminate", "TLSRouteModeMixed", "UDPRoute",
-      "ListenerSet");
+  /**
+   * The features Portico claims (those GatewayClass status reports); a case runs only if it
+   * needs none other.
+   */
+  static final Set<String> SUPPORTED_FEATURES = io.portico.translate.SupportedFeatures.ALL;
 
   private static final Path REPORT = Path.of("target", "conformance-report.yaml");
 

@@ -2,6 +2,7 @@ package io.portico.conformance;
 
 import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoServer;
+import io.portico.echo.GrpcEchoServer;
 import io.portico.echo.EchoTls;
 import io.portico.echo.TcpEchoServer;
 import io.portico.echo.UdpEchoServer;
@@ -71,9 +72,10 @@ final class Infrastructure implements AutoCloseable {
     boolean http = "http".equals(mode);
     boolean tcp = "tcp".equals(mode);
     boolean udp = "udp-echo".equals(mode) || "udp-dns".equals(mode);
-    if (!http && !tcp && !udp) {
+    boolean grpc = "grpc".equals(mode);
+    if (!http && !tcp && !udp && !grpc) {
       notes.add("pods of " + namespace + "/" + name + " (" + mode + ") not started: only HTTP,"
-          + " TCP, UDP echo and DNS backends exist so far");
+          + " gRPC, TCP, UDP echo and DNS backends exist so far");
     }
     for (Object podItem : Yaml.list(deployment.get("pods"))) {
       Map<String, Object> pod = Yaml.map(podItem);
@@ -81,11 +83,15 @@ final class Infrastructure implements AutoCloseable {
           labels);
       pods.add(p);
       if (tcp) {
-        startTcpEcho(deployment, p);
+        startEchoPorts(deployment, p, options -> TcpEchoServer.start(vertx, options));
         continue;
       }
       if (udp) {
         startUdp(deployment, p, mode);
+        continue;
+      }
+      if (grpc) {
+        startEchoPorts(deployment, p, options -> GrpcEchoServer.start(vertx, options));
         continue;
       }
       if (!http) {
@@ -107,8 +113,12 @@ final class Infrastructure implements AutoCloseable {
     }
   }
 
-  /** Starts the TCP echo ports of a tcp-mode pod: plain, and TLS where a serverCert is named. */
-  private void startTcpEcho(Map<String, Object> deployment, Pod pod) {
+  /**
+   * Starts the echo ports of a tcp- or grpc-mode pod with {@code server}: plain (h2c for gRPC),
+   * and TLS where a serverCert is named.
+   */
+  private void startEchoPorts(Map<String, Object> deployment, Pod pod,
+      java.util.function.Function<EchoOptions, io.vertx.core.Future<?>> server) {
     for (Object listenItem : Yaml.list(deployment.get("listen"))) {
       Map<String, Object> listen = Yaml.map(listenItem);
       int port = ((Number) listen.get("port")).intValue();
@@ -116,7 +126,7 @@ final class Infrastructure implements AutoCloseable {
       if (listen.containsKey("serverCert")) {
         options = options.withTls(tls(listen));
       }
-      await(TcpEchoServer.start(vertx, options).toCompletionStage().toCompletableFuture());
+      await(server.apply(options).toCompletionStage().toCompletableFuture());
     }
   }
 

@@ -28,7 +28,7 @@ final class ManifestStore implements AutoCloseable {
   /** Kinds Portico reads (ResourceSnapshot); the others are in the files but never seen. */
   static final Set<String> READ_KINDS = Set.of("GatewayClass", "Gateway", "HTTPRoute",
       "ReferenceGrant", "Service", "EndpointSlice", "Secret", "ConfigMap", "Namespace",
-      "BackendTLSPolicy", "TLSRoute", "TCPRoute", "UDPRoute", "ListenerSet");
+      "BackendTLSPolicy", "TLSRoute", "TCPRoute", "UDPRoute", "ListenerSet", "GRPCRoute");
 
   private static final Set<String> CLUSTER_SCOPED = Set.of("GatewayClass", "Namespace");
   private static final String USABLE_ADDRESS = "127.0.3.1";

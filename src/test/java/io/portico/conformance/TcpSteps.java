@@ -219,20 +219,8 @@ final class TcpSteps {
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     try {
       for (int attempt = 0; attempt < maxAttempts; attempt++) {
-        List<Future<String>> samples = new ArrayList<>();
-        for (int i = 0; i < requests; i++) {
-          samples.add(pool.submit(() -> backendOf(dialogue(address, null, null, false).pod())));
-        }
-        Map<String, Integer> counts = new HashMap<>();
-        String error = null;
-        for (Future<String> sample : samples) {
-          try {
-            counts.merge(sample.get(), 1, Integer::sum);
-          } catch (Exception e) {
-            error = error == null ? "a sample failed: " + e.getCause() : error;
-          }
-        }
-        last = error != null ? error : distributionMismatch(counts, weights, requests, tolerance);
+        last = weightsAttempt(pool, requests,
+            () -> backendOf(dialogue(address, null, null, false).pod()), weights, tolerance);
         if (last == null) {
           return;
         }
@@ -242,6 +230,30 @@ final class TcpSteps {
     }
     throw new StepFailure("weighted TCP traffic through " + step.get("gateway") + ":" + port
         + " did not match " + weights + " in " + maxAttempts + " attempts; last: " + last);
+  }
+
+  /**
+   * One attempt of the expectWeights rule: {@code requests} samples on {@code pool}, each
+   * answering the backend that served it; returns why the distribution does not follow
+   * {@code weights} (or the first sample's failure), null when it does.
+   */
+  static String weightsAttempt(ExecutorService pool, int requests,
+      java.util.concurrent.Callable<String> sample, Map<String, Object> weights,
+      double tolerance) {
+    List<Future<String>> samples = new ArrayList<>();
+    for (int i = 0; i < requests; i++) {
+      samples.add(pool.submit(sample));
+    }
+    Map<String, Integer> counts = new HashMap<>();
+    String error = null;
+    for (Future<String> done : samples) {
+      try {
+        counts.merge(done.get(), 1, Integer::sum);
+      } catch (Exception e) {
+        error = error == null ? "a sample failed: " + e.getCause() : error;
+      }
+    }
+    return error != null ? error : distributionMismatch(counts, weights, requests, tolerance);
   }
 
   private static String distributionMismatch(Map<String, Integer> counts,

@@ -93,6 +93,7 @@ class KubernetesModeTest {
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "Backend", "backends", true);
     registerWithStatus("gateway.envoyproxy.io", "v1alpha1", "SecurityPolicy", "securitypolicies",
         true);
+    registerWithStatus("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes", true);
     // An experimental-channel cluster: TCPRoute served as v1alpha2 only.
     registerWithStatus("gateway.networking.k8s.io", "v1alpha2", "TCPRoute", "tcproutes", true);
     server.init();
@@ -565,6 +566,87 @@ class KubernetesModeTest {
               .getParents();
           return parents == null || parents.stream()
               .noneMatch(p -> OURS.equals(p.getControllerName()));
+        });
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10,
+          java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void grpcRoutesAreServedAndTheirStatusWrittenBack() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      int echo = io.portico.echo.GrpcEchoServer
+          .start(vertx, new io.portico.echo.EchoOptions("127.0.0.1", 0, "grpc-pod", "default"))
+          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)
+          .port();
+      apply("""
+          apiVersion: v1
+          kind: Service
+          metadata: {name: echo, namespace: default}
+          spec:
+            ports: [{name: grpc, port: 50051, targetPort: grpc}]
+          ---
+          apiVersion: discovery.k8s.io/v1
+          kind: EndpointSlice
+          metadata:
+            name: echo-1
+            namespace: default
+            labels: {kubernetes.io/service-name: echo}
+          addressType: IPv4
+          ports: [{name: grpc, port: %d}]
+          endpoints:
+          - addresses: [127.0.0.1]
+            conditions: {ready: true}
+          ---
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: GatewayClass
+          metadata: {name: portico}
+          spec: {controllerName: %s}
+          ---
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: Gateway
+          metadata: {name: edge, namespace: default}
+          spec:
+            gatewayClassName: portico
+            listeners:
+            - {name: http, protocol: HTTP, port: %d}
+          ---
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: GRPCRoute
+          metadata: {name: echo, namespace: default}
+          spec:
+            parentRefs: [{name: edge}]
+            rules:
+            - matches: [{method: {service: %s}}]
+              backendRefs: [{name: echo, port: 50051}]
+          """.formatted(echo, OURS, port, io.portico.echo.GrpcEchoServer.SERVICE));
+
+      try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+        var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+            .forAddress("127.0.0.1", port).usePlaintext().build();
+        try {
+          awaitCondition("a gRPC call reaches grpc-pod", () -> {
+            try {
+              byte[] answer = io.grpc.stub.ClientCalls.blockingUnaryCall(channel,
+                  io.portico.testing.GrpcEcho.method("Echo"), io.grpc.CallOptions.DEFAULT
+                      .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS), new byte[0]);
+              return "grpc-pod".equals(io.portico.testing.GrpcEcho.Answer.parse(answer).pod());
+            } catch (io.grpc.StatusRuntimeException e) {
+              return false;
+            }
+          });
+        } finally {
+          channel.shutdownNow();
+        }
+        awaitCondition("GRPCRoute status written", () -> {
+          var live = client.resources(io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute.class)
+              .inNamespace("default").withName("echo").get();
+          return live != null && live.getStatus() != null && live.getStatus().getParents() != null
+              && live.getStatus().getParents().stream().anyMatch(p -> OURS.equals(
+                  p.getControllerName()) && isTrue(p.getConditions(), "Accepted"));
         });
       }
     } finally {

@@ -72,7 +72,7 @@ class Http2EndOfStreamEndToEndTest {
     var shadow = fleet.servers().get(1);
     TestGateway.awaitCondition("the GET mirrored", () -> shadow.receivedUris().contains("/h2-get"));
 
-    // A request with a body is still streamed (and, having a body, not mirrored).
+    // A request with a body is still streamed (and mirrored once it is complete).
     JsonObject post = send(client, port, HttpMethod.POST, "/h2-post", Buffer.buffer("hello"));
     assertThat(post.getString("pod")).isEqualTo("real-pod-0");
     assertThat(post.getString("method")).isEqualTo("POST");

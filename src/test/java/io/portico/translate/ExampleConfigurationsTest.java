@@ -103,6 +103,27 @@ class ExampleConfigurationsTest {
     return new Translator(TranslatorOptions.DEFAULTS).translate(ResourceSnapshot.of(objects));
   }
 
+  @Test
+  void grpcExampleRoutesEchoAndTheCanaryOfEchoTwo() throws IOException {
+    Translation translation = translateDirectory(Path.of("examples", "grpc"));
+
+    var status = translation.status().grpcRoutes()
+        .get(new ObjectKey("GRPCRoute", "default", "echo"));
+    assertThat(status.getParents()).hasSize(1);
+    assertThat(status.getParents().get(0).getConditions())
+        .extracting(c -> c.getType() + "=" + c.getStatus())
+        .contains("Accepted=True", "ResolvedRefs=True");
+    var routes = translation.table().httpPort(80).listeners().get(0)
+        .findVirtualHost("grpc.example.com").routes();
+    String service = "/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/";
+    assertThat(routes).extracting(r -> r.match().path().value() + " " + r.match().headers().size())
+        // The spec's order: the longer method name first, then more header matches.
+        .containsExactly(service + "EchoTwo 1", service + "EchoTwo 0", service + "Echo 0");
+    assertThat(routes.get(1).backends().backends())
+        .extracting(b -> b.key().name() + "=" + b.weight() + (b.http2() ? " h2" : ""))
+        .containsExactly("echo-v1=3 h2", "echo-v2=1 h2");
+  }
+
   private static Condition condition(HTTPRouteStatus status, String type) {
     assertThat(status).isNotNull();
     assertThat(status.getParents()).hasSize(1);

@@ -49,7 +49,7 @@ class RoutePrecedenceTest {
     return new RouteEntry(route, rule, match,
         "httproute/" + ns + "/" + name + "/rule/" + rule + "/match/" + match,
         new SourceRef("HTTPRoute", ns, name, "rule/" + rule), routeMatch, BACKENDS,
-        List.of("*"), Filters.NONE);
+        List.of("*"), Filters.NONE, null);
   }
 
   private static Candidate candidate(RouteMatch match) {
