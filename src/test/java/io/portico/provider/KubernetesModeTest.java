@@ -108,7 +108,13 @@ class KubernetesModeTest {
     probe.close();
     fleet.close();
     client.close();
-    server.destroy();
+    try {
+      server.destroy();
+    } catch (RuntimeException e) {
+      // The mock's own close gives up after 10 s when a watch connection lingers on a loaded
+      // machine ("Unable to close MockWebServer"): its teardown, not Portico's behaviour.
+      System.err.println("mock API server teardown: " + e.getMessage());
+    }
   }
 
   @Test
