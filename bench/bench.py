@@ -57,8 +57,13 @@ DEFAULT_JAVA_OPTS = ("-XX:+UseSerialGC -Xms64m -Xmx256m -XX:ReservedCodeCacheSiz
 # TLS 1.2/1.3, ALPN h2,http/1.1, session tickets on.
 # ---------------------------------------------------------------------------------------------
 API_HOST, STATIC_HOST, H2_HOST = "api.bench.local", "static.bench.local", "h2.bench.local"
+GRPC_HOST = "grpc.bench.local"
+# A unary call of the conformance echo service (Portico's `echo --grpc`), with an empty
+# EchoRequest: the gRPC frame is 5 bytes (not compressed, length 0).
+GRPC_PATH = "/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo"
 API_PATH, STATIC_PATH = "/api/v1/items", "/static/16k.bin"
 MIB_PATH, MIB_SIZE = "/static/1m.bin", 1024 * 1024
+GRPC_FRAME_FILE = None  # set in main(): the request body of the grpc scenario
 _PREFIX = '{"ok":true,"msg":"hello from the bench backend","pad":"'
 SMALL_BODY = _PREFIX + "x" * (100 - len(_PREFIX) - 2) + '"}'  # exactly 100 bytes
 assert len(SMALL_BODY) == 100
@@ -67,6 +72,7 @@ BIG_SIZE = 16384
 BACKEND_H1_PORTS = [18081, 18082]
 BACKEND_H2C_PORTS = [18083, 18084]
 BACKEND_TLS_PORT = 18085  # the TLS backend behind the passthrough ports
+BACKEND_GRPC_PORT = 18086  # Portico's gRPC echo (`echo --grpc`, h2c), on the load CPU
 # h2c: the port where a client speaks HTTP/2 in cleartext (prior knowledge). Portico and
 # HAProxy take it on their HTTP port; nginx 1.22 needs a port of its own (`listen ... http2`
 # without ssl speaks only HTTP/2 there).
@@ -107,6 +113,10 @@ SCENARIOS = {
     "pt-1m": dict(tool="h2load-h1", port="pt", host=STATIC_HOST, path=MIB_PATH, needs="pt",
                   desc="TLS passthrough, 1 MiB responses over 8 keep-alive TLS connections "
                        "(h2load --h1 -c 8): req/s x 1 MiB is the throughput"),
+    "grpc": dict(tool="h2load-grpc", port="h2c", host=GRPC_HOST, path=GRPC_PATH, needs="grpc",
+                 desc="gRPC unary calls over h2c (h2load -c H2_CLIENTS -m H2_STREAMS, POST of "
+                      "a 5-byte gRPC frame) to a gRPC echo backend over h2c: Portico's "
+                      "GRPCRoute, nginx grpc_pass, HAProxy proto h2"),
     "policies": dict(tool="wrk", port="http", host=API_HOST, path=API_PATH, needs="http",
                      only=("portico", "portico+policies"),
                      desc="the h1 run on Portico plain and on a second Portico with every "
@@ -494,6 +504,15 @@ def render_nginx_proxy_conf(workdir, ports, crt, key):
         location /static/ {{ proxy_pass http://pool_static; }}
         location / {{ return 404; }}
     }}
+    upstream pool_grpc {{
+        server 127.0.0.1:{BACKEND_GRPC_PORT};
+        keepalive 32;
+    }}
+    server {{
+{listens}
+        server_name {GRPC_HOST};
+        location / {{ grpc_pass grpc://pool_grpc; }}
+    }}
     server {{  # nginx 1.22 proxies HTTP/1.x only: this is the HTTP/1.1 pool
 {listens}
         server_name {H2_HOST};
@@ -538,11 +557,13 @@ frontend fe
     acl host_api req.hdr(host),field(1,:) -i {API_HOST}
     acl host_static req.hdr(host),field(1,:) -i {STATIC_HOST}
     acl host_h2 req.hdr(host),field(1,:) -i {H2_HOST}
+    acl host_grpc req.hdr(host),field(1,:) -i {GRPC_HOST}
     acl path_api path_beg /api/
     acl path_static path_beg /static/
     use_backend pool_api if host_api path_api
     use_backend pool_static if host_static path_static
     use_backend pool_h2 if host_h2 path_api
+    use_backend pool_grpc if host_grpc
     default_backend no_route
 
 backend no_route
@@ -551,6 +572,7 @@ backend no_route
 {pool("pool_api", BACKEND_H1_PORTS)}
 {pool("pool_static", BACKEND_H1_PORTS)}
 {pool("pool_h2", BACKEND_H2C_PORTS, " proto h2")}
+{pool("pool_grpc", [BACKEND_GRPC_PORT], " proto h2")}
 frontend fe_pt
     mode tcp
     bind 127.0.0.1:{ports['pt']} backlog 4096
@@ -628,6 +650,14 @@ spec:
     hostname: "*.bench.local"
     tls: {{mode: Passthrough}}
     allowedRoutes: {{namespaces: {{from: Same}}}}""",
+            f"""apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {{name: grpc, namespace: default}}
+spec:
+  parentRefs: [{{name: bench, sectionName: http}}]
+  hostnames: ['{GRPC_HOST}']
+  rules:
+  - backendRefs: [{{name: grpc-backend, port: 80}}]""",
             f"""apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TLSRoute
 metadata: {{name: passthrough, namespace: default}}
@@ -643,6 +673,7 @@ spec:
     docs += service("h2-backend", BACKEND_H2C_PORTS, "kubernetes.io/h2c")
     docs += [d.replace("port: 80, targetPort: http", "port: 443, targetPort: http")
              for d in service("tls-backend", [BACKEND_TLS_PORT])]
+    docs += service("grpc-backend", [BACKEND_GRPC_PORT])
     return "\n---\n".join(docs) + "\n"
 
 
@@ -781,6 +812,16 @@ def smoke(t, want):
         else:
             note(f"{t.name}: no working HTTP/2 cleartext on port {p['h2c']} (protocol {proto}); "
                  "h2c skipped")
+    if "grpc" in want:
+        r = sh(["taskset", "-c", str(S.load_cpu), "h2load", "-n", "8", "-c", "1", "-t", "1",
+                "-d", GRPC_FRAME_FILE, "-H", "content-type: application/grpc",
+                "-H", "te: trailers", "-H", f":authority: {GRPC_HOST}",
+                f"http://127.0.0.1:{p['h2c']}{GRPC_PATH}"], timeout=20)
+        if re.search(r"8 succeeded", r.stdout) and re.search(r"status codes: 8 2xx", r.stdout):
+            t.caps.add("grpc")
+        else:
+            note(f"{t.name}: gRPC unary calls over h2c failed; grpc skipped "
+                 f"({' '.join(r.stdout.split()[-12:])})")
     if want & {"https", "h2"}:
         try:
             c, st, _, n = http_get(p["https"], API_HOST, API_PATH, tls=True)
@@ -879,6 +920,9 @@ def load_cmd(scn, t, dur, burst_n=None, latency_log=None):
                        "-H", f":authority: {s['host']}", url]
     cmd = base + ["h2load", "-t1", f"-c{S.h2_clients}", f"-m{S.h2_streams}", "-D", str(dur),
                   "-H", f":authority: {s['host']}", url]
+    if s["tool"] == "h2load-grpc":
+        cmd[-1:-1] = ["-d", GRPC_FRAME_FILE, "-H", "content-type: application/grpc",
+                      "-H", "te: trailers"]
     if latency_log:
         cmd[4:4] = [f"--log-file={latency_log}"]
     return cmd
@@ -940,7 +984,7 @@ def parse_h2load(out, latency_log=None):
 def run_load(scn, t, dur, workdir, tag, burst_n=None):
     s = SCENARIOS[scn]
     latency_log = None
-    if s["tool"] in ("h2load", "h2load-h1") and S.h2_latency:
+    if s["tool"] in ("h2load", "h2load-h1", "h2load-grpc") and S.h2_latency:
         latency_log = os.path.join(workdir, "runs", f"{tag}.latency.tsv")
     cmd = load_cmd(scn, t, dur, burst_n, latency_log)
     limit = dur + 15 if s["tool"] != "burst" else 3 * dur + 60
@@ -1173,7 +1217,7 @@ def main():
     if want & {"h2"}:
         want.add("https")
 
-    ports = BACKEND_H1_PORTS + BACKEND_H2C_PORTS
+    ports = BACKEND_H1_PORTS + BACKEND_H2C_PORTS + [BACKEND_TLS_PORT, BACKEND_GRPC_PORT]
     for n in order:
         ports += [v for v in TARGET_PORTS[n].values() if v not in ports]
     busy = [p for p in ports if not port_free(p)]
@@ -1218,6 +1262,22 @@ def main():
             f.write((b"0123456789abcdef" * (BIG_SIZE // 16))[:BIG_SIZE])
         with open(os.path.join(workdir, "www", "1m.bin"), "wb") as f:
             f.write(b"0123456789abcdef" * (MIB_SIZE // 16))
+        global GRPC_FRAME_FILE
+        GRPC_FRAME_FILE = write(os.path.join(workdir, "grpc-frame.bin"), "\0\0\0\0\0")
+        if "grpc" in want:
+            if not os.path.isfile(S.jar):
+                note(f"grpc: {S.jar} missing (the gRPC echo backend is Portico's `echo --grpc`); "
+                     "grpc skipped")
+            else:
+                grpc = start("grpc-backend", ["java", "-XX:+UseSerialGC", "-Xmx128m", "-jar",
+                                              S.jar, "echo", "--grpc", "--host", "127.0.0.1",
+                                              "--port", str(BACKEND_GRPC_PORT), "--pod",
+                                              "grpc-0"], workdir, S.load_cpu)
+                deadline = time.monotonic() + 30
+                while port_free(BACKEND_GRPC_PORT) and time.monotonic() < deadline:
+                    if grpc.poll() is not None:
+                        break
+                    time.sleep(0.2)
         os.chmod(os.path.join(workdir, "www"), 0o755)
 
         bconf = write(os.path.join(workdir, "backend.conf"), render_backend_conf(workdir, crt, key))

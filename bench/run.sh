@@ -14,7 +14,7 @@
 #                     HAProxy get min(2, WARMUP). tls-full warms up with bursts of 300 handshakes.
 #   TARGETS=portico,nginx,haproxy   which proxies (comma list)
 #   ONLY=             the older knob: portico | nginx | haproxy | both (= all); TARGETS wins
-#   SCENARIOS=h1,h1-16k,h1-tls,h2-tls,tls-full,h2c,h2-upstream,pt-new,pt-1m,policies   (comma list)
+#   SCENARIOS=h1,h1-16k,h1-tls,h2-tls,tls-full,h2c,h2-upstream,pt-new,pt-1m,grpc,policies   (comma list)
 #       h1           HTTP/1.1 keep-alive, 100 B body         wrk -t1 -cCONNECTIONS
 #       h1-16k       HTTP/1.1 keep-alive, 16 KiB body        wrk
 #       h1-tls       HTTP/1.1 keep-alive over TLS            wrk
