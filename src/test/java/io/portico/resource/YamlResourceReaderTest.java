@@ -47,6 +47,32 @@ class YamlResourceReaderTest {
       """;
 
   @Test
+  void anAliasBombFileIsRefusedWithAProblemNamingIt() throws Exception {
+    // "Billion laughs": nine levels of ten aliases would expand to 10^9 strings.
+    StringBuilder bomb = new StringBuilder("""
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: bomb, namespace: default}
+        data:
+          a0: &a0 "lol"
+        """);
+    for (int level = 1; level <= 9; level++) {
+      bomb.append("  a").append(level).append(": &a").append(level).append(" [");
+      for (int i = 0; i < 10; i++) {
+        bomb.append(i == 0 ? "" : ", ").append("*a").append(level - 1);
+      }
+      bomb.append("]\n");
+    }
+    ReadResult result = readFile("bomb.yaml", GATEWAY + "---\n" + bomb);
+
+    // Refused at once, as a file that does not parse: the provider keeps its last good version.
+    assertThat(result.parsed()).isFalse();
+    assertThat(result.objects()).isEmpty();
+    assertThat(result.problems()).singleElement().satisfies(problem ->
+        assertThat(problem.toString()).contains("bomb.yaml").contains("too many events to replay"));
+  }
+
+  @Test
   void readsEveryDocumentOfAMultiDocumentFileWithTheLineWhereEachStarts() throws Exception {
     ReadResult result = readFile("all.yaml", """
         # a comment before the first document
