@@ -56,90 +56,67 @@ def write_atomically(path, text):
     os.rename(tmp, path)
 
 
-def route_yaml(i, service, extra_header=None):
-    filters = ""
+def route(i, service, extra_header=None):
+    """HTTPRoute route-{i}: host r{i}.bench.local -> svc-{service}; extra_header, if given, is
+    set on its responses (x-bench-generation), which tells a changed route from the old."""
+    rule = {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}]}
     if extra_header is not None:
-        filters = f"""
-    filters:
-    - type: ResponseHeaderModifier
-      responseHeaderModifier:
-        set:
-        - name: x-bench-generation
-          value: "{extra_header}\""""
-    return f"""apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: route-{i}
-  namespace: {NAMESPACE}
-spec:
-  parentRefs:
-  - name: bench
-  hostnames: ["r{i}.bench.local"]
-  rules:
-  - matches:
-    - path: {{type: PathPrefix, value: /}}{filters}
-    backendRefs:
-    - name: svc-{service}
-      port: 80
-"""
+        rule["filters"] = [{"type": "ResponseHeaderModifier", "responseHeaderModifier": {
+            "set": [{"name": "x-bench-generation", "value": extra_header}]}}]
+    rule["backendRefs"] = [{"name": f"svc-{service}", "port": 80}]
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": f"route-{i}", "namespace": NAMESPACE},
+            "spec": {"parentRefs": [{"name": "bench"}], "hostnames": [f"r{i}.bench.local"],
+                     "rules": [rule]}}
 
 
-def slice_yaml(s, port):
-    return f"""apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: svc-{s}-1
-  namespace: {NAMESPACE}
-  labels: {{kubernetes.io/service-name: svc-{s}}}
-addressType: IPv4
-ports:
-- name: http
-  port: {port}
-endpoints:
-- addresses: [127.0.0.1]
-  conditions: {{ready: true}}
-"""
+def endpoint_slice(s, port):
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": f"svc-{s}-1", "namespace": NAMESPACE,
+                         "labels": {"kubernetes.io/service-name": f"svc-{s}"}},
+            "addressType": "IPv4", "ports": [{"name": "http", "port": port}],
+            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}]}
 
 
-def service_yaml(s):
-    return f"""apiVersion: v1
-kind: Service
-metadata:
-  name: svc-{s}
-  namespace: {NAMESPACE}
-spec:
-  ports:
-  - name: http
-    port: 80
-    targetPort: http
-"""
+def service(s):
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": f"svc-{s}", "namespace": NAMESPACE},
+            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
 
 
-def gateway_yaml(listener_port):
-    return f"""apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: portico
-spec:
-  controllerName: gateway.envoyproxy.io/gatewayclass-controller
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: {NAMESPACE}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: bench
-  namespace: {NAMESPACE}
-spec:
-  gatewayClassName: portico
-  listeners:
-  - name: http
-    protocol: HTTP
-    port: {listener_port}
-"""
+def gateway(listener_port):
+    """The GatewayClass, the namespace and the Gateway with its one HTTP listener."""
+    return [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+             "metadata": {"name": "portico"},
+             "spec": {"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"}},
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "bench", "namespace": NAMESPACE},
+             "spec": {"gatewayClassName": "portico", "listeners": [
+                 {"name": "http", "protocol": "HTTP", "port": listener_port}]}}]
+
+
+def to_yaml(value, indent=""):
+    """Block YAML of dicts, lists and scalars (scalars written as JSON, which YAML reads)."""
+    if isinstance(value, dict) and value:
+        lines = []
+        for key, v in value.items():
+            if isinstance(v, (dict, list)) and v:
+                lines += [f"{indent}{key}:", to_yaml(v, indent + "  ")]
+            else:
+                lines.append(f"{indent}{key}: {json.dumps(v)}")
+        return "\n".join(lines)
+    if isinstance(value, list) and value:
+        lines = []
+        for item in value:
+            body = to_yaml(item, indent + "  ")
+            lines.append(f"{indent}- {body[len(indent) + 2:]}")
+        return "\n".join(lines)
+    return indent + json.dumps(value)
+
+
+def yaml_documents(objects):
+    return "---\n".join(to_yaml(o) + "\n" for o in objects)
 
 
 class FileStore:
@@ -151,9 +128,10 @@ class FileStore:
         os.makedirs(os.path.join(config, "slices"))
 
     def setup(self, listener, n, slice_port):
-        write_atomically(os.path.join(self.config, "gateway.yaml"), gateway_yaml(listener))
+        write_atomically(os.path.join(self.config, "gateway.yaml"),
+                         yaml_documents(gateway(listener)))
         write_atomically(os.path.join(self.config, "services.yaml"),
-                         "---\n".join(service_yaml(s) for s in range(SERVICES)))
+                         yaml_documents(service(s) for s in range(SERVICES)))
         for s in range(SERVICES):
             self.put_slice(s, slice_port[s])
         for i in range(n):
@@ -161,10 +139,11 @@ class FileStore:
 
     def put_route(self, i, service, extra_header=None):
         write_atomically(os.path.join(self.config, "routes", f"route-{i:05d}.yaml"),
-                         route_yaml(i, service, extra_header))
+                         yaml_documents([route(i, service, extra_header)]))
 
     def put_slice(self, s, port):
-        write_atomically(os.path.join(self.config, "slices", f"svc-{s}.yaml"), slice_yaml(s, port))
+        write_atomically(os.path.join(self.config, "slices", f"svc-{s}.yaml"),
+                         yaml_documents([endpoint_slice(s, port)]))
 
     def portico_args(self):
         return ["--config", self.config], {}
@@ -211,19 +190,19 @@ class ApiStore:
             raise SystemExit(f"mock API server refused {obj['kind']} {name}: {status} {data[:200]}")
 
     def setup(self, listener, n, slice_port):
-        for obj in yaml_objects(gateway_yaml(listener)):
+        for obj in gateway(listener):
             self.apply(obj)
         for s in range(SERVICES):
-            self.apply(yaml_object(service_yaml(s)))
+            self.apply(service(s))
             self.put_slice(s, slice_port[s])
         for i in range(n):
             self.put_route(i, i % SERVICES)
 
     def put_route(self, i, service, extra_header=None):
-        self.apply(yaml_object(route_yaml(i, service, extra_header)))
+        self.apply(route(i, service, extra_header))
 
     def put_slice(self, s, port):
-        self.apply(yaml_object(slice_yaml(s, port)))
+        self.apply(endpoint_slice(s, port))
 
     def routes_with_status(self):
         """How many HTTPRoutes carry a parents entry of Portico's controller."""
@@ -237,112 +216,6 @@ class ApiStore:
     def portico_args(self):
         return ["--kubernetes"], {"KUBECONFIG": self.kubeconfig, "POD_NAMESPACE": "default",
                                   "POD_NAME": "portico-scale"}
-
-
-def yaml_objects(text):
-    return [yaml_object(doc) for doc in text.split("\n---\n") if doc.strip()]
-
-
-def yaml_object(text):
-    """The small YAML subset this file writes, as a dict (no PyYAML on a fresh machine)."""
-    return _Yaml(text).parse()
-
-
-class _Yaml:
-    """Block mappings and sequences, flow {} and [] with plain or quoted scalars."""
-
-    def __init__(self, text):
-        self.lines = [l for l in text.split("\n") if l.strip() and not l.strip().startswith("#")]
-        self.i = 0
-
-    def parse(self):
-        return self.block(0)
-
-    @staticmethod
-    def indent(line):
-        return len(line) - len(line.lstrip(" "))
-
-    def block(self, level):
-        line = self.lines[self.i]
-        if line.strip().startswith("- "):
-            return self.seq(self.indent(line))
-        return self.mapping(self.indent(line))
-
-    def mapping(self, level, first=None):
-        out = {}
-        if first is not None:
-            self.entry(out, first, level)
-        while self.i < len(self.lines) and self.indent(self.lines[self.i]) == level \
-                and not self.lines[self.i].strip().startswith("- "):
-            text = self.lines[self.i].strip()
-            self.i += 1
-            self.entry(out, text, level)
-        return out
-
-    def entry(self, out, text, level):
-        key, _, rest = text.partition(":")
-        rest = rest.strip()
-        if rest:
-            out[key.strip()] = _flow(rest)
-        elif self.i < len(self.lines) and (self.indent(self.lines[self.i]) > level
-                                           or self.lines[self.i].strip().startswith("- ")):
-            out[key.strip()] = self.block(self.indent(self.lines[self.i]))
-        else:
-            out[key.strip()] = None
-
-    def seq(self, level):
-        out = []
-        while self.i < len(self.lines) and self.indent(self.lines[self.i]) == level \
-                and self.lines[self.i].strip().startswith("- "):
-            text = self.lines[self.i].strip()[2:]
-            self.i += 1
-            if ":" in text and not text.startswith(("{", "[", '"')):
-                out.append(self.mapping(level + 2, first=text))
-            else:
-                out.append(_flow(text))
-        return out
-
-
-def _flow(text):
-    """A flow scalar, {...} or [...] (the subset this file writes)."""
-    value, rest = _flow_value(text.strip(), 0)
-    return value
-
-
-def _flow_value(t, i):
-    while t[i] == " ":
-        i += 1
-    if t[i] == "{":
-        out, i = {}, i + 1
-        while True:
-            while t[i] in " ,":
-                i += 1
-            if t[i] == "}":
-                return out, i + 1
-            j = t.index(":", i)
-            key = t[i:j].strip()
-            out[key], i = _flow_value(t, j + 1)
-    if t[i] == "[":
-        out, i = [], i + 1
-        while True:
-            while t[i] in " ,":
-                i += 1
-            if t[i] == "]":
-                return out, i + 1
-            v, i = _flow_value(t, i)
-            out.append(v)
-    if t[i] in "\"'":
-        j = t.index(t[i], i + 1)
-        return t[i + 1:j], j + 1
-    j = i
-    while j < len(t) and t[j] not in ",}]":
-        j += 1
-    word = t[i:j].strip()
-    if word.isdigit():
-        return int(word), j
-    if word in ("true", "false"):
-        return word == "true", j
-    return word, j
 
 
 def start_mock_api(work, port):

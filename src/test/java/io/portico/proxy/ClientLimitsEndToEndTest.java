@@ -75,24 +75,7 @@ class ClientLimitsEndToEndTest {
       // A first request, answered; then the next head one byte at a time, never complete.
       out.write(ascii("GET /first HTTP/1.1\r\nHost: app.example.com\r\n\r\n"));
       out.flush();
-      Thread drip = new Thread(() -> {
-        byte[] head = ascii("GET /second HTTP/1.1\r\nHost: app.example.com\r\nX-Pad: "
-            + "a".repeat(400));
-        try {
-          for (byte b : head) {
-            if (!open.get()) {
-              return;
-            }
-            out.write(b);
-            out.flush();
-            Thread.sleep(50);
-          }
-        } catch (IOException | InterruptedException closed) {
-          // The gateway cut it off.
-        }
-      });
-      drip.setDaemon(true);
-      drip.start();
+      drip(out, "/second", open);
       // Others are served meanwhile.
       assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("web-pod-0");
       String answer = readAll(slow.getInputStream());
@@ -119,24 +102,7 @@ class ClientLimitsEndToEndTest {
       OutputStream out = slow.getOutputStream();
       // The very first head of a cleartext connection, one byte every 50 ms: Vert.x has no
       // HTTP connection for it until the head is complete, the deadline applies all the same.
-      Thread drip = new Thread(() -> {
-        byte[] head = ascii("GET /first HTTP/1.1\r\nHost: app.example.com\r\nX-Pad: "
-            + "a".repeat(400));
-        try {
-          for (byte b : head) {
-            if (!open.get()) {
-              return;
-            }
-            out.write(b);
-            out.flush();
-            Thread.sleep(50);
-          }
-        } catch (IOException | InterruptedException closed) {
-          // The gateway cut it off.
-        }
-      });
-      drip.setDaemon(true);
-      drip.start();
+      drip(out, "/first", open);
       assertThat(probe.get(port, "app.example.com", "/other").pod()).isEqualTo("web-pod-0");
       String answer = readAll(slow.getInputStream());
       open.set(false);
@@ -144,6 +110,31 @@ class ClientLimitsEndToEndTest {
           .contains("x-portico-failure: request_header_timeout");
     }
     assertThat(hold.connections()).isEmpty();
+  }
+
+  /**
+   * Sends a request head for {@code path} one byte every 50 ms, never completing it, on a
+   * thread of its own until the gateway cuts it off or {@code open} turns false.
+   */
+  private static void drip(OutputStream out, String path, AtomicBoolean open) {
+    byte[] head = ascii("GET " + path + " HTTP/1.1\r\nHost: app.example.com\r\nX-Pad: "
+        + "a".repeat(400));
+    Thread drip = new Thread(() -> {
+      try {
+        for (byte b : head) {
+          if (!open.get()) {
+            return;
+          }
+          out.write(b);
+          out.flush();
+          Thread.sleep(50);
+        }
+      } catch (IOException | InterruptedException closed) {
+        // The gateway cut it off.
+      }
+    });
+    drip.setDaemon(true);
+    drip.start();
   }
 
   @Test
