@@ -321,7 +321,7 @@ final class EchoHandler implements Handler<HttpServerRequest> {
         .put("cipherSuite", session == null ? EMPTY : session.getCipherSuite());
   }
 
-  private static String pem(Certificate certificate) throws CertificateEncodingException {
+  static String pem(Certificate certificate) throws CertificateEncodingException {
     return "-----BEGIN CERTIFICATE-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
         + "\n-----END CERTIFICATE-----\n";

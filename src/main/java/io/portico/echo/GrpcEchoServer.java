@@ -13,7 +13,6 @@ import io.vertx.core.net.PemKeyCertOptions;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -153,10 +152,7 @@ public final class GrpcEchoServer {
     field(tls, 4, session == null ? "" : session.getCipherSuite());
     try {
       for (Certificate certificate : request.connection().peerCertificates()) {
-        field(tls, 5, "-----BEGIN CERTIFICATE-----\n"
-            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(certificate.getEncoded())
-            + "\n-----END CERTIFICATE-----\n");
+        field(tls, 5, EchoHandler.pem(certificate));
       }
     } catch (SSLPeerUnverifiedException | java.security.cert.CertificateEncodingException e) {
       // No client certificate: none to report.

@@ -31,8 +31,7 @@ final class ClusterIndex {
   }
 
   /** What the index took from one cached object: the copy, and what became of it. */
-  private record Entry(HasMetadata cached, ObjectKey key, HasMetadata converted,
-      ConfigProblem problem) {
+  private record Entry(HasMetadata cached, ObjectKey key, HasMetadata converted) {
   }
 
   private final Map<Source, Entry> entries = new HashMap<>();
@@ -62,7 +61,7 @@ final class ClusterIndex {
     HasMetadata object = convert.apply(cached);
     if (old != null && old.converted() != null && old.converted().equals(object)) {
       // A new copy of the same object (a re-list after the watch reconnected): nothing changes.
-      entries.put(source, new Entry(cached, old.key(), old.converted(), null));
+      entries.put(source, new Entry(cached, old.key(), old.converted()));
       return false;
     }
     forget(source, old);
@@ -70,12 +69,12 @@ final class ClusterIndex {
     List<String> wrong = YamlResourceReader.objectProblems(object);
     if (wrong.isEmpty()) {
       valid.put(key, object);
-      entries.put(source, new Entry(cached, key, object, null));
+      entries.put(source, new Entry(cached, key, object));
     } else {
       ConfigProblem problem = ConfigProblem.error(KubernetesProvider.SOURCE, 0, key + ": "
           + String.join("; ", wrong) + "; the object is not served");
       invalid.put(key, problem);
-      entries.put(source, new Entry(cached, key, null, problem));
+      entries.put(source, new Entry(cached, key, null));
     }
     return true;
   }

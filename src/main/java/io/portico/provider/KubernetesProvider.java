@@ -511,7 +511,6 @@ public final class KubernetesProvider implements Provider {
         return;
       }
       ResourceSnapshot snapshot = result.result();
-      boolean isFirst = delivered == null;
       if (!stopped && snapshot != null) {
         delivered = snapshot;
         try {

@@ -38,11 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * through {@link ConnectionBase} (Vert.x's own base class of every connection).
  *
  * <p>Vert.x creates a cleartext connection only once it can tell HTTP/1.1 from h2c, and with
- * h2c enabled only once the first request head is complete: until then nothing here sees it.
- * The servers therefore also run Netty's read-idle handler at the request headers timeout as a
- * backstop (it costs a timestamp per read, nothing per write): a connection silent that long
- * before its first request is closed by Vert.x. The watches swallow its events once they are in
- * place. A first head dripped byte by byte on a cleartext port is still not cut off.
+ * h2c enabled only once the first request head is complete: until then nothing here sees it,
+ * and a {@link FirstHeadDeadline} times that head instead (removed here at accept). TLS
+ * servers run Netty's read-idle handler at the request headers timeout as the backstop until
+ * the handshake is done and the connection exists; the watches swallow its events once they
+ * are in place.
  */
 final class ClientConnections {
 

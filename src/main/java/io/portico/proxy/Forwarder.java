@@ -87,7 +87,7 @@ final class Forwarder {
    * rule's {@link io.portico.ir.UpstreamPlan} says.
    *
    * @param bodyCopy where to keep a copy of the body as it streams (see
-   *     {@link #keepsBody}), or null
+   *     {@link #bodyCopy}), or null
    */
   void forward(ProxyRequest call, UpstreamTarget target, ReplayBody bodyCopy) {
     UpstreamPlan plan = call.plan();
@@ -378,15 +378,17 @@ final class Forwarder {
   }
 
   /**
-   * Whether a copy of {@code call}'s body is to be kept as it streams: for its mirrors, or for
-   * the retries of a gRPC call.
+   * The copy of {@code call}'s body to keep as it streams, or null when none is needed: for its
+   * mirrors, or for the retries of a gRPC call (then the copy may also be sent again).
    */
-  static boolean keepsBody(ProxyRequest call) {
+  static ReplayBody bodyCopy(ProxyRequest call) {
     if (!call.hasBody()) {
-      return false;
+      return null;
     }
-    return call.ruleFilters().mirrors() != null || call.backendFilters().mirrors() != null
-        || call.plan().retries() > 0 && GrpcAnswers.isGrpc(call.request());
+    boolean forRetries = call.plan().retries() > 0 && GrpcAnswers.isGrpc(call.request());
+    boolean forMirrors = call.ruleFilters().mirrors() != null
+        || call.backendFilters().mirrors() != null;
+    return forRetries || forMirrors ? new ReplayBody(forRetries) : null;
   }
 
   /**

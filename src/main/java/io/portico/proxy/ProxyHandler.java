@@ -164,7 +164,7 @@ final class ProxyHandler {
       }
       return;
     }
-    ReplayBody bodyCopy = Forwarder.keepsBody(call) ? new ReplayBody() : null;
+    ReplayBody bodyCopy = Forwarder.bodyCopy(call);
     mirrors.send(call, loadBalancer, endpoints, health, bodyCopy);
     limitRequestTime(request, call.plan().requestTimeoutMillis());
     forwarder.forward(call, target, bodyCopy);

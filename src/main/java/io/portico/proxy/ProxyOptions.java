@@ -54,6 +54,14 @@ public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMi
         .setDecompressionSupported(false);
   }
 
+  /**
+   * Returns the host a listener is bound on: its Gateway's own address, or the shared bind host
+   * when it has none (empty).
+   */
+  public String bindHost(String listenerAddress) {
+    return listenerAddress.isEmpty() ? bindHost : listenerAddress;
+  }
+
   /** Returns the port a Gateway listener port is bound on. */
   public int bindPort(int listenerPort) {
     return listenerPort < 1024 ? listenerPort + portOffset : listenerPort;

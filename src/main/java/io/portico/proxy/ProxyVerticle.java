@@ -128,13 +128,10 @@ public final class ProxyVerticle extends VerticleBase {
   private void release(ListenAddress key) {
     String kind = claimed.remove(key);
     if (kind != null) {
-      claims.release(bindHost(key), options.bindPort(key.port()), kind);
+      claims.release(options.bindHost(key.address()), options.bindPort(key.port()), kind);
     }
   }
 
-  private String bindHost(ListenAddress key) {
-    return key.address().isEmpty() ? options.bindHost() : key.address();
-  }
 
   /** Where one HttpPort is served: its address (empty for the shared one) and listener port. */
   private record ListenAddress(String address, int port) {
@@ -201,7 +198,7 @@ public final class ProxyVerticle extends VerticleBase {
 
   private Future<?> bind(ListenAddress key, HttpPort port) {
     int bindPort = options.bindPort(key.port());
-    String host = bindHost(key);
+    String host = options.bindHost(key.address());
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
@@ -216,8 +213,6 @@ public final class ProxyVerticle extends VerticleBase {
       serverOptions.setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE,
               options.client().requestHeadersTimeoutMillis()))
           .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-    }
-    if (port.tls()) {
       // Listeners on one port share a protocol (the translator reports ProtocolConflict
       // otherwise), so the whole port is HTTPS; certificates are picked per handshake.
       SniKeyManager keyManager = new SniKeyManager();

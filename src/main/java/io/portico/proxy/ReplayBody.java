@@ -20,9 +20,20 @@ final class ReplayBody {
   /** The largest body kept for a retry, in bytes (a unary call's message is usually far less). */
   static final int LIMIT = 64 * 1024;
 
+  private final boolean forRetries;
   private Buffer copy = Buffer.buffer();
   private boolean complete;
   private Handler<Buffer> whenComplete;
+
+  /** @param forRetries whether the copy may be sent again (a gRPC call under a retry policy) */
+  ReplayBody(boolean forRetries) {
+    this.forRetries = forRetries;
+  }
+
+  /** Whether the copy may be sent again by a retry, not only to mirrors. */
+  boolean forRetries() {
+    return forRetries;
+  }
 
   /** Calls {@code handler} with the whole body once the client has sent it (not if too large). */
   void whenComplete(Handler<Buffer> handler) {

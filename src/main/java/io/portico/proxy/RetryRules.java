@@ -28,12 +28,6 @@ final class RetryRules {
   private RetryRules() {
   }
 
-  /** Whether an answer with this status is retried. */
-  static boolean retriesAnswer(RouteRetry route, Retry policy, HttpMethod method,
-      HttpClientResponse answer) {
-    return retriesAnswer(route, policy, isIdempotent(method), answer);
-  }
-
   /**
    * Whether an answer with this status is retried.
    *

@@ -82,8 +82,7 @@ final class UpstreamExchange {
     this.streamsPerConnection = streamsPerConnection;
     // A streamed body cannot be sent twice, unless it is a gRPC call's, kept for the purpose.
     this.bodyCopy = bodyCopy;
-    this.replay = bodyCopy != null && plan.retries() > 0 && GrpcAnswers.isGrpc(request)
-        ? bodyCopy : null;
+    this.replay = bodyCopy != null && bodyCopy.forRetries() ? bodyCopy : null;
     this.retriesLeft = call.hasBody() && replay == null ? 0 : plan.retries();
   }
 

@@ -123,14 +123,7 @@ final class GatewayApiSchema {
             continue;
           }
           String refAt = at + ".backendRefs[" + b + "]";
-          if (ref.getWeight() != null && (ref.getWeight() < 0 || ref.getWeight() > 1_000_000)) {
-            problems.add(refAt + ".weight: Invalid value: " + ref.getWeight()
-                + ": must be between 0 and 1000000");
-          }
-          if (ref.getPort() != null && (ref.getPort() < 1 || ref.getPort() > 65535)) {
-            problems.add(refAt + ".port: Invalid value: " + ref.getPort()
-                + ": must be between 1 and 65535");
-          }
+          weightAndPort(problems, refAt, ref.getWeight(), ref.getPort());
           filters(problems, refAt + ".filters", ref.getFilters());
         }
       }
@@ -286,6 +279,17 @@ final class GatewayApiSchema {
       } else {
         enumValue(problems, at + "[" + f + "].type", filter.getType(), FILTER_TYPES);
       }
+    }
+  }
+
+  /** A backendRef's weight (0-1000000) and port (1-65535), each when set. */
+  static void weightAndPort(List<String> problems, String refAt, Integer weight, Integer port) {
+    if (weight != null && (weight < 0 || weight > 1_000_000)) {
+      problems.add(refAt + ".weight: Invalid value: " + weight
+          + ": must be between 0 and 1000000");
+    }
+    if (port != null && (port < 1 || port > 65535)) {
+      problems.add(refAt + ".port: Invalid value: " + port + ": must be between 1 and 65535");
     }
   }
 

@@ -170,14 +170,7 @@ final class GrpcRouteSchema {
         continue;
       }
       String refAt = at + ".backendRefs[" + b + "]";
-      if (ref.getWeight() != null && (ref.getWeight() < 0 || ref.getWeight() > 1_000_000)) {
-        problems.add(refAt + ".weight: Invalid value: " + ref.getWeight()
-            + ": must be between 0 and 1000000");
-      }
-      if (ref.getPort() != null && (ref.getPort() < 1 || ref.getPort() > 65535)) {
-        problems.add(refAt + ".port: Invalid value: " + ref.getPort()
-            + ": must be between 1 and 65535");
-      }
+      GatewayApiSchema.weightAndPort(problems, refAt, ref.getWeight(), ref.getPort());
       filters(problems, refAt + ".filters", ref.getFilters());
     }
   }

@@ -9,6 +9,12 @@ import io.fabric8.kubernetes.api.model.ConditionBuilder;
  */
 public final class Conditions {
 
+  /** Returns whether {@code conditions} hold one of {@code type} with status True. */
+  public static boolean isTrue(java.util.List<Condition> conditions, String type) {
+    return conditions != null && conditions.stream()
+        .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
   // Condition types.
   public static final String ACCEPTED = "Accepted";
   public static final String PROGRAMMED = "Programmed";

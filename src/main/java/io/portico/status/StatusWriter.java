@@ -623,8 +623,9 @@ public final class StatusWriter implements AutoCloseable {
 
   /** Writes the status of a gateway.envoyproxy.io policy (the key names its kind). */
   private void writeTrafficPolicy(ObjectKey key, PolicyStatus status) {
-    write(key, status,
-        () -> client.genericKubernetesResources(envoyPolicy(key.kind()))
+    ResourceDefinitionContext definition = envoyPolicy(key.kind());
+    write(key, status, definition,
+        () -> client.genericKubernetesResources(definition)
             .inNamespace(key.namespace()).withName(key.name()),
         live -> {
           Object raw = live.getAdditionalProperties().get("status");
@@ -718,7 +719,7 @@ public final class StatusWriter implements AutoCloseable {
    */
   private <T extends HasMetadata> void write(ObjectKey key, Object wanted,
       Supplier<Resource<T>> target, Predicate<T> merge) {
-    write(key, wanted, envoyPolicy(key.kind()), target, merge);
+    write(key, wanted, null, target, merge);
   }
 
   /** @param generic the kind's definition, when {@code T} is GenericKubernetesResource */

@@ -13,7 +13,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPHeaderMatchBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilter;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteFilterBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRuleBuilder;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.CompiledRegex;
 import io.portico.ir.CompiledRegex.InvalidRegexException;
@@ -80,11 +79,8 @@ final class GrpcRuleCompiler {
         }
         MirrorResolver mirrors = new MirrorResolver(index, "GRPCRoute", route, i);
         Filters filters = filters("rule " + i, spec.getFilters(), mirrors);
-        // The rule types share sessionPersistence: compile it as an HTTPRoute rule's.
-        HTTPRouteRule persistenceOnly = new HTTPRouteRuleBuilder()
-            .withSessionPersistence(spec.getSessionPersistence()).build();
         SessionPersistence persistence =
-            SessionPersistenceCompiler.compile(i, persistenceOnly, base + i);
+            SessionPersistenceCompiler.compile(i, spec.getSessionPersistence(), base + i);
         List<GRPCBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {

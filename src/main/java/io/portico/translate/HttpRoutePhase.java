@@ -64,11 +64,6 @@ final class HttpRoutePhase {
     this.routeParents = routeParents;
   }
 
-  /** Attaches {@code routes} (sorted oldest first) and returns their status. */
-  Map<ObjectKey, HTTPRouteStatus> process(List<HTTPRoute> routes) {
-    return process(routes, List.of()).httpRoutes();
-  }
-
   /** Attaches {@code routes} and {@code grpcRoutes} and returns their status. */
   Result process(List<HTTPRoute> routes, List<GRPCRoute> grpcRoutes) {
     // Oldest first over both kinds: the conflict rule lets the older route keep a listener.

@@ -164,7 +164,7 @@ final class ListenerSets {
       ObjectKey gatewayKey = ObjectKey.of(attachment.gateway());
       ListenerSetStatus status = status(attachment, states.get(attachment.gateway()),
           gatewayStatus.get(gatewayKey));
-      if (isTrue(status.getConditions(), Conditions.ACCEPTED)) {
+      if (Conditions.isTrue(status.getConditions(), Conditions.ACCEPTED)) {
         attached.merge(gatewayKey, 1, Integer::sum);
       }
       result.put(ObjectKey.of(attachment.listenerSet()), status);
@@ -221,7 +221,7 @@ final class ListenerSets {
         + attachment.gateway().getMetadata().getName();
     List<Condition> parentConditions = gatewayStatus == null ? List.of()
         : gatewayStatus.getConditions();
-    if (!isTrue(parentConditions, Conditions.ACCEPTED)) {
+    if (!Conditions.isTrue(parentConditions, Conditions.ACCEPTED)) {
       String message = "the parent " + gatewayName + " is not accepted; see its status";
       conditions.add(Conditions.of(Conditions.ACCEPTED, false, REASON_PARENT_NOT_ACCEPTED,
           message, generation));
@@ -243,7 +243,7 @@ final class ListenerSets {
             Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
                 + " listeners are not valid; see status.listeners for each", generation));
       }
-      if (isTrue(parentConditions, Conditions.PROGRAMMED)) {
+      if (Conditions.isTrue(parentConditions, Conditions.PROGRAMMED)) {
         conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
             "ListenerSet is programmed", generation));
       } else {
@@ -253,10 +253,5 @@ final class ListenerSets {
     }
     return new ListenerSetStatusBuilder().withConditions(conditions).withListeners(listeners)
         .build();
-  }
-
-  private static boolean isTrue(List<Condition> conditions, String type) {
-    return conditions != null && conditions.stream()
-        .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
   }
 }

@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
@@ -303,8 +302,7 @@ final class PolicyTargets {
     List<RouteParentStatus> parents = routeParents.get(routeKey);
     if (parents != null) {
       for (RouteParentStatus parent : parents) {
-        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
-            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+        boolean accepted = Conditions.isTrue(parent.getConditions(), Conditions.ACCEPTED);
         ParentReference ref = parent.getParentRef();
         if (accepted && ref != null) {
           // A route attached through a ListenerSet reports under the ListenerSet.

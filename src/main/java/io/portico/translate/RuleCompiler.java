@@ -63,7 +63,8 @@ final class RuleCompiler {
         MirrorResolver mirrors = new MirrorResolver(index, "HTTPRoute", route, i);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
-        SessionPersistence persistence = SessionPersistenceCompiler.compile(i, spec, base + i);
+        SessionPersistence persistence = SessionPersistenceCompiler.compile(i,
+            spec.getSessionPersistence(), base + i);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {

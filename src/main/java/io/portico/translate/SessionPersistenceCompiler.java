@@ -1,6 +1,5 @@
 package io.portico.translate;
 
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
 import io.portico.ir.SessionPersistence;
 import io.portico.resource.GoDuration;
 
@@ -18,14 +17,15 @@ final class SessionPersistenceCompiler {
   }
 
   /**
-   * Returns the rule's session persistence, or null when it has none.
+   * Returns a rule's session persistence (HTTPRoute and GRPCRoute rules share the field), or
+   * null when it has none.
    *
+   * @param persistence the rule's {@code sessionPersistence}, or null
    * @param ruleName the rule's deterministic name; the default session name is derived from it
    */
-  static SessionPersistence compile(int ruleIndex, HTTPRouteRule spec, String ruleName)
-      throws RuleCompiler.InvalidRule {
-    io.fabric8.kubernetes.api.model.gatewayapi.v1.SessionPersistence persistence =
-        spec.getSessionPersistence();
+  static SessionPersistence compile(int ruleIndex,
+      io.fabric8.kubernetes.api.model.gatewayapi.v1.SessionPersistence persistence,
+      String ruleName) throws RuleCompiler.InvalidRule {
     if (persistence == null) {
       return null;
     }

@@ -1,10 +1,8 @@
 package io.portico.translate;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -105,12 +103,9 @@ final class TrafficPolicyPhase {
    * @param allGateways every Gateway of the snapshot (to tell another controller's Gateway from
    *     a missing one)
    */
-  static Result process(List<GenericKubernetesResource> policies, List<? extends HasMetadata> routes,
-      Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
-      List<Gateway> allGateways, String controllerName) {
-    return new TrafficPolicyPhase(
-        new PolicyTargets(routes, routeParents, gatewayStates, allGateways), controllerName)
-        .run(policies);
+  static Result process(List<GenericKubernetesResource> policies, PolicyTargets targets,
+      String controllerName) {
+    return new TrafficPolicyPhase(targets, controllerName).run(policies);
   }
 
   private Result run(List<GenericKubernetesResource> policies) {

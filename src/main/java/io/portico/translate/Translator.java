@@ -97,8 +97,8 @@ public final class Translator {
         listenerSets.admittedByGateway());
     RouteParent.Resolver routeParents = new RouteParent.Resolver(gatewayStates, listenerSets);
 
-    List<HTTPRoute> routes = new ArrayList<>(snapshot.httpRoutes());
-    SnapshotIndex.sortOldestFirst(routes);
+    // HttpRoutePhase orders HTTPRoutes and GRPCRoutes oldest first itself.
+    List<HTTPRoute> routes = snapshot.httpRoutes();
     HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, routeParents,
         options.controllerName()).process(routes, snapshot.grpcRoutes());
     Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
@@ -135,13 +135,16 @@ public final class Translator {
     policyRoutes.addAll(snapshot.grpcRoutes());
     Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
     routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
-    httpParents.putAll(grpcParents(httpPhase.grpcRoutes()));
+    Map<ObjectKey, List<RouteParentStatus>> grpcParents = grpcParents(httpPhase.grpcRoutes());
+    httpParents.putAll(grpcParents);
+    PolicyTargets policyTargets = new PolicyTargets(policyRoutes, httpParents, gatewayStates,
+        snapshot.gateways());
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
-        sortedOldestFirst(snapshot.backendTrafficPolicies()), policyRoutes, httpParents,
-        gatewayStates, snapshot.gateways(), options.controllerName());
+        sortedOldestFirst(snapshot.backendTrafficPolicies()), policyTargets,
+        options.controllerName());
     UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
-        sortedOldestFirst(snapshot.unimplementedPolicies()), policyRoutes, httpParents,
-        gatewayStates, snapshot.gateways(), options.controllerName());
+        sortedOldestFirst(snapshot.unimplementedPolicies()), policyTargets,
+        options.controllerName());
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
         unimplemented.failClosed());
     // Which Gateways use each Service matters only to BackendTLSPolicy status: not worth a pass
@@ -153,8 +156,7 @@ public final class Translator {
       Map<String, Set<ObjectKey>> gatewaysByService = gatewaysByService(routes, routeStatus);
       addStreamRouteGateways(gatewaysByService, tlsRoutes, tlsParents);
       addStreamRouteGateways(gatewaysByService, tcpRoutes, tcpParents);
-      addStreamRouteGateways(gatewaysByService, grpcSpecs(snapshot.grpcRoutes()),
-          grpcParents(httpPhase.grpcRoutes()));
+      addStreamRouteGateways(gatewaysByService, grpcSpecs(snapshot.grpcRoutes()), grpcParents);
       policyStatus = BackendTlsPhase.status(snapshot, BackendTlsPhase.resolve(snapshot),
           gatewaysByService, options.controllerName());
     }
@@ -235,8 +237,7 @@ public final class Translator {
     }
     String namespace = route.getMetadata().getNamespace();
     for (RouteParentStatus parent : status.getParents()) {
-      boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
-          .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+      boolean accepted = Conditions.isTrue(parent.getConditions(), Conditions.ACCEPTED);
       ParentReference ref = parent.getParentRef();
       if (accepted && ref != null) {
         gateways.add(new ObjectKey(ref.getKind() == null ? "Gateway" : ref.getKind(),
@@ -275,8 +276,7 @@ public final class Translator {
       }
       Set<ObjectKey> gateways = new TreeSet<>();
       for (RouteParentStatus parent : statuses) {
-        boolean accepted = parent.getConditions() != null && parent.getConditions().stream()
-            .anyMatch(c -> Conditions.ACCEPTED.equals(c.getType()) && "True".equals(c.getStatus()));
+        boolean accepted = Conditions.isTrue(parent.getConditions(), Conditions.ACCEPTED);
         if (accepted) {
           gateways.add(new ObjectKey(parent.getParentRef().getKind(),
               parent.getParentRef().getNamespace(), parent.getParentRef().getName()));

@@ -1,10 +1,8 @@
 package io.portico.translate;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyAncestorStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
@@ -102,13 +100,11 @@ final class UnimplementedPolicyPhase {
    * @param gatewayStates Portico's Gateways, with the route entries attached to each listener
    * @param allGateways every Gateway of the snapshot
    */
-  static Result process(List<GenericKubernetesResource> policies, List<? extends HasMetadata> routes,
-      Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
-      List<Gateway> allGateways, String controllerName) {
+  static Result process(List<GenericKubernetesResource> policies, PolicyTargets targets,
+      String controllerName) {
     if (policies.isEmpty()) {
       return new Result(FailClosed.NONE, Map.of());
     }
-    PolicyTargets targets = new PolicyTargets(routes, routeParents, gatewayStates, allGateways);
     Map<String, UnenforcedPolicy> claims = new HashMap<>();
     Map<ObjectKey, PolicyStatus> status = new TreeMap<>();
     for (GenericKubernetesResource policy : policies) {

@@ -179,7 +179,7 @@ public final class StreamProxyVerticle extends VerticleBase {
    */
   private Future<?> bind(ListenAddress key) {
     int bindPort = options.bindPort(key.port());
-    String host = bindHost(key);
+    String host = options.bindHost(key.address());
     NetServer server = vertx.createNetServer(new NetServerOptions()
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
@@ -210,13 +210,10 @@ public final class StreamProxyVerticle extends VerticleBase {
 
   private void release(ListenAddress key) {
     if (claimed.remove(key)) {
-      claims.release(bindHost(key), options.bindPort(key.port()), CLAIM_KIND);
+      claims.release(options.bindHost(key.address()), options.bindPort(key.port()), CLAIM_KIND);
     }
   }
 
-  private String bindHost(ListenAddress key) {
-    return key.address().isEmpty() ? options.bindHost() : key.address();
-  }
 
   private void accept(NetSocket socket, ListenAddress key) {
     // Looked up per connection: a table swap applies to the next connection, in-flight ones

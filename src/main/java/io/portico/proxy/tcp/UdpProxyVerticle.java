@@ -169,7 +169,7 @@ public final class UdpProxyVerticle extends VerticleBase {
 
   private Future<Void> bind(ListenAddress key) {
     int bindPort = options.bindPort(key.port());
-    String host = key.address().isEmpty() ? options.bindHost() : key.address();
+    String host = options.bindHost(key.address());
     DatagramSocket socket = vertx.createDatagramSocket(new DatagramSocketOptions());
     PortServer server = new PortServer(socket);
     socket.handler(packet -> receive(server, key, packet));
