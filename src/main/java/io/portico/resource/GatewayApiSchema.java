@@ -60,7 +60,7 @@ final class GatewayApiSchema {
 
   private static final List<String> PATH_TYPES = List.of("Exact", "PathPrefix",
       "RegularExpression");
-  private static final List<String> VALUE_MATCH_TYPES = List.of("Exact", "RegularExpression");
+  static final List<String> VALUE_MATCH_TYPES = List.of("Exact", "RegularExpression");
   private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE",
       "CONNECT", "OPTIONS", "TRACE", "PATCH");
   /** Standard channel types, and the Experimental channel's CORS and ExternalAuth. */

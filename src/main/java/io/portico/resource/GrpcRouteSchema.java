@@ -29,7 +29,6 @@ final class GrpcRouteSchema {
   private static final Pattern SERVICE =
       Pattern.compile("(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*");
   private static final Pattern METHOD = Pattern.compile("[A-Za-z_][A-Za-z_0-9]*");
-  private static final List<String> MATCH_TYPES = List.of("Exact", "RegularExpression");
   private static final List<String> FILTER_TYPES = List.of("ResponseHeaderModifier",
       "RequestHeaderModifier", "RequestMirror", "ExtensionRef");
 
@@ -91,7 +90,8 @@ final class GrpcRouteSchema {
     GRPCMethodMatch method = match.getMethod();
     if (method != null) {
       String type = method.getType() == null ? "Exact" : method.getType();
-      GatewayApiSchema.enumValue(problems, at + ".method.type", type, MATCH_TYPES);
+      GatewayApiSchema.enumValue(problems, at + ".method.type", type,
+          GatewayApiSchema.VALUE_MATCH_TYPES);
       String service = method.getService();
       String name = method.getMethod();
       if (service == null && name == null) {
@@ -124,7 +124,8 @@ final class GrpcRouteSchema {
         }
         String headerAt = at + ".headers[" + h + "]";
         if (header.getType() != null) {
-          GatewayApiSchema.enumValue(problems, headerAt + ".type", header.getType(), MATCH_TYPES);
+          GatewayApiSchema.enumValue(problems, headerAt + ".type", header.getType(),
+              GatewayApiSchema.VALUE_MATCH_TYPES);
         }
         GatewayApiSchema.headerName(problems, headerAt + ".name", header.getName());
         if (header.getValue() != null) {

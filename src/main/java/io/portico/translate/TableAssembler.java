@@ -102,13 +102,10 @@ final class TableAssembler {
   private static Function<RouteEntry, BackendGroup> loadBalancing(GatewayState gateway,
       ListenerState listener, TrafficPolicyPhase.Attachments policies,
       Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy) {
-    ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
-        gateway.gateway().getMetadata().getName());
+    ObjectKey gatewayKey = gatewayKey(gateway);
     return entry -> {
-      ObjectKey route = new ObjectKey(entry.source().kind(),
-          entry.route().getMetadata().getNamespace(), entry.route().getMetadata().getName());
-      TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener), route,
-          entry.ruleIndex());
+      TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener),
+          routeKey(entry), entry.ruleIndex());
       return policy == null ? entry.backends()
           : withPolicy.computeIfAbsent(entry.backends(), g -> new IdentityHashMap<>())
               .computeIfAbsent(policy, p -> entry.backends().withTraffic(p));
@@ -117,14 +114,24 @@ final class TableAssembler {
 
   private static Function<RouteEntry, UnenforcedPolicy> unenforced(GatewayState gateway,
       ListenerState listener, UnimplementedPolicyPhase.FailClosed failClosed) {
-    ObjectKey gatewayKey = new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
-        gateway.gateway().getMetadata().getName());
+    if (failClosed == UnimplementedPolicyPhase.FailClosed.NONE) {
+      return entry -> null; // No SecurityPolicy: no key per route entry to build.
+    }
+    ObjectKey gatewayKey = gatewayKey(gateway);
     ObjectKey listenerSet = listener.listenerSet == null ? null
         : ObjectKey.of(listener.listenerSet);
     return entry -> failClosed.of(gatewayKey, listenerSet, policyListenerName(listener),
-        new ObjectKey(entry.source().kind(), entry.route().getMetadata().getNamespace(),
-            entry.route().getMetadata().getName()),
-        entry.ruleIndex());
+        routeKey(entry), entry.ruleIndex());
+  }
+
+  private static ObjectKey gatewayKey(GatewayState gateway) {
+    return new ObjectKey("Gateway", gateway.gateway().getMetadata().getNamespace(),
+        gateway.gateway().getMetadata().getName());
+  }
+
+  private static ObjectKey routeKey(RouteEntry entry) {
+    return new ObjectKey(entry.source().kind(), entry.route().getMetadata().getNamespace(),
+        entry.route().getMetadata().getName());
   }
 
   /**

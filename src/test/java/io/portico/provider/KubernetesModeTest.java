@@ -488,38 +488,8 @@ class KubernetesModeTest {
           .start(vertx, new io.portico.echo.EchoOptions("127.0.0.1", 0, "db-pod", "default"))
           .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)
           .port();
-      apply("""
-          apiVersion: v1
-          kind: Service
-          metadata: {name: db, namespace: default}
-          spec:
-            ports: [{name: pg, port: 5432, targetPort: pg}]
-          ---
-          apiVersion: discovery.k8s.io/v1
-          kind: EndpointSlice
-          metadata:
-            name: db-1
-            namespace: default
-            labels: {kubernetes.io/service-name: db}
-          addressType: IPv4
-          ports: [{name: pg, port: %d}]
-          endpoints:
-          - addresses: [127.0.0.1]
-            conditions: {ready: true}
-          ---
-          apiVersion: gateway.networking.k8s.io/v1
-          kind: GatewayClass
-          metadata: {name: portico}
-          spec: {controllerName: %s}
-          ---
-          apiVersion: gateway.networking.k8s.io/v1
-          kind: Gateway
-          metadata: {name: edge, namespace: default}
-          spec:
-            gatewayClassName: portico
-            listeners:
-            - {name: pg, protocol: TCP, port: %d}
-          ---
+      apply(podBehindGatewayYaml("db", "pg", 5432, echo, "{name: pg, protocol: TCP, port: %d}"
+          .formatted(port)) + """
           apiVersion: gateway.networking.k8s.io/v1alpha2
           kind: TCPRoute
           metadata: {name: db, namespace: default}
@@ -527,7 +497,7 @@ class KubernetesModeTest {
             parentRefs: [{name: edge}]
             rules:
             - backendRefs: [{name: db, port: 5432}]
-          """.formatted(echo, OURS, port));
+          """);
 
       try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
         awaitCondition("a connection reaches db-pod", () -> {
@@ -588,38 +558,8 @@ class KubernetesModeTest {
           .start(vertx, new io.portico.echo.EchoOptions("127.0.0.1", 0, "grpc-pod", "default"))
           .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)
           .port();
-      apply("""
-          apiVersion: v1
-          kind: Service
-          metadata: {name: echo, namespace: default}
-          spec:
-            ports: [{name: grpc, port: 50051, targetPort: grpc}]
-          ---
-          apiVersion: discovery.k8s.io/v1
-          kind: EndpointSlice
-          metadata:
-            name: echo-1
-            namespace: default
-            labels: {kubernetes.io/service-name: echo}
-          addressType: IPv4
-          ports: [{name: grpc, port: %d}]
-          endpoints:
-          - addresses: [127.0.0.1]
-            conditions: {ready: true}
-          ---
-          apiVersion: gateway.networking.k8s.io/v1
-          kind: GatewayClass
-          metadata: {name: portico}
-          spec: {controllerName: %s}
-          ---
-          apiVersion: gateway.networking.k8s.io/v1
-          kind: Gateway
-          metadata: {name: edge, namespace: default}
-          spec:
-            gatewayClassName: portico
-            listeners:
-            - {name: http, protocol: HTTP, port: %d}
-          ---
+      apply(podBehindGatewayYaml("echo", "grpc", 50051, echo,
+          "{name: http, protocol: HTTP, port: %d}".formatted(port)) + """
           apiVersion: gateway.networking.k8s.io/v1
           kind: GRPCRoute
           metadata: {name: echo, namespace: default}
@@ -628,7 +568,7 @@ class KubernetesModeTest {
             rules:
             - matches: [{method: {service: %s}}]
               backendRefs: [{name: echo, port: 50051}]
-          """.formatted(echo, OURS, port, io.portico.echo.GrpcEchoServer.SERVICE));
+          """.formatted(io.portico.echo.GrpcEchoServer.SERVICE));
 
       try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
         var channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
@@ -982,6 +922,48 @@ class KubernetesModeTest {
           listeners:
           - {name: http, protocol: HTTP, port: %d}
         """.formatted(OURS, name, port);
+  }
+
+  /**
+   * A Service {@code name} (port {@code servicePort} named {@code portName}) with one ready pod
+   * on 127.0.0.1:{@code podPort}, our GatewayClass and a Gateway {@code edge} with
+   * {@code listener}; ends with a document separator, for the route that follows.
+   */
+  private static String podBehindGatewayYaml(String name, String portName, int servicePort,
+      int podPort, String listener) {
+    return """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: %1$s, namespace: default}
+        spec:
+          ports: [{name: %2$s, port: %3$d, targetPort: %2$s}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata:
+          name: %1$s-1
+          namespace: default
+          labels: {kubernetes.io/service-name: %1$s}
+        addressType: IPv4
+        ports: [{name: %2$s, port: %4$d}]
+        endpoints:
+        - addresses: [127.0.0.1]
+          conditions: {ready: true}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico}
+        spec: {controllerName: %5$s}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: edge, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - %6$s
+        ---
+        """.formatted(name, portName, servicePort, podPort, OURS, listener);
   }
 
   private static String routeYaml(String name, String host, String service) {
