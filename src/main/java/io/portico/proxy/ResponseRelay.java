@@ -3,12 +3,15 @@ package io.portico.proxy;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,21 +65,92 @@ final class ResponseRelay {
         && mayHaveBody(request.method(), upstream.statusCode())) {
       response.setChunked(true);
     }
-    upstream.exceptionHandler(e -> {
-      LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
-      exchange.finish();
-      response.reset();
-    });
-    // Piped by hand rather than with send(): trailers (gRPC status, chunked trailers) must be
-    // copied after the body and before the end.
-    upstream.handler(chunk -> {
+    new BodyRelay(exchange, upstream, response, endpoint).start();
+  }
+
+  private static boolean mayHaveBody(HttpMethod method, int status) {
+    return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
+  }
+
+  /**
+   * Relays one answer's body, trailers and end. Piped by hand rather than with send():
+   * trailers (gRPC status, chunked trailers) must be copied after the body and before the end.
+   *
+   * <p>Each chunk is held back until the event loop has handled the input it came with: when the
+   * answer's end arrives in the same input (a small answer: head, body and end in one read from
+   * the backend), the last chunk goes out with the end, as one write and one flush to the client.
+   * Written apart, the end costs HTTP/2 clients a frame, a TLS record and a system call of its
+   * own, and chunked HTTP/1.1 clients one more write. A streamed answer loses nothing: what is
+   * held is written once the event loop is done with the read that brought it.
+   */
+  private static final class BodyRelay implements Runnable {
+
+    private final UpstreamExchange exchange;
+    private final HttpClientResponse upstream;
+    private final HttpServerResponse response;
+    private final Endpoint endpoint;
+    private final HttpServerRequest request;
+    /** The chunk not written yet, or null. */
+    private Buffer held;
+    /** Whether a task to write {@link #held} is queued on the event loop. */
+    private boolean writeQueued;
+
+    BodyRelay(UpstreamExchange exchange, HttpClientResponse upstream,
+        HttpServerResponse response, Endpoint endpoint) {
+      this.exchange = exchange;
+      this.upstream = upstream;
+      this.response = response;
+      this.endpoint = endpoint;
+      this.request = exchange.request;
+    }
+
+    void start() {
+      upstream.exceptionHandler(e -> {
+        LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
+        held = null;
+        exchange.finish();
+        response.reset();
+      });
+      upstream.handler(this::chunk);
+      upstream.endHandler(v -> end());
+      response.closeHandler(v -> {
+        held = null;
+        exchange.finish();
+        upstream.request().reset();
+      });
+    }
+
+    private void chunk(Buffer chunk) {
+      if (held != null) {
+        write(held);
+      }
+      held = chunk;
+      if (!writeQueued) {
+        writeQueued = true;
+        ((ContextInternal) Vertx.currentContext()).nettyEventLoop().execute(this);
+      }
+    }
+
+    /** Writes the held chunk once the event loop has handled the read that brought it. */
+    @Override
+    public void run() {
+      writeQueued = false;
+      Buffer chunk = held;
+      held = null;
+      if (chunk != null && !response.ended() && !response.closed()) {
+        write(chunk);
+      }
+    }
+
+    private void write(Buffer chunk) {
       response.write(chunk);
       if (response.writeQueueFull()) {
         upstream.pause();
         response.drainHandler(v -> upstream.resume());
       }
-    });
-    upstream.endHandler(v -> {
+    }
+
+    private void end() {
       if (!upstream.trailers().isEmpty()) {
         if (request.version() != HttpVersion.HTTP_2 && !response.isChunked()) {
           // HTTP/1.1 carries trailers only in a chunked body.
@@ -90,15 +164,13 @@ final class ResponseRelay {
         }
       }
       exchange.finish();
-      response.end();
-    });
-    response.closeHandler(v -> {
-      exchange.finish();
-      upstream.request().reset();
-    });
-  }
-
-  private static boolean mayHaveBody(HttpMethod method, int status) {
-    return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
+      Buffer last = held;
+      held = null;
+      if (last != null) {
+        response.end(last);
+      } else {
+        response.end();
+      }
+    }
   }
 }
