@@ -11,6 +11,7 @@ import io.portico.ir.UpstreamPlan;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.AffinityResponse;
 import io.portico.proxy.lb.InFlightRequests;
+import io.portico.proxy.lb.UpstreamAttempt;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -187,9 +188,8 @@ final class Forwarder {
       if (exchange.counters != null) {
         exchange.counters.releasePending();
       }
-      if (ticket != null) {
-        ticket.track(ar.succeeded() ? ar.result() : null);
-      }
+      Runnable ticketEnd = ticket == null ? null
+          : ticket.track(ar.succeeded() ? ar.result() : null);
       if (ar.failed()) {
         requestFailed(exchange, endpoint, ar.cause());
         return;
@@ -203,6 +203,9 @@ final class Forwarder {
         upstream.exceptionHandler(e -> { });
         upstream.reset();
         exchange.finish();
+        if (ticketEnd != null) {
+          ticketEnd.run();
+        }
         if (clientSide.closed()) {
           ClientFailures.report(metrics, ClientFailureCause.STREAM_RESET,
               "request " + request.method() + " " + request.uri() + " reset by the client before"
@@ -210,7 +213,9 @@ final class Forwarder {
         }
         return;
       }
-      InFlightRequests.track(exchange.call.group(), endpoint, upstream);
+      // One watch on the attempt's end for both counts it occupies.
+      UpstreamAttempt.onEnd(upstream, ticketEnd,
+          InFlightRequests.track(exchange.call.group(), endpoint));
       ConnectionPool pool = exchange.plan.connectionPool();
       if (pool != null && pool.maxRequestsPerConnection() > 0) {
         clients.countRequest(upstream.connection(), pool.maxRequestsPerConnection());

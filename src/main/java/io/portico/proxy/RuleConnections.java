@@ -147,23 +147,21 @@ final class RuleConnections {
     }
 
     /**
-     * Takes the attempt's upstream request (null when it got no connection): counts its
-     * connection, and frees the attempt's share once its response has ended or failed.
+     * Takes the attempt's upstream request (null when it got no connection) and counts its
+     * connection. Returns what frees the attempt's share, for the caller to run once the
+     * response has ended or failed (see {@link UpstreamAttempt}), or null when it was freed at
+     * once (no connection).
      */
-    void track(HttpClientRequest upstream) {
-      if (upstream == null) {
+    Runnable track(HttpClientRequest upstream) {
+      if (upstream == null || upstream.connection() == null) {
         release();
-        return;
+        return null;
       }
       connected(upstream.connection());
-      UpstreamAttempt.onEnd(upstream, this::release);
+      return this::release;
     }
 
     private void connected(HttpConnection connection) {
-      if (connection == null) {
-        release();
-        return;
-      }
       if (!rule.known.containsKey(connection)) {
         rule.known.put(connection, connections);
         connections.open++;

@@ -2,7 +2,13 @@ package io.portico.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.impl.headers.HeadersAdaptor;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import java.util.Iterator;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -116,5 +122,27 @@ class HopByHopHeadersTest {
     HopByHopHeaders.copy(from, to, null);
 
     assertThat(to.names()).containsExactly("X-Kept");
+  }
+
+  /** An upstream answer's headers come as Netty headers wrapped in Vert.x's adaptor. */
+  @Test
+  void copiesAnAnswersWrappedHeadersAsTheyWereDecoded() {
+    AsciiString server = AsciiString.of("server");
+    DefaultHttpHeaders decoded = new DefaultHttpHeaders();
+    decoded.add(server, "nginx");
+    decoded.add("Connection", "keep-alive, x-hop");
+    decoded.add("X-Hop", "1");
+    decoded.add("Transfer-Encoding", "chunked");
+    decoded.add("Set-Cookie", "a=1");
+    decoded.add("Set-Cookie", "b=2");
+    HeadersMultiMap to = HeadersMultiMap.httpHeaders();
+
+    HopByHopHeaders.copy(new HeadersAdaptor(decoded), to, null);
+
+    assertThat(to.names()).containsExactlyInAnyOrder("server", "Set-Cookie");
+    assertThat(to.getAll("set-cookie")).containsExactly("a=1", "b=2");
+    // The decoder's name itself was copied, not a String made from it.
+    Iterator<Map.Entry<CharSequence, CharSequence>> entries = to.iteratorCharSequence();
+    assertThat(entries.next().getKey()).isSameAs(server);
   }
 }

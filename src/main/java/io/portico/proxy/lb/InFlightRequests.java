@@ -3,7 +3,6 @@ package io.portico.proxy.lb;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.Endpoint;
 import io.portico.ir.LoadBalancing;
-import io.vertx.core.http.HttpClientRequest;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,8 +21,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class InFlightRequests {
 
-  private static final ConcurrentHashMap<Endpoint, AtomicInteger> COUNTS =
-      new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Endpoint, Count> COUNTS = new ConcurrentHashMap<>();
+
+  /** One endpoint's count; run when an attempt ends, it takes that attempt off. */
+  private static final class Count extends AtomicInteger implements Runnable {
+    @Override
+    public void run() {
+      decrementAndGet();
+    }
+  }
 
   private InFlightRequests() {
   }
@@ -35,16 +41,17 @@ public final class InFlightRequests {
   }
 
   /**
-   * Counts {@code upstream}, sent to {@code endpoint}, until its response ends or fails; a
-   * no-op unless {@code group} balances by least request. The Forwarder's hook.
+   * Counts an attempt just sent to {@code endpoint} when {@code group} balances by least
+   * request, and returns what takes it off again, for the Forwarder to run when the attempt
+   * ends (see {@link UpstreamAttempt}); returns null for other groups.
    */
-  public static void track(BackendGroup group, Endpoint endpoint, HttpClientRequest upstream) {
+  public static Runnable track(BackendGroup group, Endpoint endpoint) {
     if (group == null || group.loadBalancing().type() != LoadBalancing.Type.LEAST_REQUEST) {
-      return;
+      return null;
     }
-    AtomicInteger count = COUNTS.computeIfAbsent(endpoint, e -> new AtomicInteger());
+    Count count = COUNTS.computeIfAbsent(endpoint, e -> new Count());
     count.incrementAndGet();
-    UpstreamAttempt.onEnd(upstream, count::decrementAndGet);
+    return count;
   }
 
   /** Forgets endpoints with nothing in flight that are no longer in use. */
