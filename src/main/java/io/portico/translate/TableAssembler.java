@@ -74,6 +74,16 @@ final class TableAssembler {
                 unenforced(gateway, listener, failClosed)));
       }
     }
+    // HTTPS listeners on a TLS port (compatible, see ListenerPhase): the stream proxy owns the
+    // socket and picks among all of them by SNI name, handing the HTTPS ones to the HTTP proxy.
+    byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) -> {
+      List<StreamListener> tls = streamsByAddress.getOrDefault(address, Map.of())
+          .get(StreamProtocol.TLS + "|" + port);
+      if (tls != null) {
+        listeners.forEach(https -> tls.add(StreamListener.https(https.name(), https.source(),
+            https.hostname())));
+      }
+    }));
     List<HttpPort> ports = new ArrayList<>();
     byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) ->
         ports.add(new HttpPort(address, port, listeners))));

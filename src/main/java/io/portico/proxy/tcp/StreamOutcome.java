@@ -8,6 +8,11 @@ package io.portico.proxy.tcp;
 enum StreamOutcome {
   /** Relayed to a backend endpoint. */
   PROXIED("proxied"),
+  /**
+   * Its SNI name picked an HTTPS listener sharing the port with TLS listeners: handed to the
+   * HTTP proxy ({@link HttpsHandoff}).
+   */
+  HANDED_OFF("https"),
   /** The first bytes on a TLS port were not a TLS ClientHello: closed. */
   NOT_TLS("not_tls"),
   /** The ClientHello was malformed, larger than the limit, or did not arrive in time: closed. */

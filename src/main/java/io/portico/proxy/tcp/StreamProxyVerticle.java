@@ -53,7 +53,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Deployed one instance per event loop next to the HTTP proxy verticles, it receives the same
  * routing table and endpoints over the event bus and serves only the table's
  * {@link RoutingTable#streamPorts()}; a port is either HTTP or stream (the translator reports a
- * listener that would mix them).
+ * listener that would mix them), except that HTTPS listeners may share a TLS port: this verticle
+ * then owns the port and hands the connections whose SNI name picks an HTTPS listener to the HTTP
+ * proxy ({@link HttpsHandoff}).
  */
 public final class StreamProxyVerticle extends VerticleBase {
 
@@ -91,6 +93,7 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** Per backend port, for the current endpoints. */
   private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
   private final TlsTerminator terminator = new TlsTerminator();
+  private HttpsHandoff handoff;
   /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
   private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
 
@@ -107,6 +110,7 @@ public final class StreamProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
+    handoff = new HttpsHandoff(client, claims, metrics);
     return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
   }
 
@@ -257,6 +261,11 @@ public final class StreamProxyVerticle extends VerticleBase {
         default -> {
           StreamPort port = ports.get(key);
           StreamListener listener = port == null ? null : port.findListener(reader.serverName());
+          if (listener != null && listener.https()) {
+            handoff.handOff(socket, options.bindHost(key.address()), options.bindPort(key.port()),
+                reader.received());
+            return;
+          }
           StreamRoute route = listener == null ? null : listener.findRoute(reader.serverName());
           if (route == null || listener.terminate() == null) {
             // Passthrough: the client's TLS goes to the backend as it is (no BackendTLSPolicy).
@@ -357,7 +366,7 @@ public final class StreamProxyVerticle extends VerticleBase {
    * Relays bytes both ways: a side whose peer cannot keep up is paused until the peer's write
    * queue drains; the end or failure of either side closes both.
    */
-  private static void splice(NetSocket client, NetSocket upstream, Buffer first) {
+  static void splice(NetSocket client, NetSocket upstream, Buffer first) {
     client.closeHandler(v -> upstream.close());
     upstream.closeHandler(v -> client.close());
     client.exceptionHandler(e -> client.close());
