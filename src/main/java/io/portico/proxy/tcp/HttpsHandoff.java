@@ -57,7 +57,7 @@ final class HttpsHandoff {
         return;
       }
       metrics.count(StreamProtocol.TLS, StreamOutcome.HANDED_OFF);
-      StreamProxyVerticle.splice(socket, server, header.appendBuffer(received));
+      StreamProxyVerticle.splice(socket, server, header.appendBuffer(received), () -> { });
     });
   }
 

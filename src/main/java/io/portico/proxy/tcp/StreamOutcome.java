@@ -23,6 +23,10 @@ enum StreamOutcome {
   INVALID_BACKEND("invalid_backend"),
   /** The chosen backend has no ready endpoint: closed. */
   NO_ENDPOINTS("no_endpoints"),
+  /** The rule's {@code circuitBreaker.maxConnections} are open: closed. */
+  OVERFLOW("overflow"),
+  /** A SecurityPolicy Portico cannot enforce targets the route: closed. */
+  SECURITY_POLICY_NOT_ENFORCED("security_policy_not_enforced"),
   /** No endpoint accepted the connection: closed. */
   CONNECT_FAILED("connect_failed"),
   /** UDP: the port's session table is full; the datagram of a new client is dropped. */
