@@ -52,6 +52,8 @@ public final class PortClaims {
    * Claims the socket {@code host:port} for one server of {@code kind}, waiting (on timers of the
    * caller's context) while another kind holds it or its socket is still closing.
    *
+   * @param host   the address, or the path of a Unix domain socket (with {@code port} -1)
+   * @param port   the port; 0 (ephemeral, never shared) is granted at once
    * @param kind   servers of equal kind share a socket: they are bound with the same options
    * @param wanted asked before every try; when false the claim is abandoned
    * @return true once claimed (pair it with {@link #release}), false if abandoned; failed if
