@@ -158,6 +158,28 @@ class StreamPolicyEndToEndTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void anEndpointRefusingConnectionsIsEjectedWithoutFailingAClient() throws IOException {
+    int refusing = TestGateway.freePort(); // nothing listens there
+    gateway = TestGateway.start(directory, "gateway.yaml", tcpConfig(policy("""
+        healthCheck:
+          passive: {consecutive5XxErrors: 2, interval: 100ms, baseEjectionTime: 30s}
+        """), echo("pod-a"), echo("pod-b"), refusing));
+
+    Set<String> pods = new HashSet<>();
+    for (int i = 0; i < 12; i++) {
+      // A refused connect is tried once more on another endpoint: no client sees it.
+      pods.add(StreamProbe.tcp(port).pod());
+    }
+    assertThat(pods).containsExactlyInAnyOrder("pod-a", "pod-b");
+    var described = (java.util.Map<String, Object>) io.portico.health.HealthRegistry
+        .of(gateway.portico().vertx()).describe().get("Service/default/db:3000");
+    assertThat((java.util.List<java.util.Map<String, Object>>) described.get("endpoints"))
+        .filteredOn(endpoint -> endpoint.get("endpoint").equals("127.0.0.1:" + refusing))
+        .singleElement().extracting(endpoint -> endpoint.get("state")).isEqualTo("Ejected");
+  }
+
+  @Test
   void connectionsPastMaxConnectionsAreClosedAndCounted() throws IOException {
     gateway = TestGateway.start(directory, "gateway.yaml",
         tcpConfig(policy("circuitBreaker: {maxConnections: 1}"), echo("pod-a")));
