@@ -131,10 +131,6 @@ final class PolicyTargets {
         for (RouteEntry entry : listener.routes) {
           keys.add(key(entry.source().kind(), entry.route()));
         }
-        for (io.portico.ir.StreamRoute route : listener.streamRoutes) {
-          keys.add(new ObjectKey(route.source().kind(), route.source().namespace(),
-              route.source().name()));
-        }
       }
     }
     this.routeParents = routeParents;
@@ -169,6 +165,29 @@ final class PolicyTargets {
   /** Returns, per listener name of a Portico Gateway, the routes attached there. */
   Map<String, Set<ObjectKey>> routesOn(ObjectKey gateway) {
     return attached.getOrDefault(gateway, Map.of());
+  }
+
+  /**
+   * Returns, per listener name of a Portico Gateway, the TLSRoutes, TCPRoutes and UDPRoutes
+   * attached there (only policies that reach stream routes ask, so it is not indexed).
+   */
+  Map<String, Set<ObjectKey>> streamRoutesOn(ObjectKey gateway) {
+    GatewayState state = ours.get(gateway);
+    if (state == null) {
+      return Map.of();
+    }
+    Map<String, Set<ObjectKey>> byListener = new HashMap<>();
+    for (ListenerState listener : state.listeners()) {
+      if (listener.listenerSet != null || listener.streamRoutes.isEmpty()) {
+        continue; // a listener target's sectionName names one of the Gateway's own listeners
+      }
+      Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
+      for (io.portico.ir.StreamRoute route : listener.streamRoutes) {
+        keys.add(new ObjectKey(route.source().kind(), route.source().namespace(),
+            route.source().name()));
+      }
+    }
+    return byListener;
   }
 
   /** Returns the status ancestorRef of {@code ancestor}. */

@@ -205,20 +205,21 @@ final class TrafficPolicyPhase {
           routes.add(target.object());
         }
       }
-      case GATEWAY, LISTENER -> targets.routesOn(target.object()).forEach((listener, onIt) -> {
-        boolean listenerOwn = target.level() == Level.LISTENER;
-        if (listenerOwn ? !listener.equals(target.section()) : Overrides.other(
-            claims.get(Target.claimKey(Level.LISTENER, target.object(), listener)), policy)) {
-          return;
-        }
-        for (ObjectKey route : onIt) {
-          if (PolicyTargets.STREAM_ROUTE_KINDS.contains(route.kind())
-              && !Overrides.other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy)
-              && !Overrides.other(claims.get(Target.claimKey(Level.RULE, route, "0")), policy)) {
-            routes.add(route);
+      case GATEWAY, LISTENER -> {
+        for (var onListener : targets.streamRoutesOn(target.object()).entrySet()) {
+          String listener = onListener.getKey();
+          boolean covered = target.level() == Level.LISTENER ? listener.equals(target.section())
+              : !Overrides.other(claims.get(Target.claimKey(Level.LISTENER, target.object(),
+                  listener)), policy);
+          for (ObjectKey route : covered ? onListener.getValue() : Set.<ObjectKey>of()) {
+            if (!Overrides.other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy)
+                && !Overrides.other(claims.get(Target.claimKey(Level.RULE, route, "0")),
+                    policy)) {
+              routes.add(route);
+            }
           }
         }
-      });
+      }
       default -> {
       }
     }
@@ -304,7 +305,7 @@ final class TrafficPolicyPhase {
         PolicyTargets targets) {
       switch (target.level()) {
         case GATEWAY -> {
-          Map<String, Set<ObjectKey>> byListener = targets.routesOn(target.object());
+          Map<String, Set<ObjectKey>> byListener = routesOn(targets, target.object());
           for (Map.Entry<String, Set<ObjectKey>> entry : byListener.entrySet()) {
             if (other(claims.get(Target.claimKey(Level.LISTENER, target.object(), entry.getKey())),
                 policy)) {
@@ -313,7 +314,7 @@ final class TrafficPolicyPhase {
             addRoutes(entry.getValue(), policy, claims, targets);
           }
         }
-        case LISTENER -> addRoutes(targets.routesOn(target.object())
+        case LISTENER -> addRoutes(routesOn(targets, target.object())
             .getOrDefault(target.section(), Set.of()), policy, claims, targets);
         case ROUTE -> {
           List<String> ruleNames = targets.ruleNames(target.object());
@@ -343,6 +344,21 @@ final class TrafficPolicyPhase {
           routes.add(route.namespace() + "/" + route.name());
         }
       }
+    }
+
+    /** The routes of every kind on each listener of {@code gateway}. */
+    private static Map<String, Set<ObjectKey>> routesOn(PolicyTargets targets,
+        ObjectKey gateway) {
+      Map<String, Set<ObjectKey>> streams = targets.streamRoutesOn(gateway);
+      if (streams.isEmpty()) {
+        return targets.routesOn(gateway);
+      }
+      Map<String, Set<ObjectKey>> all = new TreeMap<>();
+      targets.routesOn(gateway).forEach((listener, routes) ->
+          all.computeIfAbsent(listener, l -> new TreeSet<>()).addAll(routes));
+      streams.forEach((listener, routes) ->
+          all.computeIfAbsent(listener, l -> new TreeSet<>()).addAll(routes));
+      return all;
     }
 
     private static boolean other(Attached holder, ObjectKey policy) {
