@@ -368,11 +368,11 @@ final class PolicyTargets {
           }
         }
         break;
-      case "HTTPRoute":
-      case "GRPCRoute":
       case "TCPRoute":
       case "TLSRoute":
       case "UDPRoute":
+      case "HTTPRoute":
+      case "GRPCRoute":
         for (ObjectKey route : new TreeSet<>(routes.keySet())) {
           if (route.kind().equals(kind) && matches(routes.get(route), namespace, labels)) {
             result.add(resolveRoute(route, null));
