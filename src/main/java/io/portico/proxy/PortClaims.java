@@ -83,6 +83,13 @@ public final class PortClaims {
       try {
         handoffDirectory = Files.createTempDirectory("portico-",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (UnsupportedOperationException notPosix) {
+        try {
+          // Not a POSIX file system (Windows): the temporary directory is the user's own.
+          handoffDirectory = Files.createTempDirectory("portico-");
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot create the directory for handoff sockets", e);
+        }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the directory for handoff sockets", e);
       }
