@@ -9,6 +9,7 @@ import io.portico.testing.StreamProbe;
 import io.portico.testing.TestCertificates;
 import io.portico.testing.TestCertificates.Pem;
 import io.portico.testing.TestGateway;
+import io.portico.testing.TlsProbe;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientOptions;
@@ -199,6 +200,32 @@ class SharedTlsPortEndToEndTest {
         .toCompletionStage().toCompletableFuture());
     assertThat(response[0]).isEqualTo(HttpVersion.HTTP_2);
     assertThat(((JsonObject) response[1]).getString("pod")).isEqualTo("web-pod-0");
+  }
+
+  @Test
+  void clientCertificatesAreCheckedForTheHttpsListenerOfASharedPort() throws Exception {
+    fleet.service("default", "web", 1);
+    Pem clientCa = TestCertificates.certificateAuthority("clients");
+    String config = config("web.example.com", "a.example.com", passthroughBackend())
+        .replace("  gatewayClassName: portico\n", """
+              gatewayClassName: portico
+              tls:
+                frontend:
+                  default:
+                    validation:
+                      caCertificateRefs: [{group: "", kind: ConfigMap, name: client-ca}]
+            """);
+    gateway = TestGateway.start(directory, "gateway.yaml", config, "ca.yaml",
+        clientCa.caConfigMapYaml("default", "client-ca"));
+
+    Pem alice = TestCertificates.clientCertificate(clientCa, "alice");
+    assertThat(TlsProbe.get(port, "web.example.com", "web.example.com", "/", alice,
+        webCert.x509()).statusLine()).isEqualTo("HTTP/1.1 200 OK");
+    assertThatThrownBy(() -> TlsProbe.get(port, "web.example.com", "web.example.com", "/", null,
+        webCert.x509())).as("no client certificate").isInstanceOf(IOException.class);
+    // The TLS listener's connections are the backend's TLS: passed through as before.
+    assertThat(StreamProbe.tls(port, "a.example.com", backendCert.x509()).pod())
+        .isEqualTo("backend-a-pod");
   }
 
   @Test
