@@ -7,6 +7,9 @@ import io.portico.ir.HttpPort;
 import io.portico.ir.Listener;
 import io.portico.ir.Route;
 import io.portico.ir.RoutingTable;
+import io.portico.ir.StreamListener;
+import io.portico.ir.StreamPort;
+import io.portico.ir.StreamRoute;
 import io.portico.ir.VirtualHost;
 import io.portico.ir.WeightedBackend;
 
@@ -33,25 +36,37 @@ public final class HealthPlan {
       for (Listener listener : port.listeners()) {
         for (VirtualHost host : listener.virtualHosts()) {
           for (Route route : host.routes()) {
-            BackendGroup group = route.backends();
-            HealthCheck check = group.traffic().healthCheck();
-            if (!check.enabled()) {
-              continue;
-            }
-            for (WeightedBackend backend : group.backends()) {
-              if (!backend.available()) {
-                continue;
-              }
-              String winner = winners.get(backend.key());
-              if (winner == null || group.name().compareTo(winner) < 0) {
-                winners.put(backend.key(), group.name());
-                checks.put(backend.key(), check);
-              }
-            }
+            add(route.backends(), checks, winners);
           }
         }
       }
     }
+    // TLS and TCP routes too (a UDP route's policy never carries a check).
+    for (StreamPort port : table.streamPorts()) {
+      for (StreamListener listener : port.listeners()) {
+        for (StreamRoute route : listener.routes()) {
+          add(route.backends(), checks, winners);
+        }
+      }
+    }
     return Map.copyOf(checks);
+  }
+
+  private static void add(BackendGroup group, Map<BackendKey, HealthCheck> checks,
+      Map<BackendKey, String> winners) {
+    HealthCheck check = group.traffic().healthCheck();
+    if (!check.enabled()) {
+      return;
+    }
+    for (WeightedBackend backend : group.backends()) {
+      if (!backend.available()) {
+        continue;
+      }
+      String winner = winners.get(backend.key());
+      if (winner == null || group.name().compareTo(winner) < 0) {
+        winners.put(backend.key(), group.name());
+        checks.put(backend.key(), check);
+      }
+    }
   }
 }

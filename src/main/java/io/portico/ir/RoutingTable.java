@@ -47,6 +47,22 @@ public record RoutingTable(List<HttpPort> httpPorts,
   }
 
   /**
+   * Returns whether {@code httpPort} shares its port with TLS listeners: the stream proxy then
+   * owns the socket, reads each connection's SNI name, and hands the connections of the HTTPS
+   * listeners to the HTTP proxy's internal server for the port (see
+   * {@link StreamListener#https()}).
+   */
+  public boolean sharedWithTls(HttpPort httpPort) {
+    for (StreamPort streamPort : streamPorts) {
+      if (streamPort.protocol() == StreamProtocol.TLS && streamPort.port() == httpPort.port()
+          && streamPort.address().equals(httpPort.address())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Returns what is structurally wrong with this table (empty when it may be served). The
    * translator should never produce such a table; a proxy refuses one and keeps the last good.
    */
@@ -68,6 +84,17 @@ public record RoutingTable(List<HttpPort> httpPorts,
     for (StreamPort streamPort : streamPorts) {
       // TCP and UDP are separate port spaces; TLS and TCP share TCP's, and with HTTP ports too.
       String transport = streamPort.protocol() == StreamProtocol.UDP ? "udp" : "tcp";
+      HttpPort shared = streamPort.protocol() == StreamProtocol.TLS
+          ? httpPort(streamPort.address(), streamPort.port()) : null;
+      long handedOff = streamPort.listeners().stream().filter(StreamListener::https).count();
+      if (shared != null && shared.tls() && handedOff == shared.listeners().size()) {
+        continue; // HTTPS and TLS listeners on one port: the stream proxy hands HTTPS over.
+      }
+      if (handedOff > 0) {
+        problems.add("tls port " + streamPort.port() + " on '" + streamPort.address() + "' has "
+            + handedOff + " HTTPS listeners but the HTTPS port has "
+            + (shared == null ? "none" : shared.listeners().size()));
+      }
       if (!ports.add(streamPort.address() + "|" + streamPort.port()
           + (transport.equals("udp") ? "|udp" : ""))) {
         problems.add(transport + " port " + streamPort.port() + " on '" + streamPort.address()

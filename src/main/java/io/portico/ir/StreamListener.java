@@ -19,17 +19,28 @@ import java.util.Objects;
  *     TCP and UDP): the bytes go to the backend as they came
  * @param routes the attached routes, oldest first (Gateway API: when several TCPRoutes or
  *     UDPRoutes attach to one listener, the oldest gets the traffic)
+ * @param https true for an HTTPS listener that shares its port with TLS listeners (Gateway API:
+ *     HTTPS and TLS listeners with distinct hostnames are compatible on one port): a connection
+ *     whose SNI name picks it is handed, ClientHello and all, to the HTTP proxy's internal server
+ *     for the port ({@link HttpPort}), which terminates TLS and serves its HTTPRoutes. It has no
+ *     routes and no certificate here
  * @param sniIndex the routes by SNI name pattern, most specific first (derived from
  *     {@code routes}; for a name two routes share, the oldest route wins)
  */
 public record StreamListener(String name, SourceRef source,
     @JsonInclude(JsonInclude.Include.NON_NULL) String hostname,
     @JsonInclude(JsonInclude.Include.NON_NULL) TlsCertificate terminate,
-    List<StreamRoute> routes, @JsonIgnore HostIndex<StreamRoute> sniIndex) {
+    List<StreamRoute> routes, @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean https,
+    @JsonIgnore HostIndex<StreamRoute> sniIndex) {
 
   public StreamListener(String name, SourceRef source, String hostname, TlsCertificate terminate,
       List<StreamRoute> routes) {
-    this(name, source, hostname, terminate, List.copyOf(routes), sniIndex(routes));
+    this(name, source, hostname, terminate, List.copyOf(routes), false, sniIndex(routes));
+  }
+
+  /** Returns the stand-in for an HTTPS listener sharing a port with TLS listeners. */
+  public static StreamListener https(String name, SourceRef source, String hostname) {
+    return new StreamListener(name, source, hostname, null, List.of(), true, sniIndex(List.of()));
   }
 
   public StreamListener {
@@ -63,11 +74,12 @@ public record StreamListener(String name, SourceRef source,
   public boolean equals(Object o) {
     return o instanceof StreamListener other && other.name.equals(name)
         && other.source.equals(source) && Objects.equals(other.hostname, hostname)
-        && Objects.equals(other.terminate, terminate) && other.routes.equals(routes);
+        && Objects.equals(other.terminate, terminate) && other.routes.equals(routes)
+        && other.https == https;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, source, hostname, terminate, routes);
+    return Objects.hash(name, source, hostname, terminate, routes, https);
   }
 }

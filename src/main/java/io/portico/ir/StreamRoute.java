@@ -1,5 +1,7 @@
 package io.portico.ir;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -14,10 +16,20 @@ import java.util.Objects;
  *     {@code *.} wildcards, or {@code *} for any name); {@code ["*"]} for TCP and UDP routes,
  *     which have no hostnames
  * @param backends the rule's weighted backendRefs; an unavailable backend (invalid reference)
- *     closes the connections that pick it
+ *     closes the connections that pick it. Its {@link BackendGroup#traffic()} is the
+ *     BackendTrafficPolicy as far as it applies to a stream (load balancing, health checks,
+ *     {@code circuitBreaker.maxConnections}, connect timeout; see the translator's
+ *     StreamPolicyScope)
+ * @param unenforced a SecurityPolicy on the route that Portico cannot enforce: every connection
+ *     is closed rather than served without it; null when there is none
  */
 public record StreamRoute(String name, SourceRef source, List<String> hostnames,
-    BackendGroup backends) {
+    BackendGroup backends, @JsonInclude(JsonInclude.Include.NON_NULL) UnenforcedPolicy unenforced) {
+
+  public StreamRoute(String name, SourceRef source, List<String> hostnames,
+      BackendGroup backends) {
+    this(name, source, hostnames, backends, null);
+  }
 
   public StreamRoute {
     Objects.requireNonNull(name, "name");

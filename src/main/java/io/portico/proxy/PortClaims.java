@@ -4,7 +4,14 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ServerID;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -34,6 +41,8 @@ public final class PortClaims {
   private static final long GIVE_UP_MILLIS = 60_000;
 
   private final Map<ServerID, Holder> holders = new HashMap<>();
+  /** Where the handoff sockets live (see {@link #handoffAddress}), made on first use. */
+  private Path handoffDirectory;
 
   /** The kind of server holding one socket and how many of its servers share it. */
   private record Holder(String kind, int servers) {
@@ -43,6 +52,8 @@ public final class PortClaims {
    * Claims the socket {@code host:port} for one server of {@code kind}, waiting (on timers of the
    * caller's context) while another kind holds it or its socket is still closing.
    *
+   * @param host   the address, or the path of a Unix domain socket (with {@code port} -1)
+   * @param port   the port; 0 (ephemeral, never shared) is granted at once
    * @param kind   servers of equal kind share a socket: they are bound with the same options
    * @param wanted asked before every try; when false the claim is abandoned
    * @return true once claimed (pair it with {@link #release}), false if abandoned; failed if
@@ -50,12 +61,42 @@ public final class PortClaims {
    */
   public Future<Boolean> claim(Vertx vertx, String host, int port, String kind,
       BooleanSupplier wanted) {
-    if (port <= 0) {
+    if (port == 0) {
       return Future.succeededFuture(true); // An ephemeral port is never shared.
     }
     Promise<Boolean> claimed = Promise.promise();
     tryClaim(vertx, new ServerID(port, host), kind, wanted, System.nanoTime(), claimed);
     return claimed.future();
+  }
+
+  /**
+   * Returns the Unix domain socket on which the HTTP proxy serves the HTTPS listeners of the
+   * port {@code host:port} when TLS listeners share it: the stream proxy owns the port, reads
+   * each connection's SNI name and hands those of HTTPS listeners over, PROXY protocol header
+   * first (the client's address), then the bytes as the client sent them. A domain socket in a
+   * directory only this user can enter, rather than a loopback port: no other local process can
+   * connect and claim any client address it likes. Claim it with {@code port} -1 and the path
+   * as host (Vert.x shares a domain socket by its path).
+   */
+  public synchronized SocketAddress handoffAddress(String host, int port) {
+    if (handoffDirectory == null) {
+      try {
+        handoffDirectory = Files.createTempDirectory("portico-",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (UnsupportedOperationException notPosix) {
+        try {
+          // Not a POSIX file system (Windows): the temporary directory is the user's own.
+          handoffDirectory = Files.createTempDirectory("portico-");
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot create the directory for handoff sockets", e);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create the directory for handoff sockets", e);
+      }
+      handoffDirectory.toFile().deleteOnExit();
+    }
+    String name = (host.isEmpty() ? "any" : host.replace(':', '_')) + "-" + port + ".sock";
+    return SocketAddress.domainSocketAddress(handoffDirectory.resolve(name).toString());
   }
 
   /** Gives one server's share of the socket {@code host:port} back. */

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.SocketAddress;
 import io.portico.ir.ClientValidation;
 import io.portico.proxy.tls.ClientTrustManager;
 import io.portico.proxy.tls.SniKeyManager;
@@ -49,6 +50,11 @@ public final class ProxyVerticle extends VerticleBase {
   private final Map<ListenAddress, HttpServer> servers = new HashMap<>();
   /** The kind each server of {@link #servers} claimed its socket as, once granted. */
   private final Map<ListenAddress, String> claimed = new HashMap<>();
+  /**
+   * The servers of {@link #servers} that serve a port shared with TLS listeners, by the domain
+   * socket the stream proxy hands their connections to ({@link PortClaims#handoffAddress}).
+   */
+  private final Map<ListenAddress, SocketAddress> handoffs = new HashMap<>();
   /** The TLS state of every bound HTTPS port. */
   private final Map<ListenAddress, PortTls> tlsPorts = new HashMap<>();
   private ProxyHandler handler;
@@ -127,7 +133,10 @@ public final class ProxyVerticle extends VerticleBase {
 
   private void release(ListenAddress key) {
     String kind = claimed.remove(key);
-    if (kind != null) {
+    SocketAddress handoff = handoffs.remove(key);
+    if (kind != null && handoff != null) {
+      claims.release(handoff.path(), -1, kind);
+    } else if (kind != null) {
       claims.release(options.bindHost(key.address()), options.bindPort(key.port()), kind);
     }
   }
@@ -168,15 +177,18 @@ public final class ProxyVerticle extends VerticleBase {
       wanted.add(key);
       PortTls tls = tlsPorts.get(key);
       HttpServer existing = servers.get(key);
+      boolean handoff = current.sharedWithTls(port);
       if (existing == null) {
-        pending.add(bind(key, port));
-      } else if ((tls != null) != port.tls() || tls != null && tls.clientAuth() != clientAuth(port)) {
-        // HTTP <-> HTTPS, or client certificates asked for or not: a server option, bind anew.
+        pending.add(bind(key, port, handoff));
+      } else if ((tls != null) != port.tls() || tls != null && tls.clientAuth() != clientAuth(port)
+          || handoff != handoffs.containsKey(key)) {
+        // HTTP <-> HTTPS, client certificates asked for or not, or TLS listeners joining or
+        // leaving the port: a server option or another socket, bind anew.
         servers.remove(key);
         tlsPorts.remove(key);
         release(key);
         existing.close();
-        pending.add(bind(key, port));
+        pending.add(bind(key, port, handoff));
       } else if (tls != null) {
         tls.keyManager().use(port);
         if (tls.trustManager() != null) {
@@ -196,7 +208,11 @@ public final class ProxyVerticle extends VerticleBase {
     return Future.join(pending).mapEmpty();
   }
 
-  private Future<?> bind(ListenAddress key, HttpPort port) {
+  /**
+   * @param handoff whether TLS listeners share the port: the server then listens on the port's
+   *     handoff socket, with the PROXY protocol the stream proxy speaks there
+   */
+  private Future<?> bind(ListenAddress key, HttpPort port, boolean handoff) {
     int bindPort = options.bindPort(key.port());
     String host = options.bindHost(key.address());
     HttpServerOptions serverOptions = new HttpServerOptions()
@@ -230,6 +246,13 @@ public final class ProxyVerticle extends VerticleBase {
         serverOptions.setTrustOptions(TrustOptions.wrap(trustManager));
       }
     }
+    SocketAddress address = SocketAddress.inetSocketAddress(bindPort, host);
+    if (handoff) {
+      address = claims.handoffAddress(host, bindPort);
+      serverOptions.setUseProxyProtocol(true);
+      handoffs.put(key, address);
+    }
+    SocketAddress listenAddress = address;
     HttpServer server = vertx.createHttpServer(serverOptions);
     server.requestHandler(request -> handler.handle(request, key.address(), key.port()));
     // What Netty's decoder refused (bad request line, header syntax, Transfer-Encoding without
@@ -239,14 +262,14 @@ public final class ProxyVerticle extends VerticleBase {
     servers.put(key, server);
     // Another kind of server (TCP, or HTTPS for HTTP) may still hold the port for a moment.
     String kind = port.tls() ? "HTTPS (client certificates " + clientAuth(port) + ")" : "HTTP";
-    Future<?> listening = claims.claim(vertx, host, bindPort, kind,
-            () -> servers.get(key) == server)
+    Future<?> listening = claims.claim(vertx, handoff ? address.path() : host,
+            handoff ? -1 : bindPort, kind, () -> servers.get(key) == server)
         .compose(granted -> {
           if (!granted) {
             return Future.succeededFuture(); // A newer table no longer serves the port.
           }
           claimed.put(key, kind);
-          return server.listen(bindPort, host)
+          return server.listen(listenAddress)
               .onSuccess(s -> LOG.debug("serving listener port {} on {}:{}", key.port(), host,
                   s.actualPort()));
         })

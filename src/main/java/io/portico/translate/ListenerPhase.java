@@ -187,8 +187,8 @@ final class ListenerPhase {
   }
 
   /**
-   * Gateway API: listeners on one port must differ in hostname and agree on protocol, otherwise
-   * they are all Conflicted.
+   * Gateway API: listeners on one port must differ in hostname and have compatible protocols
+   * (HTTP alone; HTTPS and TLS together), otherwise they are all Conflicted.
    */
   private static void markConflicts(List<ListenerState> listeners) {
     for (ListenerState listener : listeners) {
@@ -224,7 +224,7 @@ final class ListenerPhase {
     // A sibling is named as such; one of another object with its owner.
     String otherName = other.listenerSet == listener.listenerSet ? "listener '" + other.name()
         + "'" : other.describe();
-    if (!Objects.equals(other.spec.getProtocol(), listener.spec.getProtocol())) {
+    if (!compatible(other.spec.getProtocol(), listener.spec.getProtocol())) {
       listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
       listener.conflictMessage = listener.describe() + ": port " + listener.port()
           + " is also used with protocol " + other.spec.getProtocol() + " by " + otherName;
@@ -238,6 +238,20 @@ final class ListenerPhase {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Gateway API (GatewaySpec.listeners): listeners on one port are compatible when all are HTTP,
+   * or each is HTTPS or TLS; compatible listeners still need distinct hostnames. An HTTPS and a
+   * TLS listener share a port the way Envoy Gateway serves them: the ClientHello's SNI name picks
+   * the listener (see the stream proxy).
+   */
+  private static boolean compatible(String protocol, String other) {
+    return Objects.equals(protocol, other) || tlsFamily(protocol) && tlsFamily(other);
+  }
+
+  private static boolean tlsFamily(String protocol) {
+    return "HTTPS".equals(protocol) || "TLS".equals(protocol);
   }
 
   private static boolean udp(ListenerState listener) {

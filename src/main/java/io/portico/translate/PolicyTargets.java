@@ -10,6 +10,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TCPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.TLSRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute;
 import io.portico.resource.ObjectKey;
 import io.portico.status.Conditions;
 
@@ -27,8 +30,8 @@ import java.util.TreeSet;
 /**
  * Resolves the targets of BackendTrafficPolicies (and of the other gateway.envoyproxy.io
  * policies, see {@link UnimplementedPolicyPhase}) ({@code targetRef}, {@code targetRefs},
- * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes, GRPCRoutes and named rules of the
- * policy's namespace, each with the ancestors its status is reported under; and answers which routes are
+ * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes,
+ * UDPRoutes and named rules of the policy's namespace, each with the ancestors its status is reported under; and answers which routes are
  * attached where (for the Overridden condition). No precedence here: see
  * {@link TrafficPolicyPhase}.
  */
@@ -37,10 +40,10 @@ final class PolicyTargets {
   static final String REASON_TARGET_NOT_FOUND = "TargetNotFound";
   private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
   /**
-   * Route kinds a BackendTrafficPolicy may target that Portico does not apply policies to (yet):
-   * TLS/TCP/UDP routes are served without policies.
+   * Route kinds served by the stream proxy: a policy applies to them only the fields that make
+   * sense for a connection or a datagram session ({@link StreamPolicyScope}).
    */
-  private static final Set<String> UNSERVED_ROUTE_KINDS = Set.of("TCPRoute", "TLSRoute", "UDPRoute");
+  static final Set<String> STREAM_ROUTE_KINDS = Set.of("TCPRoute", "TLSRoute", "UDPRoute");
 
   /** How specific a target is; declared from most to least specific. */
   /**
@@ -146,6 +149,15 @@ final class PolicyTargets {
     } else if (route instanceof GRPCRoute grpc && grpc.getSpec() != null
         && grpc.getSpec().getRules() != null) {
       grpc.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
+    } else if (route instanceof TCPRoute tcp && tcp.getSpec() != null
+        && tcp.getSpec().getRules() != null) {
+      tcp.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
+    } else if (route instanceof TLSRoute tls && tls.getSpec() != null
+        && tls.getSpec().getRules() != null) {
+      tls.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
+    } else if (route instanceof UDPRoute udp && udp.getSpec() != null
+        && udp.getSpec().getRules() != null) {
+      udp.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
     }
     return names;
   }
@@ -153,6 +165,29 @@ final class PolicyTargets {
   /** Returns, per listener name of a Portico Gateway, the routes attached there. */
   Map<String, Set<ObjectKey>> routesOn(ObjectKey gateway) {
     return attached.getOrDefault(gateway, Map.of());
+  }
+
+  /**
+   * Returns, per listener name of a Portico Gateway, the TLSRoutes, TCPRoutes and UDPRoutes
+   * attached there (only policies that reach stream routes ask, so it is not indexed).
+   */
+  Map<String, Set<ObjectKey>> streamRoutesOn(ObjectKey gateway) {
+    GatewayState state = ours.get(gateway);
+    if (state == null) {
+      return Map.of();
+    }
+    Map<String, Set<ObjectKey>> byListener = new HashMap<>();
+    for (ListenerState listener : state.listeners()) {
+      if (listener.listenerSet != null || listener.streamRoutes.isEmpty()) {
+        continue; // a listener target's sectionName names one of the Gateway's own listeners
+      }
+      Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
+      for (io.portico.ir.StreamRoute route : listener.streamRoutes) {
+        keys.add(new ObjectKey(route.source().kind(), route.source().namespace(),
+            route.source().name()));
+      }
+    }
+    return byListener;
   }
 
   /** Returns the status ancestorRef of {@code ancestor}. */
@@ -234,6 +269,9 @@ final class PolicyTargets {
         return resolveGateway(object, section);
       case "HTTPRoute":
       case "GRPCRoute":
+      case "TCPRoute":
+      case "TLSRoute":
+      case "UDPRoute":
         return resolveRoute(object, section);
       case "ListenerSet":
         // Envoy Gateway 1.9 applies policies to a ListenerSet's listeners; Portico does not yet,
@@ -247,13 +285,6 @@ final class PolicyTargets {
                     ? "; requests to the routes on its listeners are answered 500 instead"
                     : " (target its routes, or the parent Gateway)"));
       default:
-        if (UNSERVED_ROUTE_KINDS.contains(kind)) {
-          return refused(object, null, Conditions.REASON_INVALID, field + ": " + kind
-              + " targets are not supported: Portico applies BackendTrafficPolicies only to "
-              + "HTTPRoutes and GRPCRoutes (and Gateways), so this policy does not apply to "
-              + kind + " "
-              + namespace + "/" + name);
-        }
         return refused(object, null, Conditions.REASON_INVALID, field + ".kind: must be Gateway, "
             + "HTTPRoute, GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
     }
@@ -337,6 +368,9 @@ final class PolicyTargets {
           }
         }
         break;
+      case "TCPRoute":
+      case "TLSRoute":
+      case "UDPRoute":
       case "HTTPRoute":
       case "GRPCRoute":
         for (ObjectKey route : new TreeSet<>(routes.keySet())) {
@@ -346,11 +380,8 @@ final class PolicyTargets {
         }
         break;
       default:
-        if (!UNSERVED_ROUTE_KINDS.contains(kind)) {
-          throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
-              + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
-        }
-        // Policies do not apply to such routes: the selector selects nothing.
+        throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
+            + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
     }
     return result;
   }

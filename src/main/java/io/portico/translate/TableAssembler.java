@@ -12,6 +12,7 @@ import io.portico.ir.RoutingTable;
 import io.portico.ir.StreamListener;
 import io.portico.ir.StreamPort;
 import io.portico.ir.StreamProtocol;
+import io.portico.ir.StreamRoute;
 import io.portico.ir.VirtualHost;
 
 import java.util.ArrayList;
@@ -64,7 +65,7 @@ final class TableAssembler {
               .add(new StreamListener(listener.irName, listener.source,
                   listener.hostname() == null ? null : listener.hostname().toLowerCase(),
                   ListenerPhase.MODE_TERMINATE.equals(listener.tlsMode) ? listener.tls : null,
-                  listener.streamRoutes));
+                  streamRoutes(gateway, listener, policies, failClosed, withPolicy)));
           continue;
         }
         byAddress.computeIfAbsent(gateway.address(), a -> new TreeMap<>())
@@ -74,6 +75,16 @@ final class TableAssembler {
                 unenforced(gateway, listener, failClosed)));
       }
     }
+    // HTTPS listeners on a TLS port (compatible, see ListenerPhase): the stream proxy owns the
+    // socket and picks among all of them by SNI name, handing the HTTPS ones to the HTTP proxy.
+    byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) -> {
+      List<StreamListener> tls = streamsByAddress.getOrDefault(address, Map.of())
+          .get(StreamProtocol.TLS + "|" + port);
+      if (tls != null) {
+        listeners.forEach(https -> tls.add(StreamListener.https(https.name(), https.source(),
+            https.hostname())));
+      }
+    }));
     List<HttpPort> ports = new ArrayList<>();
     byAddress.forEach((address, byPort) -> byPort.forEach((port, listeners) ->
         ports.add(new HttpPort(address, port, listeners))));
@@ -97,6 +108,34 @@ final class TableAssembler {
       case "UDP" -> StreamProtocol.UDP;
       default -> null;
     };
+  }
+
+  /**
+   * The listener's TLS/TCP/UDP routes with what applies to them of their BackendTrafficPolicy
+   * (narrowed to a stream's settings) and of an unenforceable SecurityPolicy (fail closed).
+   */
+  private static List<StreamRoute> streamRoutes(GatewayState gateway, ListenerState listener,
+      TrafficPolicyPhase.Attachments policies, UnimplementedPolicyPhase.FailClosed failClosed,
+      Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy) {
+    ObjectKey gatewayKey = gatewayKey(gateway);
+    ObjectKey listenerSet = listener.listenerSet == null ? null
+        : ObjectKey.of(listener.listenerSet);
+    List<StreamRoute> routes = new ArrayList<>();
+    for (StreamRoute route : listener.streamRoutes) {
+      ObjectKey routeKey = new ObjectKey(route.source().kind(), route.source().namespace(),
+          route.source().name());
+      TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener),
+          routeKey, 0);
+      BackendGroup backends = policy == null ? route.backends()
+          : withPolicy.computeIfAbsent(route.backends(), g -> new IdentityHashMap<>())
+              .computeIfAbsent(StreamPolicyScope.narrow(policy, routeKey.kind()),
+                  p -> route.backends().withTraffic(p));
+      UnenforcedPolicy unenforced = failClosed == UnimplementedPolicyPhase.FailClosed.NONE ? null
+          : failClosed.of(gatewayKey, listenerSet, policyListenerName(listener), routeKey, 0);
+      routes.add(new StreamRoute(route.name(), route.source(), route.hostnames(), backends,
+          unenforced));
+    }
+    return routes;
   }
 
   private static Function<RouteEntry, BackendGroup> loadBalancing(GatewayState gateway,

@@ -47,6 +47,16 @@ final class TrafficPolicyPhase {
   static final String REASON_CONFLICTED = "Conflicted";
   static final String OVERRIDDEN = "Overridden";
   static final String REASON_OVERRIDDEN = "Overridden";
+  /**
+   * Set (True) under an ancestor where some fields of an accepted policy cannot apply: those a
+   * TLS, TCP or UDP route does not take. Envoy Gateway's {@code Warning} condition type.
+   */
+  static final String WARNING = "Warning";
+  static final String REASON_NOT_APPLICABLE = "NotApplicable";
+  /** What a stream route takes of a policy, for status messages (see StreamPolicyScope). */
+  static final String STREAM_FIELDS = "loadBalancer (not hashing on headers, cookies or query"
+      + " parameters, no slowStart), sessionAffinity SourceIP, and on TLS and TCP routes"
+      + " healthCheck, circuitBreaker.maxConnections and timeout.tcp.connectTimeout";
 
   /** A policy's settings as attached to one target. */
   record Attached(ObjectKey policy, TrafficPolicy settings) {
@@ -129,9 +139,19 @@ final class TrafficPolicyPhase {
         }
       }
       List<Resolution> outcome = new ArrayList<>();
+      Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
       for (Resolution resolution : resolutions) {
         if (settings == null || resolution.target() == null || resolution.reason() != null) {
           outcome.add(resolution); // refused: it gives its target nothing
+          continue;
+        }
+        String streamKind = streamRouteKind(resolution.target());
+        if (streamKind != null && !StreamPolicyScope.of(spec, streamKind).appliesAnything()) {
+          outcome.add(new Resolution(null, resolution.ancestors(), Conditions.REASON_INVALID,
+              resolution.target().describe() + ": none of the fields this policy sets applies to"
+                  + " a " + streamKind + " (" + String.join(", ",
+                  StreamPolicyScope.of(spec, streamKind).inapplicable()) + "); a stream route"
+                  + " takes " + STREAM_FIELDS));
           continue;
         }
         String claimKey = resolution.target().claimKey();
@@ -167,15 +187,72 @@ final class TrafficPolicyPhase {
     String reason;
     String message;
     final Overrides overrides = new Overrides();
+    /** Per stream route kind under this ancestor, the fields it does not take. */
+    final Set<String> notApplicable = new java.util.TreeSet<>();
+  }
+
+  /**
+   * Adds, for the TLS/TCP/UDP routes {@code target} covers and this policy governs (not those
+   * a more specific policy holds), the fields of {@code spec} they do not take: "spec.retry does
+   * not apply to TCPRoute infra/db, UDPRoute infra/dns".
+   */
+  private void streamWarnings(Target target, Map<String, Object> spec, ObjectKey policy,
+      Map<String, Attached> claims, Set<String> warnings) {
+    List<ObjectKey> routes = new ArrayList<>();
+    switch (target.level()) {
+      case RULE, ROUTE -> {
+        if (streamRouteKind(target) != null) {
+          routes.add(target.object());
+        }
+      }
+      case GATEWAY, LISTENER -> {
+        for (var onListener : targets.streamRoutesOn(target.object()).entrySet()) {
+          String listener = onListener.getKey();
+          boolean covered = target.level() == Level.LISTENER ? listener.equals(target.section())
+              : !Overrides.other(claims.get(Target.claimKey(Level.LISTENER, target.object(),
+                  listener)), policy);
+          for (ObjectKey route : covered ? onListener.getValue() : Set.<ObjectKey>of()) {
+            if (!Overrides.other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy)
+                && !Overrides.other(claims.get(Target.claimKey(Level.RULE, route, "0")),
+                    policy)) {
+              routes.add(route);
+            }
+          }
+        }
+      }
+      default -> {
+      }
+    }
+    Map<String, Set<String>> byFields = new TreeMap<>();
+    for (ObjectKey route : routes) {
+      List<String> fields = StreamPolicyScope.of(spec, route.kind()).inapplicable();
+      if (!fields.isEmpty()) {
+        byFields.computeIfAbsent(String.join(", ", fields), f -> new TreeSet<>())
+            .add(route.kind() + " " + route.namespace() + "/" + route.name());
+      }
+    }
+    byFields.forEach((fields, names) -> warnings.add(fields
+        + (fields.contains(",") ? " do" : " does") + " not apply to " + String.join(", ", names)));
+  }
+
+  /** Returns the kind of a TLSRoute, TCPRoute or UDPRoute target (route or rule), else null. */
+  private static String streamRouteKind(Target target) {
+    boolean route = target.level() == Level.ROUTE || target.level() == Level.RULE;
+    return route && PolicyTargets.STREAM_ROUTE_KINDS.contains(target.object().kind())
+        ? target.object().kind() : null;
   }
 
   private PolicyStatus status(GenericKubernetesResource policy, List<Resolution> resolutions,
       InvalidPolicy invalid, Map<String, Attached> claims) {
     ObjectKey policyKey = ObjectKey.of(policy);
+    Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
     Map<Ancestor, Verdict> verdicts = new TreeMap<>(Ancestor.ORDER);
     for (Resolution resolution : resolutions) {
       for (Ancestor ancestor : resolution.ancestors()) {
         Verdict verdict = verdicts.computeIfAbsent(ancestor, a -> new Verdict());
+        if (resolution.reason() == null && resolution.target() != null) {
+          streamWarnings(resolution.target(), spec, policyKey, claims, verdict.notApplicable);
+        }
         if (resolution.reason() != null) {
           // Refused under this ancestor once any target there is refused (as Envoy Gateway).
           if (verdict.reason == null) {
@@ -201,6 +278,11 @@ final class TrafficPolicyPhase {
       if (accepted && overridden != null) {
         conditions.add(Conditions.of(OVERRIDDEN, true, REASON_OVERRIDDEN, overridden, generation));
       }
+      if (accepted && !verdict.notApplicable.isEmpty()) {
+        conditions.add(Conditions.of(WARNING, true, REASON_NOT_APPLICABLE,
+            String.join("; ", verdict.notApplicable) + ": not applied there (a stream route takes "
+                + STREAM_FIELDS + ")", generation));
+      }
       entries.add(new PolicyAncestorStatusBuilder()
           .withAncestorRef(PolicyTargets.ancestorRef(ancestor))
           .withControllerName(controllerName)
@@ -223,7 +305,7 @@ final class TrafficPolicyPhase {
         PolicyTargets targets) {
       switch (target.level()) {
         case GATEWAY -> {
-          Map<String, Set<ObjectKey>> byListener = targets.routesOn(target.object());
+          Map<String, Set<ObjectKey>> byListener = routesOn(targets, target.object());
           for (Map.Entry<String, Set<ObjectKey>> entry : byListener.entrySet()) {
             if (other(claims.get(Target.claimKey(Level.LISTENER, target.object(), entry.getKey())),
                 policy)) {
@@ -232,7 +314,7 @@ final class TrafficPolicyPhase {
             addRoutes(entry.getValue(), policy, claims, targets);
           }
         }
-        case LISTENER -> addRoutes(targets.routesOn(target.object())
+        case LISTENER -> addRoutes(routesOn(targets, target.object())
             .getOrDefault(target.section(), Set.of()), policy, claims, targets);
         case ROUTE -> {
           List<String> ruleNames = targets.ruleNames(target.object());
@@ -262,6 +344,21 @@ final class TrafficPolicyPhase {
           routes.add(route.namespace() + "/" + route.name());
         }
       }
+    }
+
+    /** The routes of every kind on each listener of {@code gateway}. */
+    private static Map<String, Set<ObjectKey>> routesOn(PolicyTargets targets,
+        ObjectKey gateway) {
+      Map<String, Set<ObjectKey>> streams = targets.streamRoutesOn(gateway);
+      if (streams.isEmpty()) {
+        return targets.routesOn(gateway);
+      }
+      Map<String, Set<ObjectKey>> all = new TreeMap<>();
+      targets.routesOn(gateway).forEach((listener, routes) ->
+          all.computeIfAbsent(listener, l -> new TreeSet<>()).addAll(routes));
+      streams.forEach((listener, routes) ->
+          all.computeIfAbsent(listener, l -> new TreeSet<>()).addAll(routes));
+      return all;
     }
 
     private static boolean other(Attached holder, ObjectKey policy) {

@@ -130,13 +130,20 @@ public final class Translator {
     // (attachedRoutes); sets each Gateway's status.attachedListenerSets.
     Map<ObjectKey, ListenerSetStatus> listenerSetStatus =
         listenerSets.status(gatewayStates, gatewayStatus);
-    // Policies attach to the rules of both kinds the HTTP proxy serves.
+    // Policies attach to the rules of every route kind (on TLS, TCP and UDP routes only the
+    // fields that apply to a stream, see StreamPolicyScope).
     List<io.fabric8.kubernetes.api.model.HasMetadata> policyRoutes = new ArrayList<>(routes);
     policyRoutes.addAll(snapshot.grpcRoutes());
+    policyRoutes.addAll(snapshot.tlsRoutes());
+    policyRoutes.addAll(snapshot.tcpRoutes());
+    policyRoutes.addAll(snapshot.udpRoutes());
     Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
     routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
     Map<ObjectKey, List<RouteParentStatus>> grpcParents = grpcParents(httpPhase.grpcRoutes());
     httpParents.putAll(grpcParents);
+    httpParents.putAll(tlsParents);
+    httpParents.putAll(tcpParents);
+    httpParents.putAll(udpParents);
     PolicyTargets policyTargets = new PolicyTargets(policyRoutes, httpParents, gatewayStates,
         snapshot.gateways());
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(

@@ -150,8 +150,9 @@ final class UnimplementedPolicyPhase {
   static String notImplemented(String kind) {
     if (kind.equals(SECURITY_POLICY)) {
       return "Portico does not implement SecurityPolicy yet: requests to the routes it targets "
-          + "are answered 500 (x-portico-failure: security_policy_not_enforced) rather than "
-          + "served without the protection it asks for";
+          + "are answered 500 (x-portico-failure: security_policy_not_enforced), and "
+          + "connections to its TLS, TCP and UDP routes closed, rather than served without the "
+          + "protection it asks for";
     }
     return "Portico does not implement " + kind + " yet: it has no effect";
   }

@@ -88,7 +88,25 @@ class ExampleConfigurationsTest {
         .containsExactly("TLS:443", "TCP:5432");
     assertThat(ports.get(0).findListener("db.example.com").findRoute("db.example.com")
         .backends().backends().get(0).key().name()).isEqualTo("db-tls");
-    assertThat(ports.get(0).findListener("db.example.com").findRoute("www.example.com")).isNull();
+    assertThat(ports.get(0).findListener("db.example.com").findRoute("nope.example.com"))
+        .isNull();
+    // The HTTPS listener on the same port takes www.example.com, the more specific name.
+    assertThat(ports.get(0).findListener("www.example.com").https()).isTrue();
+    assertThat(translation.table().sharedWithTls(translation.table().httpPort(443))).isTrue();
+    assertThat(translation.status().httpRoutes().get(new ObjectKey("HTTPRoute", "default", "www"))
+        .getParents().get(0).getConditions()).allMatch(c -> c.getStatus().equals("True"));
+    // The policy on the TCPRoute: what applies reaches it, retry is named in a Warning.
+    var pg = ports.get(1).findListener(null).findRoute(null).backends().traffic();
+    assertThat(pg.loadBalancing().type()).isEqualTo(io.portico.ir.LoadBalancing.Type.SOURCE_IP);
+    assertThat(pg.healthCheck().enabled()).isTrue();
+    assertThat(pg.resilience().retry()).isNull();
+    var conditions = translation.status().backendTrafficPolicies()
+        .get(new ObjectKey("BackendTrafficPolicy", "default", "pg")).getAncestors().get(0)
+        .getConditions();
+    assertThat(conditions).anyMatch(c -> c.getType().equals("Accepted")
+        && c.getStatus().equals("True"));
+    assertThat(conditions).anyMatch(c -> c.getType().equals("Warning")
+        && c.getMessage().startsWith("spec.retry does not apply to TCPRoute default/pg"));
   }
 
   static Translation translateDirectory(Path directory) throws IOException {

@@ -2,7 +2,10 @@ package io.portico.proxy.tcp;
 
 import io.portico.bus.StateSubscription;
 import io.portico.bus.Versioned;
+import io.portico.health.HealthRegistry;
+import io.portico.health.Outcome;
 import io.portico.ir.BackendGroup;
+import io.portico.ir.BackendResilience;
 import io.portico.ir.BackendKey;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
@@ -53,7 +56,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Deployed one instance per event loop next to the HTTP proxy verticles, it receives the same
  * routing table and endpoints over the event bus and serves only the table's
  * {@link RoutingTable#streamPorts()}; a port is either HTTP or stream (the translator reports a
- * listener that would mix them).
+ * listener that would mix them), except that HTTPS listeners may share a TLS port: this verticle
+ * then owns the port and hands the connections whose SNI name picks an HTTPS listener to the HTTP
+ * proxy ({@link HttpsHandoff}).
  */
 public final class StreamProxyVerticle extends VerticleBase {
 
@@ -91,6 +96,9 @@ public final class StreamProxyVerticle extends VerticleBase {
   /** Per backend port, for the current endpoints. */
   private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
   private final TlsTerminator terminator = new TlsTerminator();
+  private HttpsHandoff handoff;
+  private HealthRegistry health;
+  private StreamConnections connections;
   /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
   private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
 
@@ -107,6 +115,9 @@ public final class StreamProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
+    handoff = new HttpsHandoff(client, claims, metrics);
+    health = HealthRegistry.of(vertx);
+    connections = StreamConnections.of(vertx);
     return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
   }
 
@@ -257,6 +268,11 @@ public final class StreamProxyVerticle extends VerticleBase {
         default -> {
           StreamPort port = ports.get(key);
           StreamListener listener = port == null ? null : port.findListener(reader.serverName());
+          if (listener != null && listener.https()) {
+            handoff.handOff(socket, options.bindHost(key.address()), options.bindPort(key.port()),
+                reader.received());
+            return;
+          }
           StreamRoute route = listener == null ? null : listener.findRoute(reader.serverName());
           if (route == null || listener.terminate() == null) {
             // Passthrough: the client's TLS goes to the backend as it is (no BackendTLSPolicy).
@@ -290,19 +306,29 @@ public final class StreamProxyVerticle extends VerticleBase {
       refuse(socket, protocol, StreamOutcome.NO_ROUTE);
       return;
     }
+    if (route.unenforced() != null) {
+      // A SecurityPolicy Portico cannot enforce: closed rather than served without it.
+      refuse(socket, protocol, StreamOutcome.SECURITY_POLICY_NOT_ENFORCED);
+      return;
+    }
+    BackendGroup group = route.backends();
     WeightedBackend backend = backendPickers
-        .computeIfAbsent(route.backends(), WeightedRoundRobin::new).next();
+        .computeIfAbsent(group, WeightedRoundRobin::new).next();
     if (backend == null || !backend.available()) {
       refuse(socket, protocol, StreamOutcome.INVALID_BACKEND);
       return;
     }
     List<Endpoint> list = endpoints == null ? List.of() : endpoints.value().get(backend.key());
+    // Active and passive health checking of the rule's policy leave out unhealthy endpoints.
+    List<Endpoint> candidates = health.candidates(backend.key(), list);
     RoundRobin picker = endpointPickers.get(backend.key());
-    if (picker == null || !picker.cycles(list)) {
-      picker = new RoundRobin(list);
+    if (picker == null || !picker.cycles(candidates)) {
+      picker = new RoundRobin(candidates);
       endpointPickers.put(backend.key(), picker);
     }
-    Endpoint endpoint = picker.next();
+    String clientHost = socket.remoteAddress() == null ? null : socket.remoteAddress().host();
+    Endpoint endpoint = connections.pick(group.loadBalancing(), candidates, picker, clientHost,
+        null);
     if (endpoint == null) {
       refuse(socket, protocol, StreamOutcome.NO_ENDPOINTS);
       return;
@@ -313,18 +339,36 @@ public final class StreamProxyVerticle extends VerticleBase {
       refuse(socket, protocol, StreamOutcome.INVALID_BACKEND);
       return;
     }
+    BackendResilience.CircuitBreaker breaker = group.traffic().resilience().circuitBreaker();
+    if (breaker != null && !connections.tryOpen(group.name(), breaker.maxConnections())) {
+      // circuitBreaker.maxConnections: Envoy's TCP proxy closes a connection past it.
+      refuse(socket, protocol, StreamOutcome.OVERFLOW);
+      return;
+    }
+    Runnable release = breaker == null ? () -> { } : once(() -> connections.closed(group.name()));
     socket.pause();
     boolean[] clientGone = {false};
     socket.closeHandler(v -> clientGone[0] = true);
     socket.exceptionHandler(e -> socket.close());
-    connect(socket, protocol, first, endpoint, tls, picker, true, clientGone);
+    connect(new Attempt(socket, protocol, first, tls, group, candidates, picker, clientHost,
+        clientGone, release), endpoint, true);
+  }
+
+  /** One client connection on its way to an endpoint. */
+  private record Attempt(NetSocket socket, StreamProtocol protocol, Buffer first, UpstreamTls tls,
+      BackendGroup group, List<Endpoint> candidates, RoundRobin picker, String clientHost,
+      boolean[] clientGone, Runnable release) {
   }
 
   /** Connects to {@code endpoint}; a refused connect is tried once more on another endpoint. */
-  private void connect(NetSocket socket, StreamProtocol protocol, Buffer first, Endpoint endpoint,
-      UpstreamTls tls, RoundRobin picker, boolean mayRetry, boolean[] clientGone) {
+  private void connect(Attempt attempt, Endpoint endpoint, boolean mayRetry) {
     ConnectOptions target = new ConnectOptions().setHost(endpoint.host())
         .setPort(endpoint.port());
+    BackendResilience.Timeouts timeouts = attempt.group().traffic().resilience().timeouts();
+    if (timeouts != null && timeouts.connectMillis() > 0) {
+      target.setTimeout((int) Math.min(Integer.MAX_VALUE, timeouts.connectMillis()));
+    }
+    UpstreamTls tls = attempt.tls();
     if (tls != null) {
       target.setSsl(true).setSniServerName(tls.hostname())
           .setSslOptions(upstreamTls.computeIfAbsent(tls, t -> new ClientSSLOptions()
@@ -332,34 +376,62 @@ public final class StreamProxyVerticle extends VerticleBase {
               .setHostnameVerificationAlgorithm("")
               .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(t)))));
     }
+    NetSocket socket = attempt.socket();
     client.connect(target).onComplete(result -> {
       if (result.failed()) {
-        Endpoint other = mayRetry && !clientGone[0] ? picker.nextExcept(endpoint) : null;
+        health.report(endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
+        Endpoint other = mayRetry && !attempt.clientGone()[0]
+            ? connections.pick(attempt.group().loadBalancing(), attempt.candidates(),
+                attempt.picker(), attempt.clientHost(), endpoint)
+            : null;
         if (other != null) {
-          connect(socket, protocol, first, other, tls, picker, false, clientGone);
+          connect(attempt, other, false);
         } else {
           LOG.debug("stream connection to {} failed: {}", endpoint, result.cause().getMessage());
-          refuse(socket, protocol, StreamOutcome.CONNECT_FAILED);
+          attempt.release().run();
+          refuse(socket, attempt.protocol(), StreamOutcome.CONNECT_FAILED);
         }
         return;
       }
+      health.report(endpoint, Outcome.SUCCESS);
       NetSocket upstream = result.result();
-      if (clientGone[0]) {
+      connections.opened(endpoint);
+      Runnable closed = () -> {
+        connections.closed(endpoint);
+        attempt.release().run();
+      };
+      if (attempt.clientGone()[0]) {
         upstream.close();
+        closed.run();
         return;
       }
-      metrics.count(protocol, StreamOutcome.PROXIED);
-      splice(socket, upstream, first);
+      metrics.count(attempt.protocol(), StreamOutcome.PROXIED);
+      splice(socket, upstream, attempt.first(), closed);
     });
+  }
+
+  private static Runnable once(Runnable action) {
+    boolean[] done = {false};
+    return () -> {
+      if (!done[0]) {
+        done[0] = true;
+        action.run();
+      }
+    };
   }
 
   /**
    * Relays bytes both ways: a side whose peer cannot keep up is paused until the peer's write
    * queue drains; the end or failure of either side closes both.
+   *
+   * @param closed run once when the upstream side has closed
    */
-  private static void splice(NetSocket client, NetSocket upstream, Buffer first) {
+  static void splice(NetSocket client, NetSocket upstream, Buffer first, Runnable closed) {
     client.closeHandler(v -> upstream.close());
-    upstream.closeHandler(v -> client.close());
+    upstream.closeHandler(v -> {
+      client.close();
+      closed.run();
+    });
     client.exceptionHandler(e -> client.close());
     upstream.exceptionHandler(e -> upstream.close());
     relay(client, upstream);

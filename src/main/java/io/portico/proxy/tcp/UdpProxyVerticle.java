@@ -74,15 +74,26 @@ public final class UdpProxyVerticle extends VerticleBase {
     final SocketAddress client;
     final Endpoint endpoint;
     final DatagramSocket upstream;
+    /** Told when the session ends (the endpoint's open-session count). */
+    final StreamConnections connections;
     /** Datagrams received before the upstream socket was bound; null once it is. */
     Queue<Buffer> pending = new ArrayDeque<>();
     long lastActive;
 
-    Session(SocketAddress client, Endpoint endpoint, DatagramSocket upstream, long now) {
+    Session(SocketAddress client, Endpoint endpoint, DatagramSocket upstream, long now,
+        StreamConnections connections) {
       this.client = client;
       this.endpoint = endpoint;
       this.upstream = upstream;
       this.lastActive = now;
+      this.connections = connections;
+      connections.opened(endpoint);
+    }
+
+    /** Ends the session: closes its upstream socket. Called once per session. */
+    void close() {
+      upstream.close();
+      connections.closed(endpoint);
     }
 
     void send(Buffer data) {
@@ -106,6 +117,7 @@ public final class UdpProxyVerticle extends VerticleBase {
   private Map<ListenAddress, StreamPort> ports = Map.of();
   private final Map<BackendGroup, WeightedRoundRobin> backendPickers = new IdentityHashMap<>();
   private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
+  private StreamConnections connections;
 
   public UdpProxyVerticle(ProxyOptions options, StreamMetrics metrics) {
     this(options, metrics, IDLE_TIMEOUT_MILLIS, MAX_SESSIONS_PER_PORT);
@@ -121,6 +133,7 @@ public final class UdpProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    connections = StreamConnections.of(vertx);
     vertx.setPeriodic(Math.max(100, Math.min(1_000, idleTimeoutMillis / 4)), t -> expireIdle());
     return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
   }
@@ -210,6 +223,11 @@ public final class UdpProxyVerticle extends VerticleBase {
       metrics.count(StreamProtocol.UDP, StreamOutcome.NO_ROUTE);
       return null;
     }
+    if (route.unenforced() != null) {
+      // A SecurityPolicy Portico cannot enforce: dropped rather than served without it.
+      metrics.count(StreamProtocol.UDP, StreamOutcome.SECURITY_POLICY_NOT_ENFORCED);
+      return null;
+    }
     WeightedBackend backend = backendPickers
         .computeIfAbsent(route.backends(), WeightedRoundRobin::new).next();
     if (backend == null || !backend.available()) {
@@ -222,13 +240,14 @@ public final class UdpProxyVerticle extends VerticleBase {
       picker = new RoundRobin(list);
       endpointPickers.put(backend.key(), picker);
     }
-    Endpoint endpoint = picker.next();
+    Endpoint endpoint = connections.pick(route.backends().loadBalancing(), list, picker,
+        client.host(), null);
     if (endpoint == null) {
       metrics.count(StreamProtocol.UDP, StreamOutcome.NO_ENDPOINTS);
       return null;
     }
     DatagramSocket upstream = vertx.createDatagramSocket(new DatagramSocketOptions());
-    Session session = new Session(client, endpoint, upstream, now);
+    Session session = new Session(client, endpoint, upstream, now, connections);
     server.sessions.put(client, session);
     upstream.handler(reply -> {
       if (!reply.sender().host().equals(endpoint.host())
@@ -244,7 +263,7 @@ public final class UdpProxyVerticle extends VerticleBase {
       session.pending = null;
       if (bound.failed() || server.sessions.get(client) != session) {
         server.sessions.remove(client, session);
-        upstream.close();
+        session.close();
         metrics.count(StreamProtocol.UDP, StreamOutcome.CONNECT_FAILED);
         return;
       }
@@ -261,14 +280,14 @@ public final class UdpProxyVerticle extends VerticleBase {
         if (session.lastActive >= cutoff) {
           return false;
         }
-        session.upstream.close();
+        session.close();
         return true;
       });
     }
   }
 
   private static Future<Void> close(PortServer server) {
-    server.sessions.values().forEach(session -> session.upstream.close());
+    server.sessions.values().forEach(Session::close);
     server.sessions.clear();
     return server.socket.close();
   }
