@@ -92,24 +92,66 @@ final class BackendRefResolver {
       return failed(name, weight, Conditions.REASON_UNSUPPORTED_VALUE,
           where + ": port is required when referring to a Service");
     }
-    if (!hasPort(service, refPort)) {
+    if (!hasPort(service, refPort, null)) {
       return failed(name, weight, Conditions.REASON_BACKEND_NOT_FOUND,
           where + ": " + target + " has no port " + refPort);
+    }
+    String unsupported = unsupportedProtocol(routeKind, service, refPort);
+    if (unsupported != null) {
+      return failed(name, weight, Conditions.REASON_UNSUPPORTED_PROTOCOL,
+          where + ": " + target + " port " + refPort + " " + unsupported);
     }
     return new Resolution(WeightedBackend.of(name, weight,
         BackendKey.service(namespace, refName, refPort)), null, null);
   }
 
-  private static boolean hasPort(Service service, int port) {
-    if (service.getSpec() == null || service.getSpec().getPorts() == null) {
-      return false;
+  /**
+   * Returns why a route of {@code routeKind} cannot send traffic to the Service port, or null
+   * when it can (GEP-1911, reason UnsupportedProtocol): a UDPRoute needs a UDP port and every
+   * other kind a TCP one (a Service may declare the same number for both); a GRPCRoute speaks
+   * HTTP/2, which a port declared as WebSocket ({@code kubernetes.io/ws}, {@code wss}) does not.
+   */
+  private static String unsupportedProtocol(String routeKind, Service service, int port) {
+    boolean udp = "UDPRoute".equals(routeKind);
+    String wanted = udp ? "UDP" : "TCP";
+    if (!hasPort(service, port, wanted)) {
+      return "is not a " + wanted + " port (protocol " + protocols(service, port) + "), and a "
+          + routeKind + " sends " + wanted;
     }
-    for (ServicePort servicePort : service.getSpec().getPorts()) {
-      if (servicePort.getPort() != null && servicePort.getPort() == port) {
-        return true;
+    if ("GRPCRoute".equals(routeKind)) {
+      for (ServicePort servicePort : ports(service, port, wanted)) {
+        String appProtocol = servicePort.getAppProtocol();
+        if ("kubernetes.io/ws".equals(appProtocol) || "kubernetes.io/wss".equals(appProtocol)) {
+          return "has appProtocol " + appProtocol + ", and a GRPCRoute sends gRPC (HTTP/2)";
+        }
       }
     }
-    return false;
+    return null;
+  }
+
+  /** Whether the Service has {@code port} with {@code protocol} (TCP when unset; null: any). */
+  private static boolean hasPort(Service service, int port, String protocol) {
+    return !ports(service, port, protocol).isEmpty();
+  }
+
+  private static java.util.List<ServicePort> ports(Service service, int port, String protocol) {
+    java.util.List<ServicePort> ports = new java.util.ArrayList<>();
+    if (service.getSpec() == null || service.getSpec().getPorts() == null) {
+      return ports;
+    }
+    for (ServicePort servicePort : service.getSpec().getPorts()) {
+      String actual = servicePort.getProtocol() == null ? "TCP" : servicePort.getProtocol();
+      if (servicePort.getPort() != null && servicePort.getPort() == port
+          && (protocol == null || protocol.equals(actual))) {
+        ports.add(servicePort);
+      }
+    }
+    return ports;
+  }
+
+  private static String protocols(Service service, int port) {
+    return String.join("/", ports(service, port, null).stream()
+        .map(p -> p.getProtocol() == null ? "TCP" : p.getProtocol()).toList());
   }
 
   private static Resolution failed(String name, int weight, String reason, String message) {

@@ -16,6 +16,7 @@ import io.portico.ir.Mirror;
 import io.portico.ir.PathModifier;
 import io.portico.ir.Redirect;
 import io.portico.ir.UrlRewrite;
+import io.portico.status.Conditions;
 import io.portico.translate.RuleCompiler.InvalidRule;
 
 import java.util.ArrayList;
@@ -110,7 +111,8 @@ final class FilterCompiler {
       }
     }
     if (redirect != null && urlRewrite != null) {
-      throw new InvalidRule(where + ": filters RequestRedirect and URLRewrite cannot be combined "
+      throw new InvalidRule(Conditions.REASON_INCOMPATIBLE_FILTERS,
+          where + ": filters RequestRedirect and URLRewrite cannot be combined "
           + "(a redirected request is never forwarded, so there is nothing to rewrite)");
     }
     return Filters.of(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors, cors);

@@ -18,12 +18,18 @@ record GatewayState(Gateway gateway, String address, GatewayAddressCheck address
     List<ListenerState> listeners, BackendClientCertificate.Result backendClient) {
 
   /**
-   * Whether the proxy serves the Gateway at all: not when it asks for an address type Portico
-   * does not understand, or only for addresses this host does not have.
+   * Whether the proxy serves the Gateway at all: not when it names infrastructure parameters
+   * (InvalidParameters), asks for an address type Portico does not understand, or only for
+   * addresses this host does not have.
    */
   boolean served() {
-    return addresses.unsupported() == null
+    return invalidParameters() == null && addresses.unsupported() == null
         && (addresses.unusable().isEmpty() || !addresses.usable().isEmpty());
+  }
+
+  /** Returns why spec.infrastructure.parametersRef cannot be used, or null. */
+  String invalidParameters() {
+    return Parameters.invalid(gateway);
   }
 
   /**

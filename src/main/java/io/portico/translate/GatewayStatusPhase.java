@@ -40,7 +40,13 @@ final class GatewayStatusPhase {
     GatewayAddressCheck addressCheck = state.addresses();
     ListenerState frontendFailure = own.stream()
         .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
-    if (addressCheck.unsupported() != null) {
+    String invalidParameters = state.invalidParameters();
+    if (invalidParameters != null) {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false,
+          Parameters.REASON_INVALID_PARAMETERS, invalidParameters, generation));
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "All references are resolved", generation));
+    } else if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.ACCEPTED, false,
           GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
@@ -66,12 +72,22 @@ final class GatewayStatusPhase {
         // certificate, which a backend that requires one refuses (502).
         conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, backendClient.reason(),
             backendClient.message(), generation));
+      } else if (own.stream().anyMatch(l -> l.unresolvedReason != null)) {
+        // Gateway API: the Gateway's ResolvedRefs summarises its listeners' too.
+        conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false,
+            Conditions.REASON_LISTENERS_NOT_RESOLVED, "listeners with unresolved references: "
+                + String.join(", ", own.stream().filter(l -> l.unresolvedReason != null)
+                    .map(l -> "'" + l.name() + "' (" + l.unresolvedReason + ")").toList())
+                + "; see status.listeners for each", generation));
       } else {
         conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true,
             Conditions.REASON_RESOLVED_REFS, "All references are resolved", generation));
       }
     }
-    if (addressCheck.unsupported() != null) {
+    if (invalidParameters != null) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
+          "the Gateway is not accepted: " + invalidParameters, generation));
+    } else if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
           GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
     } else if (!addressCheck.unusable().isEmpty()) {
@@ -85,6 +101,15 @@ final class GatewayStatusPhase {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
           "no listener of the Gateway can be served", generation));
     }
+    // Gateway API: present (True) only while some port lets clients in without a valid
+    // certificate; removed when the mode is back to AllowValidOnly.
+    List<String> insecure = FrontendValidation.insecureFallbackFields(gateway);
+    if (!insecure.isEmpty()) {
+      conditions.add(Conditions.of(FrontendValidation.INSECURE_FRONTEND_VALIDATION_MODE, true,
+          FrontendValidation.REASON_CONFIGURATION_CHANGED, String.join(", ", insecure)
+              + " is AllowInsecureFallback: clients without a valid certificate are served",
+          generation));
+    }
     return new GatewayStatusBuilder()
         .withAddresses(addresses(state, sharedAddress))
         .withConditions(conditions)
@@ -94,13 +119,15 @@ final class GatewayStatusPhase {
 
   /**
    * Returns whether a Gateway with these addresses and own listeners is {@code Accepted=True}:
-   * the rule {@link #build} applies (a supported address type, no client certificate validation
-   * without a usable CA, and at least one of its own listeners served). Known before routes
-   * attach, so that a Gateway that is not accepted takes no ListenerSet listeners.
+   * the rule {@link #build} applies (no infrastructure parametersRef, a supported address type,
+   * no client certificate validation without a usable CA, and at least one of its own listeners
+   * served). Known before routes attach, so that a Gateway that is not accepted takes no
+   * ListenerSet listeners.
    */
-  static boolean accepted(GatewayAddressCheck addresses, List<ListenerState> own) {
-    return addresses.unsupported() == null && own.stream().noneMatch(l -> l.frontendValidationFailed)
-        && own.stream().anyMatch(ListenerState::serving);
+  static boolean accepted(Gateway gateway, GatewayAddressCheck addresses,
+      List<ListenerState> own) {
+    return Parameters.invalid(gateway) == null && addresses.unsupported() == null
+        && own.stream().noneMatch(l -> l.frontendValidationFailed) && own.stream().anyMatch(ListenerState::serving);
   }
 
   /** Reports the requested addresses Portico can serve on, else the one it serves on. */
@@ -128,8 +155,9 @@ final class GatewayStatusPhase {
   }
 
   /**
-   * Returns a listener's Accepted, Conflicted, ResolvedRefs and Programmed conditions: those of
-   * a Gateway's listener status, and of a ListenerSet's listener entry status.
+   * Returns a listener's Accepted, Conflicted, ResolvedRefs, OverlappingTLSConfig (only when
+   * True) and Programmed conditions: those of a Gateway's listener status, and of a
+   * ListenerSet's listener entry status.
    */
   static List<Condition> listenerConditions(ListenerState listener, long generation) {
     List<Condition> conditions = new ArrayList<>();
@@ -153,6 +181,11 @@ final class GatewayStatusPhase {
     } else {
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, listener.unresolvedReason,
           listener.unresolvedMessage, generation));
+    }
+    if (listener.overlapMessage != null) {
+      // Negative polarity: the Gateway API forbids setting it False.
+      conditions.add(Conditions.of(TlsOverlap.OVERLAPPING_TLS_CONFIG, true,
+          TlsOverlap.REASON_OVERLAPPING_HOSTNAMES, listener.overlapMessage, generation));
     }
     if (listener.serving()) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,

@@ -99,7 +99,7 @@ final class GrpcRuleCompiler {
             BackendGroup.of(base + i, backends).withSessionPersistence(persistence), filters,
             List.copyOf(ranks)));
       } catch (InvalidRule e) {
-        compiled.invalid(e.getMessage());
+        compiled.invalid(e.reason, e.getMessage());
       }
     }
     return compiled.build();

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRetry;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.CompiledRegex.InvalidRegexException;
+import io.portico.status.Conditions;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
@@ -45,8 +46,16 @@ final class RuleCompiler {
    * never escapes {@link #compile}.
    */
   static final class InvalidRule extends Exception {
+    /** The route condition reason: UnsupportedValue, or IncompatibleFilters. */
+    final String reason;
+
     InvalidRule(String message) {
+      this(Conditions.REASON_UNSUPPORTED_VALUE, message);
+    }
+
+    InvalidRule(String reason, String message) {
       super(message, null, false, false);
+      this.reason = reason;
     }
   }
 
@@ -83,7 +92,7 @@ final class RuleCompiler {
                 .withSessionPersistence(persistence),
             filters));
       } catch (InvalidRule e) {
-        compiled.invalid(e.getMessage());
+        compiled.invalid(e.reason, e.getMessage());
       }
     }
     return compiled.build();
