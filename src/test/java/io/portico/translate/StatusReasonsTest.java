@@ -513,6 +513,60 @@ class StatusReasonsTest {
         });
   }
 
+  static Stream<Arguments> attachedRoutes() {
+    String toWeb = "rules: [{backendRefs: [{name: web, port: 8080}]}]";
+    return Stream.of(
+        // name, yaml, listener, expected attachedRoutes
+        Arguments.of("an accepted route counts", WITH_ROUTE_TO_WEB, "http", 1),
+        Arguments.of("one route counts once per listener it attaches to",
+            gateway(HTTP + "\n- {name: other, protocol: HTTP, port: 81}")
+                + httpRoute(TO_GW + toWeb), "other", 1),
+        Arguments.of("a route naming another sectionName does not count",
+            gateway(HTTP + "\n- {name: other, protocol: HTTP, port: 81}")
+                + httpRoute("parentRefs: [{name: gw, sectionName: http}]\n" + toWeb), "other", 0),
+        Arguments.of("a route with unresolved backendRefs still counts",
+            gateway(HTTP) + httpRoute(httpRule("- backendRefs: [{name: nope, port: 8080}]")),
+            "http", 1),
+        Arguments.of("a route on a listener whose certificate is missing counts (listener status"
+            + " does not matter)", gateway("""
+            - name: https
+              protocol: HTTPS
+              port: 443
+              tls: {certificateRefs: [{name: missing}]}""") + httpRoute(TO_GW + toWeb),
+            "https", 1),
+        Arguments.of("a route on a Conflicted listener counts", gateway(HTTP
+            + "\n- {name: again, protocol: HTTP, port: 80}")
+            + httpRoute("parentRefs: [{name: gw, sectionName: again}]\n" + toWeb), "again", 1),
+        Arguments.of("a route from a namespace allowedRoutes does not admit does not count",
+            gateway(HTTP) + route("HTTPRoute", "other", TO_GW + toWeb), "http", 0),
+        Arguments.of("a route of a kind the listener does not take does not count",
+            gateway(HTTP) + route("TCPRoute", "default", TO_GW + toWeb), "http", 0),
+        Arguments.of("a route without a matching hostname (Accepted=False) does not count",
+            gateway("- {name: http, protocol: HTTP, port: 80, hostname: a.example.com}")
+                + httpRoute(TO_GW + "hostnames: [b.example.com]"), "http", 0),
+        Arguments.of("a route whose every rule is invalid (Accepted=False) does not count",
+            gateway(HTTP) + httpRoute(httpRule(
+                "- matches: [{path: {type: RegularExpression, value: '/(unclosed'}}]")), "http", 0),
+        Arguments.of("TLS, TCP and UDP routes count on their listeners", gateway(TLS_PASSTHROUGH)
+            + route("TLSRoute", "default", TO_GW + toWeb), "tls", 1));
+  }
+
+  /**
+   * Gateway API {@code ListenerStatus.attachedRoutes}: the routes whose parentRef selects the
+   * listener and that its allowedRoutes admit, counted only when the route is Accepted there,
+   * whatever the listener's own conditions.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("attachedRoutes")
+  void attachedRoutesCountsAcceptedRoutesWhateverTheListenerStatus(String name, String yaml,
+      String listener, int expected) throws IOException {
+    GatewayStatus status = (GatewayStatus) translate(yaml).status().all()
+        .get(new ObjectKey("Gateway", "default", "gw"));
+
+    assertThat(status.getListeners()).filteredOn(l -> l.getName().equals(listener))
+        .singleElement().satisfies(l -> assertThat(l.getAttachedRoutes()).isEqualTo(expected));
+  }
+
   /** Returns the conditions {@code target} names in the translation's status. */
   private static List<Condition> conditions(Translation translation, String target)
       throws IOException {
