@@ -96,7 +96,7 @@ final class BackendRefResolver {
       return failed(name, weight, Conditions.REASON_BACKEND_NOT_FOUND,
           where + ": " + target + " has no port " + refPort);
     }
-    String unsupported = unsupportedProtocol(routeKind, service, refPort);
+    String unsupported = unsupportedProtocol(index, routeKind, service, refPort);
     if (unsupported != null) {
       return failed(name, weight, Conditions.REASON_UNSUPPORTED_PROTOCOL,
           where + ": " + target + " port " + refPort + " " + unsupported);
@@ -109,9 +109,12 @@ final class BackendRefResolver {
    * Returns why a route of {@code routeKind} cannot send traffic to the Service port, or null
    * when it can (GEP-1911, reason UnsupportedProtocol): a UDPRoute needs a UDP port and every
    * other kind a TCP one (a Service may declare the same number for both); a GRPCRoute speaks
-   * HTTP/2, which a port declared as WebSocket ({@code kubernetes.io/ws}, {@code wss}) does not.
+   * HTTP/2, which a port declared as WebSocket ({@code kubernetes.io/ws}, {@code wss}) does not;
+   * an HTTPRoute reaches a {@code kubernetes.io/wss} port (WebSocket over TLS) only through a
+   * BackendTLSPolicy, as GEP-1911 allows.
    */
-  private static String unsupportedProtocol(String routeKind, Service service, int port) {
+  private static String unsupportedProtocol(SnapshotIndex index, String routeKind,
+      Service service, int port) {
     boolean udp = "UDPRoute".equals(routeKind);
     String wanted = udp ? "UDP" : "TCP";
     if (!hasPort(service, port, wanted)) {
@@ -126,7 +129,36 @@ final class BackendRefResolver {
         }
       }
     }
+    if ("HTTPRoute".equals(routeKind)) {
+      for (ServicePort servicePort : ports(service, port, wanted)) {
+        if ("kubernetes.io/wss".equals(servicePort.getAppProtocol())
+            && !tlsPolicyTargets(index, service, servicePort)) {
+          return "has appProtocol kubernetes.io/wss (WebSocket over TLS), and no"
+              + " BackendTLSPolicy targets it";
+        }
+      }
+    }
     return null;
+  }
+
+  /** Whether a BackendTLSPolicy targets the Service, as a whole or by this port's name. */
+  private static boolean tlsPolicyTargets(SnapshotIndex index, Service service, ServicePort port) {
+    String namespace = service.getMetadata().getNamespace();
+    for (var policy : index.snapshot().backendTLSPolicies()) {
+      if (!namespace.equals(policy.getMetadata().getNamespace()) || policy.getSpec() == null
+          || policy.getSpec().getTargetRefs() == null) {
+        continue;
+      }
+      for (var ref : policy.getSpec().getTargetRefs()) {
+        boolean group = ref.getGroup() == null || ref.getGroup().isEmpty();
+        if (group && "Service".equals(ref.getKind())
+            && service.getMetadata().getName().equals(ref.getName())
+            && (ref.getSectionName() == null || ref.getSectionName().equals(port.getName()))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Whether the Service has {@code port} with {@code protocol} (TCP when unset; null: any). */

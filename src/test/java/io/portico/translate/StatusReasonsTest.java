@@ -76,6 +76,11 @@ class StatusReasonsTest {
       metadata: {name: ws, namespace: default}
       spec: {ports: [{name: ws, port: 8080, appProtocol: kubernetes.io/ws}]}
       ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: wss, namespace: default}
+      spec: {ports: [{name: wss, port: 8443, appProtocol: kubernetes.io/wss}]}
+      ---
       """ + CERT.secretYaml("default", "cert") + "---\n" + CERT.secretYaml("other", "cert")
       + "---\n" + CA.caConfigMapYaml("default", "ca") + "---\n";
 
@@ -376,6 +381,16 @@ class StatusReasonsTest {
             "- backendRefs: [{name: dns, port: 53}]")),
             "HTTPRoute/default/r", "ResolvedRefs", "False", "UnsupportedProtocol",
             "rule 0 backendRefs[0]: Service default/dns port 53 is not a TCP port"),
+
+        row("HTTPRoute UnsupportedProtocol (wss without BackendTLSPolicy)", gateway(HTTP)
+            + httpRoute(httpRule("- backendRefs: [{name: wss, port: 8443}]")),
+            "HTTPRoute/default/r", "ResolvedRefs", "False", "UnsupportedProtocol",
+            "Service default/wss port 8443 has appProtocol kubernetes.io/wss (WebSocket over TLS),"
+                + " and no BackendTLSPolicy targets it"),
+        row("HTTPRoute ResolvedRefs (wss with a BackendTLSPolicy)", gateway(HTTP)
+            + httpRoute(httpRule("- backendRefs: [{name: wss, port: 8443}]"))
+            + backendTlsPolicy("p", "01", "{group: \"\", kind: Service, name: wss}", CA_REF),
+            "HTTPRoute/default/r", "ResolvedRefs", "True", "ResolvedRefs", "Resolved"),
 
         // ---- GRPCRoute parents
         row("GRPCRoute Accepted", gateway(HTTP) + route("GRPCRoute", "default", TO_GW
