@@ -17,6 +17,8 @@ import java.util.List;
 /** Writes the status of a Gateway and its listeners once routes have been attached. */
 final class GatewayStatusPhase {
 
+  static final String REASON_ADDRESS_NOT_ASSIGNED = "AddressNotAssigned";
+
   private GatewayStatusPhase() {
   }
 
@@ -90,6 +92,10 @@ final class GatewayStatusPhase {
     } else if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
           GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
+    } else if (AddressPool.NOT_ASSIGNED.equals(state.address())) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, REASON_ADDRESS_NOT_ASSIGNED,
+          "the address pool (--gateway-address-pool) has no free address left for this Gateway;"
+              + " use a larger block, or set an IPAddress in spec.addresses", generation));
     } else if (!addressCheck.unusable().isEmpty()) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
           GatewayAddressCheck.REASON_ADDRESS_NOT_USABLE, "this host cannot serve on "
@@ -138,7 +144,7 @@ final class GatewayStatusPhase {
           .build());
     }
     String servedAddress = state.address().isEmpty() ? sharedAddress : state.address();
-    if (addresses.isEmpty()) {
+    if (addresses.isEmpty() && !AddressPool.NOT_ASSIGNED.equals(state.address())) {
       addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress")
           .withValue(servedAddress).build());
     }

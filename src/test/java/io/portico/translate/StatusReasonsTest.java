@@ -230,6 +230,19 @@ class StatusReasonsTest {
             gateway(HTTP, "addresses: [{type: IPAddress, value: 198.51.100.1}]"),
             "Gateway/default/gw", "Programmed", "False", "AddressNotUsable",
             "198.51.100.1 (spec.addresses)"),
+        row("Gateway AddressNotAssigned", "# address-pool: 127.0.10.0/30\n" + """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: a, namespace: default, creationTimestamp: "2020-01-01T00:00:00Z"}
+            spec: {gatewayClassName: portico, listeners: [{name: http, protocol: HTTP, port: 80}]}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: b, namespace: default, creationTimestamp: "2020-01-02T00:00:00Z"}
+            spec: {gatewayClassName: portico, listeners: [{name: http, protocol: HTTP, port: 80}]}
+            ---
+            """ + gateway(HTTP), "Gateway/default/gw", "Programmed", "False",
+            "AddressNotAssigned", "the address pool (--gateway-address-pool) has no free address"),
         row("Gateway ResolvedRefs", gateway(HTTP), "Gateway/default/gw",
             "ResolvedRefs", "True", "ResolvedRefs", "resolved"),
         row("Gateway InvalidClientCertificateRef", gateway(HTTP,
@@ -621,7 +634,10 @@ class StatusReasonsTest {
 
   private static Translation translate(String yaml) throws IOException {
     Path file = Files.createTempFile(directory, "case", ".yaml");
-    Files.writeString(file, BASE + yaml);
+    // A "# address-pool: CIDR" first line (TranslatorGoldenTest's option) must stay first.
+    String pool = yaml.startsWith("# address-pool:") ? yaml.substring(0, yaml.indexOf('\n') + 1)
+        : "";
+    Files.writeString(file, pool + BASE + yaml.substring(pool.length()));
     return TranslatorGoldenTest.translate(file);
   }
 }
