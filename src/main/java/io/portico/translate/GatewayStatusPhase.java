@@ -105,7 +105,9 @@ final class GatewayStatusPhase {
           "Gateway is programmed", generation));
     } else {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
-          "no listener of the Gateway can be served", generation));
+          "no listener of the Gateway can be served (" + String.join(", ", own.stream()
+              .map(l -> "'" + l.name() + "'").toList()) + "; see status.listeners for each)",
+          generation));
     }
     // Gateway API: present (True) only while some port lets clients in without a valid
     // certificate; removed when the mode is back to AllowValidOnly.
@@ -160,6 +162,20 @@ final class GatewayStatusPhase {
         .build();
   }
 
+  /** Says why a listener is not served, naming what is at fault. */
+  private static String notProgrammedMessage(ListenerState listener) {
+    if (!listener.accepted) {
+      return "not accepted: " + listener.acceptedMessage;
+    }
+    if (listener.conflictReason != null) {
+      return "conflicted: " + listener.conflictMessage;
+    }
+    if (listener.certificateInvalid) {
+      return "no usable certificate: " + listener.unresolvedMessage;
+    }
+    return "takes no route kind: " + listener.unresolvedMessage;
+  }
+
   /**
    * Returns a listener's Accepted, Conflicted, ResolvedRefs, OverlappingTLSConfig (only when
    * True) and Programmed conditions: those of a Gateway's listener status, and of a
@@ -198,7 +214,7 @@ final class GatewayStatusPhase {
           "Listener is programmed", generation));
     } else {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false, listener.notProgrammedReason(),
-          "Listener is invalid, see the other conditions", generation));
+          notProgrammedMessage(listener), generation));
     }
     return conditions;
   }

@@ -225,7 +225,7 @@ class StatusReasonsTest {
             "Programmed", "True", "Programmed", "programmed"),
         row("Gateway Programmed=False Invalid",
             gateway("- {name: bad, protocol: SCTP, port: 81}"), "Gateway/default/gw",
-            "Programmed", "False", "Invalid", "no listener"),
+            "Programmed", "False", "Invalid", "no listener of the Gateway can be served ('bad'"),
         row("Gateway AddressNotUsable",
             gateway(HTTP, "addresses: [{type: IPAddress, value: 198.51.100.1}]"),
             "Gateway/default/gw", "Programmed", "False", "AddressNotUsable",
@@ -331,7 +331,8 @@ class StatusReasonsTest {
             "Programmed", "True", "Programmed", "programmed"),
         row("Listener Programmed=False Invalid",
             gateway("- {name: bad, protocol: SCTP, port: 81}"), "Gateway/default/gw listener bad",
-            "Programmed", "False", "Invalid", "invalid"),
+            "Programmed", "False", "Invalid",
+            "not accepted: listener 'bad' of Gateway default/gw: protocol SCTP"),
         row("Listener OverlappingTLSConfig", gateway("""
             - name: wildcard
               protocol: HTTPS
