@@ -66,7 +66,9 @@ final class GatewayStatusPhase {
       } else {
         conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
             Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
-                + " listeners are not valid; see status.listeners for each", generation));
+                + " listeners are not valid (" + String.join(", ", own.stream()
+                    .filter(l -> !l.serving()).map(l -> "'" + l.name() + "'").toList())
+                + "); see status.listeners for each", generation));
       }
       BackendClientCertificate.Result backendClient = state.backendClient();
       if (backendClient.invalid()) {
@@ -135,7 +137,8 @@ final class GatewayStatusPhase {
   static boolean accepted(Gateway gateway, GatewayAddressCheck addresses,
       List<ListenerState> own) {
     return Parameters.invalid(gateway) == null && addresses.unsupported() == null
-        && own.stream().noneMatch(l -> l.frontendValidationFailed) && own.stream().anyMatch(ListenerState::serving);
+        && own.stream().noneMatch(l -> l.frontendValidationFailed)
+        && own.stream().anyMatch(ListenerState::serving);
   }
 
   /** Reports the requested addresses Portico can serve on, else the one it serves on. */
