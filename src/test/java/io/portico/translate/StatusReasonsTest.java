@@ -474,11 +474,13 @@ class StatusReasonsTest {
             "allowedListeners: {namespaces: {from: Same}}\n"
                 + "infrastructure: {parametersRef: {group: x.io, kind: P, name: p}}")
             + listenerSet("- {name: extra, protocol: HTTP, port: 80, hostname: ls.example.com}"),
-            "ListenerSet/default/ls", "Accepted", "False", "ParentNotAccepted", "Gateway default/gw"),
+            "ListenerSet/default/ls", "Accepted", "False", "ParentNotAccepted",
+            "Gateway default/gw is not accepted (InvalidParameters: spec.infrastructure.parametersRef"),
         row("ListenerSet ListenersNotValid", gateway(HTTP,
             "allowedListeners: {namespaces: {from: Same}}")
             + listenerSet("- {name: extra, protocol: HTTP, port: 80}"),
-            "ListenerSet/default/ls", "Accepted", "False", "ListenersNotValid", "listener"),
+            "ListenerSet/default/ls", "Accepted", "False", "ListenersNotValid",
+            "none of the 1 listeners of ListenerSet default/ls is valid ('extra')"),
         row("ListenerSet listener HostnameConflict", gateway(HTTP,
             "allowedListeners: {namespaces: {from: Same}}")
             + listenerSet("- {name: extra, protocol: HTTP, port: 80}"),
