@@ -92,7 +92,7 @@ final class BackendRefResolver {
       return failed(name, weight, Conditions.REASON_UNSUPPORTED_VALUE,
           where + ": port is required when referring to a Service");
     }
-    if (!hasPort(service, refPort, null)) {
+    if (port(service, refPort, null) == null) {
       return failed(name, weight, Conditions.REASON_BACKEND_NOT_FOUND,
           where + ": " + target + " has no port " + refPort);
     }
@@ -115,28 +115,21 @@ final class BackendRefResolver {
    */
   private static String unsupportedProtocol(SnapshotIndex index, String routeKind,
       Service service, int port) {
-    boolean udp = "UDPRoute".equals(routeKind);
-    String wanted = udp ? "UDP" : "TCP";
-    if (!hasPort(service, port, wanted)) {
-      return "is not a " + wanted + " port (protocol " + protocols(service, port) + "), and a "
-          + routeKind + " sends " + wanted;
+    String wanted = "UDPRoute".equals(routeKind) ? "UDP" : "TCP";
+    ServicePort servicePort = port(service, port, wanted);
+    if (servicePort == null) {
+      return "is not a " + wanted + " port (protocol " + protocol(port(service, port, null))
+          + "), and a " + routeKind + " sends " + wanted;
     }
-    if ("GRPCRoute".equals(routeKind)) {
-      for (ServicePort servicePort : ports(service, port, wanted)) {
-        String appProtocol = servicePort.getAppProtocol();
-        if ("kubernetes.io/ws".equals(appProtocol) || "kubernetes.io/wss".equals(appProtocol)) {
-          return "has appProtocol " + appProtocol + ", and a GRPCRoute sends gRPC (HTTP/2)";
-        }
-      }
+    String appProtocol = servicePort.getAppProtocol();
+    if ("GRPCRoute".equals(routeKind)
+        && ("kubernetes.io/ws".equals(appProtocol) || "kubernetes.io/wss".equals(appProtocol))) {
+      return "has appProtocol " + appProtocol + ", and a GRPCRoute sends gRPC (HTTP/2)";
     }
-    if ("HTTPRoute".equals(routeKind)) {
-      for (ServicePort servicePort : ports(service, port, wanted)) {
-        if ("kubernetes.io/wss".equals(servicePort.getAppProtocol())
-            && !tlsPolicyTargets(index, service, servicePort)) {
-          return "has appProtocol kubernetes.io/wss (WebSocket over TLS), and no"
-              + " BackendTLSPolicy targets it";
-        }
-      }
+    if ("HTTPRoute".equals(routeKind) && "kubernetes.io/wss".equals(appProtocol)
+        && !tlsPolicyTargets(index, service, servicePort)) {
+      return "has appProtocol kubernetes.io/wss (WebSocket over TLS), and no BackendTLSPolicy"
+          + " targets it";
     }
     return null;
   }
@@ -161,29 +154,26 @@ final class BackendRefResolver {
     return false;
   }
 
-  /** Whether the Service has {@code port} with {@code protocol} (TCP when unset; null: any). */
-  private static boolean hasPort(Service service, int port, String protocol) {
-    return !ports(service, port, protocol).isEmpty();
-  }
-
-  private static java.util.List<ServicePort> ports(Service service, int port, String protocol) {
-    java.util.List<ServicePort> ports = new java.util.ArrayList<>();
+  /**
+   * Returns the Service's entry for {@code port} with {@code protocol} (null: any protocol), or
+   * null. Kubernetes allows one entry per port number and protocol.
+   */
+  private static ServicePort port(Service service, int port, String protocol) {
     if (service.getSpec() == null || service.getSpec().getPorts() == null) {
-      return ports;
+      return null;
     }
     for (ServicePort servicePort : service.getSpec().getPorts()) {
-      String actual = servicePort.getProtocol() == null ? "TCP" : servicePort.getProtocol();
       if (servicePort.getPort() != null && servicePort.getPort() == port
-          && (protocol == null || protocol.equals(actual))) {
-        ports.add(servicePort);
+          && (protocol == null || protocol.equals(protocol(servicePort)))) {
+        return servicePort;
       }
     }
-    return ports;
+    return null;
   }
 
-  private static String protocols(Service service, int port) {
-    return String.join("/", ports(service, port, null).stream()
-        .map(p -> p.getProtocol() == null ? "TCP" : p.getProtocol()).toList());
+  /** A Service port's protocol; TCP when left out. */
+  private static String protocol(ServicePort port) {
+    return port.getProtocol() == null ? "TCP" : port.getProtocol();
   }
 
   private static Resolution failed(String name, int weight, String reason, String message) {
