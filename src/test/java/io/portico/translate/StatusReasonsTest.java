@@ -598,6 +598,51 @@ class StatusReasonsTest {
         .singleElement().satisfies(l -> assertThat(l.getAttachedRoutes()).isEqualTo(expected));
   }
 
+  static Stream<Arguments> refusedGateways() {
+    return Stream.of(
+        Arguments.of("a Gateway with an infrastructure parametersRef", gateway(HTTP,
+            "infrastructure: {parametersRef: {group: x.io, kind: P, name: p}}")),
+        Arguments.of("a Gateway of a class with a parametersRef", """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: GatewayClass
+            metadata: {name: tuned}
+            spec:
+              controllerName: gateway.envoyproxy.io/gatewayclass-controller
+              parametersRef: {group: x.io, kind: P, name: p}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: gw, namespace: default}
+            spec: {gatewayClassName: tuned, listeners: [{name: http, protocol: HTTP, port: 80}]}
+            ---
+            """),
+        Arguments.of("a Gateway the address pool has no address for",
+            "# address-pool: 127.0.10.0/30\n" + """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: a, namespace: default, creationTimestamp: "2020-01-01T00:00:00Z"}
+            spec: {gatewayClassName: portico, listeners: [{name: http, protocol: HTTP, port: 81}]}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: b, namespace: default, creationTimestamp: "2020-01-02T00:00:00Z"}
+            spec: {gatewayClassName: portico, listeners: [{name: http, protocol: HTTP, port: 81}]}
+            ---
+            """ + gateway(HTTP)));
+  }
+
+  /** A Gateway that is not accepted or not programmed serves nothing. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("refusedGateways")
+  void refusedGatewayServesNothing(String name, String yaml) throws IOException {
+    Translation translation = translate(yaml + httpRoute(TO_GW
+        + "rules: [{backendRefs: [{name: web, port: 8080}]}]"));
+
+    assertThat(translation.table().httpPorts()).noneMatch(port -> port.port() == 80);
+    assertThat(translate(gateway(HTTP) + httpRoute(TO_GW)).table().httpPorts())
+        .as("the same Gateway, accepted").anyMatch(port -> port.port() == 80);
+  }
+
   /** Returns the conditions {@code target} names in the translation's status. */
   private static List<Condition> conditions(Translation translation, String target)
       throws IOException {
