@@ -69,6 +69,14 @@ final class RuleCompiler {
       HTTPRouteRule spec = specs.get(i);
       try {
         List<RouteMatch> matches = matches(i, spec);
+        String extension = FilterCompiler.extensionRef("rule " + i, spec.getFilters());
+        if (extension != null) {
+          // Not skipped, not dropped: the rule's requests get 500 (and none of its filters).
+          compiled.add(new CompiledRoute.Rule(i, matches, BackendGroup.of(base + i,
+              List.of(compiled.resolved(FilterCompiler.unsupportedExtension(
+                  base + i + "/extension", 1, extension)))), Filters.NONE));
+          continue;
+        }
         MirrorResolver mirrors = new MirrorResolver(index, "HTTPRoute", route, i);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
@@ -76,15 +84,23 @@ final class RuleCompiler {
             spec.getSessionPersistence(), base + i);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
+        List<String> backendExtensions = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          backendFilters.add(FilterCompiler.compile("rule " + i + " backendRefs[" + r + "]",
-              refs.get(r).getFilters(), spec, mirrors));
+          String where = "rule " + i + " backendRefs[" + r + "]";
+          String backendExtension = FilterCompiler.extensionRef(where, refs.get(r).getFilters());
+          backendExtensions.add(backendExtension);
+          backendFilters.add(backendExtension != null ? Filters.NONE
+              : FilterCompiler.compile(where, refs.get(r).getFilters(), spec, mirrors));
         }
         // Only now that the whole rule is known to be valid may its references count in status.
         List<WeightedBackend> backends = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          backends.add(compiled.resolved(BackendRefResolver.resolve(index, route, i, r,
-              refs.get(r))).withFilters(backendFilters.get(r)));
+          HTTPBackendRef ref = refs.get(r);
+          backends.add(backendExtensions.get(r) != null
+              ? compiled.resolved(FilterCompiler.unsupportedExtension(base + i + "/backend/" + r,
+                  ref.getWeight() == null ? 1 : ref.getWeight(), backendExtensions.get(r)))
+              : compiled.resolved(BackendRefResolver.resolve(index, route, i, r, ref))
+                  .withFilters(backendFilters.get(r)));
         }
         mirrors.failures().forEach(compiled::resolved);
         compiled.add(new CompiledRoute.Rule(i, matches,

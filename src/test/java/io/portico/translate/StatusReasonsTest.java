@@ -387,6 +387,12 @@ class StatusReasonsTest {
             "- backendRefs: [{group: example.com, kind: Bucket, name: b}]")),
             "HTTPRoute/default/r", "ResolvedRefs", "False", "InvalidKind",
             "rule 0 backendRefs[0]: kind example.com/Bucket is not supported"),
+        row("HTTPRoute InvalidKind (ExtensionRef filter)", gateway(HTTP) + httpRoute(httpRule("""
+            - filters:
+              - {type: ExtensionRef, extensionRef: {group: example.com, kind: Thing, name: t}}
+              backendRefs: [{name: web, port: 8080}]""")),
+            "HTTPRoute/default/r", "ResolvedRefs", "False", "InvalidKind",
+            "rule 0 filters[0] (ExtensionRef): example.com/Thing t is not supported"),
         row("HTTPRoute BackendNotFound", gateway(HTTP) + httpRoute(httpRule(
             "- backendRefs: [{name: nope, port: 8080}]")),
             "HTTPRoute/default/r", "ResolvedRefs", "False", "BackendNotFound",
@@ -423,6 +429,11 @@ class StatusReasonsTest {
             ---
             """ + route("GRPCRoute", "default", TO_GW), "GRPCRoute/default/r",
             "Accepted", "False", "NotAllowedByListeners", "HTTPRoute default/older already serves"),
+        row("GRPCRoute InvalidKind (ExtensionRef filter)", gateway(HTTP) + route("GRPCRoute",
+            "default", TO_GW + "rules: [{backendRefs: [{name: web, port: 8080, filters: [{type:"
+                + " ExtensionRef, extensionRef: {group: example.com, kind: Thing, name: t}}]}]}]"),
+            "GRPCRoute/default/r", "ResolvedRefs", "False", "InvalidKind",
+            "rule 0 backendRefs[0] filters[0] (ExtensionRef): example.com/Thing t"),
         row("GRPCRoute UnsupportedProtocol", gateway(HTTP) + route("GRPCRoute", "default", TO_GW
             + "rules: [{backendRefs: [{name: ws, port: 8080}]}]"), "GRPCRoute/default/r",
             "ResolvedRefs", "False", "UnsupportedProtocol",
