@@ -194,7 +194,8 @@ class StatusReasonsTest {
             metadata: {name: tuned}
             spec:
               controllerName: gateway.envoyproxy.io/gatewayclass-controller
-              parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: default}
+              parametersRef:
+                {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: default}
             ---
             """, "GatewayClass/tuned", "Accepted", "False", "InvalidParameters",
             "spec.parametersRef gateway.envoyproxy.io/EnvoyProxy default/p"),
@@ -213,8 +214,8 @@ class StatusReasonsTest {
             "Gateway/default/gw", "Accepted", "False", "UnsupportedAddress",
             "spec.addresses[0] type Hostname"),
         row("Gateway InvalidParameters",
-            gateway(HTTP, "infrastructure: {parametersRef: {group: invalid.io, kind: InvalidParameters,"
-                + " name: invalid}}"),
+            gateway(HTTP, "infrastructure: {parametersRef: {group: invalid.io,"
+                + " kind: InvalidParameters, name: invalid}}"),
             "Gateway/default/gw", "Accepted", "False", "InvalidParameters",
             "spec.infrastructure.parametersRef invalid.io/InvalidParameters default/invalid"),
         row("Gateway NoValidCACertificate", gateway(HTTPS, frontend(
@@ -254,7 +255,8 @@ class StatusReasonsTest {
             "Gateway/default/gw", "ResolvedRefs", "False", "RefNotPermitted",
             "spec.tls.backend.clientCertificateRef Secret other/cert"),
         row("Gateway ListenersNotResolved", gateway(HTTP
-            + "\n- {name: kinds, protocol: HTTP, port: 81, allowedRoutes: {kinds: [{kind: TCPRoute}]}}"),
+            + "\n- {name: kinds, protocol: HTTP, port: 81,"
+            + " allowedRoutes: {kinds: [{kind: TCPRoute}]}}"),
             "Gateway/default/gw", "ResolvedRefs", "False", "ListenersNotResolved",
             "'kinds' (InvalidRouteKinds)"),
         row("Gateway frontend InvalidCACertificateRef", gateway(HTTPS, frontend(
@@ -293,7 +295,8 @@ class StatusReasonsTest {
             "ConfigMap default/nope not found"),
         row("Listener NoConflicts", gateway(HTTP), "Gateway/default/gw listener http",
             "Conflicted", "False", "NoConflicts", "does not conflict"),
-        row("Listener HostnameConflict", gateway(HTTP + "\n- {name: again, protocol: HTTP, port: 80}"),
+        row("Listener HostnameConflict",
+            gateway(HTTP + "\n- {name: again, protocol: HTTP, port: 80}"),
             "Gateway/default/gw listener again", "Conflicted", "True", "HostnameConflict",
             "listener 'http' uses the same port 80"),
         row("Listener ProtocolConflict", gateway(HTTP + "\n- {name: tcp, protocol: TCP, port: 80}"),
@@ -444,7 +447,8 @@ class StatusReasonsTest {
             + "hostnames: [a.example.com]\nrules: [{backendRefs: [{name: web, port: 8080}]}]"),
             "TLSRoute/default/r", "Accepted", "True", "Accepted", "accepted"),
         row("TLSRoute NotAllowedByListeners (HTTP listener)", gateway(HTTP)
-            + route("TLSRoute", "default", TO_GW + "rules: [{backendRefs: [{name: web, port: 8080}]}]"),
+            + route("TLSRoute", "default",
+                TO_GW + "rules: [{backendRefs: [{name: web, port: 8080}]}]"),
             "TLSRoute/default/r", "Accepted", "False", "NotAllowedByListeners",
             "does not allow kind TLSRoute"),
         row("TLSRoute NoMatchingListenerHostname", gateway(TLS_PASSTHROUGH)
@@ -463,14 +467,16 @@ class StatusReasonsTest {
             "TCPRoute/default/r", "ResolvedRefs", "False", "RefNotPermitted",
             "rule 0 backendRefs[0]: Service other/web"),
         row("UDPRoute Accepted", gateway("- {name: udp, protocol: UDP, port: 5353}")
-            + route("UDPRoute", "default", TO_GW + "rules: [{backendRefs: [{name: dns, port: 53}]}]"),
+            + route("UDPRoute", "default",
+                TO_GW + "rules: [{backendRefs: [{name: dns, port: 53}]}]"),
             "UDPRoute/default/r", "Accepted", "True", "Accepted", "accepted"),
         row("UDPRoute NoMatchingParent (port)", gateway("- {name: udp, protocol: UDP, port: 5353}")
             + route("UDPRoute", "default", "parentRefs: [{name: gw, port: 53}]\n"
                 + "rules: [{backendRefs: [{name: dns, port: 53}]}]"),
             "UDPRoute/default/r", "Accepted", "False", "NoMatchingParent", "on port 53"),
         row("UDPRoute UnsupportedProtocol", gateway("- {name: udp, protocol: UDP, port: 5353}")
-            + route("UDPRoute", "default", TO_GW + "rules: [{backendRefs: [{name: web, port: 8080}]}]"),
+            + route("UDPRoute", "default",
+                TO_GW + "rules: [{backendRefs: [{name: web, port: 8080}]}]"),
             "UDPRoute/default/r", "ResolvedRefs", "False", "UnsupportedProtocol",
             "Service default/web port 8080 is not a UDP port (protocol TCP)"),
 
@@ -486,7 +492,8 @@ class StatusReasonsTest {
                 + "infrastructure: {parametersRef: {group: x.io, kind: P, name: p}}")
             + listenerSet("- {name: extra, protocol: HTTP, port: 80, hostname: ls.example.com}"),
             "ListenerSet/default/ls", "Accepted", "False", "ParentNotAccepted",
-            "Gateway default/gw is not accepted (InvalidParameters: spec.infrastructure.parametersRef"),
+            "Gateway default/gw is not accepted"
+                + " (InvalidParameters: spec.infrastructure.parametersRef"),
         row("ListenerSet ListenersNotValid", gateway(HTTP,
             "allowedListeners: {namespaces: {from: Same}}")
             + listenerSet("- {name: extra, protocol: HTTP, port: 80}"),
