@@ -30,6 +30,7 @@ public final class Conditions {
 
   // Gateway reasons.
   public static final String REASON_LISTENERS_NOT_VALID = "ListenersNotValid";
+  public static final String REASON_LISTENERS_NOT_RESOLVED = "ListenersNotResolved";
 
   // Listener reasons.
   public static final String REASON_PORT_UNAVAILABLE = "PortUnavailable";
@@ -48,6 +49,7 @@ public final class Conditions {
   public static final String REASON_REF_NOT_PERMITTED = "RefNotPermitted";
   public static final String REASON_INVALID_KIND = "InvalidKind";
   public static final String REASON_BACKEND_NOT_FOUND = "BackendNotFound";
+  public static final String REASON_INCOMPATIBLE_FILTERS = "IncompatibleFilters";
 
   private Conditions() {
   }

@@ -11,9 +11,16 @@ import java.util.Set;
 /**
  * Gives every Gateway its own IPv4 address from a CIDR block. The slot is derived from the
  * Gateway's namespace/name, so a Gateway keeps its address across reloads and restarts; on a
- * collision the older Gateway keeps the slot and the newer takes the next free one.
+ * collision the older Gateway keeps the slot and the newer takes the next free one; when every
+ * address is taken, the newer Gateways get {@link #NOT_ASSIGNED}.
  */
 final class AddressPool {
+
+  /**
+   * The address of a Gateway the pool had no free address for (Gateway API
+   * {@code Programmed=False AddressNotAssigned}): it is not served.
+   */
+  static final String NOT_ASSIGNED = "(not assigned)";
 
   private final int base;
   private final int size;
@@ -96,6 +103,11 @@ final class AddressPool {
       String key = gateway.getMetadata().getNamespace() + "/" + gateway.getMetadata().getName();
       // Skip the block's first and last address (network and broadcast in a real subnet).
       int usable = size - 2;
+      if (taken.size() >= usable) {
+        // The block is used up: the newer Gateways get none rather than share an address.
+        assigned.put(gateway, NOT_ASSIGNED);
+        continue;
+      }
       int slot = Math.floorMod(key.hashCode(), usable);
       for (int i = 0; i < usable && !taken.add(slot); i++) {
         slot = (slot + 1) % usable;

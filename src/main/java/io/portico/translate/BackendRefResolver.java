@@ -92,24 +92,88 @@ final class BackendRefResolver {
       return failed(name, weight, Conditions.REASON_UNSUPPORTED_VALUE,
           where + ": port is required when referring to a Service");
     }
-    if (!hasPort(service, refPort)) {
+    if (port(service, refPort, null) == null) {
       return failed(name, weight, Conditions.REASON_BACKEND_NOT_FOUND,
           where + ": " + target + " has no port " + refPort);
+    }
+    String unsupported = unsupportedProtocol(index, routeKind, service, refPort);
+    if (unsupported != null) {
+      return failed(name, weight, Conditions.REASON_UNSUPPORTED_PROTOCOL,
+          where + ": " + target + " port " + refPort + " " + unsupported);
     }
     return new Resolution(WeightedBackend.of(name, weight,
         BackendKey.service(namespace, refName, refPort)), null, null);
   }
 
-  private static boolean hasPort(Service service, int port) {
-    if (service.getSpec() == null || service.getSpec().getPorts() == null) {
-      return false;
+  /**
+   * Returns why a route of {@code routeKind} cannot send traffic to the Service port, or null
+   * when it can (GEP-1911, reason UnsupportedProtocol): a UDPRoute needs a UDP port and every
+   * other kind a TCP one (a Service may declare the same number for both); a GRPCRoute speaks
+   * HTTP/2, which a port declared as WebSocket ({@code kubernetes.io/ws}, {@code wss}) does not;
+   * an HTTPRoute reaches a {@code kubernetes.io/wss} port (WebSocket over TLS) only through a
+   * BackendTLSPolicy, as GEP-1911 allows.
+   */
+  private static String unsupportedProtocol(SnapshotIndex index, String routeKind,
+      Service service, int port) {
+    String wanted = "UDPRoute".equals(routeKind) ? "UDP" : "TCP";
+    ServicePort servicePort = port(service, port, wanted);
+    if (servicePort == null) {
+      return "is not a " + wanted + " port (protocol " + protocol(port(service, port, null))
+          + "), and a " + routeKind + " sends " + wanted;
     }
-    for (ServicePort servicePort : service.getSpec().getPorts()) {
-      if (servicePort.getPort() != null && servicePort.getPort() == port) {
-        return true;
+    String appProtocol = servicePort.getAppProtocol();
+    if ("GRPCRoute".equals(routeKind)
+        && ("kubernetes.io/ws".equals(appProtocol) || "kubernetes.io/wss".equals(appProtocol))) {
+      return "has appProtocol " + appProtocol + ", and a GRPCRoute sends gRPC (HTTP/2)";
+    }
+    if ("HTTPRoute".equals(routeKind) && "kubernetes.io/wss".equals(appProtocol)
+        && !tlsPolicyTargets(index, service, servicePort)) {
+      return "has appProtocol kubernetes.io/wss (WebSocket over TLS), and no BackendTLSPolicy"
+          + " targets it";
+    }
+    return null;
+  }
+
+  /** Whether a BackendTLSPolicy targets the Service, as a whole or by this port's name. */
+  private static boolean tlsPolicyTargets(SnapshotIndex index, Service service, ServicePort port) {
+    String namespace = service.getMetadata().getNamespace();
+    for (var policy : index.snapshot().backendTLSPolicies()) {
+      if (!namespace.equals(policy.getMetadata().getNamespace()) || policy.getSpec() == null
+          || policy.getSpec().getTargetRefs() == null) {
+        continue;
+      }
+      for (var ref : policy.getSpec().getTargetRefs()) {
+        boolean group = ref.getGroup() == null || ref.getGroup().isEmpty();
+        if (group && "Service".equals(ref.getKind())
+            && service.getMetadata().getName().equals(ref.getName())
+            && (ref.getSectionName() == null || ref.getSectionName().equals(port.getName()))) {
+          return true;
+        }
       }
     }
     return false;
+  }
+
+  /**
+   * Returns the Service's entry for {@code port} with {@code protocol} (null: any protocol), or
+   * null. Kubernetes allows one entry per port number and protocol.
+   */
+  private static ServicePort port(Service service, int port, String protocol) {
+    if (service.getSpec() == null || service.getSpec().getPorts() == null) {
+      return null;
+    }
+    for (ServicePort servicePort : service.getSpec().getPorts()) {
+      if (servicePort.getPort() != null && servicePort.getPort() == port
+          && (protocol == null || protocol.equals(protocol(servicePort)))) {
+        return servicePort;
+      }
+    }
+    return null;
+  }
+
+  /** A Service port's protocol; TCP when left out. */
+  private static String protocol(ServicePort port) {
+    return port.getProtocol() == null ? "TCP" : port.getProtocol();
   }
 
   private static Resolution failed(String name, int weight, String reason, String message) {

@@ -46,6 +46,7 @@ final class BackendTlsPhase {
   static final String REASON_INVALID_CA_REF = "InvalidCACertificateRef";
   static final String REASON_INVALID_KIND = "InvalidKind";
   static final String REASON_CONFLICTED = "Conflicted";
+  static final String REASON_TARGET_NOT_FOUND = "TargetNotFound";
   private static final String GATEWAY_GROUP = "gateway.networking.k8s.io";
 
   /**
@@ -78,31 +79,48 @@ final class BackendTlsPhase {
     Map<ObjectKey, Set<String>> targets = new LinkedHashMap<>();
     // "namespace/service#sectionName" (empty sectionName: the whole Service) -> winner's setting
     Map<String, UpstreamTls> claimed = new HashMap<>();
+    Map<String, ObjectKey> claimers = new HashMap<>();
     for (BackendTLSPolicy policy : policies) {
       ObjectKey key = ObjectKey.of(policy);
       String namespace = policy.getMetadata().getNamespace();
       Verdict verdict = validate(index, policy);
       Set<String> services = new java.util.TreeSet<>();
-      boolean conflicted = false;
+      String conflict = null;
+      String notFound = null;
       List<LocalPolicyTargetReferenceWithSectionName> refs = policy.getSpec() == null
           || policy.getSpec().getTargetRefs() == null ? List.of() : policy.getSpec().getTargetRefs();
-      for (LocalPolicyTargetReferenceWithSectionName ref : refs) {
+      for (int i = 0; i < refs.size(); i++) {
+        LocalPolicyTargetReferenceWithSectionName ref = refs.get(i);
         String group = ref.getGroup() == null ? "" : ref.getGroup();
         if (!group.isEmpty() || !"Service".equals(ref.getKind()) || ref.getName() == null) {
           continue;
         }
         services.add(namespace + "/" + ref.getName());
         String section = ref.getSectionName() == null ? "" : ref.getSectionName();
+        // Gateway API PolicyTargetReference: a sectionName the target does not have fails the
+        // attachment (reason TargetNotFound), as does a Service that does not exist.
+        String missing = missingTarget(index, namespace, ref);
+        if (missing != null) {
+          notFound = notFound != null ? notFound : "spec.targetRefs[" + i + "]: " + missing;
+          continue;
+        }
         String target = namespace + "/" + ref.getName() + "#" + section;
-        if (claimed.containsKey(target)) {
-          conflicted = true;
+        ObjectKey older = claimers.putIfAbsent(target, key);
+        if (older != null) {
+          conflict = conflict != null ? conflict : "spec.targetRefs[" + i + "] Service "
+              + namespace + "/" + ref.getName() + (section.isEmpty() ? "" : " sectionName "
+              + section) + " is already targeted by the older BackendTLSPolicy "
+              + older.namespace() + "/" + older.name();
         } else {
           claimed.put(target, verdict.tls());
         }
       }
-      if (conflicted && verdict.acceptedReason() == null) {
+      if (notFound != null && verdict.acceptedReason() == null) {
+        verdict = new Verdict(verdict.tls(), REASON_TARGET_NOT_FOUND, verdict.resolvedReason(),
+            notFound);
+      } else if (conflict != null && verdict.acceptedReason() == null) {
         verdict = new Verdict(verdict.tls(), REASON_CONFLICTED, verdict.resolvedReason(),
-            "an older BackendTLSPolicy targets the same Service (and sectionName)");
+            conflict);
       }
       verdicts.put(key, verdict);
       targets.put(key, services);
@@ -210,6 +228,28 @@ final class BackendTlsPhase {
     // Some CA certificates are usable: the policy applies with them, ResolvedRefs says which not.
     return new Verdict(new UpstreamTls(hostname, pem.toString(), sans, null), null, reason,
         message == null ? "CA certificates resolved" : message);
+  }
+
+  /** Returns why a Service targetRef names nothing, or null when its Service (and port) exist. */
+  private static String missingTarget(SnapshotIndex index, String namespace,
+      LocalPolicyTargetReferenceWithSectionName ref) {
+    Service service = index.service(namespace, ref.getName());
+    if (service == null) {
+      return "Service " + namespace + "/" + ref.getName() + " not found";
+    }
+    String section = ref.getSectionName();
+    if (section == null || section.isEmpty()) {
+      return null;
+    }
+    List<ServicePort> ports = service.getSpec() == null || service.getSpec().getPorts() == null
+        ? List.of() : service.getSpec().getPorts();
+    for (ServicePort port : ports) {
+      if (section.equals(port.getName())) {
+        return null;
+      }
+    }
+    return "sectionName " + section + ": Service " + namespace + "/" + ref.getName()
+        + " has no port named " + section;
   }
 
   private static Verdict invalid(String hostname, String acceptedReason, String resolvedReason,

@@ -16,11 +16,13 @@ import java.util.List;
  * @param route the HTTPRoute or GRPCRoute
  * @param rules its valid rules
  * @param invalidRules one message per rule that was dropped (bad regex, unsupported filter ...)
+ * @param invalidReason the route condition reason of the first dropped rule (UnsupportedValue,
+ *     or IncompatibleFilters), or null when no rule was dropped
  * @param unresolvedReason the ResolvedRefs reason of the first backendRef that failed, or null
  * @param unresolvedRefs one message per backendRef that failed
  */
 record CompiledRoute(HasMetadata route, List<Rule> rules, List<String> invalidRules,
-    String unresolvedReason, List<String> unresolvedRefs) {
+    String invalidReason, String unresolvedReason, List<String> unresolvedRefs) {
 
   /**
    * One valid rule: its matches (OR-ed), its backends and its rule-level filters.
@@ -51,6 +53,7 @@ record CompiledRoute(HasMetadata route, List<Rule> rules, List<String> invalidRu
     private final HasMetadata route;
     private final List<Rule> rules = new ArrayList<>();
     private final List<String> invalid = new ArrayList<>();
+    private String invalidReason;
     private final List<String> unresolved = new ArrayList<>();
     private String unresolvedReason;
 
@@ -62,7 +65,8 @@ record CompiledRoute(HasMetadata route, List<Rule> rules, List<String> invalidRu
       rules.add(rule);
     }
 
-    void invalid(String message) {
+    void invalid(String reason, String message) {
+      invalidReason = invalidReason == null ? reason : invalidReason;
       invalid.add(message);
     }
 
@@ -79,8 +83,8 @@ record CompiledRoute(HasMetadata route, List<Rule> rules, List<String> invalidRu
     }
 
     CompiledRoute build() {
-      return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), unresolvedReason,
-          List.copyOf(unresolved));
+      return new CompiledRoute(route, List.copyOf(rules), List.copyOf(invalid), invalidReason,
+          unresolvedReason, List.copyOf(unresolved));
     }
   }
 }

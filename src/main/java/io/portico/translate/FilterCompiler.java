@@ -16,6 +16,7 @@ import io.portico.ir.Mirror;
 import io.portico.ir.PathModifier;
 import io.portico.ir.Redirect;
 import io.portico.ir.UrlRewrite;
+import io.portico.status.Conditions;
 import io.portico.translate.RuleCompiler.InvalidRule;
 
 import java.util.ArrayList;
@@ -45,6 +46,52 @@ final class FilterCompiler {
   private static final int MAX_PATH = 1024;
 
   private FilterCompiler() {
+  }
+
+  /**
+   * Returns the message naming the first ExtensionRef filter of {@code specs}, or null when
+   * there is none. Portico implements no extension filter, and the Gateway API says such a
+   * filter "MUST NOT be skipped": the requests it would process are answered 500 instead, and
+   * the route reports {@code ResolvedRefs=False InvalidKind}.
+   *
+   * @param where names the filter list, e.g. {@code rule 2} or {@code rule 2 backendRefs[0]}
+   * @param types the filters' types, in order
+   * @param refs the filters' extensionRef, in order (null where unset)
+   */
+  static String extensionRef(String where, List<String> types,
+      List<io.fabric8.kubernetes.api.model.gatewayapi.v1.LocalObjectReference> refs) {
+    for (int i = 0; i < types.size(); i++) {
+      if ("ExtensionRef".equals(types.get(i))) {
+        var ref = refs.get(i);
+        String target = ref == null ? "(no extensionRef)" : (ref.getGroup() == null
+            || ref.getGroup().isEmpty() ? "" : ref.getGroup() + "/") + ref.getKind() + " "
+            + ref.getName();
+        return where + " filters[" + i + "] (ExtensionRef): " + target + " is not supported"
+            + " (Portico implements no extension filter); the requests it would process are"
+            + " answered 500";
+      }
+    }
+    return null;
+  }
+
+  /** {@link #extensionRef(String, List, List)} of an HTTPRoute filter list. */
+  static String extensionRef(String where, List<HTTPRouteFilter> specs) {
+    if (specs == null) {
+      return null;
+    }
+    return extensionRef(where, specs.stream().map(HTTPRouteFilter::getType).toList(),
+        specs.stream().map(HTTPRouteFilter::getExtensionRef).toList());
+  }
+
+  /**
+   * Returns the backend standing for an unsupported ExtensionRef filter: 500 for its share of
+   * traffic, counted in the route's ResolvedRefs as InvalidKind.
+   */
+  static BackendRefResolver.Resolution unsupportedExtension(String name, int weight,
+      String message) {
+    return new BackendRefResolver.Resolution(
+        io.portico.ir.WeightedBackend.unavailable(name, weight, 500, message),
+        Conditions.REASON_INVALID_KIND, message);
   }
 
   /**
@@ -110,7 +157,8 @@ final class FilterCompiler {
       }
     }
     if (redirect != null && urlRewrite != null) {
-      throw new InvalidRule(where + ": filters RequestRedirect and URLRewrite cannot be combined "
+      throw new InvalidRule(Conditions.REASON_INCOMPATIBLE_FILTERS,
+          where + ": filters RequestRedirect and URLRewrite cannot be combined "
           + "(a redirected request is never forwarded, so there is nothing to rewrite)");
     }
     return Filters.of(requestHeaders, responseHeaders, redirect, urlRewrite, mirrors, cors);

@@ -38,8 +38,41 @@ final class FrontendValidation {
   static final String REASON_INVALID_CA_REF = "InvalidCACertificateRef";
   static final String REASON_INVALID_CA_KIND = "InvalidCACertificateKind";
   static final String REASON_NO_VALID_CA = "NoValidCACertificate";
+  /** Gateway condition type, True while some port lets clients without a valid certificate in. */
+  static final String INSECURE_FRONTEND_VALIDATION_MODE = "InsecureFrontendValidationMode";
+  static final String REASON_CONFIGURATION_CHANGED = "ConfigurationChanged";
+  static final String MODE_INSECURE_FALLBACK = "AllowInsecureFallback";
 
   private FrontendValidation() {
+  }
+
+  /**
+   * Returns the fields of {@code gateway} that set client certificate validation to
+   * {@code AllowInsecureFallback} (the default, then each perPort entry), empty when none does:
+   * the Gateway then reports {@code InsecureFrontendValidationMode=True}.
+   */
+  static List<String> insecureFallbackFields(Gateway gateway) {
+    if (gateway.getSpec().getTls() == null || gateway.getSpec().getTls().getFrontend() == null) {
+      return List.of();
+    }
+    FrontendTLSConfig frontend = gateway.getSpec().getTls().getFrontend();
+    List<String> fields = new ArrayList<>();
+    if (insecure(frontend.getDefault())) {
+      fields.add("spec.tls.frontend.default.validation.mode");
+    }
+    if (frontend.getPerPort() != null) {
+      for (TLSPortConfig perPort : frontend.getPerPort()) {
+        if (insecure(perPort.getTls())) {
+          fields.add("spec.tls.frontend.perPort[port " + perPort.getPort() + "].validation.mode");
+        }
+      }
+    }
+    return fields;
+  }
+
+  private static boolean insecure(TLSConfig config) {
+    return config != null && config.getValidation() != null
+        && MODE_INSECURE_FALLBACK.equals(config.getValidation().getMode());
   }
 
   static Result forPort(SnapshotIndex index, Gateway gateway, int port) {
@@ -116,7 +149,7 @@ final class FrontendValidation {
       return new Result(null, reason == null ? REASON_INVALID_CA_REF : reason,
           message == null ? where + ".validation has no caCertificateRefs" : message);
     }
-    boolean fallback = "AllowInsecureFallback".equals(validation.getMode());
+    boolean fallback = MODE_INSECURE_FALLBACK.equals(validation.getMode());
     return new Result(new ClientValidation(sources, pem.toString(), fallback), null, null);
   }
 }

@@ -10,7 +10,8 @@ import java.util.List;
  * <p>{@code listeners} holds its own listeners, then those of the ListenerSets it admits, in
  * GEP-1713 precedence order: everything served on the Gateway's address.
  *
- * @param address the address the Gateway is served on; empty for the proxy's shared bind address
+ * @param address the address the Gateway is served on; empty for the proxy's shared bind address,
+ *     {@link AddressPool#NOT_ASSIGNED} when the address pool had none left
  * @param addresses what its spec.addresses allow
  * @param backendClient its spec.tls.backend.clientCertificateRef, resolved
  */
@@ -18,12 +19,19 @@ record GatewayState(Gateway gateway, String address, GatewayAddressCheck address
     List<ListenerState> listeners, BackendClientCertificate.Result backendClient) {
 
   /**
-   * Whether the proxy serves the Gateway at all: not when it asks for an address type Portico
-   * does not understand, or only for addresses this host does not have.
+   * Whether the proxy serves the Gateway at all: not when it names infrastructure parameters
+   * (InvalidParameters), asks for an address type Portico does not understand, or only for
+   * addresses this host does not have, or got no address from the pool.
    */
   boolean served() {
-    return addresses.unsupported() == null
+    return invalidParameters() == null && !AddressPool.NOT_ASSIGNED.equals(address)
+        && addresses.unsupported() == null
         && (addresses.unusable().isEmpty() || !addresses.usable().isEmpty());
+  }
+
+  /** Returns why spec.infrastructure.parametersRef cannot be used, or null. */
+  String invalidParameters() {
+    return Parameters.invalid(gateway);
   }
 
   /**

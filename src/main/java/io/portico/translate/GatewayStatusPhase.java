@@ -17,6 +17,8 @@ import java.util.List;
 /** Writes the status of a Gateway and its listeners once routes have been attached. */
 final class GatewayStatusPhase {
 
+  static final String REASON_ADDRESS_NOT_ASSIGNED = "AddressNotAssigned";
+
   private GatewayStatusPhase() {
   }
 
@@ -40,7 +42,13 @@ final class GatewayStatusPhase {
     GatewayAddressCheck addressCheck = state.addresses();
     ListenerState frontendFailure = own.stream()
         .filter(l -> l.frontendValidationFailed).findFirst().orElse(null);
-    if (addressCheck.unsupported() != null) {
+    String invalidParameters = state.invalidParameters();
+    if (invalidParameters != null) {
+      conditions.add(Conditions.of(Conditions.ACCEPTED, false,
+          Parameters.REASON_INVALID_PARAMETERS, invalidParameters, generation));
+      conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
+          "All references are resolved", generation));
+    } else if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.ACCEPTED, false,
           GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,
@@ -58,7 +66,9 @@ final class GatewayStatusPhase {
       } else {
         conditions.add(Conditions.of(Conditions.ACCEPTED, serving > 0,
             Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
-                + " listeners are not valid; see status.listeners for each", generation));
+                + " listeners are not valid (" + String.join(", ", own.stream()
+                    .filter(l -> !l.serving()).map(l -> "'" + l.name() + "'").toList())
+                + "); see status.listeners for each", generation));
       }
       BackendClientCertificate.Result backendClient = state.backendClient();
       if (backendClient.invalid()) {
@@ -66,14 +76,28 @@ final class GatewayStatusPhase {
         // certificate, which a backend that requires one refuses (502).
         conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, backendClient.reason(),
             backendClient.message(), generation));
+      } else if (own.stream().anyMatch(l -> l.unresolvedReason != null)) {
+        // Gateway API: the Gateway's ResolvedRefs summarises its listeners' too.
+        conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false,
+            Conditions.REASON_LISTENERS_NOT_RESOLVED, "listeners with unresolved references: "
+                + String.join(", ", own.stream().filter(l -> l.unresolvedReason != null)
+                    .map(l -> "'" + l.name() + "' (" + l.unresolvedReason + ")").toList())
+                + "; see status.listeners for each", generation));
       } else {
         conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true,
             Conditions.REASON_RESOLVED_REFS, "All references are resolved", generation));
       }
     }
-    if (addressCheck.unsupported() != null) {
+    if (invalidParameters != null) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
+          "the Gateway is not accepted: " + invalidParameters, generation));
+    } else if (addressCheck.unsupported() != null) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
           GatewayAddressCheck.REASON_UNSUPPORTED_ADDRESS, addressCheck.unsupported(), generation));
+    } else if (AddressPool.NOT_ASSIGNED.equals(state.address())) {
+      conditions.add(Conditions.of(Conditions.PROGRAMMED, false, REASON_ADDRESS_NOT_ASSIGNED,
+          "the address pool (--gateway-address-pool) has no free address left for this Gateway;"
+              + " use a larger block, or set an IPAddress in spec.addresses", generation));
     } else if (!addressCheck.unusable().isEmpty()) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
           GatewayAddressCheck.REASON_ADDRESS_NOT_USABLE, "this host cannot serve on "
@@ -83,7 +107,18 @@ final class GatewayStatusPhase {
           "Gateway is programmed", generation));
     } else {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false, Conditions.REASON_INVALID,
-          "no listener of the Gateway can be served", generation));
+          "no listener of the Gateway can be served (" + String.join(", ", own.stream()
+              .map(l -> "'" + l.name() + "'").toList()) + "; see status.listeners for each)",
+          generation));
+    }
+    // Gateway API: present (True) only while some port lets clients in without a valid
+    // certificate; removed when the mode is back to AllowValidOnly.
+    List<String> insecure = FrontendValidation.insecureFallbackFields(gateway);
+    if (!insecure.isEmpty()) {
+      conditions.add(Conditions.of(FrontendValidation.INSECURE_FRONTEND_VALIDATION_MODE, true,
+          FrontendValidation.REASON_CONFIGURATION_CHANGED, String.join(", ", insecure)
+              + " is AllowInsecureFallback: clients without a valid certificate are served",
+          generation));
     }
     return new GatewayStatusBuilder()
         .withAddresses(addresses(state, sharedAddress))
@@ -94,12 +129,15 @@ final class GatewayStatusPhase {
 
   /**
    * Returns whether a Gateway with these addresses and own listeners is {@code Accepted=True}:
-   * the rule {@link #build} applies (a supported address type, no client certificate validation
-   * without a usable CA, and at least one of its own listeners served). Known before routes
-   * attach, so that a Gateway that is not accepted takes no ListenerSet listeners.
+   * the rule {@link #build} applies (no infrastructure parametersRef, a supported address type,
+   * no client certificate validation without a usable CA, and at least one of its own listeners
+   * served). Known before routes attach, so that a Gateway that is not accepted takes no
+   * ListenerSet listeners.
    */
-  static boolean accepted(GatewayAddressCheck addresses, List<ListenerState> own) {
-    return addresses.unsupported() == null && own.stream().noneMatch(l -> l.frontendValidationFailed)
+  static boolean accepted(Gateway gateway, GatewayAddressCheck addresses,
+      List<ListenerState> own) {
+    return Parameters.invalid(gateway) == null && addresses.unsupported() == null
+        && own.stream().noneMatch(l -> l.frontendValidationFailed)
         && own.stream().anyMatch(ListenerState::serving);
   }
 
@@ -111,7 +149,7 @@ final class GatewayStatusPhase {
           .build());
     }
     String servedAddress = state.address().isEmpty() ? sharedAddress : state.address();
-    if (addresses.isEmpty()) {
+    if (addresses.isEmpty() && !AddressPool.NOT_ASSIGNED.equals(state.address())) {
       addresses.add(new GatewayStatusAddressBuilder().withType("IPAddress")
           .withValue(servedAddress).build());
     }
@@ -127,9 +165,24 @@ final class GatewayStatusPhase {
         .build();
   }
 
+  /** Says why a listener is not served, naming what is at fault. */
+  private static String notProgrammedMessage(ListenerState listener) {
+    if (!listener.accepted) {
+      return "not accepted: " + listener.acceptedMessage;
+    }
+    if (listener.conflictReason != null) {
+      return "conflicted: " + listener.conflictMessage;
+    }
+    if (listener.certificateInvalid) {
+      return "no usable certificate: " + listener.unresolvedMessage;
+    }
+    return "takes no route kind: " + listener.unresolvedMessage;
+  }
+
   /**
-   * Returns a listener's Accepted, Conflicted, ResolvedRefs and Programmed conditions: those of
-   * a Gateway's listener status, and of a ListenerSet's listener entry status.
+   * Returns a listener's Accepted, Conflicted, ResolvedRefs, OverlappingTLSConfig (only when
+   * True) and Programmed conditions: those of a Gateway's listener status, and of a
+   * ListenerSet's listener entry status.
    */
   static List<Condition> listenerConditions(ListenerState listener, long generation) {
     List<Condition> conditions = new ArrayList<>();
@@ -154,12 +207,17 @@ final class GatewayStatusPhase {
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, listener.unresolvedReason,
           listener.unresolvedMessage, generation));
     }
+    if (listener.overlapMessage != null) {
+      // Negative polarity: the Gateway API forbids setting it False.
+      conditions.add(Conditions.of(TlsOverlap.OVERLAPPING_TLS_CONFIG, true,
+          TlsOverlap.REASON_OVERLAPPING_HOSTNAMES, listener.overlapMessage, generation));
+    }
     if (listener.serving()) {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,
           "Listener is programmed", generation));
     } else {
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false, listener.notProgrammedReason(),
-          "Listener is invalid, see the other conditions", generation));
+          notProgrammedMessage(listener), generation));
     }
     return conditions;
   }

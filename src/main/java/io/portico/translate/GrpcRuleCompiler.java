@@ -77,29 +77,45 @@ final class GrpcRuleCompiler {
             ranks.add(rank(match));
           }
         }
+        String extension = extensionRef("rule " + i, spec.getFilters());
+        if (extension != null) {
+          // As for HTTPRoute: the rule's calls get 500 (UNAVAILABLE over gRPC), not skipped.
+          compiled.add(new CompiledRoute.Rule(i, List.copyOf(matches), BackendGroup.of(base + i,
+              List.of(compiled.resolved(FilterCompiler.unsupportedExtension(
+                  base + i + "/extension", 1, extension)))), Filters.NONE, List.copyOf(ranks)));
+          continue;
+        }
         MirrorResolver mirrors = new MirrorResolver(index, "GRPCRoute", route, i);
         Filters filters = filters("rule " + i, spec.getFilters(), mirrors);
         SessionPersistence persistence =
             SessionPersistenceCompiler.compile(i, spec.getSessionPersistence(), base + i);
         List<GRPCBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
+        List<String> backendExtensions = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          backendFilters.add(filters("rule " + i + " backendRefs[" + r + "]",
-              refs.get(r).getFilters(), mirrors));
+          String where = "rule " + i + " backendRefs[" + r + "]";
+          String backendExtension = extensionRef(where, refs.get(r).getFilters());
+          backendExtensions.add(backendExtension);
+          backendFilters.add(backendExtension != null ? Filters.NONE
+              : filters(where, refs.get(r).getFilters(), mirrors));
         }
         // Only now that the whole rule is known to be valid may its references count in status.
         List<WeightedBackend> backends = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          backends.add(compiled.resolved(BackendRefResolver.resolve(index, "GRPCRoute", route,
-              base + i, i, r, backendRef(refs.get(r)))).withFilters(backendFilters.get(r))
-              .withHttp2());
+          GRPCBackendRef ref = refs.get(r);
+          backends.add(backendExtensions.get(r) != null
+              ? compiled.resolved(FilterCompiler.unsupportedExtension(base + i + "/backend/" + r,
+                  ref.getWeight() == null ? 1 : ref.getWeight(), backendExtensions.get(r)))
+              : compiled.resolved(BackendRefResolver.resolve(index, "GRPCRoute", route,
+                  base + i, i, r, backendRef(ref))).withFilters(backendFilters.get(r))
+                  .withHttp2());
         }
         mirrors.failures().forEach(compiled::resolved);
         compiled.add(new CompiledRoute.Rule(i, List.copyOf(matches),
             BackendGroup.of(base + i, backends).withSessionPersistence(persistence), filters,
             List.copyOf(ranks)));
       } catch (InvalidRule e) {
-        compiled.invalid(e.getMessage());
+        compiled.invalid(e.reason, e.getMessage());
       }
     }
     return compiled.build();
@@ -193,10 +209,19 @@ final class GrpcRuleCompiler {
         .withName(spec.getName()).withType(spec.getType()).withValue(spec.getValue()).build());
   }
 
+  /** {@link FilterCompiler#extensionRef(String, List, List)} of a GRPCRoute filter list. */
+  private static String extensionRef(String where, List<GRPCRouteFilter> specs) {
+    if (specs == null) {
+      return null;
+    }
+    return FilterCompiler.extensionRef(where, specs.stream().map(GRPCRouteFilter::getType)
+        .toList(), specs.stream().map(GRPCRouteFilter::getExtensionRef).toList());
+  }
+
   /**
    * Compiles a GRPCRoute filter list with the HTTPRoute filter compiler: the filter types
    * GRPCRoute has (header modifiers, mirrors) use the HTTPRoute filter types. ExtensionRef is
-   * not implemented: its rule is dropped, as for HTTPRoute.
+   * handled before (see {@link FilterCompiler#extensionRef(String, List, List)}).
    */
   private static Filters filters(String where, List<GRPCRouteFilter> specs,
       MirrorResolver mirrors) throws InvalidRule {

@@ -127,7 +127,7 @@ final class HttpRoutePhase {
     String refusalReason = match.refusalReason();
     String refusal = match.refusal();
     if (refusal == null && compiled.allRulesInvalid()) {
-      refusalReason = Conditions.REASON_UNSUPPORTED_VALUE;
+      refusalReason = compiled.invalidReason();
       refusal = "every rule of " + routeName + " is invalid: "
           + String.join("; ", compiled.invalidRules());
     }
@@ -166,9 +166,11 @@ final class HttpRoutePhase {
       });
     }
     if (!compiled.invalidRules().isEmpty() && !compiled.allRulesInvalid()) {
+      // Gateway API RouteConditionPartiallyInvalid: a route that drops its invalid rules says so
+      // in a message that MUST start with "Dropped Rule".
       conditions.add(Conditions.of(Conditions.PARTIALLY_INVALID, true,
-          Conditions.REASON_UNSUPPORTED_VALUE, "dropped: " + String.join("; ", compiled.invalidRules()),
-          generation));
+          compiled.invalidReason(), "Dropped Rule(s): "
+              + String.join("; ", compiled.invalidRules()), generation));
     }
     if (compiled.unresolvedReason() == null) {
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, true, Conditions.REASON_RESOLVED_REFS,

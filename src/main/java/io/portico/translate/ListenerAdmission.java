@@ -22,11 +22,20 @@ final class ListenerAdmission {
   private ListenerAdmission() {
   }
 
-  /** Returns why {@code listener} refuses a route of {@code kind}, or null when it takes it. */
+  /**
+   * Returns why {@code listener} refuses a route of {@code kind}, or null when it takes it.
+   *
+   * <p>Gateway API {@code ListenerStatus.attachedRoutes}: attachment depends only on the
+   * listener's allowedRoutes and the route's parentRef; "Listener or Route status does not impact
+   * successful attachment". A route attaches to a listener that is Conflicted, on an unavailable
+   * port or without a usable certificate (it is counted there, and served once the listener is
+   * fixed); only a listener that takes no route kind at all (an unsupported protocol or an
+   * invalid value) refuses it, as it allows no kind.
+   */
   static String whyNotAllowed(SnapshotIndex index, String kind, String routeNamespace,
       ListenerState listener) {
-    if (!listener.serving()) {
-      return listener.describe() + " is not accepted";
+    if (listener.supportedKinds.isEmpty() && !listener.accepted) {
+      return listener.describe() + ", which is not accepted (" + listener.acceptedReason + ")";
     }
     if (!listener.supportsKind(kind)) {
       return listener.describe() + ", which does not allow kind " + kind;

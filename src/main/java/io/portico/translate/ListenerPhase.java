@@ -57,8 +57,9 @@ final class ListenerPhase {
       markConflicts(listeners);
       // A Gateway that is not accepted takes no ListenerSet listeners: they would be served
       // while their ListenerSet reports ParentNotAccepted.
-      List<ListenerSet> admitted = GatewayStatusPhase.accepted(checks.get(gateway), listeners)
-          ? listenerSets.getOrDefault(gateway, List.of()) : List.of();
+      List<ListenerSet> admitted =
+          GatewayStatusPhase.accepted(gateway, checks.get(gateway), listeners)
+              ? listenerSets.getOrDefault(gateway, List.of()) : List.of();
       for (ListenerSet listenerSet : admitted) {
         for (Listener spec : ListenerEntries.listeners(listenerSet)) {
           ListenerState listener = prepare(index, new ListenerState(gateway, listenerSet, spec));
@@ -66,6 +67,7 @@ final class ListenerPhase {
           listeners.add(listener);
         }
       }
+      TlsOverlap.mark(listeners);
       String address = addresses.getOrDefault(gateway, "");
       GatewayState state = new GatewayState(gateway, address, checks.get(gateway),
           List.copyOf(listeners), BackendClientCertificate.resolve(index, gateway));

@@ -202,6 +202,7 @@ final class ListenerSets {
     List<ListenerEntryStatus> listeners = new ArrayList<>();
     int serving = 0;
     int total = 0;
+    List<String> invalid = new ArrayList<>();
     for (ListenerState listener : gateway.listeners()) {
       if (listener.listenerSet != listenerSet) {
         continue;
@@ -209,6 +210,8 @@ final class ListenerSets {
       total++;
       if (listener.serving()) {
         serving++;
+      } else {
+        invalid.add("'" + listener.name() + "'");
       }
       listeners.add(new ListenerEntryStatusBuilder()
           .withName(listener.name())
@@ -222,14 +225,17 @@ final class ListenerSets {
     List<Condition> parentConditions = gatewayStatus == null ? List.of()
         : gatewayStatus.getConditions();
     if (!Conditions.isTrue(parentConditions, Conditions.ACCEPTED)) {
-      String message = "the parent " + gatewayName + " is not accepted; see its status";
+      String message = "the parent " + gatewayName + " is not accepted ("
+          + parentConditions.stream().filter(c -> Conditions.ACCEPTED.equals(c.getType()))
+              .map(c -> c.getReason() + ": " + c.getMessage()).findFirst().orElse("no status")
+          + ")";
       conditions.add(Conditions.of(Conditions.ACCEPTED, false, REASON_PARENT_NOT_ACCEPTED,
           message, generation));
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false, REASON_PARENT_NOT_PROGRAMMED,
           message, generation));
     } else if (serving == 0) {
       String message = "none of the " + total + " listeners of " + attachment.describe()
-          + " is valid; see status.listeners for each";
+          + " is valid (" + String.join(", ", invalid) + "); see status.listeners for each";
       conditions.add(Conditions.of(Conditions.ACCEPTED, false,
           Conditions.REASON_LISTENERS_NOT_VALID, message, generation));
       conditions.add(Conditions.of(Conditions.PROGRAMMED, false,
@@ -241,7 +247,8 @@ final class ListenerSets {
       } else {
         conditions.add(Conditions.of(Conditions.ACCEPTED, true,
             Conditions.REASON_LISTENERS_NOT_VALID, (total - serving) + " of " + total
-                + " listeners are not valid; see status.listeners for each", generation));
+                + " listeners are not valid (" + String.join(", ", invalid)
+                + "); see status.listeners for each", generation));
       }
       if (Conditions.isTrue(parentConditions, Conditions.PROGRAMMED)) {
         conditions.add(Conditions.of(Conditions.PROGRAMMED, true, Conditions.REASON_PROGRAMMED,

@@ -38,6 +38,12 @@ final class ListenerState {
   String conflictReason;
   String conflictMessage;
 
+  /**
+   * Why the listener's TLS hostname overlaps another's on its port (OverlappingTLSConfig=True);
+   * null when it does not.
+   */
+  String overlapMessage;
+
   String unresolvedReason;
   String unresolvedMessage;
 

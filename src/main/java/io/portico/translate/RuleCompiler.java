@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRetry;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteTimeouts;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.CompiledRegex.InvalidRegexException;
+import io.portico.status.Conditions;
 import io.portico.ir.Filters;
 import io.portico.ir.HeaderMatch;
 import io.portico.ir.PathMatch;
@@ -45,8 +46,16 @@ final class RuleCompiler {
    * never escapes {@link #compile}.
    */
   static final class InvalidRule extends Exception {
+    /** The route condition reason: UnsupportedValue, or IncompatibleFilters. */
+    final String reason;
+
     InvalidRule(String message) {
+      this(Conditions.REASON_UNSUPPORTED_VALUE, message);
+    }
+
+    InvalidRule(String reason, String message) {
       super(message, null, false, false);
+      this.reason = reason;
     }
   }
 
@@ -60,6 +69,14 @@ final class RuleCompiler {
       HTTPRouteRule spec = specs.get(i);
       try {
         List<RouteMatch> matches = matches(i, spec);
+        String extension = FilterCompiler.extensionRef("rule " + i, spec.getFilters());
+        if (extension != null) {
+          // Not skipped, not dropped: the rule's requests get 500 (and none of its filters).
+          compiled.add(new CompiledRoute.Rule(i, matches, BackendGroup.of(base + i,
+              List.of(compiled.resolved(FilterCompiler.unsupportedExtension(
+                  base + i + "/extension", 1, extension)))), Filters.NONE));
+          continue;
+        }
         MirrorResolver mirrors = new MirrorResolver(index, "HTTPRoute", route, i);
         Filters filters = FilterCompiler.compile("rule " + i, spec.getFilters(), spec, mirrors);
         RouteTimeouts timeouts = timeouts(i, spec);
@@ -67,15 +84,23 @@ final class RuleCompiler {
             spec.getSessionPersistence(), base + i);
         List<HTTPBackendRef> refs = spec.getBackendRefs() == null ? List.of() : spec.getBackendRefs();
         List<Filters> backendFilters = new ArrayList<>();
+        List<String> backendExtensions = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          backendFilters.add(FilterCompiler.compile("rule " + i + " backendRefs[" + r + "]",
-              refs.get(r).getFilters(), spec, mirrors));
+          String where = "rule " + i + " backendRefs[" + r + "]";
+          String backendExtension = FilterCompiler.extensionRef(where, refs.get(r).getFilters());
+          backendExtensions.add(backendExtension);
+          backendFilters.add(backendExtension != null ? Filters.NONE
+              : FilterCompiler.compile(where, refs.get(r).getFilters(), spec, mirrors));
         }
         // Only now that the whole rule is known to be valid may its references count in status.
         List<WeightedBackend> backends = new ArrayList<>();
         for (int r = 0; r < refs.size(); r++) {
-          backends.add(compiled.resolved(BackendRefResolver.resolve(index, route, i, r,
-              refs.get(r))).withFilters(backendFilters.get(r)));
+          HTTPBackendRef ref = refs.get(r);
+          backends.add(backendExtensions.get(r) != null
+              ? compiled.resolved(FilterCompiler.unsupportedExtension(base + i + "/backend/" + r,
+                  ref.getWeight() == null ? 1 : ref.getWeight(), backendExtensions.get(r)))
+              : compiled.resolved(BackendRefResolver.resolve(index, route, i, r, ref))
+                  .withFilters(backendFilters.get(r)));
         }
         mirrors.failures().forEach(compiled::resolved);
         compiled.add(new CompiledRoute.Rule(i, matches,
@@ -83,7 +108,7 @@ final class RuleCompiler {
                 .withSessionPersistence(persistence),
             filters));
       } catch (InvalidRule e) {
-        compiled.invalid(e.getMessage());
+        compiled.invalid(e.reason, e.getMessage());
       }
     }
     return compiled.build();

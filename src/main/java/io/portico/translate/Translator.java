@@ -68,11 +68,19 @@ public final class Translator {
           || !options.controllerName().equals(gatewayClass.getSpec().getControllerName())) {
         continue;
       }
-      ourClasses.add(gatewayClass.getMetadata().getName());
+      // A class Portico cannot accept takes no Gateways: they are left alone, as by a controller
+      // that does not own them.
+      String invalidParameters = Parameters.invalid(gatewayClass);
+      if (invalidParameters == null) {
+        ourClasses.add(gatewayClass.getMetadata().getName());
+      }
       classStatus.put(ObjectKey.of(gatewayClass), new GatewayClassStatusBuilder()
-          .withConditions(Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
-              "GatewayClass is accepted by " + options.controllerName(),
-              SnapshotIndex.generation(gatewayClass)))
+          .withConditions(invalidParameters == null
+              ? Conditions.of(Conditions.ACCEPTED, true, Conditions.REASON_ACCEPTED,
+                  "GatewayClass is accepted by " + options.controllerName(),
+                  SnapshotIndex.generation(gatewayClass))
+              : Conditions.of(Conditions.ACCEPTED, false, Parameters.REASON_INVALID_PARAMETERS,
+                  invalidParameters, SnapshotIndex.generation(gatewayClass)))
           .withSupportedFeatures(SupportedFeatures.SORTED.stream()
               .map(io.fabric8.kubernetes.api.model.gatewayapi.v1.SupportedFeature::new).toList())
           .build());

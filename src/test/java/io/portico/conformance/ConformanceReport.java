@@ -62,6 +62,14 @@ final class ConformanceReport {
       lines.add("conformance feature " + feature + ": " + counts(results.values().stream()
           .filter(r -> r.entry().features().contains(feature)).toList()));
     }
+    // What GatewayClass status.supportedFeatures reports must be backed by passing cases: say
+    // which claimed features these cases did not exercise at all.
+    List<String> unexercised = new TreeSet<>(supportedFeatures).stream()
+        .filter(f -> results.values().stream().noneMatch(r -> r.outcome() == Outcome.PASSED
+            && r.entry().features().contains(f)))
+        .toList();
+    lines.add("conformance claimed features without a passing case here: "
+        + (unexercised.isEmpty() ? "none" : String.join(", ", unexercised)));
     return lines;
   }
 

@@ -164,6 +164,8 @@ class KubernetesModeTest {
         return live.getStatus() != null
             && Integer.valueOf(1).equals(live.getStatus().getAttachedListenerSets());
       });
+      // Route status is written after the Gateway's and the ListenerSet's in a round: wait.
+      awaitCondition("route status written", () -> ourParent("team-route") != null);
       RouteParentStatus ours = ourParent("team-route");
       assertThat(ours.getParentRef().getKind()).isEqualTo("ListenerSet");
       assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();

@@ -670,7 +670,7 @@ class FiltersEndToEndTest {
   }
 
   @Test
-  void aRuleWithAnUnsupportedFilterIsDroppedAndTheOthersServe() {
+  void aRuleWithAnExtensionRefFilterAnswers500AndTheOthersServe() {
     fleet.service("default", "infra-backend-v1", 1);
     serve("""
         - matches: [{path: {type: PathPrefix, value: /mirror}}]
@@ -685,7 +685,9 @@ class FiltersEndToEndTest {
           backendRefs: [{name: infra-backend-v1, port: 80}]
         """);
 
-    assertThat(get("/mirror").status()).isEqualTo(404);
+    // Gateway API: an unresolvable ExtensionRef filter "MUST NOT be skipped", its requests get
+    // an error (not a 404, which a catch-all rule elsewhere could turn into a served request).
+    assertThat(get("/mirror").status()).isEqualTo(500);
     assertThat(echoed(get("/ok"), "X-Ok")).isEqualTo("yes");
   }
 

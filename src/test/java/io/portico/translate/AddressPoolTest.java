@@ -51,6 +51,18 @@ class AddressPoolTest {
   }
 
   @Test
+  void newerGatewaysGetNoAddressOnceTheBlockIsUsedUp() {
+    List<Gateway> gateways = List.of(gateway("a", null), gateway("b", null), gateway("c", null));
+
+    // A /30 has two usable addresses.
+    Map<Gateway, String> assigned = AddressPool.parse("127.0.10.0/30").assign(gateways);
+
+    assertThat(assigned.get(gateways.get(0))).matches("127\\.0\\.10\\.[12]");
+    assertThat(assigned.get(gateways.get(1))).matches("127\\.0\\.10\\.[12]");
+    assertThat(assigned.get(gateways.get(2))).isEqualTo(AddressPool.NOT_ASSIGNED);
+  }
+
+  @Test
   void requestedIpAddressWins() {
     Gateway pinned = gateway("pinned", "127.0.20.7");
     assertThat(AddressPool.parse("127.0.10.0/24").assign(List.of(pinned)).get(pinned))
