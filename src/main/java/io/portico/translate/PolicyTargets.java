@@ -126,16 +126,8 @@ final class PolicyTargets {
   private final Map<ObjectKey, Set<ObjectKey>> listenerSetsOf = new HashMap<>();
 
   /**
-   * @param routes the HTTPRoutes and GRPCRoutes of the snapshot
+   * @param routes the routes of every kind of the snapshot
    * @param routeParents their status parents entries (those with a Portico parent), by route
-   */
-  PolicyTargets(List<? extends HasMetadata> routes,
-      Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
-      List<Gateway> allGateways) {
-    this(routes, routeParents, gatewayStates, allGateways, List.of(), Map.of());
-  }
-
-  /**
    * @param allListenerSets every ListenerSet of the snapshot (to tell one whose parent is
    *     another controller's Gateway from a missing one)
    * @param listenerSetStatus the status of those whose parent is a Portico Gateway
