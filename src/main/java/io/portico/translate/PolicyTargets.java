@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSet;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.ListenerSetStatus;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
@@ -30,8 +32,9 @@ import java.util.TreeSet;
 /**
  * Resolves the targets of BackendTrafficPolicies (and of the other gateway.envoyproxy.io
  * policies, see {@link UnimplementedPolicyPhase}) ({@code targetRef}, {@code targetRefs},
- * {@code targetSelectors}) to Gateways, listeners, HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes,
- * UDPRoutes and named rules of the policy's namespace, each with the ancestors its status is reported under; and answers which routes are
+ * {@code targetSelectors}) to Gateways, listeners, ListenerSets (or one of their listeners),
+ * HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes, UDPRoutes and named rules of the policy's
+ * namespace, each with the ancestors its status is reported under; and answers which routes are
  * attached where (for the Overridden condition). No precedence here: see
  * {@link TrafficPolicyPhase}.
  */
@@ -45,18 +48,22 @@ final class PolicyTargets {
    */
   static final Set<String> STREAM_ROUTE_KINDS = Set.of("TCPRoute", "TLSRoute", "UDPRoute");
 
-  /** How specific a target is; declared from most to least specific. */
   /**
-   * What a target is. LISTENER_SET targets are refused (not supported yet) but still resolved,
-   * so that a SecurityPolicy on one fails its routes closed instead of leaving them open.
+   * What a target is, declared from most to least specific (Envoy Gateway 1.9's precedence:
+   * route rule, route, a ListenerSet's listener, the ListenerSet, a Gateway listener, the
+   * Gateway). A listener a ListenerSet contributes is reached by ListenerSet targets and the
+   * Gateway-wide one, never by a Gateway sectionName, so LISTENER and the two ListenerSet levels
+   * never compete for one route.
    */
-  enum Level { RULE, ROUTE, LISTENER_SET, LISTENER, GATEWAY }
+  enum Level { RULE, ROUTE, LISTENER_SET_LISTENER, LISTENER_SET, LISTENER, GATEWAY }
 
   /**
    * One resolved target.
    *
-   * @param object the HTTPRoute or GRPCRoute (RULE, ROUTE) or the Gateway (LISTENER, GATEWAY)
-   * @param section the rule name (RULE) or the listener name (LISTENER), else null
+   * @param object the route (RULE, ROUTE), the ListenerSet (LISTENER_SET_LISTENER,
+   *     LISTENER_SET) or the Gateway (LISTENER, GATEWAY)
+   * @param section the rule name (RULE) or the listener name (LISTENER_SET_LISTENER,
+   *     LISTENER), else null
    * @param ruleIndex the index of the named rule (RULE), else -1
    */
   record Target(Level level, ObjectKey object, String section, int ruleIndex) {
@@ -76,6 +83,8 @@ final class PolicyTargets {
       return switch (level) {
         case RULE -> "RouteRule " + object.name() + "/" + section;
         case ROUTE -> object.kind() + " " + object.name();
+        case LISTENER_SET_LISTENER -> "Listener " + section + " of ListenerSet "
+            + object.namespace() + "/" + object.name();
         case LISTENER_SET -> "ListenerSet " + object.namespace() + "/" + object.name();
         case LISTENER -> "Listener " + object.namespace() + "/" + object.name() + "/" + section;
         case GATEWAY -> "Gateway " + object.name();
@@ -91,8 +100,9 @@ final class PolicyTargets {
 
   /**
    * One target of one policy: resolved (target != null), refused (reason != null), or both for a
-   * target Portico can name but not apply the policy to (a ListenerSet): such a target must not
-   * be given the policy's settings, only fail closed where the policy restricts access.
+   * target Portico can name but not apply the policy to (a ListenerSet that is not accepted):
+   * such a target must not be given the policy's settings, only fail closed where the policy
+   * restricts access.
    */
   record Resolution(Target target, List<Ancestor> ancestors, String reason, String message) {
   }
@@ -104,14 +114,32 @@ final class PolicyTargets {
   private final Map<ObjectKey, List<RouteParentStatus>> routeParents;
   /** Per Gateway, per listener name, the routes attached there. */
   private final Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
+  /** Every ListenerSet of the snapshot, by key. */
+  private final Map<ObjectKey, ListenerSet> listenerSets = new HashMap<>();
+  /** The status of every ListenerSet whose parent is a Portico Gateway. */
+  private final Map<ObjectKey, ListenerSetStatus> listenerSetStatus;
+  /**
+   * Per ListenerSet a Portico Gateway admits, per listener name, the routes of every kind
+   * attached there; by Gateway, the ListenerSets it serves listeners of.
+   */
+  private final Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets = new HashMap<>();
+  private final Map<ObjectKey, Set<ObjectKey>> listenerSetsOf = new HashMap<>();
 
   /**
-   * @param routes the HTTPRoutes and GRPCRoutes of the snapshot
+   * @param routes the routes of every kind of the snapshot
    * @param routeParents their status parents entries (those with a Portico parent), by route
+   * @param allListenerSets every ListenerSet of the snapshot (to tell one whose parent is
+   *     another controller's Gateway from a missing one)
+   * @param listenerSetStatus the status of those whose parent is a Portico Gateway
    */
   PolicyTargets(List<? extends HasMetadata> routes,
       Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
-      List<Gateway> allGateways) {
+      List<Gateway> allGateways, List<ListenerSet> allListenerSets,
+      Map<ObjectKey, ListenerSetStatus> listenerSetStatus) {
+    for (ListenerSet listenerSet : allListenerSets) {
+      this.listenerSets.put(key("ListenerSet", listenerSet), listenerSet);
+    }
+    this.listenerSetStatus = listenerSetStatus;
     for (HasMetadata route : routes) {
       this.routes.put(ObjectKey.of(route), route);
     }
@@ -125,7 +153,16 @@ final class PolicyTargets {
       attached.put(gateway, byListener);
       for (ListenerState listener : state.listeners()) {
         if (listener.listenerSet != null) {
-          continue; // a listener target's sectionName names one of the Gateway's own listeners
+          // A Gateway listener target's sectionName names one of the Gateway's own listeners;
+          // those of a ListenerSet are reached through the ListenerSet.
+          ObjectKey set = key("ListenerSet", listener.listenerSet);
+          listenerSetsOf.computeIfAbsent(gateway, g -> new TreeSet<>()).add(set);
+          Set<ObjectKey> keys = onListenerSets.computeIfAbsent(set, s -> new TreeMap<>())
+              .computeIfAbsent(listener.name(), l -> new TreeSet<>());
+          listener.routes.forEach(entry -> keys.add(key(entry.source().kind(), entry.route())));
+          listener.streamRoutes.forEach(route -> keys.add(new ObjectKey(route.source().kind(),
+              route.source().namespace(), route.source().name())));
+          continue;
         }
         Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
         for (RouteEntry entry : listener.routes) {
@@ -188,6 +225,19 @@ final class PolicyTargets {
       }
     }
     return byListener;
+  }
+
+  /**
+   * Returns, per listener name of a ListenerSet a Portico Gateway admits, the routes of every
+   * kind attached there.
+   */
+  Map<String, Set<ObjectKey>> routesOnListenerSet(ObjectKey listenerSet) {
+    return onListenerSets.getOrDefault(listenerSet, Map.of());
+  }
+
+  /** Returns the ListenerSets whose listeners a Portico Gateway serves. */
+  Set<ObjectKey> listenerSetsOf(ObjectKey gateway) {
+    return listenerSetsOf.getOrDefault(gateway, Set.of());
   }
 
   /** Returns the status ancestorRef of {@code ancestor}. */
@@ -274,20 +324,57 @@ final class PolicyTargets {
       case "UDPRoute":
         return resolveRoute(object, section);
       case "ListenerSet":
-        // Envoy Gateway 1.9 applies policies to a ListenerSet's listeners; Portico does not yet,
-        // and says so rather than leave the policy silently without effect. A SecurityPolicy
-        // still fails the ListenerSet's routes closed (UnimplementedPolicyPhase).
-        return new Resolution(new Target(Level.LISTENER_SET, object, null, -1),
-            List.of(new Ancestor(object, section)), Conditions.REASON_INVALID, field
-                + ": ListenerSet targets are not supported yet, so this " + policyKind
-                + " does not apply to ListenerSet " + namespace + "/" + name
-                + (UnimplementedPolicyPhase.SECURITY_POLICY.equals(policyKind)
-                    ? "; requests to the routes on its listeners are answered 500 instead"
-                    : " (target its routes, or the parent Gateway)"));
+        return resolveListenerSet(object, section);
       default:
         return refused(object, null, Conditions.REASON_INVALID, field + ".kind: must be Gateway, "
-            + "HTTPRoute, GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+            + "ListenerSet, HTTPRoute, GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind
+            + ")");
     }
+  }
+
+  /**
+   * A ListenerSet, or one of its listeners by sectionName (Envoy Gateway 1.9): the policy
+   * reaches the routes attached through it, and reports under the ListenerSet (with the
+   * sectionName) as Envoy Gateway does, not under the parent Gateway.
+   */
+  private Resolution resolveListenerSet(ObjectKey object, String listener) {
+    String what = "ListenerSet " + object.namespace() + "/" + object.name();
+    ListenerSet listenerSet = listenerSets.get(object);
+    if (listenerSet == null) {
+      return refused(object, listener, REASON_TARGET_NOT_FOUND, what + " not found");
+    }
+    ListenerSetStatus status = listenerSetStatus.get(object);
+    if (status == null) {
+      // Its parent is not a Portico Gateway: not ours to report on, unless there is no parent.
+      var parent = listenerSet.getSpec() == null ? null : listenerSet.getSpec().getParentRef();
+      ObjectKey gateway = parent == null ? null : new ObjectKey("Gateway",
+          parent.getNamespace() == null ? object.namespace() : parent.getNamespace(),
+          parent.getName());
+      if (gateway != null && allGateways.contains(gateway)) {
+        return new Resolution(null, List.of(), null, null);
+      }
+      return refused(object, listener, REASON_TARGET_NOT_FOUND, what + " has no parent Gateway"
+          + (gateway == null ? "" : " (" + gateway.namespace() + "/" + gateway.name()
+              + " not found)"));
+    }
+    Target target = new Target(listener == null ? Level.LISTENER_SET
+        : Level.LISTENER_SET_LISTENER, object, listener, -1);
+    List<Ancestor> ancestors = List.of(new Ancestor(object, listener));
+    if (!Conditions.isTrue(status.getConditions(), Conditions.ACCEPTED)) {
+      String why = status.getConditions().stream()
+          .filter(c -> Conditions.ACCEPTED.equals(c.getType()))
+          .map(c -> c.getReason() + ": " + c.getMessage()).findFirst().orElse("no status");
+      // Still named as a target: a SecurityPolicy fails whatever it would cover closed.
+      return new Resolution(target, ancestors, REASON_TARGET_NOT_FOUND,
+          what + " is not accepted (" + why + "), so there is nothing to apply this policy to");
+    }
+    boolean declared = listenerSet.getSpec().getListeners() != null && listenerSet.getSpec()
+        .getListeners().stream().anyMatch(l -> Objects.equals(listener, l.getName()));
+    if (listener != null && !declared) {
+      return refused(object, listener, REASON_TARGET_NOT_FOUND,
+          "No section name " + listener + " found for " + what);
+    }
+    return new Resolution(target, ancestors, null, null);
   }
 
   private Resolution resolveGateway(ObjectKey gateway, String listener) {
@@ -368,6 +455,13 @@ final class PolicyTargets {
           }
         }
         break;
+      case "ListenerSet":
+        for (ObjectKey listenerSet : new TreeSet<>(listenerSets.keySet())) {
+          if (matches(listenerSets.get(listenerSet), namespace, labels)) {
+            result.add(resolveListenerSet(listenerSet, null));
+          }
+        }
+        break;
       case "TCPRoute":
       case "TLSRoute":
       case "UDPRoute":
@@ -380,8 +474,8 @@ final class PolicyTargets {
         }
         break;
       default:
-        throw InvalidPolicy.invalid(field + ".kind: must be Gateway, HTTPRoute, GRPCRoute, "
-            + "TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
+        throw InvalidPolicy.invalid(field + ".kind: must be Gateway, ListenerSet, HTTPRoute, "
+            + "GRPCRoute, TCPRoute, TLSRoute or UDPRoute (got " + kind + ")");
     }
     return result;
   }

@@ -124,14 +124,14 @@ final class TableAssembler {
     for (StreamRoute route : listener.streamRoutes) {
       ObjectKey routeKey = new ObjectKey(route.source().kind(), route.source().namespace(),
           route.source().name());
-      TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener),
+      TrafficPolicy policy = policies.effective(gatewayKey, listenerSet, listener.name(),
           routeKey, 0);
       BackendGroup backends = policy == null ? route.backends()
           : withPolicy.computeIfAbsent(route.backends(), g -> new IdentityHashMap<>())
               .computeIfAbsent(StreamPolicyScope.narrow(policy, routeKey.kind()),
                   p -> route.backends().withTraffic(p));
       UnenforcedPolicy unenforced = failClosed == UnimplementedPolicyPhase.FailClosed.NONE ? null
-          : failClosed.of(gatewayKey, listenerSet, policyListenerName(listener), routeKey, 0);
+          : failClosed.of(gatewayKey, listenerSet, listener.name(), routeKey, 0);
       routes.add(new StreamRoute(route.name(), route.source(), route.hostnames(), backends,
           unenforced));
     }
@@ -142,8 +142,9 @@ final class TableAssembler {
       ListenerState listener, TrafficPolicyPhase.Attachments policies,
       Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy) {
     ObjectKey gatewayKey = gatewayKey(gateway);
+    ObjectKey listenerSet = listenerSet(listener);
     return entry -> {
-      TrafficPolicy policy = policies.effective(gatewayKey, policyListenerName(listener),
+      TrafficPolicy policy = policies.effective(gatewayKey, listenerSet, listener.name(),
           routeKey(entry), entry.ruleIndex());
       return policy == null ? entry.backends()
           : withPolicy.computeIfAbsent(entry.backends(), g -> new IdentityHashMap<>())
@@ -159,8 +160,8 @@ final class TableAssembler {
     ObjectKey gatewayKey = gatewayKey(gateway);
     ObjectKey listenerSet = listener.listenerSet == null ? null
         : ObjectKey.of(listener.listenerSet);
-    return entry -> failClosed.of(gatewayKey, listenerSet, policyListenerName(listener),
-        routeKey(entry), entry.ruleIndex());
+    return entry -> failClosed.of(gatewayKey, listenerSet, listener.name(), routeKey(entry),
+        entry.ruleIndex());
   }
 
   private static ObjectKey gatewayKey(GatewayState gateway) {
@@ -174,12 +175,11 @@ final class TableAssembler {
   }
 
   /**
-   * The listener name a policy's Gateway sectionName is matched against: a ListenerSet's
-   * listener may share a name with one of the Gateway's own, but a policy targeting that
-   * Gateway listener does not reach it (the Gateway-wide policy still does).
+   * The ListenerSet that contributed the listener, or null for the Gateway's own: policies
+   * reach its listeners through it, never through a Gateway sectionName.
    */
-  private static String policyListenerName(ListenerState listener) {
-    return listener.listenerSet == null ? listener.name() : null;
+  private static ObjectKey listenerSet(ListenerState listener) {
+    return listener.listenerSet == null ? null : ObjectKey.of(listener.listenerSet);
   }
 
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,

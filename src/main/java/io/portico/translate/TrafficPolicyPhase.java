@@ -26,8 +26,8 @@ import java.util.TreeSet;
 
 /**
  * Attaches Envoy Gateway BackendTrafficPolicies (their settings are read by
- * {@link TrafficPolicySpec}) to Gateways, listeners, HTTPRoutes and named route rules, and
- * reports their status the way Envoy Gateway does.
+ * {@link TrafficPolicySpec}) to Gateways, listeners, ListenerSets (or one of their listeners),
+ * routes and named route rules, and reports their status the way Envoy Gateway does.
  *
  * <p>Targets: {@code targetRef}, {@code targetRefs} (Gateway, optionally with a listener as
  * {@code sectionName}; HTTPRoute, optionally with a named rule as {@code sectionName}) and
@@ -35,12 +35,15 @@ import java.util.TreeSet;
  * One target (a Gateway, a listener, a route, a rule) holds one policy: the oldest (then by
  * namespace/name) wins and a later one gets {@code Accepted=False Conflicted} on that target's
  * ancestors. A rule then gets the policy of the most specific level that has one: route rule,
- * route, listener, Gateway ({@link Attachments#effective}). A policy displaced that way for some
+ * route, listener, Gateway; or, on a listener a ListenerSet contributes, route rule, route, that
+ * listener of the ListenerSet, the ListenerSet, Gateway ({@link Attachments#effective}). A policy displaced that way for some
  * routes stays accepted and also reports {@code Overridden=True} naming them.
  *
  * <p>Ancestors: the Gateway (with the listener as sectionName) for Gateway targets; for route
  * targets every Portico Gateway that accepted the route, with the sectionName of the route's
- * parentRef; the target itself when there is none (missing or unattached target).
+ * parentRef (the ListenerSet for a route attached through one); the ListenerSet (with the
+ * listener as sectionName) for ListenerSet targets; the target itself when there is none
+ * (missing or unattached target).
  */
 final class TrafficPolicyPhase {
 
@@ -73,14 +76,24 @@ final class TrafficPolicyPhase {
 
     /**
      * Returns the policy one rule of {@code route} gets as attached to {@code listener} of
-     * {@code gateway}: the most specific of rule, route, listener, Gateway; null when none.
+     * {@code gateway}: the most specific of rule, route, listener, Gateway; null when none. For
+     * a listener a ListenerSet contributed, {@code listenerSet} names it and {@code listener} is
+     * its name there: the most specific of rule, route, that listener of the ListenerSet, the
+     * ListenerSet, the Gateway (a Gateway listener target never reaches it).
      */
-    TrafficPolicy effective(ObjectKey gateway, String listener, ObjectKey route, int ruleIndex) {
+    TrafficPolicy effective(ObjectKey gateway, ObjectKey listenerSet, String listener,
+        ObjectKey route, int ruleIndex) {
       Attached attached = claims.get(Target.claimKey(Level.RULE, route, String.valueOf(ruleIndex)));
       if (attached == null) {
         attached = claims.get(Target.claimKey(Level.ROUTE, route, null));
       }
-      if (attached == null) {
+      if (attached == null && listenerSet != null) {
+        attached = claims.get(Target.claimKey(Level.LISTENER_SET_LISTENER, listenerSet,
+            listener));
+        if (attached == null) {
+          attached = claims.get(Target.claimKey(Level.LISTENER_SET, listenerSet, null));
+        }
+      } else if (attached == null) {
         attached = claims.get(Target.claimKey(Level.LISTENER, gateway, listener));
       }
       if (attached == null) {
@@ -205,6 +218,23 @@ final class TrafficPolicyPhase {
           routes.add(target.object());
         }
       }
+      case LISTENER_SET, LISTENER_SET_LISTENER -> {
+        for (var onListener : targets.routesOnListenerSet(target.object()).entrySet()) {
+          String listener = onListener.getKey();
+          boolean covered = target.level() == Level.LISTENER_SET_LISTENER
+              ? listener.equals(target.section())
+              : !Overrides.other(claims.get(Target.claimKey(Level.LISTENER_SET_LISTENER,
+                  target.object(), listener)), policy);
+          for (ObjectKey route : covered ? onListener.getValue() : Set.<ObjectKey>of()) {
+            if (PolicyTargets.STREAM_ROUTE_KINDS.contains(route.kind())
+                && !Overrides.other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy)
+                && !Overrides.other(claims.get(Target.claimKey(Level.RULE, route, "0")),
+                    policy)) {
+              routes.add(route);
+            }
+          }
+        }
+      }
       case GATEWAY, LISTENER -> {
         for (var onListener : targets.streamRoutesOn(target.object()).entrySet()) {
           String listener = onListener.getKey();
@@ -219,8 +249,6 @@ final class TrafficPolicyPhase {
             }
           }
         }
-      }
-      default -> {
       }
     }
     Map<String, Set<String>> byFields = new TreeMap<>();
@@ -313,8 +341,17 @@ final class TrafficPolicyPhase {
             }
             addRoutes(entry.getValue(), policy, claims, targets);
           }
+          // The listeners its ListenerSets contribute: a ListenerSet's policy is more specific.
+          for (ObjectKey listenerSet : targets.listenerSetsOf(target.object())) {
+            boolean setClaimed = other(claims.get(Target.claimKey(Level.LISTENER_SET,
+                listenerSet, null)), policy);
+            addListenerSet(listenerSet, setClaimed, policy, claims, targets);
+          }
         }
         case LISTENER -> addRoutes(routesOn(targets, target.object())
+            .getOrDefault(target.section(), Set.of()), policy, claims, targets);
+        case LISTENER_SET -> addListenerSet(target.object(), false, policy, claims, targets);
+        case LISTENER_SET_LISTENER -> addRoutes(targets.routesOnListenerSet(target.object())
             .getOrDefault(target.section(), Set.of()), policy, claims, targets);
         case ROUTE -> {
           List<String> ruleNames = targets.ruleNames(target.object());
@@ -327,6 +364,24 @@ final class TrafficPolicyPhase {
         }
         case RULE -> {
           // Nothing is more specific than a rule.
+        }
+      }
+    }
+
+    /**
+     * Adds the listeners of {@code listenerSet} (as namespace/listenerset/listener) that a more
+     * specific policy holds (all of them when {@code claimed}: a policy on the ListenerSet), and
+     * the routes on the others that hold their own.
+     */
+    private void addListenerSet(ObjectKey listenerSet, boolean claimed, ObjectKey policy,
+        Map<String, Attached> claims, PolicyTargets targets) {
+      for (var entry : targets.routesOnListenerSet(listenerSet).entrySet()) {
+        if (claimed || other(claims.get(Target.claimKey(Level.LISTENER_SET_LISTENER, listenerSet,
+            entry.getKey())), policy)) {
+          listeners.add(listenerSet.namespace() + "/" + listenerSet.name() + "/"
+              + entry.getKey());
+        } else {
+          addRoutes(entry.getValue(), policy, claims, targets);
         }
       }
     }

@@ -153,7 +153,7 @@ public final class Translator {
     httpParents.putAll(tcpParents);
     httpParents.putAll(udpParents);
     PolicyTargets policyTargets = new PolicyTargets(policyRoutes, httpParents, gatewayStates,
-        snapshot.gateways());
+        snapshot.gateways(), snapshot.listenerSets(), listenerSetStatus);
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
         sortedOldestFirst(snapshot.backendTrafficPolicies()), policyTargets,
         options.controllerName());

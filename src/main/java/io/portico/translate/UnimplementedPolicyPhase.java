@@ -29,7 +29,8 @@ import java.util.TreeMap;
  * <p>A SecurityPolicy (basic auth, API keys, JWT, OIDC, IP allow-lists, CORS, external
  * authorization) is a promise that some requests are refused. Serving its routes without it would
  * let everyone in, so every rule it targets (a Gateway: all its routes; a listener: the routes
- * attached there; an HTTPRoute: all its rules; a named rule) is marked in the IR with an
+ * attached there; a ListenerSet or one of its listeners: the routes attached through it; an
+ * HTTPRoute: all its rules; a named rule) is marked in the IR with an
  * {@link UnenforcedPolicy} and answered 500, as Envoy Gateway does for a route whose
  * SecurityPolicy it cannot apply. The other kinds change how requests are handled, not who may
  * make them: they only get their status.
@@ -57,8 +58,9 @@ final class UnimplementedPolicyPhase {
     /**
      * Returns the SecurityPolicy one rule of {@code route} is subject to as attached to
      * {@code listener} of {@code gateway}, or null when none targets it at any level. For a
-     * listener a ListenerSet contributed, {@code listenerSet} names it (a SecurityPolicy on that
-     * ListenerSet covers it) and {@code listener} is null; for the Gateway's own, null.
+     * listener a ListenerSet contributed, {@code listenerSet} names it and {@code listener} is
+     * its name there (a SecurityPolicy on that ListenerSet, or on that listener of it, covers
+     * it; one on a Gateway listener of the same name does not); for the Gateway's own, null.
      */
     UnenforcedPolicy of(ObjectKey gateway, ObjectKey listenerSet, String listener, ObjectKey route,
         int ruleIndex) {
@@ -71,9 +73,11 @@ final class UnimplementedPolicyPhase {
         policy = claims.get(Target.claimKey(Level.ROUTE, route, null));
       }
       if (policy == null && listenerSet != null) {
-        policy = claims.get(Target.claimKey(Level.LISTENER_SET, listenerSet, null));
-      }
-      if (policy == null) {
+        policy = claims.get(Target.claimKey(Level.LISTENER_SET_LISTENER, listenerSet, listener));
+        if (policy == null) {
+          policy = claims.get(Target.claimKey(Level.LISTENER_SET, listenerSet, null));
+        }
+      } else if (policy == null) {
         policy = claims.get(Target.claimKey(Level.LISTENER, gateway, listener));
       }
       if (policy == null) {

@@ -425,21 +425,21 @@ class ListenerSetStatusTest {
   }
 
   @Test
-  void backendTrafficPolicyOnAListenerSetIsRefusedAndAppliesToNothing() throws IOException {
+  void backendTrafficPolicyOnAListenerSetIsAcceptedUnderItAndAppliesToItsRoutes()
+      throws IOException {
     Translation translation = withPolicyOnListenerSet("BackendTrafficPolicy",
         "loadBalancer: {type: Random}");
     var ancestors = translation.status().backendTrafficPolicies()
         .get(new ObjectKey("BackendTrafficPolicy", "default", "p")).getAncestors();
     assertThat(ancestors).singleElement().satisfies(ancestor -> {
       assertThat(ancestor.getAncestorRef().getKind()).isEqualTo("ListenerSet");
+      assertThat(ancestor.getAncestorRef().getName()).isEqualTo("ls");
       assertThat(ancestor.getAncestorRef().getGroup()).isEqualTo("gateway.networking.k8s.io");
       assertThat(condition(ancestor.getConditions(), "Accepted"))
           .extracting(Condition::getStatus, Condition::getReason)
-          .containsExactly("False", "Invalid");
-      assertThat(condition(ancestor.getConditions(), "Accepted").getMessage())
-          .contains("ListenerSet targets are not supported yet");
+          .containsExactly("True", "Accepted");
     });
-    assertThat(routeOnListenerSet(translation).backends().traffic().policy()).isNull();
+    assertThat(routeOnListenerSet(translation).backends().traffic().policy()).isNotNull();
   }
 
   @Test
