@@ -52,14 +52,17 @@ final class HttpRoutePhase {
   private final SnapshotIndex index;
   private final RouteParent.Resolver routeParents;
   private final String controllerName;
+  private final CompiledRoutes.Session compiledRoutes;
   /**
    * Per kind and listener, the routes attached so far: what the conflict rule compares a route
    * of the other kind against (an HTTPRoute-only configuration never compares anything).
    */
   private final Map<String, Map<ListenerState, List<Attached>>> attached = new HashMap<>();
 
-  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName) {
+  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName,
+      CompiledRoutes.Session compiledRoutes) {
     this.index = index;
+    this.compiledRoutes = compiledRoutes;
     this.controllerName = controllerName;
     this.routeParents = routeParents;
   }
@@ -98,7 +101,7 @@ final class HttpRoutePhase {
           continue; // Another controller's parent (or none at all): not ours to report on.
         }
         if (compiled == null) {
-          compiled = route.compiler().get();
+          compiled = compiledRoutes.compile(route.route(), route.compiler());
         }
         parents.add(attach(route, ref, gateway, compiled));
       }

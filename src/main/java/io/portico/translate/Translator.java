@@ -52,6 +52,11 @@ import java.util.TreeSet;
 public final class Translator {
 
   private final TranslatorOptions options;
+  /**
+   * Routes compiled by the last translation, reused while nothing they depend on changed: the
+   * output is what a translation from scratch gives (TranslatorIncrementalTest checks it).
+   */
+  private final CompiledRoutes compiledRoutes = new CompiledRoutes();
 
   public Translator(TranslatorOptions options) {
     this.options = Objects.requireNonNull(options, "options");
@@ -60,6 +65,7 @@ public final class Translator {
   public Translation translate(ResourceSnapshot snapshot) {
     Objects.requireNonNull(snapshot, "snapshot");
     SnapshotIndex index = new SnapshotIndex(snapshot);
+    CompiledRoutes.Session compiled = compiledRoutes.begin(snapshot);
 
     Map<ObjectKey, GatewayClassStatus> classStatus = new TreeMap<>();
     Set<String> ourClasses = new HashSet<>();
@@ -100,7 +106,7 @@ public final class Translator {
     // HttpRoutePhase orders HTTPRoutes and GRPCRoutes oldest first itself.
     List<HTTPRoute> routes = snapshot.httpRoutes();
     HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, routeParents,
-        options.controllerName()).process(routes, snapshot.grpcRoutes());
+        options.controllerName(), compiled).process(routes, snapshot.grpcRoutes());
     Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
@@ -160,12 +166,18 @@ public final class Translator {
       policyStatus = BackendTlsPhase.status(snapshot, BackendTlsPhase.resolve(snapshot),
           gatewaysByService, options.controllerName());
     }
+    compiled.next();
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
         new TreeMap<>(tlsRouteStatus),
         new TreeMap<>(tcpRouteStatus), new TreeMap<>(udpRouteStatus),
         new TreeMap<>(listenerSetStatus), new TreeMap<>(httpPhase.grpcRoutes())));
+  }
+
+  /** How many HTTPRoutes and GRPCRoutes were compiled rather than reused; for tests. */
+  long routeCompilations() {
+    return compiledRoutes.compilations();
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
