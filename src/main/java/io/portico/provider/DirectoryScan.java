@@ -45,8 +45,10 @@ final class DirectoryScan {
    * @param files the configuration files, in path order
    * @param failedDirectories subdirectories that could not be listed (their files are unknown)
    * @param problems problems with the directory tree itself
+   * @param throughLinks whether any file or directory was reached through a symbolic link
    */
-  record Scan(List<FileRead> files, List<Path> failedDirectories, List<ConfigProblem> problems) {}
+  record Scan(List<FileRead> files, List<Path> failedDirectories, List<ConfigProblem> problems,
+      boolean throughLinks) {}
 
   private DirectoryScan() {}
 
@@ -77,6 +79,7 @@ final class DirectoryScan {
     Map<Path, BasicFileAttributes> attributes = new HashMap<>();
     List<Path> failedDirectories = new ArrayList<>();
     List<ConfigProblem> problems = new ArrayList<>();
+    boolean[] links = new boolean[1];
     Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
         new SimpleFileVisitor<>() {
           @Override
@@ -84,6 +87,7 @@ final class DirectoryScan {
             if (!dir.equals(root) && isHidden(dir)) {
               return FileVisitResult.SKIP_SUBTREE;
             }
+            links[0] |= Files.isSymbolicLink(dir);
             onDirectory.accept(dir);
             return FileVisitResult.CONTINUE;
           }
@@ -91,6 +95,7 @@ final class DirectoryScan {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (!isHidden(file) && isConfigFile(file) && !attrs.isDirectory()) {
+              links[0] |= Files.isSymbolicLink(file);
               files.add(file);
               attributes.put(file, attrs);
             }
@@ -123,17 +128,59 @@ final class DirectoryScan {
     for (Path file : files) {
       ReadResult unchanged = reader.unchanged(file, attributes.get(file));
       reads.add(new FileRead(file, unchanged != null ? unchanged
-          : readFile(file, attributes.get(file), reader, settled)));
+          : readFile(file, attributes.get(file), reader, settled, false)));
     }
     reader.endScan();
-    return new Scan(reads, failedDirectories, problems);
+    return new Scan(reads, failedDirectories, problems, links[0]);
+  }
+
+  /**
+   * Returns {@code previous} with the given files read again (or dropped, when gone): what a
+   * whole {@link #read} would give when nothing else under {@code root} changed, without
+   * listing and stat-ing every file (at 10k files, most of a reload's cost). The caller must
+   * know that only these files can have changed: the watcher names them, and asks for a whole
+   * read when a directory or link changed or events were lost.
+   *
+   * @param changed the files the watcher named, with true for those that only appeared
+   *     (renamed into place): those are read without waiting for them to settle
+   */
+  static Scan update(Path root, Scan previous, Map<Path, Boolean> changed, ParsedFiles reader,
+      SettledFiles settled) {
+    Map<Path, FileRead> files = new java.util.TreeMap<>();
+    previous.files().forEach(read -> files.put(read.path(), read));
+    reader.beginUpdate();
+    for (Map.Entry<Path, Boolean> entry : changed.entrySet()) {
+      Path file = entry.getKey();
+      if (!file.startsWith(root) || isHidden(file) || !isConfigFile(file)) {
+        continue;
+      }
+      BasicFileAttributes attributes;
+      try {
+        attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      } catch (NoSuchFileException e) {
+        files.remove(file);
+        reader.forget(file);
+        continue;
+      } catch (IOException e) {
+        attributes = null; // read below, which reports why it cannot be
+      }
+      if (attributes != null && attributes.isDirectory()) {
+        continue; // the watcher asks for a whole read for directories; never here
+      }
+      ReadResult unchanged = reader.unchanged(file, attributes);
+      files.put(file, new FileRead(file, unchanged != null ? unchanged
+          : readFile(file, attributes, reader, settled, entry.getValue())));
+    }
+    reader.endScan();
+    return new Scan(List.copyOf(files.values()), previous.failedDirectories(),
+        previous.problems(), previous.throughLinks());
   }
 
   private static ReadResult readFile(Path file, BasicFileAttributes attributes,
-      ParsedFiles reader, SettledFiles settled) {
+      ParsedFiles reader, SettledFiles settled, boolean appeared) {
     String content;
     try {
-      content = settled.read(file);
+      content = settled.read(file, appeared);
       if (content == null) {
         // Its last complete version stays served (a failed read keeps it).
         return ReadResult.failed(ConfigProblem.warning(file.toString(), 0,

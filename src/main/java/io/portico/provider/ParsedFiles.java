@@ -54,6 +54,19 @@ final class ParsedFiles {
   }
 
   /**
+   * Starts an update of some files only: every file remembered stays remembered unless
+   * {@link #forget} is called or it is read again.
+   */
+  void beginUpdate() {
+    next = new HashMap<>(parsed);
+  }
+
+  /** Forgets a file that is gone (during an update). */
+  void forget(Path file) {
+    next.remove(file);
+  }
+
+  /**
    * Returns what {@code file} was last read as if its attributes (as listed now) are those it
    * had then, or null when it must be read.
    */
