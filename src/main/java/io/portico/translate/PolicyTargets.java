@@ -94,13 +94,18 @@ final class PolicyTargets {
   record Resolution(Target target, List<Ancestor> ancestors, String reason, String message) {
   }
 
-  /** The HTTPRoutes and GRPCRoutes, by key. */
-  private final Map<ObjectKey, HasMetadata> routes = new HashMap<>();
+  /**
+   * The HTTPRoutes and GRPCRoutes, by key; built on first use, like {@link #attached}: with
+   * thousands of routes and no policy naming a rule or a listener, neither is needed.
+   */
+  private Map<ObjectKey, HasMetadata> routes;
+  private final List<? extends HasMetadata> routeList;
+  private final List<GatewayState> gatewayStates;
   private final Map<ObjectKey, GatewayState> ours = new HashMap<>();
   private final Set<ObjectKey> allGateways = new TreeSet<>();
   private final Map<ObjectKey, List<RouteParentStatus>> routeParents;
-  /** Per Gateway, per listener name, the routes attached there. */
-  private final Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
+  /** Per Gateway, per listener name, the routes attached there; built on first use. */
+  private Map<ObjectKey, Map<String, Set<ObjectKey>>> attached;
 
   /**
    * @param routes the HTTPRoutes and GRPCRoutes of the snapshot
@@ -109,28 +114,45 @@ final class PolicyTargets {
   PolicyTargets(List<? extends HasMetadata> routes,
       Map<ObjectKey, List<RouteParentStatus>> routeParents, List<GatewayState> gatewayStates,
       List<Gateway> allGateways) {
-    for (HasMetadata route : routes) {
-      this.routes.put(ObjectKey.of(route), route);
-    }
+    this.routeList = routes;
+    this.gatewayStates = gatewayStates;
     for (Gateway gateway : allGateways) {
       this.allGateways.add(key("Gateway", gateway));
     }
     for (GatewayState state : gatewayStates) {
-      ObjectKey gateway = key("Gateway", state.gateway());
-      ours.put(gateway, state);
-      Map<String, Set<ObjectKey>> byListener = new HashMap<>();
-      attached.put(gateway, byListener);
-      for (ListenerState listener : state.listeners()) {
-        if (listener.listenerSet != null) {
-          continue; // a listener target's sectionName names one of the Gateway's own listeners
-        }
-        Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
-        for (RouteEntry entry : listener.routes) {
-          keys.add(key(entry.source().kind(), entry.route()));
+      ours.put(key("Gateway", state.gateway()), state);
+    }
+    this.routeParents = routeParents;
+  }
+
+  private Map<ObjectKey, HasMetadata> routes() {
+    if (routes == null) {
+      routes = new HashMap<>();
+      for (HasMetadata route : routeList) {
+        routes.put(ObjectKey.of(route), route);
+      }
+    }
+    return routes;
+  }
+
+  private Map<ObjectKey, Map<String, Set<ObjectKey>>> attached() {
+    if (attached == null) {
+      attached = new HashMap<>();
+      for (GatewayState state : gatewayStates) {
+        Map<String, Set<ObjectKey>> byListener = new HashMap<>();
+        attached.put(key("Gateway", state.gateway()), byListener);
+        for (ListenerState listener : state.listeners()) {
+          if (listener.listenerSet != null) {
+            continue; // a listener target's sectionName names one of the Gateway's own listeners
+          }
+          Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
+          for (RouteEntry entry : listener.routes) {
+            keys.add(key(entry.source().kind(), entry.route()));
+          }
         }
       }
     }
-    this.routeParents = routeParents;
+    return attached;
   }
 
   /**
@@ -139,7 +161,7 @@ final class PolicyTargets {
    */
   List<String> ruleNames(ObjectKey key) {
     List<String> names = new ArrayList<>();
-    HasMetadata route = routes.get(key);
+    HasMetadata route = routes().get(key);
     if (route instanceof HTTPRoute http && http.getSpec() != null
         && http.getSpec().getRules() != null) {
       http.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
@@ -152,7 +174,7 @@ final class PolicyTargets {
 
   /** Returns, per listener name of a Portico Gateway, the routes attached there. */
   Map<String, Set<ObjectKey>> routesOn(ObjectKey gateway) {
-    return attached.getOrDefault(gateway, Map.of());
+    return attached().getOrDefault(gateway, Map.of());
   }
 
   /** Returns the status ancestorRef of {@code ancestor}. */
@@ -279,7 +301,7 @@ final class PolicyTargets {
 
   private Resolution resolveRoute(ObjectKey routeKey, String ruleName) {
     String what = routeKey.kind() + " " + routeKey.namespace() + "/" + routeKey.name();
-    if (!routes.containsKey(routeKey)) {
+    if (!routes().containsKey(routeKey)) {
       return refused(routeKey, null, REASON_TARGET_NOT_FOUND, what + " not found");
     }
     List<Ancestor> ancestors = routeAncestors(routeKey);
@@ -339,8 +361,8 @@ final class PolicyTargets {
         break;
       case "HTTPRoute":
       case "GRPCRoute":
-        for (ObjectKey route : new TreeSet<>(routes.keySet())) {
-          if (route.kind().equals(kind) && matches(routes.get(route), namespace, labels)) {
+        for (ObjectKey route : new TreeSet<>(routes().keySet())) {
+          if (route.kind().equals(kind) && matches(routes().get(route), namespace, labels)) {
             result.add(resolveRoute(route, null));
           }
         }
