@@ -146,20 +146,36 @@ final class DirectoryScan {
    */
   static Scan update(Path root, Scan previous, Map<Path, Boolean> changed, ParsedFiles reader,
       SettledFiles settled) {
-    Map<Path, FileRead> files = new java.util.TreeMap<>();
-    previous.files().forEach(read -> files.put(read.path(), read));
+    // The previous list is in path order: each named file is found (or placed) by binary search.
+    List<FileRead> files = new ArrayList<>(previous.files());
+    List<Path> paths = new java.util.AbstractList<>() {
+      @Override
+      public Path get(int index) {
+        return files.get(index).path();
+      }
+
+      @Override
+      public int size() {
+        return files.size();
+      }
+    };
+    boolean changedAny = false;
     reader.beginUpdate();
     for (Map.Entry<Path, Boolean> entry : changed.entrySet()) {
       Path file = entry.getKey();
       if (!file.startsWith(root) || isHidden(file) || !isConfigFile(file)) {
         continue;
       }
+      int at = java.util.Collections.binarySearch(paths, file);
       BasicFileAttributes attributes;
       try {
         attributes = Files.readAttributes(file, BasicFileAttributes.class);
       } catch (NoSuchFileException e) {
-        files.remove(file);
-        reader.forget(file);
+        if (at >= 0) {
+          files.remove(at);
+          reader.forget(file);
+          changedAny = true;
+        }
         continue;
       } catch (IOException e) {
         attributes = null; // read below, which reports why it cannot be
@@ -168,12 +184,21 @@ final class DirectoryScan {
         continue; // the watcher asks for a whole read for directories; never here
       }
       ReadResult unchanged = reader.unchanged(file, attributes);
-      files.put(file, new FileRead(file, unchanged != null ? unchanged
-          : readFile(file, attributes, reader, settled, entry.getValue())));
+      FileRead read = new FileRead(file, unchanged != null ? unchanged
+          : readFile(file, attributes, reader, settled, entry.getValue()));
+      if (at >= 0) {
+        changedAny |= files.get(at).result() != read.result();
+        files.set(at, read);
+      } else {
+        files.add(-at - 1, read);
+        changedAny = true;
+      }
     }
     reader.endScan();
-    return new Scan(List.copyOf(files.values()), previous.failedDirectories(),
-        previous.problems(), previous.throughLinks());
+    // The same Scan when nothing named was a change (an editor's swap file, a touch): the
+    // caller then has nothing to assemble.
+    return changedAny ? new Scan(List.copyOf(files), previous.failedDirectories(),
+        previous.problems(), previous.throughLinks()) : previous;
   }
 
   private static ReadResult readFile(Path file, BasicFileAttributes attributes,

@@ -215,6 +215,9 @@ public final class FileProvider implements Provider, AutoCloseable {
         wholeReads.incrementAndGet();
       } else {
         scan = DirectoryScan.update(directory, lastScan, changes.files(), reader, settledFiles);
+        if (scan == lastScan) {
+          return delivered; // nothing that is read changed
+        }
       }
       lastScan = scan;
       SnapshotAssembler.Assembly assembly = assembler.assemble(scan);
