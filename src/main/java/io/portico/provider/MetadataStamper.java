@@ -72,7 +72,7 @@ final class MetadataStamper {
       // Read again (its file changed) but written the same: the same stamped copy.
       return new Tracked(object, previous.stamped());
     }
-    HasMetadata copy = serialization.clone(object);
+    HasMetadata copy = withOwnMetadata(object);
     ObjectMeta meta = copy.getMetadata();
     if (previous == null) {
       meta.setGeneration(1L);
@@ -97,6 +97,65 @@ final class MetadataStamper {
     }
     meta.setResourceVersion(Long.toString(++resourceVersion));
     return new Tracked(object, copy);
+  }
+
+  /**
+   * Returns a copy of {@code object} that shares everything but its metadata, which is copied
+   * to be stamped. The input is never changed after it is read, nor the copy after it is handed
+   * out, so they can share their spec: a deep copy of each object doubled the configuration's
+   * share of the heap (at 10k routes, ~20 MiB). Falls back to a deep copy for a class that
+   * cannot be copied field by field.
+   */
+  private HasMetadata withOwnMetadata(HasMetadata object) {
+    HasMetadata copy = FieldCopier.copy(object);
+    if (copy == null) {
+      return serialization.clone(object);
+    }
+    copy.setMetadata(serialization.clone(object.getMetadata()));
+    return copy;
+  }
+
+  /** Copies fabric8 model objects field by field (a shallow copy). */
+  private static final class FieldCopier {
+    private static final ClassValue<java.lang.reflect.Field[]> FIELDS = new ClassValue<>() {
+      @Override
+      protected java.lang.reflect.Field[] computeValue(Class<?> type) {
+        List<java.lang.reflect.Field> fields = new ArrayList<>();
+        try {
+          for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field field : c.getDeclaredFields()) {
+              if (!java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+                field.setAccessible(true);
+                fields.add(field);
+              }
+            }
+          }
+          type.getDeclaredConstructor().setAccessible(true);
+        } catch (RuntimeException | NoSuchMethodException e) {
+          return null;
+        }
+        return fields.toArray(new java.lang.reflect.Field[0]);
+      }
+    };
+
+    /** Returns a shallow copy of {@code object}, or null if its class does not allow one. */
+    static HasMetadata copy(HasMetadata object) {
+      java.lang.reflect.Field[] fields = FIELDS.get(object.getClass());
+      if (fields == null) {
+        return null;
+      }
+      try {
+        var constructor = object.getClass().getDeclaredConstructor();
+        constructor.setAccessible(true);
+        HasMetadata copy = constructor.newInstance();
+        for (java.lang.reflect.Field field : fields) {
+          field.set(copy, field.get(object));
+        }
+        return copy;
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        return null;
+      }
+    }
   }
 
   /** Returns what the generation follows: everything but metadata and status. */
