@@ -4,13 +4,10 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
 import io.portico.ir.RouteMatch;
 import io.portico.ir.SourceRef;
 import io.portico.resource.ObjectKey;
@@ -108,10 +105,11 @@ final class HttpRoutePhase {
       if (parents.isEmpty()) {
         continue;
       }
+      // Constructors, not builders (which copy everything again): one status per route.
       if (route.route() instanceof GRPCRoute) {
-        grpc.put(ObjectKey.of(route.route()), new GRPCRouteStatusBuilder().withParents(parents).build());
+        grpc.put(ObjectKey.of(route.route()), new GRPCRouteStatus(parents));
       } else {
-        http.put(ObjectKey.of(route.route()), new HTTPRouteStatusBuilder().withParents(parents).build());
+        http.put(ObjectKey.of(route.route()), new HTTPRouteStatus(parents));
       }
     }
     return new Result(http, grpc);
@@ -180,11 +178,11 @@ final class HttpRoutePhase {
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, compiled.unresolvedReason(),
           String.join("; ", compiled.unresolvedRefs()), generation));
     }
-    return new RouteParentStatusBuilder()
-        .withParentRef(ListenerAdmission.echoParentRef(ref, gateway))
-        .withControllerName(controllerName)
-        .withConditions(conditions)
-        .build();
+    RouteParentStatus status = new RouteParentStatus();
+    status.setParentRef(ListenerAdmission.echoParentRef(ref, gateway));
+    status.setControllerName(controllerName);
+    status.setConditions(conditions);
+    return status;
   }
 
   /**
