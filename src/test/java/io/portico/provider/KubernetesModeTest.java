@@ -164,6 +164,8 @@ class KubernetesModeTest {
         return live.getStatus() != null
             && Integer.valueOf(1).equals(live.getStatus().getAttachedListenerSets());
       });
+      // The writer's order among objects is not the test's business: wait for the route's too.
+      awaitCondition("route status written", () -> ourParent("team-route") != null);
       RouteParentStatus ours = ourParent("team-route");
       assertThat(ours.getParentRef().getKind()).isEqualTo("ListenerSet");
       assertThat(isTrue(ours.getConditions(), "Accepted")).isTrue();
