@@ -164,7 +164,7 @@ class KubernetesModeTest {
         return live.getStatus() != null
             && Integer.valueOf(1).equals(live.getStatus().getAttachedListenerSets());
       });
-      // The writer's order among objects is not the test's business: wait for the route's too.
+      // Route status is written after the Gateway's and the ListenerSet's in a round: wait.
       awaitCondition("route status written", () -> ourParent("team-route") != null);
       RouteParentStatus ours = ourParent("team-route");
       assertThat(ours.getParentRef().getKind()).isEqualTo("ListenerSet");
