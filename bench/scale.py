@@ -286,6 +286,13 @@ def rss_mib(pid):
     return float("nan")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (what a busy machine does not inflate)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(samples):
     if not samples:
         return "n/a"
@@ -410,6 +417,7 @@ def main():
 
         # New routes: one at a time, each waited for.
         new_samples, new_timeouts = [], 0
+        cpu_before = cpu_seconds(portico.pid)
         for k in range(args.samples):
             i = n + k
             host = f"r{i}.bench.local"
@@ -420,8 +428,10 @@ def main():
                 new_timeouts += 1
             else:
                 new_samples.append(time.monotonic() - t)
+        rows["cpu_new"] = (cpu_seconds(portico.pid) - cpu_before) / args.samples
         # EndpointSlice changes: move one Service to another nginx port; its routes answer from it.
         ep_samples, ep_timeouts = [], 0
+        cpu_before = cpu_seconds(portico.pid)
         for k in range(args.samples):
             s = SERVICES - 1 - (k % SERVICES)
             port = args.port_base + 1 + ((slice_port[s] - args.port_base) % 4)
@@ -435,6 +445,7 @@ def main():
                 ep_timeouts += 1
             else:
                 ep_samples.append(time.monotonic() - t)
+        rows["cpu_ep"] = (cpu_seconds(portico.pid) - cpu_before) / args.samples
         stop.set()
         steady_thread.join(10)
         rows["new"] = percentiles(new_samples) + (f" ({new_timeouts} timed out)" if new_timeouts else "")
@@ -460,6 +471,8 @@ def main():
     print("|---|---|---|---|---|---|---|")
     print(f"| {n:,} | {rows['start']:.1f} s | {rows['rss_start']:.0f} MiB | {rows['rss_changes']:.0f} MiB | "
           f"{rows['new']} | {rows['ep']} | {errors['failed']} of {errors['requests']:,} |")
+    print(f"Portico CPU time per sample (user + system, the steady client's requests included): "
+          f"new route {rows['cpu_new'] * 1000:.0f} ms, EndpointSlice change {rows['cpu_ep'] * 1000:.0f} ms")
     if "status_count" in rows:
         when = ("all written %.1f s after all were served" % rows["status_all"]
                 if rows["status_all"] is not None else f"not all within {args.timeout:.0f} s")

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -43,6 +44,8 @@ public final class ConfigVerticle extends VerticleBase {
   private final Promise<Void> firstPublication = Promise.promise();
   /** How many snapshots were translated: the endpoint fast path does not count. */
   private final AtomicLong translations = new AtomicLong();
+  /** The newest snapshot not yet taken by a translation task; see {@link #onSnapshot}. */
+  private final AtomicReference<ResourceSnapshot> pending = new AtomicReference<>();
   /** Read and written only by the ordered blocking tasks of {@link #prepare}. */
   private volatile Translated lastTranslated;
   /** The last valid table translated (published, or about to be); same threads as above. */
@@ -106,9 +109,15 @@ public final class ConfigVerticle extends VerticleBase {
   }
 
   private void onSnapshot(ResourceSnapshot snapshot) {
+    // Latest wins: a snapshot that a newer one replaces before its turn is never translated.
+    // Under churn the provider delivers faster than 10k routes translate, and translating each
+    // stale snapshot in turn only delays the newest (the next one's changes include its own).
+    if (pending.getAndSet(snapshot) != null) {
+      return; // the task already queued takes the newest
+    }
     // Translation is pure CPU work whose cost grows with the configuration: keep it off the
     // event loop; ordered, so snapshots are applied in the order they arrived.
-    vertx.executeBlocking(() -> prepare(snapshot), true)
+    vertx.executeBlocking(() -> prepare(pending.getAndSet(null)), true)
         .onSuccess(this::publish)
         .onFailure(e -> {
           LOG.error("translation failed (a bug in Portico); still serving version {}",

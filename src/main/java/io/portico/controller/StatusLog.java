@@ -69,13 +69,20 @@ final class StatusLog {
   private static void addParents(List<String> lines, ObjectKey route,
       List<RouteParentStatus> parents) {
     for (RouteParentStatus parent : parents) {
-      add(lines, route + " (parent " + parent.getParentRef().getKind() + " "
+      // Named only when a condition is a problem: at 10k routes, building every route's name
+      // at each translation was most of this pass.
+      add(lines, () -> route + " (parent " + parent.getParentRef().getKind() + " "
           + parent.getParentRef().getNamespace() + "/"
           + parent.getParentRef().getName() + ")", parent.getConditions());
     }
   }
 
   private static void add(List<String> lines, String object, List<Condition> conditions) {
+    add(lines, () -> object, conditions);
+  }
+
+  private static void add(List<String> lines, java.util.function.Supplier<String> object,
+      List<Condition> conditions) {
     if (conditions == null) {
       return;
     }
@@ -84,7 +91,7 @@ final class StatusLog {
       boolean badWhenTrue = condition.getType().equals(Conditions.CONFLICTED)
           || condition.getType().equals(Conditions.PARTIALLY_INVALID);
       if (isTrue == badWhenTrue) {
-        lines.add(object + ": " + condition.getType() + "=" + condition.getStatus() + " "
+        lines.add(object.get() + ": " + condition.getType() + "=" + condition.getStatus() + " "
             + condition.getReason() + ": " + condition.getMessage());
       }
     }

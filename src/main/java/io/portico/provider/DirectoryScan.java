@@ -45,8 +45,10 @@ final class DirectoryScan {
    * @param files the configuration files, in path order
    * @param failedDirectories subdirectories that could not be listed (their files are unknown)
    * @param problems problems with the directory tree itself
+   * @param throughLinks whether any file or directory was reached through a symbolic link
    */
-  record Scan(List<FileRead> files, List<Path> failedDirectories, List<ConfigProblem> problems) {}
+  record Scan(List<FileRead> files, List<Path> failedDirectories, List<ConfigProblem> problems,
+      boolean throughLinks) {}
 
   private DirectoryScan() {}
 
@@ -77,6 +79,7 @@ final class DirectoryScan {
     Map<Path, BasicFileAttributes> attributes = new HashMap<>();
     List<Path> failedDirectories = new ArrayList<>();
     List<ConfigProblem> problems = new ArrayList<>();
+    boolean[] links = new boolean[1];
     Files.walkFileTree(root, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
         new SimpleFileVisitor<>() {
           @Override
@@ -84,6 +87,7 @@ final class DirectoryScan {
             if (!dir.equals(root) && isHidden(dir)) {
               return FileVisitResult.SKIP_SUBTREE;
             }
+            links[0] |= Files.isSymbolicLink(dir);
             onDirectory.accept(dir);
             return FileVisitResult.CONTINUE;
           }
@@ -91,6 +95,7 @@ final class DirectoryScan {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (!isHidden(file) && isConfigFile(file) && !attrs.isDirectory()) {
+              links[0] |= Files.isSymbolicLink(file);
               files.add(file);
               attributes.put(file, attrs);
             }
@@ -123,17 +128,84 @@ final class DirectoryScan {
     for (Path file : files) {
       ReadResult unchanged = reader.unchanged(file, attributes.get(file));
       reads.add(new FileRead(file, unchanged != null ? unchanged
-          : readFile(file, attributes.get(file), reader, settled)));
+          : readFile(file, attributes.get(file), reader, settled, false)));
     }
     reader.endScan();
-    return new Scan(reads, failedDirectories, problems);
+    return new Scan(reads, failedDirectories, problems, links[0]);
+  }
+
+  /**
+   * Returns {@code previous} with the given files read again (or dropped, when gone): what a
+   * whole {@link #read} would give when nothing else under {@code root} changed, without
+   * listing and stat-ing every file (at 10k files, most of a reload's cost). The caller must
+   * know that only these files can have changed: the watcher names them, and asks for a whole
+   * read when a directory or link changed or events were lost.
+   *
+   * @param changed the files the watcher named, with true for those that only appeared
+   *     (renamed into place): those are read without waiting for them to settle
+   */
+  static Scan update(Path root, Scan previous, Map<Path, Boolean> changed, ParsedFiles reader,
+      SettledFiles settled) {
+    // The previous list is in path order: each named file is found (or placed) by binary search.
+    List<FileRead> files = new ArrayList<>(previous.files());
+    List<Path> paths = new java.util.AbstractList<>() {
+      @Override
+      public Path get(int index) {
+        return files.get(index).path();
+      }
+
+      @Override
+      public int size() {
+        return files.size();
+      }
+    };
+    boolean changedAny = false;
+    reader.beginUpdate();
+    for (Map.Entry<Path, Boolean> entry : changed.entrySet()) {
+      Path file = entry.getKey();
+      if (!file.startsWith(root) || isHidden(file) || !isConfigFile(file)) {
+        continue;
+      }
+      int at = java.util.Collections.binarySearch(paths, file);
+      BasicFileAttributes attributes;
+      try {
+        attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      } catch (NoSuchFileException e) {
+        if (at >= 0) {
+          files.remove(at);
+          reader.forget(file);
+          changedAny = true;
+        }
+        continue;
+      } catch (IOException e) {
+        attributes = null; // read below, which reports why it cannot be
+      }
+      if (attributes != null && attributes.isDirectory()) {
+        continue; // the watcher asks for a whole read for directories; never here
+      }
+      ReadResult unchanged = reader.unchanged(file, attributes);
+      FileRead read = new FileRead(file, unchanged != null ? unchanged
+          : readFile(file, attributes, reader, settled, entry.getValue()));
+      if (at >= 0) {
+        changedAny |= files.get(at).result() != read.result();
+        files.set(at, read);
+      } else {
+        files.add(-at - 1, read);
+        changedAny = true;
+      }
+    }
+    reader.endScan();
+    // The same Scan when nothing named was a change (an editor's swap file, a touch): the
+    // caller then has nothing to assemble.
+    return changedAny ? new Scan(List.copyOf(files), previous.failedDirectories(),
+        previous.problems(), previous.throughLinks()) : previous;
   }
 
   private static ReadResult readFile(Path file, BasicFileAttributes attributes,
-      ParsedFiles reader, SettledFiles settled) {
+      ParsedFiles reader, SettledFiles settled, boolean appeared) {
     String content;
     try {
-      content = settled.read(file);
+      content = settled.read(file, appeared);
       if (content == null) {
         // Its last complete version stays served (a failed read keeps it).
         return ReadResult.failed(ConfigProblem.warning(file.toString(), 0,

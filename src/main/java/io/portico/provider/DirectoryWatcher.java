@@ -5,14 +5,19 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Calls back, on its own daemon thread, when anything changes in the directories it watches,
@@ -21,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * <p>It watches directories rather than files, so that editors that replace a file (write a
  * temporary file and rename it) and ConfigMap volumes that swap a {@code ..data} link are seen.
  * After an event it waits until there has been none for the hold-off, but never longer than the
- * ceiling after the first, then calls back once.
+ * ceiling after the first, then calls back once, with the files the events named.
  */
 final class DirectoryWatcher implements AutoCloseable {
 
@@ -31,11 +36,44 @@ final class DirectoryWatcher implements AutoCloseable {
   private final Map<Path, WatchKey> keys = new ConcurrentHashMap<>();
   private final long holdOffNanos;
   private final long ceilingNanos;
-  private final Runnable onChange;
+  private final Consumer<Changes> onChange;
   private final Thread thread;
   private volatile boolean closed;
+  /** The paths named by the events of the batch being collected; the watcher thread's. */
+  private Map<Path, Boolean> batch = new HashMap<>();
+  private boolean batchNeedsScan;
+  /** Whether the last scan read anything through a symbolic link; see {@link #note}. */
+  private volatile boolean throughLinks = true;
 
-  DirectoryWatcher(Path root, Duration holdOff, Duration ceiling, Runnable onChange)
+  /**
+   * What changed in one batch of events.
+   *
+   * @param rescan true when the files named are not all that may have changed, and the whole
+   *     tree must be read again: a directory (or a link to one) was added, removed or replaced
+   *     (this includes a ConfigMap volume's hidden {@code ..data} swap), or events were lost
+   * @param files the files named by the events, with true for those that only appeared (created
+   *     or renamed into place: no event said they were written to afterwards)
+   */
+  record Changes(boolean rescan, Map<Path, Boolean> files) {
+    static final Changes RESCAN = new Changes(true, Map.of());
+
+    Changes {
+      files = Map.copyOf(files);
+    }
+
+    /** The files only renamed into place (or created) during the batch. */
+    Set<Path> appeared() {
+      Set<Path> appeared = new java.util.HashSet<>();
+      files.forEach((path, created) -> {
+        if (created) {
+          appeared.add(path);
+        }
+      });
+      return appeared;
+    }
+  }
+
+  DirectoryWatcher(Path root, Duration holdOff, Duration ceiling, Consumer<Changes> onChange)
       throws IOException {
     this.service = root.getFileSystem().newWatchService();
     this.holdOffNanos = holdOff.toNanos();
@@ -58,6 +96,14 @@ final class DirectoryWatcher implements AutoCloseable {
       // The next scan registers it again if it still exists.
       LOG.debug("cannot watch {}: {}", dir, e.toString());
     }
+  }
+
+  /**
+   * Says whether the tree read last holds symbolic links: if not, changes to hidden names are
+   * ignored (until told otherwise they are not).
+   */
+  void throughLinks(boolean links) {
+    throughLinks = links;
   }
 
   /** Starts calling back on changes. */
@@ -85,8 +131,11 @@ final class DirectoryWatcher implements AutoCloseable {
         if (closed) {
           return;
         }
+        Changes changes = batchNeedsScan ? Changes.RESCAN : new Changes(false, batch);
+        batch = new HashMap<>();
+        batchNeedsScan = false;
         try {
-          onChange.run();
+          onChange.accept(changes);
         } catch (RuntimeException e) {
           LOG.error("reloading the configuration failed", e);
         }
@@ -97,10 +146,41 @@ final class DirectoryWatcher implements AutoCloseable {
   }
 
   private void drain(WatchKey key) {
-    key.pollEvents();
+    Path dir = key.watchable() instanceof Path path ? path : null;
+    for (WatchEvent<?> event : key.pollEvents()) {
+      if (dir == null || !(event.context() instanceof Path name)) {
+        batchNeedsScan = true; // OVERFLOW: events were lost
+        continue;
+      }
+      note(dir.resolve(name), event.kind() == StandardWatchEventKinds.ENTRY_CREATE);
+    }
     if (!key.reset()) {
       keys.values().remove(key);
+      batchNeedsScan = true;
     }
+  }
+
+  /**
+   * Adds one event's path to the batch, or asks for a whole scan when the path is (or was) a
+   * directory: only a scan registers new directories and finds the files under them.
+   */
+  private void note(Path path, boolean created) {
+    if (batchNeedsScan) {
+      return;
+    }
+    if (path.getFileName().toString().startsWith(".")) {
+      // Hidden names are never read: an editor's swap file, or a file written aside and
+      // renamed into place. Only through a link can one matter: a ConfigMap volume's visible
+      // files point through its hidden ..data link, swapped at each update.
+      batchNeedsScan = throughLinks;
+      return;
+    }
+    if (keys.containsKey(path) || Files.isDirectory(path)) {
+      batchNeedsScan = true;
+      return;
+    }
+    // Created in this batch and not written since: renamed into place, or created empty.
+    batch.merge(path, created, (before, now) -> before && now);
   }
 
   @Override

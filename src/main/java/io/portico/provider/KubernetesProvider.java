@@ -121,7 +121,7 @@ public final class KubernetesProvider implements Provider {
   /** Creates a provider with the default hold-off; nothing is watched before {@link #start()}. */
   public KubernetesProvider(Vertx vertx, KubernetesClient client,
       Consumer<ResourceSnapshot> onSnapshot) {
-    this(vertx, client, FileProvider.Options.DEFAULTS, onSnapshot);
+    this(vertx, client, io.portico.KubernetesOptions.COALESCING, onSnapshot);
   }
 
   public KubernetesProvider(Vertx vertx, KubernetesClient client, FileProvider.Options options,

@@ -27,13 +27,16 @@ import java.util.UUID;
 final class MetadataStamper {
 
   /**
-   * What is remembered of an object between reloads.
+   * What is remembered of an object between reloads: no more than the two objects, because at
+   * 10k routes a JSON tree of each as written and of its spec (kept to compare the next
+   * version with) were a third of the heap. The trees are made again only for an object that
+   * changed.
    *
    * @param input the object as last read (a file that did not change gives the same instance
    *     back, see ParsedFiles: then nothing is converted or compared)
+   * @param stamped the copy handed out, with the metadata set here
    */
-  private record Tracked(HasMetadata input, JsonNode written, JsonNode content,
-      HasMetadata stamped) {}
+  private record Tracked(HasMetadata input, HasMetadata stamped) {}
 
   private final KubernetesSerialization serialization;
   private final Clock clock;
@@ -65,12 +68,11 @@ final class MetadataStamper {
     if (previous != null && previous.input() == object) {
       return previous;
     }
-    JsonNode written = serialization.convertValue(object, JsonNode.class);
-    if (previous != null && previous.written().equals(written)) {
-      return new Tracked(object, written, previous.content(), previous.stamped());
+    if (previous != null && previous.input().equals(object)) {
+      // Read again (its file changed) but written the same: the same stamped copy.
+      return new Tracked(object, previous.stamped());
     }
-    JsonNode content = content(written);
-    HasMetadata copy = serialization.clone(object);
+    HasMetadata copy = withOwnMetadata(object);
     ObjectMeta meta = copy.getMetadata();
     if (previous == null) {
       meta.setGeneration(1L);
@@ -84,7 +86,8 @@ final class MetadataStamper {
     } else {
       ObjectMeta before = previous.stamped().getMetadata();
       long generation = before.getGeneration();
-      meta.setGeneration(previous.content().equals(content) ? generation : generation + 1);
+      meta.setGeneration(content(previous.input()).equals(content(object))
+          ? generation : generation + 1);
       if (meta.getUid() == null) {
         meta.setUid(before.getUid());
       }
@@ -93,16 +96,74 @@ final class MetadataStamper {
       }
     }
     meta.setResourceVersion(Long.toString(++resourceVersion));
-    return new Tracked(object, written, content, copy);
+    return new Tracked(object, copy);
+  }
+
+  /**
+   * Returns a copy of {@code object} that shares everything but its metadata, which is copied
+   * to be stamped. The input is never changed after it is read, nor the copy after it is handed
+   * out, so they can share their spec: a deep copy of each object doubled the configuration's
+   * share of the heap (at 10k routes, ~20 MiB). Falls back to a deep copy for a class that
+   * cannot be copied field by field.
+   */
+  private HasMetadata withOwnMetadata(HasMetadata object) {
+    HasMetadata copy = FieldCopier.copy(object);
+    if (copy == null) {
+      return serialization.clone(object);
+    }
+    copy.setMetadata(serialization.clone(object.getMetadata()));
+    return copy;
+  }
+
+  /** Copies fabric8 model objects field by field (a shallow copy). */
+  private static final class FieldCopier {
+    private static final ClassValue<java.lang.reflect.Field[]> FIELDS = new ClassValue<>() {
+      @Override
+      protected java.lang.reflect.Field[] computeValue(Class<?> type) {
+        List<java.lang.reflect.Field> fields = new ArrayList<>();
+        try {
+          for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field field : c.getDeclaredFields()) {
+              if (!java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+                field.setAccessible(true);
+                fields.add(field);
+              }
+            }
+          }
+          type.getDeclaredConstructor().setAccessible(true);
+        } catch (RuntimeException | NoSuchMethodException e) {
+          return null;
+        }
+        return fields.toArray(new java.lang.reflect.Field[0]);
+      }
+    };
+
+    /** Returns a shallow copy of {@code object}, or null if its class does not allow one. */
+    static HasMetadata copy(HasMetadata object) {
+      java.lang.reflect.Field[] fields = FIELDS.get(object.getClass());
+      if (fields == null) {
+        return null;
+      }
+      try {
+        var constructor = object.getClass().getDeclaredConstructor();
+        constructor.setAccessible(true);
+        HasMetadata copy = constructor.newInstance();
+        for (java.lang.reflect.Field field : fields) {
+          field.set(copy, field.get(object));
+        }
+        return copy;
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        return null;
+      }
+    }
   }
 
   /** Returns what the generation follows: everything but metadata and status. */
-  private static JsonNode content(JsonNode written) {
-    if (written instanceof ObjectNode object) {
-      ObjectNode content = object.deepCopy();
-      content.remove("metadata");
-      content.remove("status");
-      return content;
+  private JsonNode content(HasMetadata object) {
+    JsonNode written = serialization.convertValue(object, JsonNode.class);
+    if (written instanceof ObjectNode tree) {
+      tree.remove("metadata");
+      tree.remove("status");
     }
     return written;
   }

@@ -3,7 +3,10 @@ package io.portico.provider;
 import io.portico.resource.YamlResourceReader;
 import io.portico.resource.YamlResourceReader.ReadResult;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,8 +27,10 @@ final class ParsedFiles {
   /**
    * @param stamp the file's attributes when it was listed before that read, or null if unknown
    *     (then it is read again at every scan)
+   * @param digest the SHA-256 of the content read: what says a file read again is unchanged,
+   *     in 32 bytes rather than the whole text (10k files of ~700 bytes each at 10k routes)
    */
-  private record Parsed(Stamp stamp, String content, ReadResult result) {}
+  private record Parsed(Stamp stamp, byte[] digest, ReadResult result) {}
 
   /**
    * What says a file is unchanged without reading it. The modification time is coarse (the
@@ -54,6 +59,19 @@ final class ParsedFiles {
   }
 
   /**
+   * Starts an update of some files only: every file remembered stays remembered unless
+   * {@link #forget} is called or it is read again.
+   */
+  void beginUpdate() {
+    next = new HashMap<>(parsed);
+  }
+
+  /** Forgets a file that is gone (during an update). */
+  void forget(Path file) {
+    next.remove(file);
+  }
+
+  /**
    * Returns what {@code file} was last read as if its attributes (as listed now) are those it
    * had then, or null when it must be read.
    */
@@ -75,9 +93,10 @@ final class ParsedFiles {
   ReadResult read(Path file, BasicFileAttributes attributes, String content) {
     Parsed previous = parsed.get(file);
     Stamp stamp = Stamp.of(attributes);
-    Parsed current = previous != null && previous.content().equals(content)
-        ? new Parsed(stamp, content, previous.result())
-        : new Parsed(stamp, content, reader.read(file.toString(), content));
+    byte[] digest = digest(content);
+    Parsed current = previous != null && MessageDigest.isEqual(previous.digest(), digest)
+        ? new Parsed(stamp, digest, previous.result())
+        : new Parsed(stamp, digest, reader.read(file.toString(), content));
     next.put(file, current);
     return current.result();
   }
@@ -89,6 +108,14 @@ final class ParsedFiles {
   void endScan() {
     parsed = next;
     next = new HashMap<>();
+  }
+
+  private static byte[] digest(String content) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
   }
 
   /** The files remembered, for tests. */

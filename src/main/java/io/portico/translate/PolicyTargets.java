@@ -107,23 +107,35 @@ final class PolicyTargets {
   record Resolution(Target target, List<Ancestor> ancestors, String reason, String message) {
   }
 
-  /** The HTTPRoutes and GRPCRoutes, by key. */
-  private final Map<ObjectKey, HasMetadata> routes = new HashMap<>();
+  /**
+   * The routes, by key; built on first use, like {@link #attachments}: with thousands of routes
+   * and no policy naming a rule or a listener, neither is needed.
+   */
+  private Map<ObjectKey, HasMetadata> routes;
+  private final List<? extends HasMetadata> routeList;
+  private final List<GatewayState> gatewayStates;
   private final Map<ObjectKey, GatewayState> ours = new HashMap<>();
   private final Set<ObjectKey> allGateways = new TreeSet<>();
   private final Map<ObjectKey, List<RouteParentStatus>> routeParents;
-  /** Per Gateway, per listener name, the routes attached there. */
-  private final Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
   /** Every ListenerSet of the snapshot, by key. */
   private final Map<ObjectKey, ListenerSet> listenerSets = new HashMap<>();
   /** The status of every ListenerSet whose parent is a Portico Gateway. */
   private final Map<ObjectKey, ListenerSetStatus> listenerSetStatus;
   /**
-   * Per ListenerSet a Portico Gateway admits, per listener name, the routes of every kind
-   * attached there; by Gateway, the ListenerSets it serves listeners of.
+   * Which routes are attached where, built on first use (see {@link Attachments}); null until
+   * then.
    */
-  private final Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets = new HashMap<>();
-  private final Map<ObjectKey, Set<ObjectKey>> listenerSetsOf = new HashMap<>();
+  private Attachments attachments;
+
+  /**
+   * Per Gateway, per listener name, the routes attached there; per ListenerSet a Portico
+   * Gateway admits, per listener name, the routes of every kind attached there; by Gateway, the
+   * ListenerSets it serves listeners of.
+   */
+  private record Attachments(Map<ObjectKey, Map<String, Set<ObjectKey>>> onGateways,
+      Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets,
+      Map<ObjectKey, Set<ObjectKey>> listenerSetsOf) {
+  }
 
   /**
    * @param routes the routes of every kind of the snapshot
@@ -140,15 +152,36 @@ final class PolicyTargets {
       this.listenerSets.put(key("ListenerSet", listenerSet), listenerSet);
     }
     this.listenerSetStatus = listenerSetStatus;
-    for (HasMetadata route : routes) {
-      this.routes.put(ObjectKey.of(route), route);
-    }
+    this.routeList = routes;
+    this.gatewayStates = gatewayStates;
     for (Gateway gateway : allGateways) {
       this.allGateways.add(key("Gateway", gateway));
     }
     for (GatewayState state : gatewayStates) {
+      ours.put(key("Gateway", state.gateway()), state);
+    }
+    this.routeParents = routeParents;
+  }
+
+  private Map<ObjectKey, HasMetadata> routes() {
+    if (routes == null) {
+      routes = new HashMap<>();
+      for (HasMetadata route : routeList) {
+        routes.put(ObjectKey.of(route), route);
+      }
+    }
+    return routes;
+  }
+
+  private Attachments attachments() {
+    if (attachments != null) {
+      return attachments;
+    }
+    Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
+    Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets = new HashMap<>();
+    Map<ObjectKey, Set<ObjectKey>> listenerSetsOf = new HashMap<>();
+    for (GatewayState state : gatewayStates) {
       ObjectKey gateway = key("Gateway", state.gateway());
-      ours.put(gateway, state);
       Map<String, Set<ObjectKey>> byListener = new HashMap<>();
       attached.put(gateway, byListener);
       for (ListenerState listener : state.listeners()) {
@@ -170,7 +203,8 @@ final class PolicyTargets {
         }
       }
     }
-    this.routeParents = routeParents;
+    attachments = new Attachments(attached, onListenerSets, listenerSetsOf);
+    return attachments;
   }
 
   /**
@@ -179,7 +213,7 @@ final class PolicyTargets {
    */
   List<String> ruleNames(ObjectKey key) {
     List<String> names = new ArrayList<>();
-    HasMetadata route = routes.get(key);
+    HasMetadata route = routes().get(key);
     if (route instanceof HTTPRoute http && http.getSpec() != null
         && http.getSpec().getRules() != null) {
       http.getSpec().getRules().forEach(rule -> names.add(rule.getName()));
@@ -201,7 +235,7 @@ final class PolicyTargets {
 
   /** Returns, per listener name of a Portico Gateway, the routes attached there. */
   Map<String, Set<ObjectKey>> routesOn(ObjectKey gateway) {
-    return attached.getOrDefault(gateway, Map.of());
+    return attachments().onGateways().getOrDefault(gateway, Map.of());
   }
 
   /**
@@ -232,12 +266,12 @@ final class PolicyTargets {
    * kind attached there.
    */
   Map<String, Set<ObjectKey>> routesOnListenerSet(ObjectKey listenerSet) {
-    return onListenerSets.getOrDefault(listenerSet, Map.of());
+    return attachments().onListenerSets().getOrDefault(listenerSet, Map.of());
   }
 
   /** Returns the ListenerSets whose listeners a Portico Gateway serves. */
   Set<ObjectKey> listenerSetsOf(ObjectKey gateway) {
-    return listenerSetsOf.getOrDefault(gateway, Set.of());
+    return attachments().listenerSetsOf().getOrDefault(gateway, Set.of());
   }
 
   /** Returns the status ancestorRef of {@code ancestor}. */
@@ -397,7 +431,7 @@ final class PolicyTargets {
 
   private Resolution resolveRoute(ObjectKey routeKey, String ruleName) {
     String what = routeKey.kind() + " " + routeKey.namespace() + "/" + routeKey.name();
-    if (!routes.containsKey(routeKey)) {
+    if (!routes().containsKey(routeKey)) {
       return refused(routeKey, null, REASON_TARGET_NOT_FOUND, what + " not found");
     }
     List<Ancestor> ancestors = routeAncestors(routeKey);
@@ -467,8 +501,8 @@ final class PolicyTargets {
       case "UDPRoute":
       case "HTTPRoute":
       case "GRPCRoute":
-        for (ObjectKey route : new TreeSet<>(routes.keySet())) {
-          if (route.kind().equals(kind) && matches(routes.get(route), namespace, labels)) {
+        for (ObjectKey route : new TreeSet<>(routes().keySet())) {
+          if (route.kind().equals(kind) && matches(routes().get(route), namespace, labels)) {
             result.add(resolveRoute(route, null));
           }
         }

@@ -10,7 +10,9 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.ReferenceGrant;
 import io.portico.resource.ResourceSnapshot;
 
+import java.time.DateTimeException;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -124,10 +126,55 @@ final class SnapshotIndex {
     if (timestamp == null) {
       return OffsetDateTime.MAX;
     }
+    OffsetDateTime canonical = canonicalUtc(timestamp);
+    if (canonical != null) {
+      return canonical;
+    }
     try {
       return OffsetDateTime.parse(timestamp);
     } catch (DateTimeParseException e) {
       return OffsetDateTime.MAX;
     }
+  }
+
+  /**
+   * Reads the form the API server (and the file provider) writes, {@code 2006-01-02T15:04:05Z},
+   * without a DateTimeFormatter: parsing with one was most of the cost of ordering 10k routes
+   * (async-profiler, bench/scale.py). Returns what {@link OffsetDateTime#parse} would, or null
+   * for any other form (or an invalid date), which is then left to it.
+   */
+  static OffsetDateTime canonicalUtc(String timestamp) {
+    if (timestamp.length() != 20 || timestamp.charAt(4) != '-' || timestamp.charAt(7) != '-'
+        || timestamp.charAt(10) != 'T' || timestamp.charAt(13) != ':'
+        || timestamp.charAt(16) != ':' || timestamp.charAt(19) != 'Z') {
+      return null;
+    }
+    int year = digits(timestamp, 0, 4);
+    int month = digits(timestamp, 5, 2);
+    int day = digits(timestamp, 8, 2);
+    int hour = digits(timestamp, 11, 2);
+    int minute = digits(timestamp, 14, 2);
+    int second = digits(timestamp, 17, 2);
+    if ((year | month | day | hour | minute | second) < 0) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.of(year, month, day, hour, minute, second, 0, ZoneOffset.UTC);
+    } catch (DateTimeException e) {
+      return null;
+    }
+  }
+
+  /** The decimal number in {@code s} at [start, start + count), or -1 if not all digits. */
+  private static int digits(String s, int start, int count) {
+    int value = 0;
+    for (int i = start; i < start + count; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
   }
 }

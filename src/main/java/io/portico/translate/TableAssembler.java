@@ -141,6 +141,9 @@ final class TableAssembler {
   private static Function<RouteEntry, BackendGroup> loadBalancing(GatewayState gateway,
       ListenerState listener, TrafficPolicyPhase.Attachments policies,
       Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy) {
+    if (policies.isEmpty()) {
+      return RouteEntry::backends; // no policy: no four lookup keys built per route entry
+    }
     ObjectKey gatewayKey = gatewayKey(gateway);
     ObjectKey listenerSet = listenerSet(listener);
     return entry -> {
@@ -199,10 +202,11 @@ final class TableAssembler {
         }
       }
     }
+    boolean wildcards = patterns.stream().anyMatch(Hostnames::isWildcard);
     List<VirtualHost> virtualHosts = new ArrayList<>();
     for (String pattern : patterns) {
       virtualHosts.add(virtualHost(pattern, coveringEntries(pattern, listener.routes,
-          entriesByHostname), loadBalancing, unenforced));
+          entriesByHostname, wildcards), loadBalancing, unenforced));
     }
     virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
         .thenComparing(VirtualHost::hostname));
@@ -217,19 +221,39 @@ final class TableAssembler {
    * domains. Looked up by hostname rather than by testing every entry against every pattern,
    * which made a listener with one hostname per route quadratic in the route count: at 5k
    * routes, 9 in 10 of the translator's profile samples were in that test (bench/scale.py).
+   *
+   * @param wildcards whether any entry is written for a wildcard: if not, none is looked up
    */
   private static List<RouteEntry> coveringEntries(String pattern, List<RouteEntry> entries,
-      Map<String, List<Integer>> entriesByHostname) {
-    Set<Integer> positions = new TreeSet<>();
-    positions.addAll(entriesByHostname.getOrDefault(pattern, List.of()));
-    positions.addAll(entriesByHostname.getOrDefault(Hostnames.ANY, List.of()));
-    String name = Hostnames.isWildcard(pattern) ? pattern.substring(1) : pattern;
-    for (int dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
-      positions.addAll(entriesByHostname.getOrDefault("*" + name.substring(dot), List.of()));
+      Map<String, List<Integer>> entriesByHostname, boolean wildcards) {
+    List<List<Integer>> found = new ArrayList<>(2);
+    addIfAny(found, entriesByHostname.get(pattern));
+    addIfAny(found, entriesByHostname.get(Hostnames.ANY));
+    if (wildcards) {
+      String name = Hostnames.isWildcard(pattern) ? pattern.substring(1) : pattern;
+      for (int dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+        addIfAny(found, entriesByHostname.get("*" + name.substring(dot)));
+      }
     }
-    List<RouteEntry> result = new ArrayList<>(positions.size());
+    // Each list is in entry order without repeats: one list is the answer as it is (the common
+    // case, a host only its own routes name); several are merged.
+    Iterable<Integer> positions;
+    if (found.size() == 1) {
+      positions = found.get(0);
+    } else {
+      Set<Integer> merged = new TreeSet<>();
+      found.forEach(merged::addAll);
+      positions = merged;
+    }
+    List<RouteEntry> result = new ArrayList<>();
     positions.forEach(i -> result.add(entries.get(i)));
     return result;
+  }
+
+  private static void addIfAny(List<List<Integer>> found, List<Integer> positions) {
+    if (positions != null) {
+      found.add(positions);
+    }
   }
 
   /**

@@ -74,6 +74,11 @@ final class TrafficPolicyPhase {
       this.claims = claims;
     }
 
+    /** Returns whether no policy attached anywhere (every rule keeps the default). */
+    boolean isEmpty() {
+      return claims.isEmpty();
+    }
+
     /**
      * Returns the policy one rule of {@code route} gets as attached to {@code listener} of
      * {@code gateway}: the most specific of rule, route, listener, Gateway; null when none. For

@@ -279,6 +279,33 @@ class FileProviderTest {
   }
 
   @Test
+  void aChangedFileIsReadWithoutWalkingTheTreeButANewDirectoryIs(Vertx vertx) throws Exception {
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(dir.resolve("s" + i + ".yaml"), service("s" + i, "1"));
+    }
+    ResourceSnapshot first = start(vertx);
+    assertThat(provider.wholeReads()).isEqualTo(1);
+
+    replace(dir.resolve("s7.yaml"), service("s7", "2"));
+    Files.delete(dir.resolve("s3.yaml"));
+    Files.writeString(dir.resolve("s20.yaml"), service("s20", "1"));
+    ResourceSnapshot second = awaitSnapshot(s -> s.services().size() == 20
+        && hasService("s20").test(s) && !hasService("s3").test(s)
+        && s.services().stream().anyMatch(o -> o.getMetadata().getName().equals("s7")
+            && "2".equals(label(o))));
+    assertThat(provider.wholeReads()).as("only the files the watcher named were read")
+        .isEqualTo(1);
+    assertThat(second.services()).contains(first.services().get(0));
+
+    Files.createDirectories(dir.resolve("sub"));
+    Files.writeString(dir.resolve("sub/t.yaml"), service("t", "1"));
+    awaitSnapshot(hasService("t"));
+    assertThat(provider.wholeReads()).as("a new directory is walked").isGreaterThan(1);
+    Files.writeString(dir.resolve("sub/u.yaml"), service("u", "1"));
+    awaitSnapshot(hasService("u"));
+  }
+
+  @Test
   void configMapStyleDataLinkSwapIsPickedUp(Vertx vertx) throws Exception {
     // The layout kubelet gives a ConfigMap volume: visible names link through ..data.
     Files.createDirectories(dir.resolve("..2024_01"));

@@ -57,6 +57,11 @@ class SettledFilesTest {
 
   /** Reads with a sleeper that advances the clock and runs the next pending write, if any. */
   private String read(Path file, List<Runnable> writesDuringWaits) throws IOException {
+    return read(file, false, writesDuringWaits);
+  }
+
+  private String read(Path file, boolean appeared, List<Runnable> writesDuringWaits)
+      throws IOException {
     SettledFiles settled = new SettledFiles(SETTLE, MAX_WAIT, clock, duration -> {
       waits.add(duration);
       now = now.plus(duration);
@@ -64,7 +69,26 @@ class SettledFilesTest {
         writesDuringWaits.remove(0).run();
       }
     });
-    return settled.read(file);
+    return settled.read(file, appeared);
+  }
+
+  @Test
+  void fileRenamedIntoPlaceIsReadAtOnce() throws IOException {
+    Path file = dir.resolve("routes.yaml");
+    write(file, "complete: true\n");
+
+    assertThat(read(file, true, new ArrayList<>())).isEqualTo("complete: true\n");
+    assertThat(waits).isEmpty();
+  }
+
+  @Test
+  void emptyFileThatAppearedIsWaitedForAsAnyOther() throws IOException {
+    Path file = dir.resolve("routes.yaml");
+    write(file, "");
+    List<Runnable> writes = new ArrayList<>(List.of(() -> write(file, "complete: true\n")));
+
+    assertThat(read(file, true, writes)).isEqualTo("complete: true\n");
+    assertThat(waits).isNotEmpty();
   }
 
   @Test

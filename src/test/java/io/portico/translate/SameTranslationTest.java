@@ -52,6 +52,33 @@ class SameTranslationTest {
     assertThat(Translator.sameTranslation(before, after)).isTrue();
   }
 
+  @Test
+  void aStatusWrittenBackIsTheSameTranslationButASpecChangeIsNot() {
+    String route = BASE + """
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: r, namespace: default, resourceVersion: "1", generation: 1}
+        spec:
+          parentRefs: [{name: gw}]
+          rules: [{backendRefs: [{name: web, port: 80}]}]
+        """;
+    ResourceSnapshot before = snapshot(route);
+    ResourceSnapshot statusWritten = snapshot(route.replace("resourceVersion: \"1\"",
+        "resourceVersion: \"2\"") + """
+        status:
+          parents:
+          - parentRef: {name: gw}
+            controllerName: gateway.envoyproxy.io/gatewayclass-controller
+            conditions: [{type: Accepted, status: "True", reason: Accepted, message: ok}]
+        """);
+    assertThat(Translator.sameTranslation(before, statusWritten)).isTrue();
+
+    ResourceSnapshot specChanged = snapshot(route.replace("generation: 1", "generation: 2")
+        .replace("port: 80}]}]", "port: 81}]}]"));
+    assertThat(Translator.sameTranslation(before, specChanged)).isFalse();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"TLSRoute", "TCPRoute", "UDPRoute", "HTTPRoute"})
   void aRouteOfAnyKindIsTranslated(String kind) {

@@ -1,0 +1,224 @@
+package io.portico.translate;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.resource.ResourceSnapshot;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A translator that reuses what it compiled last time ({@link CompiledRoutes}) must give exactly
+ * what a translation from scratch gives: table and status. Each golden case's objects go through
+ * a random sequence of changes (objects removed, added back, replaced by equal copies, routes
+ * edited and re-dated); after each, one long-lived translator and a new one must agree.
+ */
+class TranslatorIncrementalTest {
+
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+  private static final int STEPS = 40;
+
+  static Stream<String> cases() throws IOException {
+    return TranslatorGoldenTest.cases();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void randomChangesTranslateAsFromScratch(String name) throws IOException {
+    ResourceSnapshot base = TranslatorGoldenTest.snapshot(
+        Path.of("src", "test", "resources", "translate", name + ".in.yaml"));
+    List<HasMetadata> objects = new ArrayList<>(all(base));
+    List<HasMetadata> removed = new ArrayList<>();
+    Random random = new Random(name.hashCode());
+    Translator incremental = new Translator(TranslatorOptions.DEFAULTS);
+    for (int step = 0; step < STEPS; step++) {
+      String change = change(objects, removed, random);
+      ResourceSnapshot snapshot = ResourceSnapshot.of(objects);
+      Translation fromScratch = new Translator(TranslatorOptions.DEFAULTS).translate(snapshot);
+      Translation reused = incremental.translate(snapshot);
+      String where = name + ", step " + step + " (" + change + ")";
+      assertThat(TranslatorGoldenTest.render(reused)).as(where)
+          .isEqualTo(TranslatorGoldenTest.render(fromScratch));
+      assertThat(reused.table()).as(where).isEqualTo(fromScratch.table());
+      assertThat(reused.status()).as(where).isEqualTo(fromScratch.status());
+    }
+  }
+
+  @Test
+  void changingOneRouteCompilesThatRouteAlone() {
+    List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
+    Translator translator = new Translator(TranslatorOptions.DEFAULTS);
+    translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeCompilations()).isEqualTo(20);
+
+    int i = indexOf(objects, "route-7");
+    objects.set(i, withHostname((HTTPRoute) objects.get(i), "seven.example.com"));
+    translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeCompilations()).isEqualTo(21);
+
+    objects.remove(indexOf(objects, "route-3"));
+    translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeCompilations()).as("a deleted route compiles nothing")
+        .isEqualTo(21);
+  }
+
+  @Test
+  void changingAServiceCompilesEveryRouteAgain() {
+    List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
+    Translator translator = new Translator(TranslatorOptions.DEFAULTS);
+    translator.translate(ResourceSnapshot.of(objects));
+
+    int i = indexOf(objects, "svc");
+    objects.set(i, SERIALIZATION.clone(objects.get(i)));
+    translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeCompilations()).isEqualTo(40);
+  }
+
+  /** Applies one random change to {@code objects}; returns what it was. */
+  private static String change(List<HasMetadata> objects, List<HasMetadata> removed,
+      Random random) {
+    int kind = random.nextInt(5);
+    if (kind == 0 && !removed.isEmpty()) {
+      HasMetadata back = removed.remove(random.nextInt(removed.size()));
+      objects.add(random.nextInt(objects.size() + 1), back);
+      return "added back " + describe(back);
+    }
+    if (objects.isEmpty()) {
+      return "nothing";
+    }
+    int i = random.nextInt(objects.size());
+    HasMetadata object = objects.get(i);
+    switch (kind) {
+      case 1 -> {
+        removed.add(objects.remove(i));
+        return "removed " + describe(object);
+      }
+      case 2 -> {
+        objects.set(i, SERIALIZATION.clone(object));
+        return "equal copy of " + describe(object);
+      }
+      case 3 -> {
+        HasMetadata copy = SERIALIZATION.clone(object);
+        copy.getMetadata().setCreationTimestamp(
+            "2026-01-0" + (1 + random.nextInt(3)) + "T00:00:00Z");
+        objects.set(i, copy);
+        return "re-dated " + describe(object);
+      }
+      default -> {
+        HasMetadata edited = edited(object, random);
+        objects.set(i, edited);
+        return "edited " + describe(object);
+      }
+    }
+  }
+
+  /** A copy of a route with one rule fewer or one hostname more; other kinds re-labelled. */
+  private static HasMetadata edited(HasMetadata object, Random random) {
+    HasMetadata copy = SERIALIZATION.clone(object);
+    if (copy instanceof HTTPRoute route && route.getSpec() != null) {
+      if (random.nextBoolean() && route.getSpec().getRules() != null
+          && !route.getSpec().getRules().isEmpty()) {
+        route.getSpec().getRules().remove(route.getSpec().getRules().size() - 1);
+      } else {
+        List<String> hostnames = route.getSpec().getHostnames() == null ? new ArrayList<>()
+            : new ArrayList<>(route.getSpec().getHostnames());
+        hostnames.add("edited" + random.nextInt(3) + ".example.com");
+        route.getSpec().setHostnames(hostnames);
+      }
+    } else if (copy instanceof GRPCRoute route && route.getSpec() != null
+        && route.getSpec().getRules() != null && !route.getSpec().getRules().isEmpty()) {
+      route.getSpec().getRules().remove(0);
+    } else if (copy instanceof Service service && service.getSpec() != null
+        && service.getSpec().getPorts() != null && !service.getSpec().getPorts().isEmpty()) {
+      service.getSpec().getPorts().get(0).setPort(service.getSpec().getPorts().get(0).getPort() + 1);
+    } else {
+      copy.getMetadata().setLabels(java.util.Map.of("edited", "yes"));
+    }
+    return copy;
+  }
+
+  private static String describe(HasMetadata object) {
+    return object.getKind() + " " + object.getMetadata().getNamespace() + "/"
+        + object.getMetadata().getName();
+  }
+
+  private static int indexOf(List<HasMetadata> objects, String name) {
+    for (int i = 0; i < objects.size(); i++) {
+      if (objects.get(i).getMetadata().getName().equals(name)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no object " + name);
+  }
+
+  private static HTTPRoute withHostname(HTTPRoute route, String hostname) {
+    HTTPRoute copy = SERIALIZATION.clone(route);
+    copy.getSpec().setHostnames(List.of(hostname));
+    return copy;
+  }
+
+  /** A Gateway, one Service and {@code n} HTTPRoutes to it, one hostname each. */
+  private static ResourceSnapshot manyRoutes(int n) {
+    StringBuilder yaml = new StringBuilder("""
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: portico}
+        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners: [{name: http, port: 8080, protocol: HTTP}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc, namespace: default}
+        spec: {ports: [{port: 80}]}
+        """);
+    for (int i = 0; i < n; i++) {
+      yaml.append("""
+          ---
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: HTTPRoute
+          metadata: {name: route-%d, namespace: default}
+          spec:
+            parentRefs: [{name: gw}]
+            hostnames: [r%d.example.com]
+            rules: [{backendRefs: [{name: svc, port: 80}]}]
+          """.formatted(i, i));
+    }
+    var result = new io.portico.resource.YamlResourceReader().read("many.yaml", yaml.toString());
+    assertThat(result.problems()).isEmpty();
+    List<HasMetadata> objects = new ArrayList<>();
+    result.objects().forEach(o -> objects.add(o.object()));
+    return ResourceSnapshot.of(objects);
+  }
+
+  private static List<HasMetadata> all(ResourceSnapshot snapshot) {
+    List<HasMetadata> objects = new ArrayList<>();
+    for (var component : ResourceSnapshot.class.getRecordComponents()) {
+      try {
+        for (Object o : (List<?>) component.getAccessor().invoke(snapshot)) {
+          objects.add((HasMetadata) o);
+        }
+      } catch (ReflectiveOperationException e) {
+        throw new AssertionError(e);
+      }
+    }
+    return objects;
+  }
+}
