@@ -4,8 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.RecordComponent;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -98,20 +96,7 @@ final class CompiledRoutes {
   }
 
   private static boolean sameDependencies(ResourceSnapshot a, ResourceSnapshot b) {
-    for (RecordComponent component : ResourceSnapshot.class.getRecordComponents()) {
-      if (NOT_DEPENDED_ON.contains(component.getName())) {
-        continue;
-      }
-      try {
-        Method accessor = component.getAccessor();
-        if (!sameInstances((List<?>) accessor.invoke(a), (List<?>) accessor.invoke(b))) {
-          return false;
-        }
-      } catch (ReflectiveOperationException | ClassCastException e) {
-        return false;
-      }
-    }
-    return true;
+    return ResourceSnapshot.kindsAlike(a, b, NOT_DEPENDED_ON, CompiledRoutes::sameInstances);
   }
 
   private static boolean sameInstances(List<?> a, List<?> b) {

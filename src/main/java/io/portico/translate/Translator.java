@@ -32,8 +32,6 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -228,21 +226,9 @@ public final class Translator {
   public static boolean sameTranslation(ResourceSnapshot a, ResourceSnapshot b) {
     Objects.requireNonNull(a, "a");
     Objects.requireNonNull(b, "b");
-    // Every kind but endpoints, by the record's own components: a kind added to the snapshot
-    // later is compared without anyone having to remember this method (TLS/TCP/UDPRoutes
-    // were once missed here, and a change to one of them alone was never translated).
-    for (RecordComponent component : ResourceSnapshot.class.getRecordComponents()) {
-      if (ENDPOINT_COMPONENTS.contains(component.getName())) {
-        continue;
-      }
-      try {
-        Method accessor = component.getAccessor();
-        if (!sameInputs((List<?>) accessor.invoke(a), (List<?>) accessor.invoke(b))) {
-          return false;
-        }
-      } catch (ReflectiveOperationException | ClassCastException e) {
-        return false;
-      }
+    // Every kind but endpoints.
+    if (!ResourceSnapshot.kindsAlike(a, b, ENDPOINT_COMPONENTS, Translator::sameInputs)) {
+      return false;
     }
     return backendKeys(a).equals(backendKeys(b));
   }
