@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
@@ -45,11 +44,9 @@ public final class GrpcEchoServer {
   public static final String SERVICE = "gateway_api_conformance.echo_basic.grpcecho.GrpcEcho";
 
   private final HttpServer server;
-  private final AtomicLong calls;
 
-  private GrpcEchoServer(HttpServer server, AtomicLong calls) {
+  private GrpcEchoServer(HttpServer server) {
     this.server = server;
-    this.calls = calls;
   }
 
   /** Starts the server; the future fails if the port cannot be bound. */
@@ -63,11 +60,10 @@ public final class GrpcEchoServer {
               .addCertValue(Buffer.buffer(options.tls().certificatePem()))
               .addKeyValue(Buffer.buffer(options.tls().keyPem())));
     }
-    AtomicLong calls = new AtomicLong();
     HttpServer server = vertx.createHttpServer(serverOptions);
-    return server.requestHandler(request -> handle(request, options, calls))
+    return server.requestHandler(request -> handle(request, options))
         .listen(options.port(), options.host())
-        .map(listening -> new GrpcEchoServer(listening, calls));
+        .map(GrpcEchoServer::new);
   }
 
   /** Returns the port the server is bound to. */
@@ -75,17 +71,11 @@ public final class GrpcEchoServer {
     return server.actualPort();
   }
 
-  /** Returns how many calls arrived, answered or not. */
-  public long callCount() {
-    return calls.get();
-  }
-
   public Future<Void> close() {
     return server.close();
   }
 
-  private static void handle(HttpServerRequest request, EchoOptions options, AtomicLong calls) {
-    calls.incrementAndGet();
+  private static void handle(HttpServerRequest request, EchoOptions options) {
     HttpServerResponse response = request.response();
     if (request.version() != HttpVersion.HTTP_2) {
       response.setStatusCode(505).end("gRPC needs HTTP/2\n");

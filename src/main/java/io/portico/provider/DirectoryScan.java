@@ -87,7 +87,9 @@ final class DirectoryScan {
             if (!dir.equals(root) && isHidden(dir)) {
               return FileVisitResult.SKIP_SUBTREE;
             }
-            links[0] |= Files.isSymbolicLink(dir);
+            if (!links[0] && Files.isSymbolicLink(dir)) {
+              links[0] = true; // one link is enough to know: no lstat per path after it
+            }
             onDirectory.accept(dir);
             return FileVisitResult.CONTINUE;
           }
@@ -95,7 +97,9 @@ final class DirectoryScan {
           @Override
           public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
             if (!isHidden(file) && isConfigFile(file) && !attrs.isDirectory()) {
-              links[0] |= Files.isSymbolicLink(file);
+              if (!links[0] && Files.isSymbolicLink(file)) {
+                links[0] = true;
+              }
               files.add(file);
               attributes.put(file, attrs);
             }

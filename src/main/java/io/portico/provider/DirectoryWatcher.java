@@ -14,7 +14,6 @@ import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -59,17 +58,6 @@ final class DirectoryWatcher implements AutoCloseable {
 
     Changes {
       files = Map.copyOf(files);
-    }
-
-    /** The files only renamed into place (or created) during the batch. */
-    Set<Path> appeared() {
-      Set<Path> appeared = new java.util.HashSet<>();
-      files.forEach((path, created) -> {
-        if (created) {
-          appeared.add(path);
-        }
-      });
-      return appeared;
     }
   }
 

@@ -117,9 +117,16 @@ final class MetadataStamper {
 
   /** Copies fabric8 model objects field by field (a shallow copy). */
   private static final class FieldCopier {
-    private static final ClassValue<java.lang.reflect.Field[]> FIELDS = new ClassValue<>() {
+
+    /** How to copy one class: its no-argument constructor and its instance fields. */
+    private record Plan(java.lang.reflect.Constructor<?> constructor,
+        java.lang.reflect.Field[] fields) {
+    }
+
+    /** Per class, made accessible once; null for a class that cannot be copied so. */
+    private static final ClassValue<Plan> PLANS = new ClassValue<>() {
       @Override
-      protected java.lang.reflect.Field[] computeValue(Class<?> type) {
+      protected Plan computeValue(Class<?> type) {
         List<java.lang.reflect.Field> fields = new ArrayList<>();
         try {
           for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
@@ -130,25 +137,24 @@ final class MetadataStamper {
               }
             }
           }
-          type.getDeclaredConstructor().setAccessible(true);
+          java.lang.reflect.Constructor<?> constructor = type.getDeclaredConstructor();
+          constructor.setAccessible(true);
+          return new Plan(constructor, fields.toArray(new java.lang.reflect.Field[0]));
         } catch (RuntimeException | NoSuchMethodException e) {
           return null;
         }
-        return fields.toArray(new java.lang.reflect.Field[0]);
       }
     };
 
     /** Returns a shallow copy of {@code object}, or null if its class does not allow one. */
     static HasMetadata copy(HasMetadata object) {
-      java.lang.reflect.Field[] fields = FIELDS.get(object.getClass());
-      if (fields == null) {
+      Plan plan = PLANS.get(object.getClass());
+      if (plan == null) {
         return null;
       }
       try {
-        var constructor = object.getClass().getDeclaredConstructor();
-        constructor.setAccessible(true);
-        HasMetadata copy = constructor.newInstance();
-        for (java.lang.reflect.Field field : fields) {
+        HasMetadata copy = (HasMetadata) plan.constructor().newInstance();
+        for (java.lang.reflect.Field field : plan.fields()) {
           field.set(copy, field.get(object));
         }
         return copy;

@@ -58,11 +58,6 @@ final class SettledFiles {
     }
   }
 
-  /** Same as {@link #read(Path, boolean) read(file, false)}. */
-  String read(Path file) throws IOException {
-    return read(file, false);
-  }
-
   /**
    * Returns the content of {@code file} once it has settled, or null when it was still changing
    * after the longest wait.

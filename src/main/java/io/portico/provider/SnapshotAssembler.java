@@ -67,7 +67,7 @@ final class SnapshotAssembler {
           keepLastGood(path, files, problems);
         }
       }
-      files = new LinkedHashMap<>(new TreeMap<>(files));
+      files = new TreeMap<>(files);
     }
     if (!rejected.isEmpty()) {
       keepLastGoodObjects(rejected, files, problems);

@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
 
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +32,9 @@ import java.util.function.Supplier;
 final class CompiledRoutes {
 
   /** The snapshot components a route's compilation does not depend on beyond identity. */
-  private static final Set<String> NOT_DEPENDED_ON =
-      Set.of("httpRoutes", "grpcRoutes", "endpointSlices", "backends");
+  private static final Set<String> NOT_DEPENDED_ON = java.util.stream.Stream.concat(
+      Translator.ENDPOINT_COMPONENTS.stream(), java.util.stream.Stream.of("httpRoutes",
+          "grpcRoutes")).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /** What one translation compiled, and the objects it compiled against. */
   private record Generation(ResourceSnapshot snapshot, Set<ObjectKey> backendKeys,
@@ -49,7 +49,7 @@ final class CompiledRoutes {
   /** Starts one translation of {@code snapshot}: returns the view its routes compile through. */
   Session begin(ResourceSnapshot snapshot) {
     Generation previous = last;
-    Set<ObjectKey> backendKeys = backendKeys(snapshot);
+    Set<ObjectKey> backendKeys = Translator.backendKeys(snapshot);
     boolean reusable = previous.snapshot() != null
         && sameDependencies(previous.snapshot(), snapshot)
         && previous.backendKeys().equals(backendKeys);
@@ -112,11 +112,5 @@ final class CompiledRoutes {
       }
     }
     return true;
-  }
-
-  private static Set<ObjectKey> backendKeys(ResourceSnapshot snapshot) {
-    Set<ObjectKey> keys = new HashSet<>();
-    snapshot.backends().forEach(backend -> keys.add(ObjectKey.of(backend)));
-    return keys;
   }
 }

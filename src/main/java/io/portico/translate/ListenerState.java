@@ -76,7 +76,7 @@ final class ListenerState {
     this.gateway = gateway;
     this.listenerSet = listenerSet;
     this.spec = spec;
-    String ownerKind = listenerSet == null ? "Gateway" : "ListenerSet";
+    String ownerKind = ownerKind();
     this.source = new SourceRef(ownerKind, ownerNamespace(), ownerName(),
         "listener/" + spec.getName());
     this.irName = ownerKind.toLowerCase(java.util.Locale.ROOT) + "/" + ownerNamespace() + "/"

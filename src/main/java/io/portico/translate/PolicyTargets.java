@@ -78,6 +78,34 @@ final class PolicyTargets {
           + (section == null ? "" : section);
     }
 
+    /**
+     * Returns what one rule of {@code route} gets, attached to {@code listener} of
+     * {@code gateway}: the most specific claim of rule, route, listener, Gateway; null when
+     * none. For a listener a ListenerSet contributed, {@code listenerSet} names it and
+     * {@code listener} is its name there: the most specific of rule, route, that listener of
+     * the ListenerSet, the ListenerSet, the Gateway (a Gateway listener target never reaches
+     * it).
+     */
+    static <T> T mostSpecific(Map<String, T> claims, ObjectKey gateway, ObjectKey listenerSet,
+        String listener, ObjectKey route, int ruleIndex) {
+      T claim = claims.get(claimKey(Level.RULE, route, String.valueOf(ruleIndex)));
+      if (claim == null) {
+        claim = claims.get(claimKey(Level.ROUTE, route, null));
+      }
+      if (claim == null && listenerSet != null) {
+        claim = claims.get(claimKey(Level.LISTENER_SET_LISTENER, listenerSet, listener));
+        if (claim == null) {
+          claim = claims.get(claimKey(Level.LISTENER_SET, listenerSet, null));
+        }
+      } else if (claim == null) {
+        claim = claims.get(claimKey(Level.LISTENER, gateway, listener));
+      }
+      if (claim == null) {
+        claim = claims.get(claimKey(Level.GATEWAY, gateway, null));
+      }
+      return claim;
+    }
+
     /** Envoy Gateway's wording of the target in a Conflicted message. */
     String describe() {
       return switch (level) {
@@ -128,11 +156,13 @@ final class PolicyTargets {
   private Attachments attachments;
 
   /**
-   * Per Gateway, per listener name, the routes attached there; per ListenerSet a Portico
+   * Per Gateway, per listener name, the HTTP and gRPC routes attached there, and apart the
+   * TLS/TCP/UDP routes (only policies that reach stream routes ask for those); per ListenerSet a Portico
    * Gateway admits, per listener name, the routes of every kind attached there; by Gateway, the
    * ListenerSets it serves listeners of.
    */
   private record Attachments(Map<ObjectKey, Map<String, Set<ObjectKey>>> onGateways,
+      Map<ObjectKey, Map<String, Set<ObjectKey>>> streamsOnGateways,
       Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets,
       Map<ObjectKey, Set<ObjectKey>> listenerSetsOf) {
   }
@@ -178,6 +208,7 @@ final class PolicyTargets {
       return attachments;
     }
     Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
+    Map<ObjectKey, Map<String, Set<ObjectKey>>> streams = new HashMap<>();
     Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets = new HashMap<>();
     Map<ObjectKey, Set<ObjectKey>> listenerSetsOf = new HashMap<>();
     for (GatewayState state : gatewayStates) {
@@ -201,9 +232,15 @@ final class PolicyTargets {
         for (RouteEntry entry : listener.routes) {
           keys.add(key(entry.source().kind(), entry.route()));
         }
+        if (!listener.streamRoutes.isEmpty()) {
+          Set<ObjectKey> streamKeys = streams.computeIfAbsent(gateway, g -> new HashMap<>())
+              .computeIfAbsent(listener.name(), l -> new TreeSet<>());
+          listener.streamRoutes.forEach(route -> streamKeys.add(new ObjectKey(
+              route.source().kind(), route.source().namespace(), route.source().name())));
+        }
       }
     }
-    attachments = new Attachments(attached, onListenerSets, listenerSetsOf);
+    attachments = new Attachments(attached, streams, onListenerSets, listenerSetsOf);
     return attachments;
   }
 
@@ -240,25 +277,10 @@ final class PolicyTargets {
 
   /**
    * Returns, per listener name of a Portico Gateway, the TLSRoutes, TCPRoutes and UDPRoutes
-   * attached there (only policies that reach stream routes ask, so it is not indexed).
+   * attached there.
    */
   Map<String, Set<ObjectKey>> streamRoutesOn(ObjectKey gateway) {
-    GatewayState state = ours.get(gateway);
-    if (state == null) {
-      return Map.of();
-    }
-    Map<String, Set<ObjectKey>> byListener = new HashMap<>();
-    for (ListenerState listener : state.listeners()) {
-      if (listener.listenerSet != null || listener.streamRoutes.isEmpty()) {
-        continue; // a listener target's sectionName names one of the Gateway's own listeners
-      }
-      Set<ObjectKey> keys = byListener.computeIfAbsent(listener.name(), l -> new TreeSet<>());
-      for (io.portico.ir.StreamRoute route : listener.streamRoutes) {
-        keys.add(new ObjectKey(route.source().kind(), route.source().namespace(),
-            route.source().name()));
-      }
-    }
-    return byListener;
+    return attachments().streamsOnGateways().getOrDefault(gateway, Map.of());
   }
 
   /**

@@ -118,8 +118,7 @@ final class TableAssembler {
       TrafficPolicyPhase.Attachments policies, UnimplementedPolicyPhase.FailClosed failClosed,
       Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy) {
     ObjectKey gatewayKey = gatewayKey(gateway);
-    ObjectKey listenerSet = listener.listenerSet == null ? null
-        : ObjectKey.of(listener.listenerSet);
+    ObjectKey listenerSet = listenerSet(listener);
     List<StreamRoute> routes = new ArrayList<>();
     for (StreamRoute route : listener.streamRoutes) {
       ObjectKey routeKey = new ObjectKey(route.source().kind(), route.source().namespace(),
@@ -161,8 +160,7 @@ final class TableAssembler {
       return entry -> null; // No SecurityPolicy: no key per route entry to build.
     }
     ObjectKey gatewayKey = gatewayKey(gateway);
-    ObjectKey listenerSet = listener.listenerSet == null ? null
-        : ObjectKey.of(listener.listenerSet);
+    ObjectKey listenerSet = listenerSet(listener);
     return entry -> failClosed.of(gatewayKey, listenerSet, listener.name(), routeKey(entry),
         entry.ruleIndex());
   }

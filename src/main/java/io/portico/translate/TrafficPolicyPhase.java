@@ -81,29 +81,12 @@ final class TrafficPolicyPhase {
 
     /**
      * Returns the policy one rule of {@code route} gets as attached to {@code listener} of
-     * {@code gateway}: the most specific of rule, route, listener, Gateway; null when none. For
-     * a listener a ListenerSet contributed, {@code listenerSet} names it and {@code listener} is
-     * its name there: the most specific of rule, route, that listener of the ListenerSet, the
-     * ListenerSet, the Gateway (a Gateway listener target never reaches it).
+     * {@code gateway} (see {@link Target#mostSpecific}); null when none.
      */
     TrafficPolicy effective(ObjectKey gateway, ObjectKey listenerSet, String listener,
         ObjectKey route, int ruleIndex) {
-      Attached attached = claims.get(Target.claimKey(Level.RULE, route, String.valueOf(ruleIndex)));
-      if (attached == null) {
-        attached = claims.get(Target.claimKey(Level.ROUTE, route, null));
-      }
-      if (attached == null && listenerSet != null) {
-        attached = claims.get(Target.claimKey(Level.LISTENER_SET_LISTENER, listenerSet,
-            listener));
-        if (attached == null) {
-          attached = claims.get(Target.claimKey(Level.LISTENER_SET, listenerSet, null));
-        }
-      } else if (attached == null) {
-        attached = claims.get(Target.claimKey(Level.LISTENER, gateway, listener));
-      }
-      if (attached == null) {
-        attached = claims.get(Target.claimKey(Level.GATEWAY, gateway, null));
-      }
+      Attached attached = Target.mostSpecific(claims, gateway, listenerSet, listener, route,
+          ruleIndex);
       return attached == null ? null : attached.settings();
     }
   }

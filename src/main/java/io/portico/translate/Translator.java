@@ -283,9 +283,10 @@ public final class Translator {
    * The snapshot's endpoint data: EndpointSlices, and Backends (whose endpoints are compared by
    * the endpoints index; only which Backends exist matters to translation).
    */
-  private static final Set<String> ENDPOINT_COMPONENTS = Set.of("endpointSlices", "backends");
+  static final Set<String> ENDPOINT_COMPONENTS = Set.of("endpointSlices", "backends");
 
-  private static Set<ObjectKey> backendKeys(ResourceSnapshot snapshot) {
+  /** Which Backends the snapshot has (their endpoints aside). */
+  static Set<ObjectKey> backendKeys(ResourceSnapshot snapshot) {
     Set<ObjectKey> keys = new HashSet<>();
     snapshot.backends().forEach(backend -> keys.add(ObjectKey.of(backend)));
     return keys;

@@ -11,7 +11,6 @@ import io.portico.ir.UnenforcedPolicy;
 import io.portico.resource.ObjectKey;
 import io.portico.status.Conditions;
 import io.portico.translate.PolicyTargets.Ancestor;
-import io.portico.translate.PolicyTargets.Level;
 import io.portico.translate.PolicyTargets.Resolution;
 import io.portico.translate.PolicyTargets.Target;
 
@@ -67,23 +66,7 @@ final class UnimplementedPolicyPhase {
       if (claims.isEmpty()) {
         return null;
       }
-      UnenforcedPolicy policy =
-          claims.get(Target.claimKey(Level.RULE, route, String.valueOf(ruleIndex)));
-      if (policy == null) {
-        policy = claims.get(Target.claimKey(Level.ROUTE, route, null));
-      }
-      if (policy == null && listenerSet != null) {
-        policy = claims.get(Target.claimKey(Level.LISTENER_SET_LISTENER, listenerSet, listener));
-        if (policy == null) {
-          policy = claims.get(Target.claimKey(Level.LISTENER_SET, listenerSet, null));
-        }
-      } else if (policy == null) {
-        policy = claims.get(Target.claimKey(Level.LISTENER, gateway, listener));
-      }
-      if (policy == null) {
-        policy = claims.get(Target.claimKey(Level.GATEWAY, gateway, null));
-      }
-      return policy;
+      return Target.mostSpecific(claims, gateway, listenerSet, listener, route, ruleIndex);
     }
   }
 
