@@ -75,8 +75,7 @@ public final class Portico {
   public static Future<Portico> start(PorticoOptions options) {
     Objects.requireNonNull(options, "options");
     VertxOptions vertxOptions = new VertxOptions()
-        .setEventLoopPoolSize(options.eventLoops())
-        .setPreferNativeTransport(true);
+        .setEventLoopPoolSize(options.eventLoops());
     if (options.metrics()) {
       // Per-request HTTP metrics of Vert.x cost ~10% of throughput (bench/); the proxy counts
       // requests itself with pre-registered meters (ProxyMetrics) instead.
@@ -86,8 +85,9 @@ public final class Portico {
           .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
           .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     }
-    // The native transport (as setPreferNativeTransport would pick), with the first-request-head
-    // deadline of cleartext listeners, which Vert.x has no hook for.
+    // The native transport where it loads, else NIO (Vert.x ignores setPreferNativeTransport
+    // once a transport is given), with the first-request-head deadline of cleartext listeners,
+    // which Vert.x has no hook for.
     Vertx vertx = Vertx.builder().with(vertxOptions)
         .withTransport(FirstHeadTransport.preferNative(
             options.proxy().client().requestHeadersTimeoutMillis()))

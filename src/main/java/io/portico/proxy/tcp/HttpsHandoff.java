@@ -25,21 +25,19 @@ import java.util.Objects;
 final class HttpsHandoff {
 
   private final NetClient client;
-  private final PortClaims claims;
   private final StreamMetrics metrics;
 
-  HttpsHandoff(NetClient client, PortClaims claims, StreamMetrics metrics) {
+  HttpsHandoff(NetClient client, StreamMetrics metrics) {
     this.client = Objects.requireNonNull(client, "client");
-    this.claims = Objects.requireNonNull(claims, "claims");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   /**
    * Connects {@code socket} (paused, its ClientHello in {@code received}) to the HTTP proxy's
-   * server for the port bound at {@code host:port}; closes it when that server cannot be reached.
+   * server at {@code target} (see {@link PortClaims#handoffAddress}); closes it when that
+   * server cannot be reached.
    */
-  void handOff(NetSocket socket, String host, int port, Buffer received) {
-    SocketAddress target = claims.handoffAddress(host, port);
+  void handOff(NetSocket socket, SocketAddress target, Buffer received) {
     Buffer header = header(socket.remoteAddress(), socket.localAddress());
     boolean[] clientGone = {false};
     socket.closeHandler(v -> clientGone[0] = true);

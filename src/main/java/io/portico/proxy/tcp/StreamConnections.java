@@ -119,12 +119,6 @@ final class StreamConnections implements Shareable {
     return count == null ? 0 : count.get();
   }
 
-  /** Returns how many connections are open to the rule named {@code rule}. */
-  int open(String rule) {
-    AtomicInteger count = rules.get(rule);
-    return count == null ? 0 : count.get();
-  }
-
   private static <K> void release(ConcurrentMap<K, AtomicInteger> counts, K key) {
     counts.computeIfPresent(key, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
   }

@@ -17,6 +17,7 @@ import io.portico.ir.StreamRoute;
 import io.portico.ir.UpstreamTls;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.PortClaims;
+import io.vertx.core.net.SocketAddress;
 import io.portico.proxy.ProxyOptions;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.lb.WeightedRoundRobin;
@@ -87,6 +88,11 @@ public final class StreamProxyVerticle extends VerticleBase {
   private final Map<ListenAddress, NetServer> servers = new HashMap<>();
   /** The servers of {@link #servers} whose socket claim was granted. */
   private final Set<ListenAddress> claimed = new HashSet<>();
+  /**
+   * The HTTP proxy's handoff socket of each port (see {@link PortClaims#handoffAddress}), worked
+   * out once instead of per connection under the claims' lock.
+   */
+  private final Map<ListenAddress, SocketAddress> handoffTargets = new HashMap<>();
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
   private Map<ListenAddress, StreamPort> ports = Map.of();
@@ -115,7 +121,7 @@ public final class StreamProxyVerticle extends VerticleBase {
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
         .setIdleTimeoutUnit(TimeUnit.SECONDS));
-    handoff = new HttpsHandoff(client, claims, metrics);
+    handoff = new HttpsHandoff(client, metrics);
     health = HealthRegistry.of(vertx);
     connections = StreamConnections.of(vertx);
     return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
@@ -269,8 +275,9 @@ public final class StreamProxyVerticle extends VerticleBase {
           StreamPort port = ports.get(key);
           StreamListener listener = port == null ? null : port.findListener(reader.serverName());
           if (listener != null && listener.https()) {
-            handoff.handOff(socket, options.bindHost(key.address()), options.bindPort(key.port()),
-                reader.received());
+            handoff.handOff(socket, handoffTargets.computeIfAbsent(key,
+                k -> claims.handoffAddress(options.bindHost(k.address()),
+                    options.bindPort(k.port()))), reader.received());
             return;
           }
           StreamRoute route = listener == null ? null : listener.findRoute(reader.serverName());
@@ -345,7 +352,8 @@ public final class StreamProxyVerticle extends VerticleBase {
       refuse(socket, protocol, StreamOutcome.OVERFLOW);
       return;
     }
-    Runnable release = breaker == null ? () -> { } : once(() -> connections.closed(group.name()));
+    // Run once: on the final connect failure, or when the connection that got through closes.
+    Runnable release = breaker == null ? () -> { } : () -> connections.closed(group.name());
     socket.pause();
     boolean[] clientGone = {false};
     socket.closeHandler(v -> clientGone[0] = true);
@@ -408,16 +416,6 @@ public final class StreamProxyVerticle extends VerticleBase {
       metrics.count(attempt.protocol(), StreamOutcome.PROXIED);
       splice(socket, upstream, attempt.first(), closed);
     });
-  }
-
-  private static Runnable once(Runnable action) {
-    boolean[] done = {false};
-    return () -> {
-      if (!done[0]) {
-        done[0] = true;
-        action.run();
-      }
-    };
   }
 
   /**
