@@ -20,15 +20,6 @@ import java.util.UUID;
 public record KubernetesOptions(KubernetesClient client, StatusWriter.LeaseOptions lease,
     FileProvider.Options coalescing) {
 
-  /**
-   * A 50 ms hold-off and a 500 ms ceiling for cluster changes (EndpointSlices alone: 5 ms, see
-   * KubernetesProvider), not the file provider's 10 ms: every status Portico writes comes back
-   * as an informer event, and with 10 ms each write made a new report that restarted the status
-   * writer's round (1k routes: every route's status written 34 s after start instead of 4-7 s).
-   */
-  public static final FileProvider.Options COALESCING =
-      new FileProvider.Options(java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(500));
-
   /** The Lease's name unless told otherwise. */
   public static final String LEASE_NAME = "portico";
 
@@ -56,7 +47,7 @@ public record KubernetesOptions(KubernetesClient client, StatusWriter.LeaseOptio
       identity = hostName() + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
     return new KubernetesOptions(client, StatusWriter.LeaseOptions.of(namespace, LEASE_NAME,
-        identity), COALESCING);
+        identity), io.portico.provider.KubernetesProvider.COALESCING);
   }
 
   public KubernetesOptions withLease(StatusWriter.LeaseOptions lease) {
