@@ -223,9 +223,7 @@ final class ListenerPhase {
     if (other.port() != listener.port() || udp(other) != udp(listener)) {
       return false; // UDP and TCP ports are separate: a UDP and a TCP-based listener can share one
     }
-    // A sibling is named as such; one of another object with its owner.
-    String otherName = other.listenerSet == listener.listenerSet ? "listener '" + other.name()
-        + "'" : other.describe();
+    String otherName = other.describeTo(listener);
     if (!compatible(other.spec.getProtocol(), listener.spec.getProtocol())) {
       listener.conflictReason = Conditions.REASON_PROTOCOL_CONFLICT;
       listener.conflictMessage = listener.describe() + ": port " + listener.port()

@@ -156,4 +156,12 @@ final class ListenerState {
     return "listener '" + spec.getName() + "' of " + ownerKind() + " " + ownerNamespace() + "/"
         + ownerName();
   }
+
+  /**
+   * This listener as a message about {@code viewer} names it: a sibling (declared by the same
+   * Gateway or ListenerSet) by its name, one of another object with its owner.
+   */
+  String describeTo(ListenerState viewer) {
+    return listenerSet == viewer.listenerSet ? "listener '" + name() + "'" : describe();
+  }
 }

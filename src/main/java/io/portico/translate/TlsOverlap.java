@@ -38,8 +38,7 @@ final class TlsOverlap {
       for (ListenerState other : terminating) {
         if (other != listener && other.port() == listener.port()
             && overlap(listener.hostname(), other.hostname())) {
-          others.add((other.listenerSet == listener.listenerSet ? "listener '" + other.name()
-              + "'" : other.describe()) + " (hostname " + shown(other.hostname()) + ")");
+          others.add(other.describeTo(listener) + " (hostname " + shown(other.hostname()) + ")");
         }
       }
       if (!others.isEmpty()) {

@@ -6,7 +6,6 @@ import io.portico.health.HealthRegistry;
 import io.portico.health.Outcome;
 import io.portico.ir.BackendGroup;
 import io.portico.ir.BackendResilience;
-import io.portico.ir.BackendKey;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.RoutingTable;
@@ -19,8 +18,8 @@ import io.portico.ir.WeightedBackend;
 import io.portico.proxy.PortClaims;
 import io.vertx.core.net.SocketAddress;
 import io.portico.proxy.ProxyOptions;
+import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
-import io.portico.proxy.lb.WeightedRoundRobin;
 import io.portico.proxy.tls.UpstreamTrustManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -39,7 +38,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -97,10 +95,8 @@ public final class StreamProxyVerticle extends VerticleBase {
   private Versioned<EndpointsIndex> endpoints;
   private Map<ListenAddress, StreamPort> ports = Map.of();
   private NetClient client;
-  /** Per rule, for the current table: rules are keyed by identity, a new table starts afresh. */
-  private final Map<BackendGroup, WeightedRoundRobin> backendPickers = new IdentityHashMap<>();
-  /** Per backend port, for the current endpoints. */
-  private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
+  /** The rule and endpoint pickers, for the current table and endpoints. */
+  private final LoadBalancerState pickers = new LoadBalancerState();
   private final TlsTerminator terminator = new TlsTerminator();
   private HttpsHandoff handoff;
   private HealthRegistry health;
@@ -141,7 +137,7 @@ public final class StreamProxyVerticle extends VerticleBase {
   private void applyEndpoints(Versioned<EndpointsIndex> update) {
     if (update.newerThan(endpoints)) {
       endpoints = update;
-      endpointPickers.clear();
+      pickers.useEndpoints(update.value());
       upstreamTls.keySet().retainAll(new java.util.HashSet<>(update.value().upstreamTls().values()));
     }
   }
@@ -161,7 +157,7 @@ public final class StreamProxyVerticle extends VerticleBase {
       }
     }
     ports = served;
-    backendPickers.clear();
+    pickers.resetGroups();
     List<io.portico.ir.TlsCertificate> certificates = new ArrayList<>();
     served.values().forEach(port -> port.listeners().forEach(listener -> {
       if (listener.terminate() != null) {
@@ -319,8 +315,7 @@ public final class StreamProxyVerticle extends VerticleBase {
       return;
     }
     BackendGroup group = route.backends();
-    WeightedBackend backend = backendPickers
-        .computeIfAbsent(group, WeightedRoundRobin::new).next();
+    WeightedBackend backend = pickers.group(group).next();
     if (backend == null || !backend.available()) {
       refuse(socket, protocol, StreamOutcome.INVALID_BACKEND);
       return;
@@ -328,11 +323,7 @@ public final class StreamProxyVerticle extends VerticleBase {
     List<Endpoint> list = endpoints == null ? List.of() : endpoints.value().get(backend.key());
     // Active and passive health checking of the rule's policy leave out unhealthy endpoints.
     List<Endpoint> candidates = health.candidates(backend.key(), list);
-    RoundRobin picker = endpointPickers.get(backend.key());
-    if (picker == null || !picker.cycles(candidates)) {
-      picker = new RoundRobin(candidates);
-      endpointPickers.put(backend.key(), picker);
-    }
+    RoundRobin picker = pickers.endpoints(backend.key(), candidates);
     String clientHost = socket.remoteAddress() == null ? null : socket.remoteAddress().host();
     Endpoint endpoint = connections.pick(group.loadBalancing(), candidates, picker, clientHost,
         null);

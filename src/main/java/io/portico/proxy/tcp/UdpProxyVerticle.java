@@ -2,8 +2,6 @@ package io.portico.proxy.tcp;
 
 import io.portico.bus.StateSubscription;
 import io.portico.bus.Versioned;
-import io.portico.ir.BackendGroup;
-import io.portico.ir.BackendKey;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.RoutingTable;
@@ -13,8 +11,8 @@ import io.portico.ir.StreamProtocol;
 import io.portico.ir.StreamRoute;
 import io.portico.ir.WeightedBackend;
 import io.portico.proxy.ProxyOptions;
+import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
-import io.portico.proxy.lb.WeightedRoundRobin;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -28,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -115,8 +112,8 @@ public final class UdpProxyVerticle extends VerticleBase {
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
   private Map<ListenAddress, StreamPort> ports = Map.of();
-  private final Map<BackendGroup, WeightedRoundRobin> backendPickers = new IdentityHashMap<>();
-  private final Map<BackendKey, RoundRobin> endpointPickers = new HashMap<>();
+  /** The rule and endpoint pickers, for the current table and endpoints. */
+  private final LoadBalancerState pickers = new LoadBalancerState();
   private StreamConnections connections;
 
   public UdpProxyVerticle(ProxyOptions options, StreamMetrics metrics) {
@@ -148,7 +145,7 @@ public final class UdpProxyVerticle extends VerticleBase {
   private void applyEndpoints(Versioned<EndpointsIndex> update) {
     if (update.newerThan(endpoints)) {
       endpoints = update;
-      endpointPickers.clear();
+      pickers.useEndpoints(update.value());
     }
   }
 
@@ -164,7 +161,7 @@ public final class UdpProxyVerticle extends VerticleBase {
       }
     }
     ports = served;
-    backendPickers.clear();
+    pickers.resetGroups();
     List<Future<?>> pending = new ArrayList<>();
     for (ListenAddress key : served.keySet()) {
       if (!servers.containsKey(key)) {
@@ -228,18 +225,13 @@ public final class UdpProxyVerticle extends VerticleBase {
       metrics.count(StreamProtocol.UDP, StreamOutcome.SECURITY_POLICY_NOT_ENFORCED);
       return null;
     }
-    WeightedBackend backend = backendPickers
-        .computeIfAbsent(route.backends(), WeightedRoundRobin::new).next();
+    WeightedBackend backend = pickers.group(route.backends()).next();
     if (backend == null || !backend.available()) {
       metrics.count(StreamProtocol.UDP, StreamOutcome.INVALID_BACKEND);
       return null;
     }
     List<Endpoint> list = endpoints == null ? List.of() : endpoints.value().get(backend.key());
-    RoundRobin picker = endpointPickers.get(backend.key());
-    if (picker == null || !picker.cycles(list)) {
-      picker = new RoundRobin(list);
-      endpointPickers.put(backend.key(), picker);
-    }
+    RoundRobin picker = pickers.endpoints(backend.key(), list);
     Endpoint endpoint = connections.pick(route.backends().loadBalancing(), list, picker,
         client.host(), null);
     if (endpoint == null) {
