@@ -23,9 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>{@code maxConnections} counts the rule's upstream connections over all its endpoints and
  * event loops, as Envoy counts a cluster's; {@link RuleConnections} decides per event loop
- * whether a request may open one.
+ * whether a request may open one. A TLS/TCP route's rule counts its connections here too (the
+ * stream proxy refuses one past the limit).
  */
-final class CircuitBreakers implements Shareable {
+public final class CircuitBreakers implements Shareable {
 
   private static final String SHARED_NAME = "portico.circuit-breakers";
   private static final String KEY = "breakers";
@@ -33,7 +34,7 @@ final class CircuitBreakers implements Shareable {
   private final ConcurrentMap<String, Counters> rules = new ConcurrentHashMap<>();
 
   /** Returns the instance of {@code vertx}, creating it on first use. */
-  static CircuitBreakers of(Vertx vertx) {
+  public static CircuitBreakers of(Vertx vertx) {
     LocalMap<String, CircuitBreakers> shared = vertx.sharedData().getLocalMap(SHARED_NAME);
     return shared.computeIfAbsent(KEY, key -> new CircuitBreakers());
   }
@@ -55,13 +56,13 @@ final class CircuitBreakers implements Shareable {
   }
 
   /** Returns the counters of the rule named {@code rule}. */
-  Counters counters(String rule) {
+  public Counters counters(String rule) {
     Counters counters = rules.get(rule);
     return counters != null ? counters : rules.computeIfAbsent(rule, name -> new Counters());
   }
 
   /** The in-flight counts of one rule. */
-  static final class Counters {
+  public static final class Counters {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger retries = new AtomicInteger();
@@ -96,7 +97,7 @@ final class CircuitBreakers implements Shareable {
     }
 
     /** Reserves a new connection unless {@code maxConnections} are open or being opened. */
-    boolean tryConnection(CircuitBreaker limits) {
+    public boolean tryConnection(CircuitBreaker limits) {
       return tryAcquire(connections, limits.maxConnections());
     }
 
@@ -105,7 +106,7 @@ final class CircuitBreakers implements Shareable {
       connections.incrementAndGet();
     }
 
-    void releaseConnection() {
+    public void releaseConnection() {
       connections.decrementAndGet();
     }
 

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Counts the stream connections (and UDP sessions) open over every event loop of one Portico,
  * per endpoint (for {@code LeastRequest}: a connection is a stream route's request, as in
- * Envoy's TCP proxy) and per rule (for {@code circuitBreaker.maxConnections}); and picks an
+ * Envoy's TCP proxy; a rule's {@code circuitBreaker.maxConnections} is counted by
+ * {@link io.portico.proxy.CircuitBreakers}, as for HTTP routes); and picks an
  * endpoint as a rule's BackendTrafficPolicy says. Thread-safe; a count that falls to zero is
  * forgotten, so churn does not grow the maps.
  */
@@ -26,7 +27,6 @@ final class StreamConnections implements Shareable {
   private static final String SHARED_NAME = "portico.stream-connections";
 
   private final ConcurrentMap<Endpoint, AtomicInteger> endpoints = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, AtomicInteger> rules = new ConcurrentHashMap<>();
 
   /** Returns the instance of {@code vertx}, creating it on first use. */
   static StreamConnections of(Vertx vertx) {
@@ -72,31 +72,6 @@ final class StreamConnections implements Shareable {
       picked = candidates.get((candidates.indexOf(picked) + 1) % size);
     }
     return picked;
-  }
-
-  /**
-   * Counts a connection to {@code rule} unless {@code limit} are open; returns false (counting
-   * nothing) at the limit.
-   */
-  boolean tryOpen(String rule, int limit) {
-    // compute() holds the entry while counting, so a count never races its own removal.
-    boolean[] admitted = {false};
-    rules.compute(rule, (r, count) -> {
-      int open = count == null ? 0 : count.get();
-      if (open >= limit) {
-        return count;
-      }
-      admitted[0] = true;
-      AtomicInteger counted = count == null ? new AtomicInteger() : count;
-      counted.incrementAndGet();
-      return counted;
-    });
-    return admitted[0];
-  }
-
-  /** Gives back a connection counted by {@link #tryOpen}. */
-  void closed(String rule) {
-    release(rules, rule);
   }
 
   /** Counts a connection open to {@code endpoint}. */

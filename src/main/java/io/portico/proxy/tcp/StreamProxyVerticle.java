@@ -15,6 +15,7 @@ import io.portico.ir.StreamProtocol;
 import io.portico.ir.StreamRoute;
 import io.portico.ir.UpstreamTls;
 import io.portico.ir.WeightedBackend;
+import io.portico.proxy.CircuitBreakers;
 import io.portico.proxy.PortClaims;
 import io.vertx.core.net.SocketAddress;
 import io.portico.proxy.ProxyOptions;
@@ -101,6 +102,7 @@ public final class StreamProxyVerticle extends VerticleBase {
   private HttpsHandoff handoff;
   private HealthRegistry health;
   private StreamConnections connections;
+  private CircuitBreakers breakers;
   /** TLS settings towards backends of a BackendTLSPolicy, one instance per policy setting. */
   private final Map<UpstreamTls, ClientSSLOptions> upstreamTls = new HashMap<>();
 
@@ -120,6 +122,7 @@ public final class StreamProxyVerticle extends VerticleBase {
     handoff = new HttpsHandoff(client, metrics);
     health = HealthRegistry.of(vertx);
     connections = StreamConnections.of(vertx);
+    breakers = CircuitBreakers.of(vertx);
     return StateSubscription.subscribe(vertx, this::applyTable, this::applyEndpoints);
   }
 
@@ -338,13 +341,14 @@ public final class StreamProxyVerticle extends VerticleBase {
       return;
     }
     BackendResilience.CircuitBreaker breaker = group.traffic().resilience().circuitBreaker();
-    if (breaker != null && !connections.tryOpen(group.name(), breaker.maxConnections())) {
+    CircuitBreakers.Counters counters = breaker == null ? null : breakers.counters(group.name());
+    if (counters != null && !counters.tryConnection(breaker)) {
       // circuitBreaker.maxConnections: Envoy's TCP proxy closes a connection past it.
       refuse(socket, protocol, StreamOutcome.OVERFLOW);
       return;
     }
     // Run once: on the final connect failure, or when the connection that got through closes.
-    Runnable release = breaker == null ? () -> { } : () -> connections.closed(group.name());
+    Runnable release = counters == null ? () -> { } : counters::releaseConnection;
     socket.pause();
     boolean[] clientGone = {false};
     socket.closeHandler(v -> clientGone[0] = true);
