@@ -18,6 +18,7 @@ import io.vertx.core.net.HostAndPort;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateEncodingException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -299,29 +300,45 @@ final class EchoHandler implements Handler<HttpServerRequest> {
         .end(body.toBuffer());
   }
 
-  /** The TLS facts echo-basic reports (Go's tls.ConnectionState), as far as Java has them. */
-  private static JsonObject tls(HttpServerRequest request) {
-    JsonObject tls = new JsonObject();
-    SSLSession session = request.sslSession();
-    JsonArray peers = new JsonArray();
-    try {
-      for (Certificate certificate : request.connection().peerCertificates()) {
-        peers.add(pem(certificate));
+  /**
+   * The TLS facts echo-basic reports (Go's tls.ConnectionState), as far as Java has them; the
+   * HTTP echo writes them as JSON, the gRPC echo as protobuf fields.
+   *
+   * @param peerCertificates the client's certificates as PEM (an empty entry for one that
+   *     cannot be encoded)
+   */
+  record TlsFacts(String version, String serverName, String cipherSuite,
+      List<String> peerCertificates) {
+
+    static TlsFacts of(HttpServerRequest request) {
+      SSLSession session = request.sslSession();
+      List<String> peers = new ArrayList<>();
+      try {
+        for (Certificate certificate : request.connection().peerCertificates()) {
+          peers.add(pem(certificate));
+        }
+      } catch (SSLPeerUnverifiedException e) {
+        // no client certificate
+      } catch (CertificateEncodingException e) {
+        peers.add(EMPTY);
       }
-    } catch (SSLPeerUnverifiedException e) {
-      // no client certificate
-    } catch (CertificateEncodingException e) {
-      peers.add(EMPTY);
+      String serverName = request.connection().indicatedServerName();
+      return new TlsFacts(session == null ? EMPTY : session.getProtocol(),
+          serverName == null ? EMPTY : serverName,
+          session == null ? EMPTY : session.getCipherSuite(), peers);
     }
-    String serverName = request.connection().indicatedServerName();
-    return tls.put("version", session == null ? EMPTY : session.getProtocol())
-        .put("peerCertificates", peers)
-        .put("serverName", serverName == null ? EMPTY : serverName)
-        .put("negotiatedProtocol", request.version() == HttpVersion.HTTP_2 ? "h2" : "http/1.1")
-        .put("cipherSuite", session == null ? EMPTY : session.getCipherSuite());
   }
 
-  static String pem(Certificate certificate) throws CertificateEncodingException {
+  private static JsonObject tls(HttpServerRequest request) {
+    TlsFacts facts = TlsFacts.of(request);
+    return new JsonObject().put("version", facts.version())
+        .put("peerCertificates", new JsonArray(new ArrayList<>(facts.peerCertificates())))
+        .put("serverName", facts.serverName())
+        .put("negotiatedProtocol", request.version() == HttpVersion.HTTP_2 ? "h2" : "http/1.1")
+        .put("cipherSuite", facts.cipherSuite());
+  }
+
+  private   static String pem(Certificate certificate) throws CertificateEncodingException {
     return "-----BEGIN CERTIFICATE-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
         + "\n-----END CERTIFICATE-----\n";

@@ -12,11 +12,8 @@ import io.vertx.core.net.PemKeyCertOptions;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.Certificate;
 import java.util.Map;
 import java.util.Objects;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 
 /**
  * Runs a gRPC echo backend that behaves like the Gateway API conformance echo server in gRPC
@@ -134,19 +131,12 @@ public final class GrpcEchoServer {
 
   private static byte[] tls(HttpServerRequest request) {
     ByteArrayOutputStream tls = new ByteArrayOutputStream();
-    SSLSession session = request.sslSession();
-    String serverName = request.connection().indicatedServerName();
-    field(tls, 1, session == null ? "" : session.getProtocol());
+    EchoHandler.TlsFacts facts = EchoHandler.TlsFacts.of(request);
+    field(tls, 1, facts.version());
     field(tls, 2, "h2");
-    field(tls, 3, serverName == null ? "" : serverName);
-    field(tls, 4, session == null ? "" : session.getCipherSuite());
-    try {
-      for (Certificate certificate : request.connection().peerCertificates()) {
-        field(tls, 5, EchoHandler.pem(certificate));
-      }
-    } catch (SSLPeerUnverifiedException | java.security.cert.CertificateEncodingException e) {
-      // No client certificate: none to report.
-    }
+    field(tls, 3, facts.serverName());
+    field(tls, 4, facts.cipherSuite());
+    facts.peerCertificates().forEach(pem -> field(tls, 5, pem));
     return tls.toByteArray();
   }
 
