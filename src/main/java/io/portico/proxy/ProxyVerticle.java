@@ -218,6 +218,16 @@ public final class ProxyVerticle extends VerticleBase {
     HttpServerOptions serverOptions = new HttpServerOptions()
         .setTcpNoDelay(true)
         .setCompressionSupported(false)
+        // WebSocket extensions (permessage-deflate) are agreed between the client and the
+        // backend: upgrades become a raw tunnel (see UpgradeForwarder). Turned off, Vert.x
+        // leaves its extension handler out of every connection's pipeline, where it would
+        // inspect each request and response for an upgrade it never serves.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
+        // Every answer is written from the connection's own event loop (one verticle, its
+        // clients and timers, per loop), so responses go straight to the channel instead of
+        // through a cross-thread message queue.
+        .setStrictThreadMode(true)
         // Request bodies relayed upstream in reads as large as the upstream responses' chunks.
         .setMaxChunkSize(ProxyOptions.UPSTREAM_MAX_CHUNK_BYTES)
         .setHandle100ContinueAutomatically(true)
