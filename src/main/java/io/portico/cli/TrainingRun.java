@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 
 import java.util.ArrayList;
@@ -18,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * Sends one request to each listener port of a running gateway, so that a training run
  * ({@code --exit-when-ready} under {@code -XX:ArchiveClassesAtExit}) loads the classes of the
  * request path, TLS included, and the class-data archive holds them: a gateway started with the
- * archive is ready in about a third of the time (measured in bench/, see README). Answers are
- * not checked: a 404 loads the same classes.
+ * archive is ready in about a third of the time (measured in bench/, see README). A TLS port also
+ * gets an HTTP/2 request (ALPN h2), so the archive holds both protocols' classes; the quickstart
+ * has an HTTPS listener for this. Answers are not checked: a 404 loads the same classes.
  */
 final class TrainingRun {
 
@@ -29,6 +31,9 @@ final class TrainingRun {
   static void exercise(Portico portico, ProxyOptions proxy) {
     HttpClient client = portico.vertx().createHttpClient(new HttpClientOptions()
         .setTrustAll(true).setVerifyHost(false));
+    HttpClient h2 = portico.vertx().createHttpClient(new HttpClientOptions()
+        .setTrustAll(true).setVerifyHost(false).setUseAlpn(true)
+        .setProtocolVersion(HttpVersion.HTTP_2));
     List<Future<?>> requests = new ArrayList<>();
     for (HttpPort port : portico.state().table().value().httpPorts()) {
       String host = port.address().isEmpty()
@@ -41,6 +46,10 @@ final class TrainingRun {
           .setURI("/").putHeader("host", hostname).setTimeout(5_000);
       requests.add(client.request(options).compose(request -> request.send())
           .compose(response -> response.body()));
+      if (port.tls()) {
+        requests.add(h2.request(new RequestOptions(options)).compose(request -> request.send())
+            .compose(response -> response.body()));
+      }
     }
     try {
       Future.join(requests).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

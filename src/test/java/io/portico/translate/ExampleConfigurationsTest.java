@@ -54,6 +54,24 @@ class ExampleConfigurationsTest {
   }
 
   @Test
+  void quickstartServesTheSameRoutesOverHttpsWithItsCertificate() throws IOException {
+    Translation translation = translateDirectory(Path.of("examples", "quickstart"));
+
+    var gateway = translation.status().gateways()
+        .get(new ObjectKey("Gateway", "gateway-system", "public-gateway"));
+    var https = gateway.getListeners().stream()
+        .filter(listener -> listener.getName().equals("https")).findFirst().orElseThrow();
+    assertThat(https.getConditions())
+        .anyMatch(c -> c.getType().equals("ResolvedRefs") && c.getStatus().equals("True"))
+        .anyMatch(c -> c.getType().equals("Programmed") && c.getStatus().equals("True"));
+    assertThat(https.getAttachedRoutes()).isEqualTo(gateway.getListeners().get(0)
+        .getAttachedRoutes()).isPositive();
+    assertThat(translation.table().httpPort(443).tls()).isTrue();
+    assertThat(translation.table().httpPort(443).listeners().get(0)
+        .findVirtualHost("app.example.com").routes()).hasSize(2);
+  }
+
+  @Test
   void quickstartStickyRouteGetsTheSeedsCookieAffinity() throws IOException {
     Translation translation = translateDirectory(Path.of("examples", "quickstart"));
 
