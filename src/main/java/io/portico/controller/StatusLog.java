@@ -60,9 +60,9 @@ final class StatusLog {
       Set<String> seen = new HashSet<>();
       for (PolicyAncestorStatus ancestor : entry.getValue().getAncestors()) {
         for (Condition condition : ancestor.getConditions()) {
-          boolean problem = condition.getType().equals(Conditions.ACCEPTED)
-              ? "False".equals(condition.getStatus())
-              : condition.getType().equals(Conditions.WARNING) && "True".equals(condition.getStatus());
+          boolean isTrue = "True".equals(condition.getStatus());
+          boolean problem = condition.getType().equals(Conditions.ACCEPTED) ? !isTrue
+              : condition.getType().equals(Conditions.WARNING) && isTrue;
           if (problem && seen.add(condition.getReason() + condition.getMessage())) {
             lines.add(entry.getKey() + " (generation " + condition.getObservedGeneration()
                 + "): " + condition.getType() + "=" + condition.getStatus() + " "

@@ -52,7 +52,7 @@ final class UnimplementedFields {
       "attributes", SETTING));
   private static final Section NAME = section("name");
 
-  /** Every field Portico implements, with Envoy Gateway's names (and the seed's sessionAffinity). */
+  /** Every field Portico implements: Envoy Gateway's names, and the seed's sessionAffinity. */
   private static final Section SPEC = section(false, fields(
       "targetRef", TARGETING,
       "targetRefs", TARGETING,

@@ -540,7 +540,8 @@ class StatusReasonsTest {
                 + " effect; the policy's other fields apply"),
         row("BackendTrafficPolicy Unsupported (nested, HTTPRoute target)", WITH_ROUTE_TO_WEB
             + trafficPolicy(TO_ROUTE + """
-                loadBalancer: {type: RoundRobin, slowStart: {window: 10s}, zoneAware: {preferLocal: {}}}
+                loadBalancer:
+                  {type: RoundRobin, slowStart: {window: 10s}, zoneAware: {preferLocal: {}}}
                 retry: {numRetries: 1, numAttemptsPerPriority: 2}
                 timeout: {http: {requestTimeout: 5s, streamIdleTimeout: 1m}}
                 """), "BackendTrafficPolicy/default/p", "Warning", "True", "Unsupported",
@@ -647,11 +648,14 @@ class StatusReasonsTest {
         loadBalancer: {type: LeastRequest, slowStart: {window: 30s}}
         healthCheck:
           panicThreshold: 40
-          active: {type: HTTP, timeout: 1s, interval: 2s, http: {path: /healthz, expectedStatuses: [200]}}
+          active:
+            {type: HTTP, timeout: 1s, interval: 2s, http: {path: /healthz, expectedStatuses: [200]}}
           passive: {consecutive5XxErrors: 3, baseEjectionTime: 10s, maxEjectionPercent: 20}
         retry: {numRetries: 1, retryOn: {triggers: [connect-failure]}, perRetry: {timeout: 1s}}
-        timeout: {tcp: {connectTimeout: 2s}, http: {requestTimeout: 30s, connectionIdleTimeout: 60s}}
-        circuitBreaker: {maxConnections: 10, maxParallelRequests: 5, perEndpoint: {maxConnections: 2}}
+        timeout:
+          {tcp: {connectTimeout: 2s}, http: {requestTimeout: 30s, connectionIdleTimeout: 60s}}
+        circuitBreaker:
+          {maxConnections: 10, maxParallelRequests: 5, perEndpoint: {maxConnections: 2}}
         http2: {maxConcurrentStreams: 50}
         """)), "BackendTrafficPolicy/default/p");
 

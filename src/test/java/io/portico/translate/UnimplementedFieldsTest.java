@@ -4,12 +4,14 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -62,7 +64,10 @@ class UnimplementedFieldsTest {
         maxParallelRetries: 2
         maxRequestsPerConnection: 100
         perEndpoint: {maxConnections: 5}
-      http2: {initialStreamWindowSize: 64Ki, initialConnectionWindowSize: 1Mi, maxConcurrentStreams: 50}
+      http2:
+        initialStreamWindowSize: 64Ki
+        initialConnectionWindowSize: 1Mi
+        maxConcurrentStreams: 50
       """;
 
   @Test
@@ -79,28 +84,70 @@ class UnimplementedFieldsTest {
     assertThat(report.appliesAnything()).isTrue();
   }
 
+  static Stream<Arguments> specs() {
+    return Stream.of(
+        // spec, the fields reported (sorted), whether anything implemented is set
+        row("{loadBalancer: {type: Random}}", "", true),
+        row("{sessionAffinity: {type: Cookie, cookie: {name: s, ttl: 1h}}}", "", true),
+        row("{retry: {}}", "", true),
+        row("{targetRef: {kind: HTTPRoute, name: r}}", "", false),
+        row("{rateLimit: {type: Local}, targetRef: {kind: HTTPRoute, name: r}}",
+            "spec.rateLimit", false),
+        row("{rateLimit: null, retry: {numRetries: 1}}", "", true),
+        row("{faultInjection: {abort: {httpStatus: 503}}, retry: {}}", "spec.faultInjection",
+            true),
+        row("""
+            {compression: [{type: Gzip}], compressor: [{type: Brotli}], useClientProtocol: true,
+             mergeType: StrategicMerge, routingType: Service}""",
+            "spec.compression, spec.compressor, spec.mergeType, spec.routingType,"
+                + " spec.useClientProtocol", false),
+        row("""
+            {responseOverride: [], requestBuffer: {limit: 1Mi}, dns: {}, proxyProtocol: {},
+             tcpKeepalive: {}, telemetry: {}, connection: {bufferLimit: 1Mi}, httpUpgrade: [],
+             bandwidthLimit: {}, admissionControl: {}}""",
+            "spec.admissionControl, spec.bandwidthLimit, spec.connection, spec.dns,"
+                + " spec.httpUpgrade, spec.proxyProtocol, spec.requestBuffer,"
+                + " spec.responseOverride, spec.tcpKeepalive, spec.telemetry", false),
+        row("""
+            {loadBalancer: {type: RoundRobin, slowStart: {window: 10s},
+             zoneAware: {preferLocal: {}}, endpointOverride: {extractFrom: []}}}""",
+            "spec.loadBalancer.endpointOverride, spec.loadBalancer.zoneAware", true),
+        row("""
+            {loadBalancer: {type: ConsistentHash,
+             consistentHash: {type: Headers, headers: [{name: a}, {name: b, extra: 1}]}}}""",
+            "spec.loadBalancer.consistentHash.headers[1].extra", true),
+        row("{retry: {numAttemptsPerPriority: 2, perRetry: {backOff: {jitter: 1}}}}",
+            "spec.retry.numAttemptsPerPriority, spec.retry.perRetry.backOff.jitter", true),
+        row("{timeout: {http: {streamIdleTimeout: 1m, maxStreamDuration: 1h}}}",
+            "spec.timeout.http.maxStreamDuration, spec.timeout.http.streamIdleTimeout", false),
+        row("{timeout: {http: {requestTimeout: 5s, streamIdleTimeout: 1m}}}",
+            "spec.timeout.http.streamIdleTimeout", true),
+        row("{circuitBreaker: {retryBudget: {percent: {numerator: 20}}}}",
+            "spec.circuitBreaker.retryBudget", false),
+        row("""
+            {healthCheck: {active: {type: HTTP, initialJitter: 1s, overrides: {port: 9},
+             healthCheckLog: {}, http: {path: /, retriableStatuses: [503],
+             requestBody: {type: Text, text: x}}}}}""",
+            "spec.healthCheck.active.healthCheckLog, spec.healthCheck.active.http.requestBody,"
+                + " spec.healthCheck.active.http.retriableStatuses,"
+                + " spec.healthCheck.active.initialJitter, spec.healthCheck.active.overrides",
+            true),
+        row("{healthCheck: {passive: {failurePercentageThreshold: 50, alwaysEjectOneEndpoint: 1}}}",
+            "spec.healthCheck.passive.alwaysEjectOneEndpoint,"
+                + " spec.healthCheck.passive.failurePercentageThreshold", true),
+        row("""
+            {http2: {maxConcurrentStreams: 10, onInvalidMessage: TerminateStream,
+             connectionKeepalive: {interval: 10s}}}""",
+            "spec.http2.connectionKeepalive, spec.http2.onInvalidMessage", true),
+        row("{loadBalncer: {type: Random}}", "spec.loadBalncer", false));
+  }
+
+  private static Arguments row(String spec, String unimplemented, boolean appliesAnything) {
+    return Arguments.of(spec.replace("\n", " "), unimplemented, appliesAnything);
+  }
+
   @ParameterizedTest(name = "{0}: not implemented [{1}], anything applied {2}")
-  @CsvSource(delimiter = '|', value = {
-      "{loadBalancer: {type: Random}}                                       | ''                       | true",
-      "{sessionAffinity: {type: Cookie, cookie: {name: s, ttl: 1h}}}        | ''                       | true",
-      "{retry: {}}                                                          | ''                       | true",
-      "{targetRef: {kind: HTTPRoute, name: r}}                              | ''                       | false",
-      "{rateLimit: {type: Local}, targetRef: {kind: HTTPRoute, name: r}}    | spec.rateLimit           | false",
-      "{rateLimit: null, retry: {numRetries: 1}}                            | ''                       | true",
-      "{faultInjection: {abort: {httpStatus: 503}}, retry: {}}              | spec.faultInjection      | true",
-      "{compression: [{type: Gzip}], compressor: [{type: Brotli}], useClientProtocol: true, mergeType: StrategicMerge, routingType: Service} | spec.compression, spec.compressor, spec.mergeType, spec.routingType, spec.useClientProtocol | false",
-      "{responseOverride: [], requestBuffer: {limit: 1Mi}, dns: {}, proxyProtocol: {version: V2}, tcpKeepalive: {}, telemetry: {}, connection: {bufferLimit: 1Mi}, httpUpgrade: [], bandwidthLimit: {}, admissionControl: {}} | spec.admissionControl, spec.bandwidthLimit, spec.connection, spec.dns, spec.httpUpgrade, spec.proxyProtocol, spec.requestBuffer, spec.responseOverride, spec.tcpKeepalive, spec.telemetry | false",
-      "{loadBalancer: {type: RoundRobin, slowStart: {window: 10s}, zoneAware: {preferLocal: {}}, endpointOverride: {extractFrom: []}}} | spec.loadBalancer.endpointOverride, spec.loadBalancer.zoneAware | true",
-      "{loadBalancer: {type: ConsistentHash, consistentHash: {type: Headers, headers: [{name: a}, {name: b, extra: 1}]}}} | spec.loadBalancer.consistentHash.headers[1].extra | true",
-      "{retry: {numAttemptsPerPriority: 2, perRetry: {backOff: {jitter: 1}}}} | spec.retry.numAttemptsPerPriority, spec.retry.perRetry.backOff.jitter | true",
-      "{timeout: {http: {streamIdleTimeout: 1m, maxStreamDuration: 1h}}}   | spec.timeout.http.maxStreamDuration, spec.timeout.http.streamIdleTimeout | false",
-      "{timeout: {http: {requestTimeout: 5s, streamIdleTimeout: 1m}}}      | spec.timeout.http.streamIdleTimeout | true",
-      "{circuitBreaker: {retryBudget: {percent: {numerator: 20}}}}         | spec.circuitBreaker.retryBudget | false",
-      "{healthCheck: {active: {type: HTTP, initialJitter: 1s, overrides: {port: 9}, healthCheckLog: {}, http: {path: /, retriableStatuses: [503], requestBody: {type: Text, text: x}}}}} | spec.healthCheck.active.healthCheckLog, spec.healthCheck.active.http.requestBody, spec.healthCheck.active.http.retriableStatuses, spec.healthCheck.active.initialJitter, spec.healthCheck.active.overrides | true",
-      "{healthCheck: {passive: {failurePercentageThreshold: 50, alwaysEjectOneEndpoint: true}}} | spec.healthCheck.passive.alwaysEjectOneEndpoint, spec.healthCheck.passive.failurePercentageThreshold | true",
-      "{http2: {maxConcurrentStreams: 10, onInvalidMessage: TerminateStream, connectionKeepalive: {interval: 10s}}} | spec.http2.connectionKeepalive, spec.http2.onInvalidMessage | true",
-      "{loadBalncer: {type: Random}}                                        | spec.loadBalncer         | false",
-  })
+  @MethodSource("specs")
   void fieldsPorticoDoesNotImplementAreNamedByPath(String spec, String unimplemented,
       boolean appliesAnything) {
     UnimplementedFields.Report report = UnimplementedFields.of(parse(spec));
