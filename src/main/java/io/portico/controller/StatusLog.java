@@ -19,8 +19,8 @@ import java.util.Set;
 
 /**
  * Turns a {@link StatusReport} into the lines an operator needs in the log: one per condition
- * that reports a problem (a False Accepted, Programmed or ResolvedRefs, a True Conflicted or
- * PartiallyInvalid), naming the object and the condition's message.
+ * that reports a problem (a False Accepted, Programmed or ResolvedRefs, a True Conflicted,
+ * PartiallyInvalid or policy Warning), naming the object and the condition's message.
  */
 final class StatusLog {
 
@@ -48,6 +48,25 @@ final class StatusLog {
         for (Condition condition : ancestor.getConditions()) {
           if (seen.add(condition.getReason() + condition.getMessage())) {
             add(lines, entry.getKey().toString(), List.of(condition));
+          }
+        }
+      }
+    }
+    // BackendTrafficPolicies: a refusal, and the fields not applied (Warning: fields Portico
+    // does not implement, such as a rate limit it does not enforce, or fields a stream route
+    // does not take). One line per policy and message, whatever the number of ancestors; the
+    // generation is in the line, so each edit of the policy is logged once again.
+    for (Map.Entry<ObjectKey, PolicyStatus> entry : report.backendTrafficPolicies().entrySet()) {
+      Set<String> seen = new HashSet<>();
+      for (PolicyAncestorStatus ancestor : entry.getValue().getAncestors()) {
+        for (Condition condition : ancestor.getConditions()) {
+          boolean isTrue = "True".equals(condition.getStatus());
+          boolean problem = condition.getType().equals(Conditions.ACCEPTED) ? !isTrue
+              : condition.getType().equals(Conditions.WARNING) && isTrue;
+          if (problem && seen.add(condition.getReason() + condition.getMessage())) {
+            lines.add(entry.getKey() + " (generation " + condition.getObservedGeneration()
+                + "): " + condition.getType() + "=" + condition.getStatus() + " "
+                + condition.getReason() + ": " + condition.getMessage());
           }
         }
       }

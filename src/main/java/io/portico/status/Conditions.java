@@ -20,6 +20,11 @@ public final class Conditions {
   public static final String RESOLVED_REFS = "ResolvedRefs";
   public static final String CONFLICTED = "Conflicted";
   public static final String PARTIALLY_INVALID = "PartiallyInvalid";
+  /**
+   * Envoy Gateway's policy condition (True only): the policy is accepted, but some fields it
+   * sets are not applied (reasons in TrafficPolicyPhase).
+   */
+  public static final String WARNING = "Warning";
 
   // Reasons shared by several types.
   public static final String REASON_ACCEPTED = "Accepted";

@@ -44,6 +44,12 @@ import java.util.TreeSet;
  * parentRef (the ListenerSet for a route attached through one); the ListenerSet (with the
  * listener as sectionName) for ListenerSet targets; the target itself when there is none
  * (missing or unattached target).
+ *
+ * <p>Fields not applied are never dropped in silence: under each ancestor where the policy is
+ * accepted, a {@code Warning} condition names the fields Portico does not implement
+ * ({@link UnimplementedFields}, reason {@code Unsupported}) and those the stream routes it
+ * governs do not take ({@link StreamPolicyScope}, reason {@code NotApplicable}). A policy of
+ * which nothing set is implemented is refused ({@code Accepted=False Invalid}).
  */
 final class TrafficPolicyPhase {
 
@@ -51,11 +57,22 @@ final class TrafficPolicyPhase {
   static final String OVERRIDDEN = "Overridden";
   static final String REASON_OVERRIDDEN = "Overridden";
   /**
-   * Set (True) under an ancestor where some fields of an accepted policy cannot apply: those a
-   * TLS, TCP or UDP route does not take. Envoy Gateway's {@code Warning} condition type.
+   * Set (True) under an ancestor where some fields of an accepted policy are not applied: fields
+   * Portico does not implement ({@link #REASON_UNSUPPORTED}), or fields a TLS, TCP or UDP route
+   * does not take ({@link #REASON_NOT_APPLICABLE}). Envoy Gateway's {@code Warning} condition
+   * type; one per ancestor, so when both apply the message holds both and the reason is
+   * {@code Unsupported}, the one that needs acting on.
    */
-  static final String WARNING = "Warning";
+  static final String WARNING = Conditions.WARNING;
+  /** Fields Portico implements, that a stream route does not take. */
   static final String REASON_NOT_APPLICABLE = "NotApplicable";
+  /**
+   * Fields Portico does not implement at all ({@link UnimplementedFields}): not the same as
+   * {@link #REASON_NOT_APPLICABLE}, which says the field has no meaning for that route, while
+   * this one says it would have one and Portico lacks it (and, for a rate limit, that a
+   * protection is not enforced).
+   */
+  static final String REASON_UNSUPPORTED = "Unsupported";
   /** What a stream route takes of a policy, for status messages (see StreamPolicyScope). */
   static final String STREAM_FIELDS = "loadBalancer (not hashing on headers, cookies or query"
       + " parameters, no slowStart), sessionAffinity SourceIP, and on TLS and TCP routes"
@@ -131,16 +148,23 @@ final class TrafficPolicyPhase {
       } catch (InvalidPolicy e) {
         invalid.put(policyKey, e);
       }
+      Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
       TrafficPolicy settings = null;
       if (!invalid.containsKey(policyKey)) {
         try {
           settings = TrafficPolicySpec.parse(policy);
+          UnimplementedFields.Report unimplemented = UnimplementedFields.of(spec);
+          if (!unimplemented.none() && !unimplemented.appliesAnything()) {
+            // Nothing it sets is implemented: as for a stream route none of whose fields
+            // applies, the policy is refused and its targets keep what they would have without.
+            throw InvalidPolicy.invalid(unimplemented.message());
+          }
         } catch (InvalidPolicy e) {
           invalid.put(policyKey, e);
+          settings = null;
         }
       }
       List<Resolution> outcome = new ArrayList<>();
-      Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
       for (Resolution resolution : resolutions) {
         if (settings == null || resolution.target() == null || resolution.reason() != null) {
           outcome.add(resolution); // refused: it gives its target nothing
@@ -198,7 +222,7 @@ final class TrafficPolicyPhase {
    * not apply to TCPRoute infra/db, UDPRoute infra/dns".
    */
   private void streamWarnings(Target target, Map<String, Object> spec, ObjectKey policy,
-      Map<String, Attached> claims, Set<String> warnings) {
+      Map<String, Attached> claims, List<String> unimplemented, Set<String> warnings) {
     List<ObjectKey> routes = new ArrayList<>();
     switch (target.level()) {
       case RULE, ROUTE -> {
@@ -241,7 +265,9 @@ final class TrafficPolicyPhase {
     }
     Map<String, Set<String>> byFields = new TreeMap<>();
     for (ObjectKey route : routes) {
-      List<String> fields = StreamPolicyScope.of(spec, route.kind()).inapplicable();
+      List<String> fields = new ArrayList<>(StreamPolicyScope.of(spec, route.kind())
+          .inapplicable());
+      fields.removeAll(unimplemented); // Reported once, as Unsupported.
       if (!fields.isEmpty()) {
         byFields.computeIfAbsent(String.join(", ", fields), f -> new TreeSet<>())
             .add(route.kind() + " " + route.namespace() + "/" + route.name());
@@ -262,12 +288,14 @@ final class TrafficPolicyPhase {
       InvalidPolicy invalid, Map<String, Attached> claims) {
     ObjectKey policyKey = ObjectKey.of(policy);
     Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
+    UnimplementedFields.Report unimplemented = UnimplementedFields.of(spec);
     Map<Ancestor, Verdict> verdicts = new TreeMap<>(Ancestor.ORDER);
     for (Resolution resolution : resolutions) {
       for (Ancestor ancestor : resolution.ancestors()) {
         Verdict verdict = verdicts.computeIfAbsent(ancestor, a -> new Verdict());
         if (resolution.reason() == null && resolution.target() != null) {
-          streamWarnings(resolution.target(), spec, policyKey, claims, verdict.notApplicable);
+          streamWarnings(resolution.target(), spec, policyKey, claims, unimplemented.paths(),
+              verdict.notApplicable);
         }
         if (resolution.reason() != null) {
           // Refused under this ancestor once any target there is refused (as Envoy Gateway).
@@ -294,10 +322,17 @@ final class TrafficPolicyPhase {
       if (accepted && overridden != null) {
         conditions.add(Conditions.of(OVERRIDDEN, true, REASON_OVERRIDDEN, overridden, generation));
       }
-      if (accepted && !verdict.notApplicable.isEmpty()) {
-        conditions.add(Conditions.of(WARNING, true, REASON_NOT_APPLICABLE,
-            String.join("; ", verdict.notApplicable) + ": not applied there (a stream route takes "
-                + STREAM_FIELDS + ")", generation));
+      if (accepted && !(unimplemented.none() && verdict.notApplicable.isEmpty())) {
+        List<String> warnings = new ArrayList<>();
+        if (!unimplemented.none()) {
+          warnings.add(unimplemented.message());
+        }
+        if (!verdict.notApplicable.isEmpty()) {
+          warnings.add(String.join("; ", verdict.notApplicable) + ": not applied there (a stream"
+              + " route takes " + STREAM_FIELDS + ")");
+        }
+        conditions.add(Conditions.of(WARNING, true, unimplemented.none() ? REASON_NOT_APPLICABLE
+            : REASON_UNSUPPORTED, String.join("; ", warnings), generation));
       }
       entries.add(new PolicyAncestorStatusBuilder()
           .withAncestorRef(PolicyTargets.ancestorRef(ancestor))

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Reads one BackendTrafficPolicy's settings (not its targets) into a {@link TrafficPolicy};
- * each section has its own reader.
+ * each section has its own reader. A field a reader starts to read must also be listed in
+ * {@link UnimplementedFields}, or the policy's status keeps calling it unimplemented.
  */
 final class TrafficPolicySpec {
 

@@ -170,6 +170,30 @@ class StatusReasonsTest {
   private static final String WITH_ROUTE_TO_WEB = gateway(HTTP)
       + httpRoute(httpRule("- backendRefs: [{name: web, port: 8080}]"));
 
+  /** A BackendTrafficPolicy default/p with this spec (targets included). */
+  private static String trafficPolicy(String spec) {
+    return """
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: p, namespace: default}
+        spec:
+        %s
+        ---
+        """.formatted(spec.indent(2).stripTrailing());
+  }
+
+  private static final String TO_ROUTE =
+      "targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]\n";
+  private static final String TO_GATEWAY =
+      "targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]\n";
+  private static final String RATE_LIMITED = TO_ROUTE + """
+      loadBalancer: {type: Random}
+      rateLimit:
+        type: Local
+        local: {rules: [{limit: {requests: 10, unit: Second}}]}
+      """;
+  private static final String TCP = "- {name: tcp, protocol: TCP, port: 9000}";
+
   private static String listenerSet(String listeners) {
     return """
         apiVersion: gateway.networking.k8s.io/v1
@@ -505,6 +529,59 @@ class StatusReasonsTest {
             "ListenerSet/default/ls listener extra", "Conflicted", "True", "HostnameConflict",
             "listener 'http' of Gateway default/gw uses the same port 80"),
 
+        // ---- BackendTrafficPolicy (ancestor: the Gateway, for a route or Gateway target)
+        row("BackendTrafficPolicy Accepted with a field Portico does not implement",
+            WITH_ROUTE_TO_WEB + trafficPolicy(RATE_LIMITED), "BackendTrafficPolicy/default/p",
+            "Accepted", "True", "Accepted", "accepted"),
+        row("BackendTrafficPolicy Unsupported (top level, HTTPRoute target: a protection)",
+            WITH_ROUTE_TO_WEB + trafficPolicy(RATE_LIMITED), "BackendTrafficPolicy/default/p",
+            "Warning", "True", "Unsupported", "Protection not enforced: spec.rateLimit (requests"
+                + " are not rate limited). Portico does not implement spec.rateLimit: it has no"
+                + " effect; the policy's other fields apply"),
+        row("BackendTrafficPolicy Unsupported (nested, HTTPRoute target)", WITH_ROUTE_TO_WEB
+            + trafficPolicy(TO_ROUTE + """
+                loadBalancer:
+                  {type: RoundRobin, slowStart: {window: 10s}, zoneAware: {preferLocal: {}}}
+                retry: {numRetries: 1, numAttemptsPerPriority: 2}
+                timeout: {http: {requestTimeout: 5s, streamIdleTimeout: 1m}}
+                """), "BackendTrafficPolicy/default/p", "Warning", "True", "Unsupported",
+            "Portico does not implement spec.loadBalancer.zoneAware,"
+                + " spec.retry.numAttemptsPerPriority, spec.timeout.http.streamIdleTimeout: they"
+                + " have no effect; the policy's other fields apply"),
+        row("BackendTrafficPolicy Unsupported (top level and nested, Gateway target)",
+            WITH_ROUTE_TO_WEB + trafficPolicy(TO_GATEWAY + """
+                compression: [{type: Gzip}]
+                healthCheck: {passive: {consecutive5XxErrors: 3, failurePercentageThreshold: 50}}
+                """), "BackendTrafficPolicy/default/p", "Warning", "True", "Unsupported",
+            "Portico does not implement spec.compression,"
+                + " spec.healthCheck.passive.failurePercentageThreshold"),
+        row("BackendTrafficPolicy Invalid (nothing it sets is implemented, Gateway target)",
+            WITH_ROUTE_TO_WEB + trafficPolicy(TO_GATEWAY + "rateLimit: {type: Global}\n"
+                + "faultInjection: {abort: {httpStatus: 503}}"), "BackendTrafficPolicy/default/p",
+            "Accepted", "False", "Invalid", "Protection not enforced: spec.rateLimit (requests"
+                + " are not rate limited). Portico does not implement spec.faultInjection,"
+                + " spec.rateLimit: they have no effect; this policy sets nothing else, so it is"
+                + " not applied"),
+        row("BackendTrafficPolicy NotApplicable (TCPRoute target)", gateway(TCP)
+            + route("TCPRoute", "default", TO_GW + "rules: [{backendRefs: [{name: web, port:"
+                + " 8080}]}]") + trafficPolicy("""
+                targetRefs: [{group: gateway.networking.k8s.io, kind: TCPRoute, name: r}]
+                loadBalancer: {type: Random}
+                retry: {numRetries: 1}
+                """), "BackendTrafficPolicy/default/p", "Warning", "True", "NotApplicable",
+            "spec.retry does not apply to TCPRoute default/r: not applied there"),
+        row("BackendTrafficPolicy Unsupported and NotApplicable (TCPRoute target): one"
+            + " condition, each field once", gateway(TCP)
+            + route("TCPRoute", "default", TO_GW + "rules: [{backendRefs: [{name: web, port:"
+                + " 8080}]}]") + trafficPolicy("""
+                targetRefs: [{group: gateway.networking.k8s.io, kind: TCPRoute, name: r}]
+                loadBalancer: {type: Random}
+                retry: {numRetries: 1}
+                tcpKeepalive: {probes: 3}
+                """), "BackendTrafficPolicy/default/p", "Warning", "True", "Unsupported",
+            "Portico does not implement spec.tcpKeepalive: it has no effect; the policy's other"
+                + " fields apply; spec.retry does not apply to TCPRoute default/r"),
+
         // ---- BackendTLSPolicy (ancestor: the Gateway of the route to Service web)
         row("BackendTLSPolicy Accepted", WITH_ROUTE_TO_WEB
             + backendTlsPolicy("p", "01", WEB, CA_REF), "BackendTLSPolicy/default/p",
@@ -560,6 +637,30 @@ class StatusReasonsTest {
           assertThat(c.getReason()).as("reason").isEqualTo(reason);
           assertThat(c.getMessage()).as("message").contains(messageFragment);
         });
+  }
+
+  /** The fields Portico implements get no Warning, on a route target and on a Gateway target. */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {TO_ROUTE, TO_GATEWAY})
+  void implementedBackendTrafficPolicyFieldsGetNoWarning(String targets) throws IOException {
+    List<Condition> conditions = conditions(translate(WITH_ROUTE_TO_WEB + trafficPolicy(targets
+        + """
+        loadBalancer: {type: LeastRequest, slowStart: {window: 30s}}
+        healthCheck:
+          panicThreshold: 40
+          active:
+            {type: HTTP, timeout: 1s, interval: 2s, http: {path: /healthz, expectedStatuses: [200]}}
+          passive: {consecutive5XxErrors: 3, baseEjectionTime: 10s, maxEjectionPercent: 20}
+        retry: {numRetries: 1, retryOn: {triggers: [connect-failure]}, perRetry: {timeout: 1s}}
+        timeout:
+          {tcp: {connectTimeout: 2s}, http: {requestTimeout: 30s, connectionIdleTimeout: 60s}}
+        circuitBreaker:
+          {maxConnections: 10, maxParallelRequests: 5, perEndpoint: {maxConnections: 2}}
+        http2: {maxConcurrentStreams: 50}
+        """)), "BackendTrafficPolicy/default/p");
+
+    assertThat(conditions).extracting(Condition::getType).containsExactly("Accepted");
+    assertThat(conditions.get(0).getStatus()).isEqualTo("True");
   }
 
   static Stream<Arguments> attachedRoutes() {
