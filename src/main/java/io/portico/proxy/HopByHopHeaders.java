@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.impl.headers.HeadersAdaptor;
+import io.vertx.core.http.impl.headers.Http2HeadersAdaptor;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -53,6 +54,8 @@ final class HopByHopHeaders {
     // Connection may be sent on several lines, which together form one list.
     List<String> connection = from.contains("connection") ? from.getAll("connection") : List.of();
     HttpHeaders decoded = netty(from);
+    // HTTP/2 wants lower-case names: given one already lowered, Vert.x need not make a copy.
+    boolean lowerNames = to instanceof Http2HeadersAdaptor;
     if (decoded != null) {
       // Decoded headers (Vert.x's HeadersMultiMap is Netty's HttpHeaders; an answer's come
       // wrapped): walk the entries as they are, without a String and a wrapper per header.
@@ -64,7 +67,7 @@ final class HopByHopHeaders {
             || !connection.isEmpty() && namedIn(connection, name.toString())) {
           continue;
         }
-        to.add(name, header.getValue());
+        to.add(lowerNames ? LowerCaseHeaderNames.of(name) : name, header.getValue());
       }
       return;
     }

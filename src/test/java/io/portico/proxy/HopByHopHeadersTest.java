@@ -3,10 +3,12 @@ package io.portico.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import io.vertx.core.http.impl.headers.HeadersMultiMap;
+import io.vertx.core.http.impl.headers.Http2HeadersAdaptor;
 import java.util.Iterator;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -144,5 +146,37 @@ class HopByHopHeadersTest {
     // The decoder's name itself was copied, not a String made from it.
     Iterator<Map.Entry<CharSequence, CharSequence>> entries = to.iteratorCharSequence();
     assertThat(entries.next().getKey()).isSameAs(server);
+  }
+
+  /**
+   * Into an HTTP/2 message, names go lowered once and then reused: Vert.x would otherwise make
+   * a new lower-case String of every capitalised name of every answer.
+   */
+  @Test
+  void givesHttp2TheSameLowerCaseNameEveryTime() {
+    DefaultHttp2Headers first = new DefaultHttp2Headers();
+    DefaultHttp2Headers second = new DefaultHttp2Headers();
+    for (DefaultHttp2Headers to : java.util.List.of(first, second)) {
+      DefaultHttpHeaders decoded = new DefaultHttpHeaders();
+      decoded.add("Content-Type", "text/plain");
+      decoded.add("x-already-lower", "1");
+      HopByHopHeaders.copy(new HeadersAdaptor(decoded), new Http2HeadersAdaptor(to), null);
+    }
+
+    CharSequence name = first.iterator().next().getKey();
+    assertThat(name.toString()).isEqualTo("content-type");
+    assertThat(second.iterator().next().getKey()).isSameAs(name);
+    assertThat(first.get("x-already-lower").toString()).isEqualTo("1");
+    assertThat(first.size()).isEqualTo(2);
+  }
+
+  /** Whatever names backends send, the kept names stay a fixed table. */
+  @Test
+  void keepsLowerCaseNamesInAFixedTable() {
+    for (int i = 0; i < 10_000; i++) {
+      assertThat(LowerCaseHeaderNames.of("X-Name-" + i).toString()).isEqualTo("x-name-" + i);
+    }
+    CharSequence lower = "already-lower";
+    assertThat(LowerCaseHeaderNames.of(lower)).isSameAs(lower);
   }
 }
