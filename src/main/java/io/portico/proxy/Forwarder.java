@@ -21,7 +21,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +62,7 @@ final class Forwarder {
   private final HealthRegistry health;
   private final ResponseRelay relay;
   private final Responder responder;
+  private final EndpointAddresses addresses = new EndpointAddresses();
 
   /**
    * @param clients the cleartext clients (HTTP/1.1 and h2c), per connection pool setting
@@ -148,7 +148,7 @@ final class Forwarder {
     HttpServerRequest request = exchange.request;
     int attempt = ++exchange.attempt;
     RequestOptions requestOptions = new RequestOptions()
-        .setServer(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()))
+        .setServer(addresses.of(endpoint))
         .setMethod(request.method())
         .setURI(exchange.call.upstreamUri())
         .setConnectTimeout(exchange.connectTimeout)

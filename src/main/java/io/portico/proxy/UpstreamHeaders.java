@@ -4,6 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.HostAndPort;
 
 /**
@@ -59,12 +60,24 @@ final class UpstreamHeaders {
   /** Appends X-Forwarded-For and -Host, and sets X-Forwarded-Proto. */
   static void addForwarded(HttpServerRequest request, MultiMap headers,
       HostAndPort authority) {
-    String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    String client = clientAddress(request.remoteAddress());
     if (client != null) {
       append(headers, X_FORWARDED_FOR, client);
     }
     append(headers, X_FORWARDED_HOST, authority.toString());
     headers.set(X_FORWARDED_PROTO, request.isSSL() ? "https" : "http");
+  }
+
+  /**
+   * The client's IP address as text. A client's address is an IP literal, which Vert.x keeps
+   * as its host: read as it is instead of formatted anew from the InetAddress per request.
+   */
+  static String clientAddress(SocketAddress address) {
+    if (address == null) {
+      return null;
+    }
+    return address.hostName() == null && address.host() != null ? address.host()
+        : address.hostAddress();
   }
 
   private static void append(MultiMap headers, String name, String value) {
