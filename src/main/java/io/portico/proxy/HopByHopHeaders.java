@@ -8,6 +8,7 @@ import io.vertx.core.http.impl.headers.Http2HeadersAdaptor;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -51,8 +52,7 @@ final class HopByHopHeaders {
 
   /** Copies {@code from} into {@code to}, leaving out hop-by-hop headers and {@code skip}. */
   static void copy(MultiMap from, MultiMap to, String skip) {
-    // Connection may be sent on several lines, which together form one list.
-    List<String> connection = from.contains("connection") ? from.getAll("connection") : List.of();
+    List<String> connection = connectionOptions(from);
     HttpHeaders decoded = netty(from);
     // HTTP/2 wants lower-case names: given one already lowered, Vert.x need not make a copy.
     boolean lowerNames = to instanceof Http2HeadersAdaptor;
@@ -64,7 +64,7 @@ final class HopByHopHeaders {
         Map.Entry<CharSequence, CharSequence> header = entries.next();
         CharSequence name = header.getKey();
         if (isHopByHop(name) || skip != null && AsciiString.contentEqualsIgnoreCase(name, skip)
-            || !connection.isEmpty() && namedIn(connection, name.toString())) {
+            || !connection.isEmpty() && listed(connection, name)) {
           continue;
         }
         to.add(lowerNames ? LowerCaseHeaderNames.of(name) : name, header.getValue());
@@ -74,7 +74,7 @@ final class HopByHopHeaders {
     for (Map.Entry<String, String> header : from) {
       String name = header.getKey();
       if (isHopByHop(name) || name.equalsIgnoreCase(skip)
-          || !connection.isEmpty() && namedIn(connection, name)) {
+          || !connection.isEmpty() && listed(connection, name)) {
         continue;
       }
       to.add(name, header.getValue());
@@ -122,31 +122,45 @@ final class HopByHopHeaders {
     return AsciiString.contentEqualsIgnoreCase(name, lowerCase);
   }
 
-  /** Whether one of the Connection header values lists {@code name} as a token. */
-  private static boolean namedIn(List<String> connection, String name) {
-    for (String value : connection) {
-      if (namedIn(value, name)) {
+  /**
+   * The header names {@code headers}' Connection header lists beyond those always dropped: most
+   * messages say only {@code keep-alive} or {@code close}, so the list is empty and the copy
+   * compares nothing more. Connection may be sent on several lines, which together form one
+   * list.
+   */
+  private static List<String> connectionOptions(MultiMap headers) {
+    if (!headers.contains("connection")) {
+      return List.of();
+    }
+    List<String> options = null;
+    for (String value : headers.getAll("connection")) {
+      int start = 0;
+      int length = value.length();
+      while (start < length) {
+        int end = value.indexOf(',', start);
+        if (end < 0) {
+          end = length;
+        }
+        String token = value.substring(start, end).trim();
+        if (!token.isEmpty() && !isHopByHop(token) && !token.equalsIgnoreCase("close")) {
+          if (options == null) {
+            options = new ArrayList<>(2);
+          }
+          options.add(token);
+        }
+        start = end + 1;
+      }
+    }
+    return options == null ? List.of() : options;
+  }
+
+  /** Whether {@code name} is one of {@code options}, case-insensitively, without allocating. */
+  private static boolean listed(List<String> options, CharSequence name) {
+    for (int i = 0; i < options.size(); i++) {
+      if (AsciiString.contentEqualsIgnoreCase(name, options.get(i))) {
         return true;
       }
     }
     return false;
   }
-
-  private static boolean namedIn(String connection, String name) {
-    int start = 0;
-    int length = connection.length();
-    while (start < length) {
-      int end = connection.indexOf(',', start);
-      if (end < 0) {
-        end = length;
-      }
-      String token = connection.substring(start, end).trim();
-      if (token.equalsIgnoreCase(name)) {
-        return true;
-      }
-      start = end + 1;
-    }
-    return false;
-  }
-
 }
