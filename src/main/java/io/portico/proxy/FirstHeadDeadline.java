@@ -6,7 +6,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,19 +15,13 @@ import java.util.concurrent.TimeUnit;
  * time that head: this handler, first in the pipeline (see {@link FirstHeadTransport}), does. It
  * is removed when {@link ClientConnections} takes the connection over. Past the deadline, a
  * client that sent part of a head gets {@code 408} and the connection is closed (as a later head
- * would); one that sent nothing is closed without an answer.
+ * would; the same answer and count, see {@link Responder#requestHeaderTimeout}); one that sent
+ * nothing is closed without an answer.
  */
 final class FirstHeadDeadline extends ChannelInboundHandlerAdapter {
 
   /** Its name in the pipeline. */
   static final String NAME = "portico-first-head";
-
-  private static final byte[] REQUEST_TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\n"
-      + "content-type: text/plain; charset=utf-8\r\n"
-      + "x-portico-failure: " + UpstreamFailure.REQUEST_HEADER_TIMEOUT.label() + "\r\n"
-      + "content-length: 23\r\n"
-      + "connection: close\r\n\r\n"
-      + "request header timeout\n").getBytes(StandardCharsets.US_ASCII);
 
   private final long timeoutMillis;
   private ScheduledFuture<?> timer;
@@ -80,8 +73,9 @@ final class FirstHeadDeadline extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    ProxyMetrics.countOutsideVerticle(UpstreamFailure.REQUEST_HEADER_TIMEOUT);
     // First in the pipeline: these bytes go to the socket as they are.
-    ctx.writeAndFlush(Unpooled.wrappedBuffer(REQUEST_TIMEOUT))
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(Responder.REQUEST_HEADER_TIMEOUT_BYTES))
         .addListener(ChannelFutureListener.CLOSE);
   }
 }

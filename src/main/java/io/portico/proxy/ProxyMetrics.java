@@ -2,6 +2,7 @@ package io.portico.proxy;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 
 /**
  * Counts what the proxy did with each request, with meters registered once: Vert.x's own
@@ -72,6 +73,19 @@ final class ProxyMetrics {
   /** Returns metrics registered in {@code registry}, or ones that count nothing when it is null. */
   static ProxyMetrics create(MeterRegistry registry) {
     return registry == null ? NONE : new ProxyMetrics(registry);
+  }
+
+  /**
+   * Counts {@code failure} where no verticle's metrics are at hand (a connection Vert.x has not
+   * made an HTTP connection yet, see {@link FirstHeadDeadline}): the same counter the
+   * verticles' metrics increment, looked up in the registry, so only for rare events.
+   */
+  static void countOutsideVerticle(UpstreamFailure failure) {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      Counter.builder("portico.requests").tag("outcome", failure.label()).register(registry)
+          .increment();
+    }
   }
 
   void forwarded(int upstreamStatus) {

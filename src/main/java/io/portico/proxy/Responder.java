@@ -9,17 +9,23 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.net.HostAndPort;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * Writes every answer Portico gives by itself, without an upstream response: the failures of
@@ -106,14 +112,39 @@ final class Responder {
    */
   void requestHeaderTimeout(ChannelHandlerContext context) {
     metrics.failed(UpstreamFailure.REQUEST_HEADER_TIMEOUT);
-    byte[] body = "request header timeout\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    context.writeAndFlush(requestHeaderTimeoutAnswer()).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** The 408 of a request head that did not arrive in time. */
+  static FullHttpResponse requestHeaderTimeoutAnswer() {
+    byte[] body = "request header timeout\n".getBytes(StandardCharsets.US_ASCII);
     FullHttpResponse response = new DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
         HttpResponseStatus.REQUEST_TIMEOUT, Unpooled.wrappedBuffer(body));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
         .set("x-portico-failure", UpstreamFailure.REQUEST_HEADER_TIMEOUT.label())
         .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    return response;
+  }
+
+  /**
+   * The same 408 as bytes on the wire, for a connection that has no HTTP encoder yet (see
+   * {@link FirstHeadDeadline}): encoded once, by Netty's own encoder.
+   */
+  static final byte[] REQUEST_HEADER_TIMEOUT_BYTES = encoded(requestHeaderTimeoutAnswer());
+
+  private static byte[] encoded(FullHttpResponse response) {
+    EmbeddedChannel channel = new EmbeddedChannel(new HttpResponseEncoder());
+    channel.writeOutbound(response);
+    ByteBuf wire = Unpooled.buffer();
+    for (ByteBuf part = channel.readOutbound(); part != null; part = channel.readOutbound()) {
+      wire.writeBytes(part);
+      part.release();
+    }
+    channel.finishAndReleaseAll();
+    byte[] bytes = ByteBufUtil.getBytes(wire);
+    wire.release();
+    return bytes;
   }
 
   /**

@@ -107,9 +107,12 @@ class ClientLimitsEndToEndTest {
       String answer = readAll(slow.getInputStream());
       open.set(false);
       assertThat(answer).startsWith("HTTP/1.1 408").containsIgnoringCase("connection: close")
-          .contains("x-portico-failure: request_header_timeout");
+          .contains("x-portico-failure: request_header_timeout")
+          .endsWith("\r\n\r\nrequest header timeout\n");
     }
     assertThat(hold.connections()).isEmpty();
+    assertThat(metrics()).containsPattern(
+        "portico_requests_total\\{[^}]*outcome=\"request_header_timeout\"[^}]*\\} 1\\.0");
   }
 
   /**
