@@ -53,7 +53,7 @@ final class CompiledRoutes {
     boolean reusable = previous.snapshot() != null
         && sameDependencies(previous.snapshot(), snapshot)
         && previous.backendKeys().equals(backendKeys);
-    return new Session(snapshot, backendKeys, reusable ? previous.compiled() : Map.of());
+    return new Session(snapshot, backendKeys, reusable ? previous.compiled() : null);
   }
 
   /** How many routes were compiled (not reused) so far: what tests check the reuse by. */
@@ -65,14 +65,25 @@ final class CompiledRoutes {
   final class Session {
     private final ResourceSnapshot snapshot;
     private final Set<ObjectKey> backendKeys;
+    private final boolean reusing;
     private final Map<HasMetadata, CompiledRoute> reusable;
     private final Map<HasMetadata, CompiledRoute> compiled = new IdentityHashMap<>();
 
+    /** @param reusable what the last translation compiled; null when nothing may be reused */
     private Session(ResourceSnapshot snapshot, Set<ObjectKey> backendKeys,
         Map<HasMetadata, CompiledRoute> reusable) {
       this.snapshot = snapshot;
       this.backendKeys = backendKeys;
-      this.reusable = reusable;
+      this.reusing = reusable != null;
+      this.reusable = reusable == null ? Map.of() : reusable;
+    }
+
+    /**
+     * Returns whether every object of the snapshot other than routes and endpoints is the same
+     * instance as at the last translation: what reusing anything computed from a route needs.
+     */
+    boolean reusing() {
+      return reusing;
     }
 
     /** Returns {@code route}'s compiled rules, compiling them unless they can be reused. */
@@ -84,6 +95,17 @@ final class CompiledRoutes {
       }
       compiled.put(route, result);
       return result;
+    }
+
+    /**
+     * Keeps {@code route}'s compiled rules for the next translation without asking for them: the
+     * route was attached as last time (see {@link AttachedRoutes}), which compiles nothing.
+     */
+    void keep(HasMetadata route) {
+      CompiledRoute result = reusable.get(route);
+      if (result != null) {
+        compiled.put(route, result);
+      }
     }
 
     /**

@@ -60,6 +60,8 @@ public final class Translator {
    * output is what a translation from scratch gives (TranslatorIncrementalTest checks it).
    */
   private final CompiledRoutes compiledRoutes = new CompiledRoutes();
+  /** Routes attached by the last translation, reused likewise (see {@link AttachedRoutes}). */
+  private final AttachedRoutes attachedRoutes = new AttachedRoutes();
 
   public Translator(TranslatorOptions options) {
     this.options = Objects.requireNonNull(options, "options");
@@ -69,6 +71,8 @@ public final class Translator {
     Objects.requireNonNull(snapshot, "snapshot");
     SnapshotIndex index = new SnapshotIndex(snapshot);
     CompiledRoutes.Session compiled = compiledRoutes.begin(snapshot);
+    AttachedRoutes.Session attached = attachedRoutes.begin(compiled.reusing(),
+        !snapshot.httpRoutes().isEmpty() && !snapshot.grpcRoutes().isEmpty());
 
     Map<ObjectKey, GatewayClassStatus> classStatus = new TreeMap<>();
     Set<String> ourClasses = new HashSet<>();
@@ -116,8 +120,8 @@ public final class Translator {
 
     // HttpRoutePhase orders HTTPRoutes and GRPCRoutes oldest first itself.
     List<HTTPRoute> routes = snapshot.httpRoutes();
-    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, routeParents,
-        options.controllerName(), compiled).process(routes, snapshot.grpcRoutes());
+    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, gatewayStates, routeParents,
+        options.controllerName(), compiled, attached).process(routes, snapshot.grpcRoutes());
     Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
@@ -185,6 +189,7 @@ public final class Translator {
           gatewaysByService, options.controllerName());
     }
     compiled.next();
+    attached.next(httpPhase.httpRoutes(), httpPhase.grpcRoutes());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
@@ -196,6 +201,11 @@ public final class Translator {
   /** How many HTTPRoutes and GRPCRoutes were compiled rather than reused; for tests. */
   long routeCompilations() {
     return compiledRoutes.compilations();
+  }
+
+  /** How many HTTPRoutes and GRPCRoutes were attached rather than reused; for tests. */
+  long routeAttachments() {
+    return attachedRoutes.attachments();
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>

@@ -75,6 +75,39 @@ class TranslatorIncrementalTest {
   }
 
   @Test
+  void changingOneRouteAttachesThatRouteAlone() {
+    List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
+    Translator translator = new Translator(TranslatorOptions.DEFAULTS);
+    translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeAttachments()).isEqualTo(20);
+
+    int i = indexOf(objects, "route-7");
+    objects.set(i, withHostname((HTTPRoute) objects.get(i), "seven.example.com"));
+    Translation changed = translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeAttachments()).isEqualTo(21);
+    assertThat(changed.status().httpRoutes()).hasSize(20);
+
+    objects.remove(indexOf(objects, "route-3"));
+    Translation removed = translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeAttachments()).as("a deleted route attaches nothing")
+        .isEqualTo(21);
+    assertThat(removed.status().httpRoutes()).hasSize(19)
+        .doesNotContainKey(new io.portico.resource.ObjectKey("HTTPRoute", "default", "route-3"));
+  }
+
+  @Test
+  void changingAGatewayAttachesEveryRouteAgain() {
+    List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
+    Translator translator = new Translator(TranslatorOptions.DEFAULTS);
+    translator.translate(ResourceSnapshot.of(objects));
+
+    int i = indexOf(objects, "gw");
+    objects.set(i, SERIALIZATION.clone(objects.get(i)));
+    translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeAttachments()).isEqualTo(40);
+  }
+
+  @Test
   void changingAServiceCompilesEveryRouteAgain() {
     List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
     Translator translator = new Translator(TranslatorOptions.DEFAULTS);
