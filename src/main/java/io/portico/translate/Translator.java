@@ -62,6 +62,8 @@ public final class Translator {
   private final CompiledRoutes compiledRoutes = new CompiledRoutes();
   /** Routes attached by the last translation, reused likewise (see {@link AttachedRoutes}). */
   private final AttachedRoutes attachedRoutes = new AttachedRoutes();
+  /** Virtual hosts built by the last translation, reused likewise (see {@link AssembledHosts}). */
+  private final AssembledHosts assembledHosts = new AssembledHosts();
 
   public Translator(TranslatorOptions options) {
     this.options = Objects.requireNonNull(options, "options");
@@ -173,8 +175,11 @@ public final class Translator {
     UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
         sortedOldestFirst(snapshot.unimplementedPolicies()), policyTargets,
         options.controllerName());
+    AssembledHosts.Session hosts = assembledHosts.begin(compiled.reusing(),
+        !traffic.attachments().isEmpty()
+            || unimplemented.failClosed() != UnimplementedPolicyPhase.FailClosed.NONE);
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
-        unimplemented.failClosed());
+        unimplemented.failClosed(), hosts);
     // Which Gateways use each Service matters only to BackendTLSPolicy status: not worth a pass
     // over every route's backendRefs (a third of translation at 5k routes) when there is none.
     Map<ObjectKey, PolicyStatus> policyStatus;
@@ -189,6 +194,7 @@ public final class Translator {
           gatewaysByService, options.controllerName());
     }
     compiled.next();
+    hosts.next();
     attached.next(httpPhase.httpRoutes(), httpPhase.grpcRoutes());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
@@ -201,6 +207,11 @@ public final class Translator {
   /** How many HTTPRoutes and GRPCRoutes were compiled rather than reused; for tests. */
   long routeCompilations() {
     return compiledRoutes.compilations();
+  }
+
+  /** How many virtual hosts were built rather than reused; for tests. */
+  long virtualHostBuilds() {
+    return assembledHosts.builds();
   }
 
   /** How many HTTPRoutes and GRPCRoutes were attached rather than reused; for tests. */
