@@ -28,9 +28,11 @@ import java.util.Set;
  * @param byHostname the entries per hostname they serve on the listener
  * @param virtualHosts one per hostname, most specific first (then by name)
  * @param index the virtual hosts by hostname, for the proxy's lookup
+ * @param wildcards whether an entry may be written for a wildcard hostname (true may be stale
+ *     after the last one went: that costs a few lookups that find nothing, not a wrong result)
  */
 record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byHostname,
-    List<VirtualHost> virtualHosts, HostIndex<VirtualHost> index) {
+    List<VirtualHost> virtualHosts, HostIndex<VirtualHost> index, boolean wildcards) {
 
   /** Builds the virtual host of one pattern from the entries that cover it. */
   interface Builder {
@@ -61,7 +63,7 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
     virtualHosts.sort(ORDER);
     List<VirtualHost> sorted = List.copyOf(virtualHosts);
     return new ListenerHosts(entries, byHostname, sorted,
-        HostIndex.build(sorted, VirtualHost::hostname));
+        HostIndex.build(sorted, VirtualHost::hostname), wildcards);
   }
 
   /**
@@ -88,7 +90,7 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
     List<RouteEntry> removed = missingFrom(before, after);
     List<RouteEntry> added = missingFrom(after, before);
     if (removed.isEmpty() && added.isEmpty()) {
-      return new ListenerHosts(newEntries, byHostname, virtualHosts, index);
+      return new ListenerHosts(newEntries, byHostname, virtualHosts, index, wildcards);
     }
     Set<String> touched = new HashSet<>();
     removed.forEach(entry -> touched.addAll(entry.hostnames()));
@@ -133,11 +135,11 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
         }
       }
     }
-    boolean wildcards = hostnames.keySet().stream().anyMatch(Hostnames::isWildcard);
+    boolean anyWildcards = wildcards || !touchedWildcards.isEmpty();
     Map<String, VirtualHost> rebuilt = new HashMap<>();
     for (String pattern : affected) {
       if (hostnames.containsKey(pattern)) {
-        rebuilt.put(pattern, builder.build(pattern, covering(pattern, hostnames, wildcards)));
+        rebuilt.put(pattern, builder.build(pattern, covering(pattern, hostnames, anyWildcards)));
       }
     }
 
@@ -159,7 +161,8 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
       }
     }
     List<VirtualHost> result = List.copyOf(sorted);
-    return new ListenerHosts(newEntries, hostnames, result, index.with(rebuilt, gone));
+    return new ListenerHosts(newEntries, hostnames, result, index.with(rebuilt, gone),
+        anyWildcards);
   }
 
   /** Returns the entries of {@code list} that are not in {@code other} (by identity). */
