@@ -60,10 +60,11 @@ final class ParsedFiles {
 
   /**
    * Starts an update of some files only: every file remembered stays remembered unless
-   * {@link #forget} is called or it is read again.
+   * {@link #forget} is called or it is read again. The update changes the remembered files in
+   * place: a copy of all 10k of them per changed file was a fifth of a reload's cost.
    */
   void beginUpdate() {
-    next = new HashMap<>(parsed);
+    next = parsed;
   }
 
   /** Forgets a file that is gone (during an update). */
