@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * without tracking which object each rule read, a compiled route is reused only when it is the
  * same route instance as last time and every object of the snapshot other than the routes
  * themselves (and endpoints, which compiling never reads; of Backends only which exist) is the
- * same instance as last time. Any other change (a Service, a grant, a Gateway, a policy ...)
+ * same instance as last time (or a copy that differs only in status, see
+ * {@link #sameDependencies}). Any other change (a Service, a grant, a Gateway, a policy ...)
  * compiles every route again, as a translation from scratch would. Both providers keep
  * unchanged objects as the same instances, so the check is a pass of reference comparisons.
  *
@@ -117,22 +118,15 @@ final class CompiledRoutes {
     }
   }
 
+  /**
+   * Same instances, or copies that differ only in what translation never reads (status,
+   * resourceVersion, managedFields; see {@link Translator#sameTranslation}). In Kubernetes mode
+   * each Gateway status Portico writes comes back as such a copy, and a new route changes its
+   * Gateway's attachedRoutes: compared by identity alone, every new route compiled and attached
+   * all 10k routes again (bench/scale.py --provider kubernetes). Only the objects that are not
+   * the same instance are compared further.
+   */
   private static boolean sameDependencies(ResourceSnapshot a, ResourceSnapshot b) {
-    return ResourceSnapshot.kindsAlike(a, b, NOT_DEPENDED_ON, CompiledRoutes::sameInstances);
-  }
-
-  private static boolean sameInstances(List<?> a, List<?> b) {
-    if (a == b) {
-      return true;
-    }
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (int i = 0; i < a.size(); i++) {
-      if (a.get(i) != b.get(i)) {
-        return false;
-      }
-    }
-    return true;
+    return ResourceSnapshot.kindsAlike(a, b, NOT_DEPENDED_ON, Translator::sameInputs);
   }
 }

@@ -262,7 +262,7 @@ public final class Translator {
    * each such echo kept translations running back to back while statuses were written, and
    * delayed every other change behind them (bench/scale.py --provider kubernetes).
    */
-  private static boolean sameInputs(List<?> a, List<?> b) {
+  static boolean sameInputs(List<?> a, List<?> b) {
     if (a == b) {
       return true;
     }
