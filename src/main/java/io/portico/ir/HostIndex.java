@@ -61,7 +61,9 @@ public final class HostIndex<T> {
     for (String suffix : suffixes) {
       wildcardValues.add(wildcards.get(suffix));
     }
-    return new HostIndex<>(Map.copyOf(exact), suffixes.toArray(String[]::new),
+    // The exact map is this index's own, never changed once built: kept as it is rather than
+    // copied again (a listener with 10k virtual hosts is updated at every route change).
+    return new HostIndex<>(exact, suffixes.toArray(String[]::new),
         List.copyOf(wildcardValues), catchAll);
   }
 

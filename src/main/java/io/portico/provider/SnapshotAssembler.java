@@ -169,6 +169,11 @@ final class SnapshotAssembler {
     int i = 0;
     int j = 0;
     while (i < before.size() || j < after.size()) {
+      if (i < before.size() && j < after.size() && before.get(i) == after.get(j)) {
+        i++; // the same FileRead: DirectoryScan.update keeps those of unchanged files
+        j++;
+        continue;
+      }
       int order = i == before.size() ? 1 : j == after.size() ? -1
           : before.get(i).path().compareTo(after.get(j).path());
       if (order < 0) {

@@ -160,13 +160,17 @@ public final class Translator {
     policyRoutes.addAll(snapshot.tlsRoutes());
     policyRoutes.addAll(snapshot.tcpRoutes());
     policyRoutes.addAll(snapshot.udpRoutes());
-    Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
-    routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
     Map<ObjectKey, List<RouteParentStatus>> grpcParents = grpcParents(httpPhase.grpcRoutes());
-    httpParents.putAll(grpcParents);
-    httpParents.putAll(tlsParents);
-    httpParents.putAll(tcpParents);
-    httpParents.putAll(udpParents);
+    // Only policies look routes' parents up: not worth a map of 10k routes when there is none.
+    Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
+    if (!snapshot.backendTrafficPolicies().isEmpty()
+        || !snapshot.unimplementedPolicies().isEmpty()) {
+      routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
+      httpParents.putAll(grpcParents);
+      httpParents.putAll(tlsParents);
+      httpParents.putAll(tcpParents);
+      httpParents.putAll(udpParents);
+    }
     PolicyTargets policyTargets = new PolicyTargets(policyRoutes, httpParents, gatewayStates,
         snapshot.gateways(), snapshot.listenerSets(), listenerSetStatus);
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
