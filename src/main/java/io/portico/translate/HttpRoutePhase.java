@@ -52,6 +52,7 @@ final class HttpRoutePhase {
   private final String controllerName;
   private final CompiledRoutes.Session compiledRoutes;
   private final AttachedRoutes.Session attachedRoutes;
+  private final RouteOrder routeOrder;
   /**
    * Every listener of the translation's Gateways, in order, and each one's position there: how a
    * remembered attachment names its listeners across translations (see
@@ -67,8 +68,10 @@ final class HttpRoutePhase {
 
   HttpRoutePhase(SnapshotIndex index, List<GatewayState> gateways,
       RouteParent.Resolver routeParents, String controllerName,
-      CompiledRoutes.Session compiledRoutes, AttachedRoutes.Session attachedRoutes) {
+      CompiledRoutes.Session compiledRoutes, AttachedRoutes.Session attachedRoutes,
+      RouteOrder routeOrder) {
     this.index = index;
+    this.routeOrder = routeOrder;
     this.compiledRoutes = compiledRoutes;
     this.attachedRoutes = attachedRoutes;
     for (GatewayState gateway : gateways) {
@@ -86,10 +89,10 @@ final class HttpRoutePhase {
     // Oldest first over both kinds: the conflict rule lets the older route keep a listener.
     // (sortOldestFirst reads each timestamp once: a comparator parsing them at every comparison
     // was a large share of translation time at thousands of routes.)
-    List<HasMetadata> ordered = new ArrayList<>(routes.size() + grpcRoutes.size());
-    ordered.addAll(routes);
-    ordered.addAll(grpcRoutes);
-    SnapshotIndex.sortOldestFirst(ordered);
+    List<HasMetadata> all = new ArrayList<>(routes.size() + grpcRoutes.size());
+    all.addAll(routes);
+    all.addAll(grpcRoutes);
+    List<HasMetadata> ordered = routeOrder.sort(all, !routes.isEmpty() && !grpcRoutes.isEmpty());
     for (HasMetadata object : ordered) {
       AttachedRoutes.Attachment reused = attachedRoutes.reusable(object);
       if (reused != null) {

@@ -64,6 +64,8 @@ public final class Translator {
   private final AttachedRoutes attachedRoutes = new AttachedRoutes();
   /** Virtual hosts built by the last translation, reused likewise (see {@link AssembledHosts}). */
   private final AssembledHosts assembledHosts = new AssembledHosts();
+  /** The last translation's HTTPRoutes and GRPCRoutes, oldest first (see {@link RouteOrder}). */
+  private final RouteOrder routeOrder = new RouteOrder();
 
   public Translator(TranslatorOptions options) {
     this.options = Objects.requireNonNull(options, "options");
@@ -123,7 +125,8 @@ public final class Translator {
     // HttpRoutePhase orders HTTPRoutes and GRPCRoutes oldest first itself.
     List<HTTPRoute> routes = snapshot.httpRoutes();
     HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, gatewayStates, routeParents,
-        options.controllerName(), compiled, attached).process(routes, snapshot.grpcRoutes());
+        options.controllerName(), compiled, attached, routeOrder)
+        .process(routes, snapshot.grpcRoutes());
     Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
