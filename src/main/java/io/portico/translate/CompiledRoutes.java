@@ -81,7 +81,8 @@ final class CompiledRoutes {
 
     /**
      * Returns whether every object of the snapshot other than routes and endpoints is the same
-     * instance as at the last translation: what reusing anything computed from a route needs.
+     * as at the last translation (the same instance, or a copy differing only in status, see
+     * {@link #sameDependencies}): what reusing anything computed from a route needs.
      */
     boolean reusing() {
       return reusing;
