@@ -137,15 +137,18 @@ final class AttachedRoutes {
           count++;
         }
       }
+      int made = 0;
       for (Attachment attachment : fresh) {
-        if (attachment.status() != null && isGrpc(attachment) == grpc
-            && before.containsKey(attachment.key())) {
-          stillThere++;
+        if (attachment.status() != null && isGrpc(attachment) == grpc) {
+          made++;
+          if (before.containsKey(attachment.key())) {
+            stillThere++;
+          }
         }
       }
-      // A reused attachment's status is in the map already, under its key.
-      int reused = count - (int) fresh.stream()
-          .filter(a -> a.status() != null && isGrpc(a) == grpc).count();
+      // A reused attachment's status is in the map already, under its key: when those and the
+      // fresh ones already there are all the map has, no route is gone.
+      int reused = count - made;
       if (reused + stillThere != before.size()) {
         Set<ObjectKey> present = new HashSet<>();
         for (Attachment attachment : inOrder) {
