@@ -50,6 +50,10 @@ public final class HostIndex<T> {
         exact.putIfAbsent(pattern.toLowerCase(java.util.Locale.ROOT), value);
       }
     }
+    return of(exact, wildcards, catchAll);
+  }
+
+  private static <T> HostIndex<T> of(Map<String, T> exact, Map<String, T> wildcards, T catchAll) {
     List<String> suffixes = new ArrayList<>(wildcards.keySet());
     suffixes.sort(Comparator.comparingInt(String::length).reversed()
         .thenComparing(Comparator.naturalOrder()));
@@ -57,8 +61,46 @@ public final class HostIndex<T> {
     for (String suffix : suffixes) {
       wildcardValues.add(wildcards.get(suffix));
     }
-    return new HostIndex<>(Map.copyOf(exact), suffixes.toArray(String[]::new),
+    // The exact map is this index's own, never changed once built: kept as it is rather than
+    // copied again (a listener with 10k virtual hosts is updated at every route change).
+    return new HostIndex<>(exact, suffixes.toArray(String[]::new),
         List.copyOf(wildcardValues), catchAll);
+  }
+
+  /**
+   * Returns this index with the values of the patterns in {@code put} replaced or added and the
+   * patterns in {@code removed} taken out, for an index with one value per pattern: what
+   * {@link #build} gives for the changed list of values, without lower-casing and hashing every
+   * pattern again (a listener with thousands of virtual hosts changes one at a time).
+   */
+  public HostIndex<T> with(Map<String, T> put, java.util.Collection<String> removed) {
+    Map<String, T> newExact = new HashMap<>(exact);
+    Map<String, T> newWildcards = new HashMap<>();
+    for (int i = 0; i < wildcardSuffixes.length; i++) {
+      newWildcards.put(wildcardSuffixes[i], wildcardValues.get(i));
+    }
+    T newCatchAll = catchAll;
+    for (String pattern : removed) {
+      if (pattern == null || pattern.equals("*")) {
+        newCatchAll = null;
+      } else if (pattern.startsWith("*.")) {
+        newWildcards.remove(pattern.substring(1).toLowerCase(java.util.Locale.ROOT));
+      } else {
+        newExact.remove(pattern.toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    for (Map.Entry<String, T> entry : put.entrySet()) {
+      String pattern = entry.getKey();
+      if (pattern == null || pattern.equals("*")) {
+        newCatchAll = entry.getValue();
+      } else if (pattern.startsWith("*.")) {
+        newWildcards.put(pattern.substring(1).toLowerCase(java.util.Locale.ROOT),
+            entry.getValue());
+      } else {
+        newExact.put(pattern.toLowerCase(java.util.Locale.ROOT), entry.getValue());
+      }
+    }
+    return of(newExact, newWildcards, newCatchAll);
   }
 
   /** Returns an index with the same patterns whose values are {@code mapper} of these. */

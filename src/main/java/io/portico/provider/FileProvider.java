@@ -251,6 +251,13 @@ public final class FileProvider implements Provider, AutoCloseable {
     return wholeReads.get();
   }
 
+  /** Returns how many reloads assembled every file, not only those that changed; for tests. */
+  long wholeAssemblies() {
+    synchronized (lock) {
+      return assembler.wholeAssemblies();
+    }
+  }
+
   /** Returns the problems found by the last reload; thread-safe. */
   @Override
   public List<ConfigProblem> problems() {

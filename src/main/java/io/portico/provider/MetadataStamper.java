@@ -64,6 +64,21 @@ final class MetadataStamper {
     return stamped;
   }
 
+  /**
+   * Returns the stamped copy of one object (as written) that was read again or is new, and
+   * remembers it: what {@link #stamp(Map)} does for it, without a pass over every object.
+   */
+  HasMetadata stamp(ObjectKey key, HasMetadata object) {
+    Tracked current = stamp(object, tracked.get(key));
+    tracked.put(key, current);
+    return current.stamped();
+  }
+
+  /** Forgets objects that are gone, so that one that comes back is new again. */
+  void forget(java.util.Collection<ObjectKey> keys) {
+    keys.forEach(tracked::remove);
+  }
+
   private Tracked stamp(HasMetadata object, Tracked previous) {
     if (previous != null && previous.input() == object) {
       return previous;

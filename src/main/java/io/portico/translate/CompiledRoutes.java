@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * without tracking which object each rule read, a compiled route is reused only when it is the
  * same route instance as last time and every object of the snapshot other than the routes
  * themselves (and endpoints, which compiling never reads; of Backends only which exist) is the
- * same instance as last time. Any other change (a Service, a grant, a Gateway, a policy ...)
+ * same instance as last time (or a copy that differs only in status, see
+ * {@link #sameDependencies}). Any other change (a Service, a grant, a Gateway, a policy ...)
  * compiles every route again, as a translation from scratch would. Both providers keep
  * unchanged objects as the same instances, so the check is a pass of reference comparisons.
  *
@@ -53,7 +54,7 @@ final class CompiledRoutes {
     boolean reusable = previous.snapshot() != null
         && sameDependencies(previous.snapshot(), snapshot)
         && previous.backendKeys().equals(backendKeys);
-    return new Session(snapshot, backendKeys, reusable ? previous.compiled() : Map.of());
+    return new Session(snapshot, backendKeys, reusable ? previous.compiled() : null);
   }
 
   /** How many routes were compiled (not reused) so far: what tests check the reuse by. */
@@ -65,14 +66,26 @@ final class CompiledRoutes {
   final class Session {
     private final ResourceSnapshot snapshot;
     private final Set<ObjectKey> backendKeys;
+    private final boolean reusing;
     private final Map<HasMetadata, CompiledRoute> reusable;
     private final Map<HasMetadata, CompiledRoute> compiled = new IdentityHashMap<>();
 
+    /** @param reusable what the last translation compiled; null when nothing may be reused */
     private Session(ResourceSnapshot snapshot, Set<ObjectKey> backendKeys,
         Map<HasMetadata, CompiledRoute> reusable) {
       this.snapshot = snapshot;
       this.backendKeys = backendKeys;
-      this.reusable = reusable;
+      this.reusing = reusable != null;
+      this.reusable = reusable == null ? Map.of() : reusable;
+    }
+
+    /**
+     * Returns whether every object of the snapshot other than routes and endpoints is the same
+     * as at the last translation (the same instance, or a copy differing only in status, see
+     * {@link #sameDependencies}): what reusing anything computed from a route needs.
+     */
+    boolean reusing() {
+      return reusing;
     }
 
     /** Returns {@code route}'s compiled rules, compiling them unless they can be reused. */
@@ -87,6 +100,17 @@ final class CompiledRoutes {
     }
 
     /**
+     * Keeps {@code route}'s compiled rules for the next translation without asking for them: the
+     * route was attached as last time (see {@link AttachedRoutes}), which compiles nothing.
+     */
+    void keep(HasMetadata route) {
+      CompiledRoute result = reusable.get(route);
+      if (result != null) {
+        compiled.put(route, result);
+      }
+    }
+
+    /**
      * Ends the translation: what it compiled (routes it did not reach are forgotten, so memory
      * follows the configuration) is what the next one may reuse.
      */
@@ -95,22 +119,15 @@ final class CompiledRoutes {
     }
   }
 
+  /**
+   * Same instances, or copies that differ only in what translation never reads (status,
+   * resourceVersion, managedFields; see {@link Translator#sameTranslation}). In Kubernetes mode
+   * each Gateway status Portico writes comes back as such a copy, and a new route changes its
+   * Gateway's attachedRoutes: compared by identity alone, every new route compiled and attached
+   * all 10k routes again (bench/scale.py --provider kubernetes). Only the objects that are not
+   * the same instance are compared further.
+   */
   private static boolean sameDependencies(ResourceSnapshot a, ResourceSnapshot b) {
-    return ResourceSnapshot.kindsAlike(a, b, NOT_DEPENDED_ON, CompiledRoutes::sameInstances);
-  }
-
-  private static boolean sameInstances(List<?> a, List<?> b) {
-    if (a == b) {
-      return true;
-    }
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (int i = 0; i < a.size(); i++) {
-      if (a.get(i) != b.get(i)) {
-        return false;
-      }
-    }
-    return true;
+    return ResourceSnapshot.kindsAlike(a, b, NOT_DEPENDED_ON, Translator::sameInputs);
   }
 }

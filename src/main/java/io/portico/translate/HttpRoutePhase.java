@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.function.Supplier;
 
 /**
@@ -33,8 +34,8 @@ import java.util.function.Supplier;
 final class HttpRoutePhase {
 
   /** The status of the routes of both kinds, keyed by route. */
-  record Result(Map<ObjectKey, HTTPRouteStatus> httpRoutes,
-      Map<ObjectKey, GRPCRouteStatus> grpcRoutes) {
+  record Result(SortedMap<ObjectKey, HTTPRouteStatus> httpRoutes,
+      SortedMap<ObjectKey, GRPCRouteStatus> grpcRoutes) {
   }
 
   /** One route of either kind on its way through the phase. */
@@ -50,16 +51,35 @@ final class HttpRoutePhase {
   private final RouteParent.Resolver routeParents;
   private final String controllerName;
   private final CompiledRoutes.Session compiledRoutes;
+  private final AttachedRoutes.Session attachedRoutes;
+  private final RouteOrder routeOrder;
+  /**
+   * Every listener of the translation's Gateways, in order, and each one's position there: how a
+   * remembered attachment names its listeners across translations (see
+   * {@link AttachedRoutes.Placement}).
+   */
+  private final List<ListenerState> listeners = new ArrayList<>();
+  private final Map<ListenerState, Integer> positions = new IdentityHashMap<>();
   /**
    * Per kind and listener, the routes attached so far: what the conflict rule compares a route
    * of the other kind against (an HTTPRoute-only configuration never compares anything).
    */
   private final Map<String, Map<ListenerState, List<Attached>>> attached = new HashMap<>();
 
-  HttpRoutePhase(SnapshotIndex index, RouteParent.Resolver routeParents, String controllerName,
-      CompiledRoutes.Session compiledRoutes) {
+  HttpRoutePhase(SnapshotIndex index, List<GatewayState> gateways,
+      RouteParent.Resolver routeParents, String controllerName,
+      CompiledRoutes.Session compiledRoutes, AttachedRoutes.Session attachedRoutes,
+      RouteOrder routeOrder) {
     this.index = index;
+    this.routeOrder = routeOrder;
     this.compiledRoutes = compiledRoutes;
+    this.attachedRoutes = attachedRoutes;
+    for (GatewayState gateway : gateways) {
+      for (ListenerState listener : gateway.listeners()) {
+        positions.put(listener, listeners.size());
+        listeners.add(listener);
+      }
+    }
     this.controllerName = controllerName;
     this.routeParents = routeParents;
   }
@@ -69,54 +89,68 @@ final class HttpRoutePhase {
     // Oldest first over both kinds: the conflict rule lets the older route keep a listener.
     // (sortOldestFirst reads each timestamp once: a comparator parsing them at every comparison
     // was a large share of translation time at thousands of routes.)
-    List<HasMetadata> ordered = new ArrayList<>(routes.size() + grpcRoutes.size());
-    ordered.addAll(routes);
-    ordered.addAll(grpcRoutes);
-    SnapshotIndex.sortOldestFirst(ordered);
-    List<Pending> pending = new ArrayList<>(ordered.size());
+    List<HasMetadata> all = new ArrayList<>(routes.size() + grpcRoutes.size());
+    all.addAll(routes);
+    all.addAll(grpcRoutes);
+    List<HasMetadata> ordered = routeOrder.sort(all, !routes.isEmpty() && !grpcRoutes.isEmpty());
     for (HasMetadata object : ordered) {
-      if (object instanceof GRPCRoute route) {
-        pending.add(new Pending(route, "GRPCRoute", route.getSpec() == null ? null
-            : route.getSpec().getParentRefs(), route.getSpec() == null ? null
-            : route.getSpec().getHostnames(), () -> GrpcRuleCompiler.compile(index, route)));
+      AttachedRoutes.Attachment reused = attachedRoutes.reusable(object);
+      if (reused != null) {
+        compiledRoutes.keep(object);
+        place(reused);
+      } else if (object instanceof GRPCRoute route) {
+        attachedRoutes.attached(route, attach(new Pending(route, "GRPCRoute",
+            route.getSpec() == null ? null : route.getSpec().getParentRefs(),
+            route.getSpec() == null ? null : route.getSpec().getHostnames(),
+            () -> GrpcRuleCompiler.compile(index, route))));
       } else if (object instanceof HTTPRoute route) {
-        pending.add(new Pending(route, "HTTPRoute", route.getSpec() == null ? null
-            : route.getSpec().getParentRefs(), route.getSpec() == null ? null
-            : route.getSpec().getHostnames(), () -> RuleCompiler.compile(index, route)));
+        attachedRoutes.attached(route, attach(new Pending(route, "HTTPRoute",
+            route.getSpec() == null ? null : route.getSpec().getParentRefs(),
+            route.getSpec() == null ? null : route.getSpec().getHostnames(),
+            () -> RuleCompiler.compile(index, route))));
       }
     }
-    Map<ObjectKey, HTTPRouteStatus> http = new HashMap<>();
-    Map<ObjectKey, GRPCRouteStatus> grpc = new HashMap<>();
-    for (Pending route : pending) {
-      List<RouteParentStatus> parents = new ArrayList<>();
-      CompiledRoute compiled = null;
-      List<ParentReference> refs = route.parentRefs() == null ? List.of() : route.parentRefs();
-      for (ParentReference ref : refs) {
-        RouteParent gateway = routeParents.resolve(ref,
-            route.route().getMetadata().getNamespace());
-        if (gateway == null) {
-          continue; // Another controller's parent (or none at all): not ours to report on.
-        }
-        if (compiled == null) {
-          compiled = compiledRoutes.compile(route.route(), route.compiler());
-        }
-        parents.add(attach(route, ref, gateway, compiled));
-      }
-      if (parents.isEmpty()) {
-        continue;
-      }
-      // Constructors, not builders (which copy everything again): one status per route.
-      if (route.route() instanceof GRPCRoute) {
-        grpc.put(ObjectKey.of(route.route()), new GRPCRouteStatus(parents));
-      } else {
-        http.put(ObjectKey.of(route.route()), new HTTPRouteStatus(parents));
-      }
+    return new Result(attachedRoutes.status(false), attachedRoutes.status(true));
+  }
+
+  /** Adds a remembered attachment's entries to its listeners, as attaching it again would. */
+  private void place(AttachedRoutes.Attachment attachment) {
+    for (AttachedRoutes.Placement placement : attachment.placements()) {
+      ListenerState listener = listeners.get(placement.listener());
+      listener.attachedRoutes++;
+      listener.routes.addAll(placement.entries());
     }
-    return new Result(http, grpc);
+  }
+
+  /** Attaches one route to the listeners its parentRefs name; returns how it attached. */
+  private AttachedRoutes.Attachment attach(Pending route) {
+    List<RouteParentStatus> parents = new ArrayList<>();
+    List<AttachedRoutes.Placement> placements = new ArrayList<>();
+    CompiledRoute compiled = null;
+    List<ParentReference> refs = route.parentRefs() == null ? List.of() : route.parentRefs();
+    for (ParentReference ref : refs) {
+      RouteParent gateway = routeParents.resolve(ref,
+          route.route().getMetadata().getNamespace());
+      if (gateway == null) {
+        continue; // Another controller's parent (or none at all): not ours to report on.
+      }
+      if (compiled == null) {
+        compiled = compiledRoutes.compile(route.route(), route.compiler());
+      }
+      parents.add(attach(route, ref, gateway, compiled, placements));
+    }
+    ObjectKey key = ObjectKey.of(route.route());
+    if (parents.isEmpty()) {
+      return new AttachedRoutes.Attachment(key, null, List.of());
+    }
+    // Constructors, not builders (which copy everything again): one status per route.
+    Object status = route.route() instanceof GRPCRoute
+        ? new GRPCRouteStatus(parents) : new HTTPRouteStatus(parents);
+    return new AttachedRoutes.Attachment(key, status, List.copyOf(placements));
   }
 
   private RouteParentStatus attach(Pending route, ParentReference ref, RouteParent gateway,
-      CompiledRoute compiled) {
+      CompiledRoute compiled, List<AttachedRoutes.Placement> placements) {
     long generation = SnapshotIndex.generation(route.route());
     String routeName = route.kind() + " " + route.route().getMetadata().getNamespace() + "/"
         + route.route().getMetadata().getName();
@@ -163,7 +197,9 @@ final class HttpRoutePhase {
             .computeIfAbsent(listener, l -> new ArrayList<>())
             .add(new Attached(route.kind(), routeName.substring(route.kind().length() + 1),
                 names));
-        addEntries(listener, route.kind(), compiled, names);
+        List<RouteEntry> entries = entries(route.kind(), compiled, names);
+        listener.routes.addAll(entries);
+        placements.add(new AttachedRoutes.Placement(positions.get(listener), entries));
       });
     }
     if (!compiled.invalidRules().isEmpty() && !compiled.allRulesInvalid()) {
@@ -206,8 +242,10 @@ final class HttpRoutePhase {
     return null;
   }
 
-  private static void addEntries(ListenerState listener, String kind, CompiledRoute compiled,
+  /** Returns the entries of a route's valid rules on a listener where it serves {@code hostnames}. */
+  private static List<RouteEntry> entries(String kind, CompiledRoute compiled,
       List<String> hostnames) {
+    List<RouteEntry> entries = new ArrayList<>();
     HasMetadata route = compiled.route();
     String base = kind.toLowerCase(Locale.ROOT) + "/" + route.getMetadata().getNamespace() + "/"
         + route.getMetadata().getName();
@@ -216,10 +254,11 @@ final class HttpRoutePhase {
           route.getMetadata().getName(), "rule/" + rule.index());
       for (int m = 0; m < rule.matches().size(); m++) {
         RouteMatch match = rule.matches().get(m);
-        listener.routes.add(new RouteEntry(route, rule.index(), m,
+        entries.add(new RouteEntry(route, rule.index(), m,
             base + "/rule/" + rule.index() + "/match/" + m, source, match, rule.backends(), hostnames,
             rule.filters(), rule.grpcMatches().isEmpty() ? null : rule.grpcMatches().get(m)));
       }
     }
+    return List.copyOf(entries);
   }
 }

@@ -17,14 +17,11 @@ import io.portico.ir.VirtualHost;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.function.Function;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Builds the {@link RoutingTable} from the listeners that serve and the route entries attached
@@ -42,18 +39,24 @@ final class TableAssembler {
    * @param failClosed the rules a SecurityPolicy targets: their routes answer 500
    */
   static RoutingTable assemble(List<GatewayState> gateways,
-      TrafficPolicyPhase.Attachments policies, UnimplementedPolicyPhase.FailClosed failClosed) {
+      TrafficPolicyPhase.Attachments policies, UnimplementedPolicyPhase.FailClosed failClosed,
+      AssembledHosts.Session hosts) {
     // One BackendGroup instance per (rule, effective policy): the proxy keys its per-rule pickers
     // by identity, so a rule served with the same policy on several listeners shares one picker,
     // and a rule that gets different policies on different Gateways/listeners gets one each.
     Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy = new IdentityHashMap<>();
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     Map<String, Map<String, List<StreamListener>>> streamsByAddress = new TreeMap<>();
+    // Every listener's position among all of the Gateways' listeners, served or not: how
+    // AssembledHosts recognises it from one translation to the next.
+    int position = -1;
     for (GatewayState gateway : gateways) {
       if (!gateway.served()) {
+        position += gateway.listeners().size();
         continue;
       }
       for (ListenerState listener : gateway.listeners()) {
+        position++;
         if (!listener.serving()) {
           continue;
         }
@@ -72,7 +75,7 @@ final class TableAssembler {
             .computeIfAbsent(listener.port(), p -> new ArrayList<>())
             .add(listener(listener, gateway.backendClient().certificate(),
                 loadBalancing(gateway, listener, policies, withPolicy),
-                unenforced(gateway, listener, failClosed)));
+                unenforced(gateway, listener, failClosed), hosts, position));
       }
     }
     // HTTPS listeners on a TLS port (compatible, see ListenerPhase): the stream proxy owns the
@@ -185,73 +188,14 @@ final class TableAssembler {
 
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,
       Function<RouteEntry, BackendGroup> loadBalancing,
-      Function<RouteEntry, UnenforcedPolicy> unenforced) {
-    Set<String> patterns = new TreeSet<>();
-    for (RouteEntry entry : listener.routes) {
-      patterns.addAll(entry.hostnames());
-    }
-    Map<String, List<Integer>> entriesByHostname = new HashMap<>();
-    for (int i = 0; i < listener.routes.size(); i++) {
-      for (String hostname : listener.routes.get(i).hostnames()) {
-        List<Integer> positions = entriesByHostname.computeIfAbsent(hostname,
-            h -> new ArrayList<>());
-        if (positions.isEmpty() || positions.get(positions.size() - 1) != i) {
-          positions.add(i);
-        }
-      }
-    }
-    boolean wildcards = patterns.stream().anyMatch(Hostnames::isWildcard);
-    List<VirtualHost> virtualHosts = new ArrayList<>();
-    for (String pattern : patterns) {
-      virtualHosts.add(virtualHost(pattern, coveringEntries(pattern, listener.routes,
-          entriesByHostname, wildcards), loadBalancing, unenforced));
-    }
-    virtualHosts.sort(Comparator.comparingInt((VirtualHost v) -> -Hostnames.specificity(v.hostname()))
-        .thenComparing(VirtualHost::hostname));
+      Function<RouteEntry, UnenforcedPolicy> unenforced, AssembledHosts.Session hosts,
+      int position) {
+    ListenerHosts virtualHosts = hosts.hosts(position, listener.routes,
+        (pattern, entries) -> virtualHost(pattern, entries, loadBalancing, unenforced));
     String hostname = listener.hostname() == null ? null : listener.hostname().toLowerCase();
     return new Listener(listener.irName, listener.source, hostname, listener.tls,
-        listener.clientValidation, backendClient, virtualHosts);
-  }
-
-  /**
-   * Returns, in their order, the entries with a hostname that may cover {@code pattern}: those
-   * written for the pattern itself, for any host, or for a wildcard over one of its parent
-   * domains. Looked up by hostname rather than by testing every entry against every pattern,
-   * which made a listener with one hostname per route quadratic in the route count: at 5k
-   * routes, 9 in 10 of the translator's profile samples were in that test (bench/scale.py).
-   *
-   * @param wildcards whether any entry is written for a wildcard: if not, none is looked up
-   */
-  private static List<RouteEntry> coveringEntries(String pattern, List<RouteEntry> entries,
-      Map<String, List<Integer>> entriesByHostname, boolean wildcards) {
-    List<List<Integer>> found = new ArrayList<>(2);
-    addIfAny(found, entriesByHostname.get(pattern));
-    addIfAny(found, entriesByHostname.get(Hostnames.ANY));
-    if (wildcards) {
-      String name = Hostnames.isWildcard(pattern) ? pattern.substring(1) : pattern;
-      for (int dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
-        addIfAny(found, entriesByHostname.get("*" + name.substring(dot)));
-      }
-    }
-    // Each list is in entry order without repeats: one list is the answer as it is (the common
-    // case, a host only its own routes name); several are merged.
-    Iterable<Integer> positions;
-    if (found.size() == 1) {
-      positions = found.get(0);
-    } else {
-      Set<Integer> merged = new TreeSet<>();
-      found.forEach(merged::addAll);
-      positions = merged;
-    }
-    List<RouteEntry> result = new ArrayList<>();
-    positions.forEach(i -> result.add(entries.get(i)));
-    return result;
-  }
-
-  private static void addIfAny(List<List<Integer>> found, List<Integer> positions) {
-    if (positions != null) {
-      found.add(positions);
-    }
+        listener.clientValidation, backendClient, virtualHosts.virtualHosts(),
+        virtualHosts.index());
   }
 
   /**

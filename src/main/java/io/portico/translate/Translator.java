@@ -60,6 +60,12 @@ public final class Translator {
    * output is what a translation from scratch gives (TranslatorIncrementalTest checks it).
    */
   private final CompiledRoutes compiledRoutes = new CompiledRoutes();
+  /** Routes attached by the last translation, reused likewise (see {@link AttachedRoutes}). */
+  private final AttachedRoutes attachedRoutes = new AttachedRoutes();
+  /** Virtual hosts built by the last translation, reused likewise (see {@link AssembledHosts}). */
+  private final AssembledHosts assembledHosts = new AssembledHosts();
+  /** The last translation's HTTPRoutes and GRPCRoutes, oldest first (see {@link RouteOrder}). */
+  private final RouteOrder routeOrder = new RouteOrder();
 
   public Translator(TranslatorOptions options) {
     this.options = Objects.requireNonNull(options, "options");
@@ -69,6 +75,8 @@ public final class Translator {
     Objects.requireNonNull(snapshot, "snapshot");
     SnapshotIndex index = new SnapshotIndex(snapshot);
     CompiledRoutes.Session compiled = compiledRoutes.begin(snapshot);
+    AttachedRoutes.Session attached = attachedRoutes.begin(compiled.reusing(),
+        !snapshot.httpRoutes().isEmpty() && !snapshot.grpcRoutes().isEmpty());
 
     Map<ObjectKey, GatewayClassStatus> classStatus = new TreeMap<>();
     Set<String> ourClasses = new HashSet<>();
@@ -116,8 +124,9 @@ public final class Translator {
 
     // HttpRoutePhase orders HTTPRoutes and GRPCRoutes oldest first itself.
     List<HTTPRoute> routes = snapshot.httpRoutes();
-    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, routeParents,
-        options.controllerName(), compiled).process(routes, snapshot.grpcRoutes());
+    HttpRoutePhase.Result httpPhase = new HttpRoutePhase(index, gatewayStates, routeParents,
+        options.controllerName(), compiled, attached, routeOrder)
+        .process(routes, snapshot.grpcRoutes());
     Map<ObjectKey, HTTPRouteStatus> routeStatus = httpPhase.httpRoutes();
 
     // Before Gateway status: listener attachedRoutes counts these routes too.
@@ -154,13 +163,17 @@ public final class Translator {
     policyRoutes.addAll(snapshot.tlsRoutes());
     policyRoutes.addAll(snapshot.tcpRoutes());
     policyRoutes.addAll(snapshot.udpRoutes());
-    Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
-    routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
     Map<ObjectKey, List<RouteParentStatus>> grpcParents = grpcParents(httpPhase.grpcRoutes());
-    httpParents.putAll(grpcParents);
-    httpParents.putAll(tlsParents);
-    httpParents.putAll(tcpParents);
-    httpParents.putAll(udpParents);
+    // Only policies look routes' parents up: not worth a map of 10k routes when there is none.
+    Map<ObjectKey, List<RouteParentStatus>> httpParents = new HashMap<>();
+    if (!snapshot.backendTrafficPolicies().isEmpty()
+        || !snapshot.unimplementedPolicies().isEmpty()) {
+      routeStatus.forEach((key, status) -> httpParents.put(key, status.getParents()));
+      httpParents.putAll(grpcParents);
+      httpParents.putAll(tlsParents);
+      httpParents.putAll(tcpParents);
+      httpParents.putAll(udpParents);
+    }
     PolicyTargets policyTargets = new PolicyTargets(policyRoutes, httpParents, gatewayStates,
         snapshot.gateways(), snapshot.listenerSets(), listenerSetStatus);
     TrafficPolicyPhase.Result traffic = TrafficPolicyPhase.process(
@@ -169,8 +182,11 @@ public final class Translator {
     UnimplementedPolicyPhase.Result unimplemented = UnimplementedPolicyPhase.process(
         sortedOldestFirst(snapshot.unimplementedPolicies()), policyTargets,
         options.controllerName());
+    AssembledHosts.Session hosts = assembledHosts.begin(compiled.reusing(),
+        !traffic.attachments().isEmpty()
+            || unimplemented.failClosed() != UnimplementedPolicyPhase.FailClosed.NONE);
     RoutingTable table = TableAssembler.assemble(gatewayStates, traffic.attachments(),
-        unimplemented.failClosed());
+        unimplemented.failClosed(), hosts);
     // Which Gateways use each Service matters only to BackendTLSPolicy status: not worth a pass
     // over every route's backendRefs (a third of translation at 5k routes) when there is none.
     Map<ObjectKey, PolicyStatus> policyStatus;
@@ -185,6 +201,8 @@ public final class Translator {
           gatewaysByService, options.controllerName());
     }
     compiled.next();
+    hosts.next();
+    attached.next(httpPhase.httpRoutes(), httpPhase.grpcRoutes());
     return new Translation(table, new StatusReport(new TreeMap<>(classStatus),
         new TreeMap<>(gatewayStatus), new TreeMap<>(routeStatus), new TreeMap<>(policyStatus),
         new TreeMap<>(traffic.status()), new TreeMap<>(unimplemented.status()),
@@ -196,6 +214,16 @@ public final class Translator {
   /** How many HTTPRoutes and GRPCRoutes were compiled rather than reused; for tests. */
   long routeCompilations() {
     return compiledRoutes.compilations();
+  }
+
+  /** How many virtual hosts were built rather than reused; for tests. */
+  long virtualHostBuilds() {
+    return assembledHosts.builds();
+  }
+
+  /** How many HTTPRoutes and GRPCRoutes were attached rather than reused; for tests. */
+  long routeAttachments() {
+    return attachedRoutes.attachments();
   }
 
   private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<StreamRoutePhase.Spec>
@@ -241,7 +269,7 @@ public final class Translator {
    * each such echo kept translations running back to back while statuses were written, and
    * delayed every other change behind them (bench/scale.py --provider kubernetes).
    */
-  private static boolean sameInputs(List<?> a, List<?> b) {
+  static boolean sameInputs(List<?> a, List<?> b) {
     if (a == b) {
       return true;
     }

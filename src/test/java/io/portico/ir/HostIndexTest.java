@@ -46,6 +46,28 @@ class HostIndexTest {
   }
 
   @Test
+  void updatedIndexFindsWhatABuiltOneFinds() {
+    Random random = new Random(7);
+    List<String> hosts = List.of("foo.example.com", "example.com", "bar.example.com",
+        "a.b.example.com", "other.com", "example.org", "b.example.com");
+    List<String> current = new ArrayList<>(PATTERNS);
+    HostIndex<String> updated = index(current);
+    for (int step = 0; step < 50; step++) {
+      String pattern = PATTERNS.get(random.nextInt(PATTERNS.size()));
+      if (current.remove(pattern)) {
+        updated = updated.with(java.util.Map.of(), List.of(pattern));
+      } else {
+        current.add(pattern);
+        updated = updated.with(java.util.Map.of(pattern, pattern), List.of());
+      }
+      HostIndex<String> built = index(current);
+      for (String host : hosts) {
+        assertThat(updated.find(host)).as(current + " " + host).isEqualTo(built.find(host));
+      }
+    }
+  }
+
+  @Test
   void resultDoesNotDependOnInsertionOrder() {
     Random random = new Random(42);
     for (int i = 0; i < 20; i++) {

@@ -295,6 +295,8 @@ class FileProviderTest {
             && "2".equals(label(o))));
     assertThat(provider.wholeReads()).as("only the files the watcher named were read")
         .isEqualTo(1);
+    assertThat(provider.wholeAssemblies()).as("only the files that changed were assembled")
+        .isEqualTo(1);
     assertThat(second.services()).contains(first.services().get(0));
 
     Files.createDirectories(dir.resolve("sub"));
