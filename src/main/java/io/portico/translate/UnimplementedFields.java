@@ -43,6 +43,14 @@ final class UnimplementedFields {
   private record Items(Section item) implements Node {
   }
 
+  /**
+   * A field Portico does not implement, but whose value {@code portico} is what Portico does
+   * anyway (Envoy Gateway's default): set to it, the field changes nothing and is not reported;
+   * set to anything else it is.
+   */
+  private record AsPorticoDoes(Object portico) implements Node {
+  }
+
   private static final Leaf SETTING = new Leaf(true);
   /** Targets are read by PolicyTargets; they apply nothing by themselves. */
   private static final Leaf TARGETING = new Leaf(false);
@@ -111,7 +119,11 @@ final class UnimplementedFields {
           "maxRequestsPerConnection", SETTING,
           "perEndpoint", section("maxConnections"))),
       "http2", section("initialStreamWindowSize", "initialConnectionWindowSize",
-          "maxConcurrentStreams")));
+          "maxConcurrentStreams"),
+      // Portico speaks to a backend in the protocol its appProtocol names, not the client's.
+      "useClientProtocol", new AsPorticoDoes(false),
+      // Portico balances over the endpoints themselves, never through a Service's cluster IP.
+      "routingType", new AsPorticoDoes("Endpoint")));
 
   /**
    * Fields that protect a backend or the gateway (they refuse or limit traffic), with what goes
@@ -185,6 +197,10 @@ final class UnimplementedFields {
         paths.add(at);
       } else if (node instanceof Leaf leaf) {
         applies |= leaf.setting();
+      } else if (node instanceof AsPorticoDoes same) {
+        if (!String.valueOf(same.portico()).equals(String.valueOf(entry.getValue()))) {
+          paths.add(at);
+        }
       } else if (node instanceof Section inner) {
         // A value of the wrong shape is the readers' to refuse, with the field's path.
         boolean inside = entry.getValue() instanceof Map<?, ?>

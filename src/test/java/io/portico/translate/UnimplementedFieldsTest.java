@@ -101,6 +101,11 @@ class UnimplementedFieldsTest {
              mergeType: StrategicMerge, routingType: Service}""",
             "spec.compression, spec.compressor, spec.mergeType, spec.routingType,"
                 + " spec.useClientProtocol", false),
+        // Set to what Portico does anyway (Envoy Gateway's defaults), they change nothing.
+        row("{useClientProtocol: false, routingType: Endpoint, retry: {numRetries: 1}}", "",
+            true),
+        row("{useClientProtocol: false, routingType: Endpoint}", "", false),
+        row("{useClientProtocol: false, routingType: Service}", "spec.routingType", false),
         row("""
             {responseOverride: [], requestBuffer: {limit: 1Mi}, dns: {}, proxyProtocol: {},
              tcpKeepalive: {}, telemetry: {}, connection: {bufferLimit: 1Mi}, httpUpgrade: [],
