@@ -338,7 +338,7 @@ final class EchoHandler implements Handler<HttpServerRequest> {
         .put("cipherSuite", facts.cipherSuite());
   }
 
-  private   static String pem(Certificate certificate) throws CertificateEncodingException {
+  private static String pem(Certificate certificate) throws CertificateEncodingException {
     return "-----BEGIN CERTIFICATE-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
         + "\n-----END CERTIFICATE-----\n";

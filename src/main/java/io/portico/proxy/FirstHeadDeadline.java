@@ -75,7 +75,7 @@ final class FirstHeadDeadline extends ChannelInboundHandlerAdapter {
     }
     ProxyMetrics.countOutsideVerticle(UpstreamFailure.REQUEST_HEADER_TIMEOUT);
     // First in the pipeline: these bytes go to the socket as they are.
-    ctx.writeAndFlush(Unpooled.wrappedBuffer(Responder.REQUEST_HEADER_TIMEOUT_BYTES))
+    ctx.writeAndFlush(Unpooled.wrappedBuffer(Responder.requestHeaderTimeoutBytes()))
         .addListener(ChannelFutureListener.CLOSE);
   }
 }

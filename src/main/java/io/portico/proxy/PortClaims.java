@@ -81,15 +81,7 @@ public final class PortClaims {
   public synchronized SocketAddress handoffAddress(String host, int port) {
     if (handoffDirectory == null) {
       try {
-        handoffDirectory = Files.createTempDirectory("portico-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      } catch (UnsupportedOperationException notPosix) {
-        try {
-          // Not a POSIX file system (Windows): the temporary directory is the user's own.
-          handoffDirectory = Files.createTempDirectory("portico-");
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot create the directory for handoff sockets", e);
-        }
+        handoffDirectory = privateDirectory();
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create the directory for handoff sockets", e);
       }
@@ -97,6 +89,17 @@ public final class PortClaims {
     }
     String name = (host.isEmpty() ? "any" : host.replace(':', '_')) + "-" + port + ".sock";
     return SocketAddress.domainSocketAddress(handoffDirectory.resolve(name).toString());
+  }
+
+  /** A new temporary directory only this user may enter. */
+  private static Path privateDirectory() throws IOException {
+    try {
+      return Files.createTempDirectory("portico-",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (UnsupportedOperationException notPosix) {
+      // Not a POSIX file system (Windows): the temporary directory is the user's own.
+      return Files.createTempDirectory("portico-");
+    }
   }
 
   /** Gives one server's share of the socket {@code host:port} back. */

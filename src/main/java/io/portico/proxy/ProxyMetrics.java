@@ -48,8 +48,7 @@ final class ProxyMetrics {
     UpstreamFailure[] values = UpstreamFailure.values();
     failures = new Counter[values.length];
     for (UpstreamFailure failure : values) {
-      failures[failure.ordinal()] = Counter.builder("portico.requests")
-          .tag("outcome", failure.label()).register(registry);
+      failures[failure.ordinal()] = failureCounter(registry, failure);
     }
     responseClasses = new Counter[5];
     for (int i = 0; i < 5; i++) {
@@ -83,9 +82,13 @@ final class ProxyMetrics {
   static void countOutsideVerticle(UpstreamFailure failure) {
     MeterRegistry registry = BackendRegistries.getDefaultNow();
     if (registry != null) {
-      Counter.builder("portico.requests").tag("outcome", failure.label()).register(registry)
-          .increment();
+      failureCounter(registry, failure).increment();
     }
+  }
+
+  /** The counter of requests that ended in {@code failure} (the registry keeps one per tag). */
+  private static Counter failureCounter(MeterRegistry registry, UpstreamFailure failure) {
+    return Counter.builder("portico.requests").tag("outcome", failure.label()).register(registry);
   }
 
   void forwarded(int upstreamStatus) {

@@ -129,9 +129,16 @@ final class Responder {
 
   /**
    * The same 408 as bytes on the wire, for a connection that has no HTTP encoder yet (see
-   * {@link FirstHeadDeadline}): encoded once, by Netty's own encoder.
+   * {@link FirstHeadDeadline}): encoded by Netty's own encoder at the first such timeout (a
+   * holder class, so start-up does not pay for it), then reused.
    */
-  static final byte[] REQUEST_HEADER_TIMEOUT_BYTES = encoded(requestHeaderTimeoutAnswer());
+  static byte[] requestHeaderTimeoutBytes() {
+    return RequestHeaderTimeoutBytes.ENCODED;
+  }
+
+  private static final class RequestHeaderTimeoutBytes {
+    static final byte[] ENCODED = encoded(requestHeaderTimeoutAnswer());
+  }
 
   private static byte[] encoded(FullHttpResponse response) {
     EmbeddedChannel channel = new EmbeddedChannel(new HttpResponseEncoder());

@@ -85,16 +85,13 @@ final class StreamConnections implements Shareable {
 
   /** Gives back a connection counted by {@link #opened}. */
   void closed(Endpoint endpoint) {
-    release(endpoints, endpoint);
+    endpoints.computeIfPresent(endpoint,
+        (e, count) -> count.decrementAndGet() <= 0 ? null : count);
   }
 
   /** Returns how many connections are open to {@code endpoint}. */
   int open(Endpoint endpoint) {
     AtomicInteger count = endpoints.get(endpoint);
     return count == null ? 0 : count.get();
-  }
-
-  private static <K> void release(ConcurrentMap<K, AtomicInteger> counts, K key) {
-    counts.computeIfPresent(key, (k, count) -> count.decrementAndGet() <= 0 ? null : count);
   }
 }
