@@ -42,35 +42,13 @@ final class StatusLog {
     }
     // Policies of kinds Portico does not implement: the operator must hear of them (a
     // SecurityPolicy makes its routes answer 500). One line per policy and message.
-    for (Map.Entry<ObjectKey, PolicyStatus> entry : report.unimplementedPolicies().entrySet()) {
-      Set<String> seen = new HashSet<>();
-      for (PolicyAncestorStatus ancestor : entry.getValue().getAncestors()) {
-        for (Condition condition : ancestor.getConditions()) {
-          if (seen.add(condition.getReason() + condition.getMessage())) {
-            add(lines, entry.getKey().toString(), List.of(condition));
-          }
-        }
-      }
-    }
+    addPolicies(lines, report.unimplementedPolicies(), (key, condition) -> key.toString());
     // BackendTrafficPolicies: a refusal, and the fields not applied (Warning: fields Portico
     // does not implement, such as a rate limit it does not enforce, or fields a stream route
-    // does not take). One line per policy and message, whatever the number of ancestors; the
-    // generation is in the line, so each edit of the policy is logged once again.
-    for (Map.Entry<ObjectKey, PolicyStatus> entry : report.backendTrafficPolicies().entrySet()) {
-      Set<String> seen = new HashSet<>();
-      for (PolicyAncestorStatus ancestor : entry.getValue().getAncestors()) {
-        for (Condition condition : ancestor.getConditions()) {
-          boolean isTrue = "True".equals(condition.getStatus());
-          boolean problem = condition.getType().equals(Conditions.ACCEPTED) ? !isTrue
-              : condition.getType().equals(Conditions.WARNING) && isTrue;
-          if (problem && seen.add(condition.getReason() + condition.getMessage())) {
-            lines.add(entry.getKey() + " (generation " + condition.getObservedGeneration()
-                + "): " + condition.getType() + "=" + condition.getStatus() + " "
-                + condition.getReason() + ": " + condition.getMessage());
-          }
-        }
-      }
-    }
+    // does not take). The generation is in the line, so each edit of the policy is logged once
+    // again.
+    addPolicies(lines, report.backendTrafficPolicies(),
+        (key, condition) -> key + " (generation " + condition.getObservedGeneration() + ")");
     report.tlsRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.tcpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
     report.udpRoutes().forEach((key, status) -> addParents(lines, key, status.getParents()));
@@ -96,6 +74,21 @@ final class StatusLog {
     }
   }
 
+  /** One line per policy and problem message, whatever the number of ancestors. */
+  private static void addPolicies(List<String> lines, Map<ObjectKey, PolicyStatus> policies,
+      java.util.function.BiFunction<ObjectKey, Condition, String> label) {
+    for (Map.Entry<ObjectKey, PolicyStatus> entry : policies.entrySet()) {
+      Set<String> seen = new HashSet<>();
+      for (PolicyAncestorStatus ancestor : entry.getValue().getAncestors()) {
+        for (Condition condition : ancestor.getConditions()) {
+          if (seen.add(condition.getReason() + condition.getMessage())) {
+            add(lines, () -> label.apply(entry.getKey(), condition), List.of(condition));
+          }
+        }
+      }
+    }
+  }
+
   private static void add(List<String> lines, String object, List<Condition> conditions) {
     add(lines, () -> object, conditions);
   }
@@ -108,7 +101,8 @@ final class StatusLog {
     for (Condition condition : conditions) {
       boolean isTrue = "True".equals(condition.getStatus());
       boolean badWhenTrue = condition.getType().equals(Conditions.CONFLICTED)
-          || condition.getType().equals(Conditions.PARTIALLY_INVALID);
+          || condition.getType().equals(Conditions.PARTIALLY_INVALID)
+          || condition.getType().equals(Conditions.WARNING);
       if (isTrue == badWhenTrue) {
         lines.add(object.get() + ": " + condition.getType() + "=" + condition.getStatus() + " "
             + condition.getReason() + ": " + condition.getMessage());

@@ -39,18 +39,33 @@ public final class HostIndex<T> {
     Map<String, T> wildcards = new HashMap<>();
     T catchAll = null;
     for (T value : values) {
-      String pattern = hostname.apply(value);
-      if (pattern == null || pattern.equals("*")) {
+      String key = key(hostname.apply(value));
+      if (key == null) {
         if (catchAll == null) {
           catchAll = value;
         }
-      } else if (pattern.startsWith("*.")) {
-        wildcards.putIfAbsent(pattern.substring(1).toLowerCase(java.util.Locale.ROOT), value);
       } else {
-        exact.putIfAbsent(pattern.toLowerCase(java.util.Locale.ROOT), value);
+        (isSuffix(key) ? wildcards : exact).putIfAbsent(key, value);
       }
     }
     return of(exact, wildcards, catchAll);
+  }
+
+  /**
+   * Where a hostname pattern is filed: null for the catch-all ({@code null} or {@code "*"}),
+   * the lower-cased suffix {@code ".example.com"} for {@code "*.example.com"}, else the
+   * lower-cased name (which never starts with a dot).
+   */
+  private static String key(String pattern) {
+    if (pattern == null || pattern.equals("*")) {
+      return null;
+    }
+    return (pattern.startsWith("*.") ? pattern.substring(1) : pattern)
+        .toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static boolean isSuffix(String key) {
+    return key.startsWith(".");
   }
 
   private static <T> HostIndex<T> of(Map<String, T> exact, Map<String, T> wildcards, T catchAll) {
@@ -81,23 +96,19 @@ public final class HostIndex<T> {
     }
     T newCatchAll = catchAll;
     for (String pattern : removed) {
-      if (pattern == null || pattern.equals("*")) {
+      String key = key(pattern);
+      if (key == null) {
         newCatchAll = null;
-      } else if (pattern.startsWith("*.")) {
-        newWildcards.remove(pattern.substring(1).toLowerCase(java.util.Locale.ROOT));
       } else {
-        newExact.remove(pattern.toLowerCase(java.util.Locale.ROOT));
+        (isSuffix(key) ? newWildcards : newExact).remove(key);
       }
     }
     for (Map.Entry<String, T> entry : put.entrySet()) {
-      String pattern = entry.getKey();
-      if (pattern == null || pattern.equals("*")) {
+      String key = key(entry.getKey());
+      if (key == null) {
         newCatchAll = entry.getValue();
-      } else if (pattern.startsWith("*.")) {
-        newWildcards.put(pattern.substring(1).toLowerCase(java.util.Locale.ROOT),
-            entry.getValue());
       } else {
-        newExact.put(pattern.toLowerCase(java.util.Locale.ROOT), entry.getValue());
+        (isSuffix(key) ? newWildcards : newExact).put(key, entry.getValue());
       }
     }
     return of(newExact, newWildcards, newCatchAll);

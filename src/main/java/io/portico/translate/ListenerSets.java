@@ -84,7 +84,8 @@ final class ListenerSets {
   private static Gateway parent(ListenerSet listenerSet, Map<String, Gateway> gateways) {
     ParentGatewayReference ref = listenerSet.getSpec() == null
         ? null : listenerSet.getSpec().getParentRef();
-    if (ref == null || ref.getName() == null) {
+    ObjectKey key = parentKey(listenerSet);
+    if (key == null) {
       return null;
     }
     String group = ref.getGroup() == null ? ReferenceGrants.GATEWAY_GROUP : ref.getGroup();
@@ -92,9 +93,22 @@ final class ListenerSets {
     if (!group.equals(ReferenceGrants.GATEWAY_GROUP) || !kind.equals("Gateway")) {
       return null;
     }
+    return gateways.get(key.namespace() + "/" + key.name());
+  }
+
+  /**
+   * The Gateway {@code listenerSet}'s parentRef names (its namespace defaulting to the
+   * ListenerSet's), or null when it names none.
+   */
+  static ObjectKey parentKey(ListenerSet listenerSet) {
+    ParentGatewayReference ref = listenerSet.getSpec() == null
+        ? null : listenerSet.getSpec().getParentRef();
+    if (ref == null || ref.getName() == null) {
+      return null;
+    }
     String namespace = ref.getNamespace() == null || ref.getNamespace().isEmpty()
         ? listenerSet.getMetadata().getNamespace() : ref.getNamespace();
-    return gateways.get(namespace + "/" + ref.getName());
+    return new ObjectKey("Gateway", namespace, ref.getName());
   }
 
   /** Returns why {@code gateway} does not admit {@code listenerSet}, or null when it does. */

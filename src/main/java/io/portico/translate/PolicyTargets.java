@@ -402,10 +402,7 @@ final class PolicyTargets {
     ListenerSetStatus status = listenerSetStatus.get(object);
     if (status == null) {
       // Its parent is not a Portico Gateway: not ours to report on, unless there is no parent.
-      var parent = listenerSet.getSpec() == null ? null : listenerSet.getSpec().getParentRef();
-      ObjectKey gateway = parent == null ? null : new ObjectKey("Gateway",
-          parent.getNamespace() == null ? object.namespace() : parent.getNamespace(),
-          parent.getName());
+      ObjectKey gateway = ListenerSets.parentKey(listenerSet);
       if (gateway != null && allGateways.contains(gateway)) {
         return new Resolution(null, List.of(), null, null);
       }

@@ -56,14 +56,6 @@ final class TrafficPolicyPhase {
   static final String REASON_CONFLICTED = "Conflicted";
   static final String OVERRIDDEN = "Overridden";
   static final String REASON_OVERRIDDEN = "Overridden";
-  /**
-   * Set (True) under an ancestor where some fields of an accepted policy are not applied: fields
-   * Portico does not implement ({@link #REASON_UNSUPPORTED}), or fields a TLS, TCP or UDP route
-   * does not take ({@link #REASON_NOT_APPLICABLE}). Envoy Gateway's {@code Warning} condition
-   * type; one per ancestor, so when both apply the message holds both and the reason is
-   * {@code Unsupported}, the one that needs acting on.
-   */
-  static final String WARNING = Conditions.WARNING;
   /** Fields Portico implements, that a stream route does not take. */
   static final String REASON_NOT_APPLICABLE = "NotApplicable";
   /**
@@ -140,6 +132,9 @@ final class TrafficPolicyPhase {
     Map<String, Attached> claims = new HashMap<>();
     Map<ObjectKey, List<Resolution>> resolved = new LinkedHashMap<>();
     Map<ObjectKey, InvalidPolicy> invalid = new HashMap<>();
+    // Each policy's spec and its unimplemented fields, read once for its targets and status.
+    Map<ObjectKey, Map<String, Object>> specs = new HashMap<>();
+    Map<ObjectKey, UnimplementedFields.Report> reports = new HashMap<>();
     for (GenericKubernetesResource policy : policies) {
       ObjectKey policyKey = ObjectKey.of(policy);
       List<Resolution> resolutions = new ArrayList<>();
@@ -149,11 +144,13 @@ final class TrafficPolicyPhase {
         invalid.put(policyKey, e);
       }
       Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
+      UnimplementedFields.Report unimplemented = UnimplementedFields.of(spec);
+      specs.put(policyKey, spec);
+      reports.put(policyKey, unimplemented);
       TrafficPolicy settings = null;
       if (!invalid.containsKey(policyKey)) {
         try {
           settings = TrafficPolicySpec.parse(policy);
-          UnimplementedFields.Report unimplemented = UnimplementedFields.of(spec);
           if (!unimplemented.none() && !unimplemented.appliesAnything()) {
             // Nothing it sets is implemented: as for a stream route none of whose fields
             // applies, the policy is refused and its targets keep what they would have without.
@@ -171,11 +168,13 @@ final class TrafficPolicyPhase {
           continue;
         }
         String streamKind = streamRouteKind(resolution.target());
-        if (streamKind != null && !StreamPolicyScope.of(spec, streamKind).appliesAnything()) {
+        StreamPolicyScope.Scope scope = streamKind == null ? null
+            : StreamPolicyScope.of(spec, streamKind);
+        if (scope != null && !scope.appliesAnything()) {
           outcome.add(new Resolution(null, resolution.ancestors(), Conditions.REASON_INVALID,
               resolution.target().describe() + ": none of the fields this policy sets applies to"
                   + " a " + streamKind + " (" + String.join(", ",
-                  StreamPolicyScope.of(spec, streamKind).inapplicable()) + "); a stream route"
+                  scope.inapplicable()) + "); a stream route"
                   + " takes " + STREAM_FIELDS));
           continue;
         }
@@ -200,8 +199,8 @@ final class TrafficPolicyPhase {
     Map<ObjectKey, PolicyStatus> status = new TreeMap<>();
     for (GenericKubernetesResource policy : policies) {
       ObjectKey policyKey = ObjectKey.of(policy);
-      status.put(policyKey,
-          status(policy, resolved.get(policyKey), invalid.get(policyKey), claims));
+      status.put(policyKey, status(policy, specs.get(policyKey), reports.get(policyKey),
+          resolved.get(policyKey), invalid.get(policyKey), claims));
     }
     return new Result(new Attachments(Map.copyOf(claims)), status);
   }
@@ -284,11 +283,10 @@ final class TrafficPolicyPhase {
         ? target.object().kind() : null;
   }
 
-  private PolicyStatus status(GenericKubernetesResource policy, List<Resolution> resolutions,
+  private PolicyStatus status(GenericKubernetesResource policy, Map<String, Object> spec,
+      UnimplementedFields.Report unimplemented, List<Resolution> resolutions,
       InvalidPolicy invalid, Map<String, Attached> claims) {
     ObjectKey policyKey = ObjectKey.of(policy);
-    Map<String, Object> spec = PolicyFields.map(policy.getAdditionalProperties().get("spec"));
-    UnimplementedFields.Report unimplemented = UnimplementedFields.of(spec);
     Map<Ancestor, Verdict> verdicts = new TreeMap<>(Ancestor.ORDER);
     for (Resolution resolution : resolutions) {
       for (Ancestor ancestor : resolution.ancestors()) {
@@ -323,6 +321,10 @@ final class TrafficPolicyPhase {
         conditions.add(Conditions.of(OVERRIDDEN, true, REASON_OVERRIDDEN, overridden, generation));
       }
       if (accepted && !(unimplemented.none() && verdict.notApplicable.isEmpty())) {
+        // Envoy Gateway's Warning: fields of an accepted policy not applied under this ancestor,
+        // those Portico does not implement (Unsupported) or those a TLS, TCP or UDP route does
+        // not take (NotApplicable). One per ancestor: when both apply, the message holds both
+        // and the reason is Unsupported, the one that needs acting on.
         List<String> warnings = new ArrayList<>();
         if (!unimplemented.none()) {
           warnings.add(unimplemented.message());
@@ -331,8 +333,9 @@ final class TrafficPolicyPhase {
           warnings.add(String.join("; ", verdict.notApplicable) + ": not applied there (a stream"
               + " route takes " + STREAM_FIELDS + ")");
         }
-        conditions.add(Conditions.of(WARNING, true, unimplemented.none() ? REASON_NOT_APPLICABLE
-            : REASON_UNSUPPORTED, String.join("; ", warnings), generation));
+        conditions.add(Conditions.of(Conditions.WARNING, true,
+            unimplemented.none() ? REASON_NOT_APPLICABLE : REASON_UNSUPPORTED,
+            String.join("; ", warnings), generation));
       }
       entries.add(new PolicyAncestorStatusBuilder()
           .withAncestorRef(PolicyTargets.ancestorRef(ancestor))
