@@ -54,12 +54,11 @@ final class HttpRoutePhase {
   private final AttachedRoutes.Session attachedRoutes;
   private final RouteOrder routeOrder;
   /**
-   * Every listener of the translation's Gateways, in order, and each one's position there: how a
-   * remembered attachment names its listeners across translations (see
-   * {@link AttachedRoutes.Placement}).
+   * Every listener of the translation's Gateways, in order: a listener's index here is its
+   * {@link ListenerState#position}, how a remembered attachment names its listeners across
+   * translations (see {@link AttachedRoutes.Placement}).
    */
   private final List<ListenerState> listeners = new ArrayList<>();
-  private final Map<ListenerState, Integer> positions = new IdentityHashMap<>();
   /**
    * Per kind and listener, the routes attached so far: what the conflict rule compares a route
    * of the other kind against (an HTTPRoute-only configuration never compares anything).
@@ -76,7 +75,7 @@ final class HttpRoutePhase {
     this.attachedRoutes = attachedRoutes;
     for (GatewayState gateway : gateways) {
       for (ListenerState listener : gateway.listeners()) {
-        positions.put(listener, listeners.size());
+        listener.position = listeners.size();
         listeners.add(listener);
       }
     }
@@ -199,7 +198,7 @@ final class HttpRoutePhase {
                 names));
         List<RouteEntry> entries = entries(route.kind(), compiled, names);
         listener.routes.addAll(entries);
-        placements.add(new AttachedRoutes.Placement(positions.get(listener), entries));
+        placements.add(new AttachedRoutes.Placement(listener.position, entries));
       });
     }
     if (!compiled.invalidRules().isEmpty() && !compiled.allRulesInvalid()) {

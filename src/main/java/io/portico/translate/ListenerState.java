@@ -63,6 +63,13 @@ final class ListenerState {
   String tlsMode;
 
   List<RouteGroupKind> supportedKinds = List.of();
+  /**
+   * This listener's position among all the translation's Gateways' listeners, served or not
+   * (set by {@link HttpRoutePhase}): how a remembered attachment ({@link AttachedRoutes}) and a
+   * listener's assembled hosts ({@link AssembledHosts}) recognise it from one translation to
+   * the next.
+   */
+  int position = -1;
   int attachedRoutes;
   final List<RouteEntry> routes = new ArrayList<>();
   /** The TLSRoutes, TCPRoutes or UDPRoutes attached to a stream listener, oldest first. */

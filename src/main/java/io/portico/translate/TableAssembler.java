@@ -47,16 +47,11 @@ final class TableAssembler {
     Map<BackendGroup, Map<TrafficPolicy, BackendGroup>> withPolicy = new IdentityHashMap<>();
     Map<String, Map<Integer, List<Listener>>> byAddress = new TreeMap<>();
     Map<String, Map<String, List<StreamListener>>> streamsByAddress = new TreeMap<>();
-    // Every listener's position among all of the Gateways' listeners, served or not: how
-    // AssembledHosts recognises it from one translation to the next.
-    int position = -1;
     for (GatewayState gateway : gateways) {
       if (!gateway.served()) {
-        position += gateway.listeners().size();
         continue;
       }
       for (ListenerState listener : gateway.listeners()) {
-        position++;
         if (!listener.serving()) {
           continue;
         }
@@ -75,7 +70,7 @@ final class TableAssembler {
             .computeIfAbsent(listener.port(), p -> new ArrayList<>())
             .add(listener(listener, gateway.backendClient().certificate(),
                 loadBalancing(gateway, listener, policies, withPolicy),
-                unenforced(gateway, listener, failClosed), hosts, position));
+                unenforced(gateway, listener, failClosed), hosts));
       }
     }
     // HTTPS listeners on a TLS port (compatible, see ListenerPhase): the stream proxy owns the
@@ -188,9 +183,8 @@ final class TableAssembler {
 
   private static Listener listener(ListenerState listener, TlsCertificate backendClient,
       Function<RouteEntry, BackendGroup> loadBalancing,
-      Function<RouteEntry, UnenforcedPolicy> unenforced, AssembledHosts.Session hosts,
-      int position) {
-    ListenerHosts virtualHosts = hosts.hosts(position, listener.routes,
+      Function<RouteEntry, UnenforcedPolicy> unenforced, AssembledHosts.Session hosts) {
+    ListenerHosts virtualHosts = hosts.hosts(listener.position, listener.routes,
         (pattern, entries) -> virtualHost(pattern, entries, loadBalancing, unenforced));
     String hostname = listener.hostname() == null ? null : listener.hostname().toLowerCase();
     return new Listener(listener.irName, listener.source, hostname, listener.tls,
