@@ -156,13 +156,11 @@ final class PolicyTargets {
   private Attachments attachments;
 
   /**
-   * Per Gateway, per listener name, the HTTP and gRPC routes attached there, and apart the
-   * TLS/TCP/UDP routes (only policies that reach stream routes ask for those); per ListenerSet a Portico
-   * Gateway admits, per listener name, the routes of every kind attached there; by Gateway, the
+   * Per Gateway, per listener name of its own, the routes of every kind attached there; per
+   * ListenerSet a Portico Gateway admits, per listener name, likewise; by Gateway, the
    * ListenerSets it serves listeners of.
    */
   private record Attachments(Map<ObjectKey, Map<String, Set<ObjectKey>>> onGateways,
-      Map<ObjectKey, Map<String, Set<ObjectKey>>> streamsOnGateways,
       Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets,
       Map<ObjectKey, Set<ObjectKey>> listenerSetsOf) {
   }
@@ -208,7 +206,6 @@ final class PolicyTargets {
       return attachments;
     }
     Map<ObjectKey, Map<String, Set<ObjectKey>>> attached = new HashMap<>();
-    Map<ObjectKey, Map<String, Set<ObjectKey>>> streams = new HashMap<>();
     Map<ObjectKey, Map<String, Set<ObjectKey>>> onListenerSets = new HashMap<>();
     Map<ObjectKey, Set<ObjectKey>> listenerSetsOf = new HashMap<>();
     for (GatewayState state : gatewayStates) {
@@ -232,15 +229,11 @@ final class PolicyTargets {
         for (RouteEntry entry : listener.routes) {
           keys.add(key(entry.source().kind(), entry.route()));
         }
-        if (!listener.streamRoutes.isEmpty()) {
-          Set<ObjectKey> streamKeys = streams.computeIfAbsent(gateway, g -> new HashMap<>())
-              .computeIfAbsent(listener.name(), l -> new TreeSet<>());
-          listener.streamRoutes.forEach(route -> streamKeys.add(new ObjectKey(
-              route.source().kind(), route.source().namespace(), route.source().name())));
-        }
+        listener.streamRoutes.forEach(route -> keys.add(new ObjectKey(route.source().kind(),
+            route.source().namespace(), route.source().name())));
       }
     }
-    attachments = new Attachments(attached, streams, onListenerSets, listenerSetsOf);
+    attachments = new Attachments(attached, onListenerSets, listenerSetsOf);
     return attachments;
   }
 
@@ -270,17 +263,12 @@ final class PolicyTargets {
     return names;
   }
 
-  /** Returns, per listener name of a Portico Gateway, the routes attached there. */
+  /**
+   * Returns, per listener name of a Portico Gateway (its own listeners), the routes of every
+   * kind attached there.
+   */
   Map<String, Set<ObjectKey>> routesOn(ObjectKey gateway) {
     return attachments().onGateways().getOrDefault(gateway, Map.of());
-  }
-
-  /**
-   * Returns, per listener name of a Portico Gateway, the TLSRoutes, TCPRoutes and UDPRoutes
-   * attached there.
-   */
-  Map<String, Set<ObjectKey>> streamRoutesOn(ObjectKey gateway) {
-    return attachments().streamsOnGateways().getOrDefault(gateway, Map.of());
   }
 
   /**

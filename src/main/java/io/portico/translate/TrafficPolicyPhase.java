@@ -247,13 +247,14 @@ final class TrafficPolicyPhase {
         }
       }
       case GATEWAY, LISTENER -> {
-        for (var onListener : targets.streamRoutesOn(target.object()).entrySet()) {
+        for (var onListener : targets.routesOn(target.object()).entrySet()) {
           String listener = onListener.getKey();
           boolean covered = target.level() == Level.LISTENER ? listener.equals(target.section())
               : !Overrides.other(claims.get(Target.claimKey(Level.LISTENER, target.object(),
                   listener)), policy);
           for (ObjectKey route : covered ? onListener.getValue() : Set.<ObjectKey>of()) {
-            if (!Overrides.other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy)
+            if (PolicyTargets.STREAM_ROUTE_KINDS.contains(route.kind())
+                && !Overrides.other(claims.get(Target.claimKey(Level.ROUTE, route, null)), policy)
                 && !Overrides.other(claims.get(Target.claimKey(Level.RULE, route, "0")),
                     policy)) {
               routes.add(route);
@@ -359,7 +360,7 @@ final class TrafficPolicyPhase {
         PolicyTargets targets) {
       switch (target.level()) {
         case GATEWAY -> {
-          Map<String, Set<ObjectKey>> byListener = routesOn(targets, target.object());
+          Map<String, Set<ObjectKey>> byListener = targets.routesOn(target.object());
           for (Map.Entry<String, Set<ObjectKey>> entry : byListener.entrySet()) {
             if (other(claims.get(Target.claimKey(Level.LISTENER, target.object(), entry.getKey())),
                 policy)) {
@@ -374,7 +375,7 @@ final class TrafficPolicyPhase {
             addListenerSet(listenerSet, setClaimed, policy, claims, targets);
           }
         }
-        case LISTENER -> addRoutes(routesOn(targets, target.object())
+        case LISTENER -> addRoutes(targets.routesOn(target.object())
             .getOrDefault(target.section(), Set.of()), policy, claims, targets);
         case LISTENER_SET -> addListenerSet(target.object(), false, policy, claims, targets);
         case LISTENER_SET_LISTENER -> addRoutes(targets.routesOnListenerSet(target.object())
@@ -425,21 +426,6 @@ final class TrafficPolicyPhase {
           routes.add(route.namespace() + "/" + route.name());
         }
       }
-    }
-
-    /** The routes of every kind on each listener of {@code gateway}. */
-    private static Map<String, Set<ObjectKey>> routesOn(PolicyTargets targets,
-        ObjectKey gateway) {
-      Map<String, Set<ObjectKey>> streams = targets.streamRoutesOn(gateway);
-      if (streams.isEmpty()) {
-        return targets.routesOn(gateway);
-      }
-      Map<String, Set<ObjectKey>> all = new TreeMap<>();
-      targets.routesOn(gateway).forEach((listener, routes) ->
-          all.computeIfAbsent(listener, l -> new TreeSet<>()).addAll(routes));
-      streams.forEach((listener, routes) ->
-          all.computeIfAbsent(listener, l -> new TreeSet<>()).addAll(routes));
-      return all;
     }
 
     private static boolean other(Attached holder, ObjectKey policy) {
