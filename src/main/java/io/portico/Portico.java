@@ -9,7 +9,7 @@ import io.portico.health.HealthCheckVerticle;
 import io.portico.resource.ConfigProblem;
 import io.portico.provider.FileProvider;
 import io.portico.provider.KubernetesProvider;
-import io.portico.proxy.FirstHeadTransport;
+import io.portico.proxy.ProxyTransport;
 import io.portico.proxy.PortClaims;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.proxy.tls.SessionTicketKeys;
@@ -89,7 +89,7 @@ public final class Portico {
     // once a transport is given), with the first-request-head deadline of cleartext listeners,
     // which Vert.x has no hook for.
     Vertx vertx = Vertx.builder().with(vertxOptions)
-        .withTransport(FirstHeadTransport.preferNative(
+        .withTransport(ProxyTransport.preferNative(
             options.proxy().client().requestHeadersTimeoutMillis()))
         .build();
     LocalCodec.registerAll(vertx);

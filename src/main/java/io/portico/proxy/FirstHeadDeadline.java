@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * The request-headers deadline of a cleartext connection until Vert.x has made it an HTTP
  * connection. On a cleartext port Vert.x must first tell HTTP/1.1 from h2c and builds the
  * connection only once the first request head is complete, so {@link ClientConnections} cannot
- * time that head: this handler, first in the pipeline (see {@link FirstHeadTransport}), does. It
+ * time that head: this handler, first in the pipeline (see {@link ProxyTransport}), does. It
  * is removed when {@link ClientConnections} takes the connection over. Past the deadline, a
  * client that sent part of a head gets {@code 408} and the connection is closed (as a later head
  * would; the same answer and count, see {@link Responder#requestHeaderTimeout}); one that sent

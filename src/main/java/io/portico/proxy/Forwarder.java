@@ -305,6 +305,7 @@ final class Forwarder {
           replaySafe(exchange), answer) && exchange.takeRetry()) {
         // Drain the refused answer so its connection can be reused, then try again.
         answer.exceptionHandler(e -> { });
+        answer.handler(RelayBuffers::release);
         answer.end();
         retryLater(exchange, endpoint);
         return;

@@ -34,16 +34,22 @@ public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMi
   }
 
   /**
-   * Returns the settings every upstream client starts from (HTTP/1.1, h2c and TLS clients):
-   * pooled keep-alive connections, the connect timeout, no Nagle, bodies passed through as
-   * they are.
-   */
-  /**
    * The most body bytes the upstream HTTP/1.1 decoder hands over at once (Vert.x: 8 KiB). A
    * response read in one go is relayed in one write to the client instead of one per 8 KiB.
    */
   static final int UPSTREAM_MAX_CHUNK_BYTES = 64 * 1024;
 
+  /**
+   * The name upstream clients carry, by which {@link ProxyTransport} gives their connections
+   * {@link RelayBuffers}: whoever reads an answer of theirs releases its body chunks.
+   */
+  static final String UPSTREAM_CLIENT_NAME = "portico-upstream";
+
+  /**
+   * Returns the settings every upstream client starts from (HTTP/1.1, h2c and TLS clients):
+   * pooled keep-alive connections, the connect timeout, no Nagle, bodies passed through as
+   * they are, read into {@link RelayBuffers}.
+   */
   public HttpClientOptions upstreamClientOptions() {
     return new HttpClientOptions()
         .setKeepAlive(true)
@@ -51,7 +57,8 @@ public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMi
         .setConnectTimeout(connectTimeoutMillis)
         .setTcpNoDelay(true)
         .setMaxChunkSize(UPSTREAM_MAX_CHUNK_BYTES)
-        .setDecompressionSupported(false);
+        .setDecompressionSupported(false)
+        .setMetricsName(UPSTREAM_CLIENT_NAME);
   }
 
   /**

@@ -235,7 +235,7 @@ public final class ProxyVerticle extends VerticleBase {
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
     if (port.tls()) {
       // The backstop for connections not watched yet (see ClientConnections); a cleartext
-      // connection has its FirstHeadDeadline (see FirstHeadTransport) instead.
+      // connection has its FirstHeadDeadline (see ProxyTransport) instead.
       serverOptions.setReadIdleTimeout((int) Math.min(Integer.MAX_VALUE,
               options.client().requestHeadersTimeoutMillis()))
           .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);

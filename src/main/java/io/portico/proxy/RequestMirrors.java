@@ -112,6 +112,7 @@ final class RequestMirrors {
       UpstreamHeaders.addForwarded(request, copy.headers(), authority);
       (body == null ? copy.send() : copy.send(body.copy())).onSuccess(response -> {
         response.exceptionHandler(e -> { }); // A mirror's failure is nobody's business.
+        response.handler(RelayBuffers::release);
         response.end();
       }).onComplete(ar -> metrics.mirrored());
     });

@@ -107,14 +107,14 @@ final class ResponseRelay {
     void start() {
       upstream.exceptionHandler(e -> {
         LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
-        held = null;
+        dropHeld();
         exchange.finish();
         response.reset();
       });
       upstream.handler(this::chunk);
       upstream.endHandler(v -> end());
       response.closeHandler(v -> {
-        held = null;
+        dropHeld();
         exchange.finish();
         upstream.request().reset();
       });
@@ -137,13 +137,27 @@ final class ResponseRelay {
       writeQueued = false;
       Buffer chunk = held;
       held = null;
-      if (chunk != null && !response.ended() && !response.closed()) {
+      if (chunk == null) {
+        return;
+      }
+      if (!response.ended() && !response.closed()) {
         write(chunk);
+      } else {
+        RelayBuffers.release(chunk);
       }
     }
 
+    private void dropHeld() {
+      Buffer chunk = held;
+      held = null;
+      if (chunk != null) {
+        RelayBuffers.release(chunk);
+      }
+    }
+
+    /** Writes {@code chunk}, whose memory goes back once the write is done (or failed). */
     private void write(Buffer chunk) {
-      response.write(chunk);
+      response.write(chunk).onComplete(written -> RelayBuffers.release(chunk));
       if (response.writeQueueFull()) {
         upstream.pause();
         response.drainHandler(v -> upstream.resume());
@@ -167,7 +181,7 @@ final class ResponseRelay {
       Buffer last = held;
       held = null;
       if (last != null) {
-        response.end(last);
+        response.end(last).onComplete(written -> RelayBuffers.release(last));
       } else {
         response.end();
       }

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
@@ -22,12 +23,19 @@ import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The Vert.x transport (epoll where available, else NIO) with one addition: every connection a
- * cleartext HTTP server accepts starts with a {@link FirstHeadDeadline}, so that its first
- * request head is timed like every later one (Vert.x offers no hook on a connection before its
- * first head is complete). Everything else is the wrapped transport's.
+ * The Vert.x transport (epoll where available, else NIO) with the two channel settings Portico
+ * needs and Vert.x has no option for:
+ * <ul>
+ *   <li>every connection a cleartext HTTP server accepts starts with a {@link FirstHeadDeadline},
+ *       so that its first request head is timed like every later one (Vert.x offers no hook on a
+ *       connection before its first head is complete);
+ *   <li>upstream HTTP connections (the clients made from
+ *       {@link ProxyOptions#upstreamClientOptions()}) read into {@link RelayBuffers}, so that
+ *       answers are relayed without copies.
+ * </ul>
+ * Everything else is the wrapped transport's.
  */
-public final class FirstHeadTransport implements Transport {
+public final class ProxyTransport implements Transport {
 
   private final Transport transport;
   private final long requestHeadersTimeoutMillis;
@@ -36,7 +44,7 @@ public final class FirstHeadTransport implements Transport {
    * @param transport the transport Vert.x would use
    * @param requestHeadersTimeoutMillis how long a first request head may take
    */
-  public FirstHeadTransport(Transport transport, long requestHeadersTimeoutMillis) {
+  public ProxyTransport(Transport transport, long requestHeadersTimeoutMillis) {
     this.transport = Objects.requireNonNull(transport, "transport");
     this.requestHeadersTimeoutMillis = requestHeadersTimeoutMillis;
   }
@@ -48,7 +56,7 @@ public final class FirstHeadTransport implements Transport {
       chosen = io.vertx.core.transport.Transport.NIO;
     }
     io.vertx.core.transport.Transport base = chosen;
-    Transport wrapped = new FirstHeadTransport(base.implementation(), requestHeadersTimeoutMillis);
+    Transport wrapped = new ProxyTransport(base.implementation(), requestHeadersTimeoutMillis);
     return new io.vertx.core.transport.Transport() {
       @Override
       public String name() {
@@ -163,5 +171,9 @@ public final class FirstHeadTransport implements Transport {
   public void configure(ClientOptionsBase options, int connectTimeout, boolean domainSocket,
       Bootstrap bootstrap) {
     transport.configure(options, connectTimeout, domainSocket, bootstrap);
+    if (RelayBuffers.ALLOCATOR != null
+        && ProxyOptions.UPSTREAM_CLIENT_NAME.equals(options.getMetricsName())) {
+      bootstrap.option(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR);
+    }
   }
 }
