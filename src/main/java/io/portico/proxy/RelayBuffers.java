@@ -9,6 +9,7 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.buffer.impl.BufferImpl;
+import io.vertx.core.impl.buffer.VertxByteBufAllocator;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -39,8 +40,16 @@ final class RelayBuffers extends AbstractByteBufAllocator {
       PlatformDependent.hasUnsafe() && PlatformDependent.directBufferPreferred()
           ? new RelayBuffers() : null;
 
-  /** The smallest size class: 1 KiB. Smaller requests get 1 KiB. */
-  private static final int MIN_SHIFT = 10;
+  /**
+   * Buffers up to this size come from Vert.x's pooled allocator, and what is read into them is
+   * copied as before: a copy of a small answer costs less than the objects a buffer of ours
+   * takes (measured: 100 B answers allocated 300 B more per request uncopied). Netty sizes read
+   * buffers by what the previous reads of the connection brought, so small answers get small
+   * buffers and large ones large buffers.
+   */
+  private static final int COPIED_UP_TO = 2048;
+  /** The smallest size class: 4 KiB, the next power of two above {@link #COPIED_UP_TO}. */
+  private static final int MIN_SHIFT = 12;
   /** The largest recycled size class: 64 KiB, the most Netty reads from a socket at once. */
   private static final int MAX_SHIFT = 16;
   /** At most this many bytes of one size class wait on one thread's free list. */
@@ -81,6 +90,9 @@ final class RelayBuffers extends AbstractByteBufAllocator {
 
   @Override
   protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+    if (initialCapacity <= COPIED_UP_TO) {
+      return VertxByteBufAllocator.POOLED_ALLOCATOR.directBuffer(initialCapacity, maxCapacity);
+    }
     int shift = sizeClass(initialCapacity);
     int size = 1 << shift;
     ByteBuffer memory = null;
@@ -108,10 +120,7 @@ final class RelayBuffers extends AbstractByteBufAllocator {
   }
 
   private static int sizeClass(int capacity) {
-    if (capacity <= 1 << MIN_SHIFT) {
-      return MIN_SHIFT;
-    }
-    return 32 - Integer.numberOfLeadingZeros(capacity - 1);
+    return Math.max(MIN_SHIFT, 32 - Integer.numberOfLeadingZeros(capacity - 1));
   }
 
   /** Gives released memory of a size class to this thread's free list, or to the collector. */
@@ -166,7 +175,7 @@ final class RelayBuffers extends AbstractByteBufAllocator {
     private ByteBuffer memory;
 
     RecycledBuffer(RelayBuffers owner, ByteBuffer memory, int maxCapacity, boolean sizeClass) {
-      super(owner, memory, maxCapacity);
+      super(owner, false, memory, maxCapacity); // the memory as it is, not a slice of it
       setIndex(0, 0); // The wrapping constructor takes the memory for content: it is not.
       this.owner = owner;
       this.memory = memory;
