@@ -86,8 +86,8 @@ public final class Portico {
           .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     }
     // The native transport where it loads, else NIO (Vert.x ignores setPreferNativeTransport
-    // once a transport is given), with the first-request-head deadline of cleartext listeners,
-    // which Vert.x has no hook for.
+    // once a transport is given), with the two channel settings Vert.x has no hook for: the
+    // first-request-head deadline of cleartext listeners and the upstreams' relay buffers.
     Vertx vertx = Vertx.builder().with(vertxOptions)
         .withTransport(ProxyTransport.preferNative(
             options.proxy().client().requestHeadersTimeoutMillis()))
