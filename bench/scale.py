@@ -303,11 +303,12 @@ class ApiStore:
         self.apply(endpoint_slice(s, port))
 
     def routes_with_status(self):
-        """How many HTTPRoutes carry a parents entry of Portico's controller."""
+        """How many of the N generated HTTPRoutes (route-*) carry a parents entry of Portico's
+        controller."""
         self.conn.request("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/bench/httproutes")
         resp = self.conn.getresponse()
         items = json.loads(resp.read()).get("items", [])
-        return sum(1 for r in items if any(
+        return sum(1 for r in items if r["metadata"]["name"].startswith("route-") and any(
             p.get("controllerName") == "gateway.envoyproxy.io/gatewayclass-controller"
             for p in (r.get("status") or {}).get("parents") or []))
 
