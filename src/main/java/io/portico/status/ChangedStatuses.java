@@ -2,7 +2,6 @@ package io.portico.status;
 
 import io.portico.resource.ObjectKey;
 
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.SortedMap;
@@ -28,10 +27,10 @@ final class ChangedStatuses {
   }
 
   /**
-   * Adds to {@code changed} the key of every route and policy whose status differs between the
-   * two reports by identity, or that is only in {@code before}.
+   * Puts in {@code changed} every route and policy whose status differs between the two reports
+   * by identity, with its status in {@code after}, or null when only {@code before} has one.
    */
-  static void between(StatusReport before, StatusReport after, Collection<ObjectKey> changed) {
+  static void between(StatusReport before, StatusReport after, Map<ObjectKey, Object> changed) {
     between(before.httpRoutes(), after.httpRoutes(), changed);
     between(before.grpcRoutes(), after.grpcRoutes(), changed);
     between(before.tlsRoutes(), after.tlsRoutes(), changed);
@@ -60,7 +59,7 @@ final class ChangedStatuses {
   }
 
   private static <V> void between(SortedMap<ObjectKey, V> before, SortedMap<ObjectKey, V> after,
-      Collection<ObjectKey> changed) {
+      Map<ObjectKey, Object> changed) {
     if (before == after) {
       return;
     }
@@ -72,14 +71,14 @@ final class ChangedStatuses {
       int order = a == null ? 1 : b == null ? -1
           : a.getKey() == b.getKey() ? 0 : a.getKey().compareTo(b.getKey());
       if (order < 0) {
-        changed.add(a.getKey()); // gone from the report: our status may have to be removed
+        changed.put(a.getKey(), null); // gone from the report: our status may have to go
         a = old.hasNext() ? old.next() : null;
       } else if (order > 0) {
-        changed.add(b.getKey());
+        changed.put(b.getKey(), b.getValue());
         b = now.hasNext() ? now.next() : null;
       } else {
         if (a.getValue() != b.getValue()) {
-          changed.add(b.getKey());
+          changed.put(b.getKey(), b.getValue());
         }
         a = old.hasNext() ? old.next() : null;
         b = now.hasNext() ? now.next() : null;

@@ -325,17 +325,22 @@ public final class StatusWriter implements AutoCloseable {
    * whose status changed since the last round's report, and those left unfinished.
    */
   private void writeChanges(Pending pending) {
-    java.util.Set<ObjectKey> changed = new java.util.LinkedHashSet<>(unfinished);
+    // What a round left unfinished, with its status now; then what the report changed (the
+    // newer status wins).
+    Map<ObjectKey, Object> changed = new java.util.LinkedHashMap<>();
+    for (ObjectKey key : unfinished) {
+      if (!GATEWAY_KINDS.contains(key.kind())) { // those are written again below in any case
+        changed.put(key, ChangedStatuses.statusOf(pending.report(), key));
+      }
+    }
     unfinished.clear();
     ChangedStatuses.between(previous, pending.report(), changed);
     writeGatewaysAndClasses(pending.report());
     clearGateways(pending.report(), pending.snapshot());
     clearListenerSets(pending.report(), pending.snapshot());
-    for (ObjectKey key : changed) {
-      if (GATEWAY_KINDS.contains(key.kind())) {
-        continue; // left unfinished, and written again above
-      }
-      Object status = ChangedStatuses.statusOf(pending.report(), key);
+    for (Map.Entry<ObjectKey, Object> entry : changed.entrySet()) {
+      ObjectKey key = entry.getKey();
+      Object status = entry.getValue();
       if (status != null) {
         writeStatus(key, status);
         continue;

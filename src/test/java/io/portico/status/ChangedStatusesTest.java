@@ -7,8 +7,8 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.PolicyStatus;
 import io.portico.resource.ObjectKey;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.TreeMap;
 
 class ChangedStatusesTest {
@@ -39,11 +39,14 @@ class ChangedStatusesTest {
     TreeMap<ObjectKey, PolicyStatus> policies = new TreeMap<>();
     policies.put(policyKey, policy);
 
-    List<ObjectKey> changed = new ArrayList<>();
+    Map<ObjectKey, Object> changed = new LinkedHashMap<>();
     ChangedStatuses.between(report(before, policies), report(after, new TreeMap<>(policies)),
         changed);
 
-    assertThat(changed).containsExactly(route("b"), route("c"), route("d"));
+    assertThat(changed.keySet()).containsExactly(route("b"), route("c"), route("d"));
+    assertThat(changed.get(route("b"))).isSameAs(after.get(route("b")));
+    assertThat(changed.get(route("c"))).isNull(); // gone
+    assertThat(changed.get(route("d"))).isSameAs(after.get(route("d")));
   }
 
   @Test
@@ -51,11 +54,11 @@ class ChangedStatusesTest {
     TreeMap<ObjectKey, HTTPRouteStatus> after = new TreeMap<>();
     after.put(route("a"), new HTTPRouteStatus());
     after.put(route("b"), new HTTPRouteStatus());
-    List<ObjectKey> changed = new ArrayList<>();
+    Map<ObjectKey, Object> changed = new LinkedHashMap<>();
 
     ChangedStatuses.between(StatusReport.EMPTY, report(after, new TreeMap<>()), changed);
 
-    assertThat(changed).containsExactly(route("a"), route("b"));
+    assertThat(changed.keySet()).containsExactly(route("a"), route("b"));
   }
 
   @Test
