@@ -84,17 +84,22 @@ class EndpointFastPathTest {
     return pods;
   }
 
-  @Test
-  void endpointChangesSkipTranslationAndLoseNothing() {
+  /** Service blue with pods 0 and 1 running, only pod 0 in its slice, and route app to it. */
+  private void startWithTwoPodsOneListed() {
     fleet.service("default", "blue", 2);
-    int pod0 = fleet.servers().get(0).port();
-    int pod1 = fleet.servers().get(1).port();
     gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
         "service.yaml", SERVICE,
-        "slices.yaml", slice("blue-pod-0", pod0, "{ready: true}"),
+        "slices.yaml", slice("blue-pod-0", fleet.servers().get(0).port(), "{ready: true}"),
         "routes.yaml", route("app", "app.example.com", """
             - backendRefs: [{name: blue, port: 80}]
             """));
+  }
+
+  @Test
+  void endpointChangesSkipTranslationAndLoseNothing() {
+    startWithTwoPodsOneListed();
+    int pod0 = fleet.servers().get(0).port();
+    int pod1 = fleet.servers().get(1).port();
     assertThat(podsOf(4)).containsOnly("blue-pod-0");
     long translations = gateway.portico().translations();
     long table = gateway.tableVersion();
@@ -133,15 +138,9 @@ class EndpointFastPathTest {
 
   @Test
   void aRequestInFlightToAPodThatTerminatesAndLeavesFinishes() throws Exception {
-    fleet.service("default", "blue", 2);
+    startWithTwoPodsOneListed();
     int pod0 = fleet.servers().get(0).port();
     int pod1 = fleet.servers().get(1).port();
-    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
-        "service.yaml", SERVICE,
-        "slices.yaml", slice("blue-pod-0", pod0, "{ready: true}"),
-        "routes.yaml", route("app", "app.example.com", """
-            - backendRefs: [{name: blue, port: 80}]
-            """));
     long endpoints = endpointsVersion();
 
     // A slow request reaches pod 0; a rolling update then replaces pod 0 with pod 1 (pod 1
