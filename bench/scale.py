@@ -15,6 +15,17 @@ runs `portico run --config DIR` on that directory, and prints one row of the iss
   errors during churn            non-200 answers / failed requests of a steady keep-alive
                                  client on unchanged routes, for the whole churn
 
+A second table covers changes under a steady load (three client threads, keep-alive):
+
+  endpoint roll                  the pods of Service `roll` (local processes on 127.0.0.11...)
+                                 replaced one by one as a rolling update does it: the new pod
+                                 listed ready, the old one listed terminating (ready false,
+                                 serving false) and kept alive --grace seconds, then stopped and
+                                 removed; once for a route without and once with a retry policy
+  Secret rotation                the HTTPS listener's certificate Secret replaced --rotations
+                                 times (a new key each time), clients on keep-alive and new
+                                 connections; how soon new connections get the new certificate
+
 Every file is written aside and renamed into place (what editors and ConfigMap volumes do).
 Runs are bounded: each wait gives up after --timeout seconds and is reported as such.
 
@@ -27,18 +38,22 @@ through the API (one request each) instead of files; status is written back to t
   nice -n 19 python3 bench/scale.py --routes 5000 --samples 20 --java-opts "-Xmx256m"
   nice -n 19 python3 bench/scale.py --routes 1000 --provider kubernetes
 
-Ports: PORT_BASE (default 19000) + 1..4 nginx, +80 the Gateway listener, +99 the admin API,
-+98 the mock API server.
-Needs nginx (apt-get install nginx-light) and target/portico.jar (mvn -q -DskipTests package);
+Ports: PORT_BASE (default 19000) + 1..4 nginx, +10 the roll pods, +80 the Gateway listener,
++81 the HTTPS listener, +99 the admin API, +98 the mock API server.
+Needs nginx (apt-get install nginx-light), openssl and target/portico.jar (mvn -q -DskipTests package);
 --provider kubernetes also the test classes (mvn -q test-compile; the bench runs it if needed).
 """
-import json
 import argparse
+import base64
+import hashlib
+import json
 import http.client
 import os
 import random
 import shutil
-import statistics
+import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -96,6 +111,78 @@ def gateway(listener_port):
                  {"name": "http", "protocol": "HTTP", "port": listener_port}]}}]
 
 
+ROLL_SERVICE = "roll"
+TLS_HOST = "tls.bench.local"
+
+
+def roll_objects(listener_port):
+    """The endpoint-roll fixture: Service `roll` (its pods are local processes, see Pod) and two
+    routes to it on the main Gateway, roll.bench.local without a retry policy and
+    roll-retry.bench.local with an HTTPRoute rule retry (GEP-1731)."""
+    objects = [{"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": ROLL_SERVICE, "namespace": NAMESPACE},
+                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}]
+    for name, retry in (("roll", None), ("roll-retry", {"attempts": 2, "backoff": "10ms",
+                                                        "codes": [502, 503]})):
+        rule = {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                "backendRefs": [{"name": ROLL_SERVICE, "port": 80}]}
+        if retry is not None:
+            rule["retry"] = retry
+        objects.append({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                        "metadata": {"name": name, "namespace": NAMESPACE},
+                        "spec": {"parentRefs": [{"name": "bench"}],
+                                 "hostnames": [f"{name}.bench.local"], "rules": [rule]}})
+    return objects
+
+
+def roll_slice(pods, port):
+    """The `roll` Service's EndpointSlice: pods is a list of (ip, state), state one of "ready"
+    or "terminating" (what the EndpointSlice controller writes for a deleted pod: ready false,
+    serving false, terminating true)."""
+    conditions = {"ready": {"ready": True, "serving": True, "terminating": False},
+                  "terminating": {"ready": False, "serving": False, "terminating": True}}
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": f"{ROLL_SERVICE}-1", "namespace": NAMESPACE,
+                         "labels": {"kubernetes.io/service-name": ROLL_SERVICE}},
+            "addressType": "IPv4", "ports": [{"name": "http", "port": port}],
+            "endpoints": [{"addresses": [ip], "conditions": conditions[state]}
+                          for ip, state in pods]}
+
+
+def tls_objects(https_port):
+    """A second Gateway, `bench-tls`, with one HTTPS listener for TLS_HOST whose certificate is
+    the Secret `bench-tls` (rotated by the bench), and its route to svc-0. A Gateway of its own,
+    so the N routes do not attach to the HTTPS listener too."""
+    return [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+             "metadata": {"name": "bench-tls", "namespace": NAMESPACE},
+             "spec": {"gatewayClassName": "portico", "listeners": [
+                 {"name": "https", "protocol": "HTTPS", "port": https_port, "hostname": TLS_HOST,
+                  "tls": {"mode": "Terminate", "certificateRefs": [{"name": "bench-tls"}]}}]}},
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+             "metadata": {"name": "tls-route", "namespace": NAMESPACE},
+             "spec": {"parentRefs": [{"name": "bench-tls"}], "hostnames": [TLS_HOST],
+                      "rules": [{"backendRefs": [{"name": "svc-0", "port": 80}]}]}}]
+
+
+def tls_secret(cert_pem, key_pem):
+    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "bench-tls", "namespace": NAMESPACE},
+            "data": {"tls.crt": base64.b64encode(cert_pem).decode(),
+                     "tls.key": base64.b64encode(key_pem).decode()}}
+
+
+def new_certificate(work, k):
+    """A fresh self-signed key and certificate for TLS_HOST; returns (cert PEM, key PEM)."""
+    cert, key = os.path.join(work, f"tls-{k}.crt"), os.path.join(work, f"tls-{k}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", f"/CN={TLS_HOST}",
+                    "-addext", f"subjectAltName=DNS:{TLS_HOST}"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(cert, "rb") as c, open(key, "rb") as k_:
+        return c.read(), k_.read()
+
+
 def to_yaml(value, indent=""):
     """Block YAML of dicts, lists and scalars (scalars written as JSON, which YAML reads)."""
     if isinstance(value, dict) and value:
@@ -127,9 +214,11 @@ class FileStore:
         os.makedirs(os.path.join(config, "routes"))
         os.makedirs(os.path.join(config, "slices"))
 
-    def setup(self, listener, n, slice_port):
+    def setup(self, listener, n, slice_port, extra):
         write_atomically(os.path.join(self.config, "gateway.yaml"),
                          yaml_documents(gateway(listener)))
+        for obj in extra:
+            self.put(obj)
         write_atomically(os.path.join(self.config, "services.yaml"),
                          yaml_documents(service(s) for s in range(SERVICES)))
         for s in range(SERVICES):
@@ -145,6 +234,11 @@ class FileStore:
         write_atomically(os.path.join(self.config, "slices", f"svc-{s}.yaml"),
                          yaml_documents([endpoint_slice(s, port)]))
 
+    def put(self, obj):
+        """Any other object, in a file of its own named after its kind and name."""
+        name = f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+        write_atomically(os.path.join(self.config, name), yaml_documents([obj]))
+
     def portico_args(self):
         return ["--config", self.config], {}
 
@@ -159,6 +253,7 @@ class ApiStore:
         "HTTPRoute": "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes",
         "Service": "/api/v1/namespaces/{ns}/services",
         "EndpointSlice": "/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
+        "Secret": "/api/v1/namespaces/{ns}/secrets",
     }
 
     def __init__(self, port, kubeconfig):
@@ -189,8 +284,11 @@ class ApiStore:
         if status >= 300:
             raise SystemExit(f"mock API server refused {obj['kind']} {name}: {status} {data[:200]}")
 
-    def setup(self, listener, n, slice_port):
-        for obj in gateway(listener):
+    def put(self, obj):
+        self.apply(obj)
+
+    def setup(self, listener, n, slice_port, extra):
+        for obj in gateway(listener) + extra:
             self.apply(obj)
         for s in range(SERVICES):
             self.apply(service(s))
@@ -205,11 +303,12 @@ class ApiStore:
         self.apply(endpoint_slice(s, port))
 
     def routes_with_status(self):
-        """How many HTTPRoutes carry a parents entry of Portico's controller."""
+        """How many of the N generated HTTPRoutes (route-*) carry a parents entry of Portico's
+        controller."""
         self.conn.request("GET", "/apis/gateway.networking.k8s.io/v1/namespaces/bench/httproutes")
         resp = self.conn.getresponse()
         items = json.loads(resp.read()).get("items", [])
-        return sum(1 for r in items if any(
+        return sum(1 for r in items if r["metadata"]["name"].startswith("route-") and any(
             p.get("controllerName") == "gateway.envoyproxy.io/gatewayclass-controller"
             for p in (r.get("status") or {}).get("parents") or []))
 
@@ -249,7 +348,7 @@ class Client:
         """Returns (status, body, headers) or (None, error, {})."""
         try:
             if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                self.conn = self.connect()
             self.conn.request("GET", path, headers={"Host": host})
             resp = self.conn.getresponse()
             body = resp.read()
@@ -261,10 +360,144 @@ class Client:
             self.close()
             return None, repr(e), {}
 
+    def connect(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+
     def close(self):
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+POD_SCRIPT = r"""
+import http.server, signal, sys, threading, time
+ip, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+late = [0, None]  # requests that arrived after the pod was marked terminating (+ grace)
+
+def marked(signum, frame):
+    late[1] = time.monotonic() + float(sys.argv[4])
+
+def stopped(signum, frame):
+    sys.stdout.write(f"late {late[0]}\n")
+    sys.stdout.flush()
+    sys.exit(0)
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if late[1] is not None and time.monotonic() > late[1]:
+            late[0] += 1
+        if "slow" in self.path:
+            time.sleep(0.02)
+        body = f"pod {name}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+
+server = http.server.ThreadingHTTPServer((ip, port), Handler)
+server.daemon_threads = True
+signal.signal(signal.SIGUSR1, marked)
+signal.signal(signal.SIGTERM, stopped)
+print("ready", flush=True)
+server.serve_forever()
+"""
+
+
+class Pod:
+    """One backend "pod": a Python HTTP/1.1 server process of its own on ip:port answering
+    `pod NAME` (/slow after 20 ms). It counts requests that arrive more than `settle` seconds
+    after it was told it is terminating (SIGUSR1): those are new requests sent to a terminating
+    endpoint, which must not happen. Stopping it (SIGTERM) ends the process and every connection
+    to it at once, as the kubelet's SIGKILL at the end of the grace period does."""
+
+    def __init__(self, work, ip, port, name, settle):
+        script = os.path.join(work, "pod.py")
+        if not os.path.exists(script):
+            with open(script, "w") as f:
+                f.write(POD_SCRIPT)
+        self.ip = ip
+        self.proc = subprocess.Popen(["nice", "-n", "19", sys.executable, script, ip, str(port),
+                                      name, str(settle)], stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit(f"pod {name} on {ip}:{port} did not start")
+
+    def mark_terminating(self):
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def stop(self):
+        """Stops the pod; returns how many new requests reached it while terminating."""
+        self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=10)
+        for line in out.splitlines():
+            if line.startswith("late "):
+                return int(line.split()[1])
+        return 0
+
+
+class TlsClient(Client):
+    """Client over TLS to TLS_HOST (SNI) on 127.0.0.1; `fresh` opens a new connection for every
+    request. Remembers the SHA-256 of the last certificate the listener presented."""
+
+    CONTEXT = ssl.create_default_context()
+    CONTEXT.check_hostname = False
+    CONTEXT.verify_mode = ssl.CERT_NONE  # the bench compares certificates itself
+
+    def __init__(self, port, fresh=False):
+        super().__init__(port)
+        self.fresh = fresh
+        self.certificate = None
+
+    def connect(self):
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        tls = self.CONTEXT.wrap_socket(sock, server_hostname=TLS_HOST)
+        self.certificate = hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn.sock = tls
+        return conn
+
+    def get(self, host=TLS_HOST, path="/"):
+        if self.fresh:
+            self.close()
+        return super().get(host, path)
+
+
+class SteadyLoad:
+    """Client threads making requests until stopped, counting requests and failures (no answer,
+    or not 200). Each thread has its own connection (see Client)."""
+
+    def __init__(self, clients, host, paths):
+        self.requests = 0
+        self.failed = 0
+        self.examples = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, args=(c, host, p), daemon=True)
+                        for c, p in zip(clients, paths)]
+        for t in self.threads:
+            t.start()
+
+    def run(self, client, host, path):
+        while not self.stop.is_set():
+            status, body, _ = client.get(host, path)
+            with self.lock:
+                self.requests += 1
+                if status != 200:
+                    self.failed += 1
+                    if len(self.examples) < 5:
+                        self.examples.append((status, body[:80] if isinstance(body, bytes) else body))
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(10)
+        return self
+
+
+def fingerprint(pem):
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem.decode())).hexdigest()
 
 
 def wait_for(predicate, timeout, interval=0.002):
@@ -276,6 +509,54 @@ def wait_for(predicate, timeout, interval=0.002):
         if time.monotonic() - start > timeout:
             return None
         time.sleep(interval)
+
+
+class PodFleet:
+    """The `roll` Service's pods: Pod processes on 127.0.0.11, .12 ... (one address per pod, as
+    in a cluster), all on one port, and the EndpointSlice that lists them."""
+
+    def __init__(self, work, store, port, grace, settle):
+        self.work, self.store, self.port = work, store, port
+        self.grace, self.settle = grace, settle
+        self.started = 0
+        self.pods = []  # [Pod, state]
+
+    def start_pod(self):
+        ip = f"127.0.0.{11 + self.started}"
+        self.started += 1
+        return Pod(self.work, ip, self.port, f"p{self.started}", self.settle)
+
+    def slice(self):
+        return roll_slice([(pod.ip, state) for pod, state in self.pods], self.port)
+
+    def publish(self):
+        self.store.put(self.slice())
+
+    def roll(self):
+        """Replaces every pod, one at a time, as a Deployment's rolling update does (maxSurge 1,
+        maxUnavailable 0): the new pod starts and is listed ready; the old one is listed
+        terminating and keeps serving the grace period, then stops and leaves the slice.
+        Returns how many new requests reached a pod after it had been terminating `settle` s."""
+        late = 0
+        for _ in range(len(self.pods)):
+            self.pods.append([self.start_pod(), "ready"])
+            self.publish()
+            time.sleep(0.2)
+            old = self.pods[0]
+            old[1] = "terminating"
+            self.publish()
+            old[0].mark_terminating()
+            time.sleep(self.grace)
+            late += old[0].stop()
+            self.pods.remove(old)
+            self.publish()
+            time.sleep(0.2)
+        return late
+
+    def stop_all(self):
+        for pod, _ in self.pods:
+            pod.stop()
+        self.pods = []
 
 
 def rss_mib(pid):
@@ -336,6 +617,12 @@ def main():
     ap.add_argument("--java-opts", default="", help="JVM flags for Portico (default: none)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds before a wait gives up")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--roll-pods", type=int, default=3, help="pods of the Service rolled under load")
+    ap.add_argument("--grace", type=float, default=1.0,
+                    help="seconds a terminating pod keeps serving before it stops")
+    ap.add_argument("--settle", type=float, default=0.5,
+                    help="seconds after which a request reaching a terminating pod counts as sent to it")
+    ap.add_argument("--rotations", type=int, default=5, help="certificate Secret replacements under load")
     ap.add_argument("--provider", choices=["file", "kubernetes"], default="file",
                     help="where the objects live: files (run --config) or the mock API server")
     args = ap.parse_args()
@@ -354,8 +641,13 @@ def main():
         store = ApiStore(args.port_base + 98, kubeconfig)
     else:
         store = FileStore(os.path.join(work, "config"))
+    https = args.port_base + 81
+    fleet = PodFleet(work, store, args.port_base + 10, args.grace, args.settle)
+    fleet.pods = [[fleet.start_pod(), "ready"] for _ in range(args.roll_pods)]
+    certificates = [new_certificate(work, k) for k in range(args.rotations + 1)]
     t_setup = time.monotonic()
-    store.setup(listener, n, slice_port)
+    store.setup(listener, n, slice_port, roll_objects(listener) + [fleet.slice()]
+                + tls_objects(https) + [tls_secret(*certificates[0])])
     setup_s = time.monotonic() - t_setup
 
     nginx = start_nginx(work, args.port_base)
@@ -450,6 +742,39 @@ def main():
         steady_thread.join(10)
         rows["new"] = percentiles(new_samples) + (f" ({new_timeouts} timed out)" if new_timeouts else "")
         rows["ep"] = percentiles(ep_samples) + (f" ({ep_timeouts} timed out)" if ep_timeouts else "")
+
+        # Endpoint rolls under load: one keep-alive client plus two on /slow (20 ms at the pod,
+        # so requests are in flight when a pod is marked terminating), once per route.
+        for host in ("roll.bench.local", "roll-retry.bench.local"):
+            if wait_for(lambda: client.get(host)[0] == 200, args.timeout) is None:
+                raise SystemExit(f"{host} not served; see {work}/portico.log")
+            load = SteadyLoad([Client(listener) for _ in range(3)], host, ["/", "/slow", "/slow"])
+            time.sleep(0.5)
+            late = fleet.roll()
+            time.sleep(0.5)
+            rows[host] = (load.finish(), late)
+
+        # Secret rotation under load: a keep-alive TLS client and one opening a connection for
+        # every request; after each new Secret a probe waits for the new certificate.
+        tls_probe = TlsClient(https, fresh=True)
+        if wait_for(lambda: tls_probe.get()[0] == 200, args.timeout) is None:
+            raise SystemExit(f"{TLS_HOST} not served over TLS; see {work}/portico.log")
+        load = SteadyLoad([TlsClient(https), TlsClient(https, fresh=True)], TLS_HOST, ["/", "/"])
+        rotation_samples, rotation_timeouts = [], 0
+        time.sleep(0.5)
+        for cert, key in certificates[1:]:
+            expect = fingerprint(cert)
+            t = time.monotonic()
+            store.put(tls_secret(cert, key))
+            w = wait_for(lambda: tls_probe.get()[0] == 200 and tls_probe.certificate == expect,
+                         args.timeout)
+            if w is None:
+                rotation_timeouts += 1
+            else:
+                rotation_samples.append(time.monotonic() - t)
+            time.sleep(0.5)
+        rows["rotation"] = (load.finish(), percentiles(rotation_samples)
+                            + (f" ({rotation_timeouts} timed out)" if rotation_timeouts else ""))
     finally:
         if portico is not None:
             portico.terminate()
@@ -459,6 +784,7 @@ def main():
                 portico.kill()
         nginx.terminate()
         nginx.wait(10)
+        fleet.stop_all()
         if mock is not None:
             mock.terminate()
             mock.wait(10)
@@ -473,6 +799,22 @@ def main():
           f"{rows['new']} | {rows['ep']} | {errors['failed']} of {errors['requests']:,} |")
     print(f"Portico CPU time per sample (user + system, the steady client's requests included): "
           f"new route {rows['cpu_new'] * 1000:.0f} ms, EndpointSlice change {rows['cpu_ep'] * 1000:.0f} ms")
+    if "rotation" in rows:
+        print()
+        print(f"| under steady load ({args.provider}) | requests | failed | notes |")
+        print("|---|---|---|---|")
+        for host, label in (("roll.bench.local", "endpoint roll, no retry policy"),
+                            ("roll-retry.bench.local", "endpoint roll, HTTPRoute retry")):
+            load, late = rows[host]
+            print(f"| {label} ({args.roll_pods} pods replaced one by one, {args.grace:g} s grace) | "
+                  f"{load.requests:,} | {load.failed} | new requests reaching a pod "
+                  f">{args.settle:g} s after it was marked terminating: {late} |")
+        load, served = rows["rotation"]
+        print(f"| Secret rotation ({args.rotations} new certificates, keep-alive + new connections) | "
+              f"{load.requests:,} | {load.failed} | new certificate served (p50 / p99 / max): {served} |")
+        for load in [rows[h][0] for h in ("roll.bench.local", "roll-retry.bench.local")] + [rows["rotation"][0]]:
+            if load.examples:
+                print("error examples:", load.examples)
     if "status_count" in rows:
         when = ("all written %.1f s after all were served" % rows["status_all"]
                 if rows["status_all"] is not None else f"not all within {args.timeout:.0f} s")

@@ -35,8 +35,8 @@ final class AssembledHosts {
   /**
    * Starts one translation.
    *
-   * @param reusable whether every object other than routes and endpoints is the same instance
-   *     as at the last translation (see {@link CompiledRoutes.Session#reusing})
+   * @param reusable whether every object other than routes, endpoints and Secrets is the same
+   *     instance as at the last translation (see {@link CompiledRoutes.Session#reusing})
    * @param policies whether a policy applies to some route: nothing is then reused, nor
    *     remembered for the next translation
    */

@@ -24,9 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * select), never of other routes, with one exception: the GRPCRoute conflict rule (an HTTPRoute
  * and a GRPCRoute may not share a hostname on a listener, see {@link HttpRoutePhase}). So an
  * attachment is reused under {@link CompiledRoutes}' condition (the same route instance, and
- * every object other than routes and endpoints the same instance as last time), and only while
- * the snapshot has routes of one of the two kinds: with both, every route attaches again, as
- * from scratch.
+ * every object other than routes, endpoints and Secrets the same instance as last time), and
+ * only while the snapshot has routes of one of the two kinds: with both, every route attaches
+ * again, as from scratch.
  *
  * <p>At 10k routes, attaching every route again was half of each translation's CPU and most of
  * its allocation, whose survivors then cost as much again in garbage collection

@@ -29,6 +29,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.portico.resource.ConfigProblem;
+import io.portico.status.StatusWriter;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.HttpProbe;
 import io.portico.testing.TestGateway;
@@ -411,16 +412,7 @@ class KubernetesModeTest {
       var writer = gateway.portico().statusWriter();
       awaitCondition("every route's status written", () -> java.util.stream.IntStream
           .range(0, 20).allMatch(i -> ourParent("route-" + i) != null));
-      // Our own writes come back as route changes and make more rounds: wait until a round
-      // finds nothing to write.
-      awaitCondition("status settled", () -> {
-        long writes = writer.writes();
-        long rounds = writer.rounds();
-        apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nudge, namespace: default}\n"
-            + "data: {round: \"" + rounds + "\"}\n");
-        awaitCondition("a round after the nudge", () -> writer.rounds() > rounds);
-        return writer.writes() == writes;
-      });
+      awaitStatusSettled(writer);
 
       // Nothing a status depends on changes: the next round merges none of the 20 routes.
       long merges = writer.merges();
@@ -431,6 +423,66 @@ class KubernetesModeTest {
       assertThat(writer.merges()).isEqualTo(merges);
       assertThat(ourParent("route-11")).isNotNull();
     }
+  }
+
+  @Test
+  void aRoundLooksAtTheRoutesWhoseStatusChangedAndRewritesOnlyThose() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    for (int i = 0; i < 30; i++) {
+      apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
+    }
+    try (TestGateway gateway = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      var writer = gateway.portico().statusWriter();
+      awaitCondition("every route's status written", () -> java.util.stream.IntStream
+          .range(0, 30).allMatch(i -> ourParent("route-" + i) != null));
+      awaitStatusSettled(writer);
+      String untouched = route("route-11").getMetadata().getResourceVersion();
+      long examined = writer.examined();
+      long rounds = writer.rounds();
+
+      // One route changes: its status is written for its new generation, and each round looks
+      // at it, the Gateway and the GatewayClass only, not at the 29 other routes (a round in
+      // progress when the counters are read is the "+ 1"). No nudge here: a ConfigMap change
+      // gives every route a new status object (see ChangedStatuses), to be looked at.
+      apply(routeYaml("route-7", "moved.example.com", "echo"));
+      awaitCondition("route-7's new generation reported", () -> {
+        RouteParentStatus parent = ourParent("route-7");
+        return parent != null && parent.getConditions().stream()
+            .allMatch(c -> Long.valueOf(2).equals(c.getObservedGeneration()));
+      });
+      long examinedSince = writer.examined() - examined;
+      long roundsSince = writer.rounds() - rounds;
+      assertThat(roundsSince).isPositive();
+      assertThat(examinedSince).isLessThanOrEqualTo((roundsSince + 1) * 3);
+      assertThat(route("route-11").getMetadata().getResourceVersion()).isEqualTo(untouched);
+
+      // Someone else removes our status from a route. A status-only change is not translated
+      // (Translator.sameTranslation), but the route's new copy is a change the next translation
+      // reports (a new status object), and the writer follows it: our status is written again.
+      HTTPRoute wiped = route("route-5");
+      wiped.setStatus(new HTTPRouteStatus());
+      client.resource(wiped).updateStatus();
+      awaitCondition("route-5's status wiped", () -> ourParent("route-5") == null);
+      apply(routeYaml("route-9", "moved-9.example.com", "echo"));
+      awaitCondition("route-5's status written again", () -> ourParent("route-5") != null);
+    }
+  }
+
+  /**
+   * Waits until a round finds nothing to write. Our own writes come back as route changes and
+   * make more rounds; a ConfigMap change makes one more each time it is asked.
+   */
+  private void awaitStatusSettled(StatusWriter writer) {
+    awaitCondition("status settled", () -> {
+      long writes = writer.writes();
+      long rounds = writer.rounds();
+      apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nudge, namespace: default}\n"
+          + "data: {round: \"" + rounds + "\"}\n");
+      awaitCondition("a round after the nudge", () -> writer.rounds() > rounds);
+      return writer.writes() == writes;
+    });
   }
 
   @Test

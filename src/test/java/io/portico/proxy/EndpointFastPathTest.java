@@ -84,17 +84,22 @@ class EndpointFastPathTest {
     return pods;
   }
 
-  @Test
-  void endpointChangesSkipTranslationAndLoseNothing() {
+  /** Service blue with pods 0 and 1 running, only pod 0 in its slice, and route app to it. */
+  private void startWithTwoPodsOneListed() {
     fleet.service("default", "blue", 2);
-    int pod0 = fleet.servers().get(0).port();
-    int pod1 = fleet.servers().get(1).port();
     gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
         "service.yaml", SERVICE,
-        "slices.yaml", slice("blue-pod-0", pod0, "{ready: true}"),
+        "slices.yaml", slice("blue-pod-0", fleet.servers().get(0).port(), "{ready: true}"),
         "routes.yaml", route("app", "app.example.com", """
             - backendRefs: [{name: blue, port: 80}]
             """));
+  }
+
+  @Test
+  void endpointChangesSkipTranslationAndLoseNothing() {
+    startWithTwoPodsOneListed();
+    int pod0 = fleet.servers().get(0).port();
+    int pod1 = fleet.servers().get(1).port();
     assertThat(podsOf(4)).containsOnly("blue-pod-0");
     long translations = gateway.portico().translations();
     long table = gateway.tableVersion();
@@ -129,6 +134,36 @@ class EndpointFastPathTest {
 
     assertThat(gateway.portico().translations()).isEqualTo(translations);
     assertThat(gateway.tableVersion()).isEqualTo(table);
+  }
+
+  @Test
+  void aRequestInFlightToAPodThatTerminatesAndLeavesFinishes() throws Exception {
+    startWithTwoPodsOneListed();
+    int pod0 = fleet.servers().get(0).port();
+    int pod1 = fleet.servers().get(1).port();
+    long endpoints = endpointsVersion();
+
+    // A slow request reaches pod 0; a rolling update then replaces pod 0 with pod 1 (pod 1
+    // ready, pod 0 terminating) while the request is in flight: pod 0 leaves the endpoints the
+    // proxies pick from, but its connection carrying the request is not closed.
+    long arrived = fleet.servers().get(0).requestCount();
+    java.util.concurrent.CompletableFuture<HttpProbe.Response> slow;
+    try (HttpProbe slowProbe = new HttpProbe()) {
+      slow = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> slowProbe.get(port, "app.example.com", "/?delay=2s"));
+      TestGateway.awaitCondition("the slow request reached pod 0",
+          () -> fleet.servers().get(0).requestCount() > arrived);
+      gateway.replaceFile("slices.yaml", slice("blue-pod-0", pod0,
+          "{ready: false, serving: false, terminating: true}")
+          + slice("blue-pod-1", pod1, "{ready: true}"));
+      awaitEndpointsAfter(endpoints);
+      assertThat(podsOf(4)).containsOnly("blue-pod-1");
+      assertThat(slow).isNotDone();
+
+      HttpProbe.Response answer = slow.get(20, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.pod()).isEqualTo("blue-pod-0");
+    }
   }
 
   @Test

@@ -251,6 +251,60 @@ class TranslatorIncrementalTest {
   }
 
   @Test
+  void rotatingAListenerCertificateCompilesAttachesAndBuildsNothing() {
+    String https = """
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: secure, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - name: https
+            port: 8443
+            protocol: HTTPS
+            tls: {certificateRefs: [{name: cert}]}
+        ---
+        """;
+    List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
+    objects.addAll(read(https + io.portico.testing.TestCertificates.selfSigned("a.example.com")
+        .secretYaml("default", "cert")));
+    Translator translator = new Translator(TranslatorOptions.DEFAULTS);
+    Translation first = translator.translate(ResourceSnapshot.of(objects));
+    long compilations = translator.routeCompilations();
+    long attachments = translator.routeAttachments();
+    long builds = translator.virtualHostBuilds();
+
+    // A new key and certificate in the same Secret: only the listener's certificate changes.
+    int i = indexOf(objects, "cert");
+    objects.set(i, read(io.portico.testing.TestCertificates.selfSigned("b.example.com")
+        .secretYaml("default", "cert")).get(0));
+    Translation rotated = translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeCompilations()).isEqualTo(compilations);
+    assertThat(translator.routeAttachments()).isEqualTo(attachments);
+    assertThat(translator.virtualHostBuilds()).isEqualTo(builds);
+    assertThat(rotated.table()).isNotEqualTo(first.table());
+    assertThat(rotated.table()).isEqualTo(
+        new Translator(TranslatorOptions.DEFAULTS).translate(ResourceSnapshot.of(objects)).table());
+
+    // The Secret gone: the listener stops being served; nothing is compiled or attached again.
+    objects.remove(i);
+    Translation gone = translator.translate(ResourceSnapshot.of(objects));
+    assertThat(translator.routeCompilations()).isEqualTo(compilations);
+    assertThat(translator.routeAttachments()).isEqualTo(attachments);
+    assertThat(gone.status()).isEqualTo(
+        new Translator(TranslatorOptions.DEFAULTS).translate(ResourceSnapshot.of(objects)).status());
+  }
+
+  private static List<HasMetadata> read(String yaml) {
+    var result = new io.portico.resource.YamlResourceReader().read("extra.yaml", yaml);
+    assertThat(result.problems()).isEmpty();
+    List<HasMetadata> objects = new ArrayList<>();
+    result.objects().forEach(o -> objects.add(o.object()));
+    return objects;
+  }
+
+  @Test
   void changingAServiceCompilesEveryRouteAgain() {
     List<HasMetadata> objects = new ArrayList<>(all(manyRoutes(20)));
     Translator translator = new Translator(TranslatorOptions.DEFAULTS);
@@ -319,6 +373,13 @@ class TranslatorIncrementalTest {
     } else if (copy instanceof GRPCRoute route && route.getSpec() != null
         && route.getSpec().getRules() != null && !route.getSpec().getRules().isEmpty()) {
       route.getSpec().getRules().remove(0);
+    } else if (copy instanceof io.fabric8.kubernetes.api.model.Secret secret
+        && secret.getData() != null && random.nextBoolean()) {
+      // Its certificate replaced by something that is not one (the listener's ResolvedRefs).
+      java.util.Map<String, String> data = new java.util.HashMap<>(secret.getData());
+      data.put("tls.crt", java.util.Base64.getEncoder().encodeToString(
+          "not a certificate".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      secret.setData(data);
     } else if (copy instanceof Service service && service.getSpec() != null
         && service.getSpec().getPorts() != null && !service.getSpec().getPorts().isEmpty()) {
       service.getSpec().getPorts().get(0).setPort(service.getSpec().getPorts().get(0).getPort() + 1);
