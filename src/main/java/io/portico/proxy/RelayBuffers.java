@@ -16,8 +16,8 @@ import java.util.ArrayDeque;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Allocates the buffers upstream connections read into, so that a response body reaches the
- * client without being copied: the chunk Vert.x hands over is the memory the bytes were read
+ * Allocates the buffers upstream connections read into, so that what a backend sends reaches
+ * the client without being copied: the chunk Vert.x hands over is the memory the bytes were read
  * into, and written to the client it needs no copy back into native memory.
  *
  * <p>Why not Netty's pooled allocator: Vert.x copies every chunk read into a
@@ -30,12 +30,13 @@ import java.util.concurrent.atomic.LongAdder;
  * the garbage collector frees it as it frees any direct {@link ByteBuffer}. A missed release
  * costs one allocation, never memory.
  *
- * <p>Whoever consumes a chunk of an upstream answer releases it with {@link #release(Buffer)}
- * once it is done with it: written (when the write completes) or dropped.
+ * <p>Whoever consumes a chunk an upstream sent (an HTTP answer's body, a TCP stream's bytes)
+ * releases it with {@link #release(Buffer)} once it is done with it: written (when the write
+ * completes) or dropped.
  */
-final class RelayBuffers extends AbstractByteBufAllocator {
+public final class RelayBuffers extends AbstractByteBufAllocator {
 
-  /** The allocator of every upstream HTTP connection, or null where it cannot work. */
+  /** The allocator of every upstream connection, or null where it cannot work. */
   static final RelayBuffers ALLOCATOR =
       PlatformDependent.hasUnsafe() && PlatformDependent.directBufferPreferred()
           ? new RelayBuffers() : null;
@@ -74,7 +75,7 @@ final class RelayBuffers extends AbstractByteBufAllocator {
    * Releases {@code chunk} if its memory is one of these buffers; does nothing to any other
    * buffer (HTTP/2 upstreams, for instance, hand over copies).
    */
-  static void release(Buffer chunk) {
+  public static void release(Buffer chunk) {
     if (chunk instanceof BufferImpl impl) {
       ByteBuf memory = impl.byteBuf();
       if (memory.alloc() == ALLOCATOR && memory.refCnt() > 0) {

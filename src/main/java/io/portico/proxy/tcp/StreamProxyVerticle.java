@@ -22,6 +22,7 @@ import io.portico.proxy.ProxyOptions;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.tls.UpstreamTrustManager;
+import io.portico.proxy.RelayBuffers;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -115,6 +116,8 @@ public final class StreamProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     client = vertx.createNetClient(new NetClientOptions()
+        // Backend bytes are read into relay buffers and reach the client uncopied.
+        .setMetricsName(ProxyOptions.UPSTREAM_CLIENT_NAME)
         .setConnectTimeout(options.connectTimeoutMillis())
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
@@ -415,16 +418,23 @@ public final class StreamProxyVerticle extends VerticleBase {
 
   /**
    * Relays bytes both ways: a side whose peer cannot keep up is paused until the peer's write
-   * queue drains; the end or failure of either side closes both.
+   * queue drains; the end or failure of either side ends the other once what it sent before
+   * has been written. The upstream's bytes go out in the memory they were read into
+   * ({@link RelayBuffers}).
    *
    * @param closed run once when the upstream side has closed
    */
   static void splice(NetSocket client, NetSocket upstream, Buffer first, Runnable closed) {
-    client.closeHandler(v -> upstream.close());
-    upstream.closeHandler(v -> {
-      client.close();
-      closed.run();
+    // A side's close is reported as soon as its connection closes, while the last bytes it sent
+    // may still wait, paused, for its peer to drain: closing the peer then would cut them off
+    // (a backend's answer to a slow client lost its end). The peer is ended by the relay's end
+    // handler instead, which comes after those bytes.
+    client.closeHandler(v -> {
+      // What the upstream reads from now on, the client will never get: given back.
+      upstream.handler(RelayBuffers::release);
+      upstream.resume();
     });
+    upstream.closeHandler(v -> closed.run());
     client.exceptionHandler(e -> client.close());
     upstream.exceptionHandler(e -> upstream.close());
     relay(client, upstream);
@@ -437,7 +447,8 @@ public final class StreamProxyVerticle extends VerticleBase {
 
   private static void relay(NetSocket from, NetSocket to) {
     from.handler(bytes -> {
-      to.write(bytes);
+      // Bytes a backend sent are in relay buffers: given back once written (or not).
+      to.write(bytes).onComplete(written -> RelayBuffers.release(bytes));
       if (to.writeQueueFull()) {
         from.pause();
         to.drainHandler(v -> from.resume());
