@@ -25,6 +25,7 @@ import io.portico.proxy.tls.UpstreamTrustManager;
 import io.portico.proxy.RelayBuffers;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.ConnectOptions;
@@ -446,15 +447,25 @@ public final class StreamProxyVerticle extends VerticleBase {
   }
 
   private static void relay(NetSocket from, NetSocket to) {
+    boolean[] ended = {false};
     from.handler(bytes -> {
       // Bytes a backend sent are in relay buffers: given back once written (or not).
       to.write(bytes).onComplete(written -> RelayBuffers.release(bytes));
-      if (to.writeQueueFull()) {
+      if (!ended[0] && to.writeQueueFull()) {
         from.pause();
         to.drainHandler(v -> from.resume());
       }
     });
-    from.endHandler(v -> to.end());
+    from.endHandler(v -> {
+      // Vert.x reports the end of a connection that closed while paused before the bytes it
+      // read and held back during the pause (its connection queues them behind the end when
+      // reading resumes; seen through epoll, which reads a closing connection's last bytes
+      // even while paused). So: resume, take those bytes whatever the peer's queue holds (at
+      // most the few reads held back), and end the peer once they have been handed over.
+      ended[0] = true;
+      from.resume();
+      Vertx.currentContext().runOnContext(next -> to.end());
+    });
   }
 
   private void refuse(NetSocket socket, StreamProtocol protocol, StreamOutcome outcome) {
