@@ -40,11 +40,10 @@ public record ProxyOptions(String bindHost, int portOffset, int connectTimeoutMi
   static final int UPSTREAM_MAX_CHUNK_BYTES = 64 * 1024;
 
   /**
-   * The name upstream clients (HTTP, and the TCP/TLS stream proxy's) carry, by which
-   * {@link ProxyTransport} gives their connections {@link RelayBuffers}: whoever reads what
-   * they receive releases it.
+   * The name upstream HTTP clients carry, by which {@link ProxyTransport} gives their
+   * connections {@link RelayBuffers}: whoever reads an answer of theirs releases its chunks.
    */
-  public static final String UPSTREAM_CLIENT_NAME = "portico-upstream";
+  static final String UPSTREAM_CLIENT_NAME = "portico-upstream";
 
   /**
    * Returns the settings every upstream client starts from (HTTP/1.1, h2c and TLS clients):

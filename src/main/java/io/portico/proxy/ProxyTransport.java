@@ -29,9 +29,8 @@ import java.util.concurrent.ThreadFactory;
  *   <li>every connection a cleartext HTTP server accepts starts with a {@link FirstHeadDeadline},
  *       so that its first request head is timed like every later one (Vert.x offers no hook on a
  *       connection before its first head is complete);
- *   <li>upstream connections (clients named {@link ProxyOptions#UPSTREAM_CLIENT_NAME}: the HTTP
- *       clients and the TCP/TLS stream proxy's) read into {@link RelayBuffers}, so that what
- *       backends send is relayed without copies.
+ *   <li>upstream HTTP connections (clients named {@link ProxyOptions#UPSTREAM_CLIENT_NAME})
+ *       read into {@link RelayBuffers}, so that answers are relayed without copies.
  * </ul>
  * Everything else is the wrapped transport's.
  */

@@ -16,8 +16,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,8 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -44,8 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Answers are relayed in the memory they were read into ({@link RelayBuffers}): every byte
  * arrives as the backend sent it while that memory is recycled between answers, and every way
- * an answer ends (relayed, client gone, backend gone, retried, mirrored) gives it back; the same
- * for the bytes of TCP streams.
+ * an answer ends (relayed, client gone, backend gone, retried, mirrored) gives it back.
  */
 class RelayBuffersEndToEndTest {
 
@@ -61,7 +56,6 @@ class RelayBuffersEndToEndTest {
   private TestGateway gateway;
   private int httpPort;
   private int httpsPort;
-  private int tcpPort;
   private long baseline;
 
   @BeforeEach
@@ -70,11 +64,6 @@ class RelayBuffersEndToEndTest {
     HttpServer backend = vertx.createHttpServer().requestHandler(this::serve);
     int backendPort = backend.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
     fleet.serviceAt("default", "blobs", backendPort, true);
-    NetServer streamBackend = vertx.createNetServer().connectHandler(this::stream);
-    int streamBackendPort = streamBackend.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS)
-        .actualPort();
-    fleet.serviceAt("default", "streams", streamBackendPort, true);
-    tcpPort = TestGateway.freePort();
     httpPort = TestGateway.freePort();
     httpsPort = TestGateway.freePort();
     Pem certificate = TestCertificates.selfSigned(HOST);
@@ -91,15 +80,7 @@ class RelayBuffersEndToEndTest {
             port: %d
             tls: {certificateRefs: [{name: relay-cert}]}
             allowedRoutes: {namespaces: {from: All}}
-          - {name: tcp, protocol: TCP, port: %d, allowedRoutes: {namespaces: {from: All}}}
-        ---
-        apiVersion: gateway.networking.k8s.io/v1alpha2
-        kind: TCPRoute
-        metadata: {name: streams, namespace: default}
-        spec:
-          parentRefs: [{name: gw, namespace: infra, sectionName: tcp}]
-          rules: [{backendRefs: [{name: streams, port: 80}]}]
-        """.formatted(httpPort, httpsPort, tcpPort),
+        """.formatted(httpPort, httpsPort),
         "secret.yaml", certificate.secretYaml("infra", "relay-cert"),
         "backends.yaml", fleet.yaml(),
         "routes.yaml", """
@@ -253,89 +234,6 @@ class RelayBuffersEndToEndTest {
   private static RequestOptions to(int port, String uri) {
     return new RequestOptions().setServer(SocketAddress.inetSocketAddress(port, "127.0.0.1"))
         .setHost(HOST).setURI(uri);
-  }
-
-  @Test
-  void tcpStreamsArriveIntactAndGiveTheBuffersBack() throws Exception {
-    ExecutorService clients = Executors.newFixedThreadPool(11);
-    try {
-      List<java.util.concurrent.Future<byte[]>> streams = new ArrayList<>();
-      for (int i = 0; i < 24; i++) {
-        int seed = i;
-        int size = 1_000 + seed * 97_531;
-        streams.add(clients.submit(() -> readStream(seed, size, Integer.MAX_VALUE, false)));
-      }
-      for (int i = 0; i < 3; i++) {
-        int seed = 200 + i;
-        // Slow readers of streams larger than the kernel's socket buffers: the gateway's writes
-        // to them wait in its queue while the other streams read into recycled memory, and
-        // their backend closes while the gateway has paused reading it (whose last bytes Vert.x
-        // reports after the end).
-        streams.add(clients.submit(() -> readStream(seed, 12_000_000, Integer.MAX_VALUE, true)));
-      }
-      for (int i = 0; i < 8; i++) {
-        int seed = 100 + i;
-        // Clients that leave after 100 KB of a 5 MB stream.
-        streams.add(clients.submit(() -> readStream(seed, 5_000_000, 100_000, false)));
-      }
-      for (int i = 0; i < 24; i++) {
-        assertThat(streams.get(i).get(30, TimeUnit.SECONDS))
-            .as("stream " + i).isEqualTo(blob(i, 1_000 + i * 97_531));
-      }
-      for (int i = 0; i < 8; i++) {
-        byte[] start = streams.get(27 + i).get(30, TimeUnit.SECONDS);
-        assertThat(start).isEqualTo(java.util.Arrays.copyOf(blob(100 + i, 5_000_000),
-            start.length));
-      }
-      for (int i = 0; i < 3; i++) {
-        assertThat(streams.get(24 + i).get(60, TimeUnit.SECONDS))
-            .as("slow stream " + i).isEqualTo(blob(200 + i, 12_000_000));
-      }
-    } finally {
-      clients.shutdownNow();
-    }
-    awaitBuffersBack();
-  }
-
-  /**
-   * Asks the stream backend through the TCP listener for {@code size} bytes and reads up to
-   * {@code most} of them, {@code slowly} (a pause every 16 KiB) or at once.
-   */
-  private byte[] readStream(int seed, int size, int most, boolean slowly) throws Exception {
-    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), tcpPort)) {
-      socket.setReceiveBufferSize(16_384);
-      socket.getOutputStream().write((seed + " " + size + "\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      InputStream in = socket.getInputStream();
-      if (!slowly) {
-        return in.readNBytes(Math.min(size, most));
-      }
-      java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
-      byte[] piece = new byte[16_384];
-      for (int n; read.size() < Math.min(size, most) && (n = in.read(piece)) > 0; ) {
-        read.write(piece, 0, n);
-        Thread.sleep(1);
-      }
-      return read.toByteArray();
-    }
-  }
-
-  /** The stream backend: answers a line {@code "<seed> <size>"} with {@link #blob} and closes. */
-  private void stream(NetSocket socket) {
-    Buffer line = Buffer.buffer();
-    socket.handler(bytes -> {
-      line.appendBuffer(bytes);
-      String text = line.toString(StandardCharsets.US_ASCII);
-      int end = text.indexOf('\n');
-      if (end < 0) {
-        return;
-      }
-      socket.handler(null);
-      String[] parts = text.substring(0, end).split(" ");
-      socket.end(Buffer.buffer(blob(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]))));
-    });
-    socket.exceptionHandler(e -> socket.close());
   }
 
   private void awaitBuffersBack() {

@@ -22,7 +22,6 @@ import io.portico.proxy.ProxyOptions;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
 import io.portico.proxy.tls.UpstreamTrustManager;
-import io.portico.proxy.RelayBuffers;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
@@ -117,8 +116,6 @@ public final class StreamProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     client = vertx.createNetClient(new NetClientOptions()
-        // Backend bytes are read into relay buffers and reach the client uncopied.
-        .setMetricsName(ProxyOptions.UPSTREAM_CLIENT_NAME)
         .setConnectTimeout(options.connectTimeoutMillis())
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
@@ -420,49 +417,52 @@ public final class StreamProxyVerticle extends VerticleBase {
   /**
    * Relays bytes both ways: a side whose peer cannot keep up is paused until the peer's write
    * queue drains; the end or failure of either side ends the other once what it sent before
-   * has been written. The upstream's bytes go out in the memory they were read into
-   * ({@link RelayBuffers}).
+   * has been written.
    *
    * @param closed run once when the upstream side has closed
    */
   static void splice(NetSocket client, NetSocket upstream, Buffer first, Runnable closed) {
-    // A side's close is reported as soon as its connection closes, while the last bytes it sent
-    // may still wait, paused, for its peer to drain: closing the peer then would cut them off
-    // (a backend's answer to a slow client lost its end). The peer is ended by the relay's end
-    // handler instead, which comes after those bytes.
-    client.closeHandler(v -> {
-      // What the upstream reads from now on, the client will never get: given back.
-      upstream.handler(RelayBuffers::release);
-      upstream.resume();
-    });
-    upstream.closeHandler(v -> closed.run());
     client.exceptionHandler(e -> client.close());
     upstream.exceptionHandler(e -> upstream.close());
-    relay(client, upstream);
-    relay(upstream, client);
+    relay(client, upstream, () -> { });
+    relay(upstream, client, closed);
     if (first != null && first.length() > 0) {
       upstream.write(first);
     }
     client.resume();
   }
 
-  private static void relay(NetSocket from, NetSocket to) {
-    boolean[] ended = {false};
+  /**
+   * Relays what {@code from} sends to {@code to}, pausing {@code from} while {@code to} cannot
+   * take more, and ends {@code to} after the last of it.
+   *
+   * <p>Vert.x reports a side's close as soon as its connection closes, while bytes it sent may
+   * still wait, paused, for the peer to drain; closing the peer then cut them off. It can even
+   * report the end before bytes it read and held back during a pause (its connection queues
+   * them behind the end when reading resumes; seen through epoll, which reads a closing
+   * connection's last bytes while paused): a 12 MB answer to a slow client arrived with 6-10 MB.
+   * So a side that has closed is no longer paused (it sends nothing more: what it holds is at
+   * most a few reads), and the peer is ended once the end and everything before it has been
+   * handed over.
+   *
+   * @param closed run once when {@code from} has closed
+   */
+  private static void relay(NetSocket from, NetSocket to, Runnable closed) {
+    boolean[] finished = {false};
     from.handler(bytes -> {
-      // Bytes a backend sent are in relay buffers: given back once written (or not).
-      to.write(bytes).onComplete(written -> RelayBuffers.release(bytes));
-      if (!ended[0] && to.writeQueueFull()) {
+      to.write(bytes);
+      if (!finished[0] && to.writeQueueFull()) {
         from.pause();
         to.drainHandler(v -> from.resume());
       }
     });
+    from.closeHandler(v -> {
+      finished[0] = true;
+      from.resume();
+      closed.run();
+    });
     from.endHandler(v -> {
-      // Vert.x reports the end of a connection that closed while paused before the bytes it
-      // read and held back during the pause (its connection queues them behind the end when
-      // reading resumes; seen through epoll, which reads a closing connection's last bytes
-      // even while paused). So: resume, take those bytes whatever the peer's queue holds (at
-      // most the few reads held back), and end the peer once they have been handed over.
-      ended[0] = true;
+      finished[0] = true;
       from.resume();
       Vertx.currentContext().runOnContext(next -> to.end());
     });
