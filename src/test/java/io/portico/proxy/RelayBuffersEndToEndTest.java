@@ -3,6 +3,7 @@ package io.portico.proxy;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.TestCertificates;
 import io.portico.testing.TestCertificates.Pem;
+import io.portico.testing.TestBytes;
 import io.portico.testing.TestGateway;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -142,7 +143,7 @@ class RelayBuffersEndToEndTest {
       int seed = i;
       checks.add(get(client, port, uri, 200)
           .map(body -> {
-            assertThat(body.getBytes()).as(uri).isEqualTo(blob(seed, size));
+            assertThat(body.getBytes()).as(uri).isEqualTo(TestBytes.of(seed, size));
             return null;
           }));
     }
@@ -204,14 +205,14 @@ class RelayBuffersEndToEndTest {
       unavailableAnswers.set(1);
       Buffer body = get(client, httpPort, "/retried/" + i + "/70000", 200)
           .await(10, TimeUnit.SECONDS);
-      assertThat(body.getBytes()).isEqualTo(blob(i, 70_000));
+      assertThat(body.getBytes()).isEqualTo(TestBytes.of(i, 70_000));
       assertThat(unavailableAnswers.get()).as("the refused answer was sent").isZero();
     }
     int before = mirrored.get();
     for (int i = 0; i < 10; i++) {
       Buffer body = get(client, httpPort, "/mirrored/" + i + "/70000", 200)
           .await(10, TimeUnit.SECONDS);
-      assertThat(body.getBytes()).isEqualTo(blob(i, 70_000));
+      assertThat(body.getBytes()).isEqualTo(TestBytes.of(i, 70_000));
     }
     TestGateway.awaitCondition("mirrors answered", () -> mirrored.get() >= before + 20);
     awaitBuffersBack();
@@ -242,7 +243,7 @@ class RelayBuffersEndToEndTest {
   }
 
   /**
-   * The backend: {@code /<any>/<seed>/<size>[/chunked]} answers {@link #blob}; under
+   * The backend: {@code /<any>/<seed>/<size>[/chunked]} answers {@link TestBytes#of}; under
    * {@code /slow} at 16 KiB per 2 ms; under {@code /broken} it closes the connection halfway;
    * under {@code /retried} it first answers 503 with a body as long as the blob.
    */
@@ -257,10 +258,10 @@ class RelayBuffersEndToEndTest {
       mirrored.incrementAndGet();
     }
     if (kind.equals("retried") && unavailableAnswers.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      response.setStatusCode(503).end(Buffer.buffer(blob(seed + 1, size)));
+      response.setStatusCode(503).end(Buffer.buffer(TestBytes.of(seed + 1, size)));
       return;
     }
-    byte[] bytes = blob(seed, size);
+    byte[] bytes = TestBytes.of(seed, size);
     if (kind.equals("slow")) {
       response.setChunked(true);
       writeSlowly(response, bytes, 0);
@@ -296,12 +297,4 @@ class RelayBuffersEndToEndTest {
     vertx.setTimer(2, id -> writeSlowly(response, bytes, end));
   }
 
-  /** The {@code size} bytes answered for {@code seed}: different for every seed and offset. */
-  static byte[] blob(int seed, int size) {
-    byte[] bytes = new byte[size];
-    for (int i = 0; i < size; i++) {
-      bytes[i] = (byte) (i * 31 + seed * 7 + (i >>> 8));
-    }
-    return bytes;
-  }
 }

@@ -1,6 +1,7 @@
 package io.portico.proxy.tcp;
 
 import io.portico.testing.EchoFleet;
+import io.portico.testing.TestBytes;
 import io.portico.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -99,16 +100,16 @@ class TcpStreamEndToEndTest {
       }
       for (int i = 0; i < 24; i++) {
         assertThat(streams.get(i).get(30, TimeUnit.SECONDS))
-            .as("stream " + i).isEqualTo(blob(i, 1_000 + i * 97_531));
+            .as("stream " + i).isEqualTo(TestBytes.of(i, 1_000 + i * 97_531));
       }
       for (int i = 0; i < 8; i++) {
         byte[] start = streams.get(27 + i).get(30, TimeUnit.SECONDS);
-        assertThat(start).isEqualTo(java.util.Arrays.copyOf(blob(100 + i, 5_000_000),
+        assertThat(start).isEqualTo(java.util.Arrays.copyOf(TestBytes.of(100 + i, 5_000_000),
             start.length));
       }
       for (int i = 0; i < 3; i++) {
         assertThat(streams.get(24 + i).get(60, TimeUnit.SECONDS))
-            .as("slow stream " + i).isEqualTo(blob(200 + i, 12_000_000));
+            .as("slow stream " + i).isEqualTo(TestBytes.of(200 + i, 12_000_000));
       }
     } finally {
       clients.shutdownNow();
@@ -139,7 +140,7 @@ class TcpStreamEndToEndTest {
     }
   }
 
-  /** The stream backend: answers a line {@code "<seed> <size>"} with {@link #blob} and closes. */
+  /** The stream backend: answers a line {@code "<seed> <size>"} with {@link TestBytes#of} and closes. */
   private void stream(NetSocket socket) {
     Buffer line = Buffer.buffer();
     socket.handler(bytes -> {
@@ -151,17 +152,8 @@ class TcpStreamEndToEndTest {
       }
       socket.handler(null);
       String[] parts = text.substring(0, end).split(" ");
-      socket.end(Buffer.buffer(blob(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]))));
+      socket.end(Buffer.buffer(TestBytes.of(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]))));
     });
     socket.exceptionHandler(e -> socket.close());
-  }
-
-  /** The {@code size} bytes streamed for {@code seed}: different for every seed and offset. */
-  private static byte[] blob(int seed, int size) {
-    byte[] bytes = new byte[size];
-    for (int i = 0; i < size; i++) {
-      bytes[i] = (byte) (i * 31 + seed * 7 + (i >>> 8));
-    }
-    return bytes;
   }
 }
