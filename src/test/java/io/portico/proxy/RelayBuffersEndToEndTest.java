@@ -296,5 +296,4 @@ class RelayBuffersEndToEndTest {
     response.write(Buffer.buffer(bytes).slice(offset, end));
     vertx.setTimer(2, id -> writeSlowly(response, bytes, end));
   }
-
 }
