@@ -304,9 +304,7 @@ final class Forwarder {
       if (RetryRules.retriesAnswer(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
           replaySafe(exchange), answer) && exchange.takeRetry()) {
         // Drain the refused answer so its connection can be reused, then try again.
-        answer.exceptionHandler(e -> { });
-        answer.handler(RelayBuffers::release);
-        answer.end();
+        ResponseRelay.discard(answer);
         retryLater(exchange, endpoint);
         return;
       }

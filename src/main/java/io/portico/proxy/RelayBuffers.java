@@ -97,19 +97,18 @@ final class RelayBuffers extends AbstractByteBufAllocator {
     if (initialCapacity <= COPIED_UP_TO) {
       return VertxByteBufAllocator.POOLED_ALLOCATOR.directBuffer(initialCapacity, maxCapacity);
     }
-    int shift = sizeClass(initialCapacity);
-    int size = 1 << shift;
-    ByteBuffer memory = null;
-    if (shift <= MAX_SHIFT && size <= maxCapacity) {
-      memory = freeLists.get().take(shift);
-      if (memory == null) {
-        memory = ByteBuffer.allocateDirect(size);
-      }
-    }
     outstanding.increment();
-    return memory != null
-        ? new RecycledBuffer(this, memory, maxCapacity, true)
-        : new RecycledBuffer(this, ByteBuffer.allocateDirect(initialCapacity), maxCapacity, false);
+    int shift = sizeClass(initialCapacity);
+    if (shift > MAX_SHIFT || 1 << shift > maxCapacity) {
+      // No size class fits: memory of the exact size, freed when released.
+      return new RecycledBuffer(this, ByteBuffer.allocateDirect(initialCapacity), maxCapacity,
+          false);
+    }
+    ByteBuffer memory = freeLists.get().take(shift);
+    if (memory == null) {
+      memory = ByteBuffer.allocateDirect(1 << shift);
+    }
+    return new RecycledBuffer(this, memory, maxCapacity, true);
   }
 
   @Override

@@ -110,11 +110,9 @@ final class RequestMirrors {
       RequestFilters.modifyRequestHeaders(copy.headers(), route.filters(), backendFilters);
       copy.authority(upstreamAuthority);
       UpstreamHeaders.addForwarded(request, copy.headers(), authority);
-      (body == null ? copy.send() : copy.send(body.copy())).onSuccess(response -> {
-        response.exceptionHandler(e -> { }); // A mirror's failure is nobody's business.
-        response.handler(RelayBuffers::release);
-        response.end();
-      }).onComplete(ar -> metrics.mirrored());
+      (body == null ? copy.send() : copy.send(body.copy()))
+          .onSuccess(ResponseRelay::discard) // A mirror's answer is nobody's business.
+          .onComplete(ar -> metrics.mirrored());
     });
   }
 }

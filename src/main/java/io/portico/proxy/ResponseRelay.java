@@ -68,6 +68,16 @@ final class ResponseRelay {
     new BodyRelay(exchange, upstream, response, endpoint).start();
   }
 
+  /**
+   * Reads an answer nobody relays to its end, so that its connection can be reused, giving its
+   * body chunks back ({@link RelayBuffers}); a failure on the way is nobody's business.
+   */
+  static void discard(HttpClientResponse answer) {
+    answer.exceptionHandler(e -> { });
+    answer.handler(RelayBuffers::release);
+    answer.end();
+  }
+
   private static boolean mayHaveBody(HttpMethod method, int status) {
     return method != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
   }
@@ -135,15 +145,14 @@ final class ResponseRelay {
     @Override
     public void run() {
       writeQueued = false;
-      Buffer chunk = held;
-      held = null;
-      if (chunk == null) {
+      if (response.ended() || response.closed()) {
+        dropHeld();
         return;
       }
-      if (!response.ended() && !response.closed()) {
+      Buffer chunk = held;
+      held = null;
+      if (chunk != null) {
         write(chunk);
-      } else {
-        RelayBuffers.release(chunk);
       }
     }
 

@@ -20,10 +20,11 @@ import java.util.function.Supplier;
  * without tracking which object each rule read, a compiled route is reused only when it is the
  * same route instance as last time and every object of the snapshot other than the routes
  * themselves (and endpoints, which compiling never reads; of Backends only which exist; and
- * Secrets, see {@link #NOT_DEPENDED_ON}) is the same instance as last time (or a copy that differs only in status, see
- * {@link #sameDependencies}). Any other change (a Service, a grant, a Gateway, a policy ...)
- * compiles every route again, as a translation from scratch would. Both providers keep
- * unchanged objects as the same instances, so the check is a pass of reference comparisons.
+ * Secrets, see {@link #NOT_DEPENDED_ON}) is the same instance as last time (or a copy that
+ * differs only in status, see {@link #sameDependencies}). Any other change (a Service, a
+ * grant, a Gateway, a policy ...) compiles every route again, as a translation from scratch
+ * would. Both providers keep unchanged objects as the same instances, so the check is a pass of
+ * reference comparisons.
  *
  * <p>At 10k routes compiling was a fifth of each translation (async-profiler, bench/scale.py);
  * route churn is the common change. Safe for use by one translation at a time; the remembered
@@ -90,8 +91,8 @@ final class CompiledRoutes {
 
     /**
      * Returns whether every object of the snapshot other than routes, endpoints and Secrets is
-     * the same as at the last translation (the same instance, or a copy differing only in status, see
-     * {@link #sameDependencies}): what reusing anything computed from a route needs.
+     * the same as at the last translation (the same instance, or a copy differing only in
+     * status, see {@link #sameDependencies}): what reusing anything computed from a route needs.
      */
     boolean reusing() {
       return reusing;

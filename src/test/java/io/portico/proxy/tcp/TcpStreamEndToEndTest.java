@@ -140,7 +140,10 @@ class TcpStreamEndToEndTest {
     }
   }
 
-  /** The stream backend: answers a line {@code "<seed> <size>"} with {@link TestBytes#of} and closes. */
+  /**
+   * The stream backend: answers a line {@code "<seed> <size>"} with {@link TestBytes#of} and
+   * closes.
+   */
   private void stream(NetSocket socket) {
     Buffer line = Buffer.buffer();
     socket.handler(bytes -> {
@@ -152,7 +155,8 @@ class TcpStreamEndToEndTest {
       }
       socket.handler(null);
       String[] parts = text.substring(0, end).split(" ");
-      socket.end(Buffer.buffer(TestBytes.of(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]))));
+      int seed = Integer.parseInt(parts[0]);
+      socket.end(Buffer.buffer(TestBytes.of(seed, Integer.parseInt(parts[1]))));
     });
     socket.exceptionHandler(e -> socket.close());
   }
