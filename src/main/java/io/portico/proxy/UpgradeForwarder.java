@@ -197,8 +197,9 @@ final class UpgradeForwarder {
       if (rest.length() > 0) {
         downstream.write(rest);
       }
-      downstream.pipeTo(upstream);
-      upstream.pipeTo(downstream);
+      // Not pipeTo: it ends the peer when Vert.x reports the end, which can come before bytes
+      // held back while paused (see SocketSplice); a slow client lost the end of the answer.
+      SocketSplice.splice(downstream, upstream, null, () -> { });
       upstream.resume();
     });
   }

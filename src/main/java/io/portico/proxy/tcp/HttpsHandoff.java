@@ -2,6 +2,7 @@ package io.portico.proxy.tcp;
 
 import io.portico.ir.StreamProtocol;
 import io.portico.proxy.PortClaims;
+import io.portico.proxy.SocketSplice;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
@@ -55,7 +56,7 @@ final class HttpsHandoff {
         return;
       }
       metrics.count(StreamProtocol.TLS, StreamOutcome.HANDED_OFF);
-      StreamProxyVerticle.splice(socket, server, header.appendBuffer(received), () -> { });
+      SocketSplice.splice(socket, server, header.appendBuffer(received), () -> { });
     });
   }
 
