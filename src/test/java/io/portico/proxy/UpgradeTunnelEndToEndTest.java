@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.testing.ByteStreams;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.TestBytes;
 import io.portico.testing.TestGateway;
@@ -125,19 +126,7 @@ class UpgradeTunnelEndToEndTest {
       socket.getOutputStream().flush();
       InputStream in = socket.getInputStream();
       assertThat(readHead(in)).startsWith("HTTP/1.1 101");
-      socket.getOutputStream().write((seed + " " + size + "\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      if (!slowly) {
-        return in.readNBytes(Math.min(size, most));
-      }
-      ByteArrayOutputStream read = new ByteArrayOutputStream();
-      byte[] piece = new byte[16_384];
-      for (int n; read.size() < Math.min(size, most) && (n = in.read(piece)) > 0; ) {
-        read.write(piece, 0, n);
-        Thread.sleep(1);
-      }
-      return read.toByteArray();
+      return ByteStreams.ask(socket, seed, size, most, slowly);
     }
   }
 
@@ -169,9 +158,8 @@ class UpgradeTunnelEndToEndTest {
     boolean[] upgraded = {false};
     socket.handler(bytes -> {
       received[0].appendBuffer(bytes);
-      String text = received[0].toString(StandardCharsets.US_ASCII);
       if (!upgraded[0]) {
-        int headEnd = text.indexOf("\r\n\r\n");
+        int headEnd = received[0].toString(StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n");
         if (headEnd < 0) {
           return;
         }
@@ -179,16 +167,10 @@ class UpgradeTunnelEndToEndTest {
         socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
             + "Upgrade: byte-stream\r\n\r\n");
         received[0] = received[0].getBuffer(headEnd + 4, received[0].length());
-        text = received[0].toString(StandardCharsets.US_ASCII);
       }
-      int end = text.indexOf('\n');
-      if (end < 0) {
-        return;
+      if (ByteStreams.answer(socket, received[0])) {
+        socket.handler(null);
       }
-      socket.handler(null);
-      String[] parts = text.substring(0, end).split(" ");
-      int seed = Integer.parseInt(parts[0]);
-      socket.end(Buffer.buffer(TestBytes.of(seed, Integer.parseInt(parts[1]))));
     });
     socket.exceptionHandler(e -> socket.close());
   }

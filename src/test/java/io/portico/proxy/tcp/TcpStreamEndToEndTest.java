@@ -1,5 +1,6 @@
 package io.portico.proxy.tcp;
 
+import io.portico.testing.ByteStreams;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.TestBytes;
 import io.portico.testing.TestGateway;
@@ -12,10 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,20 +122,7 @@ class TcpStreamEndToEndTest {
   private byte[] readStream(int seed, int size, int most, boolean slowly) throws Exception {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), tcpPort)) {
       socket.setReceiveBufferSize(16_384);
-      socket.getOutputStream().write((seed + " " + size + "\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().flush();
-      InputStream in = socket.getInputStream();
-      if (!slowly) {
-        return in.readNBytes(Math.min(size, most));
-      }
-      java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
-      byte[] piece = new byte[16_384];
-      for (int n; read.size() < Math.min(size, most) && (n = in.read(piece)) > 0; ) {
-        read.write(piece, 0, n);
-        Thread.sleep(1);
-      }
-      return read.toByteArray();
+      return ByteStreams.ask(socket, seed, size, most, slowly);
     }
   }
 
@@ -147,16 +133,9 @@ class TcpStreamEndToEndTest {
   private void stream(NetSocket socket) {
     Buffer line = Buffer.buffer();
     socket.handler(bytes -> {
-      line.appendBuffer(bytes);
-      String text = line.toString(StandardCharsets.US_ASCII);
-      int end = text.indexOf('\n');
-      if (end < 0) {
-        return;
+      if (ByteStreams.answer(socket, line.appendBuffer(bytes))) {
+        socket.handler(null);
       }
-      socket.handler(null);
-      String[] parts = text.substring(0, end).split(" ");
-      int seed = Integer.parseInt(parts[0]);
-      socket.end(Buffer.buffer(TestBytes.of(seed, Integer.parseInt(parts[1]))));
     });
     socket.exceptionHandler(e -> socket.close());
   }
