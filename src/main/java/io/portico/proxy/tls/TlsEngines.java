@@ -4,6 +4,8 @@ import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.vertx.core.net.JdkSSLEngineOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.SSLEngineOptions;
@@ -11,6 +13,8 @@ import io.vertx.core.spi.tls.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
@@ -65,6 +69,29 @@ public final class TlsEngines {
     }
     return current;
   }
+  /**
+   * Builds the server context of one certificate for a TLS listener Portico terminates itself
+   * (a TLSRoute in {@code Terminate} mode, outside Vert.x's HTTP servers), with what every HTTPS
+   * listener gets: the same engine, TLS 1.2 minimum, the same cipher suites and session tickets.
+   *
+   * @throws SSLException when the engine refuses the key or the chain
+   */
+  public static SslContext serverContext(PrivateKey key, List<X509Certificate> chain)
+      throws SSLException {
+    boolean openSsl = engine() instanceof PorticoOpenSsl;
+    SslContextBuilder builder = SslContextBuilder.forServer(key, chain)
+        .sslProvider(openSsl ? SslProvider.OPENSSL : SslProvider.JDK)
+        .protocols(PROTOCOLS);
+    if (openSsl) {
+      builder.ciphers(CIPHER_SUITES);
+    }
+    SslContext context = builder.build();
+    if (context.sessionContext() instanceof OpenSslServerSessionContext sessions) {
+      SessionTicketKeys.install(sessions);
+    }
+    return context;
+  }
+
   private static SSLEngineOptions choose() {
     if (OpenSsl.isAvailable() && OpenSsl.supportsKeyManagerFactory()) {
       LOG.debug("TLS engine: {} (ALPN {})", OpenSsl.versionString(),

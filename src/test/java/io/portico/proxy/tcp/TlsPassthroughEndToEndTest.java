@@ -17,7 +17,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,7 +31,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -241,8 +249,8 @@ class TlsPassthroughEndToEndTest {
     try (SSLSocket socket = (SSLSocket) StreamProbe.context(certA.x509()).getSocketFactory()
         .createSocket("127.0.0.1", port)) {
       socket.setSoTimeout(30_000);
-      javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
-      parameters.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName("a.example.com")));
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setServerNames(java.util.List.of(new SNIHostName("a.example.com")));
       socket.setSSLParameters(parameters);
       socket.startHandshake();
       CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
@@ -302,6 +310,74 @@ class TlsPassthroughEndToEndTest {
     StreamProbe.Dialogue passed = StreamProbe.tls(port, "a.example.com", certA.x509());
     assertThat(passed.peer()).isEqualTo(certA.x509());
     assertThat(passed.test().getBoolean("isTLS")).isTrue();
+  }
+
+  /**
+   * A listener Portico terminates itself offers what the HTTPS listeners offer: OpenSSL with
+   * Mozilla's intermediate cipher suites, so a client that only speaks CBC is refused, and one
+   * with an AEAD suite is served.
+   */
+  @Test
+  void terminateListenersOfferTheHttpsListenersCipherSuites() throws Exception {
+    Pem gatewayCert = TestCertificates.selfSigned("term.example.com");
+    int plain = await(TcpEchoServer.start(vertx,
+        new EchoOptions("127.0.0.1", 0, "plain-pod", "default"))
+        .toCompletionStage().toCompletableFuture()).port();
+    gateway = TestGateway.start(directory, "gateway.yaml", GATEWAY_CLASS + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - name: terminate
+            protocol: TLS
+            port: %d
+            hostname: term.example.com
+            tls: {mode: Terminate, certificateRefs: [{name: term-cert}]}
+        ---
+        """.formatted(port)
+        + gatewayCert.secretYaml("default", "term-cert") + "---\n"
+        + tlsRoute("terminated", "[term.example.com]", "plain")
+        + service("default", "plain", 443, plain));
+
+    assertThat(handshakeWith("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"))
+        .isEqualTo("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assertThatThrownBy(() -> handshakeWith("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"))
+        .isInstanceOf(SSLException.class);
+  }
+
+  /** A TLS 1.2 handshake with the Terminate listener offering only {@code suite}. */
+  private String handshakeWith(String suite) throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, new TrustManager[] {new TrustingManager()}, null);
+    try (SSLSocket socket = (SSLSocket)
+        context.getSocketFactory().createSocket("127.0.0.1", port)) {
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setServerNames(List.of(new SNIHostName("term.example.com")));
+      parameters.setProtocols(new String[] {"TLSv1.2"});
+      parameters.setCipherSuites(new String[] {suite});
+      socket.setSSLParameters(parameters);
+      socket.setSoTimeout(5_000);
+      socket.startHandshake();
+      return socket.getSession().getCipherSuite();
+    }
+  }
+
+  /** Trusts any server: the test is about what is negotiated, not whom. */
+  private static final class TrustingManager implements X509TrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String type) {
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String type) {
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
   }
 
   @Test
