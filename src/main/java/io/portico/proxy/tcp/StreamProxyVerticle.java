@@ -22,6 +22,7 @@ import io.vertx.core.net.SocketAddress;
 import io.portico.proxy.ProxyOptions;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.portico.proxy.lb.RoundRobin;
+import io.portico.proxy.tls.TlsEngines;
 import io.portico.proxy.tls.UpstreamTrustManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -117,6 +118,8 @@ public final class StreamProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     client = vertx.createNetClient(new NetClientOptions()
+        // TLS to backends (BackendTLSPolicy) as for HTTP upstreams: OpenSSL, their suites.
+        .setSslEngineOptions(TlsEngines.engine())
         .setConnectTimeout(options.connectTimeoutMillis())
         .setTcpNoDelay(true)
         .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
@@ -377,6 +380,7 @@ public final class StreamProxyVerticle extends VerticleBase {
     if (tls != null) {
       target.setSsl(true).setSniServerName(tls.hostname())
           .setSslOptions(upstreamTls.computeIfAbsent(tls, t -> new ClientSSLOptions()
+              .setEnabledSecureTransportProtocols(TlsEngines.PROTOCOLS)
               // The name is checked by UpstreamTrustManager against the policy, not the pod IP.
               .setHostnameVerificationAlgorithm("")
               .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(t)))));
