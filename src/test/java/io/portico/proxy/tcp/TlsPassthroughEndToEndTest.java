@@ -123,6 +123,32 @@ class TlsPassthroughEndToEndTest {
         """.formatted(port, listenerHostname == null ? "" : "hostname: \"" + listenerHostname + "\"");
   }
 
+  /**
+   * A Gateway whose TLS port terminates {@code term.example.com} (certificate Secret
+   * {@code term-cert}) and passes {@code a.example.com} through.
+   */
+  private String terminateAndPassthroughGateway() {
+    return GATEWAY_CLASS + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: gw, namespace: default}
+        spec:
+          gatewayClassName: portico
+          listeners:
+          - name: terminate
+            protocol: TLS
+            port: %1$d
+            hostname: term.example.com
+            tls: {mode: Terminate, certificateRefs: [{name: term-cert}]}
+          - name: passthrough
+            protocol: TLS
+            port: %1$d
+            hostname: a.example.com
+            tls: {mode: Passthrough}
+        ---
+        """.formatted(port);
+  }
+
   private static String tlsRoute(String name, String hostnames, String backend) {
     return """
         apiVersion: gateway.networking.k8s.io/v1
@@ -276,25 +302,7 @@ class TlsPassthroughEndToEndTest {
         new EchoOptions("127.0.0.1", 0, "plain-pod", "default"))
         .toCompletionStage().toCompletableFuture()).port();
     int passthrough = tlsEchoBackend("backend-a-pod", certA);
-    gateway = TestGateway.start(directory, "gateway.yaml", GATEWAY_CLASS + """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: gw, namespace: default}
-        spec:
-          gatewayClassName: portico
-          listeners:
-          - name: terminate
-            protocol: TLS
-            port: %1$d
-            hostname: term.example.com
-            tls: {mode: Terminate, certificateRefs: [{name: term-cert}]}
-          - name: passthrough
-            protocol: TLS
-            port: %1$d
-            hostname: a.example.com
-            tls: {mode: Passthrough}
-        ---
-        """.formatted(port)
+    gateway = TestGateway.start(directory, "gateway.yaml", terminateAndPassthroughGateway()
         + gatewayCert.secretYaml("default", "term-cert") + "---\n"
         + tlsRoute("terminated", "[term.example.com]", "plain")
         + tlsRoute("passed", "[a.example.com]", "backend-a")
@@ -323,20 +331,7 @@ class TlsPassthroughEndToEndTest {
     int plain = await(TcpEchoServer.start(vertx,
         new EchoOptions("127.0.0.1", 0, "plain-pod", "default"))
         .toCompletionStage().toCompletableFuture()).port();
-    gateway = TestGateway.start(directory, "gateway.yaml", GATEWAY_CLASS + """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: gw, namespace: default}
-        spec:
-          gatewayClassName: portico
-          listeners:
-          - name: terminate
-            protocol: TLS
-            port: %d
-            hostname: term.example.com
-            tls: {mode: Terminate, certificateRefs: [{name: term-cert}]}
-        ---
-        """.formatted(port)
+    gateway = TestGateway.start(directory, "gateway.yaml", terminateAndPassthroughGateway()
         + gatewayCert.secretYaml("default", "term-cert") + "---\n"
         + tlsRoute("terminated", "[term.example.com]", "plain")
         + service("default", "plain", 443, plain));
