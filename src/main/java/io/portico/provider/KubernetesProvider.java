@@ -407,6 +407,7 @@ public final class KubernetesProvider implements Provider {
   /** @param kind the kind of the objects it gives the snapshot (as in an {@link ObjectKey}) */
   private Watch typed(String what, String kind,
       SharedIndexInformer<? extends HasMetadata> informer) {
+    shareEchoedSpecs(informer);
     // Retry only once started: a failed initial list fails start() (unreachable API server,
     // missing CRD) instead of retrying forever behind a start-up that never completes.
     informer.exceptionHandler((isStarted, t) -> isStarted);
@@ -418,7 +419,8 @@ public final class KubernetesProvider implements Provider {
 
       @Override
       public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
-        if (StatusEchoes.sameButStatus(oldObj, newObj)) {
+        if (StatusEchoes.comparedFieldByField(newObj)
+            && StatusEchoes.sameButStatus(oldObj, newObj)) {
           // A status written (by Portico, mostly: each write comes back as such a copy), a
           // resync or a re-list: nothing the translator reads changed. Not taking it into the
           // snapshot keeps every translation cache's identity checks hitting, and it neither
@@ -443,6 +445,11 @@ public final class KubernetesProvider implements Provider {
       }
     });
     return new Watch(what, kind, informer, UnaryOperator.identity(), null);
+  }
+
+  /** Gives an informer an {@link EchoSharingStore}: see there why. */
+  private static <T extends HasMetadata> void shareEchoedSpecs(SharedIndexInformer<T> informer) {
+    informer.itemStore(new EchoSharingStore<>());
   }
 
   private CompletableFuture<Void> startInformer(Watch watch) {

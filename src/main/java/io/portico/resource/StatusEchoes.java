@@ -39,6 +39,46 @@ public final class StatusEchoes {
   }
 
   /**
+   * Returns whether {@link #sameButStatus} compares objects like {@code object} field by field,
+   * without allocating: the kinds whose status Portico writes (Gateway API kinds, and the
+   * generic objects of Envoy Gateway's kinds). Others are compared as JSON trees.
+   */
+  public static boolean comparedFieldByField(Object object) {
+    return object instanceof HTTPRoute || object instanceof Gateway
+        || object instanceof GatewayClass || object instanceof ListenerSet
+        || object instanceof BackendTLSPolicy || object instanceof GRPCRoute
+        || object instanceof TLSRoute || object instanceof TCPRoute || object instanceof UDPRoute
+        || object instanceof GenericKubernetesResource;
+  }
+
+  /**
+   * Makes {@code echo}, a copy that {@link #sameButStatus} found equal to {@code previous} but
+   * for status, share {@code previous}'s spec (the same instance) instead of holding an equal
+   * copy of its own: an informer keeps the newest copy while a snapshot may keep the previous
+   * one, and with 10k routes that is 10k specs twice. Only for a copy no other thread has seen
+   * yet (it is changed in place); does nothing for other kinds.
+   */
+  public static void shareSpec(HasMetadata previous, HasMetadata echo) {
+    if (echo instanceof HTTPRoute r) {
+      r.setSpec(((HTTPRoute) previous).getSpec());
+    } else if (echo instanceof Gateway g) {
+      g.setSpec(((Gateway) previous).getSpec());
+    } else if (echo instanceof GatewayClass c) {
+      c.setSpec(((GatewayClass) previous).getSpec());
+    } else if (echo instanceof ListenerSet l) {
+      l.setSpec(((ListenerSet) previous).getSpec());
+    } else if (echo instanceof BackendTLSPolicy p) {
+      p.setSpec(((BackendTLSPolicy) previous).getSpec());
+    } else if (echo instanceof GRPCRoute r) {
+      r.setSpec(((GRPCRoute) previous).getSpec());
+    } else if (echo instanceof GenericKubernetesResource g
+        && g.getAdditionalProperties().containsKey("spec")) {
+      g.getAdditionalProperties().put("spec",
+          ((GenericKubernetesResource) previous).getAdditionalProperties().get("spec"));
+    }
+  }
+
+  /**
    * Returns whether {@code a} and {@code b} are equal but for their status, resourceVersion and
    * managedFields. Objects of different classes, or not Kubernetes objects, are not.
    */
