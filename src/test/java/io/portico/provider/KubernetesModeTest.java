@@ -67,6 +67,7 @@ class KubernetesModeTest {
   /** Path fragments the API server answers 404 for, as for a CRD that is not installed. */
   private final Set<String> notInstalled = ConcurrentHashMap.newKeySet();
   private KubernetesMockServer server;
+  private KubernetesClient mockClient;
   private KubernetesClient client;
   private EchoFleet fleet;
   private HttpProbe probe;
@@ -98,7 +99,13 @@ class KubernetesModeTest {
     // An experimental-channel cluster: TCPRoute served as v1alpha2 only.
     registerWithStatus("gateway.networking.k8s.io", "v1alpha2", "TCPRoute", "tcproutes", true);
     server.init();
-    client = server.createClient();
+    // Read as Portico's own client reads (see KubernetesMode): interned strings, shared empty
+    // extra-field maps; every status write below goes through such objects.
+    // (The mock's own client stays open until the end: closing it stops what they share.)
+    mockClient = server.createClient();
+    client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+        .withConfig(mockClient.getConfiguration())
+        .withKubernetesSerialization(CompactSerialization.create()).build();
     fleet = new EchoFleet();
     probe = new HttpProbe();
     port = TestGateway.freePort();
@@ -109,6 +116,7 @@ class KubernetesModeTest {
     probe.close();
     fleet.close();
     client.close();
+    mockClient.close();
     try {
       server.destroy();
     } catch (RuntimeException e) {
@@ -561,6 +569,9 @@ class KubernetesModeTest {
           new io.portico.resource.ObjectKey("HTTPRoute", "default", "route-5"));
       assertThat(current.getStatus().getParents()).extracting(RouteParentStatus::getControllerName)
           .containsExactly(OTHER);
+      // The informer's new copy holds no second spec: it shares the translated copy's.
+      assertThat(current).isNotSameAs(before);
+      assertThat(current.getSpec()).isSameAs(before.getSpec());
 
       // It made no snapshot: the next one is the next real change's, and it keeps route-5 as
       // the very instance translated before (so nothing computed from it is redone).
