@@ -13,6 +13,7 @@ import tools.jackson.databind.deser.std.DelegatingDeserializer;
 import tools.jackson.databind.deser.jdk.StringDeserializer;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.module.SimpleModule;
+import tools.jackson.databind.type.CollectionType;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -78,6 +79,13 @@ public final class CompactSerialization {
   static final class SharedEmptyExtras extends ValueDeserializerModifier {
 
     @Override
+    public ValueDeserializer<?> modifyCollectionDeserializer(DeserializationConfig config,
+        CollectionType type, BeanDescription.Supplier description,
+        ValueDeserializer<?> deserializer) {
+      return new Trimming(deserializer);
+    }
+
+    @Override
     public ValueDeserializer<?> modifyDeserializer(DeserializationConfig config,
         BeanDescription.Supplier description, ValueDeserializer<?> deserializer) {
       Class<?> type = description.getBeanClass();
@@ -127,6 +135,32 @@ public final class CompactSerialization {
           throw new IllegalStateException("cannot share the extra fields of "
               + value.getClass().getName(), e);
         }
+      }
+      return value;
+    }
+  }
+
+  /**
+   * Deserializes a list as its delegate does, then trims it: lists grow to room for ten on
+   * their first element, and an object's lists (hostnames, rules, matches, backendRefs,
+   * parentRefs, status parents, conditions) mostly hold one or two.
+   */
+  static final class Trimming extends DelegatingDeserializer {
+
+    Trimming(ValueDeserializer<?> delegate) {
+      super(delegate);
+    }
+
+    @Override
+    protected ValueDeserializer<?> newDelegatingInstance(ValueDeserializer<?> delegate) {
+      return new Trimming(delegate);
+    }
+
+    @Override
+    public Object deserialize(JsonParser parser, DeserializationContext context) {
+      Object value = super.deserialize(parser, context);
+      if (value instanceof java.util.ArrayList<?> list) {
+        list.trimToSize();
       }
       return value;
     }

@@ -58,6 +58,11 @@ class CompactSerializationTest {
     HTTPRoute copy = compact.clone(route);
     copy.setStatus(new HTTPRouteStatus());
     assertThat(copy.getStatus()).isNotNull();
+    // Trimmed lists stay lists one can change (the status writer edits its copies' lists).
+    copy.getSpec().getHostnames().add("more.example.com");
+    copy.getSpec().getRules().removeIf(rule -> true);
+    assertThat(copy.getSpec().getHostnames()).containsExactly("a.example.com", "more.example.com");
+    assertThat(copy.getSpec().getRules()).isEmpty();
   }
 
   @Test
