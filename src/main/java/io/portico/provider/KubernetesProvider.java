@@ -447,9 +447,14 @@ public final class KubernetesProvider implements Provider {
     return new Watch(what, kind, informer, UnaryOperator.identity(), null);
   }
 
-  /** Gives an informer an {@link EchoSharingStore}: see there why. */
+  /**
+   * Gives an informer an {@link EchoSharingStore} (see there why), and no namespace index:
+   * Portico reads its informers by key and whole, so an index of every object by namespace
+   * (an entry per object) would be memory for nothing.
+   */
   private static <T extends HasMetadata> void shareEchoedSpecs(SharedIndexInformer<T> informer) {
     informer.itemStore(new EchoSharingStore<>());
+    informer.removeNamespaceIndex();
   }
 
   private CompletableFuture<Void> startInformer(Watch watch) {
