@@ -230,7 +230,20 @@ public final class StatusWriter implements AutoCloseable {
 
   /** Starts taking part in leader election; returns at once. */
   public void start() {
-    election = client.leaderElector()
+    elect();
+  }
+
+  /**
+   * Runs one election. fabric8's elector ends once this replica stops leading (a renewal that
+   * failed or timed out, as when the API server is slow to answer): it then takes part again,
+   * or a replica that lost the Lease once would never write status again until restarted
+   * (bench/scale.py --provider kubernetes: a renewal timed out, and 6k routes kept no status).
+   */
+  private void elect() {
+    if (closed) {
+      return;
+    }
+    CompletableFuture<?> running = client.leaderElector()
         .withConfig(new LeaderElectionConfigBuilder()
             .withName(lease.name())
             .withLock(new LeaseLock(lease.namespace(), lease.name(), lease.identity()))
@@ -243,6 +256,13 @@ public final class StatusWriter implements AutoCloseable {
             .build())
         .build()
         .start();
+    election = running;
+    running.whenComplete((done, failure) -> {
+      if (!closed) {
+        LOG.info("{} takes part in the status Lease election again", lease.identity());
+        elect();
+      }
+    });
   }
 
   private void startedLeading() {

@@ -899,6 +899,42 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aReplicaThatLostTheLeaseTakesPartAgainAndWritesStatus() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    try (TestGateway a = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      StatusWriter writer = a.portico().statusWriter();
+      awaitCondition("replica-a leads", writer::isLeader);
+
+      // Another holds the Lease for a few seconds, as when a renewal did not get through in
+      // time: replica-a stops leading, then takes the Lease again once it expires.
+      // (The holder renews every 100 ms: an update may meet a newer version, and is retried.)
+      awaitCondition("the Lease taken by another", () -> {
+        Lease taken = lease();
+        taken.getSpec().setHolderIdentity("intruder");
+        taken.getSpec().setLeaseDurationSeconds(6);
+        taken.getSpec().setRenewTime(java.time.ZonedDateTime.now());
+        try {
+          client.resource(taken).update();
+          return true;
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+          return false;
+        }
+      });
+      awaitCondition("replica-a no longer leads", () -> !writer.isLeader());
+      awaitCondition("replica-a leads again", writer::isLeader);
+      apply(routeYaml("after", "after.example.com", "echo"));
+      awaitCondition("status of a route created after", () -> ourParent("after") != null);
+      assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("replica-a");
+    }
+  }
+
+  @Test
   void anUnreachableApiServerFailsTheStartNamingItsUrl() {
     int closed = TestGateway.freePort();
     try (KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(
