@@ -460,6 +460,8 @@ class KubernetesModeTest {
         return parent != null && parent.getConditions().stream()
             .allMatch(c -> Long.valueOf(2).equals(c.getObservedGeneration()));
       });
+      // The write is seen before the round that made it ends (rounds count finished ones).
+      awaitCondition("the round that wrote it finished", () -> writer.rounds() > rounds);
       long examinedSince = writer.examined() - examined;
       long roundsSince = writer.rounds() - rounds;
       assertThat(roundsSince).isPositive();
