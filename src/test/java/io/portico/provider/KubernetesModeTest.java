@@ -67,7 +67,6 @@ class KubernetesModeTest {
   /** Path fragments the API server answers 404 for, as for a CRD that is not installed. */
   private final Set<String> notInstalled = ConcurrentHashMap.newKeySet();
   private KubernetesMockServer server;
-  private KubernetesClient mockClient;
   private KubernetesClient client;
   private EchoFleet fleet;
   private HttpProbe probe;
@@ -99,13 +98,7 @@ class KubernetesModeTest {
     // An experimental-channel cluster: TCPRoute served as v1alpha2 only.
     registerWithStatus("gateway.networking.k8s.io", "v1alpha2", "TCPRoute", "tcproutes", true);
     server.init();
-    // Read as Portico's own client reads (see KubernetesMode): interned strings, shared empty
-    // extra-field maps; every status write below goes through such objects.
-    // (The mock's own client stays open until the end: closing it stops what they share.)
-    mockClient = server.createClient();
-    client = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-        .withConfig(mockClient.getConfiguration())
-        .withKubernetesSerialization(CompactSerialization.create()).build();
+    client = server.createClient();
     fleet = new EchoFleet();
     probe = new HttpProbe();
     port = TestGateway.freePort();
@@ -116,7 +109,6 @@ class KubernetesModeTest {
     probe.close();
     fleet.close();
     client.close();
-    mockClient.close();
     try {
       server.destroy();
     } catch (RuntimeException e) {
