@@ -10,7 +10,9 @@ runs `portico run --config DIR` on that directory, and prints one row of the iss
                                  all do; every route is then checked once, outside the clock)
   RSS after start                VmRSS of the JVM once all routes are served
   RSS after 200 route changes    VmRSS once the 200th changed route is served
-  new route served               a new route file renamed into place -> its host answers 200
+  new route served               a new route file renamed into place (Kubernetes: created with
+                                 one POST) -> its host answers 200; in Kubernetes mode also how
+                                 long the API server took to answer the create, and the rest
   EndpointSlice change served    a slice moved to another nginx port -> its routes answer from it
   errors during churn            non-200 answers / failed requests of a steady keep-alive
                                  client on unchanged routes, for the whole churn
@@ -230,6 +232,11 @@ class FileStore:
         write_atomically(os.path.join(self.config, "routes", f"route-{i:05d}.yaml"),
                          yaml_documents([route(i, service, extra_header)]))
 
+    def create_route(self, i, service):
+        """A new route; returns None (there is no API server whose share to tell apart)."""
+        self.put_route(i, service)
+        return None
+
     def put_slice(self, s, port):
         write_atomically(os.path.join(self.config, "slices", f"svc-{s}.yaml"),
                          yaml_documents([endpoint_slice(s, port)]))
@@ -298,6 +305,17 @@ class ApiStore:
 
     def put_route(self, i, service, extra_header=None):
         self.apply(route(i, service, extra_header))
+
+    def create_route(self, i, service):
+        """A new route, created with one request (as `kubectl create` does it); returns the
+        seconds the API server took to answer it, which the new-route time includes."""
+        obj = route(i, service)
+        t = time.monotonic()
+        status, data = self._request("POST", self.COLLECTIONS["HTTPRoute"].format(ns=NAMESPACE), obj)
+        answered = time.monotonic() - t
+        if status >= 300:
+            raise SystemExit(f"mock API server refused HTTPRoute route-{i}: {status} {data[:200]}")
+        return answered
 
     def put_slice(self, s, port):
         self.apply(endpoint_slice(s, port))
@@ -708,18 +726,21 @@ def main():
         rows["rss_changes"] = rss_mib(portico.pid)
 
         # New routes: one at a time, each waited for.
-        new_samples, new_timeouts = [], 0
+        new_samples, new_timeouts, api_samples, after_api = [], 0, [], []
         cpu_before = cpu_seconds(portico.pid)
         for k in range(args.samples):
             i = n + k
             host = f"r{i}.bench.local"
             t = time.monotonic()
-            store.put_route(i, i % SERVICES)
+            answered = store.create_route(i, i % SERVICES)
             w = wait_for(lambda: client.get(host)[0] == 200, args.timeout)
             if w is None:
                 new_timeouts += 1
             else:
                 new_samples.append(time.monotonic() - t)
+                if answered is not None:
+                    api_samples.append(answered)
+                    after_api.append(new_samples[-1] - answered)
         rows["cpu_new"] = (cpu_seconds(portico.pid) - cpu_before) / args.samples
         # EndpointSlice changes: move one Service to another nginx port; its routes answer from it.
         ep_samples, ep_timeouts = [], 0
@@ -741,6 +762,8 @@ def main():
         stop.set()
         steady_thread.join(10)
         rows["new"] = percentiles(new_samples) + (f" ({new_timeouts} timed out)" if new_timeouts else "")
+        if api_samples:
+            rows["new_api"] = (percentiles(api_samples), percentiles(after_api))
         rows["ep"] = percentiles(ep_samples) + (f" ({ep_timeouts} timed out)" if ep_timeouts else "")
 
         # Endpoint rolls under load: one keep-alive client plus two on /slow (20 ms at the pod,
@@ -799,6 +822,9 @@ def main():
           f"{rows['new']} | {rows['ep']} | {errors['failed']} of {errors['requests']:,} |")
     print(f"Portico CPU time per sample (user + system, the steady client's requests included): "
           f"new route {rows['cpu_new'] * 1000:.0f} ms, EndpointSlice change {rows['cpu_ep'] * 1000:.0f} ms")
+    if "new_api" in rows:
+        print(f"new route: the API server answered the create in {rows['new_api'][0]}; "
+              f"served after that answer in {rows['new_api'][1]} (the watch's delivery included)")
     if "rotation" in rows:
         print()
         print(f"| under steady load ({args.provider}) | requests | failed | notes |")

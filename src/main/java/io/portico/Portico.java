@@ -107,7 +107,15 @@ public final class Portico {
           kubernetes.lease());
       cluster = new Cluster(writer);
       config = new ConfigVerticle(new Translator(options.translator()),
-          onSnapshot -> new KubernetesProvider(vertx, client, kubernetes.coalescing(), onSnapshot),
+          onSnapshot -> {
+            KubernetesProvider provider =
+                new KubernetesProvider(vertx, client, kubernetes.coalescing(), onSnapshot);
+            // Snapshots leave status echoes out: the writer reads statuses from the informers,
+            // and looks again at an object whose status someone else changed.
+            writer.readCopiesFrom(provider::current);
+            provider.onStatusChange(writer::statusChanged);
+            return provider;
+          },
           state -> writer.offer(state.status(), state.snapshot()));
     }
     Cluster clusterMode = cluster;

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.portico.KubernetesOptions;
 import io.portico.Portico;
 import io.portico.PorticoOptions;
+import io.portico.provider.CompactSerialization;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,8 @@ final class KubernetesMode {
       return Main.EXIT_FAILED;
     }
     config.setRequestRetryBackoffLimit(REQUEST_RETRIES);
-    KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
+        .withKubernetesSerialization(CompactSerialization.create()).build();
     KubernetesOptions kubernetes = KubernetesOptions.detect(client);
     PorticoOptions options = standalone.withKubernetes(kubernetes);
     try {

@@ -23,6 +23,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portico.resource.ConfigProblem;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
+import io.portico.resource.StatusEchoes;
 import io.portico.resource.YamlResourceReader;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -41,6 +42,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -78,14 +80,14 @@ public final class KubernetesProvider implements Provider {
   static final long ENDPOINTS_HOLD_OFF_MILLIS = 5;
 
   /**
-   * A 50 ms hold-off and a 500 ms ceiling for cluster changes (EndpointSlices alone: see
-   * {@link #ENDPOINTS_HOLD_OFF_MILLIS}), not the file provider's 10 ms: every status Portico
-   * writes comes back as an informer event, and with 10 ms each write made a new report that
-   * restarted the status writer's round (1k routes: every route's status written 34 s after
-   * start instead of 4-7 s).
+   * A 10 ms hold-off and a 500 ms ceiling for cluster changes (EndpointSlices alone: see
+   * {@link #ENDPOINTS_HOLD_OFF_MILLIS}), as the file provider's. It was 50 ms while every status
+   * Portico wrote came back as a change (a new report for each write restarted the status
+   * writer's round); those echoes are no longer changes (see {@link StatusEchoes}), and at 10k
+   * routes the 50 ms were half of the new-route budget.
    */
   public static final FileProvider.Options COALESCING =
-      new FileProvider.Options(java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(500));
+      new FileProvider.Options(java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(500));
 
   private static final String ENVOY_V1ALPHA1 = ResourceSnapshot.ENVOY_GATEWAY_GROUP + "/v1alpha1";
   private static final String GATEWAY_API_GROUP = "gateway.networking.k8s.io";
@@ -108,7 +110,13 @@ public final class KubernetesProvider implements Provider {
   private final FileProvider.Options options;
   private final Consumer<ResourceSnapshot> onSnapshot;
   private final AtomicBoolean started = new AtomicBoolean();
+  /** Updates that changed nothing but status (see {@link StatusEchoes}); for tests. */
+  private final java.util.concurrent.atomic.AtomicLong echoes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final List<Watch> informers = new ArrayList<>();
+  private volatile BiConsumer<ObjectKey, String> statusListener;
+  /** The started watches by the kind of the objects they give the snapshot. */
+  private final Map<String, Watch> byKind = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean stopped;
   private volatile List<ConfigProblem> problems = List.of();
   private Context context;
@@ -146,13 +154,15 @@ public final class KubernetesProvider implements Provider {
    * A kind to watch.
    *
    * @param what the kind, for the log
+   * @param kind the kind of the objects the snapshot holds from it (as in an {@link ObjectKey})
    * @param informer the informer
    * @param convert turns a cached object into what the snapshot holds (must not mutate it
    *     beyond idempotent completion)
    * @param fallback what to watch instead if the API server does not serve this, or null
    */
-  private record Watch(String what, SharedIndexInformer<? extends HasMetadata> informer,
-      UnaryOperator<HasMetadata> convert, Supplier<Watch> fallback) {}
+  private record Watch(String what, String kind,
+      SharedIndexInformer<? extends HasMetadata> informer, UnaryOperator<HasMetadata> convert,
+      Supplier<Watch> fallback) {}
 
   /**
    * Starts every informer, waits for their initial lists and delivers the first snapshot. Fails,
@@ -324,14 +334,15 @@ public final class KubernetesProvider implements Provider {
   }
 
   private Watch generic(String kind, SharedIndexInformer<? extends HasMetadata> informer) {
-    return new Watch(ENVOY_V1ALPHA1 + " " + kind, typed(kind, informer).informer(), object -> {
-      normalise((GenericKubernetesResource) object, kind);
-      return object;
-    }, null);
+    return new Watch(ENVOY_V1ALPHA1 + " " + kind, kind, typed(kind, informer).informer(),
+        object -> {
+          normalise((GenericKubernetesResource) object, kind);
+          return object;
+        }, null);
   }
 
   private static Watch withFallback(Watch watch, Supplier<Watch> fallback) {
-    return new Watch(watch.what(), watch.informer(), watch.convert(), fallback);
+    return new Watch(watch.what(), watch.kind(), watch.informer(), watch.convert(), fallback);
   }
 
   /**
@@ -347,9 +358,9 @@ public final class KubernetesProvider implements Provider {
         .withNamespaced(true)
         .build();
     KubernetesSerialization serialization = client.getKubernetesSerialization();
-    Watch watch = typed("ReferenceGrant (v1beta1)",
+    Watch watch = typed("ReferenceGrant (v1beta1)", "ReferenceGrant",
         client.genericKubernetesResources(v1beta1).inAnyNamespace().runnableInformer(0));
-    return new Watch(watch.what(), watch.informer(), object -> {
+    return new Watch(watch.what(), "ReferenceGrant", watch.informer(), object -> {
       ReferenceGrant grant = serialization.convertValue(object, ReferenceGrant.class);
       grant.setApiVersion("gateway.networking.k8s.io/v1");
       grant.setKind("ReferenceGrant");
@@ -376,9 +387,9 @@ public final class KubernetesProvider implements Provider {
       default -> io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRoute.class;
     };
     KubernetesSerialization serialization = client.getKubernetesSerialization();
-    Watch watch = typed(kind + " (" + version + ")",
+    Watch watch = typed(kind + " (" + version + ")", kind,
         client.genericKubernetesResources(definition).inAnyNamespace().runnableInformer(0));
-    return new Watch(watch.what(), watch.informer(), object -> {
+    return new Watch(watch.what(), kind, watch.informer(), object -> {
       GenericKubernetesResource generic = (GenericKubernetesResource) object;
       GenericKubernetesResource copy = new GenericKubernetesResource();
       copy.setMetadata(generic.getMetadata());
@@ -390,6 +401,13 @@ public final class KubernetesProvider implements Provider {
   }
 
   private Watch typed(String what, SharedIndexInformer<? extends HasMetadata> informer) {
+    return typed(what, what, informer);
+  }
+
+  /** @param kind the kind of the objects it gives the snapshot (as in an {@link ObjectKey}) */
+  private Watch typed(String what, String kind,
+      SharedIndexInformer<? extends HasMetadata> informer) {
+    shareEchoedSpecs(informer);
     // Retry only once started: a failed initial list fails start() (unreachable API server,
     // missing CRD) instead of retrying forever behind a start-up that never completes.
     informer.exceptionHandler((isStarted, t) -> isStarted);
@@ -401,6 +419,23 @@ public final class KubernetesProvider implements Provider {
 
       @Override
       public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
+        if (StatusEchoes.comparedFieldByField(newObj)
+            && StatusEchoes.sameButStatus(oldObj, newObj)) {
+          // A status written (by Portico, mostly: each write comes back as such a copy), a
+          // resync or a re-list: nothing the translator reads changed. Not taking it into the
+          // snapshot keeps every translation cache's identity checks hitting, and it neither
+          // re-arms the hold-off nor costs a build: with 10k routes a burst of status writes
+          // kept pushing real changes out to the 500 ms ceiling (bench/scale.py). The status
+          // writer reads the informers' current copies ({@link #current}) instead, and is told
+          // of the new status, which may be another's.
+          echoes.incrementAndGet();
+          BiConsumer<ObjectKey, String> listener = statusListener;
+          if (listener != null) {
+            listener.accept(new ObjectKey(kind, newObj.getMetadata().getNamespace(),
+                newObj.getMetadata().getName()), newObj.getMetadata().getResourceVersion());
+          }
+          return;
+        }
         changed(informer, newObj);
       }
 
@@ -409,7 +444,17 @@ public final class KubernetesProvider implements Provider {
         changed(informer, obj);
       }
     });
-    return new Watch(what, informer, UnaryOperator.identity(), null);
+    return new Watch(what, kind, informer, UnaryOperator.identity(), null);
+  }
+
+  /**
+   * Gives an informer an {@link EchoSharingStore} (see there why), and no namespace index:
+   * Portico reads its informers by key and whole, so an index of every object by namespace
+   * (an entry per object) would be memory for nothing.
+   */
+  private static <T extends HasMetadata> void shareEchoedSpecs(SharedIndexInformer<T> informer) {
+    informer.itemStore(new EchoSharingStore<>());
+    informer.removeNamespaceIndex();
   }
 
   private CompletableFuture<Void> startInformer(Watch watch) {
@@ -418,6 +463,7 @@ public final class KubernetesProvider implements Provider {
         synchronized (informers) {
           informers.add(watch);
         }
+        byKind.put(watch.kind(), watch);
         return CompletableFuture.<Void>completedFuture(null);
       }
       Throwable cause = e instanceof CompletionException && e.getCause() != null
@@ -577,6 +623,37 @@ public final class KubernetesProvider implements Provider {
     return index.snapshot();
   }
 
+  /**
+   * Returns the informers' current copy of an object, as the snapshot holds it, or null when
+   * there is none. Unlike the snapshot's copy it carries the newest status and resourceVersion:
+   * updates that change nothing but status are not taken into the snapshot (see
+   * {@link StatusEchoes}), and this is where the status writer reads what is on the API server.
+   * Safe from any thread.
+   */
+  public HasMetadata current(ObjectKey key) {
+    Watch watch = byKind.get(key.kind());
+    if (watch == null) {
+      return null;
+    }
+    HasMetadata cached = watch.informer().getStore().getByKey(
+        key.namespace().isEmpty() ? key.name() : key.namespace() + "/" + key.name());
+    return cached == null ? null : watch.convert().apply(cached);
+  }
+
+  /**
+   * Calls {@code listener} (on an informer thread) with the key and new resourceVersion of each
+   * object whose update changed nothing but its status, which the snapshot does not take in:
+   * the status writer's own writes coming back, or another's. Call before {@link #start()}.
+   */
+  public void onStatusChange(BiConsumer<ObjectKey, String> listener) {
+    this.statusListener = Objects.requireNonNull(listener, "listener");
+  }
+
+  /** Returns how many updates were status echoes, not taken into the snapshot (for tests). */
+  long statusEchoes() {
+    return echoes.get();
+  }
+
   /** Returns how many cluster objects have been converted and checked so far (for tests). */
   long objectsChecked() {
     return index.checked();
@@ -607,6 +684,7 @@ public final class KubernetesProvider implements Provider {
     synchronized (informers) {
       informers.forEach(w -> w.informer().stop());
       informers.clear();
+      byKind.clear();
     }
     return Future.succeededFuture();
   }

@@ -8,11 +8,14 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
- * Finds a snapshot's copy (the informer's cached object) of an object whose status is written,
- * by key, without building a map of the whole snapshot: a round that writes the status of one
- * route among 10k looks up a handful of objects.
+ * Finds the informer's cached copy of an object whose status is written, by key: from the
+ * informers themselves when given them (in Kubernetes mode a snapshot holds the copy an object
+ * had when it last changed for translation, not its newest status), else from the snapshot,
+ * without building a map of the whole snapshot: a round that writes the status of one route
+ * among 10k looks up a handful of objects.
  *
  * <p>The Kubernetes provider's snapshots list each kind in key order, so a binary search finds
  * an object. When it misses (the object is gone, or the list is in another order: a snapshot
@@ -22,15 +25,29 @@ import java.util.Map;
 final class CachedCopies {
 
   private final ResourceSnapshot snapshot;
+  private final Function<ObjectKey, HasMetadata> current;
   /** Per kind's list (by identity), its objects by key; built on the first miss. */
   private final Map<List<?>, Map<ObjectKey, HasMetadata>> indexes = new IdentityHashMap<>();
 
+  /** Finds the snapshot's copies. */
   CachedCopies(ResourceSnapshot snapshot) {
-    this.snapshot = snapshot;
+    this(snapshot, null);
   }
 
-  /** Returns the snapshot's object with this key, or null when it has none. */
+  /**
+   * @param current where the informers' current copies are found (the Kubernetes provider's,
+   *     whose snapshots leave out status echoes), or null to take the snapshot's
+   */
+  CachedCopies(ResourceSnapshot snapshot, Function<ObjectKey, HasMetadata> current) {
+    this.snapshot = snapshot;
+    this.current = current;
+  }
+
+  /** Returns the current copy of the object with this key, or null when there is none. */
   HasMetadata get(ObjectKey key) {
+    if (current != null) {
+      return current.apply(key);
+    }
     List<? extends HasMetadata> objects = switch (key.kind()) {
       case "GatewayClass" -> snapshot.gatewayClasses();
       case "Gateway" -> snapshot.gateways();

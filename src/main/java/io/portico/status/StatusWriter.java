@@ -181,6 +181,16 @@ public final class StatusWriter implements AutoCloseable {
   private volatile boolean leader;
   private volatile boolean closed;
   private volatile CompletableFuture<?> election;
+  /**
+   * The resourceVersion each of our last writes gave an object, until it comes back from the
+   * informers: an echo of our own write needs no second look (see {@link #statusChanged}).
+   */
+  private final Map<ObjectKey, String> written = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Objects whose status someone else changed: the next round looks at them again. */
+  private final java.util.Set<ObjectKey> changedElsewhere =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Where rounds find current copies; null: in the offered snapshot. */
+  private volatile Function<ObjectKey, HasMetadata> currentCopies;
 
   public StatusWriter(KubernetesClient client, String controllerName, LeaseOptions lease) {
     this.client = Objects.requireNonNull(client, "client");
@@ -194,9 +204,46 @@ public final class StatusWriter implements AutoCloseable {
     });
   }
 
+  /**
+   * Makes rounds read the status and resourceVersion on the API server from {@code current}
+   * (the informers' copies by key; see {@link io.portico.provider.KubernetesProvider#current})
+   * instead of the offered snapshot's copies. Call before {@link #start()}.
+   */
+  public void readCopiesFrom(Function<ObjectKey, HasMetadata> current) {
+    this.currentCopies = Objects.requireNonNull(current, "current");
+  }
+
+  /**
+   * Tells the writer that an object's status changed on the API server, in an update that
+   * changed nothing else (the Kubernetes provider does not make a snapshot of those): unless it
+   * is the echo of this writer's own last write, a round looks at the object again, so a status
+   * another controller or a user overwrote is written back. Never blocks; any thread.
+   */
+  public void statusChanged(ObjectKey key, String resourceVersion) {
+    Objects.requireNonNull(key, "key");
+    if (resourceVersion != null && written.remove(key, resourceVersion)) {
+      return;
+    }
+    changedElsewhere.add(key);
+    schedule();
+  }
+
   /** Starts taking part in leader election; returns at once. */
   public void start() {
-    election = client.leaderElector()
+    elect();
+  }
+
+  /**
+   * Runs one election. fabric8's elector ends once this replica stops leading (a renewal that
+   * failed or timed out, as when the API server is slow to answer): it then takes part again,
+   * or a replica that lost the Lease once would never write status again until restarted
+   * (bench/scale.py --provider kubernetes: a renewal timed out, and 6k routes kept no status).
+   */
+  private void elect() {
+    if (closed) {
+      return;
+    }
+    CompletableFuture<?> running = client.leaderElector()
         .withConfig(new LeaderElectionConfigBuilder()
             .withName(lease.name())
             .withLock(new LeaseLock(lease.namespace(), lease.name(), lease.identity()))
@@ -209,6 +256,13 @@ public final class StatusWriter implements AutoCloseable {
             .build())
         .build()
         .start();
+    election = running;
+    running.whenComplete((done, failure) -> {
+      if (!closed) {
+        LOG.info("{} takes part in the status Lease election again", lease.identity());
+        elect();
+      }
+    });
   }
 
   private void startedLeading() {
@@ -291,7 +345,7 @@ public final class StatusWriter implements AutoCloseable {
         Pending pending = latest;
         round = pending;
         if (leader && !closed) {
-          copies = new CachedCopies(pending.snapshot());
+          copies = new CachedCopies(pending.snapshot(), currentCopies);
           if (everyObjectNext || previous == null) {
             writeEveryObject(pending);
           } else {
@@ -310,6 +364,7 @@ public final class StatusWriter implements AutoCloseable {
    */
   private void writeEveryObject(Pending pending) {
     unfinished.clear();
+    changedElsewhere.clear();
     // Forgetting the objects that are gone is for memory only (a key that comes back is a new
     // copy, never settled); rounds that follow changes forget the routes they see go.
     settled.keySet().removeIf(key -> copies.get(key) == null);
@@ -328,6 +383,10 @@ public final class StatusWriter implements AutoCloseable {
     // What a round left unfinished, with its status now; then what the report changed (the
     // newer status wins).
     Map<ObjectKey, Object> changed = new java.util.LinkedHashMap<>();
+    for (java.util.Iterator<ObjectKey> keys = changedElsewhere.iterator(); keys.hasNext(); ) {
+      unfinished.add(keys.next());
+      keys.remove();
+    }
     for (ObjectKey key : unfinished) {
       if (!GATEWAY_KINDS.contains(key.kind())) { // those are written again below in any case
         changed.put(key, ChangedStatuses.statusOf(pending.report(), key));
@@ -461,8 +520,13 @@ public final class StatusWriter implements AutoCloseable {
       java.util.Set<ObjectKey> reported) {
     java.util.Set<ObjectKey> lookup = new java.util.HashSet<>(reported);
     for (HasMetadata object : objects) {
-      if (!lookup.contains(ObjectKey.of(object))) {
-        clearIfOurs(object);
+      ObjectKey key = ObjectKey.of(object);
+      if (!lookup.contains(key)) {
+        // Its current copy: ours may have been written since the snapshot's.
+        HasMetadata current = copies.get(key);
+        if (current != null) {
+          clearIfOurs(current);
+        }
       }
     }
   }
@@ -884,11 +948,16 @@ public final class StatusWriter implements AutoCloseable {
           return;
         }
         rateLimiter.acquire();
+        HasMetadata updated;
         if (live instanceof GenericKubernetesResource genericObject) {
-          client.genericKubernetesResources(generic).inNamespace(key.namespace())
+          updated = client.genericKubernetesResources(generic).inNamespace(key.namespace())
               .resource(genericObject).updateStatus();
         } else {
-          client.resource(live).updateStatus();
+          updated = client.resource(live).updateStatus();
+        }
+        if (updated != null && updated.getMetadata() != null
+            && updated.getMetadata().getResourceVersion() != null) {
+          written.put(key, updated.getMetadata().getResourceVersion());
         }
         writes.incrementAndGet();
         LOG.debug("wrote the status of {}", key);

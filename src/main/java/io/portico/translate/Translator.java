@@ -24,13 +24,11 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.UDPRouteStatusBuilder;
 import io.portico.ir.RoutingTable;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
+import io.portico.resource.StatusEchoes;
 import io.portico.status.Conditions;
 import io.portico.status.StatusReport;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -279,32 +277,11 @@ public final class Translator {
     for (int i = 0; i < a.size(); i++) {
       Object x = a.get(i);
       Object y = b.get(i);
-      if (x != y && !x.equals(y) && !sameButStatus(x, y)) {
+      if (x != y && !x.equals(y) && !StatusEchoes.sameButStatus(x, y)) {
         return false;
       }
     }
     return true;
-  }
-
-  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
-
-  private static boolean sameButStatus(Object x, Object y) {
-    if (x.getClass() != y.getClass() || !(x instanceof HasMetadata)) {
-      return false;
-    }
-    return withoutStatus(x).equals(withoutStatus(y));
-  }
-
-  private static JsonNode withoutStatus(Object object) {
-    JsonNode tree = SERIALIZATION.convertValue(object, JsonNode.class);
-    if (tree instanceof ObjectNode fields) {
-      fields.remove("status");
-      if (fields.get("metadata") instanceof ObjectNode metadata) {
-        metadata.remove("resourceVersion");
-        metadata.remove("managedFields");
-      }
-    }
-    return tree;
   }
 
   /**

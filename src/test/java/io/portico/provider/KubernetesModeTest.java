@@ -452,20 +452,20 @@ class KubernetesModeTest {
         return parent != null && parent.getConditions().stream()
             .allMatch(c -> Long.valueOf(2).equals(c.getObservedGeneration()));
       });
+      // The write is seen before the round that made it ends (rounds count finished ones).
+      awaitCondition("the round that wrote it finished", () -> writer.rounds() > rounds);
       long examinedSince = writer.examined() - examined;
       long roundsSince = writer.rounds() - rounds;
       assertThat(roundsSince).isPositive();
       assertThat(examinedSince).isLessThanOrEqualTo((roundsSince + 1) * 3);
       assertThat(route("route-11").getMetadata().getResourceVersion()).isEqualTo(untouched);
 
-      // Someone else removes our status from a route. A status-only change is not translated
-      // (Translator.sameTranslation), but the route's new copy is a change the next translation
-      // reports (a new status object), and the writer follows it: our status is written again.
+      // Someone else removes our status from a route. A status-only change makes no snapshot
+      // (StatusEchoes), but the provider tells the writer, which sees the status is not the
+      // echo of its own write: our status is written again, with nothing else changing.
       HTTPRoute wiped = route("route-5");
       wiped.setStatus(new HTTPRouteStatus());
       client.resource(wiped).updateStatus();
-      awaitCondition("route-5's status wiped", () -> ourParent("route-5") == null);
-      apply(routeYaml("route-9", "moved-9.example.com", "echo"));
       awaitCondition("route-5's status written again", () -> ourParent("route-5") != null);
     }
   }
@@ -528,6 +528,59 @@ class KubernetesModeTest {
         return names.size() == 20 && names.contains("route-20") && !names.contains("route-3");
       });
       assertThat(provider.objectsChecked()).isEqualTo(checked + 2);
+    } finally {
+      provider.stop();
+      vertx.close();
+    }
+  }
+
+  @Test
+  void aStatusOnlyUpdateMakesNoSnapshotAndTheWriterSeesTheNewStatus() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
+    }
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.BlockingQueue<io.portico.resource.ResourceSnapshot> snapshots =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    java.util.Set<String> statusChanges = ConcurrentHashMap.newKeySet();
+    KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
+    provider.onStatusChange((key, version) -> statusChanges.add(key.name() + "@" + version));
+    try {
+      provider.start().toCompletionStage().toCompletableFuture()
+          .get(20, java.util.concurrent.TimeUnit.SECONDS);
+      io.portico.resource.ResourceSnapshot first = snapshots.take();
+      HTTPRoute before = first.httpRoutes().stream()
+          .filter(r -> r.getMetadata().getName().equals("route-5")).findFirst().orElseThrow();
+      long checked = provider.objectsChecked();
+
+      // A status is written (as the status writer does): the listener hears of it, with the
+      // new resourceVersion, and the informer's copy carries it.
+      seedOtherControllersStatus("route-5");
+      String version = route("route-5").getMetadata().getResourceVersion();
+      awaitCondition("the status change heard", () -> statusChanges.contains("route-5@" + version));
+      assertThat(provider.statusEchoes()).isPositive();
+      HTTPRoute current = (HTTPRoute) provider.current(
+          new io.portico.resource.ObjectKey("HTTPRoute", "default", "route-5"));
+      assertThat(current.getStatus().getParents()).extracting(RouteParentStatus::getControllerName)
+          .containsExactly(OTHER);
+      // The informer's new copy holds no second spec: it shares the translated copy's.
+      assertThat(current).isNotSameAs(before);
+      assertThat(current.getSpec()).isSameAs(before.getSpec());
+
+      // It made no snapshot: the next one is the next real change's, and it keeps route-5 as
+      // the very instance translated before (so nothing computed from it is redone).
+      apply(routeYaml("route-7", "moved.example.com", "echo"));
+      io.portico.resource.ResourceSnapshot next = snapshots.poll(20,
+          java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(next).isNotNull();
+      assertThat(next.httpRoutes().stream()
+          .filter(r -> r.getMetadata().getName().equals("route-7"))
+          .findFirst().orElseThrow().getSpec().getHostnames())
+          .containsExactly("moved.example.com");
+      assertThat(next.httpRoutes().stream()
+          .filter(r -> r.getMetadata().getName().equals("route-5")).findFirst().orElseThrow())
+          .isSameAs(before);
+      assertThat(provider.objectsChecked()).isEqualTo(checked + 1);
     } finally {
       provider.stop();
       vertx.close();
@@ -836,6 +889,42 @@ class KubernetesModeTest {
         assertThat(b.portico().statusWriter().writes()).isGreaterThan(0);
         assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("replica-b");
       }
+    }
+  }
+
+  @Test
+  void aReplicaThatLostTheLeaseTakesPartAgainAndWritesStatus() {
+    fleet.service("default", "echo", 1);
+    apply(fleet.yaml());
+    apply(gatewayYaml("web", port));
+    apply(routeYaml("web-route", "app.example.com", "echo"));
+    try (TestGateway a = TestGateway.startKubernetes(client, "127.0.0.1", "replica-a")) {
+      StatusWriter writer = a.portico().statusWriter();
+      awaitCondition("replica-a leads", writer::isLeader);
+
+      // Another holds the Lease for a few seconds, as when a renewal did not get through in
+      // time: replica-a stops leading, then takes the Lease again once it expires.
+      // (The holder renews every 100 ms: an update may meet a newer version, and is retried.)
+      awaitCondition("the Lease taken by another", () -> {
+        Lease taken = lease();
+        taken.getSpec().setHolderIdentity("intruder");
+        taken.getSpec().setLeaseDurationSeconds(6);
+        taken.getSpec().setRenewTime(java.time.ZonedDateTime.now());
+        try {
+          client.resource(taken).update();
+          return true;
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+          return false;
+        }
+      });
+      awaitCondition("replica-a no longer leads", () -> !writer.isLeader());
+      awaitCondition("replica-a leads again", writer::isLeader);
+      apply(routeYaml("after", "after.example.com", "echo"));
+      awaitCondition("status of a route created after", () -> ourParent("after") != null);
+      assertThat(lease().getSpec().getHolderIdentity()).isEqualTo("replica-a");
     }
   }
 

@@ -1,0 +1,77 @@
+package io.portico.provider;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CompactSerializationTest {
+
+  private static final String ROUTE = """
+      {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+       "metadata": {"name": "%s", "namespace": "team-a", "labels": {"app": "web"}},
+       "spec": {"parentRefs": [{"name": "edge"}], "hostnames": ["%s.example.com"],
+                "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                           "backendRefs": [{"name": "web", "port": 80}]}]}}
+      """;
+
+  private final KubernetesSerialization compact = CompactSerialization.create();
+  private final KubernetesSerialization plain = new KubernetesSerialization();
+
+  private HTTPRoute read(KubernetesSerialization serialization, String name) {
+    return serialization.unmarshal(ROUTE.formatted(name, name), HTTPRoute.class);
+  }
+
+  @Test
+  void repeatedStringsAreOneInstance() {
+    HTTPRoute a = read(compact, "a");
+    HTTPRoute b = read(compact, "b");
+    assertThat(a.getMetadata().getNamespace()).isSameAs(b.getMetadata().getNamespace());
+    assertThat(a.getSpec().getRules().get(0).getMatches().get(0).getPath().getType())
+        .isSameAs(b.getSpec().getRules().get(0).getMatches().get(0).getPath().getType());
+    HTTPRoute c = read(plain, "c");
+    HTTPRoute d = read(plain, "d");
+    assertThat(c.getMetadata().getNamespace()).isNotSameAs(d.getMetadata().getNamespace());
+  }
+
+  @Test
+  void emptyExtraFieldsAreSharedAndKnownOnesKept() {
+    HTTPRoute route = read(compact, "a");
+    assertThat(route.getSpec().getAdditionalProperties()).isSameAs(CompactSerialization.NO_EXTRAS);
+    assertThat(route.getMetadata().getAdditionalProperties())
+        .isSameAs(CompactSerialization.NO_EXTRAS);
+    HTTPRoute extra = compact.unmarshal(ROUTE.formatted("x", "x")
+        .replace("\"hostnames\"", "\"futureField\": 3, \"hostnames\""), HTTPRoute.class);
+    assertThat(extra.getSpec().getAdditionalProperties()).containsEntry("futureField", 3);
+  }
+
+  @Test
+  void objectsReadCompactlyWriteTheSameJsonAndTakeAStatus() {
+    HTTPRoute route = read(compact, "a");
+    assertThat(compact.asJson(route)).isEqualTo(plain.asJson(read(plain, "a")));
+    assertThat(route).isEqualTo(read(plain, "a"));
+    HTTPRoute copy = compact.clone(route);
+    copy.setStatus(new HTTPRouteStatus());
+    assertThat(copy.getStatus()).isNotNull();
+    // Trimmed lists stay lists one can change (the status writer edits its copies' lists).
+    copy.getSpec().getHostnames().add("more.example.com");
+    copy.getSpec().getRules().removeIf(rule -> true);
+    assertThat(copy.getSpec().getHostnames()).containsExactly("a.example.com", "more.example.com");
+    assertThat(copy.getSpec().getRules()).isEmpty();
+  }
+
+  @Test
+  void genericObjectsKeepAMapOfTheirOwn() {
+    GenericKubernetesResource policy = compact.unmarshal("""
+        {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+         "metadata": {"name": "p", "namespace": "team-a"}}
+        """, GenericKubernetesResource.class);
+    policy.setAdditionalProperty("status", Map.of("ancestors", java.util.List.of()));
+    assertThat(policy.getAdditionalProperties()).containsKey("status");
+  }
+}
