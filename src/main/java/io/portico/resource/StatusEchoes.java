@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * Tells whether two copies of an object differ only in what an API server changes when a status
@@ -35,6 +37,45 @@ public final class StatusEchoes {
 
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
+  /**
+   * Where the spec and the unknown fields of a typed kind are, for the kinds whose status
+   * Portico writes: one entry per kind, so comparing and sharing cannot disagree on the list.
+   */
+  private record Parts<T>(Function<T, Object> spec, BiConsumer<T, Object> setSpec,
+      Function<T, Map<String, Object>> extra) {
+  }
+
+  private static final Map<Class<?>, Parts<?>> TYPED = Map.of(
+      HTTPRoute.class,
+      parts(HTTPRoute::getSpec, HTTPRoute::setSpec, HTTPRoute::getAdditionalProperties),
+      Gateway.class, parts(Gateway::getSpec, Gateway::setSpec, Gateway::getAdditionalProperties),
+      GatewayClass.class,
+      parts(GatewayClass::getSpec, GatewayClass::setSpec, GatewayClass::getAdditionalProperties),
+      ListenerSet.class,
+      parts(ListenerSet::getSpec, ListenerSet::setSpec, ListenerSet::getAdditionalProperties),
+      BackendTLSPolicy.class, parts(BackendTLSPolicy::getSpec, BackendTLSPolicy::setSpec,
+          BackendTLSPolicy::getAdditionalProperties),
+      GRPCRoute.class,
+      parts(GRPCRoute::getSpec, GRPCRoute::setSpec, GRPCRoute::getAdditionalProperties),
+      TLSRoute.class,
+      parts(TLSRoute::getSpec, TLSRoute::setSpec, TLSRoute::getAdditionalProperties),
+      TCPRoute.class,
+      parts(TCPRoute::getSpec, TCPRoute::setSpec, TCPRoute::getAdditionalProperties),
+      UDPRoute.class,
+      parts(UDPRoute::getSpec, UDPRoute::setSpec, UDPRoute::getAdditionalProperties));
+
+  @SuppressWarnings("unchecked")
+  private static <T, S> Parts<T> parts(Function<T, S> spec, BiConsumer<T, S> setSpec,
+      Function<T, Map<String, Object>> extra) {
+    return new Parts<>(spec::apply, (object, value) -> setSpec.accept(object, (S) value), extra);
+  }
+
+  /** The parts of {@code object}'s kind, or null when it is not one of {@link #TYPED}. */
+  @SuppressWarnings("unchecked")
+  private static Parts<Object> partsOf(Object object) {
+    return (Parts<Object>) TYPED.get(object.getClass());
+  }
+
   private StatusEchoes() {
   }
 
@@ -44,11 +85,7 @@ public final class StatusEchoes {
    * generic objects of Envoy Gateway's kinds). Others are compared as JSON trees.
    */
   public static boolean comparedFieldByField(Object object) {
-    return object instanceof HTTPRoute || object instanceof Gateway
-        || object instanceof GatewayClass || object instanceof ListenerSet
-        || object instanceof BackendTLSPolicy || object instanceof GRPCRoute
-        || object instanceof TLSRoute || object instanceof TCPRoute || object instanceof UDPRoute
-        || object instanceof GenericKubernetesResource;
+    return TYPED.containsKey(object.getClass()) || object instanceof GenericKubernetesResource;
   }
 
   /**
@@ -59,18 +96,9 @@ public final class StatusEchoes {
    * yet (it is changed in place); does nothing for other kinds.
    */
   public static void shareSpec(HasMetadata previous, HasMetadata echo) {
-    if (echo instanceof HTTPRoute r) {
-      r.setSpec(((HTTPRoute) previous).getSpec());
-    } else if (echo instanceof Gateway g) {
-      g.setSpec(((Gateway) previous).getSpec());
-    } else if (echo instanceof GatewayClass c) {
-      c.setSpec(((GatewayClass) previous).getSpec());
-    } else if (echo instanceof ListenerSet l) {
-      l.setSpec(((ListenerSet) previous).getSpec());
-    } else if (echo instanceof BackendTLSPolicy p) {
-      p.setSpec(((BackendTLSPolicy) previous).getSpec());
-    } else if (echo instanceof GRPCRoute r) {
-      r.setSpec(((GRPCRoute) previous).getSpec());
+    Parts<Object> parts = partsOf(echo);
+    if (parts != null) {
+      parts.setSpec().accept(echo, parts.spec().apply(previous));
     } else if (echo instanceof GenericKubernetesResource g
         && g.getAdditionalProperties().containsKey("spec")) {
       g.getAdditionalProperties().put("spec",
@@ -95,43 +123,12 @@ public final class StatusEchoes {
         || !sameButVersion(x.getMetadata(), y.getMetadata())) {
       return false;
     }
-    if (x instanceof HTTPRoute r) {
-      HTTPRoute s = (HTTPRoute) y;
-      return Objects.equals(r.getSpec(), s.getSpec())
-          && Objects.equals(r.getAdditionalProperties(), s.getAdditionalProperties());
-    } else if (x instanceof Gateway g) {
-      Gateway h = (Gateway) y;
-      return Objects.equals(g.getSpec(), h.getSpec())
-          && Objects.equals(g.getAdditionalProperties(), h.getAdditionalProperties());
-    } else if (x instanceof GatewayClass c) {
-      GatewayClass d = (GatewayClass) y;
-      return Objects.equals(c.getSpec(), d.getSpec())
-          && Objects.equals(c.getAdditionalProperties(), d.getAdditionalProperties());
-    } else if (x instanceof ListenerSet l) {
-      ListenerSet m = (ListenerSet) y;
-      return Objects.equals(l.getSpec(), m.getSpec())
-          && Objects.equals(l.getAdditionalProperties(), m.getAdditionalProperties());
-    } else if (x instanceof BackendTLSPolicy p) {
-      BackendTLSPolicy q = (BackendTLSPolicy) y;
-      return Objects.equals(p.getSpec(), q.getSpec())
-          && Objects.equals(p.getAdditionalProperties(), q.getAdditionalProperties());
-    } else if (x instanceof GRPCRoute r) {
-      GRPCRoute s = (GRPCRoute) y;
-      return Objects.equals(r.getSpec(), s.getSpec())
-          && Objects.equals(r.getAdditionalProperties(), s.getAdditionalProperties());
-    } else if (x instanceof TLSRoute r) {
-      TLSRoute s = (TLSRoute) y;
-      return Objects.equals(r.getSpec(), s.getSpec())
-          && Objects.equals(r.getAdditionalProperties(), s.getAdditionalProperties());
-    } else if (x instanceof TCPRoute r) {
-      TCPRoute s = (TCPRoute) y;
-      return Objects.equals(r.getSpec(), s.getSpec())
-          && Objects.equals(r.getAdditionalProperties(), s.getAdditionalProperties());
-    } else if (x instanceof UDPRoute r) {
-      UDPRoute s = (UDPRoute) y;
-      return Objects.equals(r.getSpec(), s.getSpec())
-          && Objects.equals(r.getAdditionalProperties(), s.getAdditionalProperties());
-    } else if (x instanceof GenericKubernetesResource g) {
+    Parts<Object> parts = partsOf(x);
+    if (parts != null) {
+      return Objects.equals(parts.spec().apply(x), parts.spec().apply(y))
+          && Objects.equals(parts.extra().apply(x), parts.extra().apply(y));
+    }
+    if (x instanceof GenericKubernetesResource g) {
       return sameButStatus(g.getAdditionalProperties(),
           ((GenericKubernetesResource) y).getAdditionalProperties());
     }

@@ -26,7 +26,6 @@ import io.portico.proxy.tls.TlsEngines;
 import io.portico.proxy.tls.UpstreamTrustManager;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.ConnectOptions;

@@ -85,8 +85,13 @@ public final class TlsEngines {
     if (openSsl) {
       builder.ciphers(CIPHER_SUITES);
     }
-    SslContext context = builder.build();
-    if (context.sessionContext() instanceof OpenSslServerSessionContext sessions) {
+    return withTickets(builder.build());
+  }
+
+  /** Gives a server context the process's session ticket keys (see {@link SessionTicketKeys}). */
+  private static SslContext withTickets(SslContext context) {
+    if (context.isServer()
+        && context.sessionContext() instanceof OpenSslServerSessionContext sessions) {
       SessionTicketKeys.install(sessions);
     }
     return context;
@@ -187,12 +192,7 @@ public final class TlsEngines {
       if (!ciphersSet) {
         delegate.enabledCipherSuites(new java.util.LinkedHashSet<>(CIPHER_SUITES));
       }
-      SslContext context = delegate.create();
-      if (context.isServer()
-          && context.sessionContext() instanceof OpenSslServerSessionContext sessions) {
-        SessionTicketKeys.install(sessions);
-      }
-      return context;
+      return withTickets(delegate.create());
     }
   }
 }
