@@ -635,6 +635,8 @@ def main():
     ap.add_argument("--java-opts", default="", help="JVM flags for Portico (default: none)")
     ap.add_argument("--timeout", type=float, default=60, help="seconds before a wait gives up")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--raw", action="store_true",
+                    help="also print every latency sample in the order it was taken")
     ap.add_argument("--roll-pods", type=int, default=3, help="pods of the Service rolled under load")
     ap.add_argument("--grace", type=float, default=1.0,
                     help="seconds a terminating pod keeps serving before it stops")
@@ -853,6 +855,9 @@ def main():
         print(f"(last of {args.changes} route changes served {rows['changes_served'] * 1000:.0f} ms after it was written)")
     if errors["examples"]:
         print("error examples:", errors["examples"])
+    if args.raw:
+        print("new route samples (ms):", " ".join(f"{x * 1000:.0f}" for x in new_samples))
+        print("EndpointSlice samples (ms):", " ".join(f"{x * 1000:.0f}" for x in ep_samples))
     if args.keep:
         print("work directory:", work)
     else:

@@ -13,6 +13,7 @@ import io.portico.proxy.ProxyTransport;
 import io.portico.proxy.PortClaims;
 import io.portico.proxy.ProxyVerticle;
 import io.portico.proxy.tls.SessionTicketKeys;
+import io.portico.proxy.tls.TlsEngines;
 import io.portico.proxy.tcp.StreamMetrics;
 import io.portico.proxy.tcp.StreamProxyVerticle;
 import io.portico.proxy.tcp.UdpProxyVerticle;
@@ -74,6 +75,7 @@ public final class Portico {
   /** Starts a gateway; the future completes once every listener port is served. */
   public static Future<Portico> start(PorticoOptions options) {
     Objects.requireNonNull(options, "options");
+    TlsEngines.chooseInBackground();
     VertxOptions vertxOptions = new VertxOptions()
         .setEventLoopPoolSize(options.eventLoops());
     if (options.metrics()) {

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Gives objects read from files the metadata the API server would: generation, creationTimestamp,
@@ -92,7 +91,7 @@ final class MetadataStamper {
     if (previous == null) {
       meta.setGeneration(1L);
       if (meta.getUid() == null) {
-        meta.setUid(UUID.randomUUID().toString());
+        meta.setUid(ObjectUids.next());
       }
       if (meta.getCreationTimestamp() == null) {
         meta.setCreationTimestamp(DateTimeFormatter.ISO_INSTANT.format(

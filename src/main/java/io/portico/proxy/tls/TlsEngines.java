@@ -69,6 +69,18 @@ public final class TlsEngines {
     }
     return current;
   }
+
+  /**
+   * Chooses the engine on a thread of its own, so that loading the native library (extracted
+   * from the jar and linked, ~100 ms of a start) overlaps reading the configuration instead of
+   * delaying the first listener. A caller of {@link #engine()} meanwhile waits for it.
+   */
+  public static void chooseInBackground() {
+    Thread thread = new Thread(TlsEngines::engine, "portico-tls-engine");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
   /**
    * Builds the server context of one certificate for a TLS listener Portico terminates itself
    * (a TLSRoute in {@code Terminate} mode, outside Vert.x's HTTP servers), with what every HTTPS
