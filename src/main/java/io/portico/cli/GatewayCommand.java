@@ -5,6 +5,7 @@ import io.portico.PorticoOptions;
 import io.portico.proxy.ClientLimits;
 import io.portico.proxy.ProxyOptions;
 import io.portico.translate.TranslatorOptions;
+import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** The {@code run} and {@code quickstart} commands: start a gateway and keep it running. */
 final class GatewayCommand {
@@ -109,11 +111,15 @@ final class GatewayCommand {
       return Main.EXIT_USAGE;
     }
     try {
-      Portico portico = startUntilExit(options, () -> { });
+      Portico portico;
       if (quickstart) {
-        int backends = QuickstartBackends.start(portico.vertx(), config);
+        Quickstart started = Quickstart.start(options);
+        closeAtExit(started::close, () -> { });
+        portico = started.gateway();
         LOG.info("quickstart: {} echo backends started; try: curl -H 'Host: app.example.com' "
-            + "http://localhost:{}/", backends, options.proxy().bindPort(80));
+            + "http://localhost:{}/", started.backends(), options.proxy().bindPort(80));
+      } else {
+        portico = startUntilExit(options, () -> { });
       }
       LOG.info("Portico is serving {} (admin: {})", config.toAbsolutePath(),
           options.adminHost() == null ? "off" : options.adminHost() + ":" + portico.adminPort());
@@ -138,16 +144,24 @@ final class GatewayCommand {
   static Portico startUntilExit(PorticoOptions options, Runnable afterClose)
       throws ExecutionException, InterruptedException {
     Portico portico = Portico.start(options).toCompletionStage().toCompletableFuture().get();
+    closeAtExit(portico::close, afterClose);
+    return portico;
+  }
+
+  /**
+   * Runs {@code close} when the JVM exits, waiting up to 10 s for the future it returns, then
+   * runs {@code afterClose}.
+   */
+  private static void closeAtExit(Supplier<Future<Void>> close, Runnable afterClose) {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        portico.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        close.get().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
         // Exiting anyway.
       } finally {
         afterClose.run();
       }
     }, "portico-shutdown"));
-    return portico;
   }
 
   /** Returns the duration {@code option} gives in ms, or {@code fallback} when it is absent. */

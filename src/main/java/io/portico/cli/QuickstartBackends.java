@@ -8,6 +8,7 @@ import io.portico.echo.EchoServer;
 import io.portico.resource.YamlResourceReader;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,19 +22,35 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Starts a built-in echo backend for every loopback endpoint the quickstart's EndpointSlices
- * list, so the quickstart answers without any other process. Pod names come from the
- * endpoints' targetRefs.
+ * The quickstart's built-in echo backends: one for every loopback endpoint the quickstart's
+ * EndpointSlices list, so the quickstart answers without any other process. Pod names come from
+ * the endpoints' targetRefs.
+ *
+ * <p>They run on a Vert.x of their own rather than the gateway's, so that they can listen before
+ * the gateway exists (see {@link Quickstart}) and outlive it while it shuts down.
  */
 final class QuickstartBackends {
 
   private static final Logger LOG = LoggerFactory.getLogger(QuickstartBackends.class);
 
-  private QuickstartBackends() {
+  /** Demo backends: one event loop is plenty, and leaves the cores to the gateway's loops. */
+  private static final int EVENT_LOOPS = 1;
+
+  private final Vertx vertx;
+  private final int count;
+
+  private QuickstartBackends(Vertx vertx, int count) {
+    this.vertx = vertx;
+    this.count = count;
   }
 
-  /** Returns how many echo backends answer once the call returns. */
-  static int start(Vertx vertx, Path directory) {
+  /**
+   * Starts the echo backends of {@code directory}'s EndpointSlices and returns once every one of
+   * them listens. A port that cannot be bound is logged and skipped: the quickstart still runs,
+   * and the routes to that endpoint answer 502.
+   */
+  static QuickstartBackends start(Path directory) {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS));
     List<Future<EchoServer>> started = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (EndpointSlice slice : slices(directory)) {
@@ -63,7 +80,18 @@ final class QuickstartBackends {
     } catch (Exception e) {
       // Reported per backend above.
     }
-    return (int) started.stream().filter(Future::succeeded).count();
+    return new QuickstartBackends(vertx,
+        (int) started.stream().filter(Future::succeeded).count());
+  }
+
+  /** Returns how many echo backends listen. */
+  int count() {
+    return count;
+  }
+
+  /** Stops the echo backends; the future completes once their ports are released. */
+  Future<Void> close() {
+    return vertx.close();
   }
 
   private static List<EndpointSlice> slices(Path directory) {
