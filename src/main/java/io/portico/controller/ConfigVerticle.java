@@ -135,12 +135,13 @@ public final class ConfigVerticle extends VerticleBase {
    * here too, not on the event loop publish() runs on, which proxies share.
    */
   private Result prepare(ResourceSnapshot snapshot) {
+    long startNanos = System.nanoTime();
     EndpointsIndex endpoints = EndpointsBuilder.build(snapshot);
     Translated last = lastTranslated;
     if (last != null && Translator.sameTranslation(last.snapshot(), snapshot)) {
       // Keep the newest snapshot, so the one compared next time (and the memory held) is current.
       lastTranslated = new Translated(snapshot, last.translation());
-      return new Result(snapshot, last.translation(), endpoints, null, null);
+      return new Result(snapshot, last.translation(), endpoints, null, null, 0);
     }
     Translation translation = translator.translate(snapshot);
     translations.incrementAndGet();
@@ -156,7 +157,8 @@ public final class ConfigVerticle extends VerticleBase {
       lastValidTable = table;
     }
     return new Result(snapshot, translation, endpoints, newTable,
-        Set.copyOf(StatusLog.problems(translation.status())));
+        Set.copyOf(StatusLog.problems(translation.status())),
+        (System.nanoTime() - startNanos) / 1_000_000);
   }
 
   /** The last snapshot whose translation is current, and that translation. */
@@ -168,9 +170,11 @@ public final class ConfigVerticle extends VerticleBase {
    *     skipped, found the same table, or found an invalid one)
    * @param statusProblems what the status says is wrong, to log; null when the translation is
    *     the previous one, reused (only endpoints changed): the status cannot have changed
+   * @param translationMillis how long translating and checking the table took (0 when reused)
    */
   private record Result(ResourceSnapshot snapshot, Translation translation,
-      EndpointsIndex endpoints, RoutingTable newTable, Set<String> statusProblems) {
+      EndpointsIndex endpoints, RoutingTable newTable, Set<String> statusProblems,
+      long translationMillis) {
 
     boolean translated() {
       return statusProblems != null;
@@ -194,8 +198,11 @@ public final class ConfigVerticle extends VerticleBase {
     }
     if (table != current.table()) {
       vertx.eventBus().publish(Addresses.ROUTING_TABLE, table);
-      LOG.info("routing table version {}: {} listener port(s)", table.version(),
-          table.value().httpPorts().size() + table.value().streamPorts().size());
+      // How long the translation took, so that an operator sees what a change costs at their
+      // scale (and where the time of a slow start goes) without a profiler.
+      LOG.info("routing table version {}: {} listener port(s), translated in {} ms",
+          table.version(), table.value().httpPorts().size() + table.value().streamPorts().size(),
+          result.translationMillis());
     }
     if (result.translated()) {
       // The status is the last one's on the fast path: nothing to log or write again.

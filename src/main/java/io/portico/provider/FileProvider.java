@@ -171,10 +171,14 @@ public final class FileProvider implements Provider, AutoCloseable {
     watcher = new DirectoryWatcher(directory, options.holdOff(), options.ceiling(),
         this::reloadAndDeliver);
     synchronized (lock) {
+      long startNanos = System.nanoTime();
       ResourceSnapshot snapshot = reload(DirectoryWatcher.Changes.RESCAN);
       if (snapshot == null) {
         throw new IOException(problems.get(0).message());
       }
+      // At thousands of files, reading them is most of a start: say how long it took.
+      LOG.info("read {} file(s) under {} in {} ms", lastScan.files().size(), directory,
+          (System.nanoTime() - startNanos) / 1_000_000);
       delivered = snapshot;
       return snapshot;
     }
