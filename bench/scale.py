@@ -9,7 +9,9 @@ runs `portico run --config DIR` on that directory, and prints one row of the iss
                                  swapped atomically, so a probe set of routes answering means
                                  all do; every route is then checked once, outside the clock)
   RSS after start                VmRSS of the JVM once all routes are served
-  RSS after 200 route changes    VmRSS once the 200th changed route is served
+  RSS after 200 route changes    VmRSS once the 200th changed route is served (one reading;
+                                 below the tables also min / median / max of readings every
+                                 0.5 s from then to the end of the run)
   new route served               a new route file renamed into place (Kubernetes: created with
                                  one POST) -> its host answers 200; in Kubernetes mode also how
                                  long the API server took to answer the create, and the rest
@@ -726,6 +728,19 @@ def main():
                           args.timeout, 0.005)
         rows["changes_served"] = waited
         rows["rss_changes"] = rss_mib(portico.pid)
+        # One reading moves by +-20 MiB with what the JIT is compiling at that moment (C2's
+        # memory, given back within TrimNativeHeapInterval): sample until the end of the run too.
+        rss_samples = [rows["rss_changes"]]
+
+        def sample_rss():
+            while not rss_stop.wait(0.5):
+                try:
+                    rss_samples.append(rss_mib(portico.pid))
+                except (OSError, ValueError):
+                    return
+        rss_stop = threading.Event()
+        rss_thread = threading.Thread(target=sample_rss, daemon=True)
+        rss_thread.start()
 
         # New routes: one at a time, each waited for.
         new_samples, new_timeouts, api_samples, after_api = [], 0, [], []
@@ -800,6 +815,11 @@ def main():
             time.sleep(0.5)
         rows["rotation"] = (load.finish(), percentiles(rotation_samples)
                             + (f" ({rotation_timeouts} timed out)" if rotation_timeouts else ""))
+        rss_stop.set()
+        rss_thread.join(5)
+        rss_samples.sort()
+        rows["rss_after"] = (rss_samples[0], rss_samples[len(rss_samples) // 2], rss_samples[-1],
+                             len(rss_samples))
     finally:
         if portico is not None:
             portico.terminate()
@@ -824,6 +844,9 @@ def main():
           f"{rows['new']} | {rows['ep']} | {errors['failed']} of {errors['requests']:,} |")
     print(f"Portico CPU time per sample (user + system, the steady client's requests included): "
           f"new route {rows['cpu_new'] * 1000:.0f} ms, EndpointSlice change {rows['cpu_ep'] * 1000:.0f} ms")
+    if "rss_after" in rows:
+        print("RSS from the end of the route changes to the end of the run (every 0.5 s, %d samples): "
+              "min %.0f / median %.0f / max %.0f MiB" % (rows["rss_after"][3], *rows["rss_after"][:3]))
     if "new_api" in rows:
         print(f"new route: the API server answered the create in {rows['new_api'][0]}; "
               f"served after that answer in {rows['new_api'][1]} (the watch's delivery included)")
