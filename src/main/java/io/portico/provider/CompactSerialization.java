@@ -1,6 +1,8 @@
 package io.portico.provider;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.model.jackson.Jackson2JdkTypesModule;
 import tools.jackson.core.JsonParser;
@@ -35,6 +37,12 @@ import java.util.Map;
  *       empty maps, 17 MB. An empty one is replaced by one shared, unmodifiable empty map.
  *       Not on {@link GenericKubernetesResource}, whose fields all live in that map and which
  *       the status writer fills in.
+ *   <li>{@code metadata.managedFields} is not read. A real API server gives every object one
+ *       entry per field manager ({@code kubectl}, Portico's status writes, other controllers),
+ *       each a tree of every field that manager set: about the size of the object's spec
+ *       again, for something Portico never reads (as client-go's informers strip it with
+ *       {@code TransformStripManagedFields}). Not written either: an update without it leaves
+ *       the server's as it is.
  * </ul>
  *
  * <p>Objects read this way must not have extra fields set afterwards (nothing in Portico
@@ -59,8 +67,14 @@ public final class CompactSerialization {
         .addModule(new SimpleModule("portico-compact-objects")
             .addDeserializer(String.class, new InterningStringDeserializer())
             .setDeserializerModifier(new SharedEmptyExtras()))
+        .addMixIn(ObjectMeta.class, WithoutManagedFields.class)
         .build();
     return new KubernetesSerialization(mapper, true);
+  }
+
+  /** Leaves {@code managedFields} out of every object's metadata, read or written. */
+  @JsonIgnoreProperties("managedFields")
+  abstract static class WithoutManagedFields {
   }
 
   /** Jackson's own string deserializer, interning what it returns when short. */

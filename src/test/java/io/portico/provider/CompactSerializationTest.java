@@ -66,6 +66,25 @@ class CompactSerializationTest {
   }
 
   @Test
+  void managedFieldsAreNeitherReadNorWritten() {
+    String withManagedFields = ROUTE.formatted("m", "m").replace("\"labels\"", """
+        "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update",
+          "apiVersion": "gateway.networking.k8s.io/v1", "fieldsType": "FieldsV1",
+          "fieldsV1": {"f:spec": {"f:hostnames": {}, "f:rules": {}}}}],
+        "labels\"""");
+    HTTPRoute plainRoute = plain.unmarshal(withManagedFields, HTTPRoute.class);
+    assertThat(plainRoute.getMetadata().getManagedFields()).hasSize(1);
+
+    HTTPRoute route = compact.unmarshal(withManagedFields, HTTPRoute.class);
+    assertThat(route.getMetadata().getManagedFields()).isEmpty();
+    assertThat(route.getMetadata().getLabels()).containsEntry("app", "web");
+    assertThat(route.getSpec()).isEqualTo(plainRoute.getSpec());
+    plainRoute.getMetadata().setManagedFields(java.util.List.of());
+    assertThat(route).isEqualTo(plainRoute);
+    assertThat(compact.asJson(route)).doesNotContain("managedFields");
+  }
+
+  @Test
   void genericObjectsKeepAMapOfTheirOwn() {
     GenericKubernetesResource policy = compact.unmarshal("""
         {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
