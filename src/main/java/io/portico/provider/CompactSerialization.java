@@ -36,7 +36,8 @@ import java.util.Map;
  *       ({@code additionalProperties}), made at construction and almost always empty: 300k
  *       empty maps, 17 MB. An empty one is replaced by one shared, unmodifiable empty map.
  *       Not on {@link GenericKubernetesResource}, whose fields all live in that map and which
- *       the status writer fills in.
+ *       the status writer fills in. The same for the labels and annotations of metadata that
+ *       has none.
  *   <li>{@code metadata.managedFields} is not read. A real API server gives every object one
  *       entry per field manager ({@code kubectl}, Portico's status writes, other controllers),
  *       each a tree of every field that manager set: about the size of the object's spec
@@ -45,8 +46,9 @@ import java.util.Map;
  *       the server's as it is.
  * </ul>
  *
- * <p>Objects read this way must not have extra fields set afterwards (nothing in Portico
- * does: what it writes it sets through typed fields, or on generic objects).
+ * <p>Objects read this way must not have extra fields, labels or annotations added afterwards
+ * (nothing in Portico does: what it writes it sets through typed fields, or on generic objects,
+ * and the status writer changes only the status of its copies).
  */
 public final class CompactSerialization {
 
@@ -149,8 +151,25 @@ public final class CompactSerialization {
           throw new IllegalStateException("cannot share the extra fields of "
               + value.getClass().getName(), e);
         }
+        if (value instanceof ObjectMeta metadata) {
+          shareEmptyMaps(metadata);
+        }
       }
       return value;
+    }
+
+    /**
+     * Every {@link ObjectMeta} is made with an empty map of labels and one of annotations,
+     * and most objects Portico reads keep both empty: at 10k routes in Kubernetes mode, ~99k
+     * empty {@code LinkedHashMap}s, 5.5 MB of the live heap (class histogram after churn).
+     */
+    private static void shareEmptyMaps(ObjectMeta metadata) {
+      if (metadata.getLabels() != null && metadata.getLabels().isEmpty()) {
+        metadata.setLabels(NO_LABELS);
+      }
+      if (metadata.getAnnotations() != null && metadata.getAnnotations().isEmpty()) {
+        metadata.setAnnotations(NO_LABELS);
+      }
     }
   }
 
@@ -182,6 +201,9 @@ public final class CompactSerialization {
 
   /** The shared extra-fields map of objects read without any. */
   static final Map<String, Object> NO_EXTRAS = Map.of();
+
+  /** The shared labels and annotations of metadata read without any. */
+  static final Map<String, String> NO_LABELS = Map.of();
 
   /** Returns the interned copy of {@code value} when it is short, else {@code value}. */
   static String intern(String value) {

@@ -66,6 +66,27 @@ class CompactSerializationTest {
   }
 
   @Test
+  void metadataWithoutLabelsOrAnnotationsSharesOneEmptyMap() {
+    HTTPRoute labelled = read(compact, "a");
+    assertThat(labelled.getMetadata().getLabels()).containsEntry("app", "web");
+    assertThat(labelled.getMetadata().getAnnotations())
+        .isSameAs(CompactSerialization.NO_LABELS);
+    HTTPRoute bare = compact.unmarshal(ROUTE.formatted("b", "b")
+        .replace(", \"labels\": {\"app\": \"web\"}", ""), HTTPRoute.class);
+    assertThat(bare.getMetadata().getLabels()).isSameAs(CompactSerialization.NO_LABELS);
+    HTTPRoute plainBare = plain.unmarshal(ROUTE.formatted("b", "b")
+        .replace(", \"labels\": {\"app\": \"web\"}", ""), HTTPRoute.class);
+    assertThat(plainBare.getMetadata().getLabels()).isEmpty();
+    assertThat(plainBare.getMetadata().getLabels()).isNotSameAs(CompactSerialization.NO_LABELS);
+    assertThat(bare).isEqualTo(plainBare);
+    assertThat(compact.asJson(bare)).isEqualTo(plain.asJson(plainBare));
+    // The status writer's copies take a status as before.
+    HTTPRoute copy = compact.clone(bare);
+    copy.setStatus(new HTTPRouteStatus());
+    assertThat(copy.getStatus()).isNotNull();
+  }
+
+  @Test
   void managedFieldsAreNeitherReadNorWritten() {
     String withManagedFields = ROUTE.formatted("m", "m").replace("\"labels\"", """
         "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update",
