@@ -63,7 +63,7 @@ public final class CompactSerialization {
 
   /** Returns a serialization for {@code KubernetesClientBuilder.withKubernetesSerialization}. */
   public static KubernetesSerialization create() {
-    // What fabric8's default constructor builds, plus the interning deserializer.
+    // What fabric8's default constructor builds, plus what the class comment lists.
     JsonMapper mapper = JsonMapper.builderWithJackson2Defaults()
         .addModule(new Jackson2JdkTypesModule())
         .addModule(new SimpleModule("portico-compact-objects")

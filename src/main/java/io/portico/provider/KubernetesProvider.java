@@ -41,7 +41,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -111,12 +113,11 @@ public final class KubernetesProvider implements Provider {
   private final Consumer<ResourceSnapshot> onSnapshot;
   private final AtomicBoolean started = new AtomicBoolean();
   /** Updates that changed nothing but status (see {@link StatusEchoes}); for tests. */
-  private final java.util.concurrent.atomic.AtomicLong echoes =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong echoes = new AtomicLong();
   private final List<Watch> informers = new ArrayList<>();
   private volatile BiConsumer<ObjectKey, String> statusListener;
   /** The started watches by the kind of the objects they give the snapshot. */
-  private final Map<String, Watch> byKind = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Watch> byKind = new ConcurrentHashMap<>();
   private volatile boolean stopped;
   private volatile List<ConfigProblem> problems = List.of();
   private Context context;

@@ -368,6 +368,8 @@ public final class StatusWriter implements AutoCloseable {
     // Forgetting the objects that are gone is for memory only (a key that comes back is a new
     // copy, never settled); rounds that follow changes forget the routes they see go.
     settled.keySet().removeIf(key -> copies.get(key) == null);
+    // Likewise an object deleted before the echo of our last write to it came back.
+    written.keySet().removeIf(key -> copies.get(key) == null);
     writeGatewaysAndClasses(pending.report());
     writeRoutesAndPolicies(pending.report());
     clearStale(pending.report(), pending.snapshot());

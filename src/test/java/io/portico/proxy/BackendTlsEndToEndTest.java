@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * hostname as SNI, and refuses a backend whose certificate is not signed by the policy's CA or
  * does not carry its hostname.
  */
-class BackendTlsEndToEndTest {
+public class BackendTlsEndToEndTest {
 
   @TempDir
   Path directory;
@@ -90,7 +90,8 @@ class BackendTlsEndToEndTest {
         """.formatted(name, backend.actualPort());
   }
 
-  private static String policy(String service, String caConfigMap, String hostname) {
+  /** A BackendTLSPolicy on {@code service}; also for the TCP routes' backends (tcp/). */
+  public static String policy(String service, String caConfigMap, String hostname) {
     return """
         apiVersion: gateway.networking.k8s.io/v1
         kind: BackendTLSPolicy

@@ -3,6 +3,7 @@ package io.portico.proxy.tcp;
 import io.portico.echo.EchoOptions;
 import io.portico.echo.EchoTls;
 import io.portico.echo.TcpEchoServer;
+import io.portico.proxy.BackendTlsEndToEndTest;
 import io.portico.testing.StreamProbe;
 import io.portico.testing.TestCertificates;
 import io.portico.testing.TestCertificates.Pem;
@@ -125,16 +126,6 @@ class StreamBackendTlsEndToEndTest {
   }
 
   private static String policy(String service) {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: BackendTLSPolicy
-        metadata: {name: %1$s, namespace: default}
-        spec:
-          targetRefs: [{group: "", kind: Service, name: %1$s}]
-          validation:
-            caCertificateRefs: [{group: "", kind: ConfigMap, name: ca}]
-            hostname: backend.example.com
-        ---
-        """.formatted(service);
+    return BackendTlsEndToEndTest.policy(service, "ca", "backend.example.com");
   }
 }
