@@ -112,6 +112,7 @@ final class ClientConnections {
       if (pipeline.get("handler") != null) {
         pipeline.addBefore("handler", "portico-idle-sink", IdleEventSink.INSTANCE);
       }
+      Http2WriteBatching.install(channel);
       watch = new Http2Watch(channel, connection, http2, now);
     }
     watches.add(watch);

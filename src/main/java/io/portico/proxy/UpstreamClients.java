@@ -93,7 +93,8 @@ final class UpstreamClients {
         .setHttp1MaxSize(options.maxConnectionsPerEndpoint())
         .setHttp2MaxSize(2);
     configure(clientOptions, poolOptions, pool, loops);
-    return vertx.httpClientBuilder().with(clientOptions).with(poolOptions).build();
+    return vertx.httpClientBuilder().with(clientOptions).with(poolOptions)
+        .withConnectHandler(Http2WriteBatching.onConnect()).build();
   }
 
   /** Applies {@code pool} (may be null) to client and pool options shared by {@code loops}. */
