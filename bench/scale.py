@@ -265,9 +265,12 @@ class ApiStore:
         "Secret": "/api/v1/namespaces/{ns}/secrets",
     }
 
-    def __init__(self, port, kubeconfig):
+    LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+    def __init__(self, port, kubeconfig, kubectl_apply=False):
         self.port = port
         self.kubeconfig = kubeconfig
+        self.kubectl_apply = kubectl_apply
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def _request(self, method, path, body):
@@ -284,6 +287,11 @@ class ApiStore:
         raise SystemExit(f"mock API server: {method} {path} failed")
 
     def apply(self, obj):
+        if self.kubectl_apply:
+            # What `kubectl apply` leaves on the object: all of it, as JSON, in an annotation.
+            applied = json.dumps(obj, separators=(",", ":"), sort_keys=True)
+            obj = dict(obj, metadata=dict(obj["metadata"], annotations=dict(
+                obj["metadata"].get("annotations") or {}, **{self.LAST_APPLIED: applied})))
         ns = obj["metadata"].get("namespace", "")
         collection = self.COLLECTIONS[obj["kind"]].format(ns=ns)
         name = obj["metadata"]["name"]
@@ -587,6 +595,24 @@ def rss_mib(pid):
     return float("nan")
 
 
+def live_heap(pid):
+    """The live heap of `pid` after the full collection GC.class_histogram makes: (total bytes,
+    [(class, bytes)] of the 6 largest), or None when jcmd is missing or fails."""
+    try:
+        out = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    total, top = None, []
+    for line in out.splitlines():
+        fields = line.split()
+        if fields[:1] == ["Total"]:
+            total = int(fields[2])
+        elif len(fields) >= 4 and fields[0].endswith(":") and len(top) < 6:
+            top.append((fields[3], int(fields[2])))
+    return (total, top) if total is not None else None
+
+
 def cpu_seconds(pid):
     """User + system CPU time of a process so far (what a busy machine does not inflate)."""
     with open(f"/proc/{pid}/stat") as f:
@@ -647,6 +673,12 @@ def main():
     ap.add_argument("--rotations", type=int, default=5, help="certificate Secret replacements under load")
     ap.add_argument("--provider", choices=["file", "kubernetes"], default="file",
                     help="where the objects live: files (run --config) or the mock API server")
+    ap.add_argument("--kubectl-apply", action="store_true",
+                    help="Kubernetes: objects carry the annotation `kubectl apply` leaves "
+                         "(kubectl.kubernetes.io/last-applied-configuration: the object as JSON)")
+    ap.add_argument("--live-heap", action="store_true",
+                    help="at the end, the live heap after a full collection (jcmd "
+                         "GC.class_histogram) and its largest classes")
     args = ap.parse_args()
     if not os.path.exists(args.jar):
         sys.exit(f"{args.jar} missing: mvn -q -DskipTests package")
@@ -660,7 +692,7 @@ def main():
     mock = None
     if args.provider == "kubernetes":
         mock, kubeconfig = start_mock_api(work, args.port_base + 98)
-        store = ApiStore(args.port_base + 98, kubeconfig)
+        store = ApiStore(args.port_base + 98, kubeconfig, args.kubectl_apply)
     else:
         store = FileStore(os.path.join(work, "config"))
     https = args.port_base + 81
@@ -820,6 +852,8 @@ def main():
         rss_samples.sort()
         rows["rss_after"] = (rss_samples[0], rss_samples[len(rss_samples) // 2], rss_samples[-1],
                              len(rss_samples))
+        if args.live_heap:
+            rows["live_heap"] = live_heap(portico.pid)
     finally:
         if portico is not None:
             portico.terminate()
@@ -847,6 +881,10 @@ def main():
     if "rss_after" in rows:
         print("RSS from the end of the route changes to the end of the run (every 0.5 s, %d samples): "
               "min %.0f / median %.0f / max %.0f MiB" % (rows["rss_after"][3], *rows["rss_after"][:3]))
+    if rows.get("live_heap"):
+        total, top = rows["live_heap"]
+        print(f"live heap after a full collection: {total / 1e6:.1f} MB; largest: "
+              + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in top))
     if "new_api" in rows:
         print(f"new route: the API server answered the create in {rows['new_api'][0]}; "
               f"served after that answer in {rows['new_api'][1]} (the watch's delivery included)")

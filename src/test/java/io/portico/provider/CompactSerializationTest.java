@@ -1,6 +1,7 @@
 package io.portico.provider;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteStatus;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -103,6 +104,37 @@ class CompactSerializationTest {
     plainRoute.getMetadata().setManagedFields(java.util.List.of());
     assertThat(route).isEqualTo(plainRoute);
     assertThat(compact.asJson(route)).doesNotContain("managedFields");
+  }
+
+  @Test
+  void kubectlsCopyOfTheAppliedObjectIsDroppedAndOtherAnnotationsKept() {
+    String lastApplied = "\"kubectl.kubernetes.io/last-applied-configuration\": "
+        + "\"{\\\"apiVersion\\\":\\\"v1\\\",\\\"kind\\\":\\\"Secret\\\"}\"";
+    Secret secret = compact.unmarshal("""
+        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+         "metadata": {"name": "cert", "namespace": "team-a",
+                      "annotations": {%s, "team": "edge"}},
+         "data": {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}}
+        """.formatted(lastApplied), Secret.class);
+    assertThat(secret.getMetadata().getAnnotations()).containsExactly(Map.entry("team", "edge"));
+    assertThat(secret.getData()).containsEntry("tls.crt", "Y2VydA==");
+    assertThat(plain.unmarshal(compact.asJson(secret), Secret.class)).isEqualTo(secret);
+
+    // Only kubectl's annotation: the map left empty is the shared one.
+    String onlyLastApplied = ROUTE.formatted("k", "k")
+        .replace("\"labels\"", "\"annotations\": {" + lastApplied + "}, \"labels\"");
+    assertThat(plain.unmarshal(onlyLastApplied, HTTPRoute.class).getMetadata().getAnnotations())
+        .containsOnlyKeys(CompactSerialization.LAST_APPLIED_CONFIGURATION);
+    assertThat(compact.unmarshal(onlyLastApplied, HTTPRoute.class).getMetadata()
+        .getAnnotations()).isSameAs(CompactSerialization.NO_LABELS);
+
+    // Generic objects (policies) read their metadata the same way.
+    GenericKubernetesResource policy = compact.unmarshal("""
+        {"apiVersion": "gateway.envoyproxy.io/v1alpha1", "kind": "BackendTrafficPolicy",
+         "metadata": {"name": "p", "namespace": "team-a",
+                      "annotations": {%s, "team": "edge"}}}
+        """.formatted(lastApplied), GenericKubernetesResource.class);
+    assertThat(policy.getMetadata().getAnnotations()).containsOnlyKeys("team");
   }
 
   @Test
