@@ -83,6 +83,32 @@ class Http2WriteBatchingTest {
     assertThat(seen).containsExactly("h1 0", "h2 1");
   }
 
+  @Test
+  void upstreamClientsBatchTheirHttp2Connections() throws Exception {
+    HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1"))
+        .requestHandler(request -> request.response().end("ok"));
+    int port = await(server.listen(0)).actualPort();
+    List<String> seen = new ArrayList<>();
+    for (HttpVersion version : List.of(HttpVersion.HTTP_1_1, HttpVersion.HTTP_2)) {
+      HttpClient client = vertx.httpClientBuilder()
+          .with(new HttpClientOptions().setProtocolVersion(version)
+              .setHttp2ClearTextUpgrade(false))
+          .withConnectHandler(connection -> {
+            Http2WriteBatching.onConnect().handle(connection);
+            var pipeline = ((ConnectionBase) connection).channel().pipeline();
+            seen.add((pipeline.get(Http2ConnectionHandler.class) != null ? "h2 " : "h1 ")
+                + (pipeline.get(Http2WriteBatching.NAME) != null));
+          })
+          .build();
+      String body = await(client.request(HttpMethod.GET, port, "127.0.0.1", "/")
+          .compose(request -> request.send())
+          .compose(HttpClientResponse::body)).toString();
+      assertThat(body).isEqualTo("ok");
+      await(client.close());
+    }
+    assertThat(seen).containsExactly("h1 false", "h2 true");
+  }
+
   /**
    * Sends {@link #STREAMS} requests on one h2c connection; the server holds them and answers all
    * from one timer callback. Returns how many flushes reached the socket for those answers.
