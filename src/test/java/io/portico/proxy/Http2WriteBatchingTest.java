@@ -74,11 +74,7 @@ class Http2WriteBatchingTest {
     for (HttpVersion version : List.of(HttpVersion.HTTP_1_1, HttpVersion.HTTP_2)) {
       HttpClient client = vertx.createHttpClient(new HttpClientOptions()
           .setProtocolVersion(version).setHttp2ClearTextUpgrade(false));
-      String body = await(client.request(HttpMethod.GET, port, "127.0.0.1", "/")
-          .compose(request -> request.send())
-          .compose(HttpClientResponse::body)).toString();
-      assertThat(body).isEqualTo("ok");
-      await(client.close());
+      assertThat(getThenClose(client, port)).isEqualTo("ok");
     }
     assertThat(seen).containsExactly("h1 0", "h2 1");
   }
@@ -100,13 +96,18 @@ class Http2WriteBatchingTest {
                 + (pipeline.get(Http2WriteBatching.NAME) != null));
           })
           .build();
-      String body = await(client.request(HttpMethod.GET, port, "127.0.0.1", "/")
-          .compose(request -> request.send())
-          .compose(HttpClientResponse::body)).toString();
-      assertThat(body).isEqualTo("ok");
-      await(client.close());
+      assertThat(getThenClose(client, port)).isEqualTo("ok");
     }
     assertThat(seen).containsExactly("h1 false", "h2 true");
+  }
+
+  /** Returns the body of a GET of "/" on {@code port}, then closes {@code client}. */
+  private static String getThenClose(HttpClient client, int port) throws Exception {
+    String body = await(client.request(HttpMethod.GET, port, "127.0.0.1", "/")
+        .compose(request -> request.send())
+        .compose(HttpClientResponse::body)).toString();
+    await(client.close());
+    return body;
   }
 
   /**
