@@ -24,9 +24,11 @@ final class ResponseRelay {
 
   private static final Logger LOG = LoggerFactory.getLogger(ResponseRelay.class);
 
+  private final Vertx vertx;
   private final ProxyMetrics metrics;
 
-  ResponseRelay(ProxyMetrics metrics) {
+  ResponseRelay(Vertx vertx, ProxyMetrics metrics) {
+    this.vertx = vertx;
     this.metrics = metrics;
   }
 
@@ -65,7 +67,7 @@ final class ResponseRelay {
         && mayHaveBody(request.method(), upstream.statusCode())) {
       response.setChunked(true);
     }
-    new BodyRelay(exchange, upstream, response, endpoint).start();
+    new BodyRelay(vertx, exchange, upstream, response, endpoint, metrics).start();
   }
 
   /**
@@ -92,6 +94,16 @@ final class ResponseRelay {
    * Written apart, the end costs HTTP/2 clients a frame, a TLS record and a system call of its
    * own, and chunked HTTP/1.1 clients one more write. A streamed answer loses nothing: what is
    * held is written once the event loop is done with the read that brought it.
+   *
+   * <p>An upstream that goes silent mid-body for longer than the exchange's upstream timeout
+   * ({@code timeouts.backendRequest}, else {@code --upstream-timeout}) is cut: its stream is
+   * reset and the client's answer ended early (its head is out, so no 504 can be sent), counted
+   * as {@link UpstreamFailure#RESPONSE_TIMEOUT}. Vert.x's request idle timeout ends with the
+   * response head, so without this a stalled body held the client until it gave up. The watch
+   * is armed only for an answer still open once the read that brought its head is handled (a
+   * small answer's end comes in that read: no timer), and it is one timer per answer, moved on
+   * by a field write per chunk. Time the upstream spends paused because the client reads
+   * slowly does not count.
    */
   private static final class BodyRelay implements Runnable {
 
@@ -100,37 +112,53 @@ final class ResponseRelay {
     private final HttpServerResponse response;
     private final Endpoint endpoint;
     private final HttpServerRequest request;
+    private final Vertx vertx;
+    private final ProxyMetrics metrics;
     /** The chunk not written yet, or null. */
     private Buffer held;
     /** Whether a task to write {@link #held} is queued on the event loop. */
     private boolean writeQueued;
+    /** The silence watch's timer, or -1 while none is armed. */
+    private long silenceTimer = -1;
+    /** When the upstream last sent something (or was resumed), on the nano clock. */
+    private long lastHeardNanos;
+    /** Whether the upstream is paused for a slow client (its silence is then ours). */
+    private boolean paused;
+    /** Whether the answer ended, failed or was cut: nothing more to watch or write. */
+    private boolean done;
 
-    BodyRelay(UpstreamExchange exchange, HttpClientResponse upstream,
-        HttpServerResponse response, Endpoint endpoint) {
+    BodyRelay(Vertx vertx, UpstreamExchange exchange, HttpClientResponse upstream,
+        HttpServerResponse response, Endpoint endpoint, ProxyMetrics metrics) {
+      this.vertx = vertx;
       this.exchange = exchange;
       this.upstream = upstream;
       this.response = response;
       this.endpoint = endpoint;
       this.request = exchange.request;
+      this.metrics = metrics;
     }
 
     void start() {
       upstream.exceptionHandler(e -> {
         LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
-        dropHeld();
-        exchange.finish();
+        finishEarly();
         response.reset();
       });
       upstream.handler(this::chunk);
       upstream.endHandler(v -> end());
       response.closeHandler(v -> {
-        dropHeld();
-        exchange.finish();
+        finishEarly();
         upstream.request().reset();
       });
+      // Runs once the read that brought the head is handled: arms the silence watch if the
+      // answer is still open then (see run()).
+      lastHeardNanos = System.nanoTime();
+      writeQueued = true;
+      ((ContextInternal) Vertx.currentContext()).nettyEventLoop().execute(this);
     }
 
     private void chunk(Buffer chunk) {
+      lastHeardNanos = System.nanoTime();
       if (held != null) {
         write(held);
       }
@@ -145,7 +173,7 @@ final class ResponseRelay {
     @Override
     public void run() {
       writeQueued = false;
-      if (response.ended() || response.closed()) {
+      if (done || response.ended() || response.closed()) {
         dropHeld();
         return;
       }
@@ -153,6 +181,49 @@ final class ResponseRelay {
       held = null;
       if (chunk != null) {
         write(chunk);
+      }
+      if (silenceTimer == -1) {
+        watchSilence(exchange.upstreamTimeout);
+      }
+    }
+
+    private void watchSilence(long delayMillis) {
+      silenceTimer = vertx.setTimer(Math.max(1, delayMillis), id -> checkSilence());
+    }
+
+    /** Cuts the answer if the upstream has been silent for the whole timeout, else waits on. */
+    private void checkSilence() {
+      silenceTimer = -1;
+      if (done || response.ended() || response.closed()) {
+        return;
+      }
+      long timeout = exchange.upstreamTimeout;
+      long silentMillis = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+      if (paused || silentMillis < timeout) {
+        watchSilence(paused ? timeout : timeout - silentMillis);
+        return;
+      }
+      LOG.debug("upstream {} silent for {} ms mid-body: answer to {} {} cut", endpoint,
+          silentMillis, request.method(), request.uri());
+      metrics.failed(UpstreamFailure.RESPONSE_TIMEOUT);
+      finishEarly();
+      upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
+      upstream.request().reset();
+      response.reset();
+    }
+
+    /** Ends the relay without the answer's end: failed, left or cut. */
+    private void finishEarly() {
+      stopWatching();
+      dropHeld();
+      exchange.finish();
+    }
+
+    private void stopWatching() {
+      done = true;
+      if (silenceTimer != -1) {
+        vertx.cancelTimer(silenceTimer);
+        silenceTimer = -1;
       }
     }
 
@@ -168,12 +239,18 @@ final class ResponseRelay {
     private void write(Buffer chunk) {
       response.write(chunk).onComplete(written -> RelayBuffers.release(chunk));
       if (response.writeQueueFull()) {
+        paused = true;
         upstream.pause();
-        response.drainHandler(v -> upstream.resume());
+        response.drainHandler(v -> {
+          paused = false;
+          lastHeardNanos = System.nanoTime();
+          upstream.resume();
+        });
       }
     }
 
     private void end() {
+      stopWatching();
       if (!upstream.trailers().isEmpty()) {
         if (request.version() != HttpVersion.HTTP_2 && !response.isChunked()) {
           // HTTP/1.1 carries trailers only in a chunked body.

@@ -269,6 +269,94 @@ class ResilienceEndToEndTest {
   }
 
   @Test
+  void anUpstreamSilentMidBodyIsCutAfterTheBackendRequestTimeout() throws Exception {
+    // The head and "hello" at once, then nothing for 30 s: past timeouts.backendRequest the
+    // client's response is ended early (its head is out, so no 504), not held for 30 s.
+    Dawdler stalling = new Dawdler(0, 30_000);
+    extras.add(stalling);
+    serve(mixedService(stalling.port()),
+        MIXED_RULE + "  timeouts: {backendRequest: 500ms}\n", "timeout: {tcp: {connectTimeout: 2s}}");
+    try (Socket client = new Socket("127.0.0.1", port)) {
+      client.setSoTimeout(15_000);
+      client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      String received = new String(client.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.ISO_8859_1);
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      System.out.printf("resilience: body stalled after 'hello', backendRequest 500 ms: "
+          + "connection ended after %d ms with %s%n", millis, received.replace("\r\n", "|"));
+      assertThat(received).startsWith("HTTP/1.1 200").endsWith("hello");
+    }
+  }
+
+  @Test
+  void aSlowClientIsNotTakenForASilentUpstream() throws Exception {
+    // 8 MiB sent at once: the relay pauses the upstream while the client, asleep for 2 s,
+    // reads nothing. That pause is the client's, not the upstream's silence: nothing is cut.
+    int size = 8 << 20;
+    ServerSocket bulk = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    extras.add(bulk);
+    Thread server = new Thread(() -> {
+      try (Socket s = bulk.accept()) {
+        java.io.InputStream in = s.getInputStream();
+        int matched = 0;
+        while (matched < 4) {
+          int b = in.read();
+          if (b < 0) {
+            return;
+          }
+          matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+        }
+        java.io.OutputStream out = s.getOutputStream();
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes());
+        out.write(new byte[size]);
+        out.flush();
+        Thread.sleep(10_000);
+      } catch (IOException | InterruptedException e) {
+        // closed
+      }
+    }, "bulk-backend");
+    server.setDaemon(true);
+    server.start();
+    serve(mixedService(bulk.getLocalPort()),
+        MIXED_RULE + "  timeouts: {backendRequest: 500ms}\n", "timeout: {tcp: {connectTimeout: 2s}}");
+    try (Socket client = new Socket("127.0.0.1", port)) {
+      client.setReceiveBufferSize(64 << 10);
+      client.setSoTimeout(15_000);
+      client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      Thread.sleep(2_000);
+      java.io.InputStream in = client.getInputStream();
+      byte[] buffer = new byte[64 << 10];
+      long total = 0;
+      int headEnd = -1;
+      StringBuilder head = new StringBuilder();
+      while (total < size) {
+        int n = in.read(buffer);
+        if (n < 0) {
+          break;
+        }
+        int from = 0;
+        if (headEnd < 0) {
+          head.append(new String(buffer, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1));
+          headEnd = head.indexOf("\r\n\r\n");
+          if (headEnd < 0) {
+            continue;
+          }
+          total = head.length() - headEnd - 4;
+          continue;
+        }
+        total += n - from;
+      }
+      System.out.printf("resilience: slow client, 8 MiB, backendRequest 500 ms: %d bytes%n",
+          total);
+      assertThat(head.toString()).startsWith("HTTP/1.1 200");
+      assertThat(total).isEqualTo(size);
+    }
+  }
+
+  @Test
   void connectTimeoutAndRequestTimeoutFromThePolicy() throws Exception {
     fleet.service("default", "web", 1);
     Silent full = Silent.withFullBacklog();
