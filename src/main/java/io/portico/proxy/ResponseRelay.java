@@ -24,12 +24,64 @@ final class ResponseRelay {
 
   private static final Logger LOG = LoggerFactory.getLogger(ResponseRelay.class);
 
+  /** How often the answers whose upstream may fall silent are looked at. */
+  static final long SILENCE_SWEEP_MILLIS = 100;
+
   private final Vertx vertx;
   private final ProxyMetrics metrics;
+  /** The answers being relayed past their first read, linked through their own fields. */
+  private BodyRelay watched;
+  /** The periodic sweep over {@link #watched}, or -1 while there is nothing to watch. */
+  private long sweep = -1;
+  /** The verticle's context, where the sweep runs: the one every answer is relayed on. */
+  private ContextInternal context;
 
   ResponseRelay(Vertx vertx, ProxyMetrics metrics) {
     this.vertx = vertx;
     this.metrics = metrics;
+  }
+
+  private void watch(BodyRelay relay) {
+    relay.next = watched;
+    if (watched != null) {
+      watched.previous = relay;
+    }
+    watched = relay;
+    relay.isWatched = true;
+    if (sweep == -1) {
+      sweep = context.setPeriodic(SILENCE_SWEEP_MILLIS, id -> sweepSilentUpstreams());
+    }
+  }
+
+  private void unwatch(BodyRelay relay) {
+    if (!relay.isWatched) {
+      return;
+    }
+    if (relay.previous != null) {
+      relay.previous.next = relay.next;
+    } else {
+      watched = relay.next;
+    }
+    if (relay.next != null) {
+      relay.next.previous = relay.previous;
+    }
+    relay.previous = null;
+    relay.next = null;
+    relay.isWatched = false;
+  }
+
+  /** Cuts the answers whose upstream has been silent for its whole timeout. */
+  private void sweepSilentUpstreams() {
+    long now = System.nanoTime();
+    for (BodyRelay relay = watched; relay != null; ) {
+      BodyRelay next = relay.next;
+      relay.checkSilence(now);
+      relay = next;
+    }
+    if (watched == null) {
+      vertx.cancelTimer(sweep); // Started again by the next answer to watch.
+      sweep = -1;
+    }
   }
 
   /**
@@ -42,6 +94,9 @@ final class ResponseRelay {
     Filters ruleFilters = exchange.call.ruleFilters();
     Filters backendFilters = exchange.call.backendFilters();
     HttpServerResponse response = request.response();
+    if (context == null) {
+      context = ((ContextInternal) Vertx.currentContext()).unwrap();
+    }
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
       upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
@@ -67,7 +122,7 @@ final class ResponseRelay {
         && mayHaveBody(request.method(), upstream.statusCode())) {
       response.setChunked(true);
     }
-    new BodyRelay(vertx, exchange, upstream, response, endpoint, metrics).start();
+    new BodyRelay(this, exchange, upstream, response, endpoint).start();
   }
 
   /**
@@ -99,11 +154,13 @@ final class ResponseRelay {
    * ({@code timeouts.backendRequest}, else {@code --upstream-timeout}) is cut: its stream is
    * reset and the client's answer ended early (its head is out, so no 504 can be sent), counted
    * as {@link UpstreamFailure#RESPONSE_TIMEOUT}. Vert.x's request idle timeout ends with the
-   * response head, so without this a stalled body held the client until it gave up. The watch
-   * is armed only for an answer still open once the read that brought its head is handled (a
-   * small answer's end comes in that read: no timer), and it is one timer per answer, moved on
-   * by a field write per chunk. Time the upstream spends paused because the client reads
-   * slowly does not count.
+   * response head, so without this a stalled body held the client until it gave up. Only an
+   * answer still open once the read that brought its head is handled is watched (a small
+   * answer's end comes in that read), by linking it into its verticle's list, which one
+   * periodic timer sweeps every {@link #SILENCE_SWEEP_MILLIS} ms while it is not empty: no
+   * timer or allocation per answer, a field write per chunk, and a cut within that long after
+   * the timeout. Time the upstream spends paused because the client reads slowly does not
+   * count.
    */
   private static final class BodyRelay implements Runnable {
 
@@ -112,14 +169,15 @@ final class ResponseRelay {
     private final HttpServerResponse response;
     private final Endpoint endpoint;
     private final HttpServerRequest request;
-    private final Vertx vertx;
-    private final ProxyMetrics metrics;
+    private final ResponseRelay owner;
     /** The chunk not written yet, or null. */
     private Buffer held;
     /** Whether a task to write {@link #held} is queued on the event loop. */
     private boolean writeQueued;
-    /** The silence watch's timer, or -1 while none is armed. */
-    private long silenceTimer = -1;
+    /** Whether this answer is in its owner's list of watched answers, and its neighbours. */
+    private boolean isWatched;
+    private BodyRelay previous;
+    private BodyRelay next;
     /** When the upstream last sent something (or was resumed), on the nano clock. */
     private long lastHeardNanos;
     /** Whether the upstream is paused for a slow client (its silence is then ours). */
@@ -127,15 +185,14 @@ final class ResponseRelay {
     /** Whether the answer ended, failed or was cut: nothing more to watch or write. */
     private boolean done;
 
-    BodyRelay(Vertx vertx, UpstreamExchange exchange, HttpClientResponse upstream,
-        HttpServerResponse response, Endpoint endpoint, ProxyMetrics metrics) {
-      this.vertx = vertx;
+    BodyRelay(ResponseRelay owner, UpstreamExchange exchange, HttpClientResponse upstream,
+        HttpServerResponse response, Endpoint endpoint) {
+      this.owner = owner;
       this.exchange = exchange;
       this.upstream = upstream;
       this.response = response;
       this.endpoint = endpoint;
       this.request = exchange.request;
-      this.metrics = metrics;
     }
 
     void start() {
@@ -150,8 +207,8 @@ final class ResponseRelay {
         finishEarly();
         upstream.request().reset();
       });
-      // Runs once the read that brought the head is handled: arms the silence watch if the
-      // answer is still open then (see run()).
+      // Runs once the read that brought the head is handled: watches the upstream's silence
+      // if the answer is still open then (see run()).
       lastHeardNanos = System.nanoTime();
       writeQueued = true;
       ((ContextInternal) Vertx.currentContext()).nettyEventLoop().execute(this);
@@ -182,30 +239,28 @@ final class ResponseRelay {
       if (chunk != null) {
         write(chunk);
       }
-      if (silenceTimer == -1) {
-        watchSilence(exchange.upstreamTimeout);
+      if (!isWatched) {
+        owner.watch(this);
       }
     }
 
-    private void watchSilence(long delayMillis) {
-      silenceTimer = vertx.setTimer(Math.max(1, delayMillis), id -> checkSilence());
-    }
-
-    /** Cuts the answer if the upstream has been silent for the whole timeout, else waits on. */
-    private void checkSilence() {
-      silenceTimer = -1;
+    /** Cuts the answer if its upstream has been silent for the whole timeout at {@code now}. */
+    private void checkSilence(long now) {
       if (done || response.ended() || response.closed()) {
+        stopWatching();
         return;
       }
-      long timeout = exchange.upstreamTimeout;
-      long silentMillis = (System.nanoTime() - lastHeardNanos) / 1_000_000;
-      if (paused || silentMillis < timeout) {
-        watchSilence(paused ? timeout : timeout - silentMillis);
+      if (paused) {
+        lastHeardNanos = now; // Waiting for the client: the upstream is not the silent one.
+        return;
+      }
+      long silentMillis = (now - lastHeardNanos) / 1_000_000;
+      if (silentMillis < exchange.upstreamTimeout) {
         return;
       }
       LOG.debug("upstream {} silent for {} ms mid-body: answer to {} {} cut", endpoint,
           silentMillis, request.method(), request.uri());
-      metrics.failed(UpstreamFailure.RESPONSE_TIMEOUT);
+      owner.metrics.failed(UpstreamFailure.RESPONSE_TIMEOUT);
       finishEarly();
       upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
       upstream.request().reset();
@@ -221,10 +276,7 @@ final class ResponseRelay {
 
     private void stopWatching() {
       done = true;
-      if (silenceTimer != -1) {
-        vertx.cancelTimer(silenceTimer);
-        silenceTimer = -1;
-      }
+      owner.unwatch(this);
     }
 
     private void dropHeld() {
