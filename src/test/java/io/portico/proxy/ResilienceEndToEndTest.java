@@ -299,14 +299,8 @@ class ResilienceEndToEndTest {
     extras.add(bulk);
     Thread server = new Thread(() -> {
       try (Socket s = bulk.accept()) {
-        java.io.InputStream in = s.getInputStream();
-        int matched = 0;
-        while (matched < 4) {
-          int b = in.read();
-          if (b < 0) {
-            return;
-          }
-          matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+        if (!readRequestHead(s.getInputStream())) {
+          return;
         }
         java.io.OutputStream out = s.getOutputStream();
         out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes());
@@ -722,16 +716,7 @@ class ResilienceEndToEndTest {
       try (s) {
         java.io.InputStream in = s.getInputStream();
         java.io.OutputStream out = s.getOutputStream();
-        while (true) {
-          // Request heads only (GETs): read up to the blank line.
-          int matched = 0;
-          while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-              return;
-            }
-            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
-          }
+        while (readRequestHead(in)) {
           requests.incrementAndGet();
           Thread.sleep(headDelayMillis);
           out.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello".getBytes());
@@ -758,6 +743,22 @@ class ResilienceEndToEndTest {
         }
       }
     }
+  }
+
+  /**
+   * Reads a request head (GETs: no body) up to its blank line; false when the connection ends
+   * first.
+   */
+  private static boolean readRequestHead(java.io.InputStream in) throws IOException {
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        return false;
+      }
+      matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+    return true;
   }
 
   /** A loopback server that accepts connections and never answers. */
