@@ -79,7 +79,7 @@ final class Forwarder {
     this.options = options;
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
-    this.relay = new ResponseRelay(vertx, metrics);
+    this.relay = new ResponseRelay(vertx, metrics, responder);
     this.responder = responder;
   }
 
