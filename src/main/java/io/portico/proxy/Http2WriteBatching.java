@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.impl.ConnectionBase;
 
@@ -28,16 +27,14 @@ final class Http2WriteBatching {
   private Http2WriteBatching() {
   }
 
-  /** Installs the batching on {@code connection} when it is an HTTP/2 connection. */
+  /**
+   * Installs the batching on {@code connection} when it is an HTTP/2 connection; also the
+   * connect handler of every upstream client.
+   */
   static void install(HttpConnection connection) {
     if (connection instanceof ConnectionBase base) {
       install(base.channel());
     }
-  }
-
-  /** The connect handler of an upstream client: batches its HTTP/2 connections' writes. */
-  static Handler<HttpConnection> onConnect() {
-    return Http2WriteBatching::install;
   }
 
   /** Installs the batching on {@code channel} when its pipeline has an HTTP/2 codec. */

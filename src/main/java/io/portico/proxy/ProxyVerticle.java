@@ -80,7 +80,7 @@ public final class ProxyVerticle extends VerticleBase {
             .setProtocolVersion(HttpVersion.HTTP_2)
             .setHttp2ClearTextUpgrade(false))
         .with(new PoolOptions().setHttp2MaxSize(2))
-        .withConnectHandler(Http2WriteBatching.onConnect())
+        .withConnectHandler(Http2WriteBatching::install)
         .build();
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();

@@ -27,18 +27,18 @@ final class ResponseRelay {
   /** How often the answers whose upstream may fall silent are looked at. */
   static final long SILENCE_SWEEP_MILLIS = 100;
 
-  private final Vertx vertx;
+  /** The verticle's context, where the sweep runs: the one every answer is relayed on. */
+  private final ContextInternal context;
   private final ProxyMetrics metrics;
   private final Responder responder;
-  /** The answers being relayed past their first read, linked through their own fields. */
+  /** The answers being relayed, from head to end, linked through their own fields. */
   private BodyRelay watched;
   /** The periodic sweep over {@link #watched}, or -1 while there is nothing to watch. */
   private long sweep = -1;
-  /** The verticle's context, where the sweep runs: the one every answer is relayed on. */
-  private ContextInternal context;
 
+  /** Made on the proxy verticle's context (in its start), whose event loop relays. */
   ResponseRelay(Vertx vertx, ProxyMetrics metrics, Responder responder) {
-    this.vertx = vertx;
+    this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
     this.metrics = metrics;
     this.responder = responder;
   }
@@ -49,15 +49,14 @@ final class ResponseRelay {
       watched.previous = relay;
     }
     watched = relay;
-    relay.isWatched = true;
     if (sweep == -1) {
       sweep = context.setPeriodic(SILENCE_SWEEP_MILLIS, id -> sweepSilentUpstreams());
     }
   }
 
   private void unwatch(BodyRelay relay) {
-    if (!relay.isWatched) {
-      return;
+    if (relay.previous == null && watched != relay) {
+      return; // Not in the list (ended before it was watched, or already out).
     }
     if (relay.previous != null) {
       relay.previous.next = relay.next;
@@ -69,7 +68,6 @@ final class ResponseRelay {
     }
     relay.previous = null;
     relay.next = null;
-    relay.isWatched = false;
   }
 
   /** Cuts the answers whose upstream has been silent for its whole timeout. */
@@ -81,7 +79,7 @@ final class ResponseRelay {
       relay = next;
     }
     if (watched == null) {
-      vertx.cancelTimer(sweep); // Started again by the next answer to watch.
+      context.owner().cancelTimer(sweep); // Started again by the next answer to watch.
       sweep = -1;
     }
   }
@@ -96,9 +94,6 @@ final class ResponseRelay {
     Filters ruleFilters = exchange.call.ruleFilters();
     Filters backendFilters = exchange.call.backendFilters();
     HttpServerResponse response = request.response();
-    if (context == null) {
-      context = ((ContextInternal) Vertx.currentContext()).unwrap();
-    }
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
       upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
@@ -177,8 +172,7 @@ final class ResponseRelay {
     private Buffer held;
     /** Whether a task to write {@link #held} is queued on the event loop. */
     private boolean writeQueued;
-    /** Whether this answer is in its owner's list of watched answers, and its neighbours. */
-    private boolean isWatched;
+    /** Its neighbours in its owner's list of watched answers. */
     private BodyRelay previous;
     private BodyRelay next;
     /** When the upstream last sent something (or was resumed), on the nano clock. */
@@ -224,7 +218,7 @@ final class ResponseRelay {
       held = chunk;
       if (!writeQueued) {
         writeQueued = true;
-        ((ContextInternal) Vertx.currentContext()).nettyEventLoop().execute(this);
+        owner.context.nettyEventLoop().execute(this);
       }
     }
 
@@ -245,7 +239,7 @@ final class ResponseRelay {
 
     /** Cuts the answer if its upstream has been silent for the whole timeout at {@code now}. */
     private void checkSilence(long now) {
-      if (done || response.ended() || response.closed()) {
+      if (response.ended() || response.closed()) {
         stopWatching();
         return;
       }

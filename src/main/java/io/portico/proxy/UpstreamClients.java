@@ -94,7 +94,7 @@ final class UpstreamClients {
         .setHttp2MaxSize(2);
     configure(clientOptions, poolOptions, pool, loops);
     return vertx.httpClientBuilder().with(clientOptions).with(poolOptions)
-        .withConnectHandler(Http2WriteBatching.onConnect()).build();
+        .withConnectHandler(Http2WriteBatching::install).build();
   }
 
   /** Applies {@code pool} (may be null) to client and pool options shared by {@code loops}. */

@@ -93,7 +93,7 @@ final class UpstreamTlsClients {
             .setVerifyHost(false)
             .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(tls))))
         .with(poolOptions)
-        .withConnectHandler(Http2WriteBatching.onConnect())
+        .withConnectHandler(Http2WriteBatching::install)
         .build();
   }
 

@@ -90,7 +90,7 @@ class Http2WriteBatchingTest {
           .with(new HttpClientOptions().setProtocolVersion(version)
               .setHttp2ClearTextUpgrade(false))
           .withConnectHandler(connection -> {
-            Http2WriteBatching.onConnect().handle(connection);
+            Http2WriteBatching.install(connection);
             var pipeline = ((ConnectionBase) connection).channel().pipeline();
             seen.add((pipeline.get(Http2ConnectionHandler.class) != null ? "h2 " : "h1 ")
                 + (pipeline.get(Http2WriteBatching.NAME) != null));

@@ -274,9 +274,7 @@ class ResilienceEndToEndTest {
     // client's response is ended early (its head is out, so no 504), not held for 30 s.
     Dawdler stalling = new Dawdler(0, 30_000);
     extras.add(stalling);
-    serve(mixedService(stalling.port()),
-        MIXED_RULE + "  timeouts: {backendRequest: 500ms}\n",
-        "timeout: {tcp: {connectTimeout: 2s}}");
+    serveWithBackendRequest500ms(stalling.port());
     try (Socket client = new Socket("127.0.0.1", port)) {
       client.setSoTimeout(15_000);
       client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n")
@@ -293,24 +291,8 @@ class ResilienceEndToEndTest {
 
   @Test
   void anUpstreamSilentRightAfterItsHeadIsAnswered504() throws Exception {
-    ServerSocket headOnly = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    extras.add(headOnly);
-    Thread server = new Thread(() -> {
-      try (Socket s = headOnly.accept()) {
-        if (readRequestHead(s.getInputStream())) {
-          s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".getBytes());
-          s.getOutputStream().flush();
-          Thread.sleep(30_000);
-        }
-      } catch (IOException | InterruptedException e) {
-        // closed
-      }
-    }, "head-only-backend");
-    server.setDaemon(true);
-    server.start();
-    serve(mixedService(headOnly.getLocalPort()),
-        MIXED_RULE + "  timeouts: {backendRequest: 500ms}\n",
-        "timeout: {tcp: {connectTimeout: 2s}}");
+    serveWithBackendRequest500ms(answerOnceThenHold(
+        "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n".getBytes()));
     try (Socket client = new Socket("127.0.0.1", port)) {
       client.setSoTimeout(15_000);
       client.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + HOST
@@ -331,27 +313,9 @@ class ResilienceEndToEndTest {
     // 8 MiB sent at once: the relay pauses the upstream while the client, asleep for 2 s,
     // reads nothing. That pause is the client's, not the upstream's silence: nothing is cut.
     int size = 8 << 20;
-    ServerSocket bulk = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    extras.add(bulk);
-    Thread server = new Thread(() -> {
-      try (Socket s = bulk.accept()) {
-        if (!readRequestHead(s.getInputStream())) {
-          return;
-        }
-        java.io.OutputStream out = s.getOutputStream();
-        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes());
-        out.write(new byte[size]);
-        out.flush();
-        Thread.sleep(10_000);
-      } catch (IOException | InterruptedException e) {
-        // closed
-      }
-    }, "bulk-backend");
-    server.setDaemon(true);
-    server.start();
-    serve(mixedService(bulk.getLocalPort()),
-        MIXED_RULE + "  timeouts: {backendRequest: 500ms}\n",
-        "timeout: {tcp: {connectTimeout: 2s}}");
+    byte[] answerHead = ("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes();
+    byte[] answer = java.util.Arrays.copyOf(answerHead, answerHead.length + size);
+    serveWithBackendRequest500ms(answerOnceThenHold(answer));
     try (Socket client = new Socket("127.0.0.1", port)) {
       client.setReceiveBufferSize(64 << 10);
       client.setSoTimeout(15_000);
@@ -780,6 +744,35 @@ class ResilienceEndToEndTest {
         }
       }
     }
+  }
+
+  /** Serves the rule on one backend at {@code backendPort} with a 500 ms backendRequest. */
+  private void serveWithBackendRequest500ms(int backendPort) {
+    serve(mixedService(backendPort), MIXED_RULE + "  timeouts: {backendRequest: 500ms}\n",
+        "timeout: {tcp: {connectTimeout: 2s}}");
+  }
+
+  /**
+   * Starts a loopback backend that accepts one connection, reads its request head, writes
+   * {@code answer} and then holds the connection open, silent, for 30 s; returns its port.
+   */
+  private int answerOnceThenHold(byte[] answer) throws IOException {
+    ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    extras.add(socket);
+    Thread server = new Thread(() -> {
+      try (Socket s = socket.accept()) {
+        if (readRequestHead(s.getInputStream())) {
+          s.getOutputStream().write(answer);
+          s.getOutputStream().flush();
+          Thread.sleep(30_000);
+        }
+      } catch (IOException | InterruptedException e) {
+        // closed
+      }
+    }, "answer-once-backend");
+    server.setDaemon(true);
+    server.start();
+    return socket.getLocalPort();
   }
 
   /**
