@@ -62,6 +62,8 @@ final class Forwarder {
   private final HealthRegistry health;
   private final ResponseRelay relay;
   private final Responder responder;
+  /** Watches attempts waiting for their response head, and answers being relayed. */
+  private final SilenceSweep silence;
   private final EndpointAddresses addresses = new EndpointAddresses();
 
   /**
@@ -79,7 +81,8 @@ final class Forwarder {
     this.options = options;
     this.metrics = metrics;
     this.health = HealthRegistry.of(vertx);
-    this.relay = new ResponseRelay(vertx, metrics, responder);
+    this.silence = new SilenceSweep(vertx);
+    this.relay = new ResponseRelay(silence, metrics, responder);
     this.responder = responder;
   }
 
@@ -151,8 +154,7 @@ final class Forwarder {
         .setServer(addresses.of(endpoint))
         .setMethod(request.method())
         .setURI(exchange.call.upstreamUri())
-        .setConnectTimeout(exchange.connectTimeout)
-        .setIdleTimeout(exchange.upstreamTimeout);
+        .setConnectTimeout(exchange.connectTimeout);
     if (exchange.target.tls() != null) {
       // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
       requestOptions.setHost(exchange.target.tls().hostname()).setPort(endpoint.port());
@@ -250,8 +252,67 @@ final class Forwarder {
           startPerTryTimer(exchange, attempt, upstream, endpoint);
         }
       }
+      exchange.awaitedHead = new AwaitedHead(exchange, attempt, upstream, endpoint);
+      silence.watch(exchange.awaitedHead);
       response.onComplete(res -> responded(exchange, endpoint, attempt, res));
     });
+  }
+
+  /**
+   * An attempt waiting for its response head, given up once its upstream has been silent for
+   * the exchange's upstream timeout ({@code timeouts.backendRequest}, else
+   * {@code --upstream-timeout}) since the request went out: watched by the verticle's
+   * {@link SilenceSweep} rather than by a timer of its own.
+   */
+  private final class AwaitedHead extends SilenceSweep.Watched {
+
+    private final UpstreamExchange exchange;
+    private final int attempt;
+    private final HttpClientRequest upstream;
+    private final Endpoint endpoint;
+    private final long sentNanos = System.nanoTime();
+
+    AwaitedHead(UpstreamExchange exchange, int attempt, HttpClientRequest upstream,
+        Endpoint endpoint) {
+      this.exchange = exchange;
+      this.attempt = attempt;
+      this.upstream = upstream;
+      this.endpoint = endpoint;
+    }
+
+    @Override
+    void checkSilence(long nowNanos) {
+      long waitedMillis = (nowNanos - sentNanos) / 1_000_000;
+      if (exchange.awaitedHead == this && attempt == exchange.attempt
+          && waitedMillis >= exchange.upstreamTimeout) {
+        giveUp(exchange, upstream, endpoint, new TimeoutException("no response head within "
+            + exchange.upstreamTimeout + " ms (waited " + waitedMillis + " ms)"));
+      }
+    }
+  }
+
+  /** Stops watching the current attempt of {@code exchange} for its response head. */
+  private void stopAwaitingHead(UpstreamExchange exchange) {
+    if (exchange.awaitedHead != null) {
+      silence.unwatch(exchange.awaitedHead);
+      exchange.awaitedHead = null;
+    }
+  }
+
+  /**
+   * Gives up the current attempt of {@code exchange}, which got no response head in time: resets
+   * it and retries when the retry policy allows it (as a reset: triggers reset, 5xx and
+   * gateway-error, as Envoy), else answers 504.
+   */
+  private void giveUp(UpstreamExchange exchange, HttpClientRequest upstream, Endpoint endpoint,
+      TimeoutException cause) {
+    stopAwaitingHead(exchange);
+    cancelPerTryTimer(exchange);
+    exchange.attempt++; // Its callbacks now see a newer number and leave the exchange alone.
+    upstream.reset(0x8, cause); // CANCEL on HTTP/2; HTTP/1.1 closes the connection
+    UpstreamFailure failure = UpstreamFailure.RESPONSE_TIMEOUT;
+    reportFailure(endpoint, failure);
+    retryOrFail(exchange, endpoint, failure, cause);
   }
 
   /**
@@ -290,14 +351,15 @@ final class Forwarder {
   private void responded(UpstreamExchange exchange, Endpoint endpoint, int attempt,
       AsyncResult<HttpClientResponse> res) {
     HttpServerRequest request = exchange.request;
-    cancelPerTryTimer(exchange);
     if (attempt != exchange.attempt) {
-      // The per-try timeout gave this attempt up (and reset it) already.
+      // A timeout gave this attempt up (and reset it) already.
       if (res.succeeded()) {
         res.result().request().reset();
       }
       return;
     }
+    cancelPerTryTimer(exchange);
+    stopAwaitingHead(exchange);
     if (res.succeeded()) {
       HttpClientResponse answer = res.result();
       health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
@@ -340,16 +402,10 @@ final class Forwarder {
     long perTryTimeout = exchange.plan.perTryTimeoutMillis();
     exchange.perTryTimer = vertx.setTimer(perTryTimeout, id -> {
       exchange.perTryTimer = -1;
-      if (attempt != exchange.attempt) {
-        return;
+      if (attempt == exchange.attempt) {
+        giveUp(exchange, upstream, endpoint, new TimeoutException(
+            "per-try timeout " + perTryTimeout + " ms passed before the response head"));
       }
-      exchange.attempt++; // Gives this attempt up: its callbacks now see a newer number.
-      TimeoutException cause = new TimeoutException(
-          "per-try timeout " + perTryTimeout + " ms passed before the response head");
-      upstream.reset(0x8, cause); // CANCEL on HTTP/2; HTTP/1.1 closes the connection
-      UpstreamFailure failure = UpstreamFailure.RESPONSE_TIMEOUT;
-      reportFailure(endpoint, failure);
-      retryOrFail(exchange, endpoint, failure, cause);
     });
   }
 

@@ -3,7 +3,6 @@ package io.portico.proxy;
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
@@ -11,7 +10,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,64 +22,15 @@ final class ResponseRelay {
 
   private static final Logger LOG = LoggerFactory.getLogger(ResponseRelay.class);
 
-  /** How often the answers whose upstream may fall silent are looked at. */
-  static final long SILENCE_SWEEP_MILLIS = 100;
-
-  /** The verticle's context, where the sweep runs: the one every answer is relayed on. */
-  private final ContextInternal context;
+  /** Watches answers from their head to their end for an upstream gone silent. */
+  private final SilenceSweep silence;
   private final ProxyMetrics metrics;
   private final Responder responder;
-  /** The answers being relayed, from head to end, linked through their own fields. */
-  private BodyRelay watched;
-  /** The periodic sweep over {@link #watched}, or -1 while there is nothing to watch. */
-  private long sweep = -1;
 
-  /** Made on the proxy verticle's context (in its start), whose event loop relays. */
-  ResponseRelay(Vertx vertx, ProxyMetrics metrics, Responder responder) {
-    this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
+  ResponseRelay(SilenceSweep silence, ProxyMetrics metrics, Responder responder) {
+    this.silence = silence;
     this.metrics = metrics;
     this.responder = responder;
-  }
-
-  private void watch(BodyRelay relay) {
-    relay.next = watched;
-    if (watched != null) {
-      watched.previous = relay;
-    }
-    watched = relay;
-    if (sweep == -1) {
-      sweep = context.setPeriodic(SILENCE_SWEEP_MILLIS, id -> sweepSilentUpstreams());
-    }
-  }
-
-  private void unwatch(BodyRelay relay) {
-    if (relay.previous == null && watched != relay) {
-      return; // Not in the list (ended before it was watched, or already out).
-    }
-    if (relay.previous != null) {
-      relay.previous.next = relay.next;
-    } else {
-      watched = relay.next;
-    }
-    if (relay.next != null) {
-      relay.next.previous = relay.previous;
-    }
-    relay.previous = null;
-    relay.next = null;
-  }
-
-  /** Cuts the answers whose upstream has been silent for its whole timeout. */
-  private void sweepSilentUpstreams() {
-    long now = System.nanoTime();
-    for (BodyRelay relay = watched; relay != null; ) {
-      BodyRelay next = relay.next;
-      relay.checkSilence(now);
-      relay = next;
-    }
-    if (watched == null) {
-      context.owner().cancelTimer(sweep); // Started again by the next answer to watch.
-      sweep = -1;
-    }
   }
 
   /**
@@ -154,13 +103,13 @@ final class ResponseRelay {
    * {@link UpstreamFailure#RESPONSE_TIMEOUT}. Vert.x's request idle timeout ends with the
    * response head, so without this a stalled body held the client until it gave up. An answer
    * is watched from its head to its end by linking it into its verticle's list (a few field
-   * writes), which one periodic timer sweeps every {@link #SILENCE_SWEEP_MILLIS} ms while it is
-   * not empty: no timer, task or allocation per answer, a clock read per chunk, and a cut
+   * writes), which one periodic timer sweeps every {@link SilenceSweep#SWEEP_MILLIS} ms while it
+   * is not empty: no timer, task or allocation per answer, a clock read per chunk, and a cut
    * within that long after the timeout. (A task per answer to watch only those still open
    * after their first read cost 3-6 µs per 16 KiB answer.) Time the upstream spends paused
    * because the client reads slowly does not count.
    */
-  private static final class BodyRelay implements Runnable {
+  private static final class BodyRelay extends SilenceSweep.Watched implements Runnable {
 
     private final UpstreamExchange exchange;
     private final HttpClientResponse upstream;
@@ -172,9 +121,6 @@ final class ResponseRelay {
     private Buffer held;
     /** Whether a task to write {@link #held} is queued on the event loop. */
     private boolean writeQueued;
-    /** Its neighbours in its owner's list of watched answers. */
-    private BodyRelay previous;
-    private BodyRelay next;
     /** When the upstream last sent something (or was resumed), on the nano clock. */
     private long lastHeardNanos;
     /** Whether the upstream is paused for a slow client (its silence is then ours). */
@@ -206,7 +152,7 @@ final class ResponseRelay {
       });
       lastHeardNanos = System.nanoTime();
       if (!done) {
-        owner.watch(this);
+        owner.silence.watch(this);
       }
     }
 
@@ -218,7 +164,7 @@ final class ResponseRelay {
       held = chunk;
       if (!writeQueued) {
         writeQueued = true;
-        owner.context.nettyEventLoop().execute(this);
+        owner.silence.context().nettyEventLoop().execute(this);
       }
     }
 
@@ -238,7 +184,11 @@ final class ResponseRelay {
     }
 
     /** Cuts the answer if its upstream has been silent for the whole timeout at {@code now}. */
-    private void checkSilence(long now) {
+    @Override
+    void checkSilence(long now) {
+      if (done) {
+        return;
+      }
       if (response.ended() || response.closed()) {
         stopWatching();
         return;
@@ -272,7 +222,7 @@ final class ResponseRelay {
 
     private void stopWatching() {
       done = true;
-      owner.unwatch(this);
+      owner.silence.unwatch(this);
     }
 
     private void dropHeld() {

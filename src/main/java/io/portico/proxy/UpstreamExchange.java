@@ -46,6 +46,8 @@ final class UpstreamExchange {
 
   /** The current attempt's number; a callback of an earlier (abandoned) attempt is ignored. */
   int attempt;
+  /** The current attempt while it waits for its response head, or null (see Forwarder). */
+  SilenceSweep.Watched awaitedHead;
   /** The per-try timer of the current attempt, or -1. */
   long perTryTimer = -1;
   /** Retries the rule's retry policy still allows. */

@@ -269,6 +269,30 @@ class ResilienceEndToEndTest {
   }
 
   @Test
+  void anAttemptWithoutAHeadWithinTheBackendRequestTimeoutIsRetriedOnAnotherPod()
+      throws Exception {
+    fleet.service("default", "web", 1);
+    Dawdler late = new Dawdler(30_000, 0);
+    extras.add(late);
+    serve(fleet.yaml() + mixedService(late.port(), fleet.servers().get(0).port()), MIXED_RULE
+        + "  timeouts: {backendRequest: 300ms}\n  retry: {attempts: 1}\n",
+        "timeout: {tcp: {connectTimeout: 2s}}");
+    int ok = 0;
+    long start = System.nanoTime();
+    for (int i = 0; i < 6; i++) {
+      HttpProbe.Response response = send(HttpMethod.GET, "/");
+      if (response.status() == 200 && "web-pod-0".equals(response.pod())) {
+        ok++;
+      }
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    System.out.printf("resilience: backendRequest 300 ms vs a head after 30 s, route retry: "
+        + "%d/6 ok in %d ms, late pod tried %d time(s)%n", ok, millis, late.requests.get());
+    assertThat(ok).isEqualTo(6);
+    assertThat(late.requests.get()).as("the late pod was tried, and given up").isBetween(1, 6);
+  }
+
+  @Test
   void anUpstreamSilentMidBodyIsCutAfterTheBackendRequestTimeout() throws Exception {
     // The head and "hello" at once, then nothing for 30 s: past timeouts.backendRequest the
     // client's response is ended early (its head is out, so no 504), not held for 30 s.
