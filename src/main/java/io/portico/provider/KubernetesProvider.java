@@ -182,9 +182,10 @@ public final class KubernetesProvider implements Provider {
         .compose(version -> {
           LOG.info("API server {} (Kubernetes {}.{})", client.getMasterUrl(), version.getMajor(),
               version.getMinor());
-          return context.executeBlocking(() -> new Discovery(client), false);
+          // Discovery asks the API server: on a worker, as the version above.
+          return context.executeBlocking(() -> watches(new Discovery(client)), false);
         })
-        .compose(this::watchAll);
+        .compose(this::startAll);
   }
 
   /**
@@ -227,8 +228,11 @@ public final class KubernetesProvider implements Provider {
     }
   }
 
-  /** Starts every informer; completes once the first snapshot is delivered. */
-  private Future<Void> watchAll(Discovery discovery) {
+  /**
+   * The kinds to watch, each with its informer (not started): the optional ones only where
+   * {@code discovery} says they are served. Blocks while discovery asks the API server.
+   */
+  private List<Watch> watches(Discovery discovery) {
     List<Watch> watches = new ArrayList<>();
     // Optional kinds (their CRDs may not be installed) are asked of discovery first.
     if (discovery.serves(GATEWAY_V1, "referencegrants")) {
@@ -299,6 +303,11 @@ public final class KubernetesProvider implements Provider {
         typed("Secret", client.resources(Secret.class).inAnyNamespace().runnableInformer(0)),
         typed("ConfigMap", client.resources(ConfigMap.class).inAnyNamespace().runnableInformer(0)),
         typed("Namespace", client.resources(Namespace.class).runnableInformer(0))));
+    return watches;
+  }
+
+  /** Starts every informer; completes once the first snapshot is delivered. */
+  private Future<Void> startAll(List<Watch> watches) {
     List<CompletableFuture<Void>> lists = new ArrayList<>();
     for (Watch watch : watches) {
       lists.add(startInformer(watch));

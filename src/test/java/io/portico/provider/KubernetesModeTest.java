@@ -66,6 +66,11 @@ class KubernetesModeTest {
 
   /** Path fragments the API server answers 404 for, as for a CRD that is not installed. */
   private final Set<String> notInstalled = ConcurrentHashMap.newKeySet();
+  /** While set, discovery requests wait on it (after saying so in {@link #discoveryAsked}). */
+  private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch>
+      discoveryGate = new java.util.concurrent.atomic.AtomicReference<>();
+  private final java.util.concurrent.atomic.AtomicBoolean discoveryAsked =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private KubernetesMockServer server;
   private KubernetesClient client;
   private EchoFleet fleet;
@@ -75,7 +80,7 @@ class KubernetesModeTest {
   @BeforeEach
   void startApiServer() {
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new UninstalledApis(notInstalled), false);
+        new UninstalledApis(notInstalled, discoveryGate, discoveryAsked), false);
     // As in a cluster, these kinds have a status subresource: a plain update keeps the status
     // (another controller's route status survives a kubectl apply).
     registerWithStatus("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", false);
@@ -929,6 +934,39 @@ class KubernetesModeTest {
   }
 
   @Test
+  void discoveryWaitsForTheApiServerOffTheEventLoop() throws Exception {
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    discoveryGate.set(gate);
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshot -> { });
+      io.vertx.core.Context context = vertx.getOrCreateContext();
+      java.util.concurrent.CompletableFuture<Void> started =
+          new java.util.concurrent.CompletableFuture<>();
+      context.runOnContext(v -> provider.start().onComplete(ar -> {
+        if (ar.succeeded()) {
+          started.complete(null);
+        } else {
+          started.completeExceptionally(ar.cause());
+        }
+      }));
+      awaitCondition("discovery asked", discoveryAsked::get);
+      // The API server has not answered discovery yet: the provider's event loop is still free.
+      java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+      context.runOnContext(v -> ran.countDown());
+      boolean eventLoopFree = ran.await(5, java.util.concurrent.TimeUnit.SECONDS);
+      gate.countDown();
+      assertThat(eventLoopFree).as("a task ran on the provider's event loop while discovery"
+          + " waited for the API server").isTrue();
+      started.get(20, java.util.concurrent.TimeUnit.SECONDS);
+      provider.stop();
+    } finally {
+      discoveryGate.set(null);
+      vertx.close();
+    }
+  }
+
+  @Test
   void anUnreachableApiServerFailsTheStartNamingItsUrl() {
     int closed = TestGateway.freePort();
     try (KubernetesClient unreachable = new KubernetesClientBuilder().withConfig(
@@ -943,13 +981,29 @@ class KubernetesModeTest {
   /** The CRUD mock server, answering 404 for the APIs of CRDs that are "not installed". */
   private static final class UninstalledApis extends KubernetesCrudDispatcher {
     private final Set<String> notInstalled;
+    private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch>
+        discoveryGate;
+    private final java.util.concurrent.atomic.AtomicBoolean discoveryAsked;
 
-    UninstalledApis(Set<String> notInstalled) {
+    UninstalledApis(Set<String> notInstalled,
+        java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> gate,
+        java.util.concurrent.atomic.AtomicBoolean asked) {
       this.notInstalled = notInstalled;
+      this.discoveryGate = gate;
+      this.discoveryAsked = asked;
     }
 
     @Override
     public MockResponse handleGet(String path) {
+      java.util.concurrent.CountDownLatch gate = discoveryGate.get();
+      if (gate != null && path.matches("/apis/[^/]+/[^/?]+")) {
+        discoveryAsked.set(true);
+        try {
+          gate.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       if (notInstalled.stream().anyMatch(path::contains)) {
         return new MockResponse().setResponseCode(404).setBody(
             "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
