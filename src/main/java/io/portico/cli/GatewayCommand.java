@@ -26,7 +26,7 @@ final class GatewayCommand {
       "--gateway-address-pool", "--request-headers-timeout", "--client-idle-timeout",
       "--http2-max-connection-age", "--tls-handshake-timeout", "--client-connection-limit");
   private static final Set<String> FLAGS = Set.of("--kubernetes", "--no-metrics",
-      "--exit-when-ready");
+      "--exit-when-ready", "--train-kubernetes");
 
   private static final String HELP = """
       Usage: java -jar portico.jar %s [options]
@@ -75,6 +75,9 @@ final class GatewayCommand {
         --no-metrics            do not collect Prometheus metrics
         --exit-when-ready       start, serve one request on each listener port, then exit:
                                 a training run for the class-data archive (see README)
+        --train-kubernetes      with --exit-when-ready: also start the Kubernetes provider
+                                against a stand-in API server on loopback, so the archive
+                                holds Kubernetes mode's classes too (portico-kubernetes.jsa)
       """;
 
   private GatewayCommand() {
@@ -125,6 +128,9 @@ final class GatewayCommand {
           options.adminHost() == null ? "off" : options.adminHost() + ":" + portico.adminPort());
       if (arguments.has("--exit-when-ready")) {
         TrainingRun.exercise(portico, options.proxy());
+        if (arguments.has("--train-kubernetes")) {
+          KubernetesTraining.exercise(portico.vertx(), config);
+        }
         System.exit(Main.EXIT_OK);
       }
       return Main.EXIT_OK;

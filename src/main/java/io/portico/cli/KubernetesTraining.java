@@ -1,0 +1,166 @@
+package io.portico.cli;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.portico.provider.CompactSerialization;
+import io.portico.provider.KubernetesProvider;
+import io.portico.resource.ResourceSnapshot;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * The Kubernetes half of the training run (see {@link TrainingRun}): starts Portico's
+ * Kubernetes provider against a stand-in API server on loopback that serves the quickstart's
+ * objects, so that the class-data archive also holds what {@code run --kubernetes} loads before
+ * it serves: the kubeconfig parser, the client and its HTTP stack, the informers, and the
+ * deserializers of every kind Portico reads. Without them a gateway in Kubernetes mode spent
+ * about a second of its start loading and verifying those classes from the jar.
+ *
+ * <p>The stand-in answers only what the provider's start asks: the version, discovery (every
+ * group serves every kind Portico watches), one list per kind (the quickstart's objects of that
+ * kind, else none) and watches, accepted as WebSockets on which nothing ever happens. Nothing
+ * leaves the loopback interface; a failure only means a smaller archive.
+ */
+final class KubernetesTraining {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesTraining.class);
+
+  /** The plurals discovery lists in every group: all Portico watches. */
+  private static final List<String> SERVED = List.of("gatewayclasses", "gateways", "httproutes",
+      "grpcroutes", "tlsroutes", "tcproutes", "udproutes", "referencegrants",
+      "backendtlspolicies", "listenersets", "backends", "backendtrafficpolicies",
+      "clienttrafficpolicies", "securitypolicies", "envoyextensionpolicies", "envoypatchpolicies",
+      "services", "endpointslices", "secrets", "configmaps", "namespaces");
+
+  private KubernetesTraining() {
+  }
+
+  /**
+   * Runs the provider's start against the stand-in serving {@code configDirectory}'s objects;
+   * returns the first snapshot it delivered, or null (logged) when the training failed.
+   */
+  static ResourceSnapshot exercise(Vertx vertx, Path configDirectory) {
+    KubernetesSerialization serialization = CompactSerialization.create();
+    HttpServer server = null;
+    try {
+      Map<String, List<String>> itemsByPlural = itemsByPlural(serialization, configDirectory);
+      server = await(vertx.createHttpServer()
+          .requestHandler(request -> answer(request, itemsByPlural))
+          .listen(0, "127.0.0.1"));
+      Config config = Config.fromKubeconfig("""
+          apiVersion: v1
+          kind: Config
+          clusters:
+          - name: training
+            cluster: {server: "http://127.0.0.1:%d"}
+          contexts:
+          - name: training
+            context: {cluster: training, namespace: default, user: training}
+          users:
+          - name: training
+            user: {token: training}
+          current-context: training
+          """.formatted(server.actualPort()));
+      config.setRequestRetryBackoffLimit(0);
+      try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
+          .withKubernetesSerialization(serialization).build()) {
+        AtomicReference<ResourceSnapshot> first = new AtomicReference<>();
+        KubernetesProvider provider = new KubernetesProvider(vertx, client,
+            snapshot -> first.compareAndSet(null, snapshot));
+        await(provider.start());
+        await(provider.stop());
+        return first.get();
+      }
+    } catch (Exception e) {
+      LOG.warn("the Kubernetes part of the training run failed (the archive holds less): {}",
+          e.toString());
+      return null;
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+    }
+  }
+
+  /** The quickstart's objects as JSON, by the plural of their kind. */
+  private static Map<String, List<String>> itemsByPlural(KubernetesSerialization serialization,
+      Path directory) throws IOException {
+    Map<String, List<String>> items = new HashMap<>();
+    List<Path> files;
+    try (Stream<Path> listing = Files.list(directory)) {
+      files = listing.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    for (Path file : files) {
+      for (String document : Files.readString(file).split("(?m)^---\\s*$")) {
+        if (document.isBlank()) {
+          continue;
+        }
+        Object parsed = serialization.unmarshal(document);
+        if (parsed instanceof HasMetadata object) {
+          items.computeIfAbsent(plural(object.getKind()), k -> new ArrayList<>())
+              .add(serialization.asJson(object));
+        }
+      }
+    }
+    return items;
+  }
+
+  private static String plural(String kind) {
+    String lower = kind.toLowerCase(Locale.ROOT);
+    if (lower.endsWith("y") && "aeiou".indexOf(lower.charAt(lower.length() - 2)) < 0) {
+      return lower.substring(0, lower.length() - 1) + "ies";
+    }
+    return lower.endsWith("s") ? lower + "es" : lower + "s";
+  }
+
+  private static void answer(HttpServerRequest request, Map<String, List<String>> itemsByPlural) {
+    String path = request.path();
+    String[] segments = path.substring(1).split("/");
+    if (path.equals("/version")) {
+      json(request, "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"v1.33.0\"}");
+    } else if ("true".equals(request.getParam("watch"))) {
+      // A watch on which nothing happens, until the client closes it.
+      request.toWebSocket().onFailure(e -> request.response().setStatusCode(400).end());
+    } else if (segments.length == 2 && segments[0].equals("api")
+        || segments.length == 3 && segments[0].equals("apis")) {
+      StringBuilder resources = new StringBuilder();
+      for (String plural : SERVED) {
+        resources.append(resources.isEmpty() ? "" : ",").append("{\"name\":\"").append(plural)
+            .append("\",\"namespaced\":true,\"kind\":\"\",\"verbs\":[\"list\",\"watch\"]}");
+      }
+      json(request, "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\""
+          + path.substring(path.indexOf('/', 1) + 1) + "\",\"resources\":[" + resources + "]}");
+    } else {
+      List<String> items = itemsByPlural.getOrDefault(segments[segments.length - 1], List.of());
+      json(request, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":"
+          + "{\"resourceVersion\":\"1\"},\"items\":[" + String.join(",", items) + "]}");
+    }
+  }
+
+  private static void json(HttpServerRequest request, String body) {
+    request.response().putHeader("content-type", "application/json").end(body);
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,39 @@
+package io.portico.cli;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.portico.resource.ResourceSnapshot;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Kubernetes half of the training run must really run Kubernetes mode's start (else the
+ * archive silently holds less): the provider, against the stand-in API server, delivers the
+ * quickstart's objects, typed as from a cluster.
+ */
+class KubernetesTrainingTest {
+
+  @Test
+  void theProviderStartsAgainstTheStandInAndDeliversTheQuickstart() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      ResourceSnapshot snapshot =
+          KubernetesTraining.exercise(vertx, Path.of("examples", "quickstart"));
+
+      assertThat(snapshot).as("the provider's first snapshot").isNotNull();
+      assertThat(snapshot.all().stream()
+          .map(o -> o.getKind() + "/" + o.getMetadata().getName())
+          .collect(Collectors.toSet()))
+          .contains("Gateway/public-gateway", "HTTPRoute/web-route", "HTTPRoute/sticky-route",
+              "Service/web-service", "BackendTrafficPolicy/sticky-sessions");
+      assertThat(snapshot.all()).extracting(HasMetadata::getKind).contains("EndpointSlice",
+          "Secret", "GatewayClass");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+}
