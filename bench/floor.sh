@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# bench/floor.sh — what each layer under Portico's HTTP/1.1 request path costs: CPU per request
+# of nginx, of bare reverse proxies on Netty and on Vert.x (bench/floor/*.java, a few dozen
+# lines each, not Portico), and of Portico, all doing one job: wrk -c64 keep-alive GETs of a
+# 100-byte answer from one nginx backend. One command:
+#
+#   bench/floor.sh                     # 3 interleaved reps of 10 s after 15 s of warm-up each
+#   REPS=1 DURATION=5 WARMUP=5 bench/floor.sh
+#
+# Each proxy runs alone on CPU 1 (taskset), wrk and the backend on CPU 0; the CPU per request is
+# the proxy's user + system time over the measured run (from /proc, children included) divided
+# by the requests wrk completed, so it stays comparable when CPU 0 is the limit. Targets:
+#   nginx        nginx 1 worker, proxy_pass with upstream keepalive (the yardstick)
+#   netty        bench/floor/BareNettyProxy.java: Netty's HTTP codecs, a LIFO backend pool
+#   vertx+netty  bench/floor/VertxServerNettyClientProxy.java: Vert.x HttpServer, Netty client
+#   vertx        bench/floor/BareVertxProxy.java: Vert.x HttpServer and HttpClient
+#   portico      target/portico.jar with one HTTPRoute, the README's JVM flags
+# Needs nginx, wrk, taskset (apt-get install -y nginx-light wrk util-linux; done here when
+# missing and possible, else it exits 0 saying why) and target/portico.jar (built if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${REPS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-15}
+BASE=${PORT_BASE:-27300}
+JAVA_FLAGS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:ReservedCodeCacheSize=48m -Xss512k"
+NETTY_FLAGS="-Dio.netty.buffer.checkAccessible=false -Dio.netty.buffer.checkBounds=false -Dio.netty.leakDetection.level=disabled"
+
+for tool in nginx wrk taskset; do
+  if ! command -v "$tool" >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk util-linux >/dev/null \
+        || { echo "floor: could not install nginx/wrk; skipped"; exit 0; }
+    else
+      echo "floor: $tool is missing (apt-get install nginx-light wrk util-linux); skipped"; exit 0
+    fi
+  fi
+done
+[ -f target/portico.jar ] || mvn -q -DskipTests package
+
+WORK=$(mktemp -d /tmp/portico-floor.XXXXXX)
+trap 'nginx -c "$WORK/backend.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+mkdir -p "$WORK/www" "$WORK/portico"
+head -c 100 /dev/zero | tr '\0' 'x' > "$WORK/www/api.json"
+cat > "$WORK/backend.conf" <<EOF
+worker_processes 1;
+pid $WORK/backend.pid;
+error_log $WORK/backend-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$((BASE + 1)) backlog=4096;
+    location /api/ { default_type application/json; alias $WORK/www/; try_files api.json =404; }
+  }
+}
+EOF
+cat > "$WORK/nginx-proxy.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/proxy.pid;
+error_log $WORK/proxy-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream api { server 127.0.0.1:$((BASE + 1)); keepalive 128; }
+  server {
+    listen 127.0.0.1:$((BASE + 10)) backlog=4096;
+    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host \$host; proxy_set_header X-Forwarded-For \$remote_addr; }
+  }
+}
+EOF
+cat > "$WORK/portico/bench.yaml" <<EOF
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: floor}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: floor, namespace: default}
+spec:
+  gatewayClassName: floor
+  listeners:
+  - {name: http, protocol: HTTP, port: $((BASE + 50))}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: default}
+spec: {ports: [{name: http, port: 80, targetPort: http}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: api-0, namespace: default, labels: {kubernetes.io/service-name: api}}
+addressType: IPv4
+ports: [{name: http, port: $((BASE + 1))}]
+endpoints:
+- addresses: ['127.0.0.1']
+  conditions: {ready: true}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: default}
+spec:
+  parentRefs: [{name: floor}]
+  hostnames: ['api.bench.local']
+  rules:
+  - backendRefs: [{name: api, port: 80}]
+EOF
+taskset -c 0 nginx -c "$WORK/backend.conf"
+
+declare -A COMMAND PORT
+COMMAND[nginx]="nginx -c $WORK/nginx-proxy.conf"; PORT[nginx]=$((BASE + 10))
+COMMAND[netty]="java $JAVA_FLAGS $NETTY_FLAGS -cp target/portico.jar bench/floor/BareNettyProxy.java $((BASE + 20)) $((BASE + 1))"; PORT[netty]=$((BASE + 20))
+COMMAND[vertx+netty]="java $JAVA_FLAGS $NETTY_FLAGS -cp target/portico.jar bench/floor/VertxServerNettyClientProxy.java $((BASE + 30)) $((BASE + 1))"; PORT[vertx+netty]=$((BASE + 30))
+COMMAND[vertx]="java $JAVA_FLAGS $NETTY_FLAGS -cp target/portico.jar bench/floor/BareVertxProxy.java $((BASE + 40)) $((BASE + 1))"; PORT[vertx]=$((BASE + 40))
+COMMAND[portico]="java $JAVA_FLAGS -XX:TrimNativeHeapInterval=2000 -jar target/portico.jar run --config $WORK/portico --bind 127.0.0.1 --admin off"; PORT[portico]=$((BASE + 50))
+TARGETS=(nginx netty vertx+netty vertx portico)
+
+# Prints the user + system clock ticks of a process and its children.
+ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+measure() {
+  local name=$1 url="http://127.0.0.1:${PORT[$1]}/api/x"
+  taskset -c 1 ${COMMAND[$name]} > "$WORK/$name.log" 2>&1 &
+  local pid=$! i
+  for i in $(seq 150); do
+    curl -s -o /dev/null -H 'Host: api.bench.local' "$url" && break
+    sleep 0.2
+  done
+  taskset -c 0 wrk -t1 -c64 -d"${WARMUP}s" -H 'Host: api.bench.local' "$url" > /dev/null
+  local before after out
+  before=$(ticks "$pid")
+  out=$(taskset -c 0 wrk -t1 -c64 -d"${DURATION}s" -H 'Host: api.bench.local' "$url")
+  after=$(ticks "$pid")
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  sleep 1
+  local requests rps errors
+  requests=$(echo "$out" | awk '/requests in/{print $1}')
+  rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/{printf "%s ", $0}')
+  local micros
+  micros=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.2f", t * 1000000 / hz / n}')
+  echo "$name $rps $micros" >> "$WORK/results"
+  printf '  %-12s %9.0f req/s  %6s µs CPU per request %s\n' "$name" "$rps" "$micros" "$errors"
+}
+
+: > "$WORK/results"
+for rep in $(seq "$REPS"); do
+  echo "rep $rep of $REPS"
+  for target in "${TARGETS[@]}"; do
+    measure "$target"
+  done
+done
+echo
+echo "medians over $REPS rep(s) (CPU per request: user + system of the proxy, its children included):"
+python3 - "$WORK/results" <<'EOF'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, rps, micros = line.split()
+    rows.setdefault(name, []).append((float(rps), float(micros)))
+nginx = statistics.median(c for _, c in rows["nginx"])
+print("| proxy | req/s | µs CPU per request | vs nginx (CPU per request) |")
+print("|---|--:|--:|--:|")
+for name, samples in rows.items():
+    cpu = statistics.median(c for _, c in samples)
+    print(f"| {name} | {statistics.median(r for r, _ in samples):,.0f} | {cpu:.2f} | {nginx / cpu:.2f}x |")
+EOF
