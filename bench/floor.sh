@@ -5,6 +5,7 @@
 # 100-byte answer from one nginx backend. One command:
 #
 #   bench/floor.sh                     # 3 interleaved reps of 10 s after 15 s of warm-up each
+#   BODY=16k bench/floor.sh            # the same with 16 KiB answers
 #   REPS=1 DURATION=5 WARMUP=5 bench/floor.sh
 #
 # Each proxy runs alone on CPU 1 (taskset), wrk and the backend on CPU 0; the CPU per request is
@@ -22,6 +23,12 @@ cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-15}
+BODY=${BODY:-100}   # 100 (bytes) or 16k
+case "$BODY" in
+  100) URL_PATH=/api/x ;;
+  16k) URL_PATH=/static/16k.bin ;;
+  *) echo "floor: BODY is 100 or 16k"; exit 2 ;;
+esac
 BASE=${PORT_BASE:-27300}
 JAVA_FLAGS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:ReservedCodeCacheSize=48m -Xss512k"
 NETTY_FLAGS="-Dio.netty.buffer.checkAccessible=false -Dio.netty.buffer.checkBounds=false -Dio.netty.leakDetection.level=disabled"
@@ -43,6 +50,7 @@ trap 'nginx -c "$WORK/backend.conf" -s stop 2>/dev/null || true; rm -rf "$WORK"'
 chmod 755 "$WORK"
 mkdir -p "$WORK/www" "$WORK/portico"
 head -c 100 /dev/zero | tr '\0' 'x' > "$WORK/www/api.json"
+head -c 16384 /dev/urandom > "$WORK/www/16k.bin"
 cat > "$WORK/backend.conf" <<EOF
 worker_processes 1;
 pid $WORK/backend.pid;
@@ -54,6 +62,7 @@ http {
   server {
     listen 127.0.0.1:$((BASE + 1)) backlog=4096;
     location /api/ { default_type application/json; alias $WORK/www/; try_files api.json =404; }
+    location /static/ { alias $WORK/www/; }
   }
 }
 EOF
@@ -131,7 +140,7 @@ ticks() {
 }
 
 measure() {
-  local name=$1 url="http://127.0.0.1:${PORT[$1]}/api/x"
+  local name=$1 url="http://127.0.0.1:${PORT[$1]}$URL_PATH"
   taskset -c 1 ${COMMAND[$name]} > "$WORK/$name.log" 2>&1 &
   local pid=$! i
   for i in $(seq 150); do
@@ -164,7 +173,7 @@ for rep in $(seq "$REPS"); do
   done
 done
 echo
-echo "medians over $REPS rep(s) (CPU per request: user + system of the proxy, its children included):"
+echo "$BODY-byte answers ($URL_PATH); medians over $REPS rep(s) (CPU per request: user + system of the proxy, its children included):"
 python3 - "$WORK/results" <<'EOF'
 import statistics, sys
 rows = {}
