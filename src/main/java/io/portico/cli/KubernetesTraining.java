@@ -30,14 +30,14 @@ import java.util.stream.Stream;
 /**
  * The Kubernetes half of the training run (see {@link TrainingRun}): starts Portico's
  * Kubernetes provider against a stand-in API server on loopback that serves the quickstart's
- * objects, so that the class-data archive also holds what {@code run --kubernetes} loads before
- * it serves: the kubeconfig parser, the client and its HTTP stack, the informers, and the
- * deserializers of every kind Portico reads. Without them a gateway in Kubernetes mode spent
+ * objects and one of each other kind Portico reads, so that the class-data archive also holds
+ * what {@code run --kubernetes} loads before it serves: the kubeconfig parser, the client and its
+ * HTTP stack, the informers, and the deserializers of every kind Portico reads. Without them a gateway in Kubernetes mode spent
  * about a second of its start loading and verifying those classes from the jar.
  *
  * <p>The stand-in answers only what the provider's start asks: the version, discovery (every
- * group serves every kind Portico watches), one list per kind (the quickstart's objects of that
- * kind, else none) and watches, accepted as WebSockets on which nothing ever happens. Nothing
+ * group serves every kind Portico watches), one list per kind (those objects of that kind) and
+ * watches, accepted as WebSockets on which nothing ever happens. Nothing
  * leaves the loopback interface; a failure only means a smaller archive.
  */
 final class KubernetesTraining {
@@ -50,6 +50,77 @@ final class KubernetesTraining {
       "backendtlspolicies", "listenersets", "backends", "backendtrafficpolicies",
       "clienttrafficpolicies", "securitypolicies", "envoyextensionpolicies", "envoypatchpolicies",
       "services", "endpointslices", "secrets", "configmaps", "namespaces");
+
+  /**
+   * One object of each kind Portico reads that the quickstart has none of, so that their
+   * deserializers (and the stream routes' conversion from generic objects) are archived too.
+   */
+  static final String OTHER_KINDS = """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GRPCRoute
+      metadata: {name: training-grpc, namespace: default}
+      spec:
+        parentRefs: [{name: training}]
+        hostnames: [grpc.training.local]
+        rules:
+        - matches: [{method: {service: training.Echo, method: Say}, headers: [{name: x, value: y}]}]
+          backendRefs: [{name: training, port: 9000, weight: 1}]
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: TLSRoute
+      metadata: {name: training-tls, namespace: default}
+      spec:
+        parentRefs: [{name: training, sectionName: tls}]
+        hostnames: [tls.training.local]
+        rules:
+        - backendRefs: [{name: training, port: 9443}]
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: TCPRoute
+      metadata: {name: training-tcp, namespace: default}
+      spec:
+        parentRefs: [{name: training, sectionName: tcp}]
+        rules:
+        - backendRefs: [{name: training, port: 9001}]
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: UDPRoute
+      metadata: {name: training-udp, namespace: default}
+      spec:
+        parentRefs: [{name: training, sectionName: udp}]
+        rules:
+        - backendRefs: [{name: training, port: 9002}]
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: ReferenceGrant
+      metadata: {name: training-grant, namespace: default}
+      spec:
+        from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: other}]
+        to: [{group: "", kind: Service, name: training}]
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: BackendTLSPolicy
+      metadata: {name: training-backend-tls, namespace: default}
+      spec:
+        targetRefs: [{group: "", kind: Service, name: training, sectionName: https}]
+        validation:
+          hostname: training.local
+          wellKnownCACertificates: System
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: ListenerSet
+      metadata: {name: training-listeners, namespace: default}
+      spec:
+        parentRef: {name: training, kind: Gateway, group: gateway.networking.k8s.io}
+        listeners:
+        - {name: extra, protocol: HTTP, port: 8081, hostname: extra.training.local}
+      ---
+      apiVersion: gateway.envoyproxy.io/v1alpha1
+      kind: Backend
+      metadata: {name: training-backend, namespace: default}
+      spec:
+        endpoints: [{ip: {address: 127.0.0.1, port: 9003}}]
+      """;
 
   private KubernetesTraining() {
   }
@@ -101,7 +172,7 @@ final class KubernetesTraining {
     }
   }
 
-  /** The quickstart's objects as JSON, by the plural of their kind. */
+  /** The objects of {@code directory} and {@link #OTHER_KINDS} as JSON, by their kind's plural. */
   private static Map<String, List<String>> itemsByPlural(KubernetesSerialization serialization,
       Path directory) throws IOException {
     Map<String, List<String>> items = new HashMap<>();
@@ -109,8 +180,13 @@ final class KubernetesTraining {
     try (Stream<Path> listing = Files.list(directory)) {
       files = listing.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
     }
+    List<String> documents = new ArrayList<>();
     for (Path file : files) {
-      for (String document : Files.readString(file).split("(?m)^---\\s*$")) {
+      documents.add(Files.readString(file));
+    }
+    documents.add(OTHER_KINDS);
+    for (String yaml : documents) {
+      for (String document : yaml.split("(?m)^---\\s*$")) {
         if (document.isBlank()) {
           continue;
         }

@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The Kubernetes half of the training run must really run Kubernetes mode's start (else the
  * archive silently holds less): the provider, against the stand-in API server, delivers the
- * quickstart's objects, typed as from a cluster.
+ * quickstart's objects and one of each other kind it reads, typed as from a cluster.
  */
 class KubernetesTrainingTest {
 
@@ -32,6 +32,10 @@ class KubernetesTrainingTest {
               "Service/web-service", "BackendTrafficPolicy/sticky-sessions");
       assertThat(snapshot.all()).extracting(HasMetadata::getKind).contains("EndpointSlice",
           "Secret", "GatewayClass");
+      // One of each kind the quickstart has none of, read at the version the provider chose.
+      assertThat(snapshot.all()).extracting(HasMetadata::getKind).contains("GRPCRoute",
+          "TLSRoute", "TCPRoute", "UDPRoute", "ReferenceGrant", "BackendTLSPolicy",
+          "ListenerSet", "Backend");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
     }
