@@ -1,5 +1,6 @@
 package io.portico.cli;
 
+import io.fabric8.kubernetes.api.Pluralize;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -192,20 +193,13 @@ final class KubernetesTraining {
         }
         Object parsed = serialization.unmarshal(document);
         if (parsed instanceof HasMetadata object) {
-          items.computeIfAbsent(plural(object.getKind()), k -> new ArrayList<>())
+          items.computeIfAbsent(Pluralize.toPlural(object.getKind().toLowerCase(Locale.ROOT)),
+              k -> new ArrayList<>())
               .add(serialization.asJson(object));
         }
       }
     }
     return items;
-  }
-
-  private static String plural(String kind) {
-    String lower = kind.toLowerCase(Locale.ROOT);
-    if (lower.endsWith("y") && "aeiou".indexOf(lower.charAt(lower.length() - 2)) < 0) {
-      return lower.substring(0, lower.length() - 1) + "ies";
-    }
-    return lower.endsWith("s") ? lower + "es" : lower + "s";
   }
 
   private static void answer(HttpServerRequest request, Map<String, List<String>> itemsByPlural) {

@@ -252,7 +252,7 @@ final class Forwarder {
           startPerTryTimer(exchange, attempt, upstream, endpoint);
         }
       }
-      exchange.awaitedHead = new AwaitedHead(exchange, attempt, upstream, endpoint);
+      exchange.awaitedHead = new AwaitedHead(exchange, upstream, endpoint);
       silence.watch(exchange.awaitedHead);
       response.onComplete(res -> responded(exchange, endpoint, attempt, res));
     });
@@ -262,20 +262,19 @@ final class Forwarder {
    * An attempt waiting for its response head, given up once its upstream has been silent for
    * the exchange's upstream timeout ({@code timeouts.backendRequest}, else
    * {@code --upstream-timeout}) since the request went out: watched by the verticle's
-   * {@link SilenceSweep} rather than by a timer of its own.
+   * {@link SilenceSweep} rather than by a timer of its own. It is the exchange's
+   * {@code awaitedHead} exactly while its attempt is the current one: whatever ends or gives up
+   * an attempt stops awaiting its head first.
    */
   private final class AwaitedHead extends SilenceSweep.Watched {
 
     private final UpstreamExchange exchange;
-    private final int attempt;
     private final HttpClientRequest upstream;
     private final Endpoint endpoint;
     private final long sentNanos = System.nanoTime();
 
-    AwaitedHead(UpstreamExchange exchange, int attempt, HttpClientRequest upstream,
-        Endpoint endpoint) {
+    AwaitedHead(UpstreamExchange exchange, HttpClientRequest upstream, Endpoint endpoint) {
       this.exchange = exchange;
-      this.attempt = attempt;
       this.upstream = upstream;
       this.endpoint = endpoint;
     }
@@ -283,8 +282,7 @@ final class Forwarder {
     @Override
     void checkSilence(long nowNanos) {
       long waitedMillis = (nowNanos - sentNanos) / 1_000_000;
-      if (exchange.awaitedHead == this && attempt == exchange.attempt
-          && waitedMillis >= exchange.upstreamTimeout) {
+      if (exchange.awaitedHead == this && waitedMillis >= exchange.upstreamTimeout) {
         giveUp(exchange, upstream, endpoint, new TimeoutException("no response head within "
             + exchange.upstreamTimeout + " ms (waited " + waitedMillis + " ms)"));
       }
