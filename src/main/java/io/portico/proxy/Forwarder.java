@@ -11,16 +11,11 @@ import io.portico.ir.UpstreamPlan;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.lb.AffinityResponse;
 import io.portico.proxy.lb.InFlightRequests;
-import io.portico.proxy.lb.UpstreamAttempt;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.RequestOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +59,6 @@ final class Forwarder {
   private final Responder responder;
   /** Watches attempts waiting for their response head, and answers being relayed. */
   private final SilenceSweep silence;
-  private final EndpointAddresses addresses = new EndpointAddresses();
 
   /**
    * @param clients the cleartext clients (HTTP/1.1 and h2c), per connection pool setting
@@ -114,7 +108,7 @@ final class Forwarder {
     // A rule with a circuit breaker has clients of its own, to count its connections.
     String owner = limits != null ? rule : null;
     UpstreamTls tls = target.tls();
-    HttpClient upstreamClient = tls != null
+    UpstreamClient upstreamClient = tls != null
         ? tlsClients.client(tls, target.clientCertificate(), pool, owner, target.h2c())
         : clients.client(pool, owner, target.h2c());
     // HTTP/2 (h2c, or h2 by ALPN) multiplexes; HTTP/1.1 takes one request per connection.
@@ -150,15 +144,6 @@ final class Forwarder {
   private void attempt(UpstreamExchange exchange, Endpoint endpoint) {
     HttpServerRequest request = exchange.request;
     int attempt = ++exchange.attempt;
-    RequestOptions requestOptions = new RequestOptions()
-        .setServer(addresses.of(endpoint))
-        .setMethod(request.method())
-        .setURI(exchange.call.upstreamUri())
-        .setConnectTimeout(exchange.connectTimeout);
-    if (exchange.target.tls() != null) {
-      // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
-      requestOptions.setHost(exchange.target.tls().hostname()).setPort(endpoint.port());
-    }
     CircuitBreaker limits = exchange.plan.circuitBreaker();
     if (exchange.counters != null && !exchange.counters.tryPending(limits)) {
       fail(exchange, UpstreamFailure.CIRCUIT_OPEN, endpoint, new IllegalStateException(
@@ -169,15 +154,15 @@ final class Forwarder {
         : ruleConnections.ticket(exchange.call.group().name(), exchange.counters, limits,
             endpoint, exchange.streamsPerConnection);
     if (ticket == null) {
-      send(exchange, endpoint, attempt, requestOptions, null);
+      send(exchange, endpoint, attempt, null);
       return;
     }
-    ticket.enter(() -> send(exchange, endpoint, attempt, requestOptions, ticket));
+    ticket.enter(() -> send(exchange, endpoint, attempt, ticket));
   }
 
   /** Sends attempt number {@code attempt} (waiting for a connection, see RuleConnections). */
   private void send(UpstreamExchange exchange, Endpoint endpoint, int attempt,
-      RequestOptions requestOptions, RuleConnections.Ticket ticket) {
+      RuleConnections.Ticket ticket) {
     HttpServerRequest request = exchange.request;
     if (ticket != null && (request.response().ended() || request.response().closed())) {
       // It waited for a connection while the client left or the request timed out.
@@ -186,7 +171,8 @@ final class Forwarder {
       exchange.finish();
       return;
     }
-    exchange.client.request(requestOptions).onComplete(ar -> {
+    exchange.client.request(endpoint, request.method(), exchange.call.upstreamUri(),
+        exchange.connectTimeout).onComplete(ar -> {
       if (exchange.counters != null) {
         exchange.counters.releasePending();
       }
@@ -196,7 +182,7 @@ final class Forwarder {
         requestFailed(exchange, endpoint, ar.cause());
         return;
       }
-      HttpClientRequest upstream = ar.result();
+      UpstreamCall upstream = ar.result();
       HttpServerResponse clientSide = request.response();
       if (clientSide.closed() || clientSide.ended()) {
         // The client reset its stream (or left, or the request timeout answered) while this
@@ -223,7 +209,7 @@ final class Forwarder {
         clients.countRequest(upstream.connection(), pool.maxRequestsPerConnection());
       }
       UpstreamHeaders.prepare(exchange.call, upstream);
-      Future<HttpClientResponse> response;
+      Future<UpstreamAnswer> response;
       if (exchange.call.hasBody() && exchange.bodySent) {
         // A retry of a gRPC call: the copy of its body, which the client has finished sending.
         UpstreamHeaders.frameBody(request, upstream);
@@ -269,11 +255,11 @@ final class Forwarder {
   private final class AwaitedHead extends SilenceSweep.Watched {
 
     private final UpstreamExchange exchange;
-    private final HttpClientRequest upstream;
+    private final UpstreamCall upstream;
     private final Endpoint endpoint;
     private final long sentNanos = System.nanoTime();
 
-    AwaitedHead(UpstreamExchange exchange, HttpClientRequest upstream, Endpoint endpoint) {
+    AwaitedHead(UpstreamExchange exchange, UpstreamCall upstream, Endpoint endpoint) {
       this.exchange = exchange;
       this.upstream = upstream;
       this.endpoint = endpoint;
@@ -302,7 +288,7 @@ final class Forwarder {
    * it and retries when the retry policy allows it (as a reset: triggers reset, 5xx and
    * gateway-error, as Envoy), else answers 504.
    */
-  private void giveUp(UpstreamExchange exchange, HttpClientRequest upstream, Endpoint endpoint,
+  private void giveUp(UpstreamExchange exchange, UpstreamCall upstream, Endpoint endpoint,
       TimeoutException cause) {
     stopAwaitingHead(exchange);
     cancelPerTryTimer(exchange);
@@ -347,24 +333,24 @@ final class Forwarder {
    * tries again when a free retry or the retry policy says so.
    */
   private void responded(UpstreamExchange exchange, Endpoint endpoint, int attempt,
-      AsyncResult<HttpClientResponse> res) {
+      AsyncResult<UpstreamAnswer> res) {
     HttpServerRequest request = exchange.request;
     if (attempt != exchange.attempt) {
       // A timeout gave this attempt up (and reset it) already.
       if (res.succeeded()) {
-        res.result().request().reset();
+        res.result().reset();
       }
       return;
     }
     cancelPerTryTimer(exchange);
     stopAwaitingHead(exchange);
     if (res.succeeded()) {
-      HttpClientResponse answer = res.result();
+      UpstreamAnswer answer = res.result();
       health.report(endpoint, Outcome.ofStatus(answer.statusCode()));
       if (RetryRules.retriesAnswer(exchange.plan.routeRetry(), exchange.plan.policyRetry(),
           replaySafe(exchange), answer) && exchange.takeRetry()) {
         // Drain the refused answer so its connection can be reused, then try again.
-        ResponseRelay.discard(answer);
+        answer.discard();
         retryLater(exchange, endpoint);
         return;
       }
@@ -393,7 +379,7 @@ final class Forwarder {
    * reset: triggers reset, 5xx and gateway-error, as Envoy), else answered 504.
    */
   private void startPerTryTimer(UpstreamExchange exchange, int attempt,
-      HttpClientRequest upstream, Endpoint endpoint) {
+      UpstreamCall upstream, Endpoint endpoint) {
     if (attempt != exchange.attempt || exchange.perTryTimer >= 0) {
       return;
     }

@@ -89,7 +89,8 @@ public final class ProxyVerticle extends VerticleBase {
     // Client-caused failures on this event loop are counted, not logged with stack traces.
     ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
-        new UpstreamClients(vertx, options, client, h2cClient, loops),
+        new UpstreamClients(vertx, options, new VertxUpstreamClient(client, null),
+            new VertxUpstreamClient(h2cClient, null), loops),
         new UpstreamTlsClients(vertx, options, loops), options, metrics, responder),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics,

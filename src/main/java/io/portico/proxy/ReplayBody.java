@@ -3,7 +3,6 @@ package io.portico.proxy;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.streams.WriteStream;
 
 /**
@@ -54,7 +53,7 @@ final class ReplayBody {
   }
 
   /** Returns a stream that writes to {@code upstream} and keeps a copy of what it writes. */
-  WriteStream<Buffer> copying(HttpClientRequest upstream) {
+  WriteStream<Buffer> copying(UpstreamCall upstream) {
     return new WriteStream<>() {
       @Override
       public WriteStream<Buffer> exceptionHandler(Handler<Throwable> handler) {

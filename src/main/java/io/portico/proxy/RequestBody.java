@@ -2,7 +2,6 @@ package io.portico.proxy;
 
 import io.netty.handler.codec.DecoderException;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.WriteStream;
 
@@ -31,7 +30,7 @@ final class RequestBody {
   }
 
   /** Streams {@code request}'s body to {@code upstream} and ends it once the body is complete. */
-  static void stream(HttpServerRequest request, HttpClientRequest upstream, Responder responder) {
+  static void stream(HttpServerRequest request, UpstreamCall upstream, Responder responder) {
     stream(request, upstream, upstream, responder);
   }
 
@@ -40,12 +39,12 @@ final class RequestBody {
    * {@code upstream} (a {@link ReplayBody} copying it on the way).
    */
   static void stream(HttpServerRequest request, WriteStream<Buffer> destination,
-      HttpClientRequest upstream, Responder responder) {
+      UpstreamCall upstream, Responder responder) {
     request.pipe().endOnFailure(false).to(destination)
         .onFailure(cause -> failed(request, upstream, cause, responder));
   }
 
-  private static void failed(HttpServerRequest request, HttpClientRequest upstream,
+  private static void failed(HttpServerRequest request, UpstreamCall upstream,
       Throwable cause, Responder responder) {
     // Answered first: the reset below fails the attempt, whose 502 must not win.
     if (isMalformed(cause)) {

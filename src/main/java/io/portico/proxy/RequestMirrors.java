@@ -9,6 +9,7 @@ import io.portico.ir.Route;
 import io.portico.proxy.lb.LoadBalancerState;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
@@ -111,8 +112,14 @@ final class RequestMirrors {
       copy.authority(upstreamAuthority);
       UpstreamHeaders.addForwarded(request, copy.headers(), authority);
       (body == null ? copy.send() : copy.send(body.copy()))
-          .onSuccess(ResponseRelay::discard) // A mirror's answer is nobody's business.
+          .onSuccess(RequestMirrors::discard) // A mirror's answer is nobody's business.
           .onComplete(ar -> metrics.mirrored());
     });
+  }
+
+  /** Reads a mirror's answer to its end, giving its body chunks back ({@link RelayBuffers}). */
+  private static void discard(HttpClientResponse answer) {
+    answer.exceptionHandler(e -> { });
+    answer.handler(RelayBuffers::release);
   }
 }

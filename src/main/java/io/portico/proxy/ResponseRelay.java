@@ -4,7 +4,6 @@ import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -38,15 +37,15 @@ final class ResponseRelay {
    * the exchange when it ends or fails; drops it when the client's response is already closed
    * or ended.
    */
-  void relay(UpstreamExchange exchange, HttpClientResponse upstream, Endpoint endpoint) {
+  void relay(UpstreamExchange exchange, UpstreamAnswer upstream, Endpoint endpoint) {
     HttpServerRequest request = exchange.request;
     Filters ruleFilters = exchange.call.ruleFilters();
     Filters backendFilters = exchange.call.backendFilters();
     HttpServerResponse response = request.response();
     if (response.closed() || response.ended()) {
       // The client left, or the rule's request timeout already answered 504.
-      upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
-      upstream.request().reset();
+      upstream.failureHandler(e -> { }); // The reset below is ours: nothing to report.
+      upstream.reset();
       exchange.finish();
       return;
     }
@@ -69,16 +68,6 @@ final class ResponseRelay {
       response.setChunked(true);
     }
     new BodyRelay(this, exchange, upstream, response, endpoint).start();
-  }
-
-  /**
-   * Reads an answer nobody relays to its end, so that its connection can be reused, giving its
-   * body chunks back ({@link RelayBuffers}); a failure on the way is nobody's business.
-   */
-  static void discard(HttpClientResponse answer) {
-    answer.exceptionHandler(e -> { });
-    answer.handler(RelayBuffers::release);
-    answer.end();
   }
 
   private static boolean mayHaveBody(HttpMethod method, int status) {
@@ -112,7 +101,7 @@ final class ResponseRelay {
   private static final class BodyRelay extends SilenceSweep.Watched implements Runnable {
 
     private final UpstreamExchange exchange;
-    private final HttpClientResponse upstream;
+    private final UpstreamAnswer upstream;
     private final HttpServerResponse response;
     private final Endpoint endpoint;
     private final HttpServerRequest request;
@@ -128,7 +117,7 @@ final class ResponseRelay {
     /** Whether the answer ended, failed or was cut: nothing more to watch or write. */
     private boolean done;
 
-    BodyRelay(ResponseRelay owner, UpstreamExchange exchange, HttpClientResponse upstream,
+    BodyRelay(ResponseRelay owner, UpstreamExchange exchange, UpstreamAnswer upstream,
         HttpServerResponse response, Endpoint endpoint) {
       this.owner = owner;
       this.exchange = exchange;
@@ -139,7 +128,7 @@ final class ResponseRelay {
     }
 
     void start() {
-      upstream.exceptionHandler(e -> {
+      upstream.failureHandler(e -> {
         LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
         finishEarly();
         response.reset();
@@ -148,7 +137,7 @@ final class ResponseRelay {
       upstream.endHandler(v -> end());
       response.closeHandler(v -> {
         finishEarly();
-        upstream.request().reset();
+        upstream.reset();
       });
       lastHeardNanos = System.nanoTime();
       if (!done) {
@@ -204,8 +193,8 @@ final class ResponseRelay {
       LOG.debug("upstream {} silent for {} ms mid-body: answer to {} {} cut", endpoint,
           silentMillis, request.method(), request.uri());
       finishEarly();
-      upstream.exceptionHandler(e -> { }); // The reset below is ours: nothing to report.
-      upstream.request().reset();
+      upstream.failureHandler(e -> { }); // The reset below is ours: nothing to report.
+      upstream.reset();
       if (!response.headWritten()) {
         response.headers().clear(); // Nothing of the upstream's answer went out: a 504 can.
       }

@@ -3,7 +3,6 @@ package io.portico.proxy;
 import io.portico.ir.BackendResilience.Retry;
 import io.portico.ir.BackendResilience.Trigger;
 import io.portico.ir.RouteRetry;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.StreamResetException;
 
@@ -35,7 +34,7 @@ final class RetryRules {
    *     idempotent method, or a gRPC call whose body was kept)
    */
   static boolean retriesAnswer(RouteRetry route, Retry policy, boolean replaySafe,
-      HttpClientResponse answer) {
+      UpstreamAnswer answer) {
     if (!replaySafe) {
       return false;
     }
@@ -52,7 +51,7 @@ final class RetryRules {
         || policy.on(Trigger.RETRIABLE_STATUS_CODES) && policy.statusCodes().contains(status)) {
       return true;
     }
-    String grpc = answer.getHeader("grpc-status");
+    String grpc = answer.headers().get("grpc-status");
     if (grpc == null) {
       return false;
     }
@@ -76,7 +75,7 @@ final class RetryRules {
    * Whether an attempt that got no answer is retried.
    *
    * @param replaySafe as for {@link #retriesAnswer(RouteRetry, Retry, boolean,
-   *     HttpClientResponse)}
+   *     UpstreamAnswer)}
    */
   static boolean retriesFailure(RouteRetry route, Retry policy, boolean replaySafe,
       UpstreamFailure failure, Throwable cause) {

@@ -2,9 +2,7 @@ package io.portico.proxy;
 
 import io.portico.ir.BackendResilience.CircuitBreaker;
 import io.portico.ir.Endpoint;
-import io.portico.proxy.lb.UpstreamAttempt;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnection;
 
 import java.util.ArrayDeque;
@@ -22,7 +20,7 @@ import java.util.Set;
  * finds none free and the endpoint's pool is below its size; it has no hook to refuse that. So
  * the decision is taken before the request reaches the pool: every rule with a circuit breaker
  * has upstream clients of its own (see {@link UpstreamClients}), this class learns their
- * connections from the requests that use them ({@code HttpClientRequest.connection()}, and the
+ * connections from the requests that use them ({@code UpstreamCall.connection()}, and the
  * connection's close handler), and counts the requests in use per endpoint. A request
  * <ul>
  *   <li>goes ahead when one of its endpoint's connections on this loop is free (HTTP/1.1: one
@@ -152,7 +150,7 @@ final class RuleConnections {
      * response has ended or failed (see {@link UpstreamAttempt}), or null when it was freed at
      * once (no connection).
      */
-    Runnable track(HttpClientRequest upstream) {
+    Runnable track(UpstreamCall upstream) {
       if (upstream == null || upstream.connection() == null) {
         release();
         return null;

@@ -44,11 +44,11 @@ final class UpstreamClients {
 
   private final Vertx vertx;
   private final ProxyOptions options;
-  private final HttpClient http1;
-  private final HttpClient h2c;
+  private final UpstreamClient http1;
+  private final UpstreamClient h2c;
   private final int loops;
-  private final Map<Key, HttpClient> http1Clients = new HashMap<>();
-  private final Map<Key, HttpClient> h2cClients = new HashMap<>();
+  private final Map<Key, VertxUpstreamClient> http1Clients = new HashMap<>();
+  private final Map<Key, VertxUpstreamClient> h2cClients = new HashMap<>();
   /** Requests sent so far on connections whose pool limits requests per connection. */
   private final Map<HttpConnection, Integer> requestsPerConnection = new WeakHashMap<>();
 
@@ -57,7 +57,7 @@ final class UpstreamClients {
    * @param h2c the default client for cleartext HTTP/2 (prior knowledge) backends
    * @param loops how many proxy verticles share the pool limits
    */
-  UpstreamClients(Vertx vertx, ProxyOptions options, HttpClient http1, HttpClient h2c,
+  UpstreamClients(Vertx vertx, ProxyOptions options, UpstreamClient http1, UpstreamClient h2c,
       int loops) {
     this.vertx = vertx;
     this.options = options;
@@ -70,15 +70,15 @@ final class UpstreamClients {
    * Returns the client for {@code pool} (null: the default settings) owned by {@code rule}
    * (null: shared), creating it on first use.
    */
-  HttpClient client(ConnectionPool pool, String rule, boolean h2cBackend) {
+  UpstreamClient client(ConnectionPool pool, String rule, boolean h2cBackend) {
     if (pool == null && rule == null) {
       return h2cBackend ? h2c : http1;
     }
-    Map<Key, HttpClient> clients = h2cBackend ? h2cClients : http1Clients;
+    Map<Key, VertxUpstreamClient> clients = h2cBackend ? h2cClients : http1Clients;
     Key key = new Key(pool, rule);
-    HttpClient client = clients.get(key);
+    VertxUpstreamClient client = clients.get(key);
     if (client == null) {
-      client = create(pool, h2cBackend);
+      client = new VertxUpstreamClient(create(pool, h2cBackend), null);
       clients.put(key, client);
     }
     return client;
@@ -146,12 +146,12 @@ final class UpstreamClients {
   /** Shuts down the clients not in {@code current}. */
   void retain(Collection<Key> current) {
     Set<Key> wanted = new HashSet<>(current);
-    for (Map<Key, HttpClient> clients : java.util.List.of(http1Clients, h2cClients)) {
+    for (Map<Key, VertxUpstreamClient> clients : java.util.List.of(http1Clients, h2cClients)) {
       clients.entrySet().removeIf(entry -> {
         if (wanted.contains(entry.getKey())) {
           return false;
         }
-        entry.getValue().shutdown(30, TimeUnit.SECONDS);
+        entry.getValue().shutdown(30);
         return true;
       });
     }

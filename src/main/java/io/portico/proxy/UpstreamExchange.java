@@ -1,7 +1,6 @@
 package io.portico.proxy;
 
 import io.portico.ir.UpstreamPlan;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 
@@ -19,7 +18,7 @@ final class UpstreamExchange {
   final UpstreamPlan plan;
   /** The first endpoint, the candidates for retries, and how to speak to the backend. */
   final UpstreamTarget target;
-  final HttpClient client;
+  final UpstreamClient client;
   /** How long the upstream may stay silent during an attempt, in ms. */
   final long upstreamTimeout;
   final long connectTimeout;
@@ -70,7 +69,7 @@ final class UpstreamExchange {
   /**
    * @param bodyCopy the copy of the request body to keep as it streams, or null for none
    */
-  UpstreamExchange(ProxyRequest call, UpstreamTarget target, HttpClient client,
+  UpstreamExchange(ProxyRequest call, UpstreamTarget target, UpstreamClient client,
       long upstreamTimeout, long connectTimeout, CircuitBreakers.Counters counters,
       int streamsPerConnection, ReplayBody bodyCopy) {
     this.call = call;

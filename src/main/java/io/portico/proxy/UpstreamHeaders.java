@@ -1,7 +1,6 @@
 package io.portico.proxy;
 
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
@@ -26,7 +25,7 @@ final class UpstreamHeaders {
    * one sent upstream and applies the rule's and backendRef's request header filters;
    * X-Forwarded-Host gets the client's authority.
    */
-  static void prepare(ProxyRequest call, HttpClientRequest upstream) {
+  static void prepare(ProxyRequest call, UpstreamCall upstream) {
     HttpServerRequest request = call.request();
     MultiMap headers = upstream.headers();
     HopByHopHeaders.copy(request.headers(), headers, "host");
@@ -46,14 +45,14 @@ final class UpstreamHeaders {
    * Frames the body {@code upstream} streams from {@code request}: the client's Content-Length
    * when it sent one, else chunked (on HTTP/2 the frames delimit the body).
    */
-  static void frameBody(HttpServerRequest request, HttpClientRequest upstream) {
+  static void frameBody(HttpServerRequest request, UpstreamCall upstream) {
     String length = request.headers().get(HttpHeaders.CONTENT_LENGTH);
     if (length == null) {
       // Vert.x needs the flag to stream a body of unknown length on HTTP/2 too (a gRPC call
       // has no Content-Length), and leaves Transfer-Encoding out of HTTP/2 frames itself.
       upstream.setChunked(true);
     } else {
-      upstream.putHeader(HttpHeaders.CONTENT_LENGTH, length);
+      upstream.headers().set(HttpHeaders.CONTENT_LENGTH, length);
     }
   }
 

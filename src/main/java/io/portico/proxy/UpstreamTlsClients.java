@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The HTTPS clients of one proxy verticle: one per distinct pair of {@link UpstreamTls} and
@@ -47,7 +46,7 @@ final class UpstreamTlsClients {
 
   private final Vertx vertx;
   private final ProxyOptions options;
-  private final Map<Key, HttpClient> clients = new HashMap<>();
+  private final Map<Key, VertxUpstreamClient> clients = new HashMap<>();
 
   /** How many proxy verticles share a pool's limits (see {@link UpstreamClients}). */
   private final int loops;
@@ -63,13 +62,13 @@ final class UpstreamTlsClients {
    * pooling as {@code pool} says (null: the defaults) and owned by {@code rule} (null: shared),
    * creating it on first use; {@code http2} offers h2 by ALPN.
    */
-  HttpClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
+  UpstreamClient client(UpstreamTls tls, TlsCertificate clientCertificate, ConnectionPool pool,
       String rule, boolean http2) {
     return clients.computeIfAbsent(new Key(tls, clientCertificate, pool, rule, http2),
         this::create);
   }
 
-  private HttpClient create(Key key) {
+  private VertxUpstreamClient create(Key key) {
     UpstreamTls tls = key.tls();
     HttpClientOptions clientOptions = options.upstreamClientOptions();
     if (key.clientCertificate() != null) {
@@ -83,7 +82,7 @@ final class UpstreamTlsClients {
       poolOptions.setHttp2MaxSize(2);
     }
     UpstreamClients.configure(clientOptions, poolOptions, key.pool(), loops);
-    return vertx.httpClientBuilder()
+    HttpClient client = vertx.httpClientBuilder()
         .with(clientOptions
             .setSsl(true)
             .setSslEngineOptions(TlsEngines.engine())
@@ -95,6 +94,7 @@ final class UpstreamTlsClients {
         .with(poolOptions)
         .withConnectHandler(Http2WriteBatching::install)
         .build();
+    return new VertxUpstreamClient(client, tls.hostname());
   }
 
   /**
@@ -117,7 +117,7 @@ final class UpstreamTlsClients {
           && (key.rule() == null || rules.contains(key.rule()))) {
         return false;
       }
-      entry.getValue().shutdown(30, TimeUnit.SECONDS);
+      entry.getValue().shutdown(30);
       return true;
     });
   }

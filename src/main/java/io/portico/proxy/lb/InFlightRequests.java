@@ -43,7 +43,7 @@ public final class InFlightRequests {
   /**
    * Counts an attempt just sent to {@code endpoint} when {@code group} balances by least
    * request, and returns what takes it off again, for the Forwarder to run when the attempt
-   * ends (see {@link UpstreamAttempt}); returns null for other groups.
+   * ends (see the proxy's UpstreamAttempt); returns null for other groups.
    */
   public static Runnable track(BackendGroup group, Endpoint endpoint) {
     if (group == null || group.loadBalancing().type() != LoadBalancing.Type.LEAST_REQUEST) {

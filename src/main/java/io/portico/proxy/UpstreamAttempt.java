@@ -1,9 +1,7 @@
-package io.portico.proxy.lb;
-
-import io.vertx.core.http.HttpClientRequest;
+package io.portico.proxy;
 
 /** What counts an upstream attempt as in flight shares: when the attempt is over. */
-public final class UpstreamAttempt {
+final class UpstreamAttempt {
 
   private UpstreamAttempt() {
   }
@@ -14,7 +12,7 @@ public final class UpstreamAttempt {
    * response, or a reset): the moment it stops occupying its endpoint and connection. One watch
    * serves both, since each costs two future listeners per request.
    */
-  public static void onEnd(HttpClientRequest upstream, Runnable first, Runnable second) {
+  static void onEnd(UpstreamCall upstream, Runnable first, Runnable second) {
     if (first == null && second == null) {
       return;
     }

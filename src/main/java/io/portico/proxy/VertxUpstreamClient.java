@@ -1,0 +1,47 @@
+package io.portico.proxy;
+
+import io.portico.ir.Endpoint;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An {@link UpstreamClient} over one of Vert.x's HTTP clients: for h2c and HTTPS endpoints,
+ * the pools a BackendTrafficPolicy sets, and endpoints named by host name.
+ */
+final class VertxUpstreamClient implements UpstreamClient {
+
+  private final HttpClient client;
+  /** The name a TLS client sends as SNI (and checks), or null for cleartext. */
+  private final String serverName;
+  private final EndpointAddresses addresses = new EndpointAddresses();
+
+  /** @param serverName the peer's TLS name, or null for a cleartext client */
+  VertxUpstreamClient(HttpClient client, String serverName) {
+    this.client = client;
+    this.serverName = serverName;
+  }
+
+  @Override
+  public Future<UpstreamCall> request(Endpoint endpoint, HttpMethod method, String uri,
+      long connectTimeoutMillis) {
+    RequestOptions options = new RequestOptions()
+        .setServer(addresses.of(endpoint))
+        .setMethod(method)
+        .setURI(uri)
+        .setConnectTimeout(connectTimeoutMillis);
+    if (serverName != null) {
+      // The peer's name: Vert.x sends it as SNI (the socket still goes to the endpoint).
+      options.setHost(serverName).setPort(endpoint.port());
+    }
+    return client.request(options).map(VertxUpstreamCall::new);
+  }
+
+  /** Shuts the client down gracefully: its requests in flight get {@code seconds} to finish. */
+  void shutdown(long seconds) {
+    client.shutdown(seconds, TimeUnit.SECONDS);
+  }
+}
