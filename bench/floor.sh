@@ -16,6 +16,7 @@
 #   vertx+netty  bench/floor/VertxServerNettyClientProxy.java: Vert.x HttpServer, Netty client
 #   vertx        bench/floor/BareVertxProxy.java: Vert.x HttpServer and HttpClient
 #   portico      target/portico.jar with one HTTPRoute, the README's JVM flags
+# TARGETS="nginx portico" picks some (in that order).
 # Needs nginx, wrk, taskset (apt-get install -y nginx-light wrk util-linux; done here when
 # missing and possible, else it exits 0 saying why) and target/portico.jar (built if missing).
 set -euo pipefail
@@ -120,6 +121,9 @@ spec:
   rules:
   - backendRefs: [{name: api, port: 80}]
 EOF
+mkdir -p "$WORK/portico-before"
+sed "s/port: $((BASE + 50))}/port: $((BASE + 60))}/" "$WORK/portico/bench.yaml" \
+  > "$WORK/portico-before/bench.yaml"
 taskset -c 0 nginx -c "$WORK/backend.conf"
 
 declare -A COMMAND PORT
@@ -128,7 +132,12 @@ COMMAND[netty]="java $JAVA_FLAGS $NETTY_FLAGS -cp target/portico.jar bench/floor
 COMMAND[vertx+netty]="java $JAVA_FLAGS $NETTY_FLAGS -cp target/portico.jar bench/floor/VertxServerNettyClientProxy.java $((BASE + 30)) $((BASE + 1))"; PORT[vertx+netty]=$((BASE + 30))
 COMMAND[vertx]="java $JAVA_FLAGS $NETTY_FLAGS -cp target/portico.jar bench/floor/BareVertxProxy.java $((BASE + 40)) $((BASE + 1))"; PORT[vertx]=$((BASE + 40))
 COMMAND[portico]="java $JAVA_FLAGS -XX:TrimNativeHeapInterval=2000 -jar target/portico.jar run --config $WORK/portico --bind 127.0.0.1 --admin off"; PORT[portico]=$((BASE + 50))
-TARGETS=(nginx netty vertx+netty vertx portico)
+# BEFORE_JAR=path: also "portico-before", that jar with the same flags (a change measured
+# against its parent in one run: TARGETS="nginx portico-before portico").
+if [ -n "${BEFORE_JAR:-}" ]; then
+  COMMAND[portico-before]="java $JAVA_FLAGS -XX:TrimNativeHeapInterval=2000 -jar $BEFORE_JAR run --config $WORK/portico-before --bind 127.0.0.1 --admin off"; PORT[portico-before]=$((BASE + 60))
+fi
+read -r -a TARGETS <<< "${TARGETS:-nginx netty vertx+netty vertx portico}"
 
 # Prints the user + system clock ticks of a process and its children.
 ticks() {

@@ -6,6 +6,7 @@ import io.portico.ir.EndpointsIndex;
 import io.portico.ir.HttpPort;
 import io.portico.ir.RoutingTable;
 import io.vertx.core.Future;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -60,6 +61,7 @@ public final class ProxyVerticle extends VerticleBase {
   private ProxyHandler handler;
   private Responder responder;
   private ClientConnections clientConnections;
+  private Http1Upstreams http1;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
 
@@ -82,6 +84,9 @@ public final class ProxyVerticle extends VerticleBase {
         .with(new PoolOptions().setHttp2MaxSize(2))
         .withConnectHandler(Http2WriteBatching::install)
         .build();
+    // Cleartext HTTP/1.1 endpoints get Portico's own client; Vert.x's serves named hosts.
+    http1 = new Http1Upstreams((ContextInternal) context, options,
+        new VertxUpstreamClient(client, null));
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
     responder = new Responder(metrics);
@@ -89,8 +94,8 @@ public final class ProxyVerticle extends VerticleBase {
     // Client-caused failures on this event loop are counted, not logged with stack traces.
     ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
-        new UpstreamClients(vertx, options, new VertxUpstreamClient(client, null),
-            new VertxUpstreamClient(h2cClient, null), loops),
+        new UpstreamClients(vertx, options, http1, new VertxUpstreamClient(h2cClient, null),
+            loops),
         new UpstreamTlsClients(vertx, options, loops), options, metrics, responder),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics,
@@ -102,6 +107,7 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     clientConnections.stop();
+    http1.close();
     List<Future<Void>> closing = new ArrayList<>();
     servers.forEach((key, server) -> {
       closing.add(server.shutdown(5, TimeUnit.SECONDS));

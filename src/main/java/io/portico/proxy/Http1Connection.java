@@ -1,0 +1,103 @@
+package io.portico.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.internal.ContextInternal;
+
+/**
+ * One keep-alive connection of {@link Http1Upstreams} to an endpoint, the last handler of its
+ * pipeline (after Netty's HTTP/1.1 codec): hands what the codec decodes to the request it
+ * carries, one at a time, on the verticle's context (so that Vert.x futures completed there
+ * call their listeners at once instead of queueing a task).
+ */
+final class Http1Connection extends ChannelInboundHandlerAdapter implements Handler<Object> {
+
+  private final Http1Upstreams owner;
+  private final ContextInternal context;
+  final Http1Upstreams.EndpointPool pool;
+  final Channel channel;
+  /** When the connection last went back to the pool, on the nano clock. */
+  long idleSinceNanos;
+  /** The request this connection carries, or null while idle. */
+  private Http1Call call;
+
+  Http1Connection(Http1Upstreams owner, ContextInternal context, Http1Upstreams.EndpointPool pool,
+      Channel channel) {
+    this.owner = owner;
+    this.context = context;
+    this.pool = pool;
+    this.channel = channel;
+  }
+
+  /** Gives the connection to {@code next}, which sends its request on it. */
+  void assign(Http1Call next) {
+    call = next;
+    next.attach(this);
+  }
+
+  /**
+   * Takes the connection back from {@code done}: to the pool when {@code reusable}, else
+   * closed.
+   */
+  void release(Http1Call done, boolean reusable) {
+    if (call != done) {
+      return;
+    }
+    call = null;
+    if (!channel.config().isAutoRead()) {
+      channel.config().setAutoRead(true); // A paused answer must not leave it deaf.
+    }
+    owner.released(this, reusable);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    context.dispatch(msg, this);
+  }
+
+  /** Handles a decoded part of an answer, on the verticle's context. */
+  @Override
+  public void handle(Object msg) {
+    Http1Call current = call;
+    if (current == null) {
+      // Bytes while idle: not an answer to anything; the connection cannot be trusted.
+      ReferenceCountUtil.release(msg);
+      channel.close();
+      return;
+    }
+    current.received(msg);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Http1Call current = call;
+    if (current != null && channel.isWritable()) {
+      context.dispatch(current::writable);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Http1Call current = call;
+    if (current != null) {
+      context.dispatch(cause, current::failed);
+    }
+    channel.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    context.dispatch(v -> {
+      Http1Call current = call;
+      call = null;
+      if (current != null) {
+        current.failed(new HttpClosedException("Connection was closed"));
+      }
+      owner.closed(this);
+    });
+  }
+}
