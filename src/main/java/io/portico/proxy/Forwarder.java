@@ -204,10 +204,6 @@ final class Forwarder {
       // One watch on the attempt's end for both counts it occupies.
       UpstreamAttempt.onEnd(upstream, ticketEnd,
           InFlightRequests.track(exchange.call.group(), endpoint));
-      ConnectionPool pool = exchange.plan.connectionPool();
-      if (pool != null && pool.maxRequestsPerConnection() > 0) {
-        clients.countRequest(upstream.connection(), pool.maxRequestsPerConnection());
-      }
       UpstreamHeaders.prepare(exchange.call, upstream);
       Future<UpstreamAnswer> response;
       if (exchange.call.hasBody() && exchange.bodySent) {

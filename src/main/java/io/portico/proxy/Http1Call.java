@@ -23,7 +23,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.StreamResetException;
 import io.vertx.core.http.impl.headers.HeadersAdaptor;
@@ -257,8 +256,8 @@ final class Http1Call implements UpstreamCall {
   }
 
   @Override
-  public HttpConnection connection() {
-    return null;
+  public UpstreamConnection connection() {
+    return connection;
   }
 
   /**

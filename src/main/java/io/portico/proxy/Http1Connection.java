@@ -14,7 +14,8 @@ import io.vertx.core.internal.ContextInternal;
  * carries, one at a time, on the verticle's context (so that Vert.x futures completed there
  * call their listeners at once instead of queueing a task).
  */
-final class Http1Connection extends ChannelInboundHandlerAdapter implements Handler<Object> {
+final class Http1Connection extends ChannelInboundHandlerAdapter
+    implements Handler<Object>, UpstreamConnection {
 
   private final Http1Upstreams owner;
   private final ContextInternal context;
@@ -22,12 +23,24 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Hand
   final Channel channel;
   /** When the connection last went back to the pool, on the nano clock. */
   long idleSinceNanos;
+  /** When the connection was opened, on the nano clock. */
+  final long openedNanos = System.nanoTime();
+  /** Requests the connection was given so far. */
+  int requests;
+  /** Told when the connection closes (see {@link RuleConnections}), or null. */
+  private Handler<Void> closeHandler;
+  /** Whether the event loop is handing over what one read brought. */
+  private boolean reading;
+  /** Whether the connection goes back to the pool once the current read is handled. */
+  private boolean releaseAfterRead;
+  private final Handler<Void> releaseToPool;
   /** The request this connection carries, or null while idle. */
   private Http1Call call;
 
   Http1Connection(Http1Upstreams owner, ContextInternal context, Http1Upstreams.EndpointPool pool,
       Channel channel) {
     this.owner = owner;
+    this.releaseToPool = v -> owner.released(this, true);
     this.context = context;
     this.pool = pool;
     this.channel = channel;
@@ -36,7 +49,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Hand
   /** Gives the connection to {@code next}, which sends its request on it. */
   void assign(Http1Call next) {
     call = next;
+    requests++;
     next.attach(this);
+  }
+
+  @Override
+  public void closeHandler(Handler<Void> handler) {
+    closeHandler = handler;
   }
 
   /**
@@ -51,12 +70,29 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Hand
     if (!channel.config().isAutoRead()) {
       channel.config().setAutoRead(true); // A paused answer must not leave it deaf.
     }
+    if (reusable && reading) {
+      // Not before the rest of this read is decoded: an answer nobody asked for, in the same
+      // bytes, must find the connection without a request (and close it), not be taken for the
+      // answer to the next request.
+      releaseAfterRead = true;
+      return;
+    }
     owner.released(this, reusable);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    reading = true;
     context.dispatch(msg, this);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
+    if (releaseAfterRead) {
+      releaseAfterRead = false;
+      context.dispatch(releaseToPool);
+    }
   }
 
   /** Handles a decoded part of an answer, on the verticle's context. */
@@ -98,6 +134,9 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Hand
         current.failed(new HttpClosedException("Connection was closed"));
       }
       owner.closed(this);
+      if (closeHandler != null) {
+        closeHandler.handle(null);
+      }
     });
   }
 }

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.NetUtil;
+import io.portico.ir.BackendResilience.ConnectionPool;
 import io.portico.ir.Endpoint;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientOptions;
@@ -21,7 +22,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Portico's own HTTP/1.1 client for cleartext endpoints, on Netty's codec and on the event loop
@@ -38,36 +41,81 @@ import java.util.Map;
  * name, which would need a resolver on the event loop ({@code named}: the default HTTP/1.1
  * client of Vert.x).
  *
- * <p>The pool keeps, per endpoint, at most {@code maxConnectionsPerEndpoint} connections open
- * or opening; past that a request waits, in arrival order, for one to be free, within its
- * connect timeout (then it fails as a connect timeout, as Vert.x's pool does). The most
- * recently used idle connection is taken first, so that idle ones age out: a connection idle for
- * the keep-alive timeout (Vert.x's default client setting, 30 s) is closed by a sweep once a
- * second, and an endpoint with nothing open is forgotten.
+ * <p>The pool keeps, per endpoint, at most {@link Settings#maxConnectionsPerEndpoint}
+ * connections open or opening; past that a request waits, in arrival order, for one to be free,
+ * within its connect timeout (then it fails as a connect timeout, as Vert.x's pool does). The
+ * most recently used idle connection is taken first, so that idle ones age out: a connection idle
+ * for the idle timeout is closed by a sweep (once a second, or four times per idle timeout when
+ * that is shorter), and an endpoint with nothing open is forgotten. A connection that has
+ * carried {@code maxRequestsPerConnection} requests, or lived {@code maxConnectionDuration}, is
+ * closed once its request is done.
+ *
+ * <p>A BackendTrafficPolicy's connection pool and circuit breaker get clients of their own
+ * (see {@link UpstreamClients}); its connections are counted against the circuit breaker's
+ * {@code maxConnections} through {@link UpstreamConnection}.
  */
 final class Http1Upstreams implements UpstreamClient {
 
-  private static final long SWEEP_MILLIS = 1000;
+  /**
+   * The pool settings of one client.
+   *
+   * @param maxConnectionsPerEndpoint connections open or opening per endpoint on this loop
+   * @param idleTimeoutMillis how long a connection may stay idle in the pool
+   * @param maxLifetimeMillis how long a connection may live (0: no limit)
+   * @param maxRequestsPerConnection requests one connection carries (0: no limit)
+   */
+  record Settings(int maxConnectionsPerEndpoint, long idleTimeoutMillis, long maxLifetimeMillis,
+      int maxRequestsPerConnection) {
+
+    /**
+     * The settings of {@code pool} (null: the defaults of {@code options}) for one of
+     * {@code loops} proxy verticles, which share its maxConnections (rounded up, as for
+     * Vert.x's pools, see {@link UpstreamClients#configure}).
+     */
+    static Settings of(ProxyOptions options, ConnectionPool pool, int loops) {
+      int maxConnections = options.maxConnectionsPerEndpoint();
+      long idleTimeout = options.upstreamClientOptions().getKeepAliveTimeout() * 1000L;
+      if (pool == null) {
+        return new Settings(maxConnections, idleTimeout, 0, 0);
+      }
+      if (pool.maxConnections() > 0) {
+        maxConnections = Math.max(1, (pool.maxConnections() + loops - 1) / loops);
+      }
+      if (pool.idleTimeoutMillis() > 0) {
+        idleTimeout = pool.idleTimeoutMillis();
+      }
+      return new Settings(maxConnections, idleTimeout,
+          Math.max(0, pool.maxConnectionDurationMillis()),
+          Math.max(0, pool.maxRequestsPerConnection()));
+    }
+  }
 
   private final ContextInternal context;
   private final Bootstrap bootstrap;
-  private final UpstreamClient named;
+  private final Supplier<UpstreamClient> named;
+  private UpstreamClient namedClient;
+  private final Settings settings;
   private final int maxConnectionsPerEndpoint;
-  private final long keepAliveNanos;
+  private final long idleNanos;
+  private final long sweepMillis;
   private final Map<Endpoint, EndpointPool> pools = new HashMap<>();
   private long sweepTimer = -1;
   private boolean closed;
 
   /**
    * @param context the proxy verticle's context, whose event loop the connections use
-   * @param named the client for endpoints named by host name rather than IP address
+   * @param named makes the client for endpoints named by host name rather than IP address (on
+   *     first use)
    */
-  Http1Upstreams(ContextInternal context, ProxyOptions options, UpstreamClient named) {
+  Http1Upstreams(ContextInternal context, ProxyOptions options, Settings settings,
+      Supplier<UpstreamClient> named) {
     this.context = context;
     this.named = named;
-    this.maxConnectionsPerEndpoint = options.maxConnectionsPerEndpoint();
+    this.settings = settings;
+    this.maxConnectionsPerEndpoint = settings.maxConnectionsPerEndpoint();
+    this.idleNanos = settings.idleTimeoutMillis() * 1_000_000;
+    this.sweepMillis = Math.max(10, Math.min(1000, settings.idleTimeoutMillis() / 4));
     HttpClientOptions defaults = options.upstreamClientOptions();
-    this.keepAliveNanos = defaults.getKeepAliveTimeout() * 1_000_000_000L;
     int maxInitialLine = defaults.getMaxInitialLineLength();
     int maxHeaderSize = defaults.getMaxHeaderSize();
     int maxChunkSize = defaults.getMaxChunkSize();
@@ -96,8 +144,11 @@ final class Http1Upstreams implements UpstreamClient {
     EndpointPool pool = pools.get(endpoint);
     if (pool == null) {
       InetAddress address = ipAddress(endpoint.host());
-      if (address == null || closed) {
-        return named.request(endpoint, method, uri, connectTimeoutMillis);
+      if (address == null) {
+        if (namedClient == null) {
+          namedClient = named.get();
+        }
+        return namedClient.request(endpoint, method, uri, connectTimeoutMillis);
       }
       pool = new EndpointPool(new InetSocketAddress(address, endpoint.port()));
       pools.put(endpoint, pool);
@@ -152,11 +203,6 @@ final class Http1Upstreams implements UpstreamClient {
     Channel channel = result.channel();
     Http1Connection connection = new Http1Connection(this, context, pool, channel);
     channel.pipeline().addLast("portico", connection);
-    if (closed) {
-      channel.close();
-      promise.fail(new io.vertx.core.http.HttpClosedException("client closed"));
-      return;
-    }
     connection.assign(call);
     promise.complete(call);
   }
@@ -166,7 +212,7 @@ final class Http1Upstreams implements UpstreamClient {
    * request) when {@code reusable}, else closed.
    */
   void released(Http1Connection connection, boolean reusable) {
-    if (!reusable || closed || !connection.channel.isActive()) {
+    if (!reusable || closed || !connection.channel.isActive() || worn(connection)) {
       connection.channel.close();
       return;
     }
@@ -183,6 +229,14 @@ final class Http1Upstreams implements UpstreamClient {
     pool.idle.addLast(connection);
   }
 
+  /** Whether {@code connection} has carried its last request or lived its time. */
+  private boolean worn(Http1Connection connection) {
+    return settings.maxRequestsPerConnection() > 0
+        && connection.requests >= settings.maxRequestsPerConnection()
+        || settings.maxLifetimeMillis() > 0 && System.nanoTime() - connection.openedNanos
+            >= settings.maxLifetimeMillis() * 1_000_000;
+  }
+
   /** Forgets {@code connection}, closed; a waiting request may open another. */
   void closed(Http1Connection connection) {
     EndpointPool pool = connection.pool;
@@ -193,9 +247,6 @@ final class Http1Upstreams implements UpstreamClient {
 
   /** Opens a connection for the first waiting request, if any and the pool has room. */
   private void serveWaiter(EndpointPool pool) {
-    if (closed) {
-      return;
-    }
     Waiter waiter;
     while (pool.open < maxConnectionsPerEndpoint && (waiter = pool.nextWaiter()) != null) {
       if (waiter.take()) {
@@ -206,11 +257,11 @@ final class Http1Upstreams implements UpstreamClient {
 
   private void startSweep() {
     if (sweepTimer < 0) {
-      sweepTimer = context.setPeriodic(SWEEP_MILLIS, id -> sweep());
+      sweepTimer = context.setPeriodic(sweepMillis, id -> sweep());
     }
   }
 
-  /** Closes connections idle for the keep-alive timeout; forgets endpoints with none open. */
+  /** Closes connections idle for the idle timeout; forgets endpoints with none open. */
   private void sweep() {
     long now = System.nanoTime();
     Iterator<EndpointPool> each = pools.values().iterator();
@@ -218,7 +269,7 @@ final class Http1Upstreams implements UpstreamClient {
       EndpointPool pool = each.next();
       Http1Connection oldest;
       while ((oldest = pool.idle.peekFirst()) != null
-          && now - oldest.idleSinceNanos >= keepAliveNanos) {
+          && (now - oldest.idleSinceNanos >= idleNanos || worn(oldest))) {
         pool.idle.pollFirst();
         oldest.channel.close();
       }
@@ -234,20 +285,18 @@ final class Http1Upstreams implements UpstreamClient {
   }
 
   /**
-   * Closes the idle connections and every later one once its request is done; new requests go
-   * to the {@code named} client (the verticle is stopping).
+   * Closes the idle connections, and every other one once its request is done (its pool
+   * settings are no longer used, or the verticle is stopping).
    */
   void close() {
     closed = true;
+    if (namedClient instanceof VertxUpstreamClient vertxClient) {
+      vertxClient.shutdown(30);
+    }
     for (EndpointPool pool : pools.values()) {
-      for (Http1Connection connection : pool.idle) {
+      // Requests under way (and waiting ones) finish; their connections close after them.
+      for (Http1Connection connection : List.copyOf(pool.idle)) {
         connection.channel.close();
-      }
-      Waiter waiter;
-      while ((waiter = pool.nextWaiter()) != null) {
-        if (waiter.take()) {
-          waiter.promise.fail(new io.vertx.core.http.HttpClosedException("client closed"));
-        }
       }
     }
   }

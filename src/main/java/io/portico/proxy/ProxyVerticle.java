@@ -61,7 +61,7 @@ public final class ProxyVerticle extends VerticleBase {
   private ProxyHandler handler;
   private Responder responder;
   private ClientConnections clientConnections;
-  private Http1Upstreams http1;
+  private UpstreamClients upstreamClients;
   private Versioned<RoutingTable> table;
   private Versioned<EndpointsIndex> endpoints;
 
@@ -84,18 +84,17 @@ public final class ProxyVerticle extends VerticleBase {
         .with(new PoolOptions().setHttp2MaxSize(2))
         .withConnectHandler(Http2WriteBatching::install)
         .build();
-    // Cleartext HTTP/1.1 endpoints get Portico's own client; Vert.x's serves named hosts.
-    http1 = new Http1Upstreams((ContextInternal) context, options,
-        new VertxUpstreamClient(client, null));
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();
     responder = new Responder(metrics);
+    // Cleartext HTTP/1.1 endpoints get Portico's own client; Vert.x's serves named hosts.
+    upstreamClients = new UpstreamClients((ContextInternal) context, options, client,
+        new VertxUpstreamClient(h2cClient, null, 0), loops);
     clientConnections = new ClientConnections(vertx, options.client(), metrics, responder);
     // Client-caused failures on this event loop are counted, not logged with stack traces.
     ClientFailures.install(context, metrics);
     handler = new ProxyHandler(vertx, new Forwarder(vertx,
-        new UpstreamClients(vertx, options, http1, new VertxUpstreamClient(h2cClient, null),
-            loops),
+        upstreamClients,
         new UpstreamTlsClients(vertx, options, loops), options, metrics, responder),
         new UpgradeForwarder(vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout(options.connectTimeoutMillis()).setTcpNoDelay(true)), metrics,
@@ -107,7 +106,7 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     clientConnections.stop();
-    http1.close();
+    upstreamClients.close();
     List<Future<Void>> closing = new ArrayList<>();
     servers.forEach((key, server) -> {
       closing.add(server.shutdown(5, TimeUnit.SECONDS));

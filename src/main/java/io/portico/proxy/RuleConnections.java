@@ -3,7 +3,6 @@ package io.portico.proxy;
 import io.portico.ir.BackendResilience.CircuitBreaker;
 import io.portico.ir.Endpoint;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpConnection;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -85,7 +84,7 @@ final class RuleConnections {
 
   /** The connections of one rule on this loop. */
   private static final class Rule {
-    final Map<HttpConnection, EndpointConnections> known = new HashMap<>();
+    final Map<UpstreamConnection, EndpointConnections> known = new HashMap<>();
     final Map<Endpoint, EndpointConnections> endpoints = new HashMap<>();
 
   }
@@ -159,7 +158,7 @@ final class RuleConnections {
       return this::release;
     }
 
-    private void connected(HttpConnection connection) {
+    private void connected(UpstreamConnection connection) {
       if (!rule.known.containsKey(connection)) {
         rule.known.put(connection, connections);
         connections.open++;

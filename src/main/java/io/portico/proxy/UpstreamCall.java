@@ -3,7 +3,6 @@ package io.portico.proxy;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.streams.WriteStream;
 
@@ -46,9 +45,8 @@ interface UpstreamCall extends WriteStream<Buffer> {
   void reset();
 
   /**
-   * The Vert.x connection the request went out on, for the counts of
-   * {@code circuitBreaker.maxConnections} and {@code maxRequestsPerConnection}; null for
-   * Portico's own client, which serves no rule with those limits.
+   * The connection the request went out on, for the count of
+   * {@code circuitBreaker.maxConnections} (see {@link RuleConnections}).
    */
-  HttpConnection connection();
+  UpstreamConnection connection();
 }

@@ -1,27 +1,25 @@
 package io.portico.proxy;
 
 import io.portico.ir.BackendResilience.ConnectionPool;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.internal.ContextInternal;
 
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cleartext upstream clients of one proxy verticle: the default HTTP/1.1 and h2c clients,
- * and one pair per distinct {@link ConnectionPool} a BackendTrafficPolicy sets, since Vert.x
- * pools connections per client and server address and pool limits are client options. Clients
- * of pools the table no longer uses are shut down gracefully. Confined to the verticle's event
- * loop.
+ * The cleartext upstream clients of one proxy verticle: for HTTP/1.1 endpoints Portico's own
+ * ({@link Http1Upstreams}), for h2c ones Vert.x's; the default pair, and one pair per distinct
+ * {@link ConnectionPool} a BackendTrafficPolicy sets, since connections are pooled per client
+ * and endpoint and pool limits are client settings. Clients of pools the table no longer uses
+ * are shut down gracefully. Confined to the verticle's event loop.
  *
  * <p>Pool limits hold for the whole process: each of the {@code loops} verticles gets its share,
  * rounded up (2 connections per endpoint over 2 event loops: 1 each).
@@ -42,28 +40,28 @@ final class UpstreamClients {
   record Key(ConnectionPool pool, String rule) {
   }
 
-  private final Vertx vertx;
+  private final ContextInternal context;
   private final ProxyOptions options;
-  private final UpstreamClient http1;
+  private final Http1Upstreams http1;
   private final UpstreamClient h2c;
   private final int loops;
-  private final Map<Key, VertxUpstreamClient> http1Clients = new HashMap<>();
+  private final Map<Key, Http1Upstreams> http1Clients = new HashMap<>();
   private final Map<Key, VertxUpstreamClient> h2cClients = new HashMap<>();
-  /** Requests sent so far on connections whose pool limits requests per connection. */
-  private final Map<HttpConnection, Integer> requestsPerConnection = new WeakHashMap<>();
 
   /**
-   * @param http1 the default HTTP/1.1 client
+   * @param named Vert.x's default HTTP/1.1 client, for endpoints named by host name
    * @param h2c the default client for cleartext HTTP/2 (prior knowledge) backends
    * @param loops how many proxy verticles share the pool limits
    */
-  UpstreamClients(Vertx vertx, ProxyOptions options, UpstreamClient http1, UpstreamClient h2c,
-      int loops) {
-    this.vertx = vertx;
+  UpstreamClients(ContextInternal context, ProxyOptions options, HttpClient named,
+      UpstreamClient h2c, int loops) {
+    this.context = context;
     this.options = options;
-    this.http1 = http1;
-    this.h2c = h2c;
     this.loops = Math.max(1, loops);
+    UpstreamClient namedClient = new VertxUpstreamClient(named, null, 0);
+    this.http1 = new Http1Upstreams(context, options, Http1Upstreams.Settings.of(options, null,
+        this.loops), () -> namedClient);
+    this.h2c = h2c;
   }
 
   /**
@@ -74,12 +72,22 @@ final class UpstreamClients {
     if (pool == null && rule == null) {
       return h2cBackend ? h2c : http1;
     }
-    Map<Key, VertxUpstreamClient> clients = h2cBackend ? h2cClients : http1Clients;
     Key key = new Key(pool, rule);
-    VertxUpstreamClient client = clients.get(key);
+    if (h2cBackend) {
+      VertxUpstreamClient client = h2cClients.get(key);
+      if (client == null) {
+        client = new VertxUpstreamClient(create(pool, true), null,
+            pool == null ? 0 : pool.maxRequestsPerConnection());
+        h2cClients.put(key, client);
+      }
+      return client;
+    }
+    Http1Upstreams client = http1Clients.get(key);
     if (client == null) {
-      client = new VertxUpstreamClient(create(pool, h2cBackend), null);
-      clients.put(key, client);
+      client = new Http1Upstreams(context, options, Http1Upstreams.Settings.of(options, pool,
+          loops), () -> new VertxUpstreamClient(create(pool, false), null,
+              pool == null ? 0 : pool.maxRequestsPerConnection()));
+      http1Clients.put(key, client);
     }
     return client;
   }
@@ -93,7 +101,7 @@ final class UpstreamClients {
         .setHttp1MaxSize(options.maxConnectionsPerEndpoint())
         .setHttp2MaxSize(2);
     configure(clientOptions, poolOptions, pool, loops);
-    return vertx.httpClientBuilder().with(clientOptions).with(poolOptions)
+    return context.owner().httpClientBuilder().with(clientOptions).with(poolOptions)
         .withConnectHandler(Http2WriteBatching::install).build();
   }
 
@@ -127,34 +135,29 @@ final class UpstreamClients {
     }
   }
 
-  /**
-   * Counts a request sent on {@code connection} of a pool with {@code maxRequestsPerConnection}
-   * ({@code circuitBreaker.maxRequestsPerConnection}); the one that reaches the limit shuts the
-   * connection down gracefully (it finishes its requests, the pool then opens a new one).
-   */
-  void countRequest(HttpConnection connection, int maxRequestsPerConnection) {
-    if (connection == null) {
-      return;
-    }
-    int sent = requestsPerConnection.merge(connection, 1, Integer::sum);
-    if (sent >= maxRequestsPerConnection) {
-      requestsPerConnection.remove(connection);
-      connection.shutdown(30, TimeUnit.SECONDS);
-    }
-  }
-
   /** Shuts down the clients not in {@code current}. */
   void retain(Collection<Key> current) {
     Set<Key> wanted = new HashSet<>(current);
-    for (Map<Key, VertxUpstreamClient> clients : java.util.List.of(http1Clients, h2cClients)) {
-      clients.entrySet().removeIf(entry -> {
-        if (wanted.contains(entry.getKey())) {
-          return false;
-        }
-        entry.getValue().shutdown(30);
-        return true;
-      });
-    }
+    h2cClients.entrySet().removeIf(entry -> {
+      if (wanted.contains(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().shutdown(30);
+      return true;
+    });
+    http1Clients.entrySet().removeIf(entry -> {
+      if (wanted.contains(entry.getKey())) {
+        return false;
+      }
+      entry.getValue().close();
+      return true;
+    });
+  }
+
+  /** Closes Portico's own clients (the verticle stops; Vert.x closes its clients itself). */
+  void close() {
+    http1.close();
+    http1Clients.values().forEach(Http1Upstreams::close);
   }
 
   int size() {

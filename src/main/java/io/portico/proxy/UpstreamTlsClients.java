@@ -94,7 +94,8 @@ final class UpstreamTlsClients {
         .with(poolOptions)
         .withConnectHandler(Http2WriteBatching::install)
         .build();
-    return new VertxUpstreamClient(client, tls.hostname());
+    return new VertxUpstreamClient(client, tls.hostname(),
+        key.pool() == null ? 0 : key.pool().maxRequestsPerConnection());
   }
 
   /**

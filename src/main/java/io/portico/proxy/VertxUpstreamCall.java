@@ -93,8 +93,9 @@ final class VertxUpstreamCall implements UpstreamCall {
   }
 
   @Override
-  public HttpConnection connection() {
-    return request.connection();
+  public UpstreamConnection connection() {
+    HttpConnection connection = request.connection();
+    return connection == null ? null : new UpstreamConnection.OfVertx(connection);
   }
 
   /** The answer to a request on Vert.x's client. */
