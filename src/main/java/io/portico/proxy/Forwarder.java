@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.netty.handler.codec.DecoderException;
 import io.portico.health.HealthRegistry;
 import io.portico.health.Outcome;
 import io.portico.ir.BackendResilience.CircuitBreaker;
@@ -357,9 +358,11 @@ final class Forwarder {
     }
     UpstreamFailure failure = UpstreamFailure.of(res.cause());
     reportFailure(endpoint, failure);
-    // A pooled connection the endpoint had closed: it cannot have seen the request.
+    // A pooled connection the endpoint had closed: it cannot have seen the request. (Not an
+    // answer that could not be parsed: that endpoint did see it.)
     boolean staleConnection = !exchange.staleRetryUsed && !exchange.call.hasBody()
-        && failure == UpstreamFailure.RESET && RetryRules.isIdempotent(request.method())
+        && failure == UpstreamFailure.RESET && !(res.cause() instanceof DecoderException)
+        && RetryRules.isIdempotent(request.method())
         && !request.response().headWritten() && !request.response().closed();
     if (staleConnection && takeFreeTry(exchange)) {
       exchange.staleRetryUsed = true;

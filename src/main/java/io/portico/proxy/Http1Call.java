@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -297,7 +298,7 @@ final class Http1Call implements UpstreamCall {
     if (msg instanceof HttpResponse head) {
       if (head.decoderResult().isFailure()) {
         ReferenceCountUtil.release(msg);
-        failed(head.decoderResult().cause());
+        failed(malformed(head.decoderResult().cause()));
         return;
       }
       if (head.status().code() < 200) {
@@ -315,7 +316,7 @@ final class Http1Call implements UpstreamCall {
   private void content(HttpContent content) {
     if (content.decoderResult().isFailure()) {
       content.release();
-      failed(content.decoderResult().cause());
+      failed(malformed(content.decoderResult().cause()));
       return;
     }
     if (informational || answer == null) {
@@ -334,6 +335,16 @@ final class Http1Call implements UpstreamCall {
     if (content instanceof LastHttpContent last) {
       answer.arrived(last.trailingHeaders());
     }
+  }
+
+  /**
+   * The failure of an answer Netty's decoder refused (a {@link DecoderException}, whatever the
+   * decoder's own exception): the endpoint saw the request, so it is not taken for a closed
+   * pooled connection (see Forwarder).
+   */
+  private static DecoderException malformed(Throwable cause) {
+    return cause instanceof DecoderException decoder ? decoder
+        : new DecoderException("malformed answer: " + cause.getMessage(), cause);
   }
 
   /** The answer has arrived whole: the connection is done with, for this request. */

@@ -277,6 +277,10 @@ class Http1UpstreamsEndToEndTest {
       assertThat(answer.status()).isEqualTo(200);
       assertThat(answer.text()).isEqualTo("fine");
     }
+    // An endpoint that answered, however badly, saw the request: it is not sent again as if a
+    // pooled connection had been found closed.
+    assertThat(backend.requests).filteredOn(request -> request.startsWith("GET /bad"))
+        .hasSize(1);
     awaitBuffersBack();
   }
 
