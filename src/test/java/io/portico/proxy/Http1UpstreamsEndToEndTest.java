@@ -534,6 +534,46 @@ class Http1UpstreamsEndToEndTest {
             && backend.closedByGateway.get() == backend.accepted.get());
   }
 
+  /** A BackendTrafficPolicy's connectionIdleTimeout closes a pooled connection left idle. */
+  @Test
+  void idleConnectionIsClosedAfterThePolicysConnectionIdleTimeout() throws Exception {
+    RawBackend backend = serve(ProxyOptions.DEFAULTS,
+        "timeout: {http: {connectionIdleTimeout: 300ms}}", exchange -> {
+          exchange.write(ok("fine"));
+          return true;
+        });
+    try (Client client = new Client(port)) {
+      assertThat(client.request("GET", "/a").status()).isEqualTo(200);
+      // Well within the default idle timeout (30 s): only the policy's closes it.
+      TestGateway.awaitCondition("the idle connection closed by the gateway",
+          () -> backend.closedByGateway.get() == 1);
+      assertThat(client.request("GET", "/b").status()).isEqualTo(200);
+    }
+    assertThat(backend.accepted.get()).isEqualTo(2);
+  }
+
+  /** A connection older than the policy's maxConnectionDuration is closed after its request. */
+  @Test
+  void connectionIsRetiredOnceItHasLivedMaxConnectionDuration() throws Exception {
+    RawBackend backend = serve(ProxyOptions.DEFAULTS,
+        "timeout: {http: {maxConnectionDuration: 400ms}}", exchange -> {
+          exchange.write(ok("fine"));
+          return true;
+        });
+    try (Client client = new Client(port)) {
+      assertThat(client.request("GET", "/a").status()).isEqualTo(200);
+      assertThat(client.request("GET", "/b").status()).isEqualTo(200);
+      assertThat(backend.accepted.get()).as("young: reused").isEqualTo(1);
+      Thread.sleep(600);
+      assertThat(client.request("GET", "/c").status()).isEqualTo(200);
+      // The third request went out on the old connection (closed after it) or a new one.
+      TestGateway.awaitCondition("the old connection retired",
+          () -> backend.closedByGateway.get() >= 1);
+      assertThat(client.request("GET", "/d").status()).isEqualTo(200);
+    }
+    assertThat(backend.accepted.get()).isEqualTo(2);
+  }
+
   // --- back-pressure ------------------------------------------------------------------------
 
   /**
@@ -603,13 +643,28 @@ class Http1UpstreamsEndToEndTest {
   }
 
   private RawBackend serve(ProxyOptions options, Script script) {
+    return serve(options, null, script);
+  }
+
+  /**
+   * Serves the route to a raw backend running {@code script}, with a BackendTrafficPolicy
+   * whose spec (besides its targetRef) is {@code policySpec}, unless that is null.
+   */
+  private RawBackend serve(ProxyOptions options, String policySpec, Script script) {
     RawBackend backend = new RawBackend(script);
     backends.add(backend);
     fleet.serviceAt("default", "raw", backend.port(), true);
+    String policy = policySpec == null ? "" : """
+        apiVersion: gateway.envoyproxy.io/v1alpha1
+        kind: BackendTrafficPolicy
+        metadata: {name: pool, namespace: default}
+        spec:
+          targetRef: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: raw}
+        %s""".formatted(policySpec.indent(2));
     gateway = TestGateway.start(directory, options, "gateway.yaml", gatewayYaml(port),
         "backends.yaml", fleet.yaml(), "routes.yaml", route("raw", HOST, """
             - backendRefs: [{name: raw, port: 80}]
-            """));
+            """), "policy.yaml", policy);
     return backend;
   }
 
