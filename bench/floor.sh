@@ -189,10 +189,11 @@ rows = {}
 for line in open(sys.argv[1]):
     name, rps, micros = line.split()
     rows.setdefault(name, []).append((float(rps), float(micros)))
-nginx = statistics.median(c for _, c in rows["nginx"])
+nginx = statistics.median(c for _, c in rows["nginx"]) if "nginx" in rows else None
 print("| proxy | req/s | µs CPU per request | vs nginx (CPU per request) |")
 print("|---|--:|--:|--:|")
 for name, samples in rows.items():
     cpu = statistics.median(c for _, c in samples)
-    print(f"| {name} | {statistics.median(r for r, _ in samples):,.0f} | {cpu:.2f} | {nginx / cpu:.2f}x |")
+    ratio = f"{nginx / cpu:.2f}x" if nginx else "-"
+    print(f"| {name} | {statistics.median(r for r, _ in samples):,.0f} | {cpu:.2f} | {ratio} |")
 EOF

@@ -383,7 +383,9 @@ final class Http1Call implements UpstreamCall {
 
     Answer(HttpResponse head) {
       this.head = head;
-      this.answerHeaders = new HeadersAdaptor(head.headers());
+      // Decoded into Vert.x's header map (see Http1Upstreams), a MultiMap already.
+      this.answerHeaders = head.headers() instanceof MultiMap map ? map
+          : new HeadersAdaptor(head.headers());
     }
 
     @Override
@@ -475,7 +477,7 @@ final class Http1Call implements UpstreamCall {
 
     void arrived(HttpHeaders trailing) {
       if (!trailing.isEmpty()) {
-        trailers = new HeadersAdaptor(trailing);
+        trailers = trailing instanceof MultiMap map ? map : new HeadersAdaptor(trailing);
       }
       answered(HttpUtil.isKeepAlive(head));
       if (over) {

@@ -8,12 +8,16 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.NetUtil;
 import io.portico.ir.BackendResilience.ConnectionPool;
 import io.portico.ir.Endpoint;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.impl.headers.HeadersMultiMap;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.PromiseInternal;
 
@@ -90,6 +94,19 @@ final class Http1Upstreams implements UpstreamClient {
     }
   }
 
+  /** Makes Vert.x's header maps, which validate names and values as Netty's do. */
+  private static final HttpHeadersFactory VERTX_HEADERS = new HttpHeadersFactory() {
+    @Override
+    public HttpHeaders newHeaders() {
+      return HeadersMultiMap.httpHeaders();
+    }
+
+    @Override
+    public HttpHeaders newEmptyHeaders() {
+      return HeadersMultiMap.httpHeaders();
+    }
+  };
+
   private final ContextInternal context;
   private final Bootstrap bootstrap;
   private final Supplier<UpstreamClient> named;
@@ -127,9 +144,14 @@ final class Http1Upstreams implements UpstreamClient {
           @Override
           protected void initChannel(Channel channel) {
             // As Vert.x's client: bounded head, bodies in chunks of at most maxChunkSize, header
-            // names and values validated.
-            channel.pipeline().addLast("codec", new HttpClientCodec(maxInitialLine,
-                maxHeaderSize, maxChunkSize, false, true));
+            // names and values validated. Decoded into Vert.x's header map (also Netty's
+            // HttpHeaders), which the relay reads as it is.
+            channel.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxInitialLine)
+                .setMaxHeaderSize(maxHeaderSize)
+                .setMaxChunkSize(maxChunkSize)
+                .setHeadersFactory(VERTX_HEADERS)
+                .setTrailersFactory(VERTX_HEADERS), false, false));
           }
         });
     if (RelayBuffers.ALLOCATOR != null) {
