@@ -85,10 +85,6 @@ final class Http1Call implements UpstreamCall {
     this.response = context.promise();
   }
 
-  HttpMethod method() {
-    return method;
-  }
-
   void attach(Http1Connection assigned) {
     connection = assigned;
   }
