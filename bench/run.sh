@@ -12,6 +12,8 @@
 #   DURATION=10       seconds per measured run ("10" or "10s")
 #   WARMUP=10         seconds of load on Portico before each scenario's runs (JIT); nginx and
 #                     HAProxy get min(2, WARMUP). tls-full warms up with bursts of 300 handshakes.
+#   WARMUP_RUNS=1     Portico's warm-up split into this many runs, its connections closed in
+#                     between (3: the JIT sees connections close, as in production; see README)
 #   TARGETS=portico,nginx,haproxy   which proxies (comma list)
 #   ONLY=             the older knob: portico | nginx | haproxy | both (= all); TARGETS wins
 #   SCENARIOS=h1,h1-16k,h1-tls,h2-tls,tls-full,h2c,h2-upstream,pt-new,pt-1m,grpc,policies   (comma list)
