@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.proxy.upstream.RelayBuffers;
 import io.vertx.core.http.HttpClientOptions;
 
 import java.util.Objects;

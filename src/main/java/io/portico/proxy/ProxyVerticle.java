@@ -19,6 +19,7 @@ import io.portico.ir.ClientValidation;
 import io.portico.proxy.tls.ClientTrustManager;
 import io.portico.proxy.tls.SniKeyManager;
 import io.portico.proxy.tls.TlsEngines;
+import io.portico.proxy.upstream.VertxUpstreamClient;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.micrometer.backends.BackendRegistries;

@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.proxy.upstream.UpstreamCall;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

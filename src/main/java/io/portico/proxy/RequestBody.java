@@ -1,6 +1,7 @@
 package io.portico.proxy;
 
 import io.netty.handler.codec.DecoderException;
+import io.portico.proxy.upstream.UpstreamCall;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.streams.WriteStream;

@@ -7,6 +7,7 @@ import io.portico.ir.Filters;
 import io.portico.ir.Mirror;
 import io.portico.ir.Route;
 import io.portico.proxy.lb.LoadBalancerState;
+import io.portico.proxy.upstream.RelayBuffers;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientResponse;

@@ -2,6 +2,8 @@ package io.portico.proxy;
 
 import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
+import io.portico.proxy.upstream.RelayBuffers;
+import io.portico.proxy.upstream.UpstreamAnswer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;

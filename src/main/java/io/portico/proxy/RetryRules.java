@@ -3,6 +3,7 @@ package io.portico.proxy;
 import io.portico.ir.BackendResilience.Retry;
 import io.portico.ir.BackendResilience.Trigger;
 import io.portico.ir.RouteRetry;
+import io.portico.proxy.upstream.UpstreamAnswer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.StreamResetException;
 

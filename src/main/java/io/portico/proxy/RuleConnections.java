@@ -2,6 +2,8 @@ package io.portico.proxy;
 
 import io.portico.ir.BackendResilience.CircuitBreaker;
 import io.portico.ir.Endpoint;
+import io.portico.proxy.upstream.UpstreamCall;
+import io.portico.proxy.upstream.UpstreamConnection;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayDeque;

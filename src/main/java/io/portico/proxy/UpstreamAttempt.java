@@ -1,5 +1,7 @@
 package io.portico.proxy;
 
+import io.portico.proxy.upstream.UpstreamCall;
+
 /** What counts an upstream attempt as in flight shares: when the attempt is over. */
 final class UpstreamAttempt {
 

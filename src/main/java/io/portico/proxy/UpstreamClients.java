@@ -1,6 +1,9 @@
 package io.portico.proxy;
 
 import io.portico.ir.BackendResilience.ConnectionPool;
+import io.portico.proxy.upstream.Http1Upstreams;
+import io.portico.proxy.upstream.UpstreamClient;
+import io.portico.proxy.upstream.VertxUpstreamClient;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
@@ -59,8 +62,8 @@ final class UpstreamClients {
     this.options = options;
     this.loops = Math.max(1, loops);
     UpstreamClient namedClient = new VertxUpstreamClient(named, null, 0);
-    this.http1 = new Http1Upstreams(context, options, Http1Upstreams.Settings.of(options, null,
-        this.loops), () -> namedClient);
+    this.http1 = new Http1Upstreams(context, options.upstreamClientOptions(), settings(null),
+        () -> namedClient);
     this.h2c = h2c;
   }
 
@@ -84,12 +87,18 @@ final class UpstreamClients {
     }
     Http1Upstreams client = http1Clients.get(key);
     if (client == null) {
-      client = new Http1Upstreams(context, options, Http1Upstreams.Settings.of(options, pool,
-          loops), () -> new VertxUpstreamClient(create(pool, false), null,
+      client = new Http1Upstreams(context, options.upstreamClientOptions(), settings(pool),
+          () -> new VertxUpstreamClient(create(pool, false), null,
               pool == null ? 0 : pool.maxRequestsPerConnection()));
       http1Clients.put(key, client);
     }
     return client;
+  }
+
+  /** The pool settings of Portico's own client for {@code pool} (null: the defaults). */
+  private Http1Upstreams.Settings settings(ConnectionPool pool) {
+    return Http1Upstreams.Settings.of(options.maxConnectionsPerEndpoint(),
+        options.upstreamClientOptions().getKeepAliveTimeout() * 1000L, pool, loops);
   }
 
   private HttpClient create(ConnectionPool pool, boolean h2cBackend) {

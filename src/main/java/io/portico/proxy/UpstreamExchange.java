@@ -1,6 +1,7 @@
 package io.portico.proxy;
 
 import io.portico.ir.UpstreamPlan;
+import io.portico.proxy.upstream.UpstreamClient;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 

@@ -1,5 +1,6 @@
 package io.portico.proxy;
 
+import io.portico.proxy.upstream.UpstreamCall;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;

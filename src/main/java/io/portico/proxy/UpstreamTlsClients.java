@@ -6,6 +6,8 @@ import io.portico.ir.TlsCertificate;
 import io.portico.ir.UpstreamTls;
 import io.portico.proxy.tls.UpstreamClientKeyManager;
 import io.portico.proxy.tls.UpstreamTrustManager;
+import io.portico.proxy.upstream.UpstreamClient;
+import io.portico.proxy.upstream.VertxUpstreamClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpVersion;

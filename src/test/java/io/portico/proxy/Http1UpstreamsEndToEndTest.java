@@ -3,6 +3,8 @@ package io.portico.proxy;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.TestBytes;
 import io.portico.testing.TestGateway;
+import io.portico.proxy.upstream.Http1Upstreams;
+import io.portico.proxy.upstream.RelayBuffers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -52,8 +54,8 @@ import static io.portico.proxy.StrictFramingEndToEndTest.readAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Portico's own HTTP/1.1 upstream client ({@link Http1Upstreams}, {@link Http1Connection},
- * {@link Http1Call}, used for endpoints named by IP address) against raw-socket backends on
+ * Portico's own HTTP/1.1 upstream client ({@link Http1Upstreams}, Http1Connection,
+ * Http1Call, used for endpoints named by IP address) against raw-socket backends on
  * 127.0.0.1 that write exact bytes and count their connections: keep-alive reuse, each way an
  * answer can be delimited or end, informational and HEAD answers, malformed and early answers,
  * the pool's limit and its waiters, back-pressure towards a slow client, and shutdown. Relaying

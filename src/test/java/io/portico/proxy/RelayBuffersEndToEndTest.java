@@ -5,6 +5,7 @@ import io.portico.testing.TestCertificates;
 import io.portico.testing.TestCertificates.Pem;
 import io.portico.testing.TestBytes;
 import io.portico.testing.TestGateway;
+import io.portico.proxy.upstream.RelayBuffers;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,7 +27,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter
   final long openedNanos = System.nanoTime();
   /** Requests the connection was given so far. */
   int requests;
-  /** Told when the connection closes (see {@link RuleConnections}), or null. */
+  /** Told when the connection closes (the circuit breaker's connection count), or null. */
   private Handler<Void> closeHandler;
   /** Whether the event loop is handing over what one read brought. */
   private boolean reading;

@@ -1,14 +1,14 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 
 /**
- * The connection an attempt went out on, as {@link RuleConnections} counts a rule's
+ * The connection an attempt went out on, as the proxy's RuleConnections counts a rule's
  * connections against {@code circuitBreaker.maxConnections}: equal for the same connection,
  * and telling when it closes.
  */
-interface UpstreamConnection {
+public interface UpstreamConnection {
 
   /** Runs {@code handler} once the connection has closed (replacing any earlier one). */
   void closeHandler(Handler<Void> handler);

@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.portico.ir.Endpoint;
 import io.vertx.core.Future;
@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * An {@link UpstreamClient} over one of Vert.x's HTTP clients: for h2c and HTTPS endpoints,
  * the pools a BackendTrafficPolicy sets, and endpoints named by host name.
  */
-final class VertxUpstreamClient implements UpstreamClient {
+public final class VertxUpstreamClient implements UpstreamClient {
 
   private final HttpClient client;
   /** The name a TLS client sends as SNI (and checks), or null for cleartext. */
@@ -29,7 +29,8 @@ final class VertxUpstreamClient implements UpstreamClient {
    * @param serverName the peer's TLS name, or null for a cleartext client
    * @param maxRequestsPerConnection requests one connection carries (0: no limit)
    */
-  VertxUpstreamClient(HttpClient client, String serverName, int maxRequestsPerConnection) {
+  public VertxUpstreamClient(HttpClient client, String serverName,
+      int maxRequestsPerConnection) {
     this.client = client;
     this.serverName = serverName;
     this.maxRequestsPerConnection = maxRequestsPerConnection;
@@ -72,7 +73,7 @@ final class VertxUpstreamClient implements UpstreamClient {
   }
 
   /** Shuts the client down gracefully: its requests in flight get {@code seconds} to finish. */
-  void shutdown(long seconds) {
+  public void shutdown(long seconds) {
     client.shutdown(seconds, TimeUnit.SECONDS);
   }
 }

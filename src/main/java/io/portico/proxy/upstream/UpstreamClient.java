@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.portico.ir.Endpoint;
 import io.vertx.core.Future;
@@ -8,7 +8,7 @@ import io.vertx.core.http.HttpMethod;
  * Opens one attempt's request to an endpoint: a connection from the pool (or a new one), on the
  * event loop of the proxy verticle asking. See {@link UpstreamCall}.
  */
-interface UpstreamClient {
+public interface UpstreamClient {
 
   /**
    * Returns the request, once it has a connection; fails when none could be had within

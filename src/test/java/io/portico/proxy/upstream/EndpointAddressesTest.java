@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

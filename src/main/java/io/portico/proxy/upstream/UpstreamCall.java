@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -7,14 +7,14 @@ import io.vertx.core.net.HostAndPort;
 import io.vertx.core.streams.WriteStream;
 
 /**
- * One attempt's request to an endpoint, as the {@link Forwarder} drives it: its head is sent
+ * One attempt's request to an endpoint, as the proxy's Forwarder drives it: its head is sent
  * with the first write (or {@link #send()}), its body streams with back-pressure, and its
  * answer arrives as an {@link UpstreamAnswer}. Implemented by Portico's own HTTP/1.1 client
  * ({@link Http1Upstreams}, for cleartext HTTP/1.1 endpoints) and over Vert.x's client
  * ({@link VertxUpstreamCall}: h2c, upstream TLS, the pools of BackendTrafficPolicies).
  * Confined to the event loop of the request.
  */
-interface UpstreamCall extends WriteStream<Buffer> {
+public interface UpstreamCall extends WriteStream<Buffer> {
 
   /** The request's headers, changed freely until the head is sent. */
   MultiMap headers();
@@ -46,7 +46,7 @@ interface UpstreamCall extends WriteStream<Buffer> {
 
   /**
    * The connection the request went out on, for the count of
-   * {@code circuitBreaker.maxConnections} (see {@link RuleConnections}).
+   * {@code circuitBreaker.maxConnections} (the proxy's RuleConnections).
    */
   UpstreamConnection connection();
 }

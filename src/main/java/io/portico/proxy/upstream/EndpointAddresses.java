@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.portico.ir.Endpoint;
 import io.vertx.core.net.SocketAddress;

@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
@@ -37,10 +37,10 @@ import java.util.concurrent.atomic.LongAdder;
  * 1 MiB passthrough answers, but the bench's throughput fell 10-15% (load core saturated in
  * both; p50 12.7 -> 15 ms), which is not understood yet.
  */
-final class RelayBuffers extends AbstractByteBufAllocator {
+public final class RelayBuffers extends AbstractByteBufAllocator {
 
   /** The allocator of every upstream HTTP connection, or null where it cannot work. */
-  static final RelayBuffers ALLOCATOR =
+  public static final RelayBuffers ALLOCATOR =
       PlatformDependent.hasUnsafe() && PlatformDependent.directBufferPreferred()
           ? new RelayBuffers() : null;
 
@@ -78,7 +78,7 @@ final class RelayBuffers extends AbstractByteBufAllocator {
    * Releases {@code chunk} if its memory is one of these buffers; does nothing to any other
    * buffer (HTTP/2 upstreams, for instance, hand over copies).
    */
-  static void release(Buffer chunk) {
+  public static void release(Buffer chunk) {
     if (chunk instanceof BufferImpl impl) {
       ByteBuf memory = impl.byteBuf();
       if (memory.alloc() == ALLOCATOR && memory.refCnt() > 0) {
@@ -88,7 +88,7 @@ final class RelayBuffers extends AbstractByteBufAllocator {
   }
 
   /** How many of these buffers are allocated and not released: for tests. */
-  long outstanding() {
+  public long outstanding() {
     return outstanding.sum();
   }
 

@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

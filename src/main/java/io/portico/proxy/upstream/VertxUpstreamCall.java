@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

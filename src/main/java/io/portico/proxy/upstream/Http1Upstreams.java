@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -55,10 +55,10 @@ import java.util.function.Supplier;
  * closed once its request is done.
  *
  * <p>A BackendTrafficPolicy's connection pool and circuit breaker get clients of their own
- * (see {@link UpstreamClients}); its connections are counted against the circuit breaker's
+ * (see the proxy's UpstreamClients); its connections are counted against the circuit breaker's
  * {@code maxConnections} through {@link UpstreamConnection}.
  */
-final class Http1Upstreams implements UpstreamClient {
+public final class Http1Upstreams implements UpstreamClient {
 
   /**
    * The pool settings of one client.
@@ -68,17 +68,18 @@ final class Http1Upstreams implements UpstreamClient {
    * @param maxLifetimeMillis how long a connection may live (0: no limit)
    * @param maxRequestsPerConnection requests one connection carries (0: no limit)
    */
-  record Settings(int maxConnectionsPerEndpoint, long idleTimeoutMillis, long maxLifetimeMillis,
-      int maxRequestsPerConnection) {
+  public record Settings(int maxConnectionsPerEndpoint, long idleTimeoutMillis,
+      long maxLifetimeMillis, int maxRequestsPerConnection) {
 
     /**
-     * The settings of {@code pool} (null: the defaults of {@code options}) for one of
+     * The settings of {@code pool} (null: the defaults given) for one of
      * {@code loops} proxy verticles, which share its maxConnections (rounded up, as for
-     * Vert.x's pools, see {@link UpstreamClients#configure}).
+     * Vert.x's pools).
      */
-    static Settings of(ProxyOptions options, ConnectionPool pool, int loops) {
-      int maxConnections = options.maxConnectionsPerEndpoint();
-      long idleTimeout = options.upstreamClientOptions().getKeepAliveTimeout() * 1000L;
+    public static Settings of(int defaultMaxConnections, long defaultIdleTimeoutMillis,
+        ConnectionPool pool, int loops) {
+      int maxConnections = defaultMaxConnections;
+      long idleTimeout = defaultIdleTimeoutMillis;
       if (pool == null) {
         return new Settings(maxConnections, idleTimeout, 0, 0);
       }
@@ -121,10 +122,11 @@ final class Http1Upstreams implements UpstreamClient {
 
   /**
    * @param context the proxy verticle's context, whose event loop the connections use
+   * @param defaults the settings of upstream clients, for the codec's limits
    * @param named makes the client for endpoints named by host name rather than IP address (on
    *     first use)
    */
-  Http1Upstreams(ContextInternal context, ProxyOptions options, Settings settings,
+  public Http1Upstreams(ContextInternal context, HttpClientOptions defaults, Settings settings,
       Supplier<UpstreamClient> named) {
     this.context = context;
     this.named = named;
@@ -132,7 +134,6 @@ final class Http1Upstreams implements UpstreamClient {
     this.maxConnectionsPerEndpoint = settings.maxConnectionsPerEndpoint();
     this.idleNanos = settings.idleTimeoutMillis() * 1_000_000;
     this.sweepMillis = Math.max(10, Math.min(1000, settings.idleTimeoutMillis() / 4));
-    HttpClientOptions defaults = options.upstreamClientOptions();
     int maxInitialLine = defaults.getMaxInitialLineLength();
     int maxHeaderSize = defaults.getMaxHeaderSize();
     int maxChunkSize = defaults.getMaxChunkSize();
@@ -310,7 +311,7 @@ final class Http1Upstreams implements UpstreamClient {
    * Closes the idle connections, and every other one once its request is done (its pool
    * settings are no longer used, or the verticle is stopping).
    */
-  void close() {
+  public void close() {
     closed = true;
     if (namedClient instanceof VertxUpstreamClient vertxClient) {
       vertxClient.shutdown(30);

@@ -1,4 +1,4 @@
-package io.portico.proxy;
+package io.portico.proxy.upstream;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -11,7 +11,7 @@ import io.vertx.core.buffer.Buffer;
  * to give back ({@link RelayBuffers#release}) once written or dropped. Confined to the event
  * loop of the request.
  */
-interface UpstreamAnswer {
+public interface UpstreamAnswer {
 
   int statusCode();
 
