@@ -554,6 +554,30 @@ class Http1UpstreamsEndToEndTest {
     assertThat(backend.accepted.get()).isEqualTo(2);
   }
 
+  /**
+   * An endpoint that says it keeps idle connections 1 s ({@code Keep-Alive: timeout=1}, as
+   * Node.js servers send with 5) does not get a request on one idle longer than that: it would
+   * be closing it.
+   */
+  @Test
+  void idleConnectionIsNotReusedPastTheEndpointsKeepAliveTimeout() throws Exception {
+    RawBackend backend = serve(exchange -> {
+      exchange.write("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 4\r\n\r\n"
+          + "fine");
+      return true; // Keeps it open: only the gateway decides not to reuse it.
+    });
+    try (Client client = new Client(port)) {
+      assertThat(client.request("GET", "/a").status()).isEqualTo(200);
+      assertThat(client.request("GET", "/b").status()).isEqualTo(200);
+      assertThat(backend.accepted.get()).as("reused within the second").isEqualTo(1);
+      Thread.sleep(1_300);
+      assertThat(client.request("GET", "/c").status()).isEqualTo(200);
+    }
+    assertThat(backend.accepted.get()).isEqualTo(2);
+    TestGateway.awaitCondition("the expired connection closed by the gateway",
+        () -> backend.closedByGateway.get() >= 1);
+  }
+
   /** A connection older than the policy's maxConnectionDuration is closed after its request. */
   @Test
   void connectionIsRetiredOnceItHasLivedMaxConnectionDuration() throws Exception {

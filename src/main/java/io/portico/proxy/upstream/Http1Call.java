@@ -343,6 +343,28 @@ final class Http1Call implements UpstreamCall {
         : new DecoderException("malformed answer: " + cause.getMessage(), cause);
   }
 
+  /**
+   * The {@code timeout} of a {@code Keep-Alive} header ({@code timeout=5, max=1000}): how many
+   * seconds the endpoint keeps an idle connection open; -1 when there is none or it is not a
+   * number.
+   */
+  static int keepAliveTimeout(String header) {
+    if (header == null) {
+      return -1;
+    }
+    for (String parameter : header.split(",")) {
+      String[] nameAndValue = parameter.trim().split("=", 2);
+      if (nameAndValue.length == 2 && nameAndValue[0].trim().equalsIgnoreCase("timeout")) {
+        String value = nameAndValue[1].trim();
+        if (value.isEmpty() || value.length() > 9 || !value.chars().allMatch(Character::isDigit)) {
+          return -1;
+        }
+        return Integer.parseInt(value);
+      }
+    }
+    return -1;
+  }
+
   /** The answer has arrived whole: the connection is done with, for this request. */
   private void answered(boolean keepAlive) {
     if (requestEnded) {
@@ -474,6 +496,12 @@ final class Http1Call implements UpstreamCall {
     void arrived(HttpHeaders trailing) {
       if (!trailing.isEmpty()) {
         trailers = trailing instanceof MultiMap map ? map : new HeadersAdaptor(trailing);
+      }
+      if (connection != null) {
+        int endpointIdleSeconds = keepAliveTimeout(head.headers().get(HttpHeaderNames.KEEP_ALIVE));
+        if (endpointIdleSeconds >= 0) {
+          connection.endpointIdleNanos = endpointIdleSeconds * 1_000_000_000L;
+        }
       }
       answered(HttpUtil.isKeepAlive(head));
       if (over) {

@@ -21,8 +21,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter
   private final ContextInternal context;
   final Http1Upstreams.EndpointPool pool;
   final Channel channel;
-  /** When the connection last went back to the pool, on the nano clock. */
-  long idleSinceNanos;
+  /** Until when the connection may stay idle in the pool, on the nano clock. */
+  long idleUntilNanos;
+  /**
+   * How long the endpoint keeps the connection open while idle, in ns, as its last answer said
+   * ({@code Keep-Alive: timeout=N}); else {@link Long#MAX_VALUE}.
+   */
+  long endpointIdleNanos = Long.MAX_VALUE;
   /** When the connection was opened, on the nano clock. */
   final long openedNanos = System.nanoTime();
   /** Requests the connection was given so far. */

@@ -49,8 +49,10 @@ import java.util.function.Supplier;
  * connections open or opening; past that a request waits, in arrival order, for one to be free,
  * within its connect timeout (then it fails as a connect timeout, as Vert.x's pool does). The
  * most recently used idle connection is taken first, so that idle ones age out: a connection idle
- * for the idle timeout is closed by a sweep (once a second, or four times per idle timeout when
- * that is shorter), and an endpoint with nothing open is forgotten. A connection that has
+ * for the idle timeout, or for as long as the endpoint said it keeps idle connections
+ * ({@code Keep-Alive: timeout=N}, when shorter), is closed by a sweep (once a second, or four
+ * times per idle timeout when that is shorter) or when next taken, and an endpoint with
+ * nothing open is forgotten. A connection that has
  * carried {@code maxRequestsPerConnection} requests, or lived {@code maxConnectionDuration}, is
  * closed once its request is done.
  *
@@ -248,7 +250,10 @@ public final class Http1Upstreams implements UpstreamClient {
         return;
       }
     }
-    connection.idleSinceNanos = System.nanoTime();
+    // Idle no longer than the endpoint said it keeps the connection (Keep-Alive: timeout=N):
+    // a request sent as the endpoint closes it would fail.
+    connection.idleUntilNanos = System.nanoTime()
+        + Math.min(idleNanos, connection.endpointIdleNanos);
     pool.idle.addLast(connection);
   }
 
@@ -290,12 +295,13 @@ public final class Http1Upstreams implements UpstreamClient {
     Iterator<EndpointPool> each = pools.values().iterator();
     while (each.hasNext()) {
       EndpointPool pool = each.next();
-      Http1Connection oldest;
-      while ((oldest = pool.idle.peekFirst()) != null
-          && (now - oldest.idleSinceNanos >= idleNanos || worn(oldest))) {
-        pool.idle.pollFirst();
-        oldest.channel.close();
-      }
+      pool.idle.removeIf(idle -> {
+        boolean expired = now - idle.idleUntilNanos >= 0 || worn(idle);
+        if (expired) {
+          idle.channel.close();
+        }
+        return expired;
+      });
       pool.waiters.removeIf(waiter -> waiter.taken);
       if (pool.open == 0 && pool.waiters.isEmpty()) {
         each.remove();
@@ -338,13 +344,24 @@ public final class Http1Upstreams implements UpstreamClient {
       this.address = address;
     }
 
-    /** The most recently used free connection still open, or null. */
+    /**
+     * The most recently used free connection still open and within its idle time, or null;
+     * those past it are closed on the way.
+     */
     Http1Connection takeIdle() {
       Http1Connection connection;
+      long now = 0;
       while ((connection = idle.pollLast()) != null) {
-        if (connection.channel.isActive()) {
+        if (!connection.channel.isActive()) {
+          continue;
+        }
+        if (now == 0) {
+          now = System.nanoTime();
+        }
+        if (now - connection.idleUntilNanos < 0) {
           return connection;
         }
+        connection.channel.close();
       }
       return null;
     }
