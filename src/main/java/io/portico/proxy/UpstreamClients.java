@@ -95,10 +95,30 @@ final class UpstreamClients {
     return client;
   }
 
-  /** The pool settings of Portico's own client for {@code pool} (null: the defaults). */
+  /**
+   * The pool settings of Portico's own client for {@code pool} (null: the defaults), as
+   * {@link #configure} sets Vert.x's.
+   */
   private Http1Upstreams.Settings settings(ConnectionPool pool) {
-    return Http1Upstreams.Settings.of(options.maxConnectionsPerEndpoint(),
-        options.upstreamClientOptions().getKeepAliveTimeout() * 1000L, pool, loops);
+    int maxConnections = options.maxConnectionsPerEndpoint();
+    long idleTimeout = options.upstreamClientOptions().getKeepAliveTimeout() * 1000L;
+    if (pool == null) {
+      return new Http1Upstreams.Settings(maxConnections, idleTimeout, 0, 0);
+    }
+    if (pool.maxConnections() > 0) {
+      maxConnections = share(pool.maxConnections(), loops);
+    }
+    if (pool.idleTimeoutMillis() > 0) {
+      idleTimeout = pool.idleTimeoutMillis();
+    }
+    return new Http1Upstreams.Settings(maxConnections, idleTimeout,
+        Math.max(0, pool.maxConnectionDurationMillis()),
+        Math.max(0, pool.maxRequestsPerConnection()));
+  }
+
+  /** One event loop's part of {@code total} connections shared by {@code loops}, rounded up. */
+  private static int share(int total, int loops) {
+    return Math.max(1, (total + loops - 1) / loops);
   }
 
   private HttpClient create(ConnectionPool pool, boolean h2cBackend) {
@@ -121,7 +141,7 @@ final class UpstreamClients {
       return;
     }
     if (pool.maxConnections() > 0) {
-      int share = Math.max(1, (pool.maxConnections() + loops - 1) / loops);
+      int share = share(pool.maxConnections(), loops);
       poolOptions.setHttp1MaxSize(share).setHttp2MaxSize(Math.min(share,
           poolOptions.getHttp2MaxSize()));
     }

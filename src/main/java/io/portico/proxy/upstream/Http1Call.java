@@ -115,16 +115,14 @@ final class Http1Call implements UpstreamCall {
 
   @Override
   public Future<UpstreamAnswer> send() {
-    if (!requestEnded && connection != null && !headSent) {
-      requestEnded = true;
-      headSent = true;
+    if (!requestEnded && connection != null) {
+      // Nobody waits for this write (no promise per request): a failure reaches
+      // Http1Connection.exceptionCaught, which fails the call.
       Channel channel = connection.channel;
-      // A failed write reaches Http1Connection.exceptionCaught, which fails the call.
-      channel.writeAndFlush(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method.toNetty(),
-          uri, Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE), channel.voidPromise());
-      return response.future();
+      channel.writeAndFlush(endMessage(null), channel.voidPromise());
+    } else {
+      end();
     }
-    end();
     return response.future();
   }
 
@@ -151,30 +149,36 @@ final class Http1Call implements UpstreamCall {
     if (requestEnded) {
       return context.succeededFuture();
     }
-    requestEnded = true;
     if (connection == null) {
+      requestEnded = true;
       return context.failedFuture(new HttpClosedException("Connection was closed"));
     }
     Channel channel = connection.channel;
-    ByteBuf content = last == null ? Unpooled.EMPTY_BUFFER : ((BufferInternal) last).getByteBuf();
-    Object message;
-    if (!headSent) {
-      headSent = true;
-      if (!chunked && content.isReadable() && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-        headers.set(HttpHeaderNames.CONTENT_LENGTH, String.valueOf(content.readableBytes()));
-      }
-      frame();
-      message = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method.toNetty(), uri, content,
-          headers, EmptyHttpHeaders.INSTANCE);
-    } else {
-      message = content.isReadable() ? new DefaultLastHttpContent(content)
-          : LastHttpContent.EMPTY_LAST_CONTENT;
-    }
-    Future<Void> written = written(channel, message);
+    Future<Void> written = written(channel, endMessage(last));
     if (closeWhenSent) {
       release(false);
     }
     return written;
+  }
+
+  /**
+   * Ends the request: the message that carries its end, with {@code last} (null: nothing) as
+   * the last of its body; the whole request when its head has not gone out yet.
+   */
+  private Object endMessage(Buffer last) {
+    requestEnded = true;
+    ByteBuf content = last == null ? Unpooled.EMPTY_BUFFER : ((BufferInternal) last).getByteBuf();
+    if (headSent) {
+      return content.isReadable() ? new DefaultLastHttpContent(content)
+          : LastHttpContent.EMPTY_LAST_CONTENT;
+    }
+    headSent = true;
+    if (!chunked && content.isReadable() && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      headers.set(HttpHeaderNames.CONTENT_LENGTH, String.valueOf(content.readableBytes()));
+    }
+    frame();
+    return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method.toNetty(), uri, content,
+        headers, EmptyHttpHeaders.INSTANCE);
   }
 
   private void writeHeadIfNeeded(Channel channel) {
@@ -287,7 +291,7 @@ final class Http1Call implements UpstreamCall {
 
   /** Handles what the codec decoded from the connection. */
   void received(Object msg) {
-    if (done && !closeWhenSent) {
+    if (done) {
       ReferenceCountUtil.release(msg);
       return;
     }
@@ -367,13 +371,12 @@ final class Http1Call implements UpstreamCall {
 
   /** The answer has arrived whole: the connection is done with, for this request. */
   private void answered(boolean keepAlive) {
+    done = true;
     if (requestEnded) {
-      done = true;
       release(keepAlive);
     } else {
       // The request is still being sent: the rest of its body goes out, then the connection
       // closes (its framing after an early answer is not worth trusting).
-      done = true;
       closeWhenSent = true;
     }
   }

@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.NetUtil;
-import io.portico.ir.BackendResilience.ConnectionPool;
 import io.portico.ir.Endpoint;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientOptions;
@@ -72,29 +71,6 @@ public final class Http1Upstreams implements UpstreamClient {
    */
   public record Settings(int maxConnectionsPerEndpoint, long idleTimeoutMillis,
       long maxLifetimeMillis, int maxRequestsPerConnection) {
-
-    /**
-     * The settings of {@code pool} (null: the defaults given) for one of
-     * {@code loops} proxy verticles, which share its maxConnections (rounded up, as for
-     * Vert.x's pools).
-     */
-    public static Settings of(int defaultMaxConnections, long defaultIdleTimeoutMillis,
-        ConnectionPool pool, int loops) {
-      int maxConnections = defaultMaxConnections;
-      long idleTimeout = defaultIdleTimeoutMillis;
-      if (pool == null) {
-        return new Settings(maxConnections, idleTimeout, 0, 0);
-      }
-      if (pool.maxConnections() > 0) {
-        maxConnections = Math.max(1, (pool.maxConnections() + loops - 1) / loops);
-      }
-      if (pool.idleTimeoutMillis() > 0) {
-        idleTimeout = pool.idleTimeoutMillis();
-      }
-      return new Settings(maxConnections, idleTimeout,
-          Math.max(0, pool.maxConnectionDurationMillis()),
-          Math.max(0, pool.maxRequestsPerConnection()));
-    }
   }
 
   /** Makes Vert.x's header maps, which validate names and values as Netty's do. */
@@ -115,7 +91,6 @@ public final class Http1Upstreams implements UpstreamClient {
   private final Supplier<UpstreamClient> named;
   private UpstreamClient namedClient;
   private final Settings settings;
-  private final int maxConnectionsPerEndpoint;
   private final long idleNanos;
   private final long sweepMillis;
   private final Map<Endpoint, EndpointPool> pools = new HashMap<>();
@@ -133,7 +108,6 @@ public final class Http1Upstreams implements UpstreamClient {
     this.context = context;
     this.named = named;
     this.settings = settings;
-    this.maxConnectionsPerEndpoint = settings.maxConnectionsPerEndpoint();
     this.idleNanos = settings.idleTimeoutMillis() * 1_000_000;
     this.sweepMillis = Math.max(10, Math.min(1000, settings.idleTimeoutMillis() / 4));
     int maxInitialLine = defaults.getMaxInitialLineLength();
@@ -186,7 +160,7 @@ public final class Http1Upstreams implements UpstreamClient {
       return context.succeededFuture(call);
     }
     PromiseInternal<UpstreamCall> promise = context.promise();
-    if (pool.open < maxConnectionsPerEndpoint) {
+    if (pool.open < settings.maxConnectionsPerEndpoint()) {
       connect(pool, call, promise, connectTimeoutMillis);
     } else {
       pool.await(new Waiter(pool, call, promise, connectTimeoutMillis));
@@ -276,7 +250,8 @@ public final class Http1Upstreams implements UpstreamClient {
   /** Opens a connection for the first waiting request, if any and the pool has room. */
   private void serveWaiter(EndpointPool pool) {
     Waiter waiter;
-    while (pool.open < maxConnectionsPerEndpoint && (waiter = pool.nextWaiter()) != null) {
+    while (pool.open < settings.maxConnectionsPerEndpoint()
+        && (waiter = pool.nextWaiter()) != null) {
       if (waiter.take()) {
         connect(pool, waiter.call, waiter.promise, waiter.remainingMillis());
       }
@@ -416,7 +391,7 @@ public final class Http1Upstreams implements UpstreamClient {
       }
       taken = true; // Left in the queue: skipped when its turn comes.
       promise.fail(new ConnectTimeoutException("no connection to " + pool.address + " within "
-          + connectTimeoutMillis + " ms: all " + maxConnectionsPerEndpoint
+          + connectTimeoutMillis + " ms: all " + settings.maxConnectionsPerEndpoint()
           + " connections of the endpoint busy"));
     }
   }
