@@ -546,7 +546,7 @@ class Http1UpstreamsEndToEndTest {
         });
     try (Client client = new Client(port)) {
       assertThat(client.request("GET", "/a").status()).isEqualTo(200);
-      // Well within the default idle timeout (30 s): only the policy's closes it.
+      // Well within the default idle timeout (60 s): only the policy's closes it.
       TestGateway.awaitCondition("the idle connection closed by the gateway",
           () -> backend.closedByGateway.get() == 1);
       assertThat(client.request("GET", "/b").status()).isEqualTo(200);
