@@ -41,6 +41,7 @@ through the API (one request each) instead of files; status is written back to t
   nice -n 19 python3 bench/scale.py --routes 1000
   nice -n 19 python3 bench/scale.py --routes 5000 --samples 20 --java-opts "-Xmx256m"
   nice -n 19 python3 bench/scale.py --routes 1000 --provider kubernetes
+  nice -n 19 python3 bench/scale.py --routes 1000,5000,10000,20000   # every size, one table
 
 Ports: PORT_BASE (default 19000) + 1..4 nginx, +10 the roll pods, +80 the Gateway listener,
 +81 the HTTPS listener, +99 the admin API, +98 the mock API server.
@@ -653,9 +654,50 @@ http {{
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def run_sizes(sizes):
+    """Runs this script once per route count, each in a process of its own (so that no run
+    inherits another's Portico, nginx or mock API server), prints each run's output as it
+    comes, then the first table's rows of every run together. Returns the exit status."""
+    header, rows, status = None, [], 0
+    for n in sizes:
+        argv = []
+        skip = False
+        for i, a in enumerate(sys.argv[1:]):
+            if skip:
+                skip = False
+                continue
+            if a == "--routes":
+                skip = True
+                continue
+            if a.startswith("--routes="):
+                continue
+            argv.append(a)
+        proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--routes", str(n)] + argv,
+                                stdout=subprocess.PIPE, text=True)
+        row = None
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("| routes |") and header is None:
+                header = line
+            if line.startswith(f"| {n:,} |") and row is None:
+                row = line
+        status = proc.wait() or status
+        rows.append(row or f"| {n:,} | (run failed: exit status {proc.returncode}) |\n")
+        print(flush=True)
+    print("All sizes:")
+    if header:
+        print(header, end="")
+        print("|" + "---|" * (header.count("|") - 1))
+    for row in rows:
+        print(row, end="")
+    return status
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--routes", type=int, default=1000, help="N HTTPRoutes (1000, 5000, 10000, 20000)")
+    ap.add_argument("--routes", default="1000",
+                    help="N HTTPRoutes (1000, 5000, 10000, 20000), or several separated by commas: "
+                         "one run each, one after the other, then their rows in one table")
     ap.add_argument("--samples", type=int, default=20, help="samples per latency (>= 20)")
     ap.add_argument("--changes", type=int, default=200, help="route changes before the second RSS")
     ap.add_argument("--port-base", type=int, default=19000)
@@ -682,8 +724,11 @@ def main():
     args = ap.parse_args()
     if not os.path.exists(args.jar):
         sys.exit(f"{args.jar} missing: mvn -q -DskipTests package")
+    sizes = [int(x) for x in args.routes.split(",") if x.strip()]
+    if len(sizes) > 1:
+        sys.exit(run_sizes(sizes))
 
-    n = args.routes
+    n = sizes[0]
     listener = args.port_base + 80
     admin = args.port_base + 99
     work = tempfile.mkdtemp(prefix="portico-scale-")
