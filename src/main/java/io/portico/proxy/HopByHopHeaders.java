@@ -126,32 +126,67 @@ final class HopByHopHeaders {
    * The header names {@code headers}' Connection header lists beyond those always dropped: most
    * messages say only {@code keep-alive} or {@code close}, so the list is empty and the copy
    * compares nothing more. Connection may be sent on several lines, which together form one
-   * list.
+   * list. Decoded headers are read in place, and a token is made a String only when it has to
+   * be kept: every answer of a keep-alive backend carries {@code Connection: keep-alive}, and
+   * reading it through {@code getAll} cost a list, an iterator, a wrapper and a substring per
+   * answer (~4% of the bytes allocated per proxied request).
    */
   private static List<String> connectionOptions(MultiMap headers) {
-    if (!headers.contains("connection")) {
-      return List.of();
+    HttpHeaders decoded = netty(headers);
+    if (decoded == null) {
+      List<String> options = null;
+      for (String value : headers.getAll("connection")) {
+        options = addOptions(value, options);
+      }
+      return options == null ? List.of() : options;
     }
     List<String> options = null;
-    for (String value : headers.getAll("connection")) {
-      int start = 0;
-      int length = value.length();
-      while (start < length) {
-        int end = value.indexOf(',', start);
-        if (end < 0) {
-          end = length;
-        }
-        String token = value.substring(start, end).trim();
-        if (!token.isEmpty() && !isHopByHop(token) && !token.equalsIgnoreCase("close")) {
-          if (options == null) {
-            options = new ArrayList<>(2);
-          }
-          options.add(token);
-        }
-        start = end + 1;
+    Iterator<Map.Entry<CharSequence, CharSequence>> entries = decoded.iteratorCharSequence();
+    while (entries.hasNext()) {
+      Map.Entry<CharSequence, CharSequence> header = entries.next();
+      if (AsciiString.contentEqualsIgnoreCase(header.getKey(), "connection")) {
+        options = addOptions(header.getValue(), options);
       }
     }
     return options == null ? List.of() : options;
+  }
+
+  /**
+   * Adds the tokens of one Connection value that are neither always dropped nor {@code close}
+   * to {@code options} (made when the first one is found), and returns it.
+   */
+  private static List<String> addOptions(CharSequence value, List<String> options) {
+    int length = value.length();
+    int start = 0;
+    while (start < length) {
+      int end = start;
+      while (end < length && value.charAt(end) != ',') {
+        end++;
+      }
+      int from = start;
+      int to = end;
+      while (from < to && isBlank(value.charAt(from))) {
+        from++;
+      }
+      while (to > from && isBlank(value.charAt(to - 1))) {
+        to--;
+      }
+      if (from < to) {
+        CharSequence token = value.subSequence(from, to);
+        if (!isHopByHop(token) && !is(token, "close")) {
+          if (options == null) {
+            options = new ArrayList<>(2);
+          }
+          options.add(token.toString());
+        }
+      }
+      start = end + 1;
+    }
+    return options;
+  }
+
+  private static boolean isBlank(char c) {
+    return c == ' ' || c == '\t';
   }
 
   /** Whether {@code name} is one of {@code options}, case-insensitively, without allocating. */
