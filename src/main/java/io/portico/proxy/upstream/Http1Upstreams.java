@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -123,12 +122,12 @@ public final class Http1Upstreams implements UpstreamClient {
             // As Vert.x's client: bounded head, bodies in chunks of at most maxChunkSize, header
             // names and values validated. Decoded into Vert.x's header map (also Netty's
             // HttpHeaders), which the relay reads as it is.
-            channel.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+            channel.pipeline().addLast("codec", new Http1Codec(new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxInitialLine)
                 .setMaxHeaderSize(maxHeaderSize)
                 .setMaxChunkSize(maxChunkSize)
                 .setHeadersFactory(VERTX_HEADERS)
-                .setTrailersFactory(VERTX_HEADERS), false, false));
+                .setTrailersFactory(VERTX_HEADERS)));
           }
         });
     if (RelayBuffers.ALLOCATOR != null) {
