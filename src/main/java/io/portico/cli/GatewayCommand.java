@@ -91,6 +91,7 @@ final class GatewayCommand {
       return Main.EXIT_OK;
     }
     Arguments arguments = Arguments.parse(command, args, 1, OPTIONS, FLAGS);
+    StaleArchiveCheck.warnIfStale();
     if (arguments.has("--kubernetes")) {
       if (quickstart || arguments.has("--config")) {
         throw new Arguments.UsageException(command + ": --kubernetes and --config are exclusive"
