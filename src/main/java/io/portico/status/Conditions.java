@@ -2,6 +2,8 @@ package io.portico.status;
 
 import io.fabric8.kubernetes.api.model.Condition;
 
+import java.util.Map;
+
 /**
  * Builds Gateway API status conditions. Types and reasons are the spec's own names
  * (gateway.networking.k8s.io/v1 {@code *ConditionType} and {@code *ConditionReason}).
@@ -55,6 +57,14 @@ public final class Conditions {
   public static final String REASON_BACKEND_NOT_FOUND = "BackendNotFound";
   public static final String REASON_INCOMPATIBLE_FILTERS = "IncompatibleFilters";
 
+  /**
+   * The extra-fields map of the status objects Portico builds. Every fabric8 model object is
+   * made with a map of its own for fields its class does not know, and those built for a route's
+   * status (its conditions, parent status and parentRef echo) live as long as the translation
+   * that made them: at 10k routes, ~50k empty maps, ~2.8 MB. Nothing adds extra fields to them.
+   */
+  public static final Map<String, Object> NO_EXTRA_FIELDS = Map.of();
+
   private Conditions() {
   }
 
@@ -70,6 +80,7 @@ public final class Conditions {
     condition.setReason(reason);
     condition.setMessage(message);
     condition.setObservedGeneration(observedGeneration);
+    condition.setAdditionalProperties(NO_EXTRA_FIELDS);
     return condition;
   }
 }

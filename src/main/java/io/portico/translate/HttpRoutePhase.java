@@ -143,8 +143,16 @@ final class HttpRoutePhase {
       return new AttachedRoutes.Attachment(key, null, List.of());
     }
     // Constructors, not builders (which copy everything again): one status per route.
-    Object status = route.route() instanceof GRPCRoute
-        ? new GRPCRouteStatus(parents) : new HTTPRouteStatus(parents);
+    Object status;
+    if (route.route() instanceof GRPCRoute) {
+      GRPCRouteStatus grpc = new GRPCRouteStatus(parents);
+      grpc.setAdditionalProperties(Conditions.NO_EXTRA_FIELDS);
+      status = grpc;
+    } else {
+      HTTPRouteStatus http = new HTTPRouteStatus(parents);
+      http.setAdditionalProperties(Conditions.NO_EXTRA_FIELDS);
+      status = http;
+    }
     return new AttachedRoutes.Attachment(key, status, List.copyOf(placements));
   }
 
@@ -219,6 +227,7 @@ final class HttpRoutePhase {
     status.setParentRef(ListenerAdmission.echoParentRef(ref, gateway));
     status.setControllerName(controllerName);
     status.setConditions(conditions);
+    status.setAdditionalProperties(Conditions.NO_EXTRA_FIELDS);
     return status;
   }
 

@@ -77,6 +77,7 @@ final class ListenerAdmission {
     echo.setName(ref.getName());
     echo.setSectionName(ref.getSectionName());
     echo.setPort(ref.getPort());
+    echo.setAdditionalProperties(Conditions.NO_EXTRA_FIELDS);
     return echo;
   }
 
