@@ -660,18 +660,12 @@ def run_sizes(sizes):
     comes, then the first table's rows of every run together. Returns the exit status."""
     header, rows, status = None, [], 0
     for n in sizes:
-        argv = []
-        skip = False
-        for i, a in enumerate(sys.argv[1:]):
-            if skip:
-                skip = False
-                continue
+        argv, rest = [], iter(sys.argv[1:])
+        for a in rest:  # every argument but --routes and its value
             if a == "--routes":
-                skip = True
-                continue
-            if a.startswith("--routes="):
-                continue
-            argv.append(a)
+                next(rest, None)
+            elif not a.startswith("--routes="):
+                argv.append(a)
         proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--routes", str(n)] + argv,
                                 stdout=subprocess.PIPE, text=True)
         row = None

@@ -52,8 +52,8 @@ final class HopByHopHeaders {
 
   /** Copies {@code from} into {@code to}, leaving out hop-by-hop headers and {@code skip}. */
   static void copy(MultiMap from, MultiMap to, String skip) {
-    List<String> connection = connectionOptions(from);
     HttpHeaders decoded = netty(from);
+    List<String> connection = connectionOptions(from, decoded);
     // HTTP/2 wants lower-case names: given one already lowered, Vert.x need not make a copy.
     boolean lowerNames = to instanceof Http2HeadersAdaptor;
     if (decoded != null) {
@@ -130,9 +130,10 @@ final class HopByHopHeaders {
    * be kept: every answer of a keep-alive backend carries {@code Connection: keep-alive}, and
    * reading it through {@code getAll} cost a list, an iterator, a wrapper and a substring per
    * answer (~4% of the bytes allocated per proxied request).
+   *
+   * @param decoded {@code headers} as Netty headers ({@link #netty}), or null
    */
-  private static List<String> connectionOptions(MultiMap headers) {
-    HttpHeaders decoded = netty(headers);
+  private static List<String> connectionOptions(MultiMap headers, HttpHeaders decoded) {
     if (decoded == null) {
       List<String> options = null;
       for (String value : headers.getAll("connection")) {

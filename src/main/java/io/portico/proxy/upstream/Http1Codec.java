@@ -15,7 +15,10 @@ import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.util.AsciiString;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * The HTTP/1.1 codec of an upstream connection: what Netty's {@link HttpClientCodec} does as
@@ -146,11 +149,11 @@ final class Http1Codec extends CombinedChannelDuplexHandler<HttpResponseDecoder,
     private final Object[][] byLength = new Object[64][];
 
     @SafeVarargs
-    Constants(java.util.function.Function<String, T> make, T... values) {
+    Constants(Function<String, T> make, T... values) {
       for (T value : values) {
         String text = value.toString();
         add(value);
-        add(make.apply(text.toLowerCase(java.util.Locale.ROOT)));
+        add(make.apply(text.toLowerCase(Locale.ROOT)));
         add(make.apply(titleCase(text)));
       }
     }
@@ -170,7 +173,7 @@ final class Http1Codec extends CombinedChannelDuplexHandler<HttpResponseDecoder,
           return;
         }
       }
-      Object[] more = java.util.Arrays.copyOf(same, same.length + 1);
+      Object[] more = Arrays.copyOf(same, same.length + 1);
       more[same.length] = value;
       byLength[length] = more;
     }
