@@ -15,8 +15,9 @@ import java.util.stream.Stream;
  * <p>The Kubernetes provider does not take status-only updates into its snapshot (see
  * {@link StatusEchoes}), so the snapshot keeps the copy it translated while the informer keeps
  * the newest one, for the status writer: every route whose status Portico wrote was held twice
- * (at 10k routes, ~17k HTTPRoute copies live after start, bench/scale.py). A new copy is
- * changed here before the informer publishes it to any other thread.
+ * (at 10k routes, ~17k HTTPRoute copies live after start, bench/scale.py). Every copy's lists
+ * are also made immutable and exact ({@link ImmutableModelLists}). A new copy is changed here
+ * before the informer publishes it to any other thread.
  */
 final class EchoSharingStore<T extends HasMetadata> implements ItemStore<T> {
 
@@ -34,6 +35,7 @@ final class EchoSharingStore<T extends HasMetadata> implements ItemStore<T> {
         && StatusEchoes.sameButStatus(previous, object)) {
       StatusEchoes.shareSpec(previous, object);
     }
+    ImmutableModelLists.apply(object);
     return items.put(key, object);
   }
 
