@@ -30,7 +30,9 @@ A second table covers changes under a steady load (three client threads, keep-al
                                  times (a new key each time), clients on keep-alive and new
                                  connections; how soon new connections get the new certificate
 
-Every file is written aside and renamed into place (what editors and ConfigMap volumes do).
+Portico runs with MALLOC_ARENA_MAX=2, as the Dockerfile ships it, unless the environment
+says otherwise. Every file is written aside and renamed into place (what editors and ConfigMap
+volumes do).
 Runs are bounded: each wait gives up after --timeout seconds and is reported as such.
 
 With --provider kubernetes the same objects live in fabric8's CRUD mock API server (run as a
@@ -746,6 +748,8 @@ def main():
     nginx = start_nginx(work, args.port_base)
     log = open(os.path.join(work, "portico.log"), "w")
     provider_args, provider_env = store.portico_args()
+    # glibc's arenas as the Dockerfile (and so k8s/) ships them; an exported value wins.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     cmd = ["nice", "-n", "19", "java"] + args.java_opts.split() + [
         "-jar", args.jar, "run"] + provider_args + ["--bind", "127.0.0.1", "--port-offset", "0",
         "--admin", f"127.0.0.1:{admin}"]
