@@ -247,6 +247,7 @@ class Http1UpstreamsEndToEndTest {
       "not HTTP",
       "header line without a colon",
       "control character in a header name",
+      "control character in a header value",
       "invalid Content-Length",
       "two different Content-Lengths",
   })
@@ -257,6 +258,8 @@ class Http1UpstreamsEndToEndTest {
       case "header line without a colon" -> "HTTP/1.1 200 OK\r\nNoColonHere\r\n"
           + "Content-Length: 2\r\n\r\nok";
       case "control character in a header name" -> "HTTP/1.1 200 OK\r\nX-B\u0001d: v\r\n"
+          + "Content-Length: 2\r\n\r\nok";
+      case "control character in a header value" -> "HTTP/1.1 200 OK\r\nX-Bad: a\u0001b\r\n"
           + "Content-Length: 2\r\n\r\nok";
       case "invalid Content-Length" -> "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nok";
       case "two different Content-Lengths" -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
