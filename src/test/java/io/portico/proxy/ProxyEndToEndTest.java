@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -436,6 +437,80 @@ class ProxyEndToEndTest {
         .isEqualTo("HTTP/2.0");
     assertThat(probe.get(port, "app.example.com", "/plain").json().getString("proto"))
         .isEqualTo("HTTP/1.1");
+  }
+
+  @Test
+  void anHttp2AnswerWithAHeaderValueHttp1CannotCarryGets502AndTheGatewayKeepsServing()
+      throws Exception {
+    // Netty's HTTP/2 backend writes a control character in a header value when told not to
+    // validate; Portico's HTTP/2 client must not pass it on (nor hang the request on it).
+    io.netty.channel.EventLoopGroup loop = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+        io.netty.channel.nio.NioIoHandler.newFactory());
+    try {
+      io.netty.channel.Channel backend = new io.netty.bootstrap.ServerBootstrap().group(loop)
+          .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
+          .childHandler(new io.netty.channel.ChannelInitializer<>() {
+            @Override
+            protected void initChannel(io.netty.channel.Channel channel) {
+              channel.pipeline().addLast(
+                  io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer().build(),
+                  new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx,
+                        Object msg) {
+                      if (msg instanceof io.netty.handler.codec.http2.Http2HeadersFrame head) {
+                        boolean bad = head.headers().path().toString().startsWith("/bad");
+                        var headers = new io.netty.handler.codec.http2.DefaultHttp2Headers(false)
+                            .status("200").add("x-value", bad ? "a\u0001b" : "fine");
+                        ctx.write(new io.netty.handler.codec.http2.DefaultHttp2HeadersFrame(
+                            headers).stream(head.stream()));
+                        ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2DataFrame(
+                            io.netty.buffer.Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII),
+                            true).stream(head.stream()));
+                      }
+                      io.netty.util.ReferenceCountUtil.release(msg);
+                    }
+                  });
+            }
+          }).bind("127.0.0.1", 0).sync().channel();
+      int backendPort = ((java.net.InetSocketAddress) backend.localAddress()).getPort();
+      serve(route("app", "app.example.com", """
+          - backendRefs: [{name: h2only, port: 8081}]
+          """) + """
+          ---
+          apiVersion: v1
+          kind: Service
+          metadata: {name: h2only, namespace: default}
+          spec:
+            ports: [{name: h2c, port: 8081, targetPort: 3001, appProtocol: kubernetes.io/h2c}]
+          ---
+          apiVersion: discovery.k8s.io/v1
+          kind: EndpointSlice
+          metadata: {name: h2only-1, namespace: default, labels: {kubernetes.io/service-name: h2only}}
+          addressType: IPv4
+          ports: [{name: h2c, port: %d}]
+          endpoints: [{addresses: [127.0.0.1]}]
+          """.formatted(backendPort));
+
+      for (String path : List.of("/bad", "/good")) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+          socket.setSoTimeout(10_000);
+          socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: app.example.com\r\n"
+              + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          String raw = new String(socket.getInputStream().readAllBytes(),
+              StandardCharsets.ISO_8859_1);
+          if (path.equals("/bad")) {
+            assertThat(raw).startsWith("HTTP/1.1 502").containsIgnoringCase(
+                "x-portico-failure: upstream_reset").doesNotContain("a\u0001b");
+          } else {
+            assertThat(raw).startsWith("HTTP/1.1 200").containsIgnoringCase("x-value: fine")
+                .contains("\r\nok\r\n");
+          }
+        }
+      }
+    } finally {
+      loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+    }
   }
 
   @Test
