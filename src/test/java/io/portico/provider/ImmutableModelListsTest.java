@@ -56,6 +56,10 @@ class ImmutableModelListsTest {
     assertThat(route.getMetadata().getOwnerReferences()).isSameAs(List.of());
     assertThat(route.getSpec().getHostnames())
         .containsExactly("a.example.com", "b.example.com", "c.example.com");
+    // A second walk (an echo sharing this spec) writes nothing.
+    List<?> hostnames = route.getSpec().getHostnames();
+    ImmutableModelLists.apply(route);
+    assertThat(route.getSpec().getHostnames()).isSameAs(hostnames);
   }
 
   @Test
@@ -71,7 +75,7 @@ class ImmutableModelListsTest {
   }
 
   @Test
-  void aListWithANullIsKeptAsReadAndTheRestIsCompacted() {
+  void aListWithANullKeepsItAndIsImmutableToo() {
     EndpointSlice slice = serialization.unmarshal("""
         {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
          "metadata": {"name": "web-1", "namespace": "team-a"}, "addressType": "IPv4",
@@ -79,7 +83,14 @@ class ImmutableModelListsTest {
          "ports": [{"name": "http", "port": 8080}]}
         """, EndpointSlice.class);
     ImmutableModelLists.apply(slice);
-    assertThat(slice.getEndpoints()).isInstanceOf(ArrayList.class).hasSize(2);
+    assertThat(slice.getEndpoints()).isNotInstanceOf(ArrayList.class).hasSize(2)
+        .containsNull();
+    assertThatThrownBy(() -> slice.getEndpoints().set(1, null))
+        .isInstanceOf(UnsupportedOperationException.class);
+    // Walked again (a copy sharing these parts), nothing is replaced.
+    List<?> endpoints = slice.getEndpoints();
+    ImmutableModelLists.apply(slice);
+    assertThat(slice.getEndpoints()).isSameAs(endpoints);
     assertThat(slice.getEndpoints().get(0).getAddresses()).isNotInstanceOf(ArrayList.class)
         .containsExactly("10.0.0.1");
     assertThat(slice.getPorts()).isNotInstanceOf(ArrayList.class).hasSize(1);
