@@ -417,21 +417,7 @@ class ProxyEndToEndTest {
         - matches: [{path: {type: PathPrefix, value: /h2c}}]
           backendRefs: [{name: grpcish, port: 8081}]
         - backendRefs: [{name: plain, port: 80}]
-        """) + """
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: grpcish, namespace: default}
-        spec:
-          ports: [{name: h2c, port: 8081, targetPort: 3001, appProtocol: kubernetes.io/h2c}]
-        ---
-        apiVersion: discovery.k8s.io/v1
-        kind: EndpointSlice
-        metadata: {name: grpcish-1, namespace: default, labels: {kubernetes.io/service-name: grpcish}}
-        addressType: IPv4
-        ports: [{name: h2c, port: %d}]
-        endpoints: [{addresses: [127.0.0.1]}]
-        """.formatted(echoPort));
+        """) + h2cService("grpcish", echoPort));
 
     assertThat(probe.get(port, "app.example.com", "/h2c").json().getString("proto"))
         .isEqualTo("HTTP/2.0");
@@ -476,21 +462,7 @@ class ProxyEndToEndTest {
       int backendPort = ((java.net.InetSocketAddress) backend.localAddress()).getPort();
       serve(route("app", "app.example.com", """
           - backendRefs: [{name: h2only, port: 8081}]
-          """) + """
-          ---
-          apiVersion: v1
-          kind: Service
-          metadata: {name: h2only, namespace: default}
-          spec:
-            ports: [{name: h2c, port: 8081, targetPort: 3001, appProtocol: kubernetes.io/h2c}]
-          ---
-          apiVersion: discovery.k8s.io/v1
-          kind: EndpointSlice
-          metadata: {name: h2only-1, namespace: default, labels: {kubernetes.io/service-name: h2only}}
-          addressType: IPv4
-          ports: [{name: h2c, port: %d}]
-          endpoints: [{addresses: [127.0.0.1]}]
-          """.formatted(backendPort));
+          """) + h2cService("h2only", backendPort));
 
       for (String path : List.of("/bad", "/good")) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
@@ -511,6 +483,28 @@ class ProxyEndToEndTest {
     } finally {
       loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
     }
+  }
+
+  /**
+   * A Service {@code name} whose port 8081 declares {@code kubernetes.io/h2c}, with one endpoint
+   * at 127.0.0.1:{@code port}.
+   */
+  private static String h2cService(String name, int port) {
+    return """
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: %1$s, namespace: default}
+        spec:
+          ports: [{name: h2c, port: 8081, targetPort: 3001, appProtocol: kubernetes.io/h2c}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: %1$s-1, namespace: default, labels: {kubernetes.io/service-name: %1$s}}
+        addressType: IPv4
+        ports: [{name: h2c, port: %2$d}]
+        endpoints: [{addresses: [127.0.0.1]}]
+        """.formatted(name, port);
   }
 
   @Test
