@@ -65,8 +65,21 @@ class GrpcLoadBalancingEndToEndTest {
 
   @BeforeEach
   void startPods() throws Exception {
-    podA = pod("127.0.0.1", 0, "pod-a");
-    podB = pod("127.0.0.2", podA.getPort(), "pod-b");
+    // Both pods listen on one port (an EndpointSlice has one port for all its addresses): the
+    // port the system gave pod A may be taken on 127.0.0.2 (a listener on every address), so
+    // a few ports are tried.
+    for (int attempt = 1; ; attempt++) {
+      podA = pod("127.0.0.1", 0, "pod-a");
+      try {
+        podB = pod("127.0.0.2", podA.getPort(), "pod-b");
+        return;
+      } catch (java.io.IOException e) {
+        podA.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        if (attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   @AfterEach
