@@ -16,14 +16,15 @@ import java.util.function.Function;
  */
 public final class HostIndex<T> {
 
-  private final Map<String, T> exact;
+  /** Exact names; sharded so that a change copies the few shards it touches. */
+  private final ShardedMap<String, T> exact;
   /** Wildcard suffixes such as ".example.com", longest first. */
   private final String[] wildcardSuffixes;
   private final List<T> wildcardValues;
   private final T catchAll;
 
-  private HostIndex(Map<String, T> exact, String[] wildcardSuffixes, List<T> wildcardValues,
-      T catchAll) {
+  private HostIndex(ShardedMap<String, T> exact, String[] wildcardSuffixes,
+      List<T> wildcardValues, T catchAll) {
     this.exact = exact;
     this.wildcardSuffixes = wildcardSuffixes;
     this.wildcardValues = wildcardValues;
@@ -48,7 +49,7 @@ public final class HostIndex<T> {
         (isSuffix(key) ? wildcards : exact).putIfAbsent(key, value);
       }
     }
-    return of(exact, wildcards, catchAll);
+    return of(ShardedMap.copyOf(exact), wildcards, catchAll);
   }
 
   /**
@@ -68,7 +69,8 @@ public final class HostIndex<T> {
     return key.startsWith(".");
   }
 
-  private static <T> HostIndex<T> of(Map<String, T> exact, Map<String, T> wildcards, T catchAll) {
+  private static <T> HostIndex<T> of(ShardedMap<String, T> exact, Map<String, T> wildcards,
+      T catchAll) {
     List<String> suffixes = new ArrayList<>(wildcards.keySet());
     suffixes.sort(Comparator.comparingInt(String::length).reversed()
         .thenComparing(Comparator.naturalOrder()));
@@ -76,8 +78,6 @@ public final class HostIndex<T> {
     for (String suffix : suffixes) {
       wildcardValues.add(wildcards.get(suffix));
     }
-    // The exact map is this index's own, never changed once built: kept as it is rather than
-    // copied again (a listener with 10k virtual hosts is updated at every route change).
     return new HostIndex<>(exact, suffixes.toArray(String[]::new),
         List.copyOf(wildcardValues), catchAll);
   }
@@ -89,7 +89,8 @@ public final class HostIndex<T> {
    * pattern again (a listener with thousands of virtual hosts changes one at a time).
    */
   public HostIndex<T> with(Map<String, T> put, java.util.Collection<String> removed) {
-    Map<String, T> newExact = new HashMap<>(exact);
+    // Exact names removed (null) or put, applied shard by shard.
+    Map<String, T> exactChanges = new HashMap<>();
     Map<String, T> newWildcards = new HashMap<>();
     for (int i = 0; i < wildcardSuffixes.length; i++) {
       newWildcards.put(wildcardSuffixes[i], wildcardValues.get(i));
@@ -99,8 +100,10 @@ public final class HostIndex<T> {
       String key = key(pattern);
       if (key == null) {
         newCatchAll = null;
+      } else if (isSuffix(key)) {
+        newWildcards.remove(key);
       } else {
-        (isSuffix(key) ? newWildcards : newExact).remove(key);
+        exactChanges.put(key, null);
       }
     }
     for (Map.Entry<String, T> entry : put.entrySet()) {
@@ -108,10 +111,10 @@ public final class HostIndex<T> {
       if (key == null) {
         newCatchAll = entry.getValue();
       } else {
-        (isSuffix(key) ? newWildcards : newExact).put(key, entry.getValue());
+        (isSuffix(key) ? newWildcards : exactChanges).put(key, entry.getValue());
       }
     }
-    return of(newExact, newWildcards, newCatchAll);
+    return of(exact.with(exactChanges), newWildcards, newCatchAll);
   }
 
   /** Returns an index with the same patterns whose values are {@code mapper} of these. */
@@ -120,7 +123,8 @@ public final class HostIndex<T> {
     exact.forEach((name, value) -> mappedExact.put(name, mapper.apply(value)));
     List<U> mappedWildcards = new ArrayList<>();
     wildcardValues.forEach(value -> mappedWildcards.add(mapper.apply(value)));
-    return new HostIndex<>(Map.copyOf(mappedExact), wildcardSuffixes, List.copyOf(mappedWildcards),
+    return new HostIndex<>(ShardedMap.copyOf(mappedExact), wildcardSuffixes,
+        List.copyOf(mappedWildcards),
         catchAll == null ? null : mapper.apply(catchAll));
   }
 

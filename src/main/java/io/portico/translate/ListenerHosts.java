@@ -1,6 +1,7 @@
 package io.portico.translate;
 
 import io.portico.ir.HostIndex;
+import io.portico.ir.ShardedMap;
 import io.portico.ir.VirtualHost;
 
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ import java.util.Set;
  * @param wildcards whether an entry may be written for a wildcard hostname (true may be stale
  *     after the last one went: that costs a few lookups that find nothing, not a wrong result)
  */
-record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byHostname,
+record ListenerHosts(List<RouteEntry> entries, ShardedMap<String, List<RouteEntry>> byHostname,
     List<VirtualHost> virtualHosts, HostIndex<VirtualHost> index, boolean wildcards) {
 
   /** Builds the virtual host of one pattern from the entries that cover it. */
@@ -62,7 +63,7 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
     }
     virtualHosts.sort(ORDER);
     List<VirtualHost> sorted = List.copyOf(virtualHosts);
-    return new ListenerHosts(entries, byHostname, sorted,
+    return new ListenerHosts(entries, ShardedMap.copyOf(byHostname), sorted,
         HostIndex.build(sorted, VirtualHost::hostname), wildcards);
   }
 
@@ -99,27 +100,26 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
       return of(newEntries, builder); // an entry for any host is in every virtual host
     }
 
-    Map<String, List<RouteEntry>> hostnames = new HashMap<>(byHostname);
+    // The touched hostnames' new lists (null: no entry left), then applied shard by shard: the
+    // map of a listener with 10k hostnames is not copied whole for one route.
+    Map<String, List<RouteEntry>> changes = new HashMap<>();
     for (RouteEntry entry : removed) {
       for (String hostname : entry.hostnames()) {
-        List<RouteEntry> list = new ArrayList<>(hostnames.getOrDefault(hostname, List.of()));
+        List<RouteEntry> list = new ArrayList<>(current(hostname, changes));
         list.removeIf(e -> e == entry);
-        if (list.isEmpty()) {
-          hostnames.remove(hostname);
-        } else {
-          hostnames.put(hostname, list);
-        }
+        changes.put(hostname, list.isEmpty() ? null : list);
       }
     }
     for (RouteEntry entry : added) {
       for (String hostname : entry.hostnames()) {
-        List<RouteEntry> list = new ArrayList<>(hostnames.getOrDefault(hostname, List.of()));
+        List<RouteEntry> list = new ArrayList<>(current(hostname, changes));
         if (list.isEmpty() || list.get(list.size() - 1) != entry) {
           list.add(entry);
         }
-        hostnames.put(hostname, list);
+        changes.put(hostname, list);
       }
     }
+    ShardedMap<String, List<RouteEntry>> hostnames = byHostname.with(changes);
 
     // The patterns a touched hostname covers: itself, and for a wildcard the names below it.
     Set<String> affected = new HashSet<>(touched);
@@ -163,6 +163,13 @@ record ListenerHosts(List<RouteEntry> entries, Map<String, List<RouteEntry>> byH
     List<VirtualHost> result = List.copyOf(sorted);
     return new ListenerHosts(newEntries, hostnames, result, index.with(rebuilt, gone),
         anyWildcards);
+  }
+
+  /** The entries of {@code hostname} with {@code changes} made so far, empty if none. */
+  private List<RouteEntry> current(String hostname, Map<String, List<RouteEntry>> changes) {
+    List<RouteEntry> list = changes.containsKey(hostname) ? changes.get(hostname)
+        : byHostname.get(hostname);
+    return list == null ? List.of() : list;
   }
 
   /** Returns the entries of {@code list} that are not in {@code other} (by identity). */
