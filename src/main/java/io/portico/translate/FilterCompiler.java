@@ -225,9 +225,13 @@ final class FilterCompiler {
       }
       for (int c = 0; c < value.length(); c++) {
         char ch = value.charAt(c);
-        if (ch == '\r' || ch == '\n' || ch == 0) {
+        // RFC 9110 field values: visible characters, spaces and tabs. Vert.x refuses the
+        // others when the header is set on a request or answer, so a value with one would fail
+        // every request the rule matched.
+        if (ch < 0x20 && ch != '\t' || ch == 0x7F) {
           throw new InvalidRule(at + ": the value of header " + name
-              + " contains a line break or NUL");
+              + " contains the control character 0x" + String.format("%02X", (int) ch)
+              + " (a line break, NUL, DEL or another)");
         }
       }
       if (seen.add(name.toLowerCase(Locale.ROOT))) {
