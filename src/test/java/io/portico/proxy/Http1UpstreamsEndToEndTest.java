@@ -319,12 +319,28 @@ class Http1UpstreamsEndToEndTest {
       assertThat(sender.isAlive()).as("upload still being sent").isFalse();
       assertThat(sendFailure.get()).as("upload failed").isNull();
       // The backend got the rest of the body, then the gateway closed the connection (its
-      // framing after an early answer is not trusted).
-      TestGateway.awaitCondition("the backend connection closed",
-          () -> backend.open.get() == 0);
+      // framing after an early answer is not trusted). Unless the gateway read the answer only
+      // after it had sent the request's end (a busy event loop can forward the whole upload
+      // first): that exchange was an ordinary one, and its connection goes back to the pool.
+      // Either way none is left half-used: it is closed, or it carries the next request.
+      TestGateway.awaitCondition("the backend read the upload", () -> drained.get() >= 0);
       assertThat(drained.get()).as("body bytes the backend read after its answer (-1: cut)")
           .isEqualTo(upload.length);
-      assertThat(backend.closedByGateway.get()).isEqualTo(1);
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (backend.open.get() != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      if (backend.open.get() == 0) {
+        assertThat(backend.closedByGateway.get()).isEqualTo(1);
+      } else {
+        try (Client other = new Client(port)) {
+          Answer pooled = other.request("GET", "/pooled");
+          assertThat(pooled.status()).isEqualTo(200);
+          assertThat(pooled.text()).isEqualTo("fine");
+        }
+        assertThat(backend.accepted.get()).as("connections the backend accepted").isEqualTo(1);
+        assertThat(backend.requests).contains("GET /pooled");
+      }
       if (!"close".equalsIgnoreCase(answer.headers().get("connection"))) {
         // The client's connection was kept: it carries the next request.
         Answer next = client.request("GET", "/after");
