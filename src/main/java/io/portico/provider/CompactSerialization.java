@@ -15,7 +15,6 @@ import tools.jackson.databind.deser.std.DelegatingDeserializer;
 import tools.jackson.databind.deser.jdk.StringDeserializer;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.module.SimpleModule;
-import tools.jackson.databind.type.CollectionType;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -38,6 +37,9 @@ import java.util.Map;
  *       Not on {@link GenericKubernetesResource}, whose fields all live in that map and which
  *       the status writer fills in. The same for the labels and annotations of metadata that
  *       has none.
+ *   <li>Lists are left as read: the informers' store replaces every list of the objects it
+ *       keeps with an immutable one of exact size ({@link ImmutableModelLists}), and the other
+ *       objects read (status writes' answers, clones) live for one write.
  *   <li>{@code metadata.managedFields} is not read. A real API server gives every object one
  *       entry per field manager ({@code kubectl}, Portico's status writes, other controllers),
  *       each a tree of every field that manager set: about the size of the object's spec
@@ -97,13 +99,6 @@ public final class CompactSerialization {
    * objects) so that an object read with none shares one empty map.
    */
   static final class SharedEmptyExtras extends ValueDeserializerModifier {
-
-    @Override
-    public ValueDeserializer<?> modifyCollectionDeserializer(DeserializationConfig config,
-        CollectionType type, BeanDescription.Supplier description,
-        ValueDeserializer<?> deserializer) {
-      return new Trimming(deserializer);
-    }
 
     @Override
     public ValueDeserializer<?> modifyDeserializer(DeserializationConfig config,
@@ -179,32 +174,6 @@ public final class CompactSerialization {
       if (annotations != null && annotations.isEmpty()) {
         metadata.setAnnotations(NO_LABELS);
       }
-    }
-  }
-
-  /**
-   * Deserializes a list as its delegate does, then trims it: lists grow to room for ten on
-   * their first element, and an object's lists (hostnames, rules, matches, backendRefs,
-   * parentRefs, status parents, conditions) mostly hold one or two.
-   */
-  static final class Trimming extends DelegatingDeserializer {
-
-    Trimming(ValueDeserializer<?> delegate) {
-      super(delegate);
-    }
-
-    @Override
-    protected ValueDeserializer<?> newDelegatingInstance(ValueDeserializer<?> delegate) {
-      return new Trimming(delegate);
-    }
-
-    @Override
-    public Object deserialize(JsonParser parser, DeserializationContext context) {
-      Object value = super.deserialize(parser, context);
-      if (value instanceof java.util.ArrayList<?> list) {
-        list.trimToSize();
-      }
-      return value;
     }
   }
 

@@ -59,7 +59,7 @@ class CompactSerializationTest {
     HTTPRoute copy = compact.clone(route);
     copy.setStatus(new HTTPRouteStatus());
     assertThat(copy.getStatus()).isNotNull();
-    // Trimmed lists stay lists one can change (the status writer edits its copies' lists).
+    // Lists read stay lists one can change (the status writer edits its copies' lists).
     copy.getSpec().getHostnames().add("more.example.com");
     copy.getSpec().getRules().removeIf(rule -> true);
     assertThat(copy.getSpec().getHostnames()).containsExactly("a.example.com", "more.example.com");
