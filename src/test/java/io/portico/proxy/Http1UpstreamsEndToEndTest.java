@@ -160,6 +160,45 @@ class Http1UpstreamsEndToEndTest {
     assertThat(backend.accepted.get()).isEqualTo(3);
   }
 
+  /**
+   * A stopped pod closes all its connections at once, the pooled ones too; the gateway may read
+   * those closes only after it has sent a request on one of them. The free retry such a GET gets
+   * must not go out on another connection the endpoint has closed as well: that cost a GET now
+   * and then when pods were replaced under load without a retry policy.
+   */
+  @Test
+  void endpointClosingAllItsPooledConnectionsCostsNoGet() throws Exception {
+    AtomicReference<RawBackend> self = new AtomicReference<>();
+    RawBackend backend = serve(exchange -> {
+      if (exchange.target.startsWith("/stop") && exchange.index > 0) {
+        self.get().resetAll(); // The request came on a pooled connection: all of them go.
+        return false;
+      }
+      Thread.sleep(200); // The two warm-up requests overlap: two pooled connections.
+      exchange.write(ok("served " + exchange.target));
+      return true;
+    });
+    self.set(backend);
+    Vertx vertx = Vertx.vertx();
+    try {
+      // One HTTP/2 connection to the gateway: its streams are served on one event loop, so by
+      // one pool.
+      HttpClient h2c = vertx.createHttpClient(new HttpClientOptions()
+          .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+      for (int round = 0; round < 8; round++) {
+        Future.all(get(h2c, "/warm/" + round + "/a", 200), get(h2c, "/warm/" + round + "/b", 200))
+            .await(20, TimeUnit.SECONDS);
+        TestGateway.awaitCondition("two pooled connections open", () -> backend.open.get() == 2);
+        Answer answer = answer(h2c, "/stop/" + round).await(20, TimeUnit.SECONDS);
+        assertThat(answer.status()).as("GET after the endpoint closed its connections, round %d:"
+            + " %s", round, answer.text()).isEqualTo(200);
+        assertThat(answer.text()).isEqualTo("served /stop/" + round);
+      }
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   // --- how answers are delimited ------------------------------------------------------------
 
   @Test
@@ -1068,6 +1107,18 @@ class Http1UpstreamsEndToEndTest {
         // The gateway closed the connection mid-request or mid-answer: the test sees the rest.
       } finally {
         open.decrementAndGet();
+      }
+    }
+
+    /** Resets every connection open now (as a stopped process's are), the server still open. */
+    void resetAll() {
+      for (Socket socket : sockets) {
+        try {
+          socket.setSoLinger(true, 0);
+          socket.close();
+        } catch (IOException e) {
+          // Closed already.
+        }
       }
     }
 

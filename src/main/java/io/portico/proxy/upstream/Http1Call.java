@@ -261,6 +261,11 @@ final class Http1Call implements UpstreamCall {
     return connection;
   }
 
+  /** Whether an answer has begun to arrive: its head, or an informational answer being read. */
+  boolean answerBegun() {
+    return answer != null || informational;
+  }
+
   /**
    * Fails the call: the connection is closed, the answer (awaited or in progress) fails with
    * {@code cause}, and so does a request still being sent.

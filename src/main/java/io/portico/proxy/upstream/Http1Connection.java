@@ -125,9 +125,24 @@ final class Http1Connection extends ChannelInboundHandlerAdapter
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     Http1Call current = call;
     if (current != null) {
-      context.dispatch(cause, current::failed);
+      context.dispatch(cause, failure -> fail(current, failure));
     }
     channel.close();
+  }
+
+  /**
+   * Fails {@code current}, which lost the connection. When the connection had carried a request
+   * before and no answer to this one had begun, the endpoint closed it while it sat in the pool
+   * (a stopped pod, a restart, an idle timeout shorter than ours), and has likely closed the
+   * endpoint's other idle connections too, though their closes may not have been read yet: they
+   * are taken out of the pool (and closed) first, so that the request's free retry (and the next
+   * requests) get a new connection rather than another closed one.
+   */
+  private void fail(Http1Call current, Throwable cause) {
+    if (requests > 1 && !current.answerBegun()) {
+      owner.closeIdle(pool);
+    }
+    current.failed(cause);
   }
 
   @Override
@@ -136,7 +151,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter
       Http1Call current = call;
       call = null;
       if (current != null) {
-        current.failed(new HttpClosedException("Connection was closed"));
+        fail(current, new HttpClosedException("Connection was closed"));
       }
       owner.closed(this);
       if (closeHandler != null) {

@@ -246,6 +246,19 @@ public final class Http1Upstreams implements UpstreamClient {
     serveWaiter(pool);
   }
 
+  /** Closes {@code pool}'s idle connections (see {@link Http1Connection}'s failures). */
+  void closeIdle(EndpointPool pool) {
+    Http1Connection idle;
+    while ((idle = pool.idle.pollFirst()) != null) {
+      // Closed by a task of its own, once the event loop is done with what its last wait
+      // brought, which may hold this connection's close by the endpoint: closed now, its file
+      // descriptor could go to the new connection of the retry, and that close with it.
+      // Counted out of the pool's open connections when the close is handled.
+      Channel channel = idle.channel;
+      channel.eventLoop().execute(channel::close);
+    }
+  }
+
   /** Opens a connection for the first waiting request, if any and the pool has room. */
   private void serveWaiter(EndpointPool pool) {
     Waiter waiter;
