@@ -38,9 +38,17 @@ final class FilterCompiler {
   /** Gateway API PreciseHostname: lower-case DNS labels, no wildcard. */
   private static final Pattern PRECISE_HOSTNAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  /** RFC 9110 token, the Gateway API HTTPHeaderName pattern. */
-  /** An RFC 9110 token: what header names, cookie names and attribute names may be. */
+  /**
+   * An RFC 9110 token (the Gateway API HTTPHeaderName pattern): what header names, cookie names
+   * and attribute names may be.
+   */
   static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+\\-.^_`|~]+");
+  /** A CORS origin: scheme://host[:port], maybe '*.' first; no space or control character. */
+  private static final Pattern CORS_ORIGIN =
+      Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*://(\\*\\.)?[^*/\\s\\x00-\\x1F\\x7F]+");
+  /** The methods a CORS filter may allow (Gateway API HTTPMethodWithWildcard). */
+  private static final List<String> CORS_METHODS = List.of("GET", "HEAD", "POST", "PUT",
+      "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "*");
   private static final int MAX_HOSTNAME = 253;
   private static final int MAX_HEADER_VALUE = 4096;
   private static final int MAX_PATH = 1024;
@@ -168,19 +176,44 @@ final class FilterCompiler {
     if (spec == null) {
       throw new InvalidRule(at + ": cors is required");
     }
-    List<String> origins = spec.getAllowOrigins() == null ? List.of() : spec.getAllowOrigins();
+    List<String> origins = list(spec.getAllowOrigins());
     for (String origin : origins) {
-      if (!origin.equals("*") && !origin.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://(\\*\\.)?[^*/]+$")) {
+      if (origin == null
+          || !origin.equals("*") && !CORS_ORIGIN.matcher(origin).matches()) {
         throw new InvalidRule(at + ": allowOrigins '" + origin
             + "' is not '*' or scheme://host[:port] (a leading '*.' label allowed)");
       }
+    }
+    List<String> methods = list(spec.getAllowMethods());
+    for (String method : methods) {
+      if (!CORS_METHODS.contains(method)) {
+        throw new InvalidRule(at + ": allowMethods '" + method + "' is not one of "
+            + String.join(", ", CORS_METHODS));
+      }
+    }
+    // Sent as header values (Access-Control-Allow-Headers, -Expose-Headers): a name outside
+    // the schema's pattern, a line break say, would fail every preflight or answer.
+    List<String> allowHeaders = list(spec.getAllowHeaders());
+    List<String> exposeHeaders = list(spec.getExposeHeaders());
+    for (String name : allowHeaders) {
+      checkCorsHeader(at, "allowHeaders", name);
+    }
+    for (String name : exposeHeaders) {
+      checkCorsHeader(at, "exposeHeaders", name);
     }
     int maxAge = spec.getMaxAge() == null ? 5 : spec.getMaxAge();
     if (maxAge < 0) {
       throw new InvalidRule(at + ": maxAge " + maxAge + " (expected: >= 0)");
     }
-    return new Cors(origins, list(spec.getAllowMethods()), list(spec.getAllowHeaders()),
-        list(spec.getExposeHeaders()), Boolean.TRUE.equals(spec.getAllowCredentials()), maxAge);
+    return new Cors(origins, methods, allowHeaders, exposeHeaders,
+        Boolean.TRUE.equals(spec.getAllowCredentials()), maxAge);
+  }
+
+  private static void checkCorsHeader(String at, String field, String name) throws InvalidRule {
+    if (name == null || name.length() > 256 || !HEADER_NAME.matcher(name).matches()) {
+      throw new InvalidRule(at + ": " + field + " '" + name
+          + "' is not a header name (letters, digits and !#$%&'*+-.^_`|~; at most 256)");
+    }
   }
 
   private static List<String> list(List<String> values) {
