@@ -39,7 +39,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 DEFAULT_JAVA_OPTS = ("-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40"
                      " -XX:ReservedCodeCacheSize=48m -Xss512k"
                      " -XX:TrimNativeHeapInterval=2000"
-                     " -XX:Tier4InvocationThreshold=15000 -XX:Tier4MinInvocationThreshold=1800 -XX:Tier4CompileThreshold=45000 -XX:Tier4BackEdgeThreshold=120000"
                      " -XX:SharedArchiveFile=" + os.path.join(ROOT, "target", "portico.jsa"))
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ case "$BODY" in
   *) echo "floor: BODY is 100 or 16k"; exit 2 ;;
 esac
 BASE=${PORT_BASE:-27300}
-JAVA_FLAGS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:ReservedCodeCacheSize=48m -Xss512k -XX:Tier4InvocationThreshold=15000 -XX:Tier4MinInvocationThreshold=1800 -XX:Tier4CompileThreshold=45000 -XX:Tier4BackEdgeThreshold=120000"
+JAVA_FLAGS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:ReservedCodeCacheSize=48m -Xss512k"
 NETTY_FLAGS="-Dio.netty.buffer.checkAccessible=false -Dio.netty.buffer.checkBounds=false -Dio.netty.leakDetection.level=disabled"
 
 for tool in nginx wrk taskset; do
