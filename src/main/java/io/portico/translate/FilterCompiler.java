@@ -50,6 +50,7 @@ final class FilterCompiler {
   private static final List<String> CORS_METHODS = List.of("GET", "HEAD", "POST", "PUT",
       "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "*");
   private static final int MAX_HOSTNAME = 253;
+  private static final int MAX_HEADER_NAME = 256;
   private static final int MAX_HEADER_VALUE = 4096;
   private static final int MAX_PATH = 1024;
 
@@ -210,9 +211,10 @@ final class FilterCompiler {
   }
 
   private static void checkCorsHeader(String at, String field, String name) throws InvalidRule {
-    if (name == null || name.length() > 256 || !HEADER_NAME.matcher(name).matches()) {
+    if (name == null || name.length() > MAX_HEADER_NAME || !HEADER_NAME.matcher(name).matches()) {
       throw new InvalidRule(at + ": " + field + " '" + name
-          + "' is not a header name (letters, digits and !#$%&'*+-.^_`|~; at most 256)");
+          + "' is not a header name (letters, digits and !#$%&'*+-.^_`|~; at most "
+          + MAX_HEADER_NAME + ")");
     }
   }
 
