@@ -44,8 +44,8 @@ final class GatewayApiSchema {
   static final int MAX_CERTIFICATE_REFS = 64;
   static final int MAX_ROUTE_KINDS = 8;
   static final int MAX_PATH_VALUE = 1024;
-  static final int MAX_HEADER_NAME = 256;
-  static final int MAX_HEADER_VALUE = 4096;
+  static final int MAX_HEADER_NAME = HttpSyntax.MAX_HEADER_NAME;
+  static final int MAX_HEADER_VALUE = HttpSyntax.MAX_HEADER_VALUE;
   static final int MAX_HOSTNAME = 253;
   static final int MAX_SECTION_NAME = 253;
 
@@ -55,14 +55,12 @@ final class GatewayApiSchema {
   /** SectionName (listener and rule names). */
   private static final Pattern SECTION_NAME = Pattern.compile(
       "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  /** HTTPHeaderName: an RFC 7230 token. */
-  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+\\-.^_`|~]+");
+  private static final Pattern HEADER_NAME = HttpSyntax.HEADER_NAME;
 
   private static final List<String> PATH_TYPES = List.of("Exact", "PathPrefix",
       "RegularExpression");
   static final List<String> VALUE_MATCH_TYPES = List.of("Exact", "RegularExpression");
-  private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE",
-      "CONNECT", "OPTIONS", "TRACE", "PATCH");
+  private static final List<String> METHODS = HttpSyntax.METHODS;
   /** Standard channel types, and the Experimental channel's CORS and ExternalAuth. */
   private static final List<String> FILTER_TYPES = List.of("RequestHeaderModifier",
       "ResponseHeaderModifier", "RequestMirror", "RequestRedirect", "URLRewrite", "ExtensionRef",

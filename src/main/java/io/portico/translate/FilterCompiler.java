@@ -16,6 +16,7 @@ import io.portico.ir.Mirror;
 import io.portico.ir.PathModifier;
 import io.portico.ir.Redirect;
 import io.portico.ir.UrlRewrite;
+import io.portico.resource.HttpSyntax;
 import io.portico.status.Conditions;
 import io.portico.translate.RuleCompiler.InvalidRule;
 
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Compiles the Gateway API filters of a rule, or of one of its backendRefs, into
@@ -38,20 +40,16 @@ final class FilterCompiler {
   /** Gateway API PreciseHostname: lower-case DNS labels, no wildcard. */
   private static final Pattern PRECISE_HOSTNAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  /**
-   * An RFC 9110 token (the Gateway API HTTPHeaderName pattern): what header names, cookie names
-   * and attribute names may be.
-   */
-  static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+\\-.^_`|~]+");
+  static final Pattern HEADER_NAME = HttpSyntax.HEADER_NAME;
   /** A CORS origin: scheme://host[:port], maybe '*.' first; no space or control character. */
   private static final Pattern CORS_ORIGIN =
       Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*://(\\*\\.)?[^*/\\s\\x00-\\x1F\\x7F]+");
   /** The methods a CORS filter may allow (Gateway API HTTPMethodWithWildcard). */
-  private static final List<String> CORS_METHODS = List.of("GET", "HEAD", "POST", "PUT",
-      "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "*");
+  private static final List<String> CORS_METHODS = Stream.concat(
+      HttpSyntax.METHODS.stream(), Stream.of("*")).toList();
   private static final int MAX_HOSTNAME = 253;
-  private static final int MAX_HEADER_NAME = 256;
-  private static final int MAX_HEADER_VALUE = 4096;
+  private static final int MAX_HEADER_NAME = HttpSyntax.MAX_HEADER_NAME;
+  private static final int MAX_HEADER_VALUE = HttpSyntax.MAX_HEADER_VALUE;
   private static final int MAX_PATH = 1024;
 
   private FilterCompiler() {
@@ -211,7 +209,7 @@ final class FilterCompiler {
   }
 
   private static void checkCorsHeader(String at, String field, String name) throws InvalidRule {
-    if (name == null || name.length() > MAX_HEADER_NAME || !HEADER_NAME.matcher(name).matches()) {
+    if (!HttpSyntax.isHeaderName(name)) {
       throw new InvalidRule(at + ": " + field + " '" + name
           + "' is not a header name (letters, digits and !#$%&'*+-.^_`|~; at most "
           + MAX_HEADER_NAME + ")");

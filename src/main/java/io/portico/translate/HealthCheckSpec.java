@@ -1,6 +1,7 @@
 package io.portico.translate;
 
 import io.portico.ir.HealthCheck;
+import io.portico.resource.HttpSyntax;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,6 +9,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import static io.portico.translate.InvalidPolicy.invalid;
 import static io.portico.translate.PolicyFields.map;
@@ -43,8 +45,9 @@ import static io.portico.translate.PolicyFields.string;
 final class HealthCheckSpec {
 
   private static final String FIELD = "spec.healthCheck";
-  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE",
-      "OPTIONS", "TRACE", "PATCH");
+  /** The schema's methods but CONNECT, which asks for a tunnel, not an answer. */
+  private static final Set<String> METHODS = HttpSyntax.METHODS.stream()
+      .filter(method -> !method.equals("CONNECT")).collect(Collectors.toUnmodifiableSet());
 
   private HealthCheckSpec() {
   }
