@@ -90,8 +90,8 @@ final class ProxyHandler {
     }
     HostAndPort authority = RequestHead.authority(request);
     if (authority == null || authority.host().isEmpty()) {
-      responder.refuse(request, UpstreamFailure.BAD_REQUEST,
-          RequestHead.Refusal.BAD_TARGET_AUTHORITY.detail);
+      RequestHead.Refusal invalid = RequestHead.authorityRefusal(request);
+      responder.refuse(request, invalid.failure, invalid.detail);
       return;
     }
 

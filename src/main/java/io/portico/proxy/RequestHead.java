@@ -29,7 +29,9 @@ final class RequestHead {
     TRANSFER_CODING(UpstreamFailure.UNSUPPORTED_TRANSFER_CODING,
         "transfer codings other than a single chunked are not implemented"),
     BAD_TARGET_AUTHORITY(UpstreamFailure.BAD_REQUEST,
-        "the absolute-form request target has no valid authority");
+        "the absolute-form request target has no valid authority"),
+    BAD_HOST(UpstreamFailure.BAD_REQUEST,
+        "the Host header (HTTP/2: :authority) is not a valid host[:port]");
 
     final UpstreamFailure failure;
     final String detail;
@@ -47,7 +49,7 @@ final class RequestHead {
   static Refusal check(HttpServerRequest request) {
     if (request.version() == HttpVersion.HTTP_2) {
       // HTTP/2 has no Transfer-Encoding (Netty's codec refuses it) and one :authority.
-      return request.authority() == null ? Refusal.NO_HOST : null;
+      return hostAuthority(request) == null ? Refusal.NO_HOST : null;
     }
     MultiMap headers = request.headers();
     String host = headers.get(HttpHeaders.HOST);
@@ -96,18 +98,16 @@ final class RequestHead {
   /**
    * Returns the request's authority: that of an absolute-form request target when it has one
    * (RFC 9112 3.2.2: the target's authority wins over the Host header, which is then replaced
-   * upstream), else the Host header's (or HTTP/2's {@code :authority}). Null when the target's
-   * authority is not a valid host[:port].
+   * upstream), else the Host header's (or HTTP/2's {@code :authority}). Null when the authority
+   * used is not a valid host[:port]: {@link #authorityRefusal} says which.
    */
   static HostAndPort authority(HttpServerRequest request) {
+    if (!isAbsoluteForm(request)) {
+      // "/path", "*" (OPTIONS) or authority-form (CONNECT): the Host's.
+      return hostAuthority(request);
+    }
     String target = request.uri();
-    if (request.version() == HttpVersion.HTTP_2 || target.isEmpty() || target.charAt(0) == '/') {
-      return request.authority();
-    }
     int schemeEnd = target.indexOf("://");
-    if (schemeEnd < 0) {
-      return request.authority(); // "*" (OPTIONS) or authority-form (CONNECT): the Host's.
-    }
     int start = schemeEnd + 3;
     int end = start;
     while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
@@ -121,6 +121,39 @@ final class RequestHead {
     if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
       return null;
     }
-    return HostAndPort.parseAuthority(authority, -1);
+    return parse(authority);
+  }
+
+  /** Why a request whose {@link #authority} is null is refused. */
+  static Refusal authorityRefusal(HttpServerRequest request) {
+    return isAbsoluteForm(request) ? Refusal.BAD_TARGET_AUTHORITY : Refusal.BAD_HOST;
+  }
+
+  /** Whether the request target is absolute-form ({@code http://host/path}): HTTP/1 only. */
+  private static boolean isAbsoluteForm(HttpServerRequest request) {
+    String target = request.uri();
+    return request.version() != HttpVersion.HTTP_2 && !target.isEmpty()
+        && target.charAt(0) != '/' && target.contains("://");
+  }
+
+  /**
+   * The Host header's (HTTP/2: {@code :authority}) host[:port], or null when it is not one.
+   * Vert.x's parser throws on some malformed percent-encodings ({@code a%00}, {@code a%.b})
+   * instead of returning null: those are invalid too, not a failure of Portico's.
+   */
+  private static HostAndPort hostAuthority(HttpServerRequest request) {
+    try {
+      return request.authority();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static HostAndPort parse(String authority) {
+    try {
+      return HostAndPort.parseAuthority(authority, -1);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 }
