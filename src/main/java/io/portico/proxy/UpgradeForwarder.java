@@ -6,6 +6,7 @@ import io.portico.ir.Endpoint;
 import io.portico.ir.Filters;
 import io.portico.ir.Route;
 import io.portico.proxy.lb.AffinityResponse;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -153,14 +154,25 @@ final class UpgradeForwarder {
       // HTTP answer (added before the endpoint's own headers and the response filters, as
       // Forwarder does, so a filter removing Set-Cookie removes it too).
       AffinityResponse.answered(request, handshake.route.backends(), handshake.endpoint);
-      for (int i = 1; i < lines.length; i++) {
-        int colon = lines[i].indexOf(':');
-        if (colon > 0) {
-          String name = lines[i].substring(0, colon).trim();
-          if (!HopByHopHeaders.isHopByHop(name)) {
-            response.headers().add(name, lines[i].substring(colon + 1).trim());
+      try {
+        for (int i = 1; i < lines.length; i++) {
+          int colon = lines[i].indexOf(':');
+          if (colon > 0) {
+            String name = lines[i].substring(0, colon).trim();
+            if (!HopByHopHeaders.isHopByHop(name)) {
+              response.headers().add(name, lines[i].substring(colon + 1).trim());
+            }
           }
         }
+      } catch (IllegalArgumentException e) {
+        // A header name or value Vert.x refuses (a control character, a bare LF): the answer
+        // is not HTTP, as for a relayed answer Netty's decoder refuses.
+        upstream.close();
+        handshake.health.report(handshake.endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
+        response.headers().clear();
+        responder.fail(request, UpstreamFailure.RESET,
+            "upgrade answer with an invalid header: " + e.getMessage());
+        return;
       }
       RequestFilters.modifyResponseHeaders(response.headers(), handshake.route.filters(),
           handshake.backendFilters);
@@ -182,13 +194,27 @@ final class UpgradeForwarder {
     metrics.forwarded(101);
     upstream.pause();
     HttpServerResponse response = request.response();
+    if (response.closed()) {
+      upstream.close(); // The client left while the endpoint answered: nothing to tunnel to.
+      return;
+    }
     response.headers().set(HttpHeaders.CONNECTION, "Upgrade");
     for (int i = 1; i < head.length; i++) {
       if (head[i].regionMatches(true, 0, "upgrade:", 0, 8)) {
         response.headers().set(HttpHeaders.UPGRADE, head[i].substring(8).trim());
       }
     }
-    request.toNetSocket().onComplete(ar -> {
+    Future<NetSocket> switched;
+    try {
+      switched = request.toNetSocket();
+    } catch (RuntimeException e) {
+      // Vert.x throws (NoSuchElementException: httpDecoder) when the client's connection is
+      // going away under the switch (seen with a client that half-closed after its request).
+      upstream.close();
+      ClientFailures.report(metrics, ClientFailureCause.CONNECTION_CLOSED, e);
+      return;
+    }
+    switched.onComplete(ar -> {
       if (ar.failed()) {
         upstream.close();
         return;
