@@ -13,6 +13,7 @@ import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -75,6 +76,9 @@ final class ClientFailures {
 
   private static volatile LongSupplier clock = System::nanoTime;
 
+  /** Exceptions no handler caught and the client did not cause, every event loop together. */
+  private static final LongAdder UNHANDLED = new LongAdder();
+
   private ClientFailures() {
   }
 
@@ -86,6 +90,8 @@ final class ClientFailures {
     context.exceptionHandler(failure -> {
       ClientFailureCause cause = classify(failure);
       if (cause == null) {
+        UNHANDLED.increment();
+        metrics.eventLoopError();
         LOG.error("unhandled exception on a proxy event loop (a bug in Portico)", failure);
         return;
       }
@@ -134,5 +140,10 @@ final class ClientFailures {
   /** How many failures of {@code cause} this process has seen (every event loop). */
   static long total(ClientFailureCause cause) {
     return LOGS[cause.ordinal()].total.get();
+  }
+
+  /** How many exceptions reached a proxy context's handler unclassified (bugs), in this JVM. */
+  static long unhandled() {
+    return UNHANDLED.sum();
   }
 }

@@ -24,6 +24,7 @@ final class ProxyMetrics {
   private final Counter[] responseClasses;
   private final Counter[] clientFailures;
   private final Counter connectionsRefused;
+  private final Counter eventLoopErrors;
 
   private ProxyMetrics(MeterRegistry registry) {
     if (registry == null) {
@@ -35,6 +36,7 @@ final class ProxyMetrics {
       responseClasses = null;
       clientFailures = null;
       connectionsRefused = null;
+      eventLoopErrors = null;
       return;
     }
     forwarded = Counter.builder("portico.requests").tag("outcome", "forwarded")
@@ -67,6 +69,9 @@ final class ProxyMetrics {
           .description("Failures the client caused (resets, closed connections), not logged each")
           .register(registry);
     }
+    eventLoopErrors = Counter.builder("portico.event.loop.errors")
+        .description("Exceptions no handler caught on a proxy event loop: a bug in Portico, each"
+            + " logged with its stack trace").register(registry);
   }
 
   /** Returns metrics registered in {@code registry}, or ones that count nothing when it is null. */
@@ -135,6 +140,12 @@ final class ProxyMetrics {
   void clientFailure(ClientFailureCause cause) {
     if (clientFailures != null) {
       clientFailures[cause.ordinal()].increment();
+    }
+  }
+
+  void eventLoopError() {
+    if (eventLoopErrors != null) {
+      eventLoopErrors.increment();
     }
   }
 }
