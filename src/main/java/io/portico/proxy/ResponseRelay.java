@@ -133,7 +133,17 @@ final class ResponseRelay {
       upstream.failureHandler(e -> {
         LOG.debug("upstream {} failed mid-response: {}", endpoint, e.toString());
         finishEarly();
-        response.reset();
+        if (response.headWritten()) {
+          response.reset(); // The client has part of the answer: cutting it is all that is left.
+        } else {
+          // Nothing went out yet (the head waits for the first chunk, held to the end of its
+          // read): a malformed chunk or trailer in the answer's first read gets the client a
+          // 502 naming it, not a connection closed without an answer.
+          response.headers().clear();
+          owner.responder.fail(request, UpstreamFailure.RESET,
+              "the upstream's answer broke off or was malformed: "
+                  + String.valueOf(e.getMessage()).replaceAll("\\p{Cntrl}", "?"));
+        }
       });
       upstream.handler(this::chunk);
       upstream.endHandler(v -> end());

@@ -415,11 +415,40 @@ class Http1UpstreamsEndToEndTest {
       cut = readAll(socket.getInputStream());
     }
     int headEnd = cut.indexOf("\r\n\r\n");
-    if (headEnd >= 0) {
+    if (headEnd >= 0 && cut.startsWith("HTTP/1.1 502")) {
+      // The close was read with the head, before any of the answer went out: a 502 can.
+      assertThat(cut).contains("broke off or was malformed");
+    } else if (headEnd >= 0) {
       assertThat(cut).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: 1000");
       assertThat(cut.length() - headEnd - 4).as("body bytes relayed").isLessThan(1000);
     }
     assertThat(backend.accepted.get()).isEqualTo(1);
+    assertGatewayStillServes();
+    awaitBuffersBack();
+  }
+
+  @Test
+  void malformedChunkInTheAnswersFirstReadGets502NotASilentClose() throws Exception {
+    RawBackend backend = serve(exchange -> {
+      if (exchange.target.startsWith("/broken")) {
+        // One write: a valid head, one chunk, then a chunk size that is not hex. The upstream
+        // keeps its connection open, so only the malformed chunk can end the exchange.
+        exchange.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n");
+        return true;
+      }
+      exchange.write(ok("fine"));
+      return true;
+    });
+    try (Client client = new Client(port)) {
+      Answer answer = client.request("GET", "/broken");
+      assertThat(answer.status()).isEqualTo(502);
+      assertThat(answer.text()).contains("broke off or was malformed").doesNotContain("hello");
+      // The client's connection was kept: an upstream's bad answer is not the client's fault.
+      Answer next = client.request("GET", "/after");
+      assertThat(next.status()).isEqualTo(200);
+    }
+    assertThat(backend.requests).contains("GET /broken");
     assertGatewayStillServes();
     awaitBuffersBack();
   }
