@@ -64,6 +64,14 @@ class HostileInputEndToEndTest {
     gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(port),
         "backends.yaml", fleet.yaml(), "routes.yaml", routes);
   }
+  /** app.example.com to one pod of the Service web. */
+  private void serveOneWebPod() {
+    fleet.service("default", "web", 1);
+    serve(route("app", "app.example.com", """
+        - backendRefs: [{name: web, port: 80}]
+        """));
+  }
+
 
   private CompletableFuture<Response> async(java.util.function.Supplier<Response> request) {
     return CompletableFuture.supplyAsync(request, clients);
@@ -179,10 +187,7 @@ class HostileInputEndToEndTest {
   @Test
   void rapidResetStreamsAreCountedWithoutStackTracesWhileOtherClientsAreServed()
       throws IOException {
-    fleet.service("default", "web", 1);
-    serve(route("app", "app.example.com", """
-        - backendRefs: [{name: web, port: 80}]
-        """));
+    serveOneWebPod();
     long before = clientFailures();
     PrintStream stderr = System.err;
     ByteArrayOutputStream logged = new ByteArrayOutputStream();
@@ -219,10 +224,7 @@ class HostileInputEndToEndTest {
    */
   @Test
   void malformedHttp2AuthorityNeverReachesABackend() throws IOException {
-    fleet.service("default", "web", 1);
-    serve(route("app", "app.example.com", """
-        - backendRefs: [{name: web, port: 80}]
-        """));
+    serveOneWebPod();
     try (RawHttp2 h2 = new RawHttp2(port)) {
       h2.headers(1, "GET", "app.exa%00mple.com", "/bad", true).flush();
       String refusal = h2.awaitRefusal(1);
@@ -234,10 +236,7 @@ class HostileInputEndToEndTest {
 
   @Test
   void hpackBombIsRefusedWithoutReachingTheBackend() throws IOException {
-    fleet.service("default", "web", 1);
-    serve(route("app", "app.example.com", """
-        - backendRefs: [{name: web, port: 80}]
-        """));
+    serveOneWebPod();
     try (RawHttp2 h2 = new RawHttp2(port)) {
       // Stream 1 puts a 4,000-byte header in the dynamic table (a legitimate request) ...
       ByteArrayOutputStream first = requestBlock("/seed");
@@ -265,10 +264,7 @@ class HostileInputEndToEndTest {
 
   @Test
   void continuationFloodIsCutOffWithoutReachingTheBackend() throws IOException {
-    fleet.service("default", "web", 1);
-    serve(route("app", "app.example.com", """
-        - backendRefs: [{name: web, port: 80}]
-        """));
+    serveOneWebPod();
     String outcome;
     try (RawHttp2 h2 = new RawHttp2(port)) {
       // HEADERS without END_HEADERS, then CONTINUATION frames that never end the block
