@@ -167,11 +167,11 @@ final class UpgradeForwarder {
       } catch (IllegalArgumentException e) {
         // A header name or value Vert.x refuses (a control character, a bare LF): the answer
         // is not HTTP, as for a relayed answer Netty's decoder refuses.
+        // (Its status is reported to health checking already: one outcome per handshake.)
         upstream.close();
-        handshake.health.report(handshake.endpoint, Outcome.LOCAL_ORIGIN_FAILURE);
         response.headers().clear();
-        responder.fail(request, UpstreamFailure.RESET,
-            "upgrade answer with an invalid header: " + e.getMessage());
+        responder.fail(request, UpstreamFailure.RESET, "upgrade answer with an invalid header: "
+            + String.valueOf(e.getMessage()).replaceAll("\\p{Cntrl}", "?"));
         return;
       }
       RequestFilters.modifyResponseHeaders(response.headers(), handshake.route.filters(),
