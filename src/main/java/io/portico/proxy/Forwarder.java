@@ -363,16 +363,26 @@ final class Forwarder {
     reportFailure(endpoint, failure);
     // A pooled connection the endpoint had closed: it cannot have seen the request. (Not an
     // answer that could not be parsed: that endpoint did see it.)
-    boolean staleConnection = !exchange.staleRetryUsed && !exchange.call.hasBody()
+    boolean resetBeforeAnswer = !exchange.call.hasBody()
         && failure == UpstreamFailure.RESET && !(res.cause() instanceof DecoderException)
         && RetryRules.isIdempotent(request.method())
         && !request.response().headWritten() && !request.response().closed();
-    if (staleConnection && takeFreeTry(exchange)) {
+    if (resetBeforeAnswer && !exchange.staleRetryUsed && takeFreeTry(exchange)) {
       exchange.staleRetryUsed = true;
       attempt(exchange, endpoint);
-    } else {
-      retryOrFail(exchange, endpoint, failure, res.cause());
+      return;
     }
+    // The free try on the same endpoint was reset as well: the endpoint is going away (a pod
+    // that is stopping can still accept a new connection, then reset it). One more free try
+    // goes to another endpoint, as after a refused connection.
+    Endpoint other = resetBeforeAnswer && exchange.staleRetryUsed && !exchange.connectRetryUsed
+        ? exchange.target.endpoints().nextExcept(endpoint) : null;
+    if (other != null && takeFreeTry(exchange)) {
+      exchange.connectRetryUsed = true;
+      attempt(exchange, other);
+      return;
+    }
+    retryOrFail(exchange, endpoint, failure, res.cause());
   }
 
   /**

@@ -664,6 +664,40 @@ class ResilienceEndToEndTest {
     assertThat(outcomes.keySet()).noneMatch(outcome -> outcome.startsWith("failed"));
   }
 
+  /**
+   * An endpoint that accepts new connections and resets each once the request is in (a pod
+   * that is stopping): without any policy a GET is tried there, tried there again (the free
+   * try after a reset, meant for a stale pooled connection), then once on another endpoint.
+   */
+  @Test
+  void endpointResettingEveryConnectionCostsNoGetWithoutPolicy() throws Exception {
+    fleet.service("default", "web", 1);
+    AtomicInteger resets = new AtomicInteger();
+    ServerSocket resetter = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    extras.add(resetter::close);
+    Thread acceptor = new Thread(() -> {
+      while (!resetter.isClosed()) {
+        try (Socket s = resetter.accept()) {
+          if (readRequestHead(s.getInputStream())) {
+            resets.incrementAndGet();
+          }
+          s.setSoLinger(true, 0); // close with RST
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "resetter");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    serve(mixedService(resetter.getLocalPort(), fleet.servers().get(0).port()), MIXED_RULE,
+        "loadBalancer: {type: RoundRobin}\n");
+    for (int i = 0; i < 6; i++) {
+      HttpProbe.Response response = send(HttpMethod.GET, "/try/" + i);
+      assertThat(response.status()).as("GET /try/" + i).isEqualTo(200);
+    }
+    assertThat(resets.get()).as("requests the resetting endpoint read").isGreaterThanOrEqualTo(2);
+  }
+
   /** Runs a bounded GET loop per thread and closes web-pod-0 after a third of the requests. */
   private Map<String, Integer> getsWhileKillingPodZero(int threads, int perThread)
       throws Exception {
