@@ -129,4 +129,69 @@ class ClientHelloReaderTest {
 
     assertThat(reader.feed(serverHello)).isEqualTo(ClientHelloReader.State.MALFORMED);
   }
+
+  /**
+   * The reader parses what unauthenticated clients send on a passthrough port: 20,000 real
+   * ClientHellos mutated at random (bytes replaced, deleted, inserted, lengths among them) and
+   * fed in random pieces never make it throw, and what it reads as DONE carries a server name
+   * a route could match, and every byte received is kept for the relay.
+   */
+  @Test
+  void mutatedClientHellosNeverThrowAndOnlyWellFormedNamesAreRead() throws Exception {
+    java.util.Random random = new java.util.Random(16);
+    List<byte[]> hellos = List.of(clientHello("db.example.com"), clientHello(null),
+        clientHello("a-b.example.org"));
+    java.util.regex.Pattern name = java.util.regex.Pattern.compile("[a-z0-9._-]*");
+    java.util.EnumMap<ClientHelloReader.State, Integer> seen =
+        new java.util.EnumMap<>(ClientHelloReader.State.class);
+    for (int n = 0; n < 20_000; n++) {
+      byte[] hello = mutate(random, hellos.get(random.nextInt(hellos.size())));
+      ClientHelloReader reader = new ClientHelloReader(StreamProxyVerticle.MAX_CLIENT_HELLO_BYTES);
+      ClientHelloReader.State state = ClientHelloReader.State.NEED_MORE;
+      int fed = 0;
+      while (fed < hello.length && state == ClientHelloReader.State.NEED_MORE) {
+        int piece = Math.min(hello.length - fed, 1 + random.nextInt(300));
+        state = reader.feed(Buffer.buffer(java.util.Arrays.copyOfRange(hello, fed, fed + piece)));
+        fed += piece;
+      }
+      seen.merge(state, 1, Integer::sum);
+      if (state == ClientHelloReader.State.DONE) {
+        assertThat(reader.serverName()).matches(name);
+      }
+      assertThat(reader.received().getBytes())
+          .isEqualTo(java.util.Arrays.copyOfRange(hello, 0, fed));
+    }
+    // The mutations reach every outcome, so the test sees the parser's every exit.
+    assertThat(seen.keySet()).contains(ClientHelloReader.State.DONE,
+        ClientHelloReader.State.MALFORMED, ClientHelloReader.State.NOT_TLS,
+        ClientHelloReader.State.NEED_MORE);
+  }
+
+  private static byte[] mutate(java.util.Random random, byte[] original) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(original);
+    byte[] bytes = out.toByteArray();
+    for (int m = 1 + random.nextInt(3); m > 0; m--) {
+      int at = random.nextInt(bytes.length);
+      switch (random.nextInt(4)) {
+        case 0 -> bytes[at] = (byte) random.nextInt(256);
+        case 1 -> bytes[at] = (byte) (bytes[at] + (random.nextBoolean() ? 1 : -1));
+        case 2 -> {
+          int cut = Math.min(bytes.length - at, 1 + random.nextInt(16));
+          byte[] shorter = new byte[bytes.length - cut];
+          System.arraycopy(bytes, 0, shorter, 0, at);
+          System.arraycopy(bytes, at + cut, shorter, at, bytes.length - at - cut);
+          bytes = shorter.length == 0 ? new byte[] {22} : shorter;
+        }
+        default -> {
+          byte[] longer = new byte[bytes.length + 1];
+          System.arraycopy(bytes, 0, longer, 0, at);
+          longer[at] = (byte) random.nextInt(256);
+          System.arraycopy(bytes, at, longer, at + 1, bytes.length - at);
+          bytes = longer;
+        }
+      }
+    }
+    return bytes;
+  }
 }
