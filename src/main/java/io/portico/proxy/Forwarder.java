@@ -317,15 +317,29 @@ final class Forwarder {
     HttpServerRequest request = exchange.request;
     UpstreamFailure failure = UpstreamFailure.of(cause);
     reportFailure(endpoint, failure);
-    Endpoint other = !exchange.connectRetryUsed && failure.beforeConnect()
-        && !request.response().closed() && !request.response().ended()
-        ? exchange.target.endpoints().nextExcept(endpoint) : null;
-    if (other != null && takeFreeTry(exchange)) {
-      exchange.connectRetryUsed = true;
-      attempt(exchange, other);
-    } else {
+    boolean tryElsewhere = failure.beforeConnect()
+        && !request.response().closed() && !request.response().ended();
+    if (!tryElsewhere || !freeTryElsewhere(exchange, endpoint)) {
       retryOrFail(exchange, endpoint, failure, cause);
     }
+  }
+
+  /**
+   * Makes the request's one free try on an endpoint other than {@code endpoint}, when it has
+   * not been made, there is another endpoint, and a retry policy (if any) has a try left;
+   * returns whether it did.
+   */
+  private boolean freeTryElsewhere(UpstreamExchange exchange, Endpoint endpoint) {
+    if (exchange.connectRetryUsed) {
+      return false;
+    }
+    Endpoint other = exchange.target.endpoints().nextExcept(endpoint);
+    if (other == null || !takeFreeTry(exchange)) {
+      return false;
+    }
+    exchange.connectRetryUsed = true;
+    attempt(exchange, other);
+    return true;
   }
 
   /**
@@ -375,14 +389,9 @@ final class Forwarder {
     // The free try on the same endpoint was reset as well: the endpoint is going away (a pod
     // that is stopping can still accept a new connection, then reset it). One more free try
     // goes to another endpoint, as after a refused connection.
-    Endpoint other = resetBeforeAnswer && exchange.staleRetryUsed && !exchange.connectRetryUsed
-        ? exchange.target.endpoints().nextExcept(endpoint) : null;
-    if (other != null && takeFreeTry(exchange)) {
-      exchange.connectRetryUsed = true;
-      attempt(exchange, other);
-      return;
+    if (!resetBeforeAnswer || !exchange.staleRetryUsed || !freeTryElsewhere(exchange, endpoint)) {
+      retryOrFail(exchange, endpoint, failure, res.cause());
     }
-    retryOrFail(exchange, endpoint, failure, res.cause());
   }
 
   /**

@@ -81,6 +81,27 @@ final class Responder {
   }
 
   /**
+   * Answers with {@code failure} instead of an upstream answer whose head was copied into the
+   * response but not written yet: what was copied (its Content-Length, framing, cookies) is
+   * dropped first, then as {@link #fail}. One already partly written is reset, as there.
+   */
+  void failInsteadOfAnswer(HttpServerRequest request, UpstreamFailure failure, String detail) {
+    HttpServerResponse response = request.response();
+    if (!response.headWritten()) {
+      response.headers().clear();
+    }
+    fail(request, failure, detail);
+  }
+
+  /**
+   * Returns {@code cause}'s message for a one-line answer body: it may quote an upstream's
+   * bytes, so control characters are replaced.
+   */
+  static String printable(Throwable cause) {
+    return String.valueOf(cause.getMessage()).replaceAll("\\p{Cntrl}", "?");
+  }
+
+  /**
    * Answers a request whose framing cannot be trusted (a malformed head or chunked body, a
    * transfer coding Portico does not implement) as {@link #fail} does, with
    * {@code Connection: close}, then closes the connection: nothing more read from it could be

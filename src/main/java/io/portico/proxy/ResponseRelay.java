@@ -139,10 +139,8 @@ final class ResponseRelay {
           // Nothing went out yet (the head waits for the first chunk, held to the end of its
           // read): a malformed chunk or trailer in the answer's first read gets the client a
           // 502 naming it, not a connection closed without an answer.
-          response.headers().clear();
-          owner.responder.fail(request, UpstreamFailure.RESET,
-              "the upstream's answer broke off or was malformed: "
-                  + String.valueOf(e.getMessage()).replaceAll("\\p{Cntrl}", "?"));
+          owner.responder.failInsteadOfAnswer(request, UpstreamFailure.RESET,
+              "the upstream's answer broke off or was malformed: " + Responder.printable(e));
         }
       });
       upstream.handler(this::chunk);
@@ -207,11 +205,9 @@ final class ResponseRelay {
       finishEarly();
       upstream.failureHandler(e -> { }); // The reset below is ours: nothing to report.
       upstream.reset();
-      if (!response.headWritten()) {
-        response.headers().clear(); // Nothing of the upstream's answer went out: a 504 can.
-      }
-      owner.responder.fail(request, UpstreamFailure.RESPONSE_TIMEOUT, "upstream silent for "
-          + silentMillis + " ms after its response head");
+      // A 504 if nothing of the upstream's answer went out, else the answer is cut.
+      owner.responder.failInsteadOfAnswer(request, UpstreamFailure.RESPONSE_TIMEOUT,
+          "upstream silent for " + silentMillis + " ms after its response head");
     }
 
     /** Ends the relay without the answer's end: failed, left or cut. */

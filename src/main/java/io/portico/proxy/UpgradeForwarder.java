@@ -169,9 +169,8 @@ final class UpgradeForwarder {
         // is not HTTP, as for a relayed answer Netty's decoder refuses.
         // (Its status is reported to health checking already: one outcome per handshake.)
         upstream.close();
-        response.headers().clear();
-        responder.fail(request, UpstreamFailure.RESET, "upgrade answer with an invalid header: "
-            + String.valueOf(e.getMessage()).replaceAll("\\p{Cntrl}", "?"));
+        responder.failInsteadOfAnswer(request, UpstreamFailure.RESET,
+            "upgrade answer with an invalid header: " + Responder.printable(e));
         return;
       }
       RequestFilters.modifyResponseHeaders(response.headers(), handshake.route.filters(),

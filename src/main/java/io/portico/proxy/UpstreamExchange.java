@@ -58,7 +58,10 @@ final class UpstreamExchange {
   boolean holdsRetry;
   /** Whether the request's circuit breaker counts were released. */
   boolean finished;
-  /** Whether the free retry on another endpoint after a refused connection was used. */
+  /**
+   * Whether the free try on another endpoint was used: after a refused connection, or after
+   * the free try on the same endpoint ({@link #staleRetryUsed}) was reset too.
+   */
   boolean connectRetryUsed;
   /**
    * Whether the free retry after a stale pooled connection was used. Kept apart from

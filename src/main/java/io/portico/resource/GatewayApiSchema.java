@@ -44,8 +44,6 @@ final class GatewayApiSchema {
   static final int MAX_CERTIFICATE_REFS = 64;
   static final int MAX_ROUTE_KINDS = 8;
   static final int MAX_PATH_VALUE = 1024;
-  static final int MAX_HEADER_NAME = HttpSyntax.MAX_HEADER_NAME;
-  static final int MAX_HEADER_VALUE = HttpSyntax.MAX_HEADER_VALUE;
   static final int MAX_HOSTNAME = 253;
   static final int MAX_SECTION_NAME = 253;
 
@@ -55,7 +53,6 @@ final class GatewayApiSchema {
   /** SectionName (listener and rule names). */
   private static final Pattern SECTION_NAME = Pattern.compile(
       "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  private static final Pattern HEADER_NAME = HttpSyntax.HEADER_NAME;
 
   private static final List<String> PATH_TYPES = List.of("Exact", "PathPrefix",
       "RegularExpression");
@@ -218,7 +215,8 @@ final class GatewayApiSchema {
         }
         headerName(problems, headerAt + ".name", header.getName());
         if (header.getValue() != null) {
-          maxLength(problems, headerAt + ".value", header.getValue(), MAX_HEADER_VALUE);
+          maxLength(problems, headerAt + ".value", header.getValue(),
+              HttpSyntax.MAX_HEADER_VALUE);
         }
       }
     }
@@ -236,7 +234,8 @@ final class GatewayApiSchema {
         }
         headerName(problems, paramAt + ".name", param.getName());
         if (param.getValue() != null) {
-          maxLength(problems, paramAt + ".value", param.getValue(), MAX_HEADER_VALUE);
+          maxLength(problems, paramAt + ".value", param.getValue(),
+              HttpSyntax.MAX_HEADER_VALUE);
         }
       }
     }
@@ -334,9 +333,9 @@ final class GatewayApiSchema {
   static void headerName(List<String> problems, String at, String name) {
     if (name == null || name.isEmpty()) {
       problems.add(at + ": Required value");
-    } else if (name.length() > MAX_HEADER_NAME || !HEADER_NAME.matcher(name).matches()) {
+    } else if (!HttpSyntax.isHeaderName(name)) {
       problems.add(at + ": Invalid value: \"" + name + "\": must be an HTTP token of at most "
-          + MAX_HEADER_NAME + " characters");
+          + HttpSyntax.MAX_HEADER_NAME + " characters");
     }
   }
 }

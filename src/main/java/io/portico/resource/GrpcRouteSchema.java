@@ -130,7 +130,7 @@ final class GrpcRouteSchema {
         GatewayApiSchema.headerName(problems, headerAt + ".name", header.getName());
         if (header.getValue() != null) {
           GatewayApiSchema.maxLength(problems, headerAt + ".value", header.getValue(),
-              GatewayApiSchema.MAX_HEADER_VALUE);
+              HttpSyntax.MAX_HEADER_VALUE);
         }
       }
     }

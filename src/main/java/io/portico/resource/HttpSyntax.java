@@ -32,7 +32,7 @@ public final class HttpSyntax {
 
   /** Returns whether {@code name} is a header name the schema allows: a token, not too long. */
   public static boolean isHeaderName(String name) {
-    return name != null && !name.isEmpty() && name.length() <= MAX_HEADER_NAME
+    return name != null && name.length() <= MAX_HEADER_NAME
         && HEADER_NAME.matcher(name).matches();
   }
 }

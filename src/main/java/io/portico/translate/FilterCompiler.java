@@ -40,7 +40,6 @@ final class FilterCompiler {
   /** Gateway API PreciseHostname: lower-case DNS labels, no wildcard. */
   private static final Pattern PRECISE_HOSTNAME =
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  static final Pattern HEADER_NAME = HttpSyntax.HEADER_NAME;
   /** A CORS origin: scheme://host[:port], maybe '*.' first; no space or control character. */
   private static final Pattern CORS_ORIGIN =
       Pattern.compile("[a-zA-Z][a-zA-Z0-9+.-]*://(\\*\\.)?[^*/\\s\\x00-\\x1F\\x7F]+");
@@ -48,8 +47,6 @@ final class FilterCompiler {
   private static final List<String> CORS_METHODS = Stream.concat(
       HttpSyntax.METHODS.stream(), Stream.of("*")).toList();
   private static final int MAX_HOSTNAME = 253;
-  private static final int MAX_HEADER_NAME = HttpSyntax.MAX_HEADER_NAME;
-  private static final int MAX_HEADER_VALUE = HttpSyntax.MAX_HEADER_VALUE;
   private static final int MAX_PATH = 1024;
 
   private FilterCompiler() {
@@ -212,7 +209,7 @@ final class FilterCompiler {
     if (!HttpSyntax.isHeaderName(name)) {
       throw new InvalidRule(at + ": " + field + " '" + name
           + "' is not a header name (letters, digits and !#$%&'*+-.^_`|~; at most "
-          + MAX_HEADER_NAME + ")");
+          + HttpSyntax.MAX_HEADER_NAME + ")");
     }
   }
 
@@ -252,9 +249,9 @@ final class FilterCompiler {
       String name = spec.getName();
       checkName(at, name, request);
       String value = spec.getValue() == null ? "" : spec.getValue();
-      if (value.length() > MAX_HEADER_VALUE) {
+      if (value.length() > HttpSyntax.MAX_HEADER_VALUE) {
         throw new InvalidRule(at + ": the value of header " + name + " is longer than "
-            + MAX_HEADER_VALUE + " characters");
+            + HttpSyntax.MAX_HEADER_VALUE + " characters");
       }
       for (int c = 0; c < value.length(); c++) {
         char ch = value.charAt(c);
@@ -275,7 +272,7 @@ final class FilterCompiler {
   }
 
   private static void checkName(String at, String name, boolean request) throws InvalidRule {
-    if (name == null || !HEADER_NAME.matcher(name).matches()) {
+    if (name == null || !HttpSyntax.HEADER_NAME.matcher(name).matches()) {
       throw new InvalidRule(at + ": '" + name + "' is not a valid header name");
     }
     String lower = name.toLowerCase(Locale.ROOT);

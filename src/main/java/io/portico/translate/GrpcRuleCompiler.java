@@ -23,6 +23,7 @@ import io.portico.ir.RouteMatch;
 import io.portico.ir.SessionPersistence;
 import io.portico.ir.WeightedBackend;
 import io.portico.translate.RuleCompiler.InvalidRule;
+import io.portico.resource.HttpSyntax;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -135,7 +136,7 @@ final class GrpcRuleCompiler {
         GRPCHeaderMatch header = spec.getHeaders().get(h);
         String at = field + ".headers[" + h + "]";
         if (header.getName() == null || header.getName().isEmpty()
-            || !FilterCompiler.HEADER_NAME.matcher(header.getName()).matches()) {
+            || !HttpSyntax.HEADER_NAME.matcher(header.getName()).matches()) {
           throw new InvalidRule(at + ".name: '" + header.getName()
               + "' is not a valid header name");
         }

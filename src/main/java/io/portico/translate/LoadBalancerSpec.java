@@ -1,6 +1,7 @@
 package io.portico.translate;
 
 import io.portico.ir.LoadBalancing;
+import io.portico.resource.HttpSyntax;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -177,7 +178,7 @@ final class LoadBalancerSpec {
     if (name == null || name.isEmpty()) {
       throw invalid(field + " is required");
     }
-    if (!FilterCompiler.HEADER_NAME.matcher(name).matches()) {
+    if (!HttpSyntax.HEADER_NAME.matcher(name).matches()) {
       throw invalid(field + ": " + name + " is not a valid header name");
     }
     return name.toLowerCase(Locale.ROOT);
@@ -189,7 +190,7 @@ final class LoadBalancerSpec {
     if (name == null || name.isEmpty()) {
       throw invalid(field + ".name is required");
     }
-    if (!FilterCompiler.HEADER_NAME.matcher(name).matches()) {
+    if (!HttpSyntax.HEADER_NAME.matcher(name).matches()) {
       throw invalid(field + ".name: " + name + " is not a valid cookie name");
     }
     Duration ttl = PolicyFields.duration(cookie, "ttl", field + ".ttl");
@@ -209,7 +210,7 @@ final class LoadBalancerSpec {
       String name = entry.getKey();
       String value = entry.getValue() == null ? "" : string(entry.getValue());
       String at = field + "." + name;
-      if (name == null || !FilterCompiler.HEADER_NAME.matcher(name).matches()) {
+      if (name == null || !HttpSyntax.HEADER_NAME.matcher(name).matches()) {
         throw invalid(field + ": " + name + " is not a valid cookie attribute name");
       }
       for (String own : OWN_ATTRIBUTES) {

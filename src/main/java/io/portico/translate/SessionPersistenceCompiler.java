@@ -2,6 +2,7 @@ package io.portico.translate;
 
 import io.portico.ir.SessionPersistence;
 import io.portico.resource.GoDuration;
+import io.portico.resource.HttpSyntax;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -48,7 +49,7 @@ final class SessionPersistenceCompiler {
       // Envoy Gateway generates a name too; this one is stable across replicas and restarts
       // and differs between rules, so two rules never read each other's sessions.
       name = "portico-session-" + String.format("%08x", ruleName.hashCode());
-    } else if (name.length() > 128 || !FilterCompiler.HEADER_NAME.matcher(name).matches()) {
+    } else if (name.length() > 128 || !HttpSyntax.HEADER_NAME.matcher(name).matches()) {
       throw new RuleCompiler.InvalidRule(where + "sessionName '" + name + "' is not a valid "
           + (type == SessionPersistence.Type.COOKIE ? "cookie" : "header") + " name");
     }
