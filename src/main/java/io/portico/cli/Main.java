@@ -31,6 +31,7 @@ public final class Main {
 
   public static void main(String[] args) {
     NettyDefaults.apply();
+    io.portico.proxy.LibraryLogs.install();
     int code = run(args);
     if (code != EXIT_OK || args.length == 0 || isHelp(args[0]) || args[0].equals("translate")) {
       System.exit(code);

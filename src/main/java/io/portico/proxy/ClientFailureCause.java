@@ -9,7 +9,12 @@ enum ClientFailureCause {
   /** The request had ended (reset or closed) before Portico could read it. */
   REQUEST_ALREADY_READ,
   /** The client's connection closed or reset under a request. */
-  CONNECTION_CLOSED;
+  CONNECTION_CLOSED,
+  /**
+   * The client broke HTTP/1.1, HTTP/2 or TLS (a corrupt HTTP/2 preface, a frame on the wrong
+   * stream, a record that is not TLS) and its connection was closed (see {@link LibraryLogs}).
+   */
+  PROTOCOL_ERROR;
 
   String label() {
     return name().toLowerCase(Locale.ROOT);

@@ -19,10 +19,10 @@ import java.util.function.LongSupplier;
 /**
  * Keeps what clients cause out of the error log. A client that resets its HTTP/2 streams before
  * they are forwarded (rapid reset: thousands a second on one connection), closes its connection
- * mid-request, or whose request is already gone when Portico gets to it, is not a Portico
- * failure: each such event is counted ({@code portico_client_failures_total{cause}}) and logged
- * at most once a minute per cause, as one line without a stack trace saying how many there
- * were. Anything else a handler on a proxy event loop throws is still logged as an error with
+ * mid-request, whose request is already gone when Portico gets to it, or that breaks the
+ * protocol (see {@link LibraryLogs}) is not a Portico failure: each such event is counted
+ * ({@code portico_client_failures_total{cause}}) and logged at most once a minute per cause, as
+ * one line without a stack trace saying how many there were. Anything else a handler on a proxy event loop throws is still logged as an error with
  * its stack trace: that is a bug.
  */
 final class ClientFailures {
@@ -107,6 +107,20 @@ final class ClientFailures {
    */
   static void report(ProxyMetrics metrics, ClientFailureCause cause, Object example) {
     metrics.clientFailure(cause);
+    logAtMostOnceAMinute(cause, example);
+  }
+
+  /**
+   * Counts one client-caused failure a library was about to log (see {@link LibraryLogs}),
+   * outside any verticle: on a connection Vert.x has not handed to Portico yet, or in Netty's
+   * pipeline. The counter is looked up in the registry, as for other rare events.
+   */
+  static void reportOutsideVerticle(ClientFailureCause cause, Object example) {
+    ProxyMetrics.countOutsideVerticle(cause);
+    logAtMostOnceAMinute(cause, example);
+  }
+
+  private static void logAtMostOnceAMinute(ClientFailureCause cause, Object example) {
     String line = LOGS[cause.ordinal()].record(example, clock.getAsLong());
     if (line != null) {
       LOG.warn("{}", line);

@@ -64,10 +64,7 @@ final class ProxyMetrics {
     ClientFailureCause[] causes = ClientFailureCause.values();
     clientFailures = new Counter[causes.length];
     for (ClientFailureCause cause : causes) {
-      clientFailures[cause.ordinal()] = Counter.builder("portico.client.failures")
-          .tag("cause", cause.label())
-          .description("Failures the client caused (resets, closed connections), not logged each")
-          .register(registry);
+      clientFailures[cause.ordinal()] = clientFailureCounter(registry, cause);
     }
     eventLoopErrors = Counter.builder("portico.event.loop.errors")
         .description("Exceptions no handler caught on a proxy event loop: a bug in Portico, each"
@@ -89,6 +86,20 @@ final class ProxyMetrics {
     if (registry != null) {
       failureCounter(registry, failure).increment();
     }
+  }
+
+  /** Counts a client failure where no verticle's metrics are at hand (see {@link LibraryLogs}). */
+  static void countOutsideVerticle(ClientFailureCause cause) {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    if (registry != null) {
+      clientFailureCounter(registry, cause).increment();
+    }
+  }
+
+  private static Counter clientFailureCounter(MeterRegistry registry, ClientFailureCause cause) {
+    return Counter.builder("portico.client.failures").tag("cause", cause.label())
+        .description("Failures the client caused (resets, closed connections), not logged each")
+        .register(registry);
   }
 
   /** The counter of requests that ended in {@code failure} (the registry keeps one per tag). */

@@ -217,6 +217,47 @@ class HostileInputEndToEndTest {
   }
 
   /**
+   * HTTP/2 clients that break the protocol are counted, not logged a line (or a stack trace)
+   * each: a first frame that is not SETTINGS, or a SETTINGS acknowledgement, which Vert.x
+   * logged as an error per connection before handing the connection over. And a client whose
+   * 1,000 streams each carry a Host other than their {@code :authority} gets them reset until
+   * Netty closes its connection (200 resets), without a bug counted or a stack trace logged.
+   */
+  @Test
+  void http2ClientsBreakingTheProtocolAreCountedNotLoggedPerConnection() throws IOException {
+    serveOneWebPod();
+    long protocolErrors = ClientFailures.total(ClientFailureCause.PROTOCOL_ERROR);
+    long bugs = ClientFailures.unhandled();
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream logged = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));
+    try {
+      byte[] windowUpdateFirst = {0, 0, 4, 0x8, 0, 0, 0, 0, 0, 0, 0, 0x7f, (byte) 0xff};
+      byte[] settingsAckFirst = {0, 0, 0, 0x4, 0x1, 0, 0, 0, 0};
+      for (int i = 0; i < 10; i++) {
+        assertThat(afterPreface(windowUpdateFirst)).doesNotContain("HTTP/1.1");
+        assertThat(afterPreface(settingsAckFirst)).doesNotContain("HTTP/1.1");
+      }
+      try (RawHttp2 h2 = new RawHttp2(port)) {
+        for (int i = 0; i < 1000; i++) {
+          h2.headers(1 + 2 * i, new io.netty.handler.codec.http2.DefaultHttp2Headers()
+              .method("GET").scheme("http").authority("app.example.com").path("/x")
+              .add("host", "other.example.com"), true);
+        }
+        h2.flush().readAll();
+      }
+      TestGateway.awaitCondition("protocol errors counted", () -> ClientFailures.total(
+          ClientFailureCause.PROTOCOL_ERROR) >= protocolErrors + 20);
+      assertThat(probe.get(port, "app.example.com", "/after").pod()).isEqualTo("web-pod-0");
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(ClientFailures.unhandled()).isEqualTo(bugs);
+    assertThat(logged.toString(StandardCharsets.UTF_8)).doesNotContain("ConnectionBase")
+        .doesNotContain("preface").doesNotContain("SETTINGS").doesNotContain("\tat ");
+  }
+
+  /**
    * An HTTP/2 {@code :authority} Vert.x's parser throws on (a '%' not followed by two hex
    * digits) never reaches a backend, and the gateway keeps serving. (Vert.x drops that
    * client's connection while creating the stream, before Portico sees the request: a 400 on
@@ -314,6 +355,20 @@ class HostileInputEndToEndTest {
       sum += ClientFailures.total(cause);
     }
     return sum;
+  }
+
+  /**
+   * Sends the HTTP/2 preface and {@code frames} on a new connection; returns everything the
+   * gateway answers until it closes.
+   */
+  private String afterPreface(byte[] frames) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(
+          StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().write(frames);
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
   }
 
   /** Sends {@code request} on a new connection and returns everything the gateway answers. */

@@ -37,8 +37,12 @@ public final class RawHttp2 implements AutoCloseable {
   /** Queues a request's HEADERS (END_STREAM when {@code endStream}) on {@code streamId}. */
   public RawHttp2 headers(int streamId, String method, String authority, String path,
       boolean endStream) {
-    Http2Headers headers = new DefaultHttp2Headers().method(method).scheme("http")
-        .authority(authority).path(path);
+    return headers(streamId, new DefaultHttp2Headers().method(method).scheme("http")
+        .authority(authority).path(path), endStream);
+  }
+
+  /** Queues HEADERS carrying {@code headers} as they are (END_STREAM when {@code endStream}). */
+  public RawHttp2 headers(int streamId, Http2Headers headers, boolean endStream) {
     ByteBuf block = Unpooled.buffer();
     try {
       encoder.encodeHeaders(streamId, headers, block);
