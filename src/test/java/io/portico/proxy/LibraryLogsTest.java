@@ -25,6 +25,26 @@ class LibraryLogsTest {
         .isEqualTo(ClientFailureCause.PROTOCOL_ERROR);
   }
 
+  /**
+   * What Netty's HTTP/1.x decoder throws on a client's garbage while Vert.x tells HTTP/1.1 from
+   * h2c (no handler of Vert.x's is there yet to take its refusal), and a close before the head.
+   */
+  @Test
+  void http1GarbageDecodedBeforeVertxsHandlerIsTheClients() {
+    assertThat(LibraryLogs.classify(thrownBy(
+        new IllegalArgumentException("text is empty (possibly HTTP/0.9)"),
+        "io.netty.handler.codec.http.HttpVersion", "valueOf")))
+        .isEqualTo(ClientFailureCause.PROTOCOL_ERROR);
+    assertThat(LibraryLogs.classify(thrownBy(new IllegalArgumentException("No colon found"),
+        "io.netty.handler.codec.http.HttpObjectDecoder", "splitHeader")))
+        .isEqualTo(ClientFailureCause.PROTOCOL_ERROR);
+    assertThat(LibraryLogs.classify(thrownBy(new IllegalArgumentException("bad argument"),
+        "io.portico.proxy.Forwarder", "forward"))).isNull();
+    assertThat(LibraryLogs.classify(new io.netty.handler.codec.PrematureChannelClosureException(
+        "Connection closed before received headers")))
+        .isEqualTo(ClientFailureCause.CONNECTION_CLOSED);
+  }
+
   @Test
   void anExceptionOfCodeADecoderCalledIsNotTheClients() {
     assertThat(LibraryLogs.classify(new DecoderException(new NullPointerException()))).isNull();
@@ -56,6 +76,12 @@ class LibraryLogsTest {
     assertThat(ClientFailures.total(ClientFailureCause.CONNECTION_CLOSED)).isEqualTo(closed + 1);
     assertThat(promises.isWarnEnabled()).isEqualTo(
         InternalLoggerFactory.getInstance("io.netty.channel.nio.NioEventLoop").isWarnEnabled());
+  }
+
+  private static <T extends Throwable> T thrownBy(T failure, String className, String method) {
+    failure.setStackTrace(new StackTraceElement[] {
+        new StackTraceElement(className, method, null, 1)});
+    return failure;
   }
 
   private static NullPointerException vertxNullStream() {
