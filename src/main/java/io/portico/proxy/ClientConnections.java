@@ -113,6 +113,7 @@ final class ClientConnections {
         pipeline.addBefore("handler", "portico-idle-sink", IdleEventSink.INSTANCE);
       }
       Http2WriteBatching.install(channel);
+      Http2AuthorityGuard.install(http2, metrics);
       watch = new Http2Watch(channel, connection, http2, now);
     }
     watches.add(watch);

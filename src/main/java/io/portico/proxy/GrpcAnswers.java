@@ -28,8 +28,12 @@ final class GrpcAnswers {
    * HTTP/2 spec). gRPC-Web ({@code application/grpc-web}) is not: it expects HTTP statuses.
    */
   static boolean isGrpc(HttpServerRequest request) {
-    String type = request.getHeader("content-type");
-    if (type == null || !type.regionMatches(true, 0, "application/grpc", 0, 16)) {
+    return isGrpc(request.getHeader("content-type"));
+  }
+
+  /** Whether a request of this {@code content-type} (null when none) is a gRPC call. */
+  static boolean isGrpc(CharSequence type) {
+    if (type == null || !type.toString().regionMatches(true, 0, "application/grpc", 0, 16)) {
       return false;
     }
     return type.length() == 16 || type.charAt(16) == '+' || type.charAt(16) == ';';

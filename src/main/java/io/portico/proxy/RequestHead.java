@@ -149,7 +149,8 @@ final class RequestHead {
     }
   }
 
-  private static HostAndPort parse(String authority) {
+  /** {@code authority} as host[:port], or null when it is not one (Vert.x's parser may throw). */
+  static HostAndPort parse(String authority) {
     try {
       return HostAndPort.parseAuthority(authority, -1);
     } catch (RuntimeException e) {

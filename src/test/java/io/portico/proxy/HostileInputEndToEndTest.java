@@ -258,21 +258,34 @@ class HostileInputEndToEndTest {
   }
 
   /**
-   * An HTTP/2 {@code :authority} Vert.x's parser throws on (a '%' not followed by two hex
-   * digits) never reaches a backend, and the gateway keeps serving. (Vert.x drops that
-   * client's connection while creating the stream, before Portico sees the request: a 400 on
-   * the stream alone would be kinder, and is not in Portico's hands.)
+   * An HTTP/2 {@code :authority} (or Host header) Vert.x's parser throws on (a '%' not
+   * followed by two hex digits) is a 400 naming the Host on its own stream, as on HTTP/1.1; it
+   * never reaches a backend, and the connection keeps serving its other streams (Vert.x alone
+   * failed the whole connection). A gRPC call gets the same as a gRPC status.
    */
   @Test
-  void malformedHttp2AuthorityNeverReachesABackend() throws IOException {
+  void malformedHttp2AuthorityIsA400OnItsStreamAndTheConnectionKeepsServing()
+      throws IOException {
     serveOneWebPod();
     try (RawHttp2 h2 = new RawHttp2(port)) {
-      h2.headers(1, "GET", "app.exa%00mple.com", "/bad", true).flush();
-      String refusal = h2.awaitRefusal(1);
-      assertThat(refusal).isIn("GOAWAY", "RST_STREAM", "CLOSED");
+      h2.headers(1, "GET", "app.exa%00mple.com", "/bad", true)
+          .headers(3, "GET", "app.example.com", "/same-connection", true)
+          .headers(5, new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET")
+              .scheme("http").authority("app.example.com").path("/bad-host")
+              .add("host", "a%.b"), true)
+          .headers(7, new io.netty.handler.codec.http2.DefaultHttp2Headers().method("POST")
+              .scheme("http").authority("app.exa%mple.com").path("/bad-grpc")
+              .add("content-type", "application/grpc"), false)
+          .headers(9, "GET", "app.example.com", "/after", true)
+          .flush();
+      assertThat(h2.awaitStatus(1)).isEqualTo("400");
+      assertThat(h2.awaitStatus(3)).isEqualTo("200");
+      assertThat(h2.awaitStatus(5)).isEqualTo("400");
+      assertThat(h2.awaitStatus(7)).isEqualTo("200"); // trailers-only: grpc-status 13
+      assertThat(h2.awaitStatus(9)).isEqualTo("200");
     }
-    assertThat(probe.get(port, "app.example.com", "/good").pod()).isEqualTo("web-pod-0");
-    assertThat(fleet.servers().get(0).receivedUris()).contains("/good").doesNotContain("/bad");
+    assertThat(fleet.servers().get(0).receivedUris()).contains("/same-connection", "/after")
+        .doesNotContain("/bad", "/bad-host", "/bad-grpc");
   }
 
   @Test

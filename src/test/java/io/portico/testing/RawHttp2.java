@@ -3,6 +3,7 @@ package io.portico.testing;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -26,6 +27,8 @@ public final class RawHttp2 implements AutoCloseable {
   private final Socket socket;
   private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+  private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder();
+  private final java.util.Map<Integer, String> statuses = new java.util.HashMap<>();
 
   public RawHttp2(int port) throws IOException {
     socket = new Socket("127.0.0.1", port);
@@ -98,6 +101,53 @@ public final class RawHttp2 implements AutoCloseable {
     } catch (java.net.SocketException reset) {
       return "CLOSED";
     }
+  }
+
+  /**
+   * Reads frames until the response HEADERS of {@code streamId} arrive and returns its
+   * {@code :status}; "GOAWAY", "RST_STREAM" or "CLOSED" when the server refuses instead. The
+   * statuses of other streams read on the way are kept for later calls.
+   */
+  public String awaitStatus(int streamId) throws IOException {
+    InputStream in = socket.getInputStream();
+    try {
+      while (!statuses.containsKey(streamId)) {
+        byte[] header = in.readNBytes(9);
+        if (header.length < 9) {
+          return "CLOSED";
+        }
+        int length = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | header[2] & 0xff;
+        int type = header[3] & 0xff;
+        int flags = header[4] & 0xff;
+        int stream = (header[5] & 0x7f) << 24 | (header[6] & 0xff) << 16
+            | (header[7] & 0xff) << 8 | header[8] & 0xff;
+        byte[] payload = in.readNBytes(length);
+        if (payload.length < length) {
+          return "CLOSED";
+        }
+        if (type == 0x7) {
+          return "GOAWAY";
+        }
+        if (type == 0x3 && stream == streamId) {
+          return "RST_STREAM";
+        }
+        if (type == 0x1 && !statuses.containsKey(stream)) {
+          int start = (flags & 0x8) != 0 ? 1 : 0;
+          int end = payload.length - ((flags & 0x8) != 0 ? payload[0] & 0xff : 0);
+          start += (flags & 0x20) != 0 ? 5 : 0;
+          ByteBuf block = Unpooled.wrappedBuffer(payload, start, end - start);
+          try {
+            CharSequence status = decoder.decodeHeaders(stream, block).status();
+            statuses.put(stream, String.valueOf(status));
+          } catch (Http2Exception e) {
+            throw new IOException(e);
+          }
+        }
+      }
+    } catch (java.net.SocketException reset) {
+      return "CLOSED";
+    }
+    return statuses.get(streamId);
   }
 
   /** Writes everything queued in one go. */
