@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * exception may reach a proxy event loop unhandled (each would be a bug: a request left
  * unanswered, a connection left open), and the gateway keeps serving. The seed is fixed, so a
  * failure replays; the mutations are those that found the unparseable-authority and
- * upgrade-handshake bugs (session 16).
+ * upgrade-handshake bugs (session 16). HTTP/2 frames get the same treatment (600
+ * conversations): the log noise it found is {@link LibraryLogs}' (session 17).
  */
 class MutatedRequestsEndToEndTest {
 
@@ -113,6 +114,144 @@ class MutatedRequestsEndToEndTest {
     assertThat(ClientFailures.unhandled() - bugsBefore)
         .as("exceptions that reached a proxy event loop unhandled (see the log)").isZero();
     assertThat(probe.get(port, "app.example.com", "/after").status()).isEqualTo(200);
+  }
+
+  /**
+   * The same for HTTP/2 in cleartext (prior knowledge): conversations of frames (SETTINGS,
+   * requests with and without a body, an {@code :authority} with a bad '%', a Host other than
+   * the {@code :authority}, RST_STREAM, PING, WINDOW_UPDATE, GOAWAY) mutated after the preface
+   * (mostly) or within it. Every connection ends, nothing reaches an event loop unhandled, and
+   * what Vert.x and Netty would log per connection for a client breaking the protocol stays out
+   * of the log (see {@link LibraryLogs}).
+   */
+  @Test
+  void everyMutatedHttp2ConversationEndsAndNothingIsLoggedPerConnection() throws IOException {
+    Random random = new Random(SEED);
+    long bugsBefore = ClientFailures.unhandled();
+    long protocolErrorsBefore = ClientFailures.total(ClientFailureCause.PROTOCOL_ERROR);
+    List<String> unended = new ArrayList<>();
+    java.io.PrintStream stderr = System.err;
+    ByteArrayOutputStream logged = new ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(logged, true, StandardCharsets.UTF_8));
+    try {
+      for (int i = 0; i < HTTP2_CONVERSATIONS; i++) {
+        byte[] conversation = mutateFrames(random, http2Conversation(random));
+        if (!ends(conversation)) {
+          unended.add(java.util.HexFormat.of().formatHex(conversation, 0,
+              Math.min(conversation.length, 120)));
+        }
+      }
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(unended).as("HTTP/2 connections neither closed nor answered in 10 s").isEmpty();
+    assertThat(ClientFailures.unhandled() - bugsBefore)
+        .as("exceptions that reached a proxy event loop unhandled (see the log)").isZero();
+    assertThat(ClientFailures.total(ClientFailureCause.PROTOCOL_ERROR))
+        .as("the mutations broke the protocol, and that was counted")
+        .isGreaterThan(protocolErrorsBefore);
+    assertThat(logged.toString(StandardCharsets.UTF_8)).doesNotContain("ConnectionBase")
+        .doesNotContain("\tat ");
+    assertThat(probe.get(port, "app.example.com", "/after").status()).isEqualTo(200);
+  }
+
+  private static final int HTTP2_CONVERSATIONS = 600;
+  private static final byte[] PREFACE =
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+  /** A conversation a client could send, before mutation: the preface, SETTINGS, 1-6 frames. */
+  private static byte[] http2Conversation(Random random) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(PREFACE);
+    frame(out, 0x4, 0, 0, new byte[0]);
+    io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder =
+        new io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder();
+    int stream = 1;
+    for (int f = 1 + random.nextInt(6); f > 0; f--, stream += 2) {
+      int kind = random.nextInt(10);
+      io.netty.handler.codec.http2.Http2Headers request =
+          new io.netty.handler.codec.http2.DefaultHttp2Headers().method(kind == 1 ? "POST" : "GET")
+              .scheme("http").path("/h2").authority(kind == 2 ? "app.exa%mple.com"
+                  : "app.example.com");
+      if (kind == 3) {
+        request.add("host", "other.example.com");
+      }
+      if (kind <= 3) {
+        frame(out, 0x1, kind == 1 ? 0x4 : 0x5, stream, hpack(encoder, stream, request));
+        if (kind == 1) {
+          frame(out, 0x0, 0x1, stream, "hello".getBytes(StandardCharsets.US_ASCII));
+        }
+      } else if (kind <= 5) {
+        frame(out, 0x1, 0x5, stream, hpack(encoder, stream, request));
+        frame(out, 0x3, 0, stream, new byte[] {0, 0, 0, 0x8});
+      } else if (kind == 6) {
+        frame(out, 0x6, 0, 0, new byte[8]);
+      } else if (kind == 7) {
+        frame(out, 0x8, 0, 0, new byte[] {0, 0, 0x10, 0});
+      } else if (kind == 8) {
+        frame(out, 0x7, 0, 0, new byte[8]);
+      } else {
+        frame(out, 0x4, 0, 0, new byte[] {0, 0x4, 0, 0, (byte) 0xff, (byte) 0xff});
+      }
+    }
+    return out.toByteArray();
+  }
+
+  /** Deletes, replaces, inserts or repeats 0-4 runs of bytes, after the preface 4 times in 5. */
+  private static byte[] mutateFrames(Random random, byte[] conversation) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] bytes = conversation;
+    for (int m = random.nextInt(5); m > 0; m--) {
+      int from = random.nextInt(5) > 0 ? PREFACE.length : 0;
+      int at = from + random.nextInt(bytes.length - from + 1);
+      out.reset();
+      out.write(bytes, 0, at);
+      int op = random.nextInt(4);
+      int tail = at;
+      if (op == 0) {
+        tail = Math.min(bytes.length, at + 1 + random.nextInt(6));
+      } else if (op == 1 && at < bytes.length) {
+        out.write(random.nextInt(256));
+        tail = at + 1;
+      } else if (op == 2) {
+        for (int n = 1 + random.nextInt(9); n > 0; n--) {
+          out.write(random.nextInt(256));
+        }
+      } else {
+        int start = random.nextInt(bytes.length);
+        out.write(bytes, start, Math.min(bytes.length - start, 1 + random.nextInt(30)));
+      }
+      out.write(bytes, tail, bytes.length - tail);
+      bytes = out.toByteArray();
+    }
+    return bytes;
+  }
+
+  private static byte[] hpack(io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder,
+      int stream, io.netty.handler.codec.http2.Http2Headers headers) {
+    io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
+    try {
+      encoder.encodeHeaders(stream, headers, block);
+      return io.netty.buffer.ByteBufUtil.getBytes(block);
+    } catch (io.netty.handler.codec.http2.Http2Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      block.release();
+    }
+  }
+
+  private static void frame(ByteArrayOutputStream out, int type, int flags, int stream,
+      byte[] payload) {
+    out.write(payload.length >>> 16);
+    out.write(payload.length >>> 8);
+    out.write(payload.length);
+    out.write(type);
+    out.write(flags);
+    out.write(stream >>> 24 & 0x7f);
+    out.write(stream >>> 16);
+    out.write(stream >>> 8);
+    out.write(stream);
+    out.writeBytes(payload);
   }
 
   /** Sends {@code request}, half-closes, and reads until the gateway closes (or 10 s pass). */
