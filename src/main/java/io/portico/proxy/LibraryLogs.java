@@ -33,6 +33,10 @@ import javax.net.ssl.SSLException;
  * more malformed streams than Netty resets. Only failures a client causes are taken; anything
  * else is logged as before, since it may be a bug.
  *
+ * <p>The log lines carry no connection, so an upstream HTTP/2 connection's protocol error that
+ * Vert.x's client leaves to {@code ConnectionBase} is counted under the same cause (its
+ * requests are counted as upstream failures, each with its 502).
+ *
  * <p>The loggers are created when the libraries' classes load, so {@link #install()} runs first
  * in {@code main}; a JVM that loaded them before keeps its loggers.
  */
