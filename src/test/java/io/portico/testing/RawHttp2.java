@@ -77,30 +77,7 @@ public final class RawHttp2 implements AutoCloseable {
    * connection; returns "GOAWAY", "RST_STREAM" or "CLOSED".
    */
   public String awaitRefusal(int streamId) throws IOException {
-    InputStream in = socket.getInputStream();
-    try {
-      while (true) {
-        byte[] header = in.readNBytes(9);
-        if (header.length < 9) {
-          return "CLOSED";
-        }
-        int length = (header[0] & 0xff) << 16 | (header[1] & 0xff) << 8 | header[2] & 0xff;
-        int type = header[3] & 0xff;
-        int stream = (header[5] & 0x7f) << 24 | (header[6] & 0xff) << 16
-            | (header[7] & 0xff) << 8 | header[8] & 0xff;
-        if (in.readNBytes(length).length < length) {
-          return "CLOSED";
-        }
-        if (type == 0x7) {
-          return "GOAWAY";
-        }
-        if (type == 0x3 && stream == streamId) {
-          return "RST_STREAM";
-        }
-      }
-    } catch (java.net.SocketException reset) {
-      return "CLOSED";
-    }
+    return await(streamId, false);
   }
 
   /**
@@ -109,9 +86,13 @@ public final class RawHttp2 implements AutoCloseable {
    * statuses of other streams read on the way are kept for later calls.
    */
   public String awaitStatus(int streamId) throws IOException {
+    return await(streamId, true);
+  }
+
+  private String await(int streamId, boolean status) throws IOException {
     InputStream in = socket.getInputStream();
     try {
-      while (!statuses.containsKey(streamId)) {
+      while (!status || !statuses.containsKey(streamId)) {
         byte[] header = in.readNBytes(9);
         if (header.length < 9) {
           return "CLOSED";
@@ -132,22 +113,25 @@ public final class RawHttp2 implements AutoCloseable {
           return "RST_STREAM";
         }
         if (type == 0x1 && !statuses.containsKey(stream)) {
-          int start = (flags & 0x8) != 0 ? 1 : 0;
-          int end = payload.length - ((flags & 0x8) != 0 ? payload[0] & 0xff : 0);
-          start += (flags & 0x20) != 0 ? 5 : 0;
-          ByteBuf block = Unpooled.wrappedBuffer(payload, start, end - start);
-          try {
-            CharSequence status = decoder.decodeHeaders(stream, block).status();
-            statuses.put(stream, String.valueOf(status));
-          } catch (Http2Exception e) {
-            throw new IOException(e);
-          }
+          statuses.put(stream, status(stream, flags, payload));
         }
       }
     } catch (java.net.SocketException reset) {
       return "CLOSED";
     }
     return statuses.get(streamId);
+  }
+
+  /** The {@code :status} of a response HEADERS frame (its block decoded, as HPACK needs). */
+  private String status(int stream, int flags, byte[] payload) throws IOException {
+    int padding = (flags & 0x8) != 0 ? payload[0] & 0xff : 0;
+    int start = ((flags & 0x8) != 0 ? 1 : 0) + ((flags & 0x20) != 0 ? 5 : 0);
+    ByteBuf block = Unpooled.wrappedBuffer(payload, start, payload.length - padding - start);
+    try {
+      return String.valueOf(decoder.decodeHeaders(stream, block).status());
+    } catch (Http2Exception e) {
+      throw new IOException(e);
+    }
   }
 
   /** Writes everything queued in one go. */
