@@ -143,4 +143,29 @@ class TlsEndToEndTest {
     assertThat(exchange.peer()).isEqualTo(wildcard.x509());
     assertThat(exchange.statusLine()).isEqualTo("HTTP/1.1 200 OK");
   }
+
+  /**
+   * Over TLS too (ALPN h2), an {@code :authority} Vert.x's parser throws on is a 400 on its own
+   * stream and the connection's next stream is served (see Http2AuthorityGuard).
+   */
+  @Test
+  void http2MalformedAuthorityIsA400OnItsStreamOverTls() throws Exception {
+    fleet.service("default", "web", 1);
+    Pem a = TestCertificates.selfSigned("a.example.com");
+    Pem wildcard = TestCertificates.selfSigned("*.example.com");
+    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(),
+        "secrets.yaml", a.secretYaml("infra", "cert-a") + "---\n"
+            + wildcard.secretYaml("infra", "cert-wildcard"),
+        "backends.yaml", fleet.yaml());
+    try (io.portico.testing.RawHttp2 h2 =
+        io.portico.testing.RawHttp2.overTls(port, "a.example.com", a.x509())) {
+      h2.headers(1, new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET")
+              .scheme("https").authority("a.exa%00mple.com").path("/bad"), true)
+          .headers(3, new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET")
+              .scheme("https").authority("a.example.com").path("/tls"), true)
+          .flush();
+      assertThat(h2.awaitStatus(1)).isEqualTo("400");
+      assertThat(h2.awaitStatus(3)).isEqualTo("200");
+    }
+  }
 }

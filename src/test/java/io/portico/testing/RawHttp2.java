@@ -31,10 +31,45 @@ public final class RawHttp2 implements AutoCloseable {
   private final java.util.Map<Integer, String> statuses = new java.util.HashMap<>();
 
   public RawHttp2(int port) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(new Socket("127.0.0.1", port));
+  }
+
+  private RawHttp2(Socket socket) throws IOException {
+    this.socket = socket;
     socket.setSoTimeout(10_000);
     pending.write(PREFACE);
     writeFrame(0x4, 0, 0, new byte[0]); // SETTINGS, empty
+  }
+
+  /**
+   * Opens an HTTP/2 connection over TLS (ALPN h2) with {@code serverName} as SNI, trusting only
+   * {@code trusted}.
+   *
+   * @throws IOException when the handshake fails or the server does not choose h2
+   */
+  public static RawHttp2 overTls(int port, String serverName,
+      java.security.cert.X509Certificate trusted) throws Exception {
+    java.security.KeyStore trust = java.security.KeyStore.getInstance(
+        java.security.KeyStore.getDefaultType());
+    trust.load(null, null);
+    trust.setCertificateEntry("trusted", trusted);
+    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(null, tmf.getTrustManagers(), null);
+    javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+        .createSocket("127.0.0.1", port);
+    javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+    parameters.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(serverName)));
+    parameters.setApplicationProtocols(new String[] {"h2"});
+    socket.setSSLParameters(parameters);
+    socket.startHandshake();
+    if (!"h2".equals(socket.getApplicationProtocol())) {
+      socket.close();
+      throw new IOException("ALPN chose " + socket.getApplicationProtocol() + ", not h2");
+    }
+    return new RawHttp2(socket);
   }
 
   /** Queues a request's HEADERS (END_STREAM when {@code endStream}) on {@code streamId}. */
