@@ -113,7 +113,7 @@ final class ClientConnections {
         pipeline.addBefore("handler", "portico-idle-sink", IdleEventSink.INSTANCE);
       }
       Http2WriteBatching.install(channel);
-      Http2AuthorityGuard.install(http2, metrics);
+      Http2AuthorityGuard.install(http2, responder);
       watch = new Http2Watch(channel, connection, http2, now);
     }
     watches.add(watch);

@@ -1,23 +1,18 @@
 package io.portico.proxy;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
-import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameListener;
 import io.netty.handler.codec.http2.Http2FrameListenerDecorator;
 import io.netty.handler.codec.http2.Http2Headers;
 
-import java.nio.charset.StandardCharsets;
-
 /**
- * Answers an HTTP/2 request whose {@code :authority} (or Host header) is not a host[:port]
- * Vert.x can parse with a 400 on its own stream, before Vert.x reads it.
+ * Finds the HTTP/2 requests whose {@code :authority} (or Host header) is not a host[:port]
+ * Vert.x can parse, before Vert.x reads them, and has {@link Responder} answer each with a 400
+ * on its own stream.
  *
  * <p>Vert.x parses both while creating the stream, and its parser throws on some malformed
  * percent-encodings ({@code a%00b}, {@code a%.b}): the exception fails the whole connection
@@ -30,25 +25,22 @@ import java.nio.charset.StandardCharsets;
  */
 final class Http2AuthorityGuard extends Http2FrameListenerDecorator {
 
-  private static final byte[] BODY = (RequestHead.Refusal.BAD_HOST.detail + "\n")
-      .getBytes(StandardCharsets.US_ASCII);
-
   private final Http2ConnectionHandler handler;
-  private final ProxyMetrics metrics;
+  private final Responder responder;
 
   private Http2AuthorityGuard(Http2FrameListener listener, Http2ConnectionHandler handler,
-      ProxyMetrics metrics) {
+      Responder responder) {
     super(listener);
     this.handler = handler;
-    this.metrics = metrics;
+    this.responder = responder;
   }
 
   /** Puts the guard in front of the listener of {@code handler}'s decoder (once). */
-  static void install(Http2ConnectionHandler handler, ProxyMetrics metrics) {
+  static void install(Http2ConnectionHandler handler, Responder responder) {
     Http2ConnectionDecoder decoder = handler.decoder();
     Http2FrameListener listener = decoder.frameListener();
     if (listener != null && !(listener instanceof Http2AuthorityGuard)) {
-      decoder.frameListener(new Http2AuthorityGuard(listener, handler, metrics));
+      decoder.frameListener(new Http2AuthorityGuard(listener, handler, responder));
     }
   }
 
@@ -89,10 +81,8 @@ final class Http2AuthorityGuard extends Http2FrameListenerDecorator {
   }
 
   /**
-   * Answers and returns true when {@code headers} open a request Vert.x cannot parse: 400
-   * naming the Host, or for a gRPC call the same as a gRPC status (see {@link GrpcAnswers}).
-   * A request whose body is still coming is then reset with NO_ERROR, as RFC 9113 8.1 lets a
-   * server that answered early stop it.
+   * Has the request answered and returns true when {@code headers} open one Vert.x cannot
+   * parse (see {@link Responder#badHttp2Authority}).
    */
   private boolean refused(ChannelHandlerContext context, int streamId, Http2Headers headers,
       boolean endOfStream) {
@@ -102,27 +92,8 @@ final class Http2AuthorityGuard extends Http2FrameListenerDecorator {
     if (parses(headers.authority()) && parses(headers.get(HttpHeaderNames.HOST))) {
       return false;
     }
-    UpstreamFailure failure = UpstreamFailure.BAD_REQUEST;
-    metrics.failed(failure);
-    Http2ConnectionEncoder encoder = handler.encoder();
-    if (GrpcAnswers.isGrpc(headers.get("content-type"))) {
-      encoder.writeHeaders(context, streamId, new DefaultHttp2Headers().status("200")
-          .set("content-type", "application/grpc")
-          .set("grpc-status", Integer.toString(GrpcAnswers.status(failure.status())))
-          .set("grpc-message", GrpcAnswers.message(RequestHead.Refusal.BAD_HOST.detail))
-          .set("x-portico-failure", failure.label()), 0, true, context.newPromise());
-    } else {
-      encoder.writeHeaders(context, streamId, new DefaultHttp2Headers()
-          .status(Integer.toString(failure.status()))
-          .set("content-type", "text/plain; charset=utf-8")
-          .set("x-portico-failure", failure.label()), 0, false, context.newPromise());
-      encoder.writeData(context, streamId, Unpooled.wrappedBuffer(BODY), 0, true,
-          context.newPromise());
-    }
-    if (!endOfStream) {
-      handler.resetStream(context, streamId, Http2Error.NO_ERROR.code(), context.newPromise());
-    }
-    context.flush();
+    responder.badHttp2Authority(context, handler, streamId, headers.get("content-type"),
+        endOfStream);
     return true;
   }
 }

@@ -23,6 +23,10 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
 import io.vertx.core.net.HostAndPort;
 
 import java.nio.charset.StandardCharsets;
@@ -134,6 +138,40 @@ final class Responder {
   void requestHeaderTimeout(ChannelHandlerContext context) {
     metrics.failed(UpstreamFailure.REQUEST_HEADER_TIMEOUT);
     context.writeAndFlush(requestHeaderTimeoutAnswer()).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Answers an HTTP/2 request whose {@code :authority} or Host Vert.x cannot parse, below
+   * Vert.x (see {@link Http2AuthorityGuard}): 400 naming the Host as {@link #fail} words it,
+   * or for a gRPC call (by its {@code contentType}) the same as a trailers-only gRPC status. A
+   * request whose body is still coming is then reset with NO_ERROR, as RFC 9113 8.1 lets a
+   * server that answered early stop it.
+   */
+  void badHttp2Authority(ChannelHandlerContext context, Http2ConnectionHandler http2,
+      int streamId, CharSequence contentType, boolean endOfStream) {
+    UpstreamFailure failure = UpstreamFailure.BAD_REQUEST;
+    String detail = RequestHead.Refusal.BAD_HOST.detail;
+    metrics.failed(failure);
+    Http2ConnectionEncoder encoder = http2.encoder();
+    if (GrpcAnswers.isGrpc(contentType)) {
+      encoder.writeHeaders(context, streamId, new DefaultHttp2Headers().status("200")
+          .set(HttpHeaderNames.CONTENT_TYPE, "application/grpc")
+          .set("grpc-status", Integer.toString(GrpcAnswers.status(failure.status())))
+          .set("grpc-message", GrpcAnswers.message(detail))
+          .set("x-portico-failure", failure.label()), 0, true, context.newPromise());
+    } else {
+      encoder.writeHeaders(context, streamId, new DefaultHttp2Headers()
+          .status(Integer.toString(failure.status()))
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+          .set("x-portico-failure", failure.label()), 0, false, context.newPromise());
+      encoder.writeData(context, streamId,
+          Unpooled.copiedBuffer(detail + "\n", StandardCharsets.US_ASCII), 0, true,
+          context.newPromise());
+    }
+    if (!endOfStream) {
+      http2.resetStream(context, streamId, Http2Error.NO_ERROR.code(), context.newPromise());
+    }
+    context.flush();
   }
 
   /** The 408 of a request head that did not arrive in time. */

@@ -281,7 +281,9 @@ class HostileInputEndToEndTest {
       assertThat(h2.awaitStatus(1)).isEqualTo("400");
       assertThat(h2.awaitStatus(3)).isEqualTo("200");
       assertThat(h2.awaitStatus(5)).isEqualTo("400");
-      assertThat(h2.awaitStatus(7)).isEqualTo("200"); // trailers-only: grpc-status 13
+      assertThat(h2.awaitStatus(7)).isEqualTo("200"); // trailers-only
+      assertThat(h2.answer(7).get("grpc-status")).hasToString("13");
+      assertThat(h2.answer(1).get("x-portico-failure")).hasToString("bad_request");
       assertThat(h2.awaitStatus(9)).isEqualTo("200");
     }
     assertThat(fleet.servers().get(0).receivedUris()).contains("/same-connection", "/after")

@@ -28,7 +28,7 @@ public final class RawHttp2 implements AutoCloseable {
   private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
   private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder();
-  private final java.util.Map<Integer, String> statuses = new java.util.HashMap<>();
+  private final java.util.Map<Integer, Http2Headers> answers = new java.util.HashMap<>();
 
   public RawHttp2(int port) throws IOException {
     this(new Socket("127.0.0.1", port));
@@ -121,13 +121,20 @@ public final class RawHttp2 implements AutoCloseable {
    * statuses of other streams read on the way are kept for later calls.
    */
   public String awaitStatus(int streamId) throws IOException {
-    return await(streamId, true);
+    String refusal = await(streamId, true);
+    return refusal != null ? refusal : String.valueOf(answers.get(streamId).status());
   }
 
-  private String await(int streamId, boolean status) throws IOException {
+  /** The response headers of {@code streamId} once {@link #awaitStatus} has read them. */
+  public Http2Headers answer(int streamId) {
+    return answers.get(streamId);
+  }
+
+  /** Reads frames; returns the refusal, or null once {@code streamId}'s answer (if awaited) came. */
+  private String await(int streamId, boolean answer) throws IOException {
     InputStream in = socket.getInputStream();
     try {
-      while (!status || !statuses.containsKey(streamId)) {
+      while (!answer || !answers.containsKey(streamId)) {
         byte[] header = in.readNBytes(9);
         if (header.length < 9) {
           return "CLOSED";
@@ -147,23 +154,23 @@ public final class RawHttp2 implements AutoCloseable {
         if (type == 0x3 && stream == streamId) {
           return "RST_STREAM";
         }
-        if (type == 0x1 && !statuses.containsKey(stream)) {
-          statuses.put(stream, status(stream, flags, payload));
+        if (type == 0x1 && !answers.containsKey(stream)) {
+          answers.put(stream, headers(stream, flags, payload));
         }
       }
     } catch (java.net.SocketException reset) {
       return "CLOSED";
     }
-    return statuses.get(streamId);
+    return null;
   }
 
-  /** The {@code :status} of a response HEADERS frame (its block decoded, as HPACK needs). */
-  private String status(int stream, int flags, byte[] payload) throws IOException {
+  /** A response HEADERS frame's headers (its block decoded, as HPACK needs). */
+  private Http2Headers headers(int stream, int flags, byte[] payload) throws IOException {
     int padding = (flags & 0x8) != 0 ? payload[0] & 0xff : 0;
     int start = ((flags & 0x8) != 0 ? 1 : 0) + ((flags & 0x20) != 0 ? 5 : 0);
     ByteBuf block = Unpooled.wrappedBuffer(payload, start, payload.length - padding - start);
     try {
-      return String.valueOf(decoder.decodeHeaders(stream, block).status());
+      return decoder.decodeHeaders(stream, block);
     } catch (Http2Exception e) {
       throw new IOException(e);
     }
