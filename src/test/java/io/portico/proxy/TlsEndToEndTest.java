@@ -67,8 +67,12 @@ class TlsEndToEndTest {
     return TlsProbe.get(port, serverName, host, "/tls", null, trusted);
   }
 
-  @Test
-  void serverNamePicksTheListenerCertificateAndTheRequestIsForwarded() throws Exception {
+  /** The two listeners' certificates. */
+  private record Certificates(Pem a, Pem wildcard) {
+  }
+
+  /** Serves {@link #gatewayYaml} with a certificate per listener and one pod behind. */
+  private Certificates serveWithTwoCertificates() {
     fleet.service("default", "web", 1);
     Pem a = TestCertificates.selfSigned("a.example.com");
     Pem wildcard = TestCertificates.selfSigned("*.example.com");
@@ -76,6 +80,14 @@ class TlsEndToEndTest {
         "secrets.yaml", a.secretYaml("infra", "cert-a") + "---\n"
             + wildcard.secretYaml("infra", "cert-wildcard"),
         "backends.yaml", fleet.yaml());
+    return new Certificates(a, wildcard);
+  }
+
+  @Test
+  void serverNamePicksTheListenerCertificateAndTheRequestIsForwarded() throws Exception {
+    Certificates certificates = serveWithTwoCertificates();
+    Pem a = certificates.a();
+    Pem wildcard = certificates.wildcard();
 
     TlsProbe.Exchange exact = get("a.example.com", "a.example.com", a.x509(), wildcard.x509());
     assertThat(exact.peer()).isEqualTo(a.x509());
@@ -89,13 +101,9 @@ class TlsEndToEndTest {
 
   @Test
   void hostOfAnotherListenerThanTheServerNameGets421() throws Exception {
-    fleet.service("default", "web", 1);
-    Pem a = TestCertificates.selfSigned("a.example.com");
-    Pem wildcard = TestCertificates.selfSigned("*.example.com");
-    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(),
-        "secrets.yaml", a.secretYaml("infra", "cert-a") + "---\n"
-            + wildcard.secretYaml("infra", "cert-wildcard"),
-        "backends.yaml", fleet.yaml());
+    Certificates certificates = serveWithTwoCertificates();
+    Pem a = certificates.a();
+    Pem wildcard = certificates.wildcard();
 
     assertThat(get("b.example.com", "a.example.com", a.x509(), wildcard.x509()).statusLine())
         .isEqualTo("HTTP/1.1 421 Misdirected Request");
@@ -150,13 +158,7 @@ class TlsEndToEndTest {
    */
   @Test
   void http2MalformedAuthorityIsA400OnItsStreamOverTls() throws Exception {
-    fleet.service("default", "web", 1);
-    Pem a = TestCertificates.selfSigned("a.example.com");
-    Pem wildcard = TestCertificates.selfSigned("*.example.com");
-    gateway = TestGateway.start(directory, "gateway.yaml", gatewayYaml(),
-        "secrets.yaml", a.secretYaml("infra", "cert-a") + "---\n"
-            + wildcard.secretYaml("infra", "cert-wildcard"),
-        "backends.yaml", fleet.yaml());
+    Pem a = serveWithTwoCertificates().a();
     try (io.portico.testing.RawHttp2 h2 =
         io.portico.testing.RawHttp2.overTls(port, "a.example.com", a.x509())) {
       h2.headers(1, new io.netty.handler.codec.http2.DefaultHttp2Headers().method("GET")
