@@ -1,5 +1,7 @@
 package io.portico.cli;
 
+import io.portico.proxy.LibraryLogs;
+
 /**
  * The {@code portico} command line: {@code run}, {@code quickstart}, {@code echo},
  * {@code translate}. Exit codes: 0 success, 1 the gateway could not start or failed, 2 the
@@ -31,7 +33,7 @@ public final class Main {
 
   public static void main(String[] args) {
     NettyDefaults.apply();
-    io.portico.proxy.LibraryLogs.install();
+    LibraryLogs.install(); // before Netty and Vert.x make their loggers
     int code = run(args);
     if (code != EXIT_OK || args.length == 0 || isHelp(args[0]) || args[0].equals("translate")) {
       System.exit(code);
