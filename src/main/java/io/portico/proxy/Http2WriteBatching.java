@@ -28,8 +28,8 @@ final class Http2WriteBatching {
   }
 
   /**
-   * Installs the batching on {@code connection} when it is an HTTP/2 connection; also the
-   * connect handler of every upstream client.
+   * Installs the batching on {@code connection} when it is an HTTP/2 connection (every upstream
+   * client's, see {@link UpstreamConnectionSetup}).
    */
   static void install(HttpConnection connection) {
     if (connection instanceof ConnectionBase base) {

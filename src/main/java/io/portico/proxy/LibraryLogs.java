@@ -33,9 +33,10 @@ import javax.net.ssl.SSLException;
  * more malformed streams than Netty resets. Only failures a client causes are taken; anything
  * else is logged as before, since it may be a bug.
  *
- * <p>The log lines carry no connection, so an upstream HTTP/2 connection's protocol error that
- * Vert.x's client leaves to {@code ConnectionBase} is counted under the same cause (its
- * requests are counted as upstream failures, each with its 502).
+ * <p>The log lines carry no connection. Upstream connections get a handler of their own once
+ * they are up ({@link UpstreamConnectionSetup}), so their failures do not reach
+ * {@code ConnectionBase}'s log; one that breaks HTTP/2 before its SETTINGS frame still does, and
+ * is counted under the same cause (its requests are answered and counted as upstream failures).
  *
  * <p>The loggers are created when the libraries' classes load, so {@link #install()} runs first
  * in {@code main}; a JVM that loaded them before keeps its loggers.

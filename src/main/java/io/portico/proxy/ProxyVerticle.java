@@ -83,7 +83,7 @@ public final class ProxyVerticle extends VerticleBase {
             .setProtocolVersion(HttpVersion.HTTP_2)
             .setHttp2ClearTextUpgrade(false))
         .with(new PoolOptions().setHttp2MaxSize(2))
-        .withConnectHandler(Http2WriteBatching::install)
+        .withConnectHandler(UpstreamConnectionSetup::connected)
         .build();
     // Pool limits of BackendTrafficPolicies are shared out over the proxy verticles.
     int loops = context.getInstanceCount();

@@ -131,7 +131,7 @@ final class UpstreamClients {
         .setHttp2MaxSize(2);
     configure(clientOptions, poolOptions, pool, loops);
     return context.owner().httpClientBuilder().with(clientOptions).with(poolOptions)
-        .withConnectHandler(Http2WriteBatching::install).build();
+        .withConnectHandler(UpstreamConnectionSetup::connected).build();
   }
 
   /** Applies {@code pool} (may be null) to client and pool options shared by {@code loops}. */

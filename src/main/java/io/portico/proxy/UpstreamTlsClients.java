@@ -94,7 +94,7 @@ final class UpstreamTlsClients {
             .setVerifyHost(false)
             .setTrustOptions(TrustOptions.wrap(new UpstreamTrustManager(tls))))
         .with(poolOptions)
-        .withConnectHandler(Http2WriteBatching::install)
+        .withConnectHandler(UpstreamConnectionSetup::connected)
         .build();
     return new VertxUpstreamClient(client, tls.hostname(),
         key.pool() == null ? 0 : key.pool().maxRequestsPerConnection());

@@ -626,6 +626,48 @@ class ResilienceEndToEndTest {
   }
 
   /**
+   * An h2c backend that breaks HTTP/2 once the connection is up (a DATA frame on stream 0)
+   * costs its request a 5xx answer, and the connection's error is the upstream's, not counted
+   * as a client's broken protocol: upstream connections get an exception handler of their own
+   * when they are up (see UpstreamConnectionSetup), so what Vert.x logs for a connection without
+   * one, and {@link LibraryLogs} counts, is the clients'.
+   */
+  @Test
+  void h2cBackendBreakingTheProtocolIsNotCountedAsAClientsProtocolError() throws Exception {
+    java.net.ServerSocket broken = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress());
+    extras.add(broken);
+    Thread acceptor = new Thread(() -> {
+      try {
+        while (true) {
+          java.net.Socket socket = broken.accept();
+          extras.add(socket);
+          socket.getInputStream().readNBytes(24); // the client's preface
+          // An empty SETTINGS: the connection is up, and handed to Portico's connect handler.
+          socket.getOutputStream().write(new byte[] {0, 0, 0, 0x4, 0, 0, 0, 0, 0});
+          socket.getOutputStream().flush();
+          socket.getInputStream().readNBytes(9 + 9); // the client's SETTINGS and its ack
+          // Then, with the request on its way, a DATA frame on stream 0: a connection error.
+          socket.getOutputStream().write(new byte[] {0, 0, 1, 0x0, 0, 0, 0, 0, 0, 'x'});
+          socket.getOutputStream().flush();
+        }
+      } catch (java.io.IOException closed) {
+        // The test is over.
+      }
+    }, "broken-h2c-backend");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    serve(mixedService(broken.getLocalPort()).replace(
+            "ports: [{name: http, port: 80, targetPort: http}]",
+            "ports: [{name: http, port: 80, targetPort: http, appProtocol: kubernetes.io/h2c}]"),
+        MIXED_RULE, "loadBalancer: {type: RoundRobin}\n");
+    long protocolErrors = ClientFailures.total(ClientFailureCause.PROTOCOL_ERROR);
+    HttpProbe.Response response = send(HttpMethod.GET, "/");
+    assertThat(response.status()).isBetween(500, 599);
+    assertThat(ClientFailures.total(ClientFailureCause.PROTOCOL_ERROR)).isEqualTo(protocolErrors);
+  }
+
+  /**
    * Issue 4's acceptance scenario: with retries on, a pod killed under load costs no idempotent
    * request, and passive health checking ejects it (retries then stop paying for it).
    */
