@@ -640,16 +640,9 @@ class ResilienceEndToEndTest {
     Thread acceptor = new Thread(() -> {
       try {
         while (true) {
-          java.net.Socket socket = broken.accept();
-          extras.add(socket);
-          socket.getInputStream().readNBytes(24); // the client's preface
-          // An empty SETTINGS: the connection is up, and handed to Portico's connect handler.
-          socket.getOutputStream().write(new byte[] {0, 0, 0, 0x4, 0, 0, 0, 0, 0});
-          socket.getOutputStream().flush();
-          socket.getInputStream().readNBytes(9 + 9); // the client's SETTINGS and its ack
-          // Then, with the request on its way, a DATA frame on stream 0: a connection error.
-          socket.getOutputStream().write(new byte[] {0, 0, 1, 0x0, 0, 0, 0, 0, 0, 'x'});
-          socket.getOutputStream().flush();
+          try (java.net.Socket socket = broken.accept()) {
+            serveBrokenH2c(socket);
+          }
         }
       } catch (java.io.IOException closed) {
         // The test is over.
@@ -665,6 +658,29 @@ class ResilienceEndToEndTest {
     HttpProbe.Response response = send(HttpMethod.GET, "/");
     assertThat(response.status()).isBetween(500, 599);
     assertThat(ClientFailures.total(ClientFailureCause.PROTOCOL_ERROR)).isEqualTo(protocolErrors);
+  }
+
+  /**
+   * One connection of the broken h2c backend: SETTINGS, then a DATA frame on stream 0 once the
+   * client's request is on its way; then it waits for the client to close.
+   */
+  private static void serveBrokenH2c(java.net.Socket socket) throws java.io.IOException {
+    socket.setSoTimeout(10_000);
+    java.io.InputStream in = socket.getInputStream();
+    java.io.OutputStream out = socket.getOutputStream();
+    in.readNBytes(24); // the client's preface
+    // An empty SETTINGS: the connection is up, and handed to Portico's connect handler.
+    out.write(new byte[] {0, 0, 0, 0x4, 0, 0, 0, 0, 0});
+    out.flush();
+    in.readNBytes(9 + 9); // the client's SETTINGS and its ack
+    // Then, with the request on its way, a DATA frame on stream 0: a connection error.
+    out.write(new byte[] {0, 0, 1, 0x0, 0, 0, 0, 0, 0, 'x'});
+    out.flush();
+    try {
+      in.readAllBytes();
+    } catch (java.io.IOException reset) {
+      // Closed by the client: what the backend waited for.
+    }
   }
 
   /**
