@@ -96,12 +96,11 @@ public final class LibraryLogs {
         || thrownByHttpDecoding(failure)) {
       return true;
     }
-    for (Throwable t = failure; t != null; t = t.getCause()) {
+    // A few causes deep: a chain set by hand could loop.
+    Throwable t = failure;
+    for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
       if (t instanceof Http2Exception || t instanceof SSLException) {
         return true;
-      }
-      if (t.getCause() == t) {
-        break;
       }
     }
     return false;

@@ -27,9 +27,11 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.vertx.core.net.HostAndPort;
 
 import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
 
 /**
  * Writes every answer Portico gives by itself, without an upstream response: the failures of
@@ -68,20 +70,34 @@ final class Responder {
     release(request);
     // An answer Portico generates must not pin a session (nor pass on an upstream's cookies).
     response.headers().remove(HttpHeaders.SET_COOKIE);
-    if (GrpcAnswers.isGrpc(request)) {
-      // Trailers-only: the status travels in the one HEADERS frame that ends the stream.
-      response.setStatusCode(200)
-          .putHeader(HttpHeaders.CONTENT_TYPE, "application/grpc")
-          .putHeader("grpc-status", Integer.toString(GrpcAnswers.status(failure.status())))
-          .putHeader("grpc-message", GrpcAnswers.message(detail))
-          .putHeader("x-portico-failure", failure.label())
-          .end();
-      return;
+    boolean grpc = GrpcAnswers.isGrpc(request);
+    response.setStatusCode(failureHead(failure, detail, grpc, response::putHeader));
+    if (grpc) {
+      response.end();
+    } else {
+      response.end(detail + "\n");
     }
-    response.setStatusCode(failure.status())
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-        .putHeader("x-portico-failure", failure.label())
-        .end(detail + "\n");
+  }
+
+  /**
+   * Puts the headers of an answer Portico makes for {@code failure} through {@code header}
+   * and returns its status: for a gRPC call a trailers-only answer, 200 with the failure as a
+   * gRPC status (it travels in the one HEADERS frame that ends the stream), else the
+   * failure's status and a one-line plain-text body to come; the label as
+   * {@code x-portico-failure} either way.
+   */
+  private static int failureHead(UpstreamFailure failure, String detail, boolean grpc,
+      BiConsumer<CharSequence, CharSequence> header) {
+    if (grpc) {
+      header.accept(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
+      header.accept("grpc-status", Integer.toString(GrpcAnswers.status(failure.status())));
+      header.accept("grpc-message", GrpcAnswers.message(detail));
+      header.accept("x-portico-failure", failure.label());
+      return 200;
+    }
+    header.accept(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    header.accept("x-portico-failure", failure.label());
+    return failure.status();
   }
 
   /**
@@ -153,17 +169,11 @@ final class Responder {
     String detail = RequestHead.Refusal.BAD_HOST.detail;
     metrics.failed(failure);
     Http2ConnectionEncoder encoder = http2.encoder();
-    if (GrpcAnswers.isGrpc(contentType)) {
-      encoder.writeHeaders(context, streamId, new DefaultHttp2Headers().status("200")
-          .set(HttpHeaderNames.CONTENT_TYPE, "application/grpc")
-          .set("grpc-status", Integer.toString(GrpcAnswers.status(failure.status())))
-          .set("grpc-message", GrpcAnswers.message(detail))
-          .set("x-portico-failure", failure.label()), 0, true, context.newPromise());
-    } else {
-      encoder.writeHeaders(context, streamId, new DefaultHttp2Headers()
-          .status(Integer.toString(failure.status()))
-          .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-          .set("x-portico-failure", failure.label()), 0, false, context.newPromise());
+    boolean grpc = GrpcAnswers.isGrpc(contentType);
+    Http2Headers head = new DefaultHttp2Headers();
+    head.status(Integer.toString(failureHead(failure, detail, grpc, head::set)));
+    encoder.writeHeaders(context, streamId, head, 0, grpc, context.newPromise());
+    if (!grpc) {
       encoder.writeData(context, streamId,
           Unpooled.copiedBuffer(detail + "\n", StandardCharsets.US_ASCII), 0, true,
           context.newPromise());

@@ -2,6 +2,7 @@ package io.portico.proxy;
 
 import io.portico.testing.EchoFleet;
 import io.portico.testing.HttpProbe;
+import io.portico.testing.RawHttp2;
 import io.portico.testing.TestGateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -163,7 +164,7 @@ class MutatedRequestsEndToEndTest {
   private static byte[] http2Conversation(Random random) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(PREFACE);
-    frame(out, 0x4, 0, 0, new byte[0]);
+    RawHttp2.frame(out, 0x4, 0, 0, new byte[0]);
     io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder =
         new io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder();
     int stream = 1;
@@ -176,22 +177,24 @@ class MutatedRequestsEndToEndTest {
       if (kind == 3) {
         request.add("host", "other.example.com");
       }
+      // Encoded only when sent: encoding updates the encoder's dynamic table.
       if (kind <= 3) {
-        frame(out, 0x1, kind == 1 ? 0x4 : 0x5, stream, hpack(encoder, stream, request));
+        RawHttp2.frame(out, 0x1, kind == 1 ? 0x4 : 0x5, stream,
+            RawHttp2.headerBlock(encoder, stream, request));
         if (kind == 1) {
-          frame(out, 0x0, 0x1, stream, "hello".getBytes(StandardCharsets.US_ASCII));
+          RawHttp2.frame(out, 0x0, 0x1, stream, "hello".getBytes(StandardCharsets.US_ASCII));
         }
       } else if (kind <= 5) {
-        frame(out, 0x1, 0x5, stream, hpack(encoder, stream, request));
-        frame(out, 0x3, 0, stream, new byte[] {0, 0, 0, 0x8});
+        RawHttp2.frame(out, 0x1, 0x5, stream, RawHttp2.headerBlock(encoder, stream, request));
+        RawHttp2.frame(out, 0x3, 0, stream, new byte[] {0, 0, 0, 0x8});
       } else if (kind == 6) {
-        frame(out, 0x6, 0, 0, new byte[8]);
+        RawHttp2.frame(out, 0x6, 0, 0, new byte[8]);
       } else if (kind == 7) {
-        frame(out, 0x8, 0, 0, new byte[] {0, 0, 0x10, 0});
+        RawHttp2.frame(out, 0x8, 0, 0, new byte[] {0, 0, 0x10, 0});
       } else if (kind == 8) {
-        frame(out, 0x7, 0, 0, new byte[8]);
+        RawHttp2.frame(out, 0x7, 0, 0, new byte[8]);
       } else {
-        frame(out, 0x4, 0, 0, new byte[] {0, 0x4, 0, 0, (byte) 0xff, (byte) 0xff});
+        RawHttp2.frame(out, 0x4, 0, 0, new byte[] {0, 0x4, 0, 0, (byte) 0xff, (byte) 0xff});
       }
     }
     return out.toByteArray();
@@ -225,33 +228,6 @@ class MutatedRequestsEndToEndTest {
       bytes = out.toByteArray();
     }
     return bytes;
-  }
-
-  private static byte[] hpack(io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder encoder,
-      int stream, io.netty.handler.codec.http2.Http2Headers headers) {
-    io.netty.buffer.ByteBuf block = io.netty.buffer.Unpooled.buffer();
-    try {
-      encoder.encodeHeaders(stream, headers, block);
-      return io.netty.buffer.ByteBufUtil.getBytes(block);
-    } catch (io.netty.handler.codec.http2.Http2Exception e) {
-      throw new IllegalStateException(e);
-    } finally {
-      block.release();
-    }
-  }
-
-  private static void frame(ByteArrayOutputStream out, int type, int flags, int stream,
-      byte[] payload) {
-    out.write(payload.length >>> 16);
-    out.write(payload.length >>> 8);
-    out.write(payload.length);
-    out.write(type);
-    out.write(flags);
-    out.write(stream >>> 24 & 0x7f);
-    out.write(stream >>> 16);
-    out.write(stream >>> 8);
-    out.write(stream);
-    out.writeBytes(payload);
   }
 
   /** Sends {@code request}, half-closes, and reads until the gateway closes (or 10 s pass). */

@@ -49,15 +49,7 @@ public final class RawHttp2 implements AutoCloseable {
    */
   public static RawHttp2 overTls(int port, String serverName,
       java.security.cert.X509Certificate trusted) throws Exception {
-    java.security.KeyStore trust = java.security.KeyStore.getInstance(
-        java.security.KeyStore.getDefaultType());
-    trust.load(null, null);
-    trust.setCertificateEntry("trusted", trusted);
-    javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-    context.init(null, tmf.getTrustManagers(), null);
+    javax.net.ssl.SSLContext context = TlsProbe.context(null, trusted);
     javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory()
         .createSocket("127.0.0.1", port);
     javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
@@ -81,18 +73,24 @@ public final class RawHttp2 implements AutoCloseable {
 
   /** Queues HEADERS carrying {@code headers} as they are (END_STREAM when {@code endStream}). */
   public RawHttp2 headers(int streamId, Http2Headers headers, boolean endStream) {
+    writeFrame(0x1, 0x4 | (endStream ? 0x1 : 0), streamId, headerBlock(encoder, streamId, headers));
+    return this;
+  }
+
+  /** {@code headers} HPACK-encoded by {@code encoder} (whose dynamic table it updates). */
+  public static byte[] headerBlock(DefaultHttp2HeadersEncoder encoder, int streamId,
+      Http2Headers headers) {
     ByteBuf block = Unpooled.buffer();
     try {
       encoder.encodeHeaders(streamId, headers, block);
       byte[] bytes = new byte[block.readableBytes()];
       block.readBytes(bytes);
-      writeFrame(0x1, 0x4 | (endStream ? 0x1 : 0), streamId, bytes);
+      return bytes;
     } catch (Http2Exception e) {
       throw new IllegalStateException(e);
     } finally {
       block.release();
     }
-    return this;
   }
 
   /** Queues RST_STREAM CANCEL on {@code streamId}. */
@@ -200,17 +198,23 @@ public final class RawHttp2 implements AutoCloseable {
   }
 
   private void writeFrame(int type, int flags, int streamId, byte[] payload) {
+    frame(pending, type, flags, streamId, payload);
+  }
+
+  /** Writes one frame: its 9-byte header, then {@code payload}. */
+  public static void frame(ByteArrayOutputStream out, int type, int flags, int streamId,
+      byte[] payload) {
     int length = payload.length;
-    pending.write((length >>> 16) & 0xff);
-    pending.write((length >>> 8) & 0xff);
-    pending.write(length & 0xff);
-    pending.write(type);
-    pending.write(flags);
-    pending.write((streamId >>> 24) & 0x7f);
-    pending.write((streamId >>> 16) & 0xff);
-    pending.write((streamId >>> 8) & 0xff);
-    pending.write(streamId & 0xff);
-    pending.write(payload, 0, payload.length);
+    out.write((length >>> 16) & 0xff);
+    out.write((length >>> 8) & 0xff);
+    out.write(length & 0xff);
+    out.write(type);
+    out.write(flags);
+    out.write((streamId >>> 24) & 0x7f);
+    out.write((streamId >>> 16) & 0xff);
+    out.write((streamId >>> 8) & 0xff);
+    out.write(streamId & 0xff);
+    out.write(payload, 0, payload.length);
   }
 
   @Override

@@ -51,24 +51,7 @@ public final class TlsProbe {
    */
   public static Exchange get(int port, String serverName, String host, String path,
       TestCertificates.Pem clientCertificate, X509Certificate... trusted) throws Exception {
-    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-    trust.load(null, null);
-    for (int i = 0; i < trusted.length; i++) {
-      trust.setCertificateEntry("c" + i, trusted[i]);
-    }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    KeyManagerFactory kmf = null;
-    if (clientCertificate != null) {
-      KeyStore keys = KeyStore.getInstance("PKCS12");
-      keys.load(null, null);
-      keys.setKeyEntry("client", clientCertificate.privateKey(), new char[0],
-          new Certificate[] {clientCertificate.x509()});
-      kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(keys, new char[0]);
-    }
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    SSLContext context = context(clientCertificate, trusted);
     try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
       socket.setSoTimeout(10_000);
       SSLParameters parameters = socket.getSSLParameters();
@@ -92,5 +75,32 @@ public final class TlsProbe {
       return new Exchange(status, rest.toString(),
           (X509Certificate) socket.getSession().getPeerCertificates()[0]);
     }
+  }
+
+  /**
+   * A TLS client context trusting only {@code trusted} and offering {@code clientCertificate}
+   * (or none).
+   */
+  public static SSLContext context(TestCertificates.Pem clientCertificate,
+      X509Certificate... trusted) throws Exception {
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    trust.load(null, null);
+    for (int i = 0; i < trusted.length; i++) {
+      trust.setCertificateEntry("c" + i, trusted[i]);
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    KeyManagerFactory kmf = null;
+    if (clientCertificate != null) {
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      keys.setKeyEntry("client", clientCertificate.privateKey(), new char[0],
+          new Certificate[] {clientCertificate.x509()});
+      kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, new char[0]);
+    }
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return context;
   }
 }
