@@ -243,6 +243,7 @@ class FileStore:
         return None
 
     def put_slice(self, s, port):
+        """Returns None (there is no API server whose share to tell apart)."""
         write_atomically(os.path.join(self.config, "slices", f"svc-{s}.yaml"),
                          yaml_documents([endpoint_slice(s, port)]))
 
@@ -331,7 +332,11 @@ class ApiStore:
         return answered
 
     def put_slice(self, s, port):
+        """Replaces Service s's slice; returns the seconds the API server took to answer, which
+        the EndpointSlice-change time includes."""
+        t = time.monotonic()
         self.apply(endpoint_slice(s, port))
+        return time.monotonic() - t
 
     def routes_with_status(self):
         """How many of the N generated HTTPRoutes (route-*) carry a parents entry of Portico's
@@ -841,7 +846,7 @@ def main():
                     after_api.append(new_samples[-1] - answered)
         rows["cpu_new"] = (cpu_seconds(portico.pid) - cpu_before) / args.samples
         # EndpointSlice changes: move one Service to another nginx port; its routes answer from it.
-        ep_samples, ep_timeouts = [], 0
+        ep_samples, ep_timeouts, ep_api, ep_after_api = [], 0, [], []
         cpu_before = cpu_seconds(portico.pid)
         for k in range(args.samples):
             s = SERVICES - 1 - (k % SERVICES)
@@ -850,12 +855,15 @@ def main():
             host = f"r{s + SERVICES if n > s + SERVICES else s}.bench.local"
             expect = f"port {port}".encode()
             t = time.monotonic()
-            store.put_slice(s, port)
+            answered = store.put_slice(s, port)
             w = wait_for(lambda: client.get(host)[1].strip() == expect, args.timeout)
             if w is None:
                 ep_timeouts += 1
             else:
                 ep_samples.append(time.monotonic() - t)
+                if answered is not None:
+                    ep_api.append(answered)
+                    ep_after_api.append(ep_samples[-1] - answered)
         rows["cpu_ep"] = (cpu_seconds(portico.pid) - cpu_before) / args.samples
         stop.set()
         steady_thread.join(10)
@@ -863,6 +871,8 @@ def main():
         if api_samples:
             rows["new_api"] = (percentiles(api_samples), percentiles(after_api))
         rows["ep"] = percentiles(ep_samples) + (f" ({ep_timeouts} timed out)" if ep_timeouts else "")
+        if ep_api:
+            rows["ep_api"] = (percentiles(ep_api), percentiles(ep_after_api))
 
         # Endpoint rolls under load: one keep-alive client plus two on /slow (20 ms at the pod,
         # so requests are in flight when a pod is marked terminating), once per route.
@@ -937,6 +947,9 @@ def main():
     if "new_api" in rows:
         print(f"new route: the API server answered the create in {rows['new_api'][0]}; "
               f"served after that answer in {rows['new_api'][1]} (the watch's delivery included)")
+    if "ep_api" in rows:
+        print(f"EndpointSlice change: the API server answered the update in {rows['ep_api'][0]}; "
+              f"served after that answer in {rows['ep_api'][1]}")
     if "rotation" in rows:
         print()
         print(f"| under steady load ({args.provider}) | requests | failed | notes |")
@@ -968,6 +981,8 @@ def main():
     if args.raw:
         print("new route samples (ms):", " ".join(f"{x * 1000:.0f}" for x in new_samples))
         print("EndpointSlice samples (ms):", " ".join(f"{x * 1000:.0f}" for x in ep_samples))
+        if ep_api:
+            print("  of which the API server's answer (ms):", " ".join(f"{x * 1000:.0f}" for x in ep_api))
     if args.keep:
         print("work directory:", work)
     else:
