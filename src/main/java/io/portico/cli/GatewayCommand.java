@@ -114,6 +114,11 @@ final class GatewayCommand {
           + " does not exist or is not a directory");
       return Main.EXIT_USAGE;
     }
+    if (arguments.has("--exit-when-ready")) {
+      // The training run changes what it serves: a copy, never the directory it was given.
+      config = TrainingRun.scratchCopy(config);
+      options = options(command, arguments, config);
+    }
     try {
       Portico portico;
       if (quickstart) {
@@ -129,6 +134,7 @@ final class GatewayCommand {
           options.adminHost() == null ? "off" : options.adminHost() + ":" + portico.adminPort());
       if (arguments.has("--exit-when-ready")) {
         TrainingRun.exercise(portico, options.proxy());
+        TrainingRun.exerciseChanges(portico, config);
         if (arguments.has("--train-kubernetes")) {
           KubernetesTraining.exercise(portico.vertx(), config);
         }

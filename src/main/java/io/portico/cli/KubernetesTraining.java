@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +25,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -38,7 +41,8 @@ import java.util.stream.Stream;
  *
  * <p>The stand-in answers only what the provider's start asks: the version, discovery (every
  * group serves every kind Portico watches), one list per kind (those objects of that kind) and
- * watches, accepted as WebSockets on which nothing ever happens. Nothing
+ * watches, accepted as WebSockets. Once the provider has delivered its first snapshot, the
+ * watches carry what an operator's changes would (see {@link #exerciseChanges}). Nothing
  * leaves the loopback interface; a failure only means a smaller archive.
  */
 final class KubernetesTraining {
@@ -127,16 +131,26 @@ final class KubernetesTraining {
   }
 
   /**
-   * Runs the provider's start against the stand-in serving {@code configDirectory}'s objects;
-   * returns the first snapshot it delivered, or null (logged) when the training failed.
+   * What a training run saw.
+   *
+   * @param first the provider's first snapshot, or null when the training failed (logged)
+   * @param changes how many of the watch events of {@link #exerciseChanges} made a new snapshot
    */
-  static ResourceSnapshot exercise(Vertx vertx, Path configDirectory) {
+  record Result(ResourceSnapshot first, int changes) {
+  }
+
+  /**
+   * Runs the provider's start against the stand-in serving {@code configDirectory}'s objects,
+   * then sends it changes through its watches.
+   */
+  static Result exercise(Vertx vertx, Path configDirectory) {
     KubernetesSerialization serialization = CompactSerialization.create();
     HttpServer server = null;
     try {
       Map<String, List<String>> itemsByPlural = itemsByPlural(serialization, configDirectory);
+      Map<String, ServerWebSocket> watches = new ConcurrentHashMap<>();
       server = await(vertx.createHttpServer()
-          .requestHandler(request -> answer(request, itemsByPlural))
+          .requestHandler(request -> answer(request, itemsByPlural, watches))
           .listen(0, "127.0.0.1"));
       Config config = Config.fromKubeconfig("""
           apiVersion: v1
@@ -155,22 +169,79 @@ final class KubernetesTraining {
       config.setRequestRetryBackoffLimit(0);
       try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
           .withKubernetesSerialization(serialization).build()) {
-        AtomicReference<ResourceSnapshot> first = new AtomicReference<>();
-        KubernetesProvider provider = new KubernetesProvider(vertx, client,
-            snapshot -> first.compareAndSet(null, snapshot));
+        BlockingQueue<ResourceSnapshot> snapshots = new LinkedBlockingQueue<>();
+        KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
         await(provider.start());
+        ResourceSnapshot first = snapshots.poll(10, TimeUnit.SECONDS);
+        int changes = first == null ? 0 : exerciseChanges(serialization, watches, snapshots);
         await(provider.stop());
-        return first.get();
+        return new Result(first, changes);
       }
     } catch (Exception e) {
       LOG.warn("the Kubernetes part of the training run failed (the archive holds less): {}",
           e.toString());
-      return null;
+      return new Result(null, 0);
     } finally {
       if (server != null) {
         server.close();
       }
     }
+  }
+
+  /**
+   * Sends through the watches what an operator's changes would (the change part of the file
+   * training, {@link TrainingRun#exerciseChanges}, as watch events): a new HTTPRoute, a pod
+   * added to a Service and then terminating, both deleted; each waited for until the provider
+   * delivers the snapshot that has it. So the archive also holds the watch events' decoding,
+   * the informers' update path and the provider's incremental snapshot. Returns how many
+   * changes made a snapshot within 5 s each.
+   */
+  private static int exerciseChanges(KubernetesSerialization serialization,
+      Map<String, ServerWebSocket> watches, BlockingQueue<ResourceSnapshot> snapshots)
+      throws InterruptedException {
+    String ready = TrainingRun.SLICE.formatted(true, false);
+    String terminating = TrainingRun.SLICE.formatted(false, true);
+    // Each event at a newer resourceVersion, as the API server sends them.
+    String[][] events = {
+        {"httproutes", "ADDED", asJson(serialization, TrainingRun.ROUTE, 2)},
+        {"endpointslices", "ADDED", asJson(serialization, ready, 3)},
+        {"endpointslices", "MODIFIED", asJson(serialization, terminating, 4)},
+        {"endpointslices", "DELETED", asJson(serialization, terminating, 5)},
+        {"httproutes", "DELETED", asJson(serialization, TrainingRun.ROUTE, 6)}};
+    int changes = 0;
+    for (String[] event : events) {
+      ServerWebSocket watch = awaitWatch(watches, event[0]);
+      if (watch == null) {
+        break;
+      }
+      watch.writeTextMessage("{\"type\":\"" + event[1] + "\",\"object\":" + event[2] + "}");
+      if (snapshots.poll(5, TimeUnit.SECONDS) == null) {
+        LOG.warn("the training's {} {} made no snapshot within 5 s (the archive holds less)",
+            event[1], event[0]);
+        break;
+      }
+      changes++;
+    }
+    return changes;
+  }
+
+  /** The watch the provider opened on {@code plural}, waited for up to 5 s; null if none. */
+  private static ServerWebSocket awaitWatch(Map<String, ServerWebSocket> watches, String plural)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    ServerWebSocket watch;
+    while ((watch = watches.get(plural)) == null && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    return watch;
+  }
+
+  /** {@code yaml}'s one object as the API server would send it at {@code resourceVersion}. */
+  private static String asJson(KubernetesSerialization serialization, String yaml,
+      int resourceVersion) {
+    HasMetadata object = serialization.unmarshal(yaml);
+    object.getMetadata().setResourceVersion(String.valueOf(resourceVersion));
+    return serialization.asJson(object);
   }
 
   /** The objects of {@code directory} and {@link #OTHER_KINDS} as JSON, by their kind's plural. */
@@ -202,14 +273,17 @@ final class KubernetesTraining {
     return items;
   }
 
-  private static void answer(HttpServerRequest request, Map<String, List<String>> itemsByPlural) {
+  private static void answer(HttpServerRequest request, Map<String, List<String>> itemsByPlural,
+      Map<String, ServerWebSocket> watches) {
     String path = request.path();
     String[] segments = path.substring(1).split("/");
     if (path.equals("/version")) {
       json(request, "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"v1.33.0\"}");
     } else if ("true".equals(request.getParam("watch"))) {
-      // A watch on which nothing happens, until the client closes it.
-      request.toWebSocket().onFailure(e -> request.response().setStatusCode(400).end());
+      // A watch: events only from exerciseChanges, until the client closes it.
+      request.toWebSocket()
+          .onSuccess(watch -> watches.put(segments[segments.length - 1], watch))
+          .onFailure(e -> request.response().setStatusCode(400).end());
     } else if (segments.length == 2 && segments[0].equals("api")
         || segments.length == 3 && segments[0].equals("apis")) {
       StringBuilder resources = new StringBuilder();
