@@ -73,8 +73,9 @@ final class GatewayCommand {
                                 a Gateway's spec.addresses IPAddress wins (default: all
                                 Gateways share --bind)
         --no-metrics            do not collect Prometheus metrics
-        --exit-when-ready       start, serve one request on each listener port, then exit:
-                                a training run for the class-data archive (see README)
+        --exit-when-ready       serve a copy of the configuration, one request on each
+                                listener port, four changes to the copy, then exit: a
+                                training run for the class-data archive (see README)
         --train-kubernetes      with --exit-when-ready: also start the Kubernetes provider
                                 against a stand-in API server on loopback, so the archive
                                 holds Kubernetes mode's classes too (portico-kubernetes.jsa)
