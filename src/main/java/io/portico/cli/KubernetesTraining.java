@@ -212,6 +212,8 @@ final class KubernetesTraining {
     for (String[] event : events) {
       ServerWebSocket watch = awaitWatch(watches, event[0]);
       if (watch == null) {
+        LOG.warn("the provider opened no watch on {} within 5 s (the archive holds less)",
+            event[0]);
         break;
       }
       watch.writeTextMessage("{\"type\":\"" + event[1] + "\",\"object\":" + event[2] + "}");

@@ -94,18 +94,26 @@ final class TrainingRun {
   }
 
   /**
-   * Copies the configuration files of {@code config} (not its subdirectories) to a new
-   * temporary directory, so that {@link #exerciseChanges} never touches the directory it was
-   * given (during {@code mvn package}, the repository's {@code examples/quickstart}).
+   * Copies {@code config} (its subdirectories too, as the file provider reads them) to a new
+   * temporary directory, deleted when the JVM exits, so that {@link #exerciseChanges} never
+   * touches the directory it was given (during {@code mvn package}, the repository's
+   * {@code examples/quickstart}).
    */
   static Path scratchCopy(Path config) {
     try {
       Path copy = Files.createTempDirectory("portico-training");
       copy.toFile().deleteOnExit();
-      try (Stream<Path> files = Files.list(config)) {
-        for (Path file : files.filter(Files::isRegularFile).toList()) {
-          Path copied = Files.copy(file, copy.resolve(file.getFileName()));
-          copied.toFile().deleteOnExit();
+      try (Stream<Path> tree = Files.walk(config)) {
+        // Parents come before their children, so deleteOnExit (last registered, first
+        // deleted) empties each directory before it deletes it.
+        for (Path source : tree.filter(path -> !path.equals(config)).toList()) {
+          Path target = copy.resolve(config.relativize(source).toString());
+          if (Files.isDirectory(source)) {
+            Files.createDirectories(target);
+          } else {
+            Files.copy(source, target);
+          }
+          target.toFile().deleteOnExit();
         }
       }
       return copy;

@@ -42,8 +42,13 @@ class TrainingRunTest {
         metadata: {name: web-service, namespace: default}
         spec: {ports: [{name: http, port: 8080, targetPort: http}]}
         """.formatted(freePort()));
+    Files.createDirectories(given.resolve("more"));
+    Files.writeString(given.resolve("more/namespace.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: more}\n");
     Path copy = TrainingRun.scratchCopy(given);
     assertThat(copy).isNotEqualTo(given);
+    assertThat(copy.resolve("more/namespace.yaml")).as("subdirectories are copied too")
+        .hasSameTextualContentAs(given.resolve("more/namespace.yaml"));
 
     try (TestGateway gateway = TestGateway.start(copy)) {
       long tables = gateway.tableVersion();
@@ -57,9 +62,10 @@ class TrainingRunTest {
           .isGreaterThanOrEqualTo(tables + 2);
       assertThat(gateway.portico().state().endpoints().version())
           .as("endpoints: the pod added, then terminating").isGreaterThanOrEqualTo(endpoints + 2);
-      assertThat(names(copy)).containsExactly("gateway.yaml");
+      assertThat(names(copy)).containsExactly("gateway.yaml", "more");
     }
-    assertThat(names(given)).as("the given directory is untouched").containsExactly("gateway.yaml");
+    assertThat(names(given)).as("the given directory is untouched")
+        .containsExactly("gateway.yaml", "more");
   }
 
   private static List<String> names(Path directory) throws IOException {
