@@ -61,6 +61,12 @@ public record PorticoOptions(Path configDirectory, TranslatorOptions translator,
         metrics, kubernetes);
   }
 
+  /** Returns the same options serving {@code directory} instead (standalone mode only). */
+  public PorticoOptions withConfigDirectory(Path directory) {
+    return new PorticoOptions(Objects.requireNonNull(directory, "directory"), translator, proxy,
+        adminHost, adminPort, eventLoops, metrics, kubernetes);
+  }
+
   public PorticoOptions withAdmin(String host, int port) {
     return new PorticoOptions(configDirectory, translator, proxy, host, port, eventLoops, metrics,
         kubernetes);

@@ -118,7 +118,7 @@ final class GatewayCommand {
     if (arguments.has("--exit-when-ready")) {
       // The training run changes what it serves: a copy, never the directory it was given.
       config = TrainingRun.scratchCopy(config);
-      options = options(command, arguments, config);
+      options = options.withConfigDirectory(config);
     }
     try {
       Portico portico;

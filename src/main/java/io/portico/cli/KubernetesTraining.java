@@ -210,13 +210,12 @@ final class KubernetesTraining {
         {"httproutes", "DELETED", asJson(serialization, TrainingRun.ROUTE, 6)}};
     int changes = 0;
     for (String[] event : events) {
-      ServerWebSocket watch = awaitWatch(watches, event[0]);
-      if (watch == null) {
+      if (!TrainingRun.awaitWithin5s(() -> watches.containsKey(event[0]))) {
         LOG.warn("the provider opened no watch on {} within 5 s (the archive holds less)",
             event[0]);
         break;
       }
-      watch.writeTextMessage("{\"type\":\"" + event[1] + "\",\"object\":" + event[2] + "}");
+      watches.get(event[0]).writeTextMessage("{\"type\":\"" + event[1] + "\",\"object\":" + event[2] + "}");
       if (snapshots.poll(5, TimeUnit.SECONDS) == null) {
         LOG.warn("the training's {} {} made no snapshot within 5 s (the archive holds less)",
             event[1], event[0]);
@@ -225,17 +224,6 @@ final class KubernetesTraining {
       changes++;
     }
     return changes;
-  }
-
-  /** The watch the provider opened on {@code plural}, waited for up to 5 s; null if none. */
-  private static ServerWebSocket awaitWatch(Map<String, ServerWebSocket> watches, String plural)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    ServerWebSocket watch;
-    while ((watch = watches.get(plural)) == null && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    return watch;
   }
 
   /** {@code yaml}'s one object as the API server would send it at {@code resourceVersion}. */

@@ -20,6 +20,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -172,11 +173,19 @@ final class TrainingRun {
       throws IOException, InterruptedException {
     long before = version.getAsLong();
     change.make();
+    if (awaitWithin5s(() -> version.getAsLong() != before)) {
+      return true;
+    }
+    LOG.warn("a change of the training run was not published within 5 s (the archive holds "
+        + "less)");
+    return false;
+  }
+
+  /** Polls {@code condition} every 5 ms for up to 5 s; whether it came true. */
+  static boolean awaitWithin5s(BooleanSupplier condition) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (version.getAsLong() == before) {
+    while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        LOG.warn("a change of the training run was not published within 5 s (the archive "
-            + "holds less)");
         return false;
       }
       Thread.sleep(5);

@@ -22,8 +22,8 @@ import java.util.function.LongSupplier;
  * mid-request, whose request is already gone when Portico gets to it, or that breaks the
  * protocol (see {@link LibraryLogs}) is not a Portico failure: each such event is counted
  * ({@code portico_client_failures_total{cause}}) and logged at most once a minute per cause, as
- * one line without a stack trace saying how many there were. Anything else a handler on a proxy event loop throws is still logged as an error with
- * its stack trace: that is a bug.
+ * one line without a stack trace saying how many there were. Anything else a handler on a
+ * proxy event loop throws is still logged as an error with its stack trace: that is a bug.
  */
 final class ClientFailures {
 
