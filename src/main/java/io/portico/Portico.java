@@ -1,6 +1,7 @@
 package io.portico;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.portico.admin.AdminServer;
 import io.portico.bus.LocalCodec;
 import io.portico.controller.ConfigVerticle;
@@ -98,15 +99,20 @@ public final class Portico {
     // New session tickets under a new key twice a day; tickets of the previous key still resume.
     vertx.setPeriodic(TICKET_KEY_ROTATION_MILLIS, id -> SessionTicketKeys.rotate());
     Cluster cluster = Cluster.NONE;
+    MeterRegistry meters = options.metrics() ? BackendRegistries.getDefaultNow() : null;
     ConfigVerticle config;
     KubernetesOptions kubernetes = options.kubernetes();
     if (kubernetes == null) {
       config = new ConfigVerticle(new Translator(options.translator()),
-          onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot));
+          onSnapshot -> new FileProvider(vertx, options.configDirectory(), onSnapshot),
+          state -> { }, meters);
     } else {
       KubernetesClient client = kubernetes.client();
       StatusWriter writer = new StatusWriter(client, options.translator().controllerName(),
           kubernetes.lease());
+      if (meters != null) {
+        writer.registerMetrics(meters);
+      }
       cluster = new Cluster(writer);
       config = new ConfigVerticle(new Translator(options.translator()),
           onSnapshot -> {
@@ -118,12 +124,11 @@ public final class Portico {
             provider.onStatusChange(writer::statusChanged);
             return provider;
           },
-          state -> writer.offer(state.status(), state.snapshot()));
+          state -> writer.offer(state.status(), state.snapshot()), meters);
     }
     Cluster clusterMode = cluster;
     Holder holder = new Holder();
-    StreamMetrics streamMetrics = new StreamMetrics(
-        options.metrics() ? BackendRegistries.getDefaultNow() : null);
+    StreamMetrics streamMetrics = new StreamMetrics(meters);
     PortClaims portClaims = new PortClaims();
     Future<Void> started = vertx.deployVerticle(config)
         .onSuccess(id -> {

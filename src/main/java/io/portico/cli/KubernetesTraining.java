@@ -170,7 +170,8 @@ final class KubernetesTraining {
       try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
           .withKubernetesSerialization(serialization).build()) {
         BlockingQueue<ResourceSnapshot> snapshots = new LinkedBlockingQueue<>();
-        KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
+        KubernetesProvider provider =
+            new KubernetesProvider(vertx, client, snapshot -> snapshots.add(snapshot));
         await(provider.start());
         ResourceSnapshot first = snapshots.poll(10, TimeUnit.SECONDS);
         int changes = first == null ? 0 : exerciseChanges(serialization, watches, snapshots);

@@ -1,11 +1,13 @@
 package io.portico.controller;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.portico.bus.Addresses;
 import io.portico.bus.ProxyState;
 import io.portico.bus.Versioned;
 import io.portico.ir.EndpointsIndex;
 import io.portico.ir.RoutingTable;
 import io.portico.provider.Provider;
+import io.portico.provider.SnapshotSink;
 import io.portico.resource.ConfigProblem;
 import io.portico.resource.ResourceSnapshot;
 import io.portico.translate.EndpointsBuilder;
@@ -35,8 +37,9 @@ public final class ConfigVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigVerticle.class);
 
   private final Translator translator;
-  private final Function<Consumer<ResourceSnapshot>, Provider> providerFactory;
+  private final Function<SnapshotSink, Provider> providerFactory;
   private final Consumer<GatewayState> onPublished;
+  private final ControlPlaneMetrics metrics;
   private Provider provider;
   private volatile GatewayState state = GatewayState.INITIAL;
   private Set<String> loggedProblems = Set.of();
@@ -45,7 +48,7 @@ public final class ConfigVerticle extends VerticleBase {
   /** How many snapshots were translated: the endpoint fast path does not count. */
   private final AtomicLong translations = new AtomicLong();
   /** The newest snapshot not yet taken by a translation task; see {@link #onSnapshot}. */
-  private final AtomicReference<ResourceSnapshot> pending = new AtomicReference<>();
+  private final AtomicReference<Delivery> pending = new AtomicReference<>();
   /** Read and written only by the ordered blocking tasks of {@link #prepare}. */
   private volatile Translated lastTranslated;
   /** The last valid table translated (published, or about to be); same threads as above. */
@@ -54,21 +57,22 @@ public final class ConfigVerticle extends VerticleBase {
   /**
    * @param providerFactory creates the provider, given the callback it must deliver snapshots to
    */
-  public ConfigVerticle(Translator translator,
-      Function<Consumer<ResourceSnapshot>, Provider> providerFactory) {
-    this(translator, providerFactory, state -> { });
+  public ConfigVerticle(Translator translator, Function<SnapshotSink, Provider> providerFactory) {
+    this(translator, providerFactory, state -> { }, null);
   }
 
   /**
    * @param onPublished called on the event loop with every new state (a status writer takes its
    *     report from it); must not block
+   * @param meters where to register the control plane's meters (see {@link
+   *     ControlPlaneMetrics}); null for none
    */
-  public ConfigVerticle(Translator translator,
-      Function<Consumer<ResourceSnapshot>, Provider> providerFactory,
-      Consumer<GatewayState> onPublished) {
+  public ConfigVerticle(Translator translator, Function<SnapshotSink, Provider> providerFactory,
+      Consumer<GatewayState> onPublished, MeterRegistry meters) {
     this.translator = Objects.requireNonNull(translator, "translator");
     this.providerFactory = Objects.requireNonNull(providerFactory, "providerFactory");
     this.onPublished = Objects.requireNonNull(onPublished, "onPublished");
+    this.metrics = meters == null ? ControlPlaneMetrics.NONE : new ControlPlaneMetrics(meters);
   }
 
   /** Returns what was last published; safe from any thread. */
@@ -108,11 +112,13 @@ public final class ConfigVerticle extends VerticleBase {
     return provider == null ? Future.succeededFuture() : provider.stop();
   }
 
-  private void onSnapshot(ResourceSnapshot snapshot) {
+  private void onSnapshot(ResourceSnapshot snapshot, long firstChangeNanos) {
     // Latest wins: a snapshot that a newer one replaces before its turn is never translated.
     // Under churn the provider delivers faster than 10k routes translate, and translating each
     // stale snapshot in turn only delays the newest (the next one's changes include its own).
-    if (pending.getAndSet(snapshot) != null) {
+    // The newest keeps the earliest change time: the change it replaces waited since then.
+    if (pending.getAndAccumulate(new Delivery(snapshot, firstChangeNanos), Delivery::replace)
+        != null) {
       return; // the task already queued takes the newest
     }
     // Translation is pure CPU work whose cost grows with the configuration: keep it off the
@@ -134,14 +140,15 @@ public final class ConfigVerticle extends VerticleBase {
    * (validating the table, comparing it with the last one, listing status problems) is done
    * here too, not on the event loop publish() runs on, which proxies share.
    */
-  private Result prepare(ResourceSnapshot snapshot) {
+  private Result prepare(Delivery delivery) {
+    ResourceSnapshot snapshot = delivery.snapshot();
     long startNanos = System.nanoTime();
     EndpointsIndex endpoints = EndpointsBuilder.build(snapshot);
     Translated last = lastTranslated;
     if (last != null && Translator.sameTranslation(last.snapshot(), snapshot)) {
       // Keep the newest snapshot, so the one compared next time (and the memory held) is current.
       lastTranslated = new Translated(snapshot, last.translation());
-      return new Result(snapshot, last.translation(), endpoints, null, null, 0);
+      return new Result(delivery, last.translation(), endpoints, null, null, 0);
     }
     Translation translation = translator.translate(snapshot);
     translations.incrementAndGet();
@@ -156,9 +163,33 @@ public final class ConfigVerticle extends VerticleBase {
       newTable = table;
       lastValidTable = table;
     }
-    return new Result(snapshot, translation, endpoints, newTable,
-        Set.copyOf(StatusLog.problems(translation.status())),
-        (System.nanoTime() - startNanos) / 1_000_000);
+    return new Result(delivery, translation, endpoints, newTable,
+        Set.copyOf(StatusLog.problems(translation.status())), System.nanoTime() - startNanos);
+  }
+
+  /**
+   * A snapshot as the provider delivered it.
+   *
+   * @param firstChangeNanos when the provider saw the first change it holds, or {@link
+   *     SnapshotSink#UNTIMED}
+   */
+  private record Delivery(ResourceSnapshot snapshot, long firstChangeNanos) {
+
+    /**
+     * Returns {@code newer}, replacing {@code older} (null when none was waiting), with the
+     * earlier change time.
+     */
+    static Delivery replace(Delivery older, Delivery newer) {
+      if (older == null) {
+        return newer;
+      }
+      long first = older.firstChangeNanos();
+      long next = newer.firstChangeNanos();
+      if (first == SnapshotSink.UNTIMED || next == SnapshotSink.UNTIMED) {
+        return new Delivery(newer.snapshot(), SnapshotSink.UNTIMED);
+      }
+      return new Delivery(newer.snapshot(), first - next < 0 ? first : next);
+    }
   }
 
   /** The last snapshot whose translation is current, and that translation. */
@@ -170,11 +201,15 @@ public final class ConfigVerticle extends VerticleBase {
    *     skipped, found the same table, or found an invalid one)
    * @param statusProblems what the status says is wrong, to log; null when the translation is
    *     the previous one, reused (only endpoints changed): the status cannot have changed
-   * @param translationMillis how long translating and checking the table took (0 when reused)
+   * @param translationNanos how long translating and checking the table took (0 when reused)
    */
-  private record Result(ResourceSnapshot snapshot, Translation translation,
+  private record Result(Delivery delivery, Translation translation,
       EndpointsIndex endpoints, RoutingTable newTable, Set<String> statusProblems,
-      long translationMillis) {
+      long translationNanos) {
+
+    ResourceSnapshot snapshot() {
+      return delivery.snapshot();
+    }
 
     boolean translated() {
       return statusProblems != null;
@@ -202,7 +237,15 @@ public final class ConfigVerticle extends VerticleBase {
       // scale (and where the time of a slow start goes) without a profiler.
       LOG.info("routing table version {}: {} listener port(s), translated in {} ms",
           table.version(), table.value().httpPorts().size() + table.value().streamPorts().size(),
-          result.translationMillis());
+          result.translationNanos() / 1_000_000);
+    }
+    if (result.translated()) {
+      metrics.translated(result.translationNanos());
+    }
+    long changeNanos = result.delivery().firstChangeNanos();
+    if (changeNanos != SnapshotSink.UNTIMED
+        && (table != current.table() || endpoints != current.endpoints())) {
+      metrics.propagated(result.translated(), System.nanoTime() - changeNanos);
     }
     if (result.translated()) {
       // The status is the last one's on the fast path: nothing to log or write again.

@@ -52,12 +52,17 @@ final class DirectoryWatcher implements AutoCloseable {
    *     (this includes a ConfigMap volume's hidden {@code ..data} swap), or events were lost
    * @param files the files named by the events, with true for those that only appeared (created
    *     or renamed into place: no event said they were written to afterwards)
+   * @param firstEventNanos {@link System#nanoTime()} when the first event of the batch was taken
+   *     from the watch service ({@link SnapshotSink#UNTIMED} for a read no event caused)
    */
-  record Changes(boolean rescan, Map<Path, Boolean> files) {
-    static final Changes RESCAN = new Changes(true, Map.of());
+  record Changes(boolean rescan, Map<Path, Boolean> files, long firstEventNanos) {
 
     Changes {
       files = Map.copyOf(files);
+    }
+
+    static Changes rescan(long firstEventNanos) {
+      return new Changes(true, Map.of(), firstEventNanos);
     }
   }
 
@@ -119,7 +124,7 @@ final class DirectoryWatcher implements AutoCloseable {
         if (closed) {
           return;
         }
-        Changes changes = batchNeedsScan ? Changes.RESCAN : new Changes(false, batch);
+        Changes changes = batchNeedsScan ? Changes.rescan(first) : new Changes(false, batch, first);
         batch = new HashMap<>();
         batchNeedsScan = false;
         try {

@@ -90,7 +90,7 @@ public final class FileProvider implements Provider, AutoCloseable {
   private final Vertx vertx;
   private final Path directory;
   private final Options options;
-  private final Consumer<ResourceSnapshot> onSnapshot;
+  private final SnapshotSink onSnapshot;
   private final ParsedFiles reader;
   private final SnapshotAssembler assembler;
   private final SettledFiles settledFiles;
@@ -112,9 +112,19 @@ public final class FileProvider implements Provider, AutoCloseable {
     this(vertx, directory, Options.DEFAULTS, onSnapshot);
   }
 
+  /** As {@link #FileProvider(Vertx, Path, Consumer)}, telling when each change was seen. */
+  public FileProvider(Vertx vertx, Path directory, SnapshotSink onSnapshot) {
+    this(vertx, directory, Options.DEFAULTS, onSnapshot);
+  }
+
   /** Creates a provider for {@code directory}; nothing is read before {@link #start()}. */
   public FileProvider(Vertx vertx, Path directory, Options options,
       Consumer<ResourceSnapshot> onSnapshot) {
+    this(vertx, directory, options, untimed(onSnapshot));
+  }
+
+  /** As above, telling when each change was seen. */
+  public FileProvider(Vertx vertx, Path directory, Options options, SnapshotSink onSnapshot) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.directory = Objects.requireNonNull(directory, "directory");
     this.options = Objects.requireNonNull(options, "options");
@@ -124,6 +134,11 @@ public final class FileProvider implements Provider, AutoCloseable {
     this.assembler =
         new SnapshotAssembler(new MetadataStamper(serialization, Clock.systemUTC()));
     this.settledFiles = new SettledFiles(options.settle(), options.settleMaxWait());
+  }
+
+  static SnapshotSink untimed(Consumer<ResourceSnapshot> onSnapshot) {
+    Objects.requireNonNull(onSnapshot, "onSnapshot");
+    return (snapshot, firstChangeNanos) -> onSnapshot.accept(snapshot);
   }
 
   /** Returns the directory this provider reads. */
@@ -172,7 +187,7 @@ public final class FileProvider implements Provider, AutoCloseable {
         this::reloadAndDeliver);
     synchronized (lock) {
       long startNanos = System.nanoTime();
-      ResourceSnapshot snapshot = reload(DirectoryWatcher.Changes.RESCAN);
+      ResourceSnapshot snapshot = reload(DirectoryWatcher.Changes.rescan(SnapshotSink.UNTIMED));
       if (snapshot == null) {
         throw new IOException(problems.get(0).message());
       }
@@ -199,7 +214,7 @@ public final class FileProvider implements Provider, AutoCloseable {
     }
     context.runOnContext(v -> {
       if (!stopped) {
-        onSnapshot.accept(snapshot);
+        onSnapshot.accept(snapshot, changes.firstEventNanos());
       }
     });
   }

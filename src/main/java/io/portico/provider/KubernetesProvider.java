@@ -110,7 +110,7 @@ public final class KubernetesProvider implements Provider {
   private final Vertx vertx;
   private final KubernetesClient client;
   private final FileProvider.Options options;
-  private final Consumer<ResourceSnapshot> onSnapshot;
+  private final SnapshotSink onSnapshot;
   private final AtomicBoolean started = new AtomicBoolean();
   /** Updates that changed nothing but status (see {@link StatusEchoes}); for tests. */
   private final AtomicLong echoes = new AtomicLong();
@@ -126,6 +126,11 @@ public final class KubernetesProvider implements Provider {
   private long timer = -1;
   private long firstChangeNanos = -1;
   private boolean changedWhileBuilding;
+  /**
+   * When the informers handed over the first change not yet taken by a build ({@link
+   * SnapshotSink#UNTIMED}: none pending); the snapshot that takes it is delivered with it.
+   */
+  private long pendingSinceNanos = SnapshotSink.UNTIMED;
   private ResourceSnapshot delivered;
   /**
    * Whether every change since the last build began is an EndpointSlice's: those take the
@@ -143,8 +148,18 @@ public final class KubernetesProvider implements Provider {
     this(vertx, client, COALESCING, onSnapshot);
   }
 
+  /** As above, telling when each change was seen. */
+  public KubernetesProvider(Vertx vertx, KubernetesClient client, SnapshotSink onSnapshot) {
+    this(vertx, client, COALESCING, onSnapshot);
+  }
+
   public KubernetesProvider(Vertx vertx, KubernetesClient client, FileProvider.Options options,
       Consumer<ResourceSnapshot> onSnapshot) {
+    this(vertx, client, options, FileProvider.untimed(onSnapshot));
+  }
+
+  public KubernetesProvider(Vertx vertx, KubernetesClient client, FileProvider.Options options,
+      SnapshotSink onSnapshot) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.client = Objects.requireNonNull(client, "client");
     this.options = Objects.requireNonNull(options, "options");
@@ -511,8 +526,12 @@ public final class KubernetesProvider implements Provider {
     Context ctx = context;
     if (ctx != null && !stopped) {
       String storeKey = Cache.metaNamespaceKeyFunc(object);
+      long seenNanos = System.nanoTime();
       ctx.runOnContext(v -> {
         dirty.computeIfAbsent(informer, i -> new HashSet<>()).add(storeKey);
+        if (pendingSinceNanos == SnapshotSink.UNTIMED && delivered != null) {
+          pendingSinceNanos = seenNanos;
+        }
         if (!(object instanceof EndpointSlice)) {
           onlyEndpoints = false;
         }
@@ -564,6 +583,8 @@ public final class KubernetesProvider implements Provider {
     }
     Map<SharedIndexInformer<?>, Set<String>> changed = dirty;
     dirty = new IdentityHashMap<>();
+    long sinceNanos = pendingSinceNanos;
+    pendingSinceNanos = SnapshotSink.UNTIMED;
     onlyEndpoints = true;
     boolean full = delivered == null;
     context.executeBlocking(() -> build(current, full ? null : changed), true)
@@ -580,7 +601,7 @@ public final class KubernetesProvider implements Provider {
       if (!stopped && snapshot != null) {
         delivered = snapshot;
         try {
-          onSnapshot.accept(snapshot);
+          onSnapshot.accept(snapshot, sinceNanos);
         } catch (RuntimeException e) {
           if (first != null) {
             first.fail(e);

@@ -30,6 +30,9 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.portico.provider.KubernetesProvider;
 import io.portico.resource.ObjectKey;
 import io.portico.resource.ResourceSnapshot;
@@ -144,6 +147,8 @@ public final class StatusWriter implements AutoCloseable {
   private final KubernetesSerialization serialization;
   private final ExecutorService executor;
   private final AtomicBoolean scheduled = new AtomicBoolean();
+  /** Whether the writer thread is in a round (see {@link #busy}). */
+  private volatile boolean writing;
   private final AtomicLong writes = new AtomicLong();
   /** Rounds finished, and objects merged against a copy (those settled are not). */
   private final AtomicLong rounds = new AtomicLong();
@@ -341,21 +346,55 @@ public final class StatusWriter implements AutoCloseable {
   private void schedule() {
     if (leader && !closed && latest != null && scheduled.compareAndSet(false, true)) {
       executor.execute(() -> {
+        writing = true;
         scheduled.set(false);
-        Pending pending = latest;
-        round = pending;
-        if (leader && !closed) {
-          copies = new CachedCopies(pending.snapshot(), currentCopies);
-          if (everyObjectNext || previous == null) {
-            writeEveryObject(pending);
-          } else {
-            writeChanges(pending);
-          }
-          previous = pending.report();
-          rounds.incrementAndGet();
+        try {
+          writeLatest();
+        } finally {
+          writing = false;
         }
       });
     }
+  }
+
+  /** One round, for the newest report; writer thread. */
+  private void writeLatest() {
+    Pending pending = latest;
+    round = pending;
+    if (leader && !closed) {
+      copies = new CachedCopies(pending.snapshot(), currentCopies);
+      if (everyObjectNext || previous == null) {
+        writeEveryObject(pending);
+      } else {
+        writeChanges(pending);
+      }
+      previous = pending.report();
+      rounds.incrementAndGet();
+    }
+  }
+
+  /**
+   * Whether a round is queued or being written: false once every report offered so far has
+   * been written (or found written), so a tool can wait for status to settle.
+   */
+  public boolean busy() {
+    return scheduled.get() || writing;
+  }
+
+  /**
+   * Registers {@code portico_status_writes_total} (status subresource writes this replica made),
+   * {@code portico_status_rounds_total} and {@code portico_status_writer_busy} (1 while writes
+   * are queued or being made: a backlog toward the API server shows as a long run of 1s).
+   */
+  public void registerMetrics(MeterRegistry registry) {
+    FunctionCounter.builder("portico.status.writes", writes, AtomicLong::get)
+        .description("Status subresource writes made by this replica").register(registry);
+    FunctionCounter.builder("portico.status.rounds", rounds, AtomicLong::get)
+        .description("Rounds of status writes finished (one per published change, coalesced)")
+        .register(registry);
+    Gauge.builder("portico.status.writer.busy", this, writer -> writer.busy() ? 1 : 0)
+        .description("1 while status writes are queued or being made, 0 once all are written")
+        .register(registry);
   }
 
   /**

@@ -1,6 +1,8 @@
 package io.portico.controller;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.portico.bus.Addresses;
 import io.portico.bus.LocalCodec;
 import io.portico.bus.Versioned;
@@ -8,6 +10,7 @@ import io.portico.ir.BackendKey;
 import io.portico.ir.Endpoint;
 import io.portico.ir.EndpointsIndex;
 import io.portico.provider.Provider;
+import io.portico.provider.SnapshotSink;
 import io.portico.resource.ConfigProblem;
 import io.portico.resource.ResourceSnapshot;
 import io.portico.resource.YamlResourceReader;
@@ -22,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,9 +63,19 @@ class ConfigVerticleTest {
         ports: [{name: http, port: 80, targetPort: http}]
       """;
 
+  private static final String SERVICE_GREEN = """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: green, namespace: default}
+      spec:
+        ports: [{name: http, port: 80, targetPort: http}]
+      ---
+      """;
+
   private final Vertx vertx = Vertx.vertx();
   private final List<Versioned<?>> published = new CopyOnWriteArrayList<>();
-  private Consumer<ResourceSnapshot> deliver;
+  private SnapshotSink deliver;
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   @AfterEach
   void close() throws Exception {
@@ -124,7 +136,7 @@ class ConfigVerticleTest {
           public List<ConfigProblem> problems() {
             return List.of();
           }
-        });
+        }, state -> { }, meters);
     vertx.deployVerticle(config).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     return config;
@@ -133,7 +145,12 @@ class ConfigVerticleTest {
   /** Delivers on the verticle's context, as providers do, and waits for the endpoints version. */
   private void deliverAndAwaitEndpoints(ConfigVerticle config, ResourceSnapshot snapshot,
       long afterVersion) throws Exception {
-    vertx.runOnContext(v -> deliver.accept(snapshot));
+    deliverAndAwaitEndpoints(config, snapshot, SnapshotSink.UNTIMED, afterVersion);
+  }
+
+  private void deliverAndAwaitEndpoints(ConfigVerticle config, ResourceSnapshot snapshot,
+      long firstChangeNanos, long afterVersion) throws Exception {
+    vertx.runOnContext(v -> deliver.accept(snapshot, firstChangeNanos));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (config.state().endpoints().version() <= afterVersion) {
       assertThat(System.nanoTime()).as("endpoints version > " + afterVersion).isLessThan(deadline);
@@ -173,15 +190,38 @@ class ConfigVerticleTest {
     List<HasMetadata> base = objects(BASE);
     ConfigVerticle config = start(snapshot(base, slice(9001, "{ready: true}")));
 
-    deliverAndAwaitEndpoints(config, snapshot(base, """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: green, namespace: default}
-        spec:
-          ports: [{name: http, port: 80, targetPort: http}]
-        ---
-        """ + slice(9001, "{ready: true}")), 1);
+    deliverAndAwaitEndpoints(config, snapshot(base, SERVICE_GREEN + slice(9001, "{ready: true}")),
+        1);
 
     assertThat(config.translations()).isEqualTo(2);
+  }
+
+  @Test
+  void propagationIsTimedFromTheChangeTheProviderSaw() throws Exception {
+    List<HasMetadata> base = objects(BASE);
+    ConfigVerticle config = start(snapshot(base, slice(9001, "{ready: true}")));
+    Timer endpoints = meters.get("portico.config.propagation").tag("path", "endpoints").timer();
+    Timer translated = meters.get("portico.config.propagation").tag("path", "translation")
+        .timer();
+    Timer translation = meters.get("portico.config.translation").timer();
+    // The first snapshot, which no change caused, is not a propagation; its translation counts.
+    assertThat(endpoints.count() + translated.count()).isZero();
+    assertThat(translation.count()).isEqualTo(1);
+
+    // A pod moved, seen 40 ms before the provider delivered it: the fast path, timed from then.
+    long seen = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(40);
+    deliverAndAwaitEndpoints(config, snapshot(base, slice(9002, "{ready: true}")), seen, 1);
+    assertThat(endpoints.count()).isEqualTo(1);
+    assertThat(endpoints.totalTime(TimeUnit.MILLISECONDS)).isGreaterThanOrEqualTo(40);
+    assertThat(translated.count()).isZero();
+    assertThat(translation.count()).isEqualTo(1);
+
+    // A new Service is translated; a delivery without a change time is not timed.
+    deliverAndAwaitEndpoints(config, snapshot(base, SERVICE_GREEN + slice(9003, "{ready: true}")),
+        System.nanoTime(), 2);
+    assertThat(translated.count()).isEqualTo(1);
+    assertThat(translation.count()).isEqualTo(2);
+    deliverAndAwaitEndpoints(config, snapshot(base, slice(9004, "{ready: true}")), 3);
+    assertThat(endpoints.count() + translated.count()).isEqualTo(2);
   }
 }

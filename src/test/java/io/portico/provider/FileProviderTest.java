@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +42,9 @@ class FileProviderTest {
   private final LinkedBlockingQueue<ResourceSnapshot> snapshots = new LinkedBlockingQueue<>();
   private final List<ResourceSnapshot> delivered = new CopyOnWriteArrayList<>();
   private final List<Boolean> onStartContext = new CopyOnWriteArrayList<>();
+  /** Per snapshot delivered: the change time it came with, and when it was delivered. */
+  private final Map<ResourceSnapshot, long[]> changeTimes =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private FileProvider provider;
 
   @AfterEach
@@ -100,8 +104,9 @@ class FileProviderTest {
   /** Starts the provider on a context of its own and returns its first snapshot. */
   private ResourceSnapshot start(Vertx vertx) throws Exception {
     Context context = vertx.getOrCreateContext();
-    provider = new FileProvider(vertx, dir, snapshot -> {
+    provider = new FileProvider(vertx, dir, (snapshot, firstChangeNanos) -> {
       onStartContext.add(Vertx.currentContext() == context);
+      changeTimes.put(snapshot, new long[] {firstChangeNanos, System.nanoTime()});
       delivered.add(snapshot);
       snapshots.add(snapshot);
     });
@@ -186,6 +191,24 @@ class FileProviderTest {
         .containsExactly("Service/default/a", "Service/default/c", "Service/default/b");
     assertThat(onStartContext).containsExactly(true);
     assertThat(provider.problems()).isEmpty();
+  }
+
+  @Test
+  void aChangedFileIsDeliveredWithWhenItsEventWasSeen(Vertx vertx) throws Exception {
+    Files.writeString(dir.resolve("a.yaml"), service("a", "1"));
+    ResourceSnapshot first = start(vertx);
+    assertThat(changeTimes.get(first)[0]).as("the start's snapshot: no change caused it")
+        .isEqualTo(SnapshotSink.UNTIMED);
+
+    long beforeWrite = System.nanoTime();
+    replace(dir.resolve("a.yaml"), service("a", "2"));
+    ResourceSnapshot second = awaitSnapshot(s -> "2".equals(label(s.services().get(0))));
+
+    long[] times = changeTimes.get(second);
+    assertThat(times[0]).as("seen after the write").isGreaterThan(beforeWrite);
+    // Seen before the hold-off that batches events, so before the delivery by at least that.
+    assertThat(times[1] - times[0]).as("delivered after it was seen")
+        .isGreaterThanOrEqualTo(FileProvider.Options.DEFAULTS.holdOff().toNanos());
   }
 
   @Test

@@ -243,6 +243,15 @@ class KubernetesModeTest {
       awaitCondition("the Gateway's status written too",
           () -> gateway.portico().statusWriter().writes() >= writes + 2);
       assertThat(gateway.portico().statusWriter().writes()).isEqualTo(writes + 2);
+      // Settled: nothing queued or being written, as the writer's meters say too.
+      awaitCondition("the status writer idle", () -> !gateway.portico().statusWriter().busy());
+      io.micrometer.core.instrument.simple.SimpleMeterRegistry meters =
+          new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      gateway.portico().statusWriter().registerMetrics(meters);
+      assertThat(meters.get("portico.status.writes").functionCounter().count())
+          .isEqualTo(writes + 2);
+      assertThat(meters.get("portico.status.writer.busy").gauge().value()).isZero();
+      assertThat(meters.get("portico.status.rounds").functionCounter().count()).isPositive();
 
       // The route moves to a Gateway that is not ours: our parents entry goes.
       apply(routeYaml("unrelated", "unrelated.example.com", "echo", "elsewhere"));
@@ -498,7 +507,8 @@ class KubernetesModeTest {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     java.util.concurrent.BlockingQueue<io.portico.resource.ResourceSnapshot> snapshots =
         new java.util.concurrent.LinkedBlockingQueue<>();
-    KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
+    KubernetesProvider provider =
+        new KubernetesProvider(vertx, client, snapshot -> snapshots.add(snapshot));
     try {
       provider.start().toCompletionStage().toCompletableFuture()
           .get(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -540,6 +550,37 @@ class KubernetesModeTest {
   }
 
   @Test
+  void aWatchEventIsDeliveredWithWhenTheInformerHandedItOver() throws Exception {
+    apply(routeYaml("route-0", "host-0.example.com", "echo"));
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.BlockingQueue<long[]> deliveries =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    KubernetesProvider provider = new KubernetesProvider(vertx, client,
+        (snapshot, firstChangeNanos) -> deliveries.add(
+            new long[] {firstChangeNanos, System.nanoTime(), snapshot.httpRoutes().size()}));
+    try {
+      provider.start().toCompletionStage().toCompletableFuture()
+          .get(20, java.util.concurrent.TimeUnit.SECONDS);
+      long[] first = deliveries.take();
+      assertThat(first[0]).as("the start's snapshot: no change caused it")
+          .isEqualTo(SnapshotSink.UNTIMED);
+
+      long beforeApply = System.nanoTime();
+      apply(routeYaml("route-1", "host-1.example.com", "echo"));
+      long[] changed = deliveries.poll(20, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(changed).isNotNull();
+      assertThat(changed[2]).isEqualTo(2);
+      assertThat(changed[0]).as("seen after the object was written").isGreaterThan(beforeApply);
+      // Seen before the hold-off that batches changes, so before the delivery by at least that.
+      assertThat(changed[1] - changed[0]).as("delivered after it was seen")
+          .isGreaterThanOrEqualTo(KubernetesProvider.COALESCING.holdOff().toNanos());
+    } finally {
+      provider.stop();
+      vertx.close();
+    }
+  }
+
+  @Test
   void aStatusOnlyUpdateMakesNoSnapshotAndTheWriterSeesTheNewStatus() throws Exception {
     for (int i = 0; i < 10; i++) {
       apply(routeYaml("route-" + i, "host-" + i + ".example.com", "echo"));
@@ -548,7 +589,8 @@ class KubernetesModeTest {
     java.util.concurrent.BlockingQueue<io.portico.resource.ResourceSnapshot> snapshots =
         new java.util.concurrent.LinkedBlockingQueue<>();
     java.util.Set<String> statusChanges = ConcurrentHashMap.newKeySet();
-    KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshots::add);
+    KubernetesProvider provider =
+        new KubernetesProvider(vertx, client, snapshot -> snapshots.add(snapshot));
     provider.onStatusChange((key, version) -> statusChanges.add(key.name() + "@" + version));
     try {
       provider.start().toCompletionStage().toCompletableFuture()
