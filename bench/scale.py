@@ -19,6 +19,14 @@ runs `portico run --config DIR` on that directory, and prints one row of the iss
   errors during churn            non-200 answers / failed requests of a steady keep-alive
                                  client on unchanged routes, for the whole churn
 
+Below the table, each latency's share that was Portico's own: the change of its
+portico_config_propagation_seconds (admin API /metrics) over the sample, from the moment its
+provider saw the change to the proxies being given it. In Kubernetes mode each latency sample
+starts once Portico's status writes are done (portico_status_writer_busy is 0; --overlap-status
+to start at once): the mock API server scans every object it holds on every request, so at 10k
+routes a status write still in flight there delays the next sample's request and watch event
+by milliseconds a real API server does not add.
+
 A second table covers changes under a steady load (three client threads, keep-alive):
 
   endpoint roll                  the pods of Service `roll` (local processes on 127.0.0.11...)
@@ -553,6 +561,55 @@ def wait_for(predicate, timeout, interval=0.002):
         time.sleep(interval)
 
 
+class AdminMetrics:
+    """Portico's own meters, read from the admin API's /metrics (Prometheus text)."""
+
+    def __init__(self, port):
+        self.port = port
+
+    def read(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", "/metrics")
+            text = conn.getresponse().read().decode()
+        finally:
+            conn.close()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
+
+    def propagation(self, path):
+        """(count, sum in seconds) of portico_config_propagation_seconds on path: from the
+        moment Portico's provider saw a change to the proxies being given it."""
+        values = self.read()
+        label = f'{{path="{path}"}}'
+        return (values.get("portico_config_propagation_seconds_count" + label, 0),
+                values.get("portico_config_propagation_seconds_sum" + label, 0))
+
+    def propagated_since(self, path, before, timeout=1.0):
+        """Seconds of propagation on path recorded since `before` (a propagation() reading),
+        waiting briefly for the record (it follows the publication by microseconds); None
+        when none was recorded."""
+        deadline = time.monotonic() + timeout
+        while True:
+            count, total = self.propagation(path)
+            if count > before[0]:
+                return total - before[1]
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.002)
+
+    def status_writer_busy(self):
+        return self.read().get("portico_status_writer_busy", 0) != 0
+
+    def await_status_settled(self, timeout):
+        """Waits until Portico's status writer has nothing queued or in flight; seconds waited."""
+        return wait_for(lambda: not self.status_writer_busy(), timeout, 0.005)
+
+
 class PodFleet:
     """The `roll` Service's pods: Pod processes on 127.0.0.11, .12 ... (one address per pod, as
     in a cluster), all on one port, and the EndpointSlice that lists them."""
@@ -725,6 +782,9 @@ def main():
     ap.add_argument("--kubectl-apply", action="store_true",
                     help="Kubernetes: objects carry the annotation `kubectl apply` leaves "
                          "(kubectl.kubernetes.io/last-applied-configuration: the object as JSON)")
+    ap.add_argument("--overlap-status", action="store_true",
+                    help="Kubernetes: start each latency sample without waiting for Portico's "
+                         "status writes of the one before (portico_status_writer_busy) to end")
     ap.add_argument("--live-heap", action="store_true",
                     help="at the end, the live heap after a full collection (jcmd "
                          "GC.class_histogram) and its largest classes")
@@ -829,12 +889,27 @@ def main():
         rss_thread = threading.Thread(target=sample_rss, daemon=True)
         rss_thread.start()
 
-        # New routes: one at a time, each waited for.
-        new_samples, new_timeouts, api_samples, after_api = [], 0, [], []
+        # New routes: one at a time, each waited for. In Kubernetes mode each starts once
+        # Portico's status writes (of the churn, of the sample before) are done: the mock API
+        # server scans every object on every request, so a write still in flight there delays
+        # the next sample's request by milliseconds a real API server does not add.
+        admin_metrics = AdminMetrics(admin)
+        settle = isinstance(store, ApiStore) and not args.overlap_status
+        settle_waits = []
+
+        def settle_status():
+            if settle:
+                w = admin_metrics.await_status_settled(args.timeout)
+                settle_waits.append(w if w is not None else float("nan"))
+
+        new_samples, new_timeouts, api_samples, after_api, new_at = [], 0, [], [], []
+        new_portico = []
         cpu_before = cpu_seconds(portico.pid)
         for k in range(args.samples):
             i = n + k
             host = f"r{i}.bench.local"
+            settle_status()
+            before = admin_metrics.propagation("translation")
             t = time.monotonic()
             answered = store.create_route(i, i % SERVICES)
             w = wait_for(lambda: client.get(host)[0] == 200, args.timeout)
@@ -842,12 +917,15 @@ def main():
                 new_timeouts += 1
             else:
                 new_samples.append(time.monotonic() - t)
+                new_at.append(t - t0)
+                new_portico.append(admin_metrics.propagated_since("translation", before))
                 if answered is not None:
                     api_samples.append(answered)
                     after_api.append(new_samples[-1] - answered)
         rows["cpu_new"] = (cpu_seconds(portico.pid) - cpu_before) / args.samples
         # EndpointSlice changes: move one Service to another nginx port; its routes answer from it.
-        ep_samples, ep_timeouts, ep_api, ep_after_api = [], 0, [], []
+        ep_samples, ep_timeouts, ep_api, ep_after_api, ep_at = [], 0, [], [], []
+        ep_portico = []
         cpu_before = cpu_seconds(portico.pid)
         for k in range(args.samples):
             s = SERVICES - 1 - (k % SERVICES)
@@ -855,6 +933,8 @@ def main():
             slice_port[s] = port
             host = f"r{s + SERVICES if n > s + SERVICES else s}.bench.local"
             expect = f"port {port}".encode()
+            settle_status()
+            before = admin_metrics.propagation("endpoints")
             t = time.monotonic()
             answered = store.put_slice(s, port)
             w = wait_for(lambda: client.get(host)[1].strip() == expect, args.timeout)
@@ -862,6 +942,8 @@ def main():
                 ep_timeouts += 1
             else:
                 ep_samples.append(time.monotonic() - t)
+                ep_at.append(t - t0)
+                ep_portico.append(admin_metrics.propagated_since("endpoints", before))
                 if answered is not None:
                     ep_api.append(answered)
                     ep_after_api.append(ep_samples[-1] - answered)
@@ -874,6 +956,9 @@ def main():
         rows["ep"] = percentiles(ep_samples) + (f" ({ep_timeouts} timed out)" if ep_timeouts else "")
         if ep_api:
             rows["ep_api"] = (percentiles(ep_api), percentiles(ep_after_api))
+        rows["new_portico"] = new_portico
+        rows["ep_portico"] = ep_portico
+        rows["settle_waits"] = settle_waits
 
         # Endpoint rolls under load: one keep-alive client plus two on /slow (20 ms at the pod,
         # so requests are in flight when a pod is marked terminating), once per route.
@@ -951,6 +1036,15 @@ def main():
     if "ep_api" in rows:
         print(f"EndpointSlice change: the API server answered the update in {rows['ep_api'][0]}; "
               f"served after that answer in {rows['ep_api'][1]}")
+    for key, label in (("new_portico", "new route"), ("ep_portico", "EndpointSlice change")):
+        timed = [x for x in rows.get(key, []) if x is not None]
+        if timed:
+            print(f"{label}: Portico's own share (portico_config_propagation_seconds, from the "
+                  f"change seen to the proxies given it; {len(timed)} of {len(rows[key])} "
+                  f"samples timed): {percentiles(timed)}")
+    if rows.get("settle_waits"):
+        print("each sample started once Portico's status writes were done (waited %s; "
+              "--overlap-status: not)" % percentiles(rows["settle_waits"]))
     if "rotation" in rows:
         print()
         print(f"| under steady load ({args.provider}) | requests | failed | notes |")
@@ -983,9 +1077,16 @@ def main():
         print("error examples:", errors["examples"])
     if args.raw:
         print("new route samples (ms):", " ".join(f"{x * 1000:.0f}" for x in new_samples))
+        print("  Portico's share (ms):", " ".join(
+            "-" if x is None else f"{x * 1000:.0f}" for x in rows.get("new_portico", [])))
+        print("  taken at (s after launch, to set beside -Xlog:gc's uptime):",
+              " ".join(f"{x:.2f}" for x in new_at))
         print("EndpointSlice samples (ms):", " ".join(f"{x * 1000:.0f}" for x in ep_samples))
         if ep_api:
             print("  of which the API server's answer (ms):", " ".join(f"{x * 1000:.0f}" for x in ep_api))
+        print("  Portico's share (ms):", " ".join(
+            "-" if x is None else f"{x * 1000:.0f}" for x in rows.get("ep_portico", [])))
+        print("  taken at (s after launch):", " ".join(f"{x:.2f}" for x in ep_at))
     if args.keep:
         print("work directory:", work)
     else:
