@@ -1,5 +1,6 @@
 package io.portico.controller;
 
+import io.portico.proxy.ProxyEndToEndTest;
 import io.portico.testing.EchoFleet;
 import io.portico.testing.HttpProbe;
 import io.portico.testing.TestGateway;
@@ -40,32 +41,8 @@ class ControlPlaneMetricsEndToEndTest {
     moved.close();
   }
 
-  private static String gatewayYaml(int port) {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: gw, namespace: default}
-        spec:
-          gatewayClassName: portico
-          listeners: [{name: http, protocol: HTTP, port: %d}]
-        """.formatted(port);
-  }
-
   private static String route(String name, String hostname) {
-    return """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: HTTPRoute
-        metadata: {name: %s, namespace: default}
-        spec:
-          parentRefs: [{name: gw}]
-          hostnames: [%s]
-          rules: [{backendRefs: [{name: web, port: 80}]}]
-        """.formatted(name, hostname);
+    return ProxyEndToEndTest.route(name, hostname, "- backendRefs: [{name: web, port: 80}]");
   }
 
   @Test
@@ -75,7 +52,7 @@ class ControlPlaneMetricsEndToEndTest {
     fleet.service("default", "web", 1);
     gateway = TestGateway.start(directory,
         options -> options.withMetrics(true).withAdmin("127.0.0.1", adminPort),
-        "gateway.yaml", gatewayYaml(port), "backends.yaml", fleet.yaml(),
+        "gateway.yaml", ProxyEndToEndTest.gatewayYaml(port), "backends.yaml", fleet.yaml(),
         "routes.yaml", route("app", "app.example.com"));
     assertThat(probe.get(port, "app.example.com", "/").status()).isEqualTo(200);
     String atStart = metrics(adminPort);

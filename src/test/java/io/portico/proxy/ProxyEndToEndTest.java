@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The gateway over real sockets: a real Portico serving a config directory, echo backends on
  * loopback, a real HTTP client.
  */
-class ProxyEndToEndTest {
+public class ProxyEndToEndTest {
 
   @TempDir
   Path directory;
@@ -55,7 +55,7 @@ class ProxyEndToEndTest {
   }
 
   /** The GatewayClass every end-to-end configuration starts with, and its document separator. */
-  static final String GATEWAY_CLASS = """
+  public static final String GATEWAY_CLASS = """
       apiVersion: gateway.networking.k8s.io/v1
       kind: GatewayClass
       metadata: {name: portico}
@@ -63,7 +63,8 @@ class ProxyEndToEndTest {
       ---
       """;
 
-  static String gatewayYaml(int port) {
+  /** A Gateway {@code gw} in namespace infra, one HTTP listener on {@code port}, any route. */
+  public static String gatewayYaml(int port) {
     return GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
@@ -78,7 +79,8 @@ class ProxyEndToEndTest {
         """.formatted(port);
   }
 
-  static String route(String name, String hostname, String rules) {
+  /** HTTPRoute {@code name} in namespace default on {@code gw}, with the rules given. */
+  public static String route(String name, String hostname, String rules) {
     return """
         apiVersion: gateway.networking.k8s.io/v1
         kind: HTTPRoute
