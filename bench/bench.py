@@ -36,7 +36,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Portico's shipped JVM settings (README, "JVM settings"); the class-data archive is used when
 # the build made one next to the jar.
-DEFAULT_JAVA_OPTS = ("-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40"
+DEFAULT_JAVA_OPTS = ("-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=30 -XX:MaxHeapFreeRatio=40"
                      " -XX:ReservedCodeCacheSize=48m -Xss512k"
                      " -XX:TrimNativeHeapInterval=2000"
                      " -XX:SharedArchiveFile=" + os.path.join(ROOT, "target", "portico.jsa"))

@@ -43,7 +43,7 @@ case "$BODY" in
   *) echo "floor: BODY is 100 or 16k"; exit 2 ;;
 esac
 BASE=${PORT_BASE:-27300}
-JAVA_FLAGS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40 -XX:ReservedCodeCacheSize=48m -Xss512k"
+JAVA_FLAGS="-XX:+UseSerialGC -Xms32m -Xmx256m -XX:MinHeapFreeRatio=30 -XX:MaxHeapFreeRatio=40 -XX:ReservedCodeCacheSize=48m -Xss512k"
 NETTY_FLAGS="-Dio.netty.buffer.checkAccessible=false -Dio.netty.buffer.checkBounds=false -Dio.netty.leakDetection.level=disabled"
 
 for tool in $TOOLS; do

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scale  # noqa: E402  (the mock API server, the objects, the client)
 
 README_FLAGS = ("-XX:SharedArchiveFile=target/portico-kubernetes.jsa -XX:+UseSerialGC -Xms32m"
-                " -Xmx256m -XX:MinHeapFreeRatio=20 -XX:MaxHeapFreeRatio=40"
+                " -Xmx256m -XX:MinHeapFreeRatio=30 -XX:MaxHeapFreeRatio=40"
                 " -XX:ReservedCodeCacheSize=48m -Xss512k -XX:TrimNativeHeapInterval=2000")
 
 
