@@ -170,8 +170,8 @@ final class KubernetesTraining {
       try (KubernetesClient client = new KubernetesClientBuilder().withConfig(config)
           .withKubernetesSerialization(serialization).build()) {
         BlockingQueue<ResourceSnapshot> snapshots = new LinkedBlockingQueue<>();
-        KubernetesProvider provider =
-            new KubernetesProvider(vertx, client, snapshot -> snapshots.add(snapshot));
+        KubernetesProvider provider = new KubernetesProvider(vertx, client,
+            (snapshot, changeNanos) -> snapshots.add(snapshot));
         await(provider.start());
         ResourceSnapshot first = snapshots.poll(10, TimeUnit.SECONDS);
         int changes = first == null ? 0 : exerciseChanges(serialization, watches, snapshots);
@@ -216,7 +216,8 @@ final class KubernetesTraining {
             event[0]);
         break;
       }
-      watches.get(event[0]).writeTextMessage("{\"type\":\"" + event[1] + "\",\"object\":" + event[2] + "}");
+      watches.get(event[0])
+          .writeTextMessage("{\"type\":\"" + event[1] + "\",\"object\":" + event[2] + "}");
       if (snapshots.poll(5, TimeUnit.SECONDS) == null) {
         LOG.warn("the training's {} {} made no snapshot within 5 s (the archive holds less)",
             event[1], event[0]);

@@ -47,7 +47,8 @@ final class TranslateCommand {
     Vertx vertx = Vertx.vertx();
     try {
       AtomicReference<ResourceSnapshot> snapshot = new AtomicReference<>();
-      FileProvider provider = new FileProvider(vertx, directory, snapshot::set);
+      FileProvider provider =
+          new FileProvider(vertx, directory, (read, changeNanos) -> snapshot.set(read));
       provider.start().toCompletionStage().toCompletableFuture().get();
       List<ConfigProblem> problems = provider.problems();
       provider.stop();

@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
  * Serves the Kubernetes objects in a directory of YAML files (standalone mode), delivering a new
@@ -108,22 +107,11 @@ public final class FileProvider implements Provider, AutoCloseable {
       new java.util.concurrent.atomic.AtomicLong();
 
   /** Creates a provider for {@code directory} with the default {@link Options}. */
-  public FileProvider(Vertx vertx, Path directory, Consumer<ResourceSnapshot> onSnapshot) {
-    this(vertx, directory, Options.DEFAULTS, onSnapshot);
-  }
-
-  /** As {@link #FileProvider(Vertx, Path, Consumer)}, telling when each change was seen. */
   public FileProvider(Vertx vertx, Path directory, SnapshotSink onSnapshot) {
     this(vertx, directory, Options.DEFAULTS, onSnapshot);
   }
 
   /** Creates a provider for {@code directory}; nothing is read before {@link #start()}. */
-  public FileProvider(Vertx vertx, Path directory, Options options,
-      Consumer<ResourceSnapshot> onSnapshot) {
-    this(vertx, directory, options, untimed(onSnapshot));
-  }
-
-  /** As above, telling when each change was seen. */
   public FileProvider(Vertx vertx, Path directory, Options options, SnapshotSink onSnapshot) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.directory = Objects.requireNonNull(directory, "directory");
@@ -134,11 +122,6 @@ public final class FileProvider implements Provider, AutoCloseable {
     this.assembler =
         new SnapshotAssembler(new MetadataStamper(serialization, Clock.systemUTC()));
     this.settledFiles = new SettledFiles(options.settle(), options.settleMaxWait());
-  }
-
-  static SnapshotSink untimed(Consumer<ResourceSnapshot> onSnapshot) {
-    Objects.requireNonNull(onSnapshot, "onSnapshot");
-    return (snapshot, firstChangeNanos) -> onSnapshot.accept(snapshot);
   }
 
   /** Returns the directory this provider reads. */

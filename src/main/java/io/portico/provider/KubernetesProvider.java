@@ -46,7 +46,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -147,19 +146,8 @@ public final class KubernetesProvider implements Provider {
   private final ClusterIndex index = new ClusterIndex();
 
   /** Creates a provider with the default hold-off; nothing is watched before {@link #start()}. */
-  public KubernetesProvider(Vertx vertx, KubernetesClient client,
-      Consumer<ResourceSnapshot> onSnapshot) {
-    this(vertx, client, COALESCING, onSnapshot);
-  }
-
-  /** As above, telling when each change was seen. */
   public KubernetesProvider(Vertx vertx, KubernetesClient client, SnapshotSink onSnapshot) {
     this(vertx, client, COALESCING, onSnapshot);
-  }
-
-  public KubernetesProvider(Vertx vertx, KubernetesClient client, FileProvider.Options options,
-      Consumer<ResourceSnapshot> onSnapshot) {
-    this(vertx, client, options, FileProvider.untimed(onSnapshot));
   }
 
   public KubernetesProvider(Vertx vertx, KubernetesClient client, FileProvider.Options options,

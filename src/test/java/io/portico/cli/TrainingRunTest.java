@@ -1,11 +1,11 @@
 package io.portico.cli;
 
+import io.portico.proxy.ProxyEndToEndTest;
 import io.portico.testing.TestGateway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,12 +23,7 @@ class TrainingRunTest {
 
   @Test
   void changesAreMadeInACopyAndEachIsPublished(@TempDir Path given) throws Exception {
-    Files.writeString(given.resolve("gateway.yaml"), """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: GatewayClass
-        metadata: {name: portico}
-        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
-        ---
+    Files.writeString(given.resolve("gateway.yaml"), ProxyEndToEndTest.GATEWAY_CLASS + """
         apiVersion: gateway.networking.k8s.io/v1
         kind: Gateway
         metadata: {name: public-gateway, namespace: gateway-system}
@@ -41,7 +36,7 @@ class TrainingRunTest {
         kind: Service
         metadata: {name: web-service, namespace: default}
         spec: {ports: [{name: http, port: 8080, targetPort: http}]}
-        """.formatted(freePort()));
+        """.formatted(TestGateway.freePort()));
     Files.createDirectories(given.resolve("more"));
     Files.writeString(given.resolve("more/namespace.yaml"),
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: more}\n");
@@ -71,12 +66,6 @@ class TrainingRunTest {
   private static List<String> names(Path directory) throws IOException {
     try (Stream<Path> files = Files.list(directory)) {
       return files.map(file -> file.getFileName().toString()).sorted().toList();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
     }
   }
 }

@@ -250,7 +250,8 @@ class FileProviderTest {
   @Test
   void startFailsNamingTheMissingDirectory(Vertx vertx) {
     Path missing = dir.resolve("nope");
-    provider = new FileProvider(vertx, missing, snapshot -> fail("no snapshot expected"));
+    provider = new FileProvider(vertx, missing,
+        (snapshot, changeNanos) -> fail("no snapshot expected"));
 
     CompletableFuture<Void> started = provider.start().toCompletionStage().toCompletableFuture();
 

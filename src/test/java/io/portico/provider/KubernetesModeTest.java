@@ -508,7 +508,7 @@ class KubernetesModeTest {
     java.util.concurrent.BlockingQueue<io.portico.resource.ResourceSnapshot> snapshots =
         new java.util.concurrent.LinkedBlockingQueue<>();
     KubernetesProvider provider =
-        new KubernetesProvider(vertx, client, snapshot -> snapshots.add(snapshot));
+        new KubernetesProvider(vertx, client, (snapshot, changeNanos) -> snapshots.add(snapshot));
     try {
       provider.start().toCompletionStage().toCompletableFuture()
           .get(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -587,8 +587,8 @@ class KubernetesModeTest {
     // A hold-off far longer than the test waits: a snapshot within 10 s was not held off.
     FileProvider.Options slow = new FileProvider.Options(java.time.Duration.ofSeconds(30),
         java.time.Duration.ofSeconds(60));
-    KubernetesProvider provider =
-        new KubernetesProvider(vertx, client, slow, snapshot -> snapshots.add(snapshot));
+    KubernetesProvider provider = new KubernetesProvider(vertx, client, slow,
+        (snapshot, changeNanos) -> snapshots.add(snapshot));
     try {
       provider.start().toCompletionStage().toCompletableFuture()
           .get(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -620,7 +620,7 @@ class KubernetesModeTest {
         new java.util.concurrent.LinkedBlockingQueue<>();
     java.util.Set<String> statusChanges = ConcurrentHashMap.newKeySet();
     KubernetesProvider provider =
-        new KubernetesProvider(vertx, client, snapshot -> snapshots.add(snapshot));
+        new KubernetesProvider(vertx, client, (snapshot, changeNanos) -> snapshots.add(snapshot));
     provider.onStatusChange((key, version) -> statusChanges.add(key.name() + "@" + version));
     try {
       provider.start().toCompletionStage().toCompletableFuture()
@@ -1011,7 +1011,8 @@ class KubernetesModeTest {
     discoveryGate.set(gate);
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {
-      KubernetesProvider provider = new KubernetesProvider(vertx, client, snapshot -> { });
+      KubernetesProvider provider =
+          new KubernetesProvider(vertx, client, (snapshot, changeNanos) -> { });
       io.vertx.core.Context context = vertx.getOrCreateContext();
       java.util.concurrent.CompletableFuture<Void> started =
           new java.util.concurrent.CompletableFuture<>();
